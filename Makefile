@@ -1,0 +1,52 @@
+# culturesim: `make demo` runs the baseline and writes a dashboard; `make test` runs lint and tests.
+# Both create .venv with Python 3.12 on first use (pyenv's 3.12, found even without its shims).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all lint format bench clean
+
+# Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
+PYTHON312 := $(shell \
+	v=$$(cat .python-version 2>/dev/null); \
+	root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
+	for c in "$$root/versions/$$v/bin/python3" $$(ls -d $$root/versions/3.12*/bin/python3 2>/dev/null) \
+	         $$(command -v python3.12 2>/dev/null); do \
+	  if [ -x "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
+	    echo "$$c"; break; fi; done)
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON312)" ]; then \
+	  echo "error: Python 3.12 not found. Install it with 'pyenv install 3.12' (see .python-version)" >&2; \
+	  echo "       or put python3.12 on PATH. Mesa 3.5 needs Python >= 3.12." >&2; exit 1; fi
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/culturesim run scenarios/baseline.toml --seeds 10 --out out
+	@echo "Demo figure: $(CURDIR)/out/dashboard.png"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check culturesim tests benchmarks
+	$(VENV)/bin/ruff format --check culturesim tests benchmarks
+
+test: lint
+	$(PY) -m pytest -q -m "not slow"
+
+# The slow validation runs too (CI runs them at reduced size through CULTURESIM_SLOW_SCALE).
+test-all: lint
+	$(PY) -m pytest -q
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format culturesim tests benchmarks
+	$(VENV)/bin/ruff check --fix culturesim tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

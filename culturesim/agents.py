@@ -1,0 +1,92 @@
+"""Mesa agents as thin handles over population rows.
+
+An :class:`Employee` holds only its slot; every attribute reads the model's arrays, so the handle is
+always current and costs nothing to keep in sync. Handles are created on hire and removed on
+leaving, so ``model.agents`` is the current staff, the Mesa way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+__all__ = ["Employee"]
+
+
+class Employee(mesa.Agent):
+    """An employee: a view of one row of ``model.employees``.
+
+    Args:
+        model: The model the employee works in.
+        slot: The employee's row (stable id) in ``model.employees``.
+    """
+
+    model: CultureModel
+
+    def __init__(self, model: CultureModel, slot: int):
+        super().__init__(model)
+        self.slot = int(slot)
+
+    def _get(self, field: str):
+        return getattr(self.model.employees, field)[self.slot]
+
+    @property
+    def alive(self) -> bool:
+        """Whether the employee still works at the company."""
+        return bool(self.model.employees.alive[self.slot])
+
+    @property
+    def site(self) -> int:
+        """Site (office or region) index."""
+        return int(self._get("site"))
+
+    @property
+    def team(self) -> int:
+        """Team index."""
+        return int(self._get("team"))
+
+    @property
+    def is_manager(self) -> bool:
+        """Whether the employee manages their team."""
+        return bool(self._get("is_manager"))
+
+    @property
+    def tenure_months(self) -> float:
+        """Months since hire."""
+        return float(self._get("tenure"))
+
+    @property
+    def skill(self) -> float:
+        """Skill in [0, 1]."""
+        return float(self._get("skill"))
+
+    @property
+    def engagement(self) -> float:
+        """Engagement in [0, 1]."""
+        return float(self._get("engagement"))
+
+    @property
+    def trust(self) -> float:
+        """Trust in leadership in [0, 1]."""
+        return float(self._get("trust"))
+
+    @property
+    def values(self) -> np.ndarray:
+        """Values, one entry per core value dimension (a copy)."""
+        return self._get("values").copy()
+
+    @property
+    def alignment(self) -> float:
+        """Fit of the employee's values with the core values (1 = identical)."""
+        return float(1.0 - np.abs(self._get("values") - self.model.core).mean())
+
+    def __repr__(self) -> str:
+        return (
+            f"Employee(slot={self.slot}, team={self.team}, site={self.site}, "
+            f"tenure={self.tenure_months:.0f}, engagement={self.engagement:.2f})"
+        )

@@ -1,0 +1,234 @@
+"""The ``culturesim`` command.
+
+    culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
+    culturesim validate FILE...
+    culturesim levers | kpis
+
+Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
+problem on stderr, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from culturesim.kpis import KPIS
+from culturesim.levers import LEVERS
+from culturesim.scenario import ScenarioError, load_scenario
+
+__all__ = ["main"]
+
+SUMMARY_MONTHS = (12, 36, 60)
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported on stderr with exit status 2."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def summary_table(timeseries: pd.DataFrame, months: tuple[int, ...] = SUMMARY_MONTHS) -> str:
+    """Format each KPI at the given months as 'median [p10, p90]' over runs."""
+    last = int(timeseries["month"].max())
+    shown = [m for m in months if m <= last] or [last]
+    width = max(len(k) for k in KPIS) + 2
+    head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in shown)
+    lines = [head, "-" * len(head)]
+    for name in KPIS:
+        cells = []
+        for m in shown:
+            x = timeseries.loc[timeseries["month"] == m, name].to_numpy()
+            p10, med, p90 = np.quantile(x, [0.1, 0.5, 0.9])
+            cells.append(f"{_fmt(med)} [{_fmt(p10)}, {_fmt(p90)}]".rjust(30))
+        lines.append(name.ljust(width) + "".join(cells))
+    return "\n".join(lines)
+
+
+def _fmt(x: float) -> str:
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if float(x).is_integer():
+        return f"{x:.0f}"
+    return f"{x:.3f}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario for several seeds, print a summary, optionally write results."""
+    from culturesim import __version__
+    from culturesim.plots import dashboard
+    from culturesim.run import run_seeds
+
+    scenario = load_scenario(args.scenario)  # raises ScenarioError before anything is written
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    months = args.months if args.months is not None else scenario.meta.months
+    seeds = [scenario.meta.seed + i for i in range(args.seeds)]
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    ts = run_seeds(scenario, seeds, months)
+    ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    print(f"{scenario.meta.name}: {len(seeds)} seeds x {months} months")
+    print(summary_table(ts))
+    if out is None:
+        return 0
+    runs = pd.DataFrame(
+        {
+            "run_id": range(len(seeds)),
+            "seed": seeds,
+            "scenario": scenario.meta.name,
+            "months": months,
+            "status": "ok",
+        }
+    )
+    manifest = {
+        "culturesim_version": __version__,
+        "git_commit": _git_commit(),
+        "scenario_name": scenario.meta.name,
+        "scenario_file": str(Path(args.scenario)),
+        "scenario_hash": scenario.digest(),
+        "scenario": scenario.to_dict(),
+        "seeds": seeds,
+        "months": months,
+        "start_time": started,
+        "end_time": ended,
+        "command": ["culturesim", *sys.argv[1:]],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    # write into a temporary folder beside the target, then move each file in atomically
+    tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
+    try:
+        runs.to_parquet(tmp / "runs.parquet", index=False)
+        ts.to_parquet(tmp / "timeseries.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        fig = dashboard(ts, title=scenario.meta.name)
+        fig.savefig(tmp / "dashboard.png", dpi=110)
+        for f in ("runs.parquet", "timeseries.parquet", "manifest.json", "dashboard.png"):
+            os.replace(tmp / f, out / f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
+    print(f"dashboard: {(out / 'dashboard.png').resolve()}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate scenario files; print one line per problem."""
+    bad = False
+    for f in args.files:
+        try:
+            load_scenario(f)
+        except ScenarioError as exc:
+            bad = True
+            for line in str(exc).splitlines():
+                print(line, file=sys.stderr)
+        else:
+            print(f"{f}: ok")
+    return 2 if bad else 0
+
+
+def cmd_levers(args: argparse.Namespace) -> int:
+    """List the levers with unit, range, default and help."""
+    for lv in LEVERS.values():
+        print(f"{lv.name:26} {lv.lo:g}..{lv.hi:g} (default {lv.default:g}) {lv.unit}")
+        print(f"{'':26} {lv.help} Cost: {lv.cost_kind}.")
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    """List the KPIs with unit and meaning."""
+    for k in KPIS.values():
+        print(f"{k.name:28} [{k.unit}] {k.help}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``culturesim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="culturesim",
+        description="Simulate culture dynamics in a young AI company.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser(
+        "run",
+        help="run a scenario for several seeds and summarise the KPIs",
+        description=(
+            "Run SCENARIO (a TOML file, or the name of one in scenarios/) for N seeds "
+            "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 as "
+            "median [10%, 90%] over seeds. With --out, also write runs.parquet, "
+            "timeseries.parquet, manifest.json and dashboard.png into DIR."
+        ),
+    )
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    run.add_argument("--seeds", type=_positive, default=10, metavar="N", help="seeds (default 10)")
+    run.add_argument(
+        "--months", type=_positive, default=None, metavar="M", help="months (default meta.months)"
+    )
+    run.add_argument("--out", metavar="DIR", help="write results and a dashboard PNG here")
+    run.set_defaults(func=cmd_run)
+    val = sub.add_parser(
+        "validate",
+        help="check scenario files",
+        description="Check scenario files: exit 0 if all are valid, else 2, one line per problem.",
+    )
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(func=cmd_validate)
+    sub.add_parser(
+        "levers", help="list the policy levers", description="List the levers."
+    ).set_defaults(func=cmd_levers)
+    sub.add_parser("kpis", help="list the KPIs", description="List the KPIs.").set_defaults(
+        func=cmd_kpis
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"culturesim: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""CultureModel: an AI company's people, culture and knowledge, stepped month by month.
+
+Mesa is the shell (``self.rng``, ``steps``, ``time``, ``run_for``, ``schedule_event``, ``agents``);
+the state lives in arrays (:mod:`culturesim.population`) and each submodel is a process module
+(:mod:`culturesim.processes`) that reads and writes those arrays. One month is one step:
+
+1. events due this month (scheduled with Mesa's ``schedule_event``, fired just before the step)
+2. finance      payroll, lever costs, revenue, cash, runway; layoffs when cash runs short
+3. knowledge    March (1991) learning, exploration from innovation time, ideas, launches
+4. culture      Harrison & Carroll (1991) transmission, bounded-confidence coworker influence
+5. skill        training with diminishing returns, obsolescence
+6. engagement   engagement and trust in leadership
+7. turnover     quit hazard with contagion
+8. hiring       vacancies from the growth plan, applicants, selectivity
+9. KPIs recorded (:func:`culturesim.kpis.measure`)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from culturesim.agents import Employee
+from culturesim.kpis import KPIS, measure
+from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
+from culturesim.population import Field, Population
+from culturesim.processes import DEFAULT_PROCESSES
+from culturesim.processes.events import schedule_events
+from culturesim.random import Streams
+from culturesim.scenario import Scenario, load_scenario
+
+__all__ = ["CultureModel"]
+
+FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches")
+
+
+def _as_seed(rng, default: int) -> int:
+    """Turn Mesa's ``rng`` argument (None, int, str, Generator, SeedSequence) into an int seed."""
+    if rng is None:
+        return int(default)
+    if isinstance(rng, str):  # SolaraViz passes a typed seed as text (Mesa issue #3516)
+        return int(rng.strip())
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0])
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63 - 1))
+    raise TypeError(f"rng must be an int, a numpy Generator or SeedSequence, not {type(rng)!r}")
+
+
+class CultureModel(mesa.Model):
+    """An AI company's culture, people and knowledge, stepped monthly.
+
+    Culturesim's scenario is ``model.config``; ``model.scenario`` is Mesa's own scenario object.
+
+    Args:
+        scenario: A :class:`~culturesim.scenario.Scenario`, a path to a scenario TOML file, the
+            name of a file in ``scenarios/``, or ``None`` for the built-in baseline.
+        rng: Seed (int, or a digit string) or NumPy Generator; ``None`` uses the scenario's
+            ``meta.seed``. The same scenario and seed give the same run, bit for bit.
+    """
+
+    def __init__(self, *, scenario: Scenario | str | Path | None = None, rng=None):
+        config = load_scenario(scenario)
+        seed = _as_seed(rng, config.meta.seed)
+        super().__init__(rng=seed)
+        self.config = config
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.month = 0
+        self.levers: dict[str, float] = dict(config.levers.model_dump())
+        org = config.organization
+        self.value_names = list(org.core_values)
+        self.core = np.array(list(org.core_values.values()), dtype=float)
+        k, m = self.core.size, config.dynamics.market_dimensions
+        self.employees = Population(
+            {
+                "site": Field(np.int32),
+                "team": Field(np.int32, fill=-1),
+                "is_manager": Field(bool),
+                "tenure": Field(np.float64),
+                "hire_month": Field(np.int32),
+                "skill": Field(np.float64),
+                "own_values": Field(np.float64, k),
+                "values": Field(np.float64, k),
+                "beliefs": Field(np.int8, m),
+                "engagement": Field(np.float64),
+                "trust": Field(np.float64),
+                "disposition": Field(np.float64),
+                "pay_dev": Field(np.float64, fill=1.0),
+                "peer_departures": Field(np.float64),
+            },
+            capacity=int(org.employees * 1.5) + 16,
+        )
+        self.org = OrgNetwork(
+            team_size=org.team_size, teams_per_department=org.teams_per_department
+        )
+        site_noise = self.streams["sites"].normal(0, org.sites * k).reshape(org.sites, k)
+        self.site_values = np.clip(
+            org.talent_pool_values + org.site_value_spread * site_noise, 0, 1
+        )
+        self._handles: dict[int, Employee] = {}
+        self.flows = dict.fromkeys(FLOWS, 0.0)
+        self.history: dict[str, list[float]] = {name: [] for name in KPIS}
+        self.processes = [make() for make in DEFAULT_PROCESSES]
+        self._found_company()
+        for process in self.processes:
+            process.setup(self)
+        self._scheduled = schedule_events(self, config.events)
+        self.record()
+
+    # --- the month -----------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month: age, run every process in order, record the KPIs."""
+        self.month += 1
+        e = self.employees
+        e.tenure[e.ids] += 1.0
+        for process in self.processes:
+            process.step(self)
+        self.record()
+
+    def run(self, months: int | None = None) -> pd.DataFrame:
+        """Run ``months`` more months (default: to the scenario's horizon); return the KPIs."""
+        months = self.config.meta.months - self.month if months is None else months
+        for _ in range(int(months)):
+            self.step()
+        return self.kpi_frame()
+
+    def record(self) -> None:
+        """Measure the KPIs for the month just ended, then reset the monthly flows."""
+        for name, value in measure(self).items():
+            self.history[name].append(value)
+        self.flows = dict.fromkeys(FLOWS, 0.0)
+
+    def kpi_frame(self) -> pd.DataFrame:
+        """Return the KPIs so far: one row per month (index ``month``), one column per KPI."""
+        frame = pd.DataFrame(self.history)
+        frame.index.name = "month"
+        return frame
+
+    # --- people --------------------------------------------------------------------------
+    @property
+    def headcount(self) -> int:
+        """Employees now."""
+        return self.employees.count
+
+    def employee(self, slot: int) -> Employee:
+        """Return the Mesa handle of the employee in ``slot``."""
+        return self._handles[int(slot)]
+
+    def _found_company(self) -> None:
+        """Create the founding staff: sites, departments, teams with managers, ties."""
+        org = self.config.organization
+        n, n_sites = org.employees, org.sites
+        sites = np.minimum(np.arange(n) * n_sites // n, n_sites - 1).astype(np.int32)
+        teams = np.empty(n, dtype=np.int32)
+        for s in range(n_sites):
+            members = np.flatnonzero(sites == s)
+            n_teams = max(1, int(np.ceil(members.size / org.team_size)))
+            ids = self.org.open_teams(np.full(n_teams, s))
+            teams[members] = ids[np.arange(members.size) * n_teams // max(members.size, 1)]
+        tenure = np.floor(self.streams["founding"].uniform(0, n) * 36.0)
+        slots = self.add_employees(
+            sites, teams, tenure=tenure, enculturation=org.initial_enculturation
+        )
+        self.org.build_informal(slots, sites, seed=self.seed % (2**31))
+        self._ensure_managers()
+        self._tie_managers()
+
+    def add_employees(
+        self,
+        sites: np.ndarray,
+        teams: np.ndarray,
+        *,
+        tenure: np.ndarray | float = 0.0,
+        enculturation: float = 0.0,
+    ) -> np.ndarray:
+        """Hire people into the given sites and teams; return their slots.
+
+        Their skill and values are screened by the current ``hiring_selectivity``: the hire is
+        the best of the applicant pool above a quality threshold, and screening for fit pulls
+        their own values toward the core. Draws come from the ``"hire"`` stream by slot.
+
+        Args:
+            sites: Site of each hire.
+            teams: Team of each hire.
+            tenure: Months of tenure at the start (founders have some).
+            enculturation: How far their values already moved from their own to the core.
+        """
+        count = len(sites)
+        if count == 0:
+            return np.zeros(0, dtype=np.int64)
+        e, month, org = self.employees, self.month, self.config.organization
+        start = e.n
+        stop = start + count
+        hire = self.streams["hire"]
+        sel = self.levers["hiring_selectivity"]
+        # quality: a standard normal truncated below at the selectivity quantile of applicants
+        floor = 0.8 * sel
+        z = ndtri(floor + (1.0 - floor) * hire.uniform(month, stop, 0, start))
+        skill = ndtr(0.8 * z - 0.2)
+        k = self.core.size
+        noise = np.column_stack([hire.normal(month, stop, 10 + j, start) for j in range(k)])
+        own = self.site_values[sites] + org.value_spread * noise
+        own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
+        values = own + enculturation * (self.core - own)
+        m = self.config.dynamics.market_dimensions
+        beliefs = (self.streams["beliefs"].matrix16(month, stop, m)[start:stop] % 3).astype(np.int8)
+        slots = e.add(
+            count,
+            site=sites,
+            team=teams,
+            is_manager=False,
+            tenure=tenure,
+            hire_month=month,
+            skill=skill,
+            own_values=own,
+            values=values,
+            beliefs=beliefs - 1,
+            engagement=0.7,
+            trust=0.65,
+            disposition=0.5 * hire.normal(month, stop, 1, start),
+            pay_dev=np.exp(0.05 * hire.normal(month, stop, 2, start)),
+            peer_departures=0.0,
+        )
+        for slot in slots.tolist():
+            self._handles[slot] = Employee(self, slot)
+        self.org.team_edges(e.ids, e.team[e.ids], slots)
+        self.org.changed()
+        return slots
+
+    def remove_employees(self, slots: np.ndarray, reason: str) -> None:
+        """Take employees out (``reason`` is ``"quits"`` or ``"layoffs"``).
+
+        Their peers remember the departure (turnover contagion), regretted quits are counted
+        (skill above the company median), and teams that lost their manager promote one.
+        """
+        slots = np.asarray(slots, dtype=np.int64)
+        if slots.size == 0:
+            return
+        e = self.employees
+        if reason == "quits":
+            median = np.median(e.skill[e.ids])
+            self.flows["regretted_quits"] += float(np.count_nonzero(e.skill[slots] > median))
+        left = np.zeros(e.capacity)
+        left[slots] = 1.0
+        share = self.org.neighbour_mean(e.alive, left, 0.0)
+        e.peer_departures[:] += share
+        self.flows[reason] += float(slots.size)
+        e.remove(slots)
+        e.is_manager[slots] = False
+        for slot in slots.tolist():
+            self._handles.pop(slot).remove()
+        self.org.changed()
+        self._ensure_managers()
+
+    def lay_off(self, share: float, part: int = 0) -> int:
+        """Lay off ``share`` of the staff, weakest performers first (with noise).
+
+        Survivors lose trust in leadership and engagement; transparency softens the blow.
+
+        Returns:
+            How many were laid off.
+        """
+        e = self.employees
+        ids = e.ids
+        n = round(share * ids.size)
+        if n <= 0:
+            return 0
+        noise = self.streams["layoff"].normal(self.month + 1, e.n, part)[ids]
+        performance = e.skill[ids] * e.engagement[ids] + 0.1 * noise
+        self.remove_employees(ids[np.argsort(performance, kind="stable")[:n]], "layoffs")
+        survivors = e.ids
+        shock = 0.15 * (1.0 - 0.6 * self.levers["transparency"])
+        e.trust[survivors] = np.clip(e.trust[survivors] - shock, 0.0, 1.0)
+        e.engagement[survivors] = np.clip(e.engagement[survivors] - 0.5 * shock, 0.0, 1.0)
+        return n
+
+    def _ensure_managers(self) -> None:
+        """Give every staffed team a manager: the longest-tenured member is promoted."""
+        e = self.employees
+        ids = e.ids
+        if ids.size == 0:
+            return
+        teams = e.team[ids]
+        has = np.zeros(self.org.n_teams, dtype=bool)
+        has[teams[e.is_manager[ids]]] = True
+        lacking = ~has[teams]
+        if not lacking.any():
+            return
+        cand, cteams = ids[lacking], teams[lacking]
+        order = np.lexsort((-e.tenure[cand], cteams))
+        first = np.r_[True, cteams[order][1:] != cteams[order][:-1]]
+        e.is_manager[cand[order][first]] = True
+
+    def _tie_managers(self) -> None:
+        """Managers know their department's other managers and one manager at the next site."""
+        e = self.employees
+        ids = e.ids
+        mgrs = ids[e.is_manager[ids]]
+        depts = self.org.team_dept[e.team[mgrs]]
+        order = np.argsort(depts, kind="stable")
+        mgrs, depts = mgrs[order], depts[order]
+        same = depts[1:] == depts[:-1]
+        self.org.add_edges(mgrs[1:][same], mgrs[:-1][same], MANAGERS)
+        sites = e.site[mgrs]
+        n_sites = self.config.organization.sites
+        if n_sites > 1:
+            for s in range(n_sites):
+                here, there = mgrs[sites == s], mgrs[sites == (s + 1) % n_sites]
+                if here.size and there.size:
+                    pick = there[np.arange(here.size) % there.size]
+                    self.org.add_edges(here, pick, CROSS_SITE)
+
+    def team_managers(self) -> np.ndarray:
+        """Return the slot of each team's manager (-1 for a team without one)."""
+        e = self.employees
+        ids = e.ids
+        out = np.full(self.org.n_teams, -1, dtype=np.int64)
+        mgr = ids[e.is_manager[ids]]
+        out[e.team[mgr]] = mgr
+        return out
+
+    def org_graph(self):
+        """Return the alive org network as a networkx graph with node attributes."""
+        g = self.org.to_networkx(self.employees.alive)
+        e = self.employees
+        for slot in g.nodes:
+            g.nodes[slot].update(
+                site=int(e.site[slot]),
+                team=int(e.team[slot]),
+                is_manager=bool(e.is_manager[slot]),
+                engagement=float(e.engagement[slot]),
+                skill=float(e.skill[slot]),
+            )
+        return g

@@ -1,0 +1,209 @@
+"""The organization's network: sites, departments, teams with managers, and informal ties.
+
+The initial structure is built with networkx generators (a small-world graph per site laid over
+the team order, so informal ties are densest within team, then department, then site) and then
+held as edge arrays. Each month the alive part is stepped as a ``scipy.sparse`` CSR matrix, rebuilt
+only when people join or leave. New hires attach to a team (ties to every teammate) and make a few
+informal ties, mostly within their site; leavers detach (their edges are dropped at the next
+rebuild). :meth:`OrgNetwork.to_networkx` gives the alive network for analysis and pictures.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
+
+__all__ = ["OrgNetwork"]
+
+#: Edge kinds.
+TEAM, INFORMAL, MANAGERS, CROSS_SITE = 0, 1, 2, 3
+
+
+class OrgNetwork:
+    """Teams, departments, sites and ties among employees (by population slot).
+
+    Args:
+        team_size: Target team size, manager included.
+        teams_per_department: Teams a department holds before a new one is opened.
+        informal_ties: Informal ties a newcomer makes beyond their team.
+        cross_site_share: Share of a newcomer's informal ties that reach other sites.
+    """
+
+    def __init__(
+        self,
+        *,
+        team_size: int = 7,
+        teams_per_department: int = 6,
+        informal_ties: int = 3,
+        cross_site_share: float = 0.1,
+    ):
+        self.team_size = team_size
+        self.teams_per_department = teams_per_department
+        self.informal_ties = informal_ties
+        self.cross_site_share = cross_site_share
+        # per team
+        self.team_site = np.zeros(0, dtype=np.int32)
+        self.team_dept = np.zeros(0, dtype=np.int32)
+        self.dept_site = np.zeros(0, dtype=np.int32)
+        # edges (undirected, stored once)
+        self._src = np.zeros(0, dtype=np.int64)
+        self._dst = np.zeros(0, dtype=np.int64)
+        self._kind = np.zeros(0, dtype=np.int8)
+        self._csr: sp.csr_matrix | None = None
+        self._rows: np.ndarray | None = None
+
+    # --- structure -------------------------------------------------------------------------
+    @property
+    def n_teams(self) -> int:
+        """Number of teams ever opened."""
+        return self.team_site.size
+
+    def open_teams(self, sites: np.ndarray) -> np.ndarray:
+        """Open one new team per entry of ``sites`` and return the new team ids.
+
+        A team goes into the newest department of its site, or a new department when that one
+        is full.
+        """
+        new_ids = []
+        for site in np.asarray(sites, dtype=np.int32):
+            depts = np.flatnonzero(self.dept_site == site)
+            dept = depts[-1] if depts.size else -1
+            if dept < 0 or np.count_nonzero(self.team_dept == dept) >= self.teams_per_department:
+                dept = self.dept_site.size
+                self.dept_site = np.append(self.dept_site, site).astype(np.int32)
+            self.team_site = np.append(self.team_site, site).astype(np.int32)
+            self.team_dept = np.append(self.team_dept, dept).astype(np.int32)
+            new_ids.append(self.n_teams - 1)
+        return np.asarray(new_ids, dtype=np.int32)
+
+    # --- ties ------------------------------------------------------------------------------
+    def add_edges(self, src: np.ndarray, dst: np.ndarray, kind: int) -> None:
+        """Add undirected ties (self-ties are dropped)."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        keep = src != dst
+        self._src = np.concatenate([self._src, src[keep]])
+        self._dst = np.concatenate([self._dst, dst[keep]])
+        self._kind = np.concatenate([self._kind, np.full(keep.sum(), kind, dtype=np.int8)])
+        self._csr = None
+
+    def changed(self) -> None:
+        """Mark the stepping matrix stale (people joined or left)."""
+        self._csr = None
+
+    def team_edges(self, members: np.ndarray, teams: np.ndarray, new: np.ndarray) -> None:
+        """Tie each of ``new`` to every member of its team.
+
+        Args:
+            members: Slots of everyone currently in a team (``new`` included).
+            teams: Team of each of ``members``.
+            new: Slots (a subset of ``members``) that just joined.
+        """
+        if new.size == 0:
+            return
+        order = np.argsort(teams, kind="stable")
+        s_members, s_teams = members[order], teams[order]
+        is_new = np.zeros(members.size, dtype=bool)
+        is_new[np.searchsorted(members, new)] = True  # members is sorted (alive ids)
+        s_new = is_new[order]
+        starts = np.searchsorted(s_teams, s_teams, side="left")
+        ends = np.searchsorted(s_teams, s_teams, side="right")
+        newcomer_pos = np.flatnonzero(s_new)
+        sizes = ends[newcomer_pos] - starts[newcomer_pos]
+        src = np.repeat(s_members[newcomer_pos], sizes)
+        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        dst_pos = np.repeat(starts[newcomer_pos], sizes) + offsets
+        dst = s_members[dst_pos]
+        # two newcomers in one team would tie twice: keep the pair once
+        dup = s_new[dst_pos] & (src > dst)
+        self.add_edges(src[~dup], dst[~dup], TEAM)
+
+    def build_informal(self, ordered: np.ndarray, sites: np.ndarray, seed: int) -> None:
+        """Lay small-world informal ties over employees ordered by site, department and team.
+
+        One Watts-Strogatz graph (networkx) per site over the team order, so ring neighbours are
+        teammates and nearby teams, and rewired ties reach across the site.
+
+        Args:
+            ordered: Slots in team order.
+            sites: Site of each of ``ordered``.
+            seed: Seed for the generators.
+        """
+        for s in np.unique(sites):
+            nodes = ordered[sites == s]
+            if nodes.size < 5:
+                continue
+            g = nx.watts_strogatz_graph(nodes.size, k=4, p=0.15, seed=int(seed) + int(s))
+            edges = np.asarray(g.edges(), dtype=np.int64).reshape(-1, 2)
+            self.add_edges(nodes[edges[:, 0]], nodes[edges[:, 1]], INFORMAL)
+
+    # --- stepping --------------------------------------------------------------------------
+    def matrix(self, alive: np.ndarray) -> sp.csr_matrix:
+        """Return the symmetric 0/1 adjacency of alive employees (size = population capacity).
+
+        Edges touching a leaver are dropped for good at the rebuild.
+        """
+        n = alive.size
+        if self._csr is None or self._csr.shape[0] != n:
+            keep = alive[self._src] & alive[self._dst]
+            self._src, self._dst, self._kind = self._src[keep], self._dst[keep], self._kind[keep]
+            rows = np.concatenate([self._src, self._dst])
+            cols = np.concatenate([self._dst, self._src])
+            m = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+            m.sum_duplicates()
+            m.data[:] = 1.0
+            self._csr = m
+            self._rows = None
+        return self._csr
+
+    def degree(self, alive: np.ndarray) -> np.ndarray:
+        """Return each slot's number of alive ties."""
+        return np.diff(self.matrix(alive).indptr)
+
+    def neighbour_mean(self, alive: np.ndarray, x: np.ndarray, default: np.ndarray | float):
+        """Mean of ``x`` over each slot's alive neighbours (``default`` where there are none)."""
+        a = self.matrix(alive)
+        deg = np.diff(a.indptr)
+        total = a @ x
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / (deg[:, None] if x.ndim == 2 else deg)
+        return np.where((deg[:, None] if x.ndim == 2 else deg) > 0, mean, default)
+
+    def random_neighbour(self, alive: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Pick one alive neighbour per slot using uniforms ``u`` (-1 where a slot has none)."""
+        a = self.matrix(alive)
+        deg = np.diff(a.indptr)
+        pos = a.indptr[:-1] + np.minimum((u[: deg.size] * deg).astype(np.int64), deg - 1)
+        out = np.full(deg.size, -1, dtype=np.int64)
+        has = deg > 0
+        out[has] = a.indices[pos[has]]
+        return out
+
+    def efficiency(self, alive: np.ndarray, sources: np.ndarray) -> float:
+        """Global efficiency (Latora & Marchiori 2001) estimated from BFS at ``sources``.
+
+        Mean of 1/d(s, j) over sources s and alive j != s, with 1/inf = 0.
+        """
+        n_alive = int(alive.sum())
+        if n_alive < 2 or sources.size == 0:
+            return 0.0
+        # leavers have no ties left in the matrix, so they are unreachable and add nothing
+        dist = shortest_path(self.matrix(alive), method="D", unweighted=True, indices=sources)
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / dist
+        inv[np.arange(sources.size), sources] = 0.0
+        return float(inv.sum() / (sources.size * (n_alive - 1)))
+
+    def to_networkx(self, alive: np.ndarray) -> nx.Graph:
+        """Return the alive network as a networkx graph (nodes are slots, edges carry ``kind``)."""
+        self.matrix(alive)  # prune edges of leavers
+        g = nx.Graph()
+        g.add_nodes_from(np.flatnonzero(alive).tolist())
+        names = {TEAM: "team", INFORMAL: "informal", MANAGERS: "managers", CROSS_SITE: "cross_site"}
+        g.add_edges_from(
+            (int(s), int(d), {"kind": names[int(k)]})
+            for s, d, k in zip(self._src, self._dst, self._kind, strict=True)
+        )
+        return g

@@ -1,0 +1,73 @@
+"""Matplotlib figures shared by the CLI, notebooks and (later) the UI."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from culturesim.kpis import KPIS
+
+__all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
+
+#: KPIs on the dashboard, in reading order (four per family row).
+DASHBOARD_KPIS = (
+    "headcount", "attrition_rate_annual", "engagement", "survey_satisfaction",
+    "culture_alignment", "culture_fragmentation", "trust_in_leadership", "communication_efficiency",
+    "ideas", "launches", "knowledge", "mean_skill",
+    "revenue", "costs", "cash", "runway_months",
+)  # fmt: skip
+
+
+def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -> pd.DataFrame:
+    """Median and quantile band of ``kpi`` over runs, by month.
+
+    Args:
+        timeseries: Stacked runs with columns ``month`` and ``kpi``.
+        kpi: Column to summarise.
+        lo: Lower quantile.
+        hi: Upper quantile.
+
+    Returns:
+        A frame indexed by month with columns ``lo``, ``median``, ``hi``.
+    """
+    g = timeseries.groupby("month")[kpi]
+    return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
+
+
+def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:
+    """Draw each KPI's median and 10-90% band over runs, one panel per KPI.
+
+    Args:
+        timeseries: Stacked runs with columns ``month`` and the KPIs.
+        title: Figure title.
+        kpis: KPIs to draw.
+
+    Returns:
+        The figure (save it with ``fig.savefig``).
+    """
+    cols = 4
+    rows = int(np.ceil(len(kpis) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), sharex=True)
+    n_runs = timeseries["run_id"].nunique() if "run_id" in timeseries else 1
+    for ax, name in zip(axes.flat, kpis, strict=False):
+        kpi = KPIS[name]
+        b = band(timeseries, name)
+        scale, suffix = (1e6, " (M$)") if kpi.unit.startswith("$") else (1.0, "")
+        ax.fill_between(b.index, b["lo"] / scale, b["hi"] / scale, alpha=0.25, color="C0", lw=0)
+        ax.plot(b.index, b["median"] / scale, color="C0", lw=1.8)
+        ax.set_title(f"{kpi.label}{suffix}", fontsize=10)
+        ax.set_ylabel(kpi.unit if not suffix else suffix.strip(" ()"), fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(kpis) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("month", fontsize=9)
+    fig.suptitle(f"{title}  —  median and 10–90% band over {n_runs} runs", fontsize=12)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,133 @@
+"""Hiring: vacancies from the growth plan, applicants from employer brand, selectivity.
+
+The planned headcount grows at ``organization.growth_per_year`` unless runway is below the
+hiring-freeze level (after layoffs the plan restarts from the smaller staff). Each vacancy fills
+this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per vacancy (from the
+employer brand) and shrinks with ``hiring_selectivity`` (fewer applicants pass the bar). The
+employer brand is a placeholder here (engagement, pay premium, attrition and brand spend) until
+the brand submodel exists. Hires join the teams with most room (new teams and departments open
+when all are full) and make a few informal ties, mostly within their site.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
+INFORMAL_TIES = 3
+CROSS_SITE_SHARE = 0.1
+
+
+def employer_brand(model: CultureModel) -> float:
+    """Placeholder employer brand in [0, 1] from engagement, pay, attrition and brand spend."""
+    e, lv = model.employees, model.levers
+    eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
+    hist = model.history["attrition_rate_annual"]
+    attrition = hist[-1] if hist else 0.13
+    brand = (
+        0.5
+        + 1.0 * (eng - 0.65)
+        + 1.0 * lv["compensation_premium"]
+        - 1.0 * (attrition - 0.13)
+        + 0.05 * np.log1p(lv["brand_spend"] / 50_000.0)
+    )
+    return float(np.clip(brand, 0.0, 1.0))
+
+
+def fill_probability(model: CultureModel) -> float:
+    """Chance that a vacancy is filled this month."""
+    dyn, sel = model.config.dynamics, model.levers["hiring_selectivity"]
+    lam0 = -np.log1p(-min(dyn.hiring_fill_rate, 0.999999))
+    applicants = APPLICANTS_PER_VACANCY * (0.5 + employer_brand(model))
+    lam = lam0 * applicants / APPLICANTS_PER_VACANCY * (1.0 - 0.8 * sel)
+    return float(1.0 - np.exp(-lam))
+
+
+class Hiring:
+    """Vacancies are filled from the labour market."""
+
+    name = "hiring"
+
+    def setup(self, model: CultureModel) -> None:
+        """The plan starts at the founding headcount (set in the knowledge setup)."""
+        model.fill_probability = 0.0
+
+    def step(self, model: CultureModel) -> None:
+        """Grow the plan, fill vacancies, place the hires."""
+        org, _e, t = model.config.organization, model.employees, model.month
+        if model.flows["layoffs"] > 0:
+            model.target_headcount = float(model.headcount)
+        if model.runway >= org.hiring_freeze_runway_months:
+            model.target_headcount *= (1.0 + org.growth_per_year) ** (1.0 / 12.0)
+        vacancies = max(0, round(model.target_headcount) - model.headcount)
+        model.fill_probability = fill_probability(model)
+        model.last_hires = 0.0
+        if vacancies == 0:
+            return
+        filled = int(
+            np.count_nonzero(model.streams["fill"].uniform(t, vacancies) < model.fill_probability)
+        )
+        if filled == 0:
+            return
+        sites = self._sites_for(model, filled)
+        teams = self._teams_for(model, sites)
+        slots = model.add_employees(sites, teams)
+        self._informal_ties(model, slots)
+        model.flows["hires"] += filled
+        model.last_hires = float(filled)
+
+    @staticmethod
+    def _sites_for(model: CultureModel, count: int) -> np.ndarray:
+        """Spread hires over sites in proportion to their staff (largest remainder)."""
+        e = model.employees
+        n_sites = model.config.organization.sites
+        staff = np.bincount(e.site[e.ids], minlength=n_sites).astype(float)
+        share = staff / staff.sum() if staff.sum() > 0 else np.full(n_sites, 1.0 / n_sites)
+        quota = share * count
+        base = np.floor(quota).astype(int)
+        extra = np.argsort(-(quota - base), kind="stable")[: count - base.sum()]
+        base[extra] += 1
+        return np.repeat(np.arange(n_sites, dtype=np.int32), base)
+
+    @staticmethod
+    def _teams_for(model: CultureModel, sites: np.ndarray) -> np.ndarray:
+        """Put hires into the teams of their site with most room, opening teams when full."""
+        e, net = model.employees, model.org
+        size = np.bincount(e.team[e.ids], minlength=net.n_teams)
+        out = np.empty(sites.size, dtype=np.int32)
+        for s in np.unique(sites):
+            need = np.flatnonzero(sites == s)
+            teams = np.flatnonzero(net.team_site == s)
+            room = np.maximum(0, net.team_size - size[teams])
+            order = np.argsort(-room, kind="stable")
+            seats = np.repeat(teams[order], room[order])
+            if seats.size < need.size:
+                n_new = int(np.ceil((need.size - seats.size) / net.team_size))
+                new = net.open_teams(np.full(n_new, s))
+                seats = np.concatenate([seats, np.repeat(new, net.team_size)])
+            out[need] = seats[: need.size]
+        return out
+
+    @staticmethod
+    def _informal_ties(model: CultureModel, slots: np.ndarray) -> None:
+        """Each hire ties to a few random colleagues, mostly at their own site."""
+        e, t = model.employees, model.month
+        ids = e.ids
+        ties = model.streams["ties"]
+        src, dst = [], []
+        for k in range(INFORMAL_TIES):
+            u = ties.uniform(t, e.n, part=2 * k, start=slots[0])[slots - slots[0]]
+            cross = ties.uniform(t, e.n, part=2 * k + 1, start=slots[0])[slots - slots[0]]
+            for s in np.unique(e.site[slots]):
+                mine = e.site[slots] == s
+                pool_home = ids[e.site[ids] == s]
+                pick_home = pool_home[(u[mine] * pool_home.size).astype(np.int64)]
+                pick_any = ids[(u[mine] * ids.size).astype(np.int64)]
+                src.append(slots[mine])
+                dst.append(np.where(cross[mine] < CROSS_SITE_SHARE, pick_any, pick_home))
+        model.org.add_edges(np.concatenate(src), np.concatenate(dst), 1)

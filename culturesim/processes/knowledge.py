@@ -1,0 +1,136 @@
+"""Work and knowledge after March (1991), with innovation time as exploration.
+
+The market is a "reality" of ``m`` dimensions, each +1 or -1. Employees hold beliefs in
+{-1, 0, +1}; the organization holds a "code" (its shared playbook). Each month:
+
+1. Turbulence: each dimension of reality flips with the monthly chance implied by
+   ``market.turbulence_per_year`` (March's p4).
+2. Exploration: with innovation time ``it`` an employee tests each dimension with chance
+   ``exploration_rate * it * (0.5 + 0.5 skill)`` and learns the truth there. Explorers have ideas:
+   ``ideas_per_year / 12 * it * (0.5 + 0.5 skill)`` per person-month.
+3. Socialization (March's p1): where the code has a view that differs from a belief, the belief
+   moves to the code with chance ``socialization_rate``.
+4. Code learning (March's p2): the superior group are those whose beliefs match reality on more
+   dimensions than the code does. On each dimension where the group's majority view differs from
+   the code, the code adopts it with chance ``1 - (1 - p2)^k``, k = majority minus minority.
+5. Launches: ideas wait in a pipeline (going stale at 5% a month). Delivery capacity is each
+   person's productivity times the time not spent exploring; the roadmap takes
+   ``roadmap_load`` of a full-time person per planned head, and what is left ships ideas at
+   ``launch_effort_person_months`` each. Workload = roadmap need / capacity.
+
+Knowledge (a KPI) is the share of dimensions the code gets right.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+SCALE16 = 65536.0
+PIPELINE_DECAY = 0.05
+BANK_CAP = 3.0
+INITIAL_CODE_KNOWLEDGE = 0.5
+
+
+class Knowledge:
+    """March's mutual learning between people and the organizational code."""
+
+    name = "knowledge"
+
+    def setup(self, model: CultureModel) -> None:
+        """Draw the market reality and an initial code that knows half of it."""
+        m = model.config.dynamics.market_dimensions
+        s = model.streams["reality"]
+        model.reality = np.where(s.uniform(0, m) < 0.5, 1, -1).astype(np.int8)
+        known = s.uniform(0, m, part=1) < INITIAL_CODE_KNOWLEDGE
+        model.code = np.where(known, model.reality, 0).astype(np.int8)
+        model.knowledge = float(np.mean(model.code == model.reality))
+        model.pipeline = 0.0
+        model.delivery_bank = 0.0
+        model.workload = 1.0
+        model.target_headcount = float(model.config.organization.employees)
+
+    def step(self, model: CultureModel) -> None:
+        """Explore, socialize, learn, have ideas and ship them."""
+        e, t, dyn = model.employees, model.month, model.config.dynamics
+        streams = model.streams
+        ids = e.ids
+        it = model.levers["innovation_time"]
+        m = model.reality.size
+        # 1. turbulence
+        p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+        flips = streams["turbulence"].uniform(t, m) < p4
+        model.reality[flips] *= -1
+        beliefs = e.beliefs[ids]
+        productivity = 0.5 + 0.5 * e.skill[ids]
+        # 2. exploration and ideas
+        ideas = 0
+        if it > 0 and ids.size:
+            p_test = dyn.exploration_rate * it * productivity
+            draws = streams["explore"].matrix16(t, e.n, m)[ids]
+            tested = draws < (p_test * SCALE16)[:, None]
+            beliefs = np.where(tested, model.reality, beliefs)
+            p_idea = dyn.ideas_per_year / 12.0 * it * productivity
+            ideas = int(np.count_nonzero(streams["ideas"].uniform(t, e.n)[ids] < p_idea))
+        # 3. socialization toward the code
+        if dyn.socialization_rate > 0 and ids.size:
+            draws = streams["socialize"].matrix16(t, e.n, m)[ids]
+            adopt = (draws < dyn.socialization_rate * SCALE16) & (model.code != 0)
+            beliefs = np.where(adopt, model.code, beliefs)
+        e.beliefs[ids] = beliefs
+        # 4. code learning from the superior group
+        model.code = learn_code(
+            model.code,
+            beliefs,
+            model.reality,
+            dyn.code_learning_rate,
+            streams["code"].uniform(t, m),
+        )
+        model.knowledge = float(np.mean(model.code == model.reality))
+        # 5. ideas wait for delivery capacity
+        capacity = float(np.sum((1.0 - it) * productivity * (0.5 + 0.5 * e.engagement[ids])))
+        need = dyn.roadmap_load * max(model.target_headcount, 1.0)
+        model.workload = need / max(capacity, 1e-9)
+        model.pipeline = model.pipeline * (1.0 - PIPELINE_DECAY) + ideas
+        free = max(0.0, capacity - need)
+        model.delivery_bank = min(
+            BANK_CAP, model.delivery_bank + free / dyn.launch_effort_person_months
+        )
+        launches = int(min(np.floor(model.pipeline), np.floor(model.delivery_bank)))
+        model.pipeline -= launches
+        model.delivery_bank -= launches
+        model.flows["ideas"] += ideas
+        model.flows["launches"] += launches
+
+
+def learn_code(
+    code: np.ndarray, beliefs: np.ndarray, reality: np.ndarray, p2: float, u: np.ndarray
+) -> np.ndarray:
+    """One period of March's code learning (shared with the classic March model).
+
+    Args:
+        code: The code, shape ``(m,)``, values in {-1, 0, 1}.
+        beliefs: Beliefs of the individuals, shape ``(n, m)``.
+        reality: The reality, shape ``(m,)``, values in {-1, 1}.
+        p2: Code learning rate.
+        u: One uniform per dimension.
+
+    Returns:
+        The new code.
+    """
+    if beliefs.shape[0] == 0 or p2 <= 0:
+        return code
+    score = (beliefs == reality).sum(axis=1)
+    superior = beliefs[score > np.count_nonzero(code == reality)]
+    if superior.shape[0] == 0:
+        return code
+    plus = (superior == 1).sum(axis=0)
+    minus = (superior == -1).sum(axis=0)
+    majority = np.sign(plus - minus).astype(np.int8)
+    k = np.abs(plus - minus)
+    change = (majority != 0) & (majority != code) & (u < 1.0 - (1.0 - p2) ** k)
+    return np.where(change, majority, code).astype(np.int8)

@@ -1,0 +1,452 @@
+"""Scenario files: organization, market, levers, dynamics and events, validated with pydantic.
+
+A scenario is a TOML file; it is everything a run needs to be reproduced (with a seed)::
+
+    [meta]
+    name = "baseline"
+    months = 60
+    seed = 0
+
+    [organization]
+    employees = 120
+
+    [levers]
+    innovation_time = 0.2
+
+    [[events]]
+    month = 24
+    kind = "set_lever"
+    lever = "transparency"
+    value = 0.8
+
+Unknown keys, wrong types and out-of-range values raise :class:`ScenarioError`, whose lines name
+the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from culturesim.levers import LEVERS
+
+__all__ = [
+    "Dynamics",
+    "Event",
+    "LayoffEvent",
+    "Levers",
+    "Market",
+    "Meta",
+    "Organization",
+    "Scenario",
+    "ScenarioError",
+    "SetLeverEvent",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_MONTHS = 120
+
+
+class ScenarioError(ValueError):
+    """A scenario file or dict that cannot be used.
+
+    Attributes:
+        source: The file (or ``"<dict>"``) the scenario came from.
+        problems: One human-readable line per problem, each naming the key.
+    """
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Meta(_Strict):
+    """Name, description, horizon and seed."""
+
+    name: str = Field("unnamed", description="Short name of the scenario.")
+    description: str = Field("", description="What the scenario is about.")
+    months: int = Field(60, ge=1, le=MAX_MONTHS, description="Horizon in months.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Default random seed.")
+
+
+class Organization(_Strict):
+    """The company at month 0 and its plan."""
+
+    employees: int = Field(120, ge=1, le=1_000_000, description="Initial headcount.")
+    sites: int = Field(1, ge=1, le=50, description="Number of sites (offices or regions).")
+    site_value_spread: float = Field(
+        0.1,
+        ge=0.0,
+        le=0.5,
+        description="Spread (sd) of each site's regional values around the pool's.",
+    )
+    team_size: int = Field(7, ge=3, le=20, description="Mean team size, manager included.")
+    teams_per_department: int = Field(6, ge=1, le=50, description="Teams per department.")
+    core_values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=lambda: {
+            "innovation": 0.8,
+            "collaboration": 0.7,
+            "user_focus": 0.75,
+            "openness": 0.65,
+        },
+        description="The culture core leadership espouses: value name -> level in [0, 1].",
+    )
+    talent_pool_values: float = Field(
+        0.5, ge=0.0, le=1.0, description="Mean values of the labour pool, on every dimension."
+    )
+    value_spread: float = Field(
+        0.3, ge=0.0, le=0.5, description="Spread (sd) of newcomers' own values around their site's."
+    )
+    initial_enculturation: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="How far founding employees' values have moved to the core.",
+    )
+    cash: float = Field(40e6, ge=0.0, description="Cash at month 0, $.")
+    growth_per_year: float = Field(
+        0.3, ge=-0.5, le=3.0, description="Planned headcount growth per year (0.3 = +30%)."
+    )
+    salary_per_year: float = Field(
+        150_000.0, gt=0.0, description="Market median salary, $ per year."
+    )
+    overhead_rate: float = Field(
+        0.25, ge=0.0, le=1.0, description="Benefits, taxes and office cost as a share of payroll."
+    )
+    hiring_freeze_runway_months: float = Field(
+        9.0, ge=0.0, le=60.0, description="No hiring while runway is below this."
+    )
+    layoff_runway_months: float = Field(
+        3.0, ge=0.0, le=24.0, description="Below this runway, layoffs cut burn."
+    )
+
+    @field_validator("core_values")
+    @classmethod
+    def _some_values(cls, v: dict[str, float]) -> dict[str, float]:
+        if not 1 <= len(v) <= 8:
+            raise ValueError("needs between 1 and 8 named values")
+        return v
+
+
+class Market(_Strict):
+    """The market the company sells into and hires from."""
+
+    potential_users: int = Field(100_000, ge=0, le=100_000_000, description="Market size, users.")
+    placeholder_revenue_per_month: float = Field(
+        1.2e6, ge=0.0, description="Revenue at month 0, $ per month (placeholder until users)."
+    )
+    revenue_growth_per_year: float = Field(
+        0.6, ge=-0.9, le=5.0, description="Placeholder revenue growth per year at full knowledge."
+    )
+    talent_demand: float = Field(
+        0.5, ge=0.0, le=1.0, description="How hot the labour market is (outside offers)."
+    )
+    turbulence_per_year: float = Field(
+        0.05, ge=0.0, le=1.0, description="Chance per year that a market dimension flips."
+    )
+
+
+class Dynamics(_Strict):
+    """Rates and coefficients of the processes (calibration; sources in docs/ODD.md)."""
+
+    market_dimensions: int = Field(30, ge=1, le=200, description="March's m.")
+    socialization_rate: float = Field(
+        0.05, ge=0.0, le=1.0, description="March's p1, per month: pull of beliefs to the code."
+    )
+    code_learning_rate: float = Field(
+        0.1, ge=0.0, le=1.0, description="March's p2, per month: code learning from the best."
+    )
+    exploration_rate: float = Field(
+        0.25, ge=0.0, le=1.0, description="Dimensions tested per month per unit innovation time."
+    )
+    ideas_per_year: float = Field(
+        3.0, ge=0.0, le=50.0, description="Ideas per employee-year at full innovation time."
+    )
+    launch_effort_person_months: float = Field(
+        24.0, gt=0.0, description="Delivery effort to ship one idea, person-months."
+    )
+    roadmap_load: float = Field(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Share of a full-time person's capacity the roadmap needs.",
+    )
+    culture_socialization: float = Field(
+        0.08, ge=0.0, le=1.0, description="Monthly pull of a newcomer's values (Harrison-Carroll)."
+    )
+    socialization_halflife_months: float = Field(
+        12.0, gt=0.0, description="Tenure at which socialization has halved."
+    )
+    culture_decay: float = Field(
+        0.03, ge=0.0, le=1.0, description="Monthly drift of values back to one's own."
+    )
+    confidence_threshold: float = Field(
+        0.25, ge=0.0, le=1.0, description="Bounded confidence d at inclusion 0 (Deffuant)."
+    )
+    base_quit_rate_per_year: float = Field(
+        0.105, ge=0.0, le=1.0, description="Annual quit rate of an average employee."
+    )
+    quit_contagion: float = Field(
+        1.0, ge=0.0, le=10.0, description="Hazard multiplier per share of recently departed peers."
+    )
+    hiring_fill_rate: float = Field(
+        0.5, ge=0.0, le=1.0, description="Monthly chance to fill a vacancy at selectivity 0."
+    )
+
+
+def _lever_fields() -> dict[str, Any]:
+    return {
+        name: (
+            float,
+            Field(
+                lever.default, ge=lever.lo, le=lever.hi, description=f"{lever.help} ({lever.unit})"
+            ),
+        )
+        for name, lever in LEVERS.items()
+    }
+
+
+Levers = create_model(
+    "Levers",
+    __base__=_Strict,
+    __doc__="Policy lever values (see culturesim.levers).",
+    **_lever_fields(),
+)
+
+
+class _EventBase(_Strict):
+    month: int = Field(ge=1, le=MAX_MONTHS, description="Month at whose start the event happens.")
+
+
+class SetLeverEvent(_EventBase):
+    """Change a lever's value from this month on."""
+
+    kind: Literal["set_lever"]
+    lever: Literal[tuple(LEVERS)]  # type: ignore[valid-type]
+    value: float
+
+    @model_validator(mode="after")
+    def _in_range(self) -> SetLeverEvent:
+        lever = LEVERS[self.lever]
+        if not lever.lo <= self.value <= lever.hi:
+            raise ValueError(
+                f"value {self.value} out of range for lever '{self.lever}': "
+                f"allowed range {lever.lo:g} to {lever.hi:g}"
+            )
+        return self
+
+
+class LayoffEvent(_EventBase):
+    """Lay off a share of employees (lowest performers first, with noise)."""
+
+    kind: Literal["layoff"]
+    share: float = Field(gt=0.0, le=0.9, description="Share of employees laid off.")
+
+
+Event = Annotated[SetLeverEvent | LayoffEvent, Field(discriminator="kind")]
+
+#: Help line per event kind (read by the CLI, UI and docs).
+EVENT_HELP = {
+    "set_lever": "Set a lever (lever, value) from this month on.",
+    "layoff": "Lay off a share of employees (share), lowest performers first.",
+}
+
+
+class Scenario(_Strict):
+    """A complete scenario: everything a run needs besides the seed."""
+
+    meta: Meta = Field(default_factory=Meta)
+    organization: Organization = Field(default_factory=Organization)
+    market: Market = Field(default_factory=Market)
+    levers: Levers = Field(default_factory=Levers)  # type: ignore[valid-type]
+    dynamics: Dynamics = Field(default_factory=Dynamics)
+    events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _events_in_horizon(self) -> Scenario:
+        for i, ev in enumerate(self.events):
+            if ev.month > self.meta.months:
+                raise ValueError(
+                    f"events[{i}].month: value {ev.month} is past the horizon; "
+                    f"allowed range 1 to meta.months = {self.meta.months}"
+                )
+        return self
+
+    # --- conversions -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain data (the same shape as the TOML file)."""
+        return self.model_dump(mode="json")
+
+    def to_toml(self) -> str:
+        """Return the scenario as TOML text that loads back to an equal scenario."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """Return a SHA-256 hash of the scenario's canonical JSON form."""
+        canon = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+        """Return a copy with fields replaced by dotted path, validated again.
+
+        Args:
+            changes: e.g. ``{"levers.innovation_time": 0.2, "meta.months": 36}``.
+
+        Raises:
+            ScenarioError: If a path is not a scenario field or a value is invalid.
+        """
+        data = self.to_dict()
+        for path, value in changes.items():
+            node = data
+            *parents, leaf = path.split(".")
+            for key in parents:
+                if not isinstance(node, dict) or key not in node:
+                    raise ScenarioError("<changes>", [f"{path}: not a scenario field"])
+                node = node[key]
+            if not isinstance(node, dict) or leaf not in node:
+                raise ScenarioError("<changes>", [f"{path}: not a scenario field"])
+            node[leaf] = value
+        return scenario_from_dict(data, source="<changes>")
+
+
+# --- loading and error messages -------------------------------------------------------------
+
+
+def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, str | None]:
+    """Find the pydantic model class and field name an error location points into."""
+    model: Any = Scenario
+    for i, part in enumerate(loc):
+        if isinstance(part, int) or model is None:
+            continue
+        if part in ("set_lever", "layoff"):
+            model = {"set_lever": SetLeverEvent, "layoff": LayoffEvent}[part]
+            continue
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return model, None
+        if i == len(loc) - 1:
+            return model, part
+        ann = fields[part].annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if part == "events":
+            model = None
+    return model, None
+
+
+def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
+    if model is None or name is None:
+        return ""
+    lo = hi = None
+    for m in model.model_fields[name].metadata:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+        hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+    if lo is None and hi is None:
+        return ""
+    if hi is None:
+        return f"allowed: at least {_num(lo)}"
+    if lo is None:
+        return f"allowed: at most {_num(hi)}"
+    return f"allowed range {_num(lo)} to {_num(hi)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _describe(err: dict) -> str:
+    loc = tuple(
+        p for p in err["loc"] if p not in ("set_lever", "layoff", "function-after[_in_range()]")
+    )
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    kind = err["type"]
+    model, name = _field_at(tuple(err["loc"]))
+    if kind == "extra_forbidden":
+        parent, _ = _field_at((*tuple(err["loc"])[:-1], "__x__"))
+        allowed = ", ".join(getattr(parent, "model_fields", {})) if parent else ""
+        return f"{key}: unknown key" + (f"; allowed keys: {allowed}" if allowed else "")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = _bounds(model, name) or err["msg"]
+        return f"{key}: value {err['input']!r} out of range; {bounds}"
+    if kind == "literal_error":
+        return f"{key}: {err['input']!r} is not allowed; {err['msg'].lower()}"
+    if kind == "union_tag_invalid":
+        return f"{key}: unknown event kind {err['input'].get('kind')!r}; allowed: " + ", ".join(
+            EVENT_HELP
+        )
+    if kind == "union_tag_not_found":
+        return f"{key}: missing 'kind'; allowed: " + ", ".join(EVENT_HELP)
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if kind == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        return f"{key}: {msg}" if key else msg
+    expected = err["msg"].removeprefix("Input should be ").removesuffix(".")
+    return (
+        f"{key}: wrong type {type(err['input']).__name__} ({err['input']!r}); expected {expected}"
+    )
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate plain data (the shape of a scenario file) into a :class:`Scenario`.
+
+    Args:
+        data: Parsed TOML or equivalent dict.
+        source: Where the data came from, for error messages.
+
+    Raises:
+        ScenarioError: With one line per problem, naming the key and what is allowed.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+
+
+def load_scenario(path: str | Path | Scenario | None = None) -> Scenario:
+    """Load and validate a scenario.
+
+    Args:
+        path: A TOML file, the name of a file in ``scenarios/`` (with or without ``.toml``),
+            a :class:`Scenario` (returned as is), or ``None`` for the built-in baseline.
+
+    Raises:
+        ScenarioError: If the file is missing, not TOML, or not a valid scenario.
+    """
+    if isinstance(path, Scenario):
+        return path
+    if path is None:
+        return Scenario()
+    p = Path(path)
+    if not p.exists() and not p.suffix:
+        candidate = SCENARIO_DIR / f"{p.name}.toml"
+        p = candidate if candidate.exists() else p
+    if not p.is_file():
+        raise ScenarioError(str(path), ["no such file"])
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(p), [f"not valid TOML: {exc}"]) from None
+    return scenario_from_dict(data, source=str(p))
