@@ -169,7 +169,6 @@ class CultureModel(mesa.Model):
             sites, teams, tenure=tenure, enculturation=org.initial_enculturation
         )
         self.org.build_informal(slots, sites, seed=self.seed % (2**31))
-        self._ensure_managers()
         self._tie_managers()
 
     def add_employees(
@@ -232,6 +231,7 @@ class CultureModel(mesa.Model):
             self._handles[slot] = Employee(self, slot)
         self.org.team_edges(e.ids, e.team[e.ids], slots)
         self.org.changed()
+        self._ensure_managers()
         return slots
 
     def remove_employees(self, slots: np.ndarray, reason: str) -> None:
@@ -282,7 +282,10 @@ class CultureModel(mesa.Model):
         return n
 
     def _ensure_managers(self) -> None:
-        """Give every staffed team a manager: the longest-tenured member is promoted."""
+        """Give every staffed team a manager: its longest-tenured member is promoted.
+
+        Runs after every hire and departure; a manager keeps the role until they leave.
+        """
         e = self.employees
         ids = e.ids
         if ids.size == 0:

@@ -1,0 +1,23 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from culturesim import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+#: Scale factor for slow validation tests (CI sets CULTURESIM_SLOW_SCALE below 1).
+SLOW_SCALE = float(os.environ.get("CULTURESIM_SLOW_SCALE", "1"))
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    return load_scenario(SCENARIOS / "baseline.toml")
+
+
+@pytest.fixture(scope="session")
+def small(baseline):
+    """A small, short variant of the baseline for fast tests."""
+    return baseline.with_changes({"organization.employees": 40, "meta.months": 24})

@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from culturesim.kpis import KPIS
+from tests.conftest import SCENARIOS
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "culturesim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+BAD = {
+    "unknown_key": ("[levers]\ninnovation_tme = 0.2\n", "levers.innovation_tme"),
+    "lever_out_of_range": ("[levers]\ninnovation_time = 0.9\n", "levers.innovation_time"),
+    "wrong_type": ('[organization]\nemployees = "many"\n', "organization.employees"),
+    "negative_headcount": ("[organization]\nemployees = -10\n", "organization.employees"),
+    "event_past_horizon": (
+        '[meta]\nmonths = 24\n[[events]]\nmonth = 30\nkind = "layoff"\nshare = 0.1\n',
+        "events[0].month",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_exits_2_names_the_key_and_writes_nothing(tmp_path, case):
+    text, key = BAD[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    for args in (("validate", path), ("run", path, "--seeds", "2", "--out", out)):
+        proc = cli(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert key in proc.stderr and str(path) in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert not out.exists() or not any(out.iterdir())
+
+
+def test_validate_accepts_shipped_scenarios():
+    proc = cli("validate", *sorted(SCENARIOS.glob("*.toml")))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(": ok") == len(list(SCENARIOS.glob("*.toml")))
+
+
+def test_validate_reports_every_bad_file(tmp_path):
+    good = SCENARIOS / "baseline.toml"
+    bad = tmp_path / "x.toml"
+    bad.write_text("[levers]\ninclusion = 3\n")
+    proc = cli("validate", good, bad)
+    assert proc.returncode == 2
+    assert "baseline.toml: ok" in proc.stdout
+    assert "levers.inclusion" in proc.stderr and "0 to 1" in proc.stderr
+
+
+def test_run_writes_results_manifest_and_dashboard(tmp_path):
+    out = tmp_path / "res"
+    proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "month 12" in proc.stdout and "attrition_rate_annual" in proc.stdout
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert list(ts.columns) == ["run_id", "seed", "month", *KPIS]
+    assert ts.groupby("run_id")["month"].max().tolist() == [14, 14, 14]
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs["seed"].tolist() == [0, 1, 2] and (runs["status"] == "ok").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("culturesim_version", "git_commit", "scenario_hash", "seeds", "start_time",
+                "end_time", "scenario"):  # fmt: skip
+        assert key in manifest
+    assert manifest["seeds"] == [0, 1, 2]
+    png = (out / "dashboard.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert not [p for p in out.iterdir() if p.name.startswith(".culturesim-")]
+
+
+def test_manifest_is_enough_to_reproduce(tmp_path):
+    from culturesim import simulate
+    from culturesim.scenario import scenario_from_dict
+
+    out = tmp_path / "res"
+    assert (
+        cli("run", "cost_cutting", "--seeds", "2", "--months", "15", "--out", out).returncode == 0
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    sc = scenario_from_dict(manifest["scenario"])
+    again = simulate(sc, seed=manifest["seeds"][1], months=manifest["months"]).kpis
+    saved = ts[ts["run_id"] == 1].set_index("month")[list(KPIS)]
+    pd.testing.assert_frame_equal(saved, again, check_exact=True, check_names=False)
+
+
+def test_every_command_has_help():
+    for args in (("--help",), ("run", "--help"), ("validate", "--help"), ("levers", "--help")):
+        proc = cli(*args)
+        assert proc.returncode == 0 and "usage: culturesim" in proc.stdout
+
+
+def test_levers_command_lists_every_lever():
+    from culturesim.levers import LEVERS
+
+    proc = cli("levers")
+    assert all(name in proc.stdout for name in LEVERS)

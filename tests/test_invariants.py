@@ -1,0 +1,43 @@
+"""Invariants under random lever settings (hypothesis)."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from culturesim import simulate
+from culturesim.kpis import KPIS
+from culturesim.levers import LEVERS
+from culturesim.scenario import Scenario
+
+lever_values = st.fixed_dictionaries(
+    {
+        name: st.floats(lever.lo, lever.hi, allow_nan=False, allow_infinity=False)
+        for name, lever in LEVERS.items()
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    levers=lever_values,
+    seed=st.integers(0, 2**31),
+    growth=st.floats(-0.5, 3.0),
+    employees=st.integers(1, 60),
+)
+def test_invariants_hold_for_any_levers(levers, seed, growth, employees):
+    sc = Scenario().with_changes(
+        {f"levers.{k}": v for k, v in levers.items()}
+        | {
+            "organization.growth_per_year": growth,
+            "organization.employees": employees,
+            "meta.months": 18,
+        }
+    )
+    k = simulate(sc, seed=seed).kpis
+    values = k.to_numpy()
+    assert np.isfinite(values).all()
+    for name, kpi in KPIS.items():
+        assert k[name].between(kpi.lo, kpi.hi).all(), (name, k[name].min(), k[name].max())
+    h = k["headcount"].to_numpy()
+    flows = (k["hires"] - k["quits"] - k["layoffs"]).to_numpy()
+    assert np.array_equal(h[1:], h[:-1] + flows[1:])

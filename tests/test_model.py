@@ -1,0 +1,145 @@
+import math
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from culturesim import CultureModel, simulate
+from culturesim.agents import Employee
+from culturesim.kpis import KPIS
+from culturesim.processes import DEFAULT_PROCESSES
+
+
+def test_model_builds_with_no_arguments():
+    model = CultureModel()
+    assert isinstance(model, mesa.Model)
+    assert model.headcount == 120
+    assert len(model.agents) == 120
+    assert all(isinstance(a, Employee) for a in model.agents)
+    with pytest.raises(TypeError):
+        CultureModel(None)  # keyword-only
+
+
+def test_process_order_follows_the_design():
+    names = [p.name for p in DEFAULT_PROCESSES]
+    assert names == ["finance", "knowledge", "culture", "skill", "engagement", "turnover", "hiring"]
+
+
+def test_simulate_returns_kpis_by_month(small):
+    result = simulate(small, seed=3)
+    frame = result.kpis
+    assert list(frame.columns) == list(KPIS)
+    assert frame.index.tolist() == list(range(25))
+    assert frame.index.name == "month"
+    assert simulate(small, seed=3, months=6).kpis.shape[0] == 7
+
+
+def test_same_seed_is_bit_identical_and_seeds_differ(small):
+    a = simulate(small, seed=11).kpis
+    b = simulate(small, seed=11).kpis
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    c = simulate(small, seed=12).kpis
+    assert not a.equals(c)
+
+
+def test_rng_as_text_is_a_seed(small):
+    a = CultureModel(scenario=small, rng="5").run(3)
+    b = CultureModel(scenario=small, rng=5).run(3)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_common_random_numbers_keep_the_past_identical(baseline):
+    event = {"month": 24, "kind": "set_lever", "lever": "transparency", "value": 0.9}
+    b = baseline.with_changes({"events": [event]})
+    for seed in (0, 1, 2):
+        ka = simulate(baseline, seed=seed).kpis
+        kb = simulate(b, seed=seed).kpis
+        pd.testing.assert_frame_equal(ka.loc[:23], kb.loc[:23], check_exact=True)
+        assert not ka.loc[24:].equals(kb.loc[24:])
+
+
+def test_events_fire_at_the_start_of_their_month(small):
+    sc = small.with_changes(
+        {"events": [{"month": 6, "kind": "set_lever", "lever": "innovation_time", "value": 0.4}]}
+    )
+    model = CultureModel(scenario=sc, rng=1)
+    model.run(5)
+    assert model.levers["innovation_time"] == pytest.approx(0.1)
+    model.step()
+    assert model.levers["innovation_time"] == 0.4
+    assert model.steps == 6 and model.time == 6.0
+
+
+def test_layoff_event_counts_layoffs_that_month(small):
+    sc = small.with_changes({"events": [{"month": 4, "kind": "layoff", "share": 0.25}]})
+    k = simulate(sc, seed=2).kpis
+    assert k.loc[4, "layoffs"] == round(0.25 * k.loc[3, "headcount"])
+    assert k["layoffs"].drop(4).eq(0).all()
+    before = simulate(small, seed=2).kpis
+    assert k.loc[4, "trust_in_leadership"] < before.loc[4, "trust_in_leadership"]
+
+
+def test_agents_stay_in_sync_with_the_arrays(small):
+    model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=4)
+    model.run(18)
+    e = model.employees
+    slots = sorted(a.slot for a in model.agents)
+    assert slots == e.ids.tolist()
+    agent = model.employee(slots[0])
+    assert agent.engagement == e.engagement[slots[0]]
+    assert 0 <= agent.alignment <= 1
+    k = model.kpi_frame()
+    assert k["hires"].sum() > 0 and k["quits"].sum() > 0
+    assert all(a.alive for a in model.agents)
+
+
+def test_every_team_has_one_manager_and_the_network_has_no_leavers(small):
+    model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=6)
+    model.run(18)
+    e = model.employees
+    ids = e.ids
+    teams = e.team[ids]
+    managers = np.bincount(teams[e.is_manager[ids]], minlength=model.org.n_teams)
+    staffed = np.bincount(teams, minlength=model.org.n_teams) > 0
+    assert (managers[staffed] == 1).all()
+    g = model.org_graph()
+    assert set(g.nodes) == set(ids.tolist())
+    # everyone is tied to their teammates
+    for slot in ids[:10]:
+        mates = set(ids[teams == e.team[slot]].tolist()) - {slot}
+        assert mates <= set(g.neighbors(int(slot)))
+
+
+def test_org_has_teams_departments_and_sites():
+    model = CultureModel(scenario=None, rng=0)
+    sizes = np.bincount(model.employees.team[model.employees.ids])
+    assert 5 <= sizes.mean() <= 10
+    multi = CultureModel(scenario=model.config.with_changes({"organization.sites": 3}), rng=0)
+    e = multi.employees
+    assert set(e.site[e.ids].tolist()) == {0, 1, 2}
+    assert multi.org.dept_site.size >= 3
+
+
+def test_zero_growth_and_no_hiring_never_grows(small):
+    sc = small.with_changes({"organization.growth_per_year": 0.0, "meta.months": 24})
+    k = simulate(sc, seed=1).kpis
+    assert (k["headcount"].diff().dropna() <= k["hires"].iloc[1:].to_numpy()).all()
+    assert k["headcount"].max() == k.loc[0, "headcount"]
+
+
+def test_runaway_costs_force_layoffs(small):
+    sc = small.with_changes(
+        {"organization.cash": 1_000_000.0, "market.placeholder_revenue_per_month": 0.0}
+    )
+    k = simulate(sc, seed=1).kpis
+    assert k["layoffs"].sum() > 0
+    assert k["headcount"].iloc[-1] < k["headcount"].iloc[0]
+    assert (k["runway_months"] >= 0).all()
+
+
+def test_kpis_in_range_on_baseline(baseline):
+    k = simulate(baseline, seed=0).kpis
+    for name, kpi in KPIS.items():
+        assert k[name].between(kpi.lo, kpi.hi).all(), name
+        assert np.isfinite(k[name]).all() or math.isinf(kpi.hi), name

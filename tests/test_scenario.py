@@ -1,0 +1,92 @@
+import tomllib
+
+import pytest
+
+from culturesim import Scenario, ScenarioError, load_scenario
+from culturesim.levers import LEVERS
+from culturesim.scenario import scenario_from_dict
+from tests.conftest import SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+
+def test_shipped_scenarios_are_valid():
+    names = {p.stem for p in SHIPPED}
+    assert {
+        "baseline",
+        "google_20pct",
+        "training_heavy",
+        "transparency_first",
+        "cost_cutting",
+        "hypergrowth",
+    } <= names
+    for path in SHIPPED:
+        sc = load_scenario(path)
+        assert sc.meta.name == path.stem
+
+
+def test_baseline_is_a_series_a_startup(baseline):
+    assert 100 <= baseline.organization.employees <= 150
+    assert baseline.market.potential_users > 0
+
+
+def test_load_by_name_and_default():
+    assert load_scenario("baseline").meta.name == "baseline"
+    assert load_scenario(None) == Scenario()
+
+
+def test_levers_schema_follows_levers_py():
+    fields = Scenario.model_fields["levers"].annotation.model_fields
+    assert list(fields) == list(LEVERS)
+    sc = Scenario()
+    for name, lever in LEVERS.items():
+        assert getattr(sc.levers, name) == lever.default
+
+
+def test_toml_round_trip(baseline):
+    text = baseline.to_toml()
+    again = scenario_from_dict(tomllib.loads(text))
+    assert again == baseline
+    assert again.digest() == baseline.digest()
+
+
+def test_with_changes_validates():
+    sc = Scenario().with_changes({"levers.innovation_time": 0.2, "meta.months": 36})
+    assert sc.levers.innovation_time == 0.2 and sc.meta.months == 36
+    with pytest.raises(ScenarioError, match="not a scenario field"):
+        Scenario().with_changes({"levers.nope": 1})
+    with pytest.raises(ScenarioError, match="levers.innovation_time"):
+        Scenario().with_changes({"levers.innovation_time": 0.9})
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"levers": {"innovaton_time": 0.2}}, ["levers.innovaton_time", "unknown key", "innovation_time"]),
+        ({"levers": {"innovation_time": 0.8}}, ["levers.innovation_time", "0 to 0.5"]),
+        ({"levers": {"transparency": "high"}}, ["levers.transparency", "wrong type"]),
+        ({"organization": {"employees": -3}}, ["organization.employees", "1 to 1000000"]),
+        ({"meta": {"months": 24}, "events": [{"month": 30, "kind": "layoff", "share": 0.1}]},
+         ["events[0].month", "horizon", "1 to meta.months = 24"]),
+        ({"events": [{"month": 5, "kind": "set_lever", "lever": "inclusion", "value": 2.0}]},
+         ["events[0]", "inclusion", "0 to 1"]),
+        ({"events": [{"month": 5, "kind": "merger"}]}, ["events[0]", "merger", "set_lever"]),
+        ({"events": [{"month": 5, "kind": "layoff"}]}, ["events[0].share", "missing"]),
+    ],
+)  # fmt: skip
+def test_errors_name_the_key_and_the_allowed_values(data, expected):
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="bad.toml")
+    text = str(info.value)
+    assert text.startswith("bad.toml: ")
+    for piece in expected:
+        assert piece in text
+
+
+def test_bad_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[levers\ninnovation_time = 0.2\n")
+    with pytest.raises(ScenarioError, match="broken.toml: not valid TOML"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(tmp_path / "absent.toml")
