@@ -40,7 +40,8 @@ def test_bad_input_exits_2_names_the_key_and_writes_nothing(tmp_path, case):
     for args in (("validate", path), ("run", path, "--seeds", "2", "--out", out)):
         proc = cli(*args)
         assert proc.returncode == 2, proc.stderr
-        assert key in proc.stderr and str(path) in proc.stderr
+        assert key in proc.stderr
+        assert str(path) in proc.stderr
         assert "Traceback" not in proc.stderr
         assert not out.exists() or not any(out.iterdir())
 
@@ -58,26 +59,30 @@ def test_validate_reports_every_bad_file(tmp_path):
     proc = cli("validate", good, bad)
     assert proc.returncode == 2
     assert "baseline.toml: ok" in proc.stdout
-    assert "levers.inclusion" in proc.stderr and "0 to 1" in proc.stderr
+    assert "levers.inclusion" in proc.stderr
+    assert "0 to 1" in proc.stderr
 
 
 def test_run_writes_results_manifest_and_dashboard(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert "month 12" in proc.stdout and "attrition_rate_annual" in proc.stdout
+    assert "month 12" in proc.stdout
+    assert "attrition_rate_annual" in proc.stdout
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert list(ts.columns) == ["run_id", "seed", "month", *KPIS]
     assert ts.groupby("run_id")["month"].max().tolist() == [14, 14, 14]
     runs = pd.read_parquet(out / "runs.parquet")
-    assert runs["seed"].tolist() == [0, 1, 2] and (runs["status"] == "ok").all()
+    assert runs["seed"].tolist() == [0, 1, 2]
+    assert (runs["status"] == "ok").all()
     manifest = json.loads((out / "manifest.json").read_text())
     for key in ("culturesim_version", "git_commit", "scenario_hash", "seeds", "start_time",
                 "end_time", "scenario"):  # fmt: skip
         assert key in manifest
     assert manifest["seeds"] == [0, 1, 2]
     png = (out / "dashboard.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 20_000
     assert not [p for p in out.iterdir() if p.name.startswith(".culturesim-")]
 
 
@@ -100,7 +105,8 @@ def test_manifest_is_enough_to_reproduce(tmp_path):
 def test_every_command_has_help():
     for args in (("--help",), ("run", "--help"), ("validate", "--help"), ("levers", "--help")):
         proc = cli(*args)
-        assert proc.returncode == 0 and "usage: culturesim" in proc.stdout
+        assert proc.returncode == 0
+        assert "usage: culturesim" in proc.stdout
 
 
 def test_levers_command_lists_every_lever():

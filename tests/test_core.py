@@ -31,9 +31,11 @@ def test_population_grows_without_reindexing():
     pop = Population({"x": Field(float), "v": Field(float, 3)}, capacity=2)
     first = pop.add(2, x=[1.0, 2.0], v=np.ones((2, 3)))
     more = pop.add(5, x=np.arange(5.0))
-    assert list(first) == [0, 1] and list(more) == [2, 3, 4, 5, 6]
+    assert list(first) == [0, 1]
+    assert list(more) == [2, 3, 4, 5, 6]
     assert pop.capacity >= 7
-    assert pop.x[1] == 2.0 and pop.v[0].tolist() == [1, 1, 1]
+    assert pop.x[1] == 2.0
+    assert pop.v[0].tolist() == [1, 1, 1]
     pop.remove(np.array([1, 3]))
     assert pop.ids.tolist() == [0, 2, 4, 5, 6]
     assert pop.count == 5

@@ -68,7 +68,8 @@ def test_events_fire_at_the_start_of_their_month(small):
     assert model.levers["innovation_time"] == pytest.approx(0.1)
     model.step()
     assert model.levers["innovation_time"] == 0.4
-    assert model.steps == 6 and model.time == 6.0
+    assert model.steps == 6
+    assert model.time == 6.0
 
 
 def test_layoff_event_counts_layoffs_that_month(small):
@@ -90,7 +91,8 @@ def test_agents_stay_in_sync_with_the_arrays(small):
     assert agent.engagement == e.engagement[slots[0]]
     assert 0 <= agent.alignment <= 1
     k = model.kpi_frame()
-    assert k["hires"].sum() > 0 and k["quits"].sum() > 0
+    assert k["hires"].sum() > 0
+    assert k["quits"].sum() > 0
     assert all(a.alive for a in model.agents)
 
 
