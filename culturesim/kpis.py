@@ -234,7 +234,12 @@ KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
 SURVEY_SHARE = 0.3  # share of staff sampled by the pulse survey
 SURVEY_NOISE = 0.12  # sd of an answer around the respondent's engagement
 FAVOURABLE = 0.625  # engagement + noise above this answers 4 or 5 of 5
-EFFICIENCY_SOURCES = 8  # BFS sources for the sampled global efficiency
+EFFICIENCY_WORK = 40_000  # BFS node visits a month for the sampled global efficiency
+
+
+def efficiency_sources(n: int) -> int:
+    """BFS sources for the sampled efficiency: as many as a fixed work budget allows (2-16)."""
+    return int(np.clip(EFFICIENCY_WORK // max(n, 1), 2, 16))
 
 
 def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -> float:
@@ -287,7 +292,7 @@ def measure(model) -> dict[str, float]:
         asked = model.streams["survey"].uniform(t, e.n)[ids] < SURVEY_SHARE
         answers = eng[asked] + SURVEY_NOISE * model.streams["survey"].normal(t, e.n, 1)[ids][asked]
         survey = float(np.mean(answers >= FAVOURABLE)) if answers.size else 0.0
-        src_u = model.streams["efficiency"].uniform(t, EFFICIENCY_SOURCES)
+        src_u = model.streams["efficiency"].uniform(t, efficiency_sources(n))
         sources = ids[np.unique((src_u * n).astype(np.int64))]
         values = e.values[ids]
         row = {

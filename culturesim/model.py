@@ -209,7 +209,8 @@ class CultureModel(mesa.Model):
         own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
         values = own + enculturation * (self.core - own)
         m = self.config.dynamics.market_dimensions
-        beliefs = (self.streams["beliefs"].matrix16(month, stop, m)[start:stop] % 3).astype(np.int8)
+        u = self.streams["beliefs"].uniform(month, stop * m, start=start * m).reshape(count, m)
+        beliefs = np.floor(u * 3.0).astype(np.int8) - 1  # -1, 0, +1 equally likely
         slots = e.add(
             count,
             site=sites,
@@ -220,7 +221,7 @@ class CultureModel(mesa.Model):
             skill=skill,
             own_values=own,
             values=values,
-            beliefs=beliefs - 1,
+            beliefs=beliefs,
             engagement=0.7,
             trust=0.65,
             disposition=0.5 * hire.normal(month, stop, 1, start),
@@ -311,14 +312,19 @@ class CultureModel(mesa.Model):
         mgrs, depts = mgrs[order], depts[order]
         same = depts[1:] == depts[:-1]
         self.org.add_edges(mgrs[1:][same], mgrs[:-1][same], MANAGERS)
-        sites = e.site[mgrs]
         n_sites = self.config.organization.sites
         if n_sites > 1:
-            for s in range(n_sites):
-                here, there = mgrs[sites == s], mgrs[sites == (s + 1) % n_sites]
-                if here.size and there.size:
-                    pick = there[np.arange(here.size) % there.size]
-                    self.org.add_edges(here, pick, CROSS_SITE)
+            # each manager knows one manager at another site, chosen at random
+            sites = e.site[mgrs]
+            by_site = np.argsort(sites, kind="stable")
+            counts = np.bincount(sites, minlength=n_sites)
+            starts = np.cumsum(counts) - counts
+            u = self.streams["cross_site"].uniform(0, e.n, part=0)[mgrs]
+            v = self.streams["cross_site"].uniform(0, e.n, part=1)[mgrs]
+            other = (sites + 1 + (u * (n_sites - 1)).astype(np.int64)) % n_sites
+            ok = counts[other] > 0
+            pick = starts[other] + (v * counts[other]).astype(np.int64)
+            self.org.add_edges(mgrs[ok], mgrs[by_site][pick[ok]], CROSS_SITE)
 
     def team_managers(self) -> np.ndarray:
         """Return the slot of each team's manager (-1 for a team without one)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import shortest_path
+from scipy.sparse.csgraph import breadth_first_order
 
 __all__ = ["OrgNetwork"]
 
@@ -189,12 +189,13 @@ class OrgNetwork:
         n_alive = int(alive.sum())
         if n_alive < 2 or sources.size == 0:
             return 0.0
-        # leavers have no ties left in the matrix, so they are unreachable and add nothing
-        dist = shortest_path(self.matrix(alive), method="D", unweighted=True, indices=sources)
-        with np.errstate(divide="ignore"):
-            inv = 1.0 / dist
-        inv[np.arange(sources.size), sources] = 0.0
-        return float(inv.sum() / (sources.size * (n_alive - 1)))
+        a = self.matrix(alive)  # leavers have no ties left: unreachable, they add nothing
+        total = 0.0
+        for s in sources:
+            order, pred = breadth_first_order(a, int(s), directed=True, return_predecessors=True)
+            depth = bfs_depth(order, pred)
+            total += float(np.sum(1.0 / depth[1:]))  # order[0] is the source
+        return total / (sources.size * (n_alive - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
         """Return the alive network as a networkx graph (nodes are slots, edges carry ``kind``)."""
@@ -207,3 +208,27 @@ class OrgNetwork:
             for s, d, k in zip(self._src, self._dst, self._kind, strict=True)
         )
         return g
+
+
+def bfs_depth(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Hop distance from the BFS root of each node in ``order`` (root first), by pointer jumping.
+
+    Args:
+        order: Nodes in breadth-first order, as returned by ``breadth_first_order``.
+        pred: Predecessor of every node (-9999 for the root and unreached nodes).
+
+    Returns:
+        The depth of ``order[i]`` at position ``i``.
+    """
+    index = np.empty(pred.size, dtype=np.int64)
+    index[order] = np.arange(order.size)
+    parent = np.where(pred[order] >= 0, index[np.maximum(pred[order], 0)], 0)
+    parent[0] = 0
+    depth = np.ones(order.size, dtype=np.int64)
+    depth[0] = 0
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return depth
+        depth = depth + depth[parent] * (parent != 0)
+        parent = grand

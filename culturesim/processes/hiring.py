@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.networks import INFORMAL
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
@@ -118,16 +120,20 @@ class Hiring:
         """Each hire ties to a few random colleagues, mostly at their own site."""
         e, t = model.employees, model.month
         ids = e.ids
+        sites = e.site[ids]
+        n_sites = model.config.organization.sites
+        by_site = ids[np.argsort(sites, kind="stable")]
+        counts = np.bincount(sites, minlength=n_sites)
+        starts = np.cumsum(counts) - counts
+        home = e.site[slots]
         ties = model.streams["ties"]
+        first = int(slots[0])  # hires hold consecutive new slots
         src, dst = [], []
         for k in range(INFORMAL_TIES):
-            u = ties.uniform(t, e.n, part=2 * k, start=slots[0])[slots - slots[0]]
-            cross = ties.uniform(t, e.n, part=2 * k + 1, start=slots[0])[slots - slots[0]]
-            for s in np.unique(e.site[slots]):
-                mine = e.site[slots] == s
-                pool_home = ids[e.site[ids] == s]
-                pick_home = pool_home[(u[mine] * pool_home.size).astype(np.int64)]
-                pick_any = ids[(u[mine] * ids.size).astype(np.int64)]
-                src.append(slots[mine])
-                dst.append(np.where(cross[mine] < CROSS_SITE_SHARE, pick_any, pick_home))
-        model.org.add_edges(np.concatenate(src), np.concatenate(dst), 1)
+            u = ties.uniform(t, e.n, part=2 * k, start=first)
+            cross = ties.uniform(t, e.n, part=2 * k + 1, start=first) < CROSS_SITE_SHARE
+            pick_home = by_site[starts[home] + (u * counts[home]).astype(np.int64)]
+            pick_any = ids[(u * ids.size).astype(np.int64)]
+            src.append(slots)
+            dst.append(np.where(cross, pick_any, pick_home))
+        model.org.add_edges(np.concatenate(src), np.concatenate(dst), INFORMAL)

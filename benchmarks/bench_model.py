@@ -1,0 +1,78 @@
+"""Benchmark: microseconds per employee-month, beside Mesa's BoltzmannWealth per agent-step.
+
+Usage: python benchmarks/bench_model.py [--sizes 150 1000 10000 100000] [--months 60]
+
+For each size the baseline scenario is scaled to that many employees (one site per 2,000 people,
+cash large enough that no layoffs interfere), built, then run for the given months. The figure is
+run time / employee-months actually simulated (the company grows, so employee-months exceed
+size x months). Setup time is reported separately. BoltzmannWealth (mesa.examples) is timed on
+the same machine in the same run, per agent-step, and the ratio is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import mesa
+import numpy as np
+from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
+from culturesim import CultureModel, Scenario
+
+
+def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
+    sc = Scenario().with_changes(
+        {
+            "organization.employees": n,
+            "organization.sites": max(1, n // 2000),
+            "organization.cash": 1e12,
+        }
+    )
+    t0 = time.perf_counter()
+    model = CultureModel(scenario=sc, rng=seed)
+    t1 = time.perf_counter()
+    model.run(months)
+    t2 = time.perf_counter()
+    employee_months = float(np.sum(model.history["headcount"][1:]))
+    return {
+        "employees": n,
+        "setup_s": t1 - t0,
+        "run_s": t2 - t1,
+        "employee_months": employee_months,
+        "us_per_employee_month": (t2 - t1) / employee_months * 1e6,
+        "final_headcount": model.headcount,
+    }
+
+
+def boltzmann_cost(n: int = 1000, steps: int = 100) -> float:
+    model = BoltzmannWealth(scenario=BoltzmannScenario(n=n, width=10, height=10, rng=1))
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    return (time.perf_counter() - t0) / (n * steps) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150, 1000, 10_000, 100_000])
+    parser.add_argument("--months", type=int, default=60)
+    args = parser.parse_args()
+    boltz = min(boltzmann_cost() for _ in range(3))
+    print(f"Python {platform.python_version()}, Mesa {mesa.__version__}, {platform.machine()}")
+    print(f"BoltzmannWealth (1,000 agents, 100 steps): {boltz:.2f} us per agent-step")
+    print(
+        f"{'employees':>10} {'final':>8} {'setup s':>8} {'run s':>8} "
+        f"{'us/emp-month':>13} {'x Boltzmann':>12}"
+    )
+    for n in args.sizes:
+        r = culturesim_cost(n, args.months)
+        print(
+            f"{n:>10,} {r['final_headcount']:>8,} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} "
+            f"{r['us_per_employee_month']:>13.2f} {r['us_per_employee_month'] / boltz:>12.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
