@@ -6,7 +6,9 @@ For each size the baseline scenario is scaled to that many employees (one site p
 cash large enough that no layoffs interfere), built, then run for the given months. The figure is
 run time / employee-months actually simulated (the company grows, so employee-months exceed
 size x months). Setup time is reported separately. BoltzmannWealth (mesa.examples) is timed on
-the same machine in the same run, per agent-step, and the ratio is printed.
+the same machine in the same run, per agent-step, and the ratio is printed. The last column
+estimates the part spent creating and removing Mesa ``Employee`` handles (hires and leavers per
+employee-month times the measured cost of one handle's life), a floor any array speed-up keeps.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 
 from culturesim import CultureModel, Scenario
+from culturesim.agents import Employee
 
 
 def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
@@ -36,7 +39,12 @@ def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
     model.run(months)
     t2 = time.perf_counter()
     employee_months = float(np.sum(model.history["headcount"][1:]))
+    churn = float(
+        np.sum(model.flow_log["hires"]) + np.sum(model.flow_log["quits"])
+        + np.sum(model.flow_log["layoffs"])
+    )  # fmt: skip
     return {
+        "handle_churn_per_employee_month": churn / employee_months,
         "employees": n,
         "setup_s": t1 - t0,
         "run_s": t2 - t1,
@@ -44,6 +52,20 @@ def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
         "us_per_employee_month": (t2 - t1) / employee_months * 1e6,
         "final_headcount": model.headcount,
     }
+
+
+def handle_cost(count: int = 20_000) -> float:
+    """Seconds to create and remove one Mesa ``Employee`` handle (the floor set by Mesa agents)."""
+
+    class Bare(mesa.Model):
+        pass
+
+    model = Bare(rng=1)
+    t0 = time.perf_counter()
+    handles = [Employee(model, i) for i in range(count)]
+    for h in handles:
+        h.remove()
+    return (time.perf_counter() - t0) / count
 
 
 def boltzmann_cost(n: int = 1000, steps: int = 100) -> float:
@@ -60,17 +82,21 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=60)
     args = parser.parse_args()
     boltz = min(boltzmann_cost() for _ in range(3))
+    handle = min(handle_cost() for _ in range(3))
     print(f"Python {platform.python_version()}, Mesa {mesa.__version__}, {platform.machine()}")
     print(f"BoltzmannWealth (1,000 agents, 100 steps): {boltz:.2f} us per agent-step")
+    print(f"Mesa Employee handle, create + remove: {handle * 1e6:.2f} us")
     print(
         f"{'employees':>10} {'final':>8} {'setup s':>8} {'run s':>8} "
-        f"{'us/emp-month':>13} {'x Boltzmann':>12}"
+        f"{'us/emp-month':>13} {'x Boltzmann':>12} {'handles us':>11}"
     )
     for n in args.sizes:
         r = culturesim_cost(n, args.months)
+        handles_us = r["handle_churn_per_employee_month"] * handle * 1e6
         print(
             f"{n:>10,} {r['final_headcount']:>8,} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} "
-            f"{r['us_per_employee_month']:>13.2f} {r['us_per_employee_month'] / boltz:>12.2f}"
+            f"{r['us_per_employee_month']:>13.2f} {r['us_per_employee_month'] / boltz:>12.2f} "
+            f"{handles_us:>11.2f}"
         )
 
 

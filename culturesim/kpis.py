@@ -234,12 +234,17 @@ KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
 SURVEY_SHARE = 0.3  # share of staff sampled by the pulse survey
 SURVEY_NOISE = 0.12  # sd of an answer around the respondent's engagement
 FAVOURABLE = 0.625  # engagement + noise above this answers 4 or 5 of 5
-EFFICIENCY_WORK = 40_000  # BFS node visits a month for the sampled global efficiency
+EFFICIENCY_WORK = 20_000  # BFS node visits a month for the sampled global efficiency
 
 
 def efficiency_sources(n: int) -> int:
-    """BFS sources for the sampled efficiency: as many as a fixed work budget allows (2-16)."""
-    return int(np.clip(EFFICIENCY_WORK // max(n, 1), 2, 16))
+    """BFS sources for the sampled efficiency: as many as a fixed work budget allows (1-8)."""
+    return int(np.clip(EFFICIENCY_WORK // max(n, 1), 1, 8))
+
+
+def alignment(values: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """Fit of each row of ``values`` with the ``core`` values: 1 - mean absolute difference."""
+    return 1.0 - np.abs(values - core).mean(axis=1)
 
 
 def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -> float:
@@ -267,26 +272,22 @@ def between_team_share(values: np.ndarray, teams: np.ndarray) -> float:
     total = float(np.sum((values - grand) ** 2))
     if total <= 1e-12:
         return 0.0
-    _, inverse, counts = np.unique(teams, return_inverse=True, return_counts=True)
-    sums = np.zeros((counts.size, values.shape[1]))
-    np.add.at(sums, inverse, values)
-    means = sums / counts[:, None]
-    between = float(np.sum(counts[:, None] * (means - grand) ** 2))
-    return min(1.0, between / total)
+    counts = np.bincount(teams)
+    staffed = counts > 0
+    between = 0.0
+    for k in range(values.shape[1]):
+        sums = np.bincount(teams, weights=values[:, k], minlength=counts.size)[staffed]
+        between += float(np.sum(sums**2 / counts[staffed])) - values.shape[0] * grand[k] ** 2
+    return float(np.clip(between / total, 0.0, 1.0))
 
 
 def measure(model) -> dict[str, float]:
     """Return every KPI of ``model`` for the month just ended (the order of :data:`KPIS`)."""
-    from culturesim.processes.engagement import alignment
-
     e, t, flows = model.employees, model.month, model.flows
     ids = e.ids
     n = ids.size
-    h = model.history
-    quits = [*h["quits"], flows["quits"]]
-    staff = [*h["headcount"], float(n)]
-    # regretted quits are kept in a private series to compute the trailing rate
-    model._regretted = [*getattr(model, "_regretted", []), flows["regretted_quits"]]
+    log = model.flow_log  # this month's flows are already appended
+    staff = [*model.history["headcount"], float(n)]
     if n:
         eng = e.engagement[ids]
         asked = model.streams["survey"].uniform(t, e.n)[ids] < SURVEY_SHARE
@@ -324,8 +325,8 @@ def measure(model) -> dict[str, float]:
         hires=flows["hires"],
         quits=flows["quits"],
         layoffs=flows["layoffs"],
-        attrition_rate_annual=trailing_rate(quits, staff),
-        regretted_attrition_annual=trailing_rate(model._regretted, staff),
+        attrition_rate_annual=trailing_rate(log["quits"], staff),
+        regretted_attrition_annual=trailing_rate(log["regretted_quits"], staff),
         ideas=flows["ideas"],
         launches=flows["launches"],
         knowledge=model.knowledge,

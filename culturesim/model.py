@@ -106,6 +106,7 @@ class CultureModel(mesa.Model):
         )
         self._handles: dict[int, Employee] = {}
         self.flows = dict.fromkeys(FLOWS, 0.0)
+        self.flow_log: dict[str, list[float]] = {name: [] for name in FLOWS}
         self.history: dict[str, list[float]] = {name: [] for name in KPIS}
         self.processes = [make() for make in DEFAULT_PROCESSES]
         self._found_company()
@@ -133,6 +134,8 @@ class CultureModel(mesa.Model):
 
     def record(self) -> None:
         """Measure the KPIs for the month just ended, then reset the monthly flows."""
+        for name, value in self.flows.items():
+            self.flow_log[name].append(value)
         for name, value in measure(self).items():
             self.history[name].append(value)
         self.flows = dict.fromkeys(FLOWS, 0.0)

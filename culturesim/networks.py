@@ -193,8 +193,7 @@ class OrgNetwork:
         total = 0.0
         for s in sources:
             order, pred = breadth_first_order(a, int(s), directed=True, return_predecessors=True)
-            depth = bfs_depth(order, pred)
-            total += float(np.sum(1.0 / depth[1:]))  # order[0] is the source
+            total += float(np.sum(1.0 / bfs_depth(order, pred)[1:]))  # order[0] is the source
         return total / (sources.size * (n_alive - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from culturesim.kpis import alignment
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
 ENGAGEMENT_RATE = 0.2
 TRUST_UP = 0.05
 TRUST_DOWN = 0.2
-
-
-def alignment(values: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """Fit of each row of ``values`` with the ``core`` values: 1 - mean absolute difference."""
-    return 1.0 - np.abs(values - core).mean(axis=1)
 
 
 def pay_ratio(model: CultureModel, ids: np.ndarray) -> np.ndarray:

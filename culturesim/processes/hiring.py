@@ -56,7 +56,8 @@ class Hiring:
     name = "hiring"
 
     def setup(self, model: CultureModel) -> None:
-        """The plan starts at the founding headcount (set in the knowledge setup)."""
+        """The plan starts at the founding headcount."""
+        model.target_headcount = float(model.headcount)
         model.fill_probability = 0.0
 
     def step(self, model: CultureModel) -> None:

@@ -6,10 +6,11 @@ The market is a "reality" of ``m`` dimensions, each +1 or -1. Employees hold bel
 1. Turbulence: each dimension of reality flips with the monthly chance implied by
    ``market.turbulence_per_year`` (March's p4).
 2. Exploration: with innovation time ``it`` an employee tests each dimension with chance
-   ``exploration_rate * it * (0.5 + 0.5 skill)`` and learns the truth there. Explorers have ideas:
-   ``ideas_per_year / 12 * it * (0.5 + 0.5 skill)`` per person-month.
-3. Socialization (March's p1): where the code has a view that differs from a belief, the belief
-   moves to the code with chance ``socialization_rate``.
+   ``x = exploration_rate * it * (0.5 + 0.5 skill)`` and learns the truth there. Explorers have
+   ideas: ``ideas_per_year / 12 * it * (0.5 + 0.5 skill)`` per person-month.
+3. Socialization (March's p1): on a dimension not tested this month, where the code has a view,
+   the belief takes the code's view with chance ``socialization_rate`` (one draw per person and
+   dimension decides: below x explore, below x + p1 socialize).
 4. Code learning (March's p2): the superior group are those whose beliefs match reality on more
    dimensions than the code does. On each dimension where the group's majority view differs from
    the code, the code adopts it with chance ``1 - (1 - p2)^k``, k = majority minus minority.
@@ -52,7 +53,6 @@ class Knowledge:
         model.pipeline = 0.0
         model.delivery_bank = 0.0
         model.workload = 1.0
-        model.target_headcount = float(model.config.organization.employees)
 
     def step(self, model: CultureModel) -> None:
         """Explore, socialize, learn, have ideas and ship them."""
@@ -67,21 +67,21 @@ class Knowledge:
         model.reality[flips] *= -1
         beliefs = e.beliefs[ids]
         productivity = 0.5 + 0.5 * e.skill[ids]
-        # 2. exploration and ideas
+        # 2-3. each (person, dimension) a month: tested against reality with chance x, else
+        # socialized to the code with chance p1 (one 16-bit draw decides which)
+        x = dyn.exploration_rate * it * productivity
+        draws = streams["learn"].matrix16(t, e.n, m)[ids]
+        explore_cut = (x * SCALE16).astype(np.uint32)[:, None]
+        social_cut = explore_cut + np.uint32(dyn.socialization_rate * SCALE16)
+        socialize = (draws < social_cut) & (model.code != 0)
+        np.copyto(beliefs, model.code, where=socialize)
+        if it > 0:
+            np.copyto(beliefs, model.reality, where=draws < explore_cut)
+        e.beliefs[ids] = beliefs
         ideas = 0
         if it > 0 and ids.size:
-            p_test = dyn.exploration_rate * it * productivity
-            draws = streams["explore"].matrix16(t, e.n, m)[ids]
-            tested = draws < (p_test * SCALE16)[:, None]
-            beliefs = np.where(tested, model.reality, beliefs)
             p_idea = dyn.ideas_per_year / 12.0 * it * productivity
             ideas = int(np.count_nonzero(streams["ideas"].uniform(t, e.n)[ids] < p_idea))
-        # 3. socialization toward the code
-        if dyn.socialization_rate > 0 and ids.size:
-            draws = streams["socialize"].matrix16(t, e.n, m)[ids]
-            adopt = (draws < dyn.socialization_rate * SCALE16) & (model.code != 0)
-            beliefs = np.where(adopt, model.code, beliefs)
-        e.beliefs[ids] = beliefs
         # 4. code learning from the superior group
         model.code = learn_code(
             model.code,

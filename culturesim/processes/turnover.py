@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from culturesim.processes.engagement import alignment, pay_ratio
+from culturesim.kpis import alignment
+from culturesim.processes.engagement import pay_ratio
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
