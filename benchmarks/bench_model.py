@@ -1,6 +1,7 @@
 """Benchmark: microseconds per employee-month, beside Mesa's BoltzmannWealth per agent-step.
 
 Usage: python benchmarks/bench_model.py [--sizes 150 1000 10000 100000] [--months 60]
+       [--users 20000 200000 1000000] [--big 10000 1000000]
 
 For each size the baseline scenario is scaled to that many employees (one site per 2,000 people,
 cash large enough that no layoffs interfere), built, then run for the given months. The figure is
@@ -9,12 +10,18 @@ size x months). Setup time is reported separately. BoltzmannWealth (mesa.example
 the same machine in the same run, per agent-step, and the ratio is printed. The last column
 estimates the part spent creating and removing Mesa ``Employee`` handles (hires and leavers per
 employee-month times the measured cost of one handle's life), a floor any array speed-up keeps.
+
+Users: the users process alone is timed per user-month in a 150-person company with each market
+size. Last, a company of ``--big`` employees and users runs the full horizon in a fresh process,
+and its wall time and peak resident memory are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import subprocess
+import sys
 import time
 
 import mesa
@@ -54,6 +61,53 @@ def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
     }
 
 
+def user_cost(users: int, months: int, seed: int = 1) -> dict:
+    """Time the users process alone (wrapped) in a 150-person company with ``users`` users."""
+    sc = Scenario().with_changes(
+        {
+            "market.potential_users": users,
+            "market.initial_active_users": users // 13,
+            "organization.employees": 150,
+            "organization.cash": 1e12,
+        }
+    )
+    t0 = time.perf_counter()
+    model = CultureModel(scenario=sc, rng=seed)
+    setup = time.perf_counter() - t0
+    process = next(p for p in model.processes if p.name == "users")
+    spent = 0.0
+    step = process.step
+
+    def timed(m):
+        nonlocal spent
+        t = time.perf_counter()
+        step(m)
+        spent += time.perf_counter() - t
+
+    process.step = timed
+    model.run(months)
+    return {"users": users, "setup_s": setup, "us_per_user_month": spent / (users * months) * 1e6}
+
+
+def big_run(employees: int, users: int, months: int) -> dict:
+    """Run a large company and market in a fresh process; return its time and peak memory."""
+    code = (
+        "import resource, time\n"
+        "from culturesim import CultureModel, Scenario\n"
+        "sc = Scenario().with_changes({"
+        f"'organization.employees': {employees}, 'organization.sites': {max(1, employees // 2000)},"
+        f"'organization.cash': 1e12, 'market.potential_users': {users},"
+        f"'market.initial_active_users': {users // 13}}})\n"
+        "t = time.perf_counter()\n"
+        "m = CultureModel(scenario=sc, rng=1)\n"
+        f"m.run({months})\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, kib = out.stdout.split()
+    return {"seconds": float(seconds), "peak_gib": int(kib) / 2**20}
+
+
 def handle_cost(count: int = 20_000) -> float:
     """Seconds to create and remove one Mesa ``Employee`` handle (the floor set by Mesa agents)."""
 
@@ -80,6 +134,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[150, 1000, 10_000, 100_000])
     parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--users", type=int, nargs="+", default=[20_000, 200_000, 1_000_000])
+    parser.add_argument(
+        "--big", type=int, nargs=2, default=[10_000, 1_000_000], metavar=("EMPLOYEES", "USERS")
+    )
     args = parser.parse_args()
     boltz = min(boltzmann_cost() for _ in range(3))
     handle = min(handle_cost() for _ in range(3))
@@ -98,6 +156,16 @@ def main() -> None:
             f"{r['us_per_employee_month']:>13.2f} {r['us_per_employee_month'] / boltz:>12.2f} "
             f"{handles_us:>11.2f}"
         )
+    print(f"{'users':>10} {'setup s':>8} {'us/user-month':>14}")
+    for n in args.users:
+        r = user_cost(n, args.months)
+        print(f"{n:>10,} {r['setup_s']:>8.2f} {r['us_per_user_month']:>14.3f}")
+    employees, users = args.big
+    r = big_run(employees, users, args.months)
+    print(
+        f"{employees:,} employees + {users:,} users, {args.months} months: "
+        f"{r['seconds']:.1f} s, peak memory {r['peak_gib']:.2f} GiB"
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
-__all__ = ["Employee"]
+__all__ = ["Employee", "Partner", "User"]
 
 
 class Employee(mesa.Agent):
@@ -90,3 +90,77 @@ class Employee(mesa.Agent):
             f"Employee(slot={self.slot}, team={self.team}, site={self.site}, "
             f"tenure={self.tenure_months:.0f}, engagement={self.engagement:.2f})"
         )
+
+
+class Partner(mesa.Agent):
+    """A partner (university, investor, open-source community, channel): a view of one row.
+
+    Args:
+        model: The model the partner belongs to.
+        slot: The partner's row in ``model.partners``.
+    """
+
+    model: CultureModel
+
+    def __init__(self, model: CultureModel, slot: int):
+        super().__init__(model)
+        self.slot = int(slot)
+
+    @property
+    def kind(self) -> str:
+        """``university``, ``investor``, ``open_source`` or ``channel``."""
+        from culturesim.processes.partners import KIND_NAMES
+
+        return KIND_NAMES[int(self.model.partners.kind[self.slot])]
+
+    @property
+    def strength(self) -> float:
+        """Relationship strength in [0, 1]."""
+        return float(self.model.partners.strength[self.slot])
+
+    @property
+    def trust(self) -> float:
+        """The partner's trust in the company, in [0, 1]."""
+        return float(self.model.partners.trust[self.slot])
+
+    def __repr__(self) -> str:
+        return f"Partner(slot={self.slot}, kind={self.kind}, strength={self.strength:.2f})"
+
+
+class User(mesa.Agent):
+    """A user: a view of one row of ``model.users``, made on demand (users are many).
+
+    Args:
+        model: The model the user belongs to.
+        slot: The user's row in ``model.users``.
+    """
+
+    model: CultureModel
+    STATES = ("prospect", "active", "churned")
+
+    def __init__(self, model: CultureModel, slot: int):
+        super().__init__(model)
+        self.slot = int(slot)
+
+    @property
+    def state(self) -> str:
+        """``prospect``, ``active`` or ``churned``."""
+        return self.STATES[int(self.model.users.state[self.slot])]
+
+    @property
+    def aware(self) -> bool:
+        """Whether the user knows the product."""
+        return bool(self.model.users.aware[self.slot])
+
+    @property
+    def trust(self) -> float:
+        """Trust in the company, in [0, 1]."""
+        return float(self.model.users.trust[self.slot])
+
+    @property
+    def satisfaction(self) -> float:
+        """Satisfaction with the product, in [0, 1]."""
+        return float(self.model.users.satisfaction[self.slot])
+
+    def __repr__(self) -> str:
+        return f"User(slot={self.slot}, state={self.state}, trust={self.trust:.2f})"

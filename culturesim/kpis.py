@@ -43,7 +43,7 @@ class KPI:
     help: str
 
 
-FAMILIES = ("talent", "culture", "trust", "innovation", "finance")
+FAMILIES = ("brand", "talent", "culture", "trust", "innovation", "finance")
 
 _KPI_LIST = [
     KPI(
@@ -85,6 +85,16 @@ _KPI_LIST = [
         "flow",
         "talent",
         "People laid off this month (cash shortfall or a layoff event).",
+    ),
+    KPI(
+        "time_to_fill_months",
+        "Time to fill",
+        "months",
+        0,
+        120,
+        "stock",
+        "talent",
+        "Expected months to fill a vacancy (1 / this month's chance to fill one), capped at 120.",
     ),
     KPI(
         "attrition_rate_annual",
@@ -149,7 +159,7 @@ _KPI_LIST = [
         1,
         "stock",
         "culture",
-        "Share of the variance of values that lies between teams (subcultures).",
+        "How far teams' mean values stand from the company's (subcultures), 0-1.",
     ),
     KPI(
         "trust_in_leadership",
@@ -201,7 +211,116 @@ _KPI_LIST = [
         "culture",
         "Global efficiency of the informal network (mean inverse path length, sampled).",
     ),
-    KPI("revenue", "Revenue", "$ per month", 0, INF, "flow", "finance", "Revenue this month."),
+    KPI(
+        "users_aware",
+        "Users aware",
+        "users",
+        0,
+        INF,
+        "stock",
+        "brand",
+        "Potential users who know the product.",
+    ),
+    KPI(
+        "users_active",
+        "Active users",
+        "users",
+        0,
+        INF,
+        "stock",
+        "brand",
+        "Users using the product at the end of the month.",
+    ),
+    KPI(
+        "user_trust",
+        "User trust",
+        "0-1",
+        0,
+        1,
+        "stock",
+        "trust",
+        "Mean trust in the company of users who know it.",
+    ),
+    KPI(
+        "nps",
+        "NPS",
+        "-100 to 100",
+        -100,
+        100,
+        "stock",
+        "trust",
+        "Net promoter score of active users: % promoters - % detractors.",
+    ),
+    KPI(
+        "user_churn_rate",
+        "User churn",
+        "share per month",
+        0,
+        1,
+        "rate",
+        "trust",
+        "Active users lost this month / active users at the start of the month.",
+    ),
+    KPI(
+        "brand_awareness",
+        "Brand awareness",
+        "0-1",
+        0,
+        1,
+        "stock",
+        "brand",
+        "Goodwill stock built by brand spend, launches and partners (drives user awareness).",
+    ),
+    KPI(
+        "brand_reputation",
+        "Brand reputation",
+        "0-1",
+        0,
+        1,
+        "stock",
+        "brand",
+        "Reputation from users' NPS and launches, cut by incidents.",
+    ),
+    KPI(
+        "employer_brand",
+        "Employer brand",
+        "0-1",
+        0,
+        1,
+        "stock",
+        "brand",
+        "Attractiveness to applicants: engagement, attrition, reputation, pay.",
+    ),
+    KPI(
+        "partners_active",
+        "Active partners",
+        "partners",
+        0,
+        INF,
+        "stock",
+        "brand",
+        "Partners whose relationship strength is at least 0.3.",
+    ),
+    KPI(
+        "partner_trust",
+        "Partner trust",
+        "0-1",
+        0,
+        1,
+        "stock",
+        "trust",
+        "Mean trust of partners in the company.",
+    ),
+    KPI(
+        "revenue",
+        "Revenue",
+        "$ per month",
+        0,
+        INF,
+        "flow",
+        "finance",
+        "Active users x price this month.",
+    ),
     KPI(
         "costs",
         "Costs",
@@ -264,25 +383,54 @@ def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -
     return float(np.sum(flow[-months:]) * 12.0 / months / mean_staff)
 
 
-def between_team_share(values: np.ndarray, teams: np.ndarray) -> float:
-    """Share of the total variance of ``values`` (rows = people) that lies between teams."""
-    if values.shape[0] < 2:
+def subculture_distance(values: np.ndarray, teams: np.ndarray) -> float:
+    """How far teams' mean values stand from the company's, in [0, 1] (culture fragmentation).
+
+    Twice the headcount-weighted mean over teams of the mean absolute difference between the
+    team's mean values and the company's: 0 when every team holds the company's values, 1 when
+    half the people sit in teams at 0 and half in teams at 1 on every dimension.
+    """
+    n = values.shape[0]
+    if n < 2:
         return 0.0
     grand = values.mean(axis=0)
-    total = float(np.sum((values - grand) ** 2))
-    if total <= 1e-12:
-        return 0.0
     counts = np.bincount(teams)
-    staffed = counts > 0
-    between = 0.0
+    staffed = np.flatnonzero(counts)
+    gap = np.zeros(staffed.size)
     for k in range(values.shape[1]):
         sums = np.bincount(teams, weights=values[:, k], minlength=counts.size)[staffed]
-        between += float(np.sum(sums**2 / counts[staffed])) - values.shape[0] * grand[k] ** 2
-    return float(np.clip(between / total, 0.0, 1.0))
+        gap += np.abs(sums / counts[staffed] - grand[k])
+    gap /= values.shape[1]
+    return float(np.clip(2.0 * np.sum(counts[staffed] * gap) / n, 0.0, 1.0))
+
+
+def market_kpis(model) -> dict[str, float]:
+    """The users', partners' and brand KPIs of ``model``."""
+    from culturesim.processes.brand import nps_score
+    from culturesim.processes.partners import ACTIVE_STRENGTH
+
+    us, p = model.users, model.partners
+    aware = us.aware[: us.n]
+    pids = p.ids
+    start = model.user_flows["active_start"]
+    return {
+        "users_aware": float(np.count_nonzero(aware)),
+        "users_active": float(model.users_active),
+        "user_trust": float(us.trust[: us.n][aware].mean()) if aware.any() else 0.0,
+        "nps": nps_score(model),
+        "user_churn_rate": model.user_flows["churned"] / start if start else 0.0,
+        "brand_awareness": model.brand_awareness,
+        "brand_reputation": model.brand_reputation,
+        "employer_brand": model.employer_brand,
+        "partners_active": float(np.count_nonzero(p.strength[pids] >= ACTIVE_STRENGTH)),
+        "partner_trust": float(p.trust[pids].mean()) if pids.size else 0.0,
+    }
 
 
 def measure(model) -> dict[str, float]:
     """Return every KPI of ``model`` for the month just ended (the order of :data:`KPIS`)."""
+    from culturesim.processes.hiring import fill_probability
+
     e, t, flows = model.employees, model.month, model.flows
     ids = e.ids
     n = ids.size
@@ -302,7 +450,7 @@ def measure(model) -> dict[str, float]:
             "mean_tenure_months": float(e.tenure[ids].mean()),
             "mean_skill": float(e.skill[ids].mean()),
             "culture_alignment": float(alignment(values, model.core).mean()),
-            "culture_fragmentation": between_team_share(values, e.team[ids]),
+            "culture_fragmentation": subculture_distance(values, e.team[ids]),
             "trust_in_leadership": float(e.trust[ids].mean()),
             "communication_efficiency": model.org.efficiency(e.alive, sources),
         }
@@ -330,7 +478,9 @@ def measure(model) -> dict[str, float]:
         ideas=flows["ideas"],
         launches=flows["launches"],
         knowledge=model.knowledge,
+        time_to_fill_months=min(120.0, 1.0 / max(fill_probability(model), 1.0 / 120.0)),
         revenue=model.revenue,
+        **market_kpis(model),
         costs=model.costs,
         cash=model.cash,
         runway_months=model.runway,

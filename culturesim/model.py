@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from culturesim.agents import Employee
+from culturesim.agents import Employee, Partner, User
 from culturesim.kpis import KPIS, measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
@@ -35,7 +35,7 @@ from culturesim.scenario import Scenario, load_scenario
 
 __all__ = ["CultureModel"]
 
-FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches")
+FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches", "funding")
 
 
 def _as_seed(rng, default: int) -> int:
@@ -105,6 +105,9 @@ class CultureModel(mesa.Model):
             org.talent_pool_values + org.site_value_spread * site_noise, 0, 1
         )
         self._handles: dict[int, Employee] = {}
+        self._partner_handles: dict[int, Partner] = {}
+        self._user_handles: dict[int, User] = {}
+        self.poaching: list[tuple[int, float]] = []  # (last month, intensity) of poaching waves
         self.flows = dict.fromkeys(FLOWS, 0.0)
         self.flow_log: dict[str, list[float]] = {name: [] for name in FLOWS}
         self.history: dict[str, list[float]] = {name: [] for name in KPIS}
@@ -152,9 +155,36 @@ class CultureModel(mesa.Model):
         """Employees now."""
         return self.employees.count
 
+    @property
+    def n_sites(self) -> int:
+        """Number of sites (founding sites plus those opened by events)."""
+        return int(self.site_values.shape[0])
+
     def employee(self, slot: int) -> Employee:
         """Return the Mesa handle of the employee in ``slot``."""
         return self._handles[int(slot)]
+
+    def partner(self, slot: int) -> Partner:
+        """Return the Mesa handle of the partner in ``slot``."""
+        return self._partner_handles[int(slot)]
+
+    def user(self, slot: int) -> User:
+        """Return a Mesa handle for the user in ``slot``, made on first request."""
+        slot = int(slot)
+        if not 0 <= slot < self.users.n:
+            raise IndexError(f"no user {slot}; users are 0..{self.users.n - 1}")
+        handle = self._user_handles.get(slot)
+        if handle is None:
+            handle = self._user_handles[slot] = User(self, slot)
+        return handle
+
+    def add_partners(self, kinds: np.ndarray, strength: float) -> np.ndarray:
+        """Add partners of the given kinds (see :mod:`culturesim.processes.partners`)."""
+        trust = 0.4 + 0.2 * getattr(self, "brand_reputation", 0.5)
+        slots = self.partners.add(len(kinds), kind=kinds, strength=strength, trust=trust)
+        for slot in slots.tolist():
+            self._partner_handles[slot] = Partner(self, slot)
+        return slots
 
     def _found_company(self) -> None:
         """Create the founding staff: sites, departments, teams with managers, ties."""
@@ -181,6 +211,7 @@ class CultureModel(mesa.Model):
         *,
         tenure: np.ndarray | float = 0.0,
         enculturation: float = 0.0,
+        own_values: np.ndarray | None = None,
     ) -> np.ndarray:
         """Hire people into the given sites and teams; return their slots.
 
@@ -193,6 +224,8 @@ class CultureModel(mesa.Model):
             teams: Team of each hire.
             tenure: Months of tenure at the start (founders have some).
             enculturation: How far their values already moved from their own to the core.
+            own_values: Their own values (one row each), instead of drawing them from their
+                site's pool and screening them (an acquired team brings its culture).
         """
         count = len(sites)
         if count == 0:
@@ -208,8 +241,11 @@ class CultureModel(mesa.Model):
         skill = ndtr(0.8 * z - 0.2)
         k = self.core.size
         noise = np.column_stack([hire.normal(month, stop, 10 + j, start) for j in range(k)])
-        own = self.site_values[sites] + org.value_spread * noise
-        own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
+        if own_values is None:
+            own = self.site_values[sites] + org.value_spread * noise
+            own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
+        else:
+            own = np.clip(own_values + 0.05 * noise, 0.0, 1.0)
         values = own + enculturation * (self.core - own)
         m = self.config.dynamics.market_dimensions
         u = self.streams["beliefs"].uniform(month, stop * m, start=start * m).reshape(count, m)
@@ -285,6 +321,36 @@ class CultureModel(mesa.Model):
         e.engagement[survivors] = np.clip(e.engagement[survivors] - 0.5 * shock, 0.0, 1.0)
         return n
 
+    # --- events ----------------------------------------------------------------------------
+    def open_site(
+        self, headcount: int, values: np.ndarray, *, acquired: bool = False, part: int = 0
+    ) -> np.ndarray:
+        """Open a site with ``headcount`` people; return their slots.
+
+        A new site hires from a regional pool with ``values`` (screened like any hire). An
+        acquired team (``acquired=True``) brings its own culture: its people hold ``values``
+        already, have tenure, and are not screened. Either way the growth plan grows by the
+        headcount, the site gets its own teams and departments and a small world of informal
+        ties, and its managers meet managers elsewhere.
+        """
+        site = self.n_sites
+        self.site_values = np.vstack([self.site_values, np.clip(values, 0.0, 1.0)])
+        n_teams = max(1, int(np.ceil(headcount / self.org.team_size)))
+        team_ids = self.org.open_teams(np.full(n_teams, site))
+        teams = team_ids[np.arange(headcount) * n_teams // headcount]
+        sites = np.full(headcount, site, dtype=np.int32)
+        if acquired:
+            tenure = np.floor(self.streams["merger"].uniform(self.month + 1, headcount, part) * 48)
+            own = np.tile(np.asarray(values, dtype=float), (headcount, 1))
+            slots = self.add_employees(sites, teams, tenure=tenure, own_values=own)
+        else:
+            slots = self.add_employees(sites, teams)
+        self.org.build_informal(slots, sites, seed=(self.seed + 7919 * (part + 1)) % (2**31))
+        self._tie_managers(only=slots)
+        self.target_headcount += headcount
+        self.flows["hires"] += headcount
+        return slots
+
     def _ensure_managers(self) -> None:
         """Give every staffed team a manager: its longest-tenured member is promoted.
 
@@ -305,29 +371,36 @@ class CultureModel(mesa.Model):
         first = np.r_[True, cteams[order][1:] != cteams[order][:-1]]
         e.is_manager[cand[order][first]] = True
 
-    def _tie_managers(self) -> None:
-        """Managers know their department's other managers and one manager at the next site."""
+    def _tie_managers(self, only: np.ndarray | None = None) -> None:
+        """Managers know their department's other managers and one manager at another site.
+
+        Args:
+            only: Tie only the managers among these slots (a new site); default all.
+        """
         e = self.employees
         ids = e.ids
-        mgrs = ids[e.is_manager[ids]]
+        everyone = ids[e.is_manager[ids]]
+        mgrs = everyone if only is None else only[e.is_manager[only]]
         depts = self.org.team_dept[e.team[mgrs]]
         order = np.argsort(depts, kind="stable")
         mgrs, depts = mgrs[order], depts[order]
         same = depts[1:] == depts[:-1]
         self.org.add_edges(mgrs[1:][same], mgrs[:-1][same], MANAGERS)
-        n_sites = self.config.organization.sites
+        n_sites = self.n_sites
         if n_sites > 1:
             # each manager knows one manager at another site, chosen at random
-            sites = e.site[mgrs]
-            by_site = np.argsort(sites, kind="stable")
-            counts = np.bincount(sites, minlength=n_sites)
+            all_sites = e.site[everyone]
+            by_site = everyone[np.argsort(all_sites, kind="stable")]
+            counts = np.bincount(all_sites, minlength=n_sites)
             starts = np.cumsum(counts) - counts
-            u = self.streams["cross_site"].uniform(0, e.n, part=0)[mgrs]
-            v = self.streams["cross_site"].uniform(0, e.n, part=1)[mgrs]
+            sites = e.site[mgrs]
+            stream, month = self.streams["cross_site"], self.month
+            u = stream.uniform(month, e.n, part=0)[mgrs]
+            v = stream.uniform(month, e.n, part=1)[mgrs]
             other = (sites + 1 + (u * (n_sites - 1)).astype(np.int64)) % n_sites
             ok = counts[other] > 0
             pick = starts[other] + (v * counts[other]).astype(np.int64)
-            self.org.add_edges(mgrs[ok], mgrs[by_site][pick[ok]], CROSS_SITE)
+            self.org.add_edges(mgrs[ok], by_site[pick[ok]], CROSS_SITE)
 
     def team_managers(self) -> np.ndarray:
         """Return the slot of each team's manager (-1 for a team without one)."""

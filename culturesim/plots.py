@@ -14,11 +14,13 @@ from culturesim.kpis import KPIS
 
 __all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
 
-#: KPIs on the dashboard, in reading order (four per family row).
+#: KPIs on the dashboard, in reading order: brand, talent, trust, culture, innovation, finance.
 DASHBOARD_KPIS = (
-    "headcount", "attrition_rate_annual", "engagement", "survey_satisfaction",
-    "culture_alignment", "culture_fragmentation", "trust_in_leadership", "communication_efficiency",
-    "ideas", "launches", "knowledge", "mean_skill",
+    "users_active", "brand_awareness", "brand_reputation", "employer_brand",
+    "headcount", "attrition_rate_annual", "engagement", "time_to_fill_months",
+    "user_trust", "nps", "trust_in_leadership", "partner_trust",
+    "culture_alignment", "culture_fragmentation", "mean_skill", "communication_efficiency",
+    "ideas", "launches", "knowledge", "user_churn_rate",
     "revenue", "costs", "cash", "runway_months",
 )  # fmt: skip
 

@@ -52,6 +52,7 @@ __all__ = [
     "Market",
     "Meta",
     "Organization",
+    "Partners",
     "Scenario",
     "ScenarioError",
     "SetLeverEvent",
@@ -152,18 +153,63 @@ class Organization(_Strict):
 class Market(_Strict):
     """The market the company sells into and hires from."""
 
-    potential_users: int = Field(100_000, ge=0, le=100_000_000, description="Market size, users.")
-    placeholder_revenue_per_month: float = Field(
-        1.2e6, ge=0.0, description="Revenue at month 0, $ per month (placeholder until users)."
+    potential_users: int = Field(
+        200_000, ge=0, le=10_000_000, description="Market size: people who could use the product."
     )
-    revenue_growth_per_year: float = Field(
-        0.6, ge=-0.9, le=5.0, description="Placeholder revenue growth per year at full knowledge."
+    initial_active_users: int = Field(
+        15_000, ge=0, le=10_000_000, description="Active users at month 0 (the rest are prospects)."
+    )
+    initial_awareness: float = Field(
+        0.2, ge=0.0, le=1.0, description="Share of prospects aware of the product at month 0."
+    )
+    price_per_user_month: float = Field(
+        60.0, ge=0.0, description="Revenue per active user per month, $."
+    )
+    user_network: Literal["small_world", "scale_free", "mixed"] = Field(
+        "small_world", description="Social network among users (mixed = mean field)."
+    )
+    user_degree: int = Field(10, ge=2, le=100, description="Mean number of ties per user.")
+    external_influence: float = Field(
+        0.005, ge=0.0, le=1.0, description="Bass p: monthly awareness from brand at full awareness."
+    )
+    word_of_mouth: float = Field(
+        0.04, ge=0.0, le=5.0, description="Bass q: monthly awareness per share of active ties."
+    )
+    conversion_rate: float = Field(
+        0.04,
+        ge=0.0,
+        le=1.0,
+        description="Monthly chance an aware prospect tries a perfect product.",
     )
     talent_demand: float = Field(
         0.5, ge=0.0, le=1.0, description="How hot the labour market is (outside offers)."
     )
     turbulence_per_year: float = Field(
-        0.05, ge=0.0, le=1.0, description="Chance per year that a market dimension flips."
+        0.1, ge=0.0, le=1.0, description="Chance per year that a market dimension flips."
+    )
+
+    @model_validator(mode="after")
+    def _active_within_market(self) -> Market:
+        if self.initial_active_users > self.potential_users:
+            raise ValueError(
+                f"initial_active_users: value {self.initial_active_users} exceeds "
+                f"potential_users; allowed range 0 to {self.potential_users}"
+            )
+        return self
+
+
+class Partners(_Strict):
+    """Partners at month 0, by kind."""
+
+    universities: int = Field(2, ge=0, le=100, description="Research collaborations and talent.")
+    investors: int = Field(2, ge=0, le=100, description="Funding rounds when growth is strong.")
+    open_source: int = Field(1, ge=0, le=100, description="Communities: awareness and trust.")
+    channels: int = Field(1, ge=0, le=100, description="Channel and enterprise partners: reach.")
+    initial_strength: float = Field(
+        0.4, ge=0.0, le=1.0, description="Relationship strength at month 0."
+    )
+    funding_round_months_of_burn: float = Field(
+        24.0, ge=0.0, le=120.0, description="Size of an investor-led round, in months of costs."
     )
 
 
@@ -264,12 +310,100 @@ class LayoffEvent(_EventBase):
     share: float = Field(gt=0.0, le=0.9, description="Share of employees laid off.")
 
 
-Event = Annotated[SetLeverEvent | LayoffEvent, Field(discriminator="kind")]
+class IncidentEvent(_EventBase):
+    """A public AI incident (a harmful output, a data leak): users' and partners' trust falls."""
+
+    kind: Literal["incident"]
+    severity: float = Field(gt=0.0, le=1.0, description="How bad, 0-1.")
+
+
+class FundingRoundEvent(_EventBase):
+    """A funding round closes: cash arrives."""
+
+    kind: Literal["funding_round"]
+    amount: float = Field(gt=0.0, le=1e11, description="Cash raised, $.")
+
+
+class MarketShiftEvent(_EventBase):
+    """The market changes: a share of what was true no longer is."""
+
+    kind: Literal["market_shift"]
+    turbulence: float = Field(gt=0.0, le=1.0, description="Share of market dimensions that flip.")
+
+
+class PoachingWaveEvent(_EventBase):
+    """Competitors hunt the company's skilled people for a while."""
+
+    kind: Literal["poaching_wave"]
+    intensity: float = Field(gt=0.0, le=5.0, description="Extra quit hazard for the most skilled.")
+    duration: int = Field(gt=0, le=36, description="Months it lasts.")
+
+
+class MergerEvent(_EventBase):
+    """An acquired team joins as a new site, bringing its own values."""
+
+    kind: Literal["merger"]
+    headcount: int = Field(gt=0, le=1_000_000, description="People in the acquired team.")
+    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        description="The acquired team's values, by core value name."
+    )
+
+
+class NewSiteEvent(_EventBase):
+    """A new site opens and hires locally from a pool with regional values."""
+
+    kind: Literal["new_site"]
+    headcount: int = Field(gt=0, le=1_000_000, description="People hired at the new site.")
+    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        description="The region's values, by core value name."
+    )
+
+
+class LeadershipChangeEvent(_EventBase):
+    """New leadership espouses new core values."""
+
+    kind: Literal["leadership_change"]
+    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        description="The new core values, by core value name."
+    )
+
+
+EVENT_TYPES = {
+    "set_lever": SetLeverEvent,
+    "layoff": LayoffEvent,
+    "incident": IncidentEvent,
+    "funding_round": FundingRoundEvent,
+    "market_shift": MarketShiftEvent,
+    "poaching_wave": PoachingWaveEvent,
+    "merger": MergerEvent,
+    "new_site": NewSiteEvent,
+    "leadership_change": LeadershipChangeEvent,
+}
+
+Event = Annotated[
+    SetLeverEvent
+    | LayoffEvent
+    | IncidentEvent
+    | FundingRoundEvent
+    | MarketShiftEvent
+    | PoachingWaveEvent
+    | MergerEvent
+    | NewSiteEvent
+    | LeadershipChangeEvent,
+    Field(discriminator="kind"),
+]
 
 #: Help line per event kind (read by the CLI, UI and docs).
 EVENT_HELP = {
     "set_lever": "Set a lever (lever, value) from this month on.",
     "layoff": "Lay off a share of employees (share), lowest performers first.",
+    "incident": "A public AI incident (severity 0-1): user and partner trust fall.",
+    "funding_round": "A round closes (amount, $): cash arrives.",
+    "market_shift": "The market changes (turbulence: share of market dimensions that flip).",
+    "poaching_wave": "Competitors poach skilled staff (intensity, duration in months).",
+    "merger": "An acquired team joins as a new site (headcount, values).",
+    "new_site": "A new site opens and hires locally (headcount, regional values).",
+    "leadership_change": "New leadership espouses new core values (values).",
 }
 
 
@@ -280,6 +414,7 @@ class Scenario(_Strict):
     organization: Organization = Field(default_factory=Organization)
     market: Market = Field(default_factory=Market)
     levers: Levers = Field(default_factory=Levers)  # type: ignore[valid-type]
+    partners: Partners = Field(default_factory=Partners)
     dynamics: Dynamics = Field(default_factory=Dynamics)
     events: list[Event] = Field(default_factory=list)
 
@@ -290,6 +425,13 @@ class Scenario(_Strict):
                 raise ValueError(
                     f"events[{i}].month: value {ev.month} is past the horizon; "
                     f"allowed range 1 to meta.months = {self.meta.months}"
+                )
+            names = set(self.organization.core_values)
+            given = getattr(ev, "values", None)
+            if given is not None and set(given) != names:
+                raise ValueError(
+                    f"events[{i}].values: keys {sorted(given)} must be the core values "
+                    f"{sorted(names)} (organization.core_values)"
                 )
         return self
 
@@ -337,10 +479,10 @@ def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, str | None]:
     """Find the pydantic model class and field name an error location points into."""
     model: Any = Scenario
     for i, part in enumerate(loc):
-        if isinstance(part, int) or model is None:
+        if part in EVENT_TYPES:  # the union tag of an event: its fields follow
+            model = EVENT_TYPES[part]
             continue
-        if part in ("set_lever", "layoff"):
-            model = {"set_lever": SetLeverEvent, "layoff": LayoffEvent}[part]
+        if isinstance(part, int) or model is None:
             continue
         fields = getattr(model, "model_fields", {})
         if part not in fields:
@@ -377,9 +519,8 @@ def _num(x: float) -> str:
 
 
 def _describe(err: dict) -> str:
-    loc = tuple(
-        p for p in err["loc"] if p not in ("set_lever", "layoff", "function-after[_in_range()]")
-    )
+    # drop the union tags (event kinds) and validator names pydantic puts into locations
+    loc = tuple(p for p in err["loc"] if p not in EVENT_TYPES and not str(p).startswith("function"))
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     kind = err["type"]
     model, name = _field_at(tuple(err["loc"]))

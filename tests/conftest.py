@@ -20,4 +20,11 @@ def baseline():
 @pytest.fixture(scope="session")
 def small(baseline):
     """A small, short variant of the baseline for fast tests."""
-    return baseline.with_changes({"organization.employees": 40, "meta.months": 24})
+    return baseline.with_changes(
+        {
+            "organization.employees": 40,
+            "meta.months": 24,
+            "market.potential_users": 10_000,
+            "market.initial_active_users": 750,
+        }
+    )

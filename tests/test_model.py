@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from culturesim import CultureModel, simulate
-from culturesim.agents import Employee
+from culturesim.agents import Employee, Partner
 from culturesim.kpis import KPIS
 from culturesim.processes import DEFAULT_PROCESSES
 
@@ -15,15 +15,33 @@ def test_model_builds_with_no_arguments():
     model = CultureModel()
     assert isinstance(model, mesa.Model)
     assert model.headcount == 120
-    assert len(model.agents) == 120
-    assert all(isinstance(a, Employee) for a in model.agents)
+    staff = model.agents_by_type[Employee]
+    assert len(staff) == 120
+    partners = model.agents_by_type[Partner]
+    assert len(partners) == 6
+    assert {p.kind for p in partners} == {"university", "investor", "open_source", "channel"}
+    assert len(model.agents) == 126  # users are rows only: handles come on demand
+    user = model.user(5)
+    assert user is model.user(5)
+    assert user.state in ("prospect", "active")
     with pytest.raises(TypeError):
         CultureModel(None)  # keyword-only
 
 
 def test_process_order_follows_the_design():
     names = [p.name for p in DEFAULT_PROCESSES]
-    assert names == ["finance", "knowledge", "culture", "skill", "engagement", "turnover", "hiring"]
+    assert names == [
+        "finance",
+        "knowledge",
+        "culture",
+        "skill",
+        "engagement",
+        "turnover",
+        "hiring",
+        "users",
+        "partners",
+        "brand",
+    ]
 
 
 def test_simulate_returns_kpis_by_month(small):
@@ -85,7 +103,7 @@ def test_agents_stay_in_sync_with_the_arrays(small):
     model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=4)
     model.run(18)
     e = model.employees
-    slots = sorted(a.slot for a in model.agents)
+    slots = sorted(a.slot for a in model.agents_by_type[Employee])
     assert slots == e.ids.tolist()
     agent = model.employee(slots[0])
     assert agent.engagement == e.engagement[slots[0]]
@@ -93,7 +111,7 @@ def test_agents_stay_in_sync_with_the_arrays(small):
     k = model.kpi_frame()
     assert k["hires"].sum() > 0
     assert k["quits"].sum() > 0
-    assert all(a.alive for a in model.agents)
+    assert all(a.alive for a in model.agents_by_type[Employee])
 
 
 def test_every_team_has_one_manager_and_the_network_has_no_leavers(small):
@@ -131,9 +149,7 @@ def test_zero_growth_and_no_hiring_never_grows(small):
 
 
 def test_runaway_costs_force_layoffs(small):
-    sc = small.with_changes(
-        {"organization.cash": 1_000_000.0, "market.placeholder_revenue_per_month": 0.0}
-    )
+    sc = small.with_changes({"organization.cash": 1_000_000.0, "market.price_per_user_month": 0.0})
     k = simulate(sc, seed=1).kpis
     assert k["layoffs"].sum() > 0
     assert k["headcount"].iloc[-1] < k["headcount"].iloc[0]

@@ -11,7 +11,9 @@ came in with). Each month:
 * **Coworkers** (Deffuant et al. 2000): each employee meets one random tie; if their values differ
   by less than the confidence threshold ``d`` (mean absolute difference), the employee moves a
   share ``MU`` of the way toward the other. ``inclusion`` widens ``d`` (people learn from those
-  unlike them), so fewer subcultures form; ties are mostly within a site, so sites drift apart.
+  unlike them) and bridges groups (``BRIDGING`` of informal ties a month, at inclusion 1, move
+  one end to anyone in the company), so fewer subcultures form; without it ties stay mostly
+  within a site, so sites drift apart.
 * **Decay**: without reinforcement values drift back toward one's own at ``culture_decay``.
 
 With turnover and growth bringing in unsocialized newcomers, mean alignment settles where
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 MU = 0.3  # Deffuant's convergence parameter
+BRIDGING = 0.1  # share of informal ties rewired company-wide a month at inclusion 1 (guess)
 REINFORCEMENT = 0.15  # ongoing socialization, as a share of the newcomer rate, at transparency 0.5
 
 
@@ -79,3 +82,14 @@ class Culture:
         v_new = bounded_confidence(v, e.values[np.maximum(partner, 0)], d, MU, partner >= 0)
         v_new += s[:, None] * (target - v) - dyn.culture_decay * (v - e.own_values[ids])
         e.values[ids] = np.clip(v_new, 0.0, 1.0)
+        self._bridge(model)
+
+    @staticmethod
+    def _bridge(model: CultureModel) -> None:
+        """Inclusive workplaces bridge groups: informal ties rewired to anyone in the company."""
+        net, t = model.org, model.month
+        count = round(BRIDGING * model.levers["inclusion"] * net.informal_count)
+        if count == 0:
+            return
+        s = model.streams["bridging"]
+        net.rewire(count, s.uniform(t, count), s.uniform(t, count, part=1), model.employees.ids)

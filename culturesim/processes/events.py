@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
     from culturesim.scenario import Event
@@ -34,11 +36,34 @@ class ScheduledEvent:
 
     def fire(self) -> None:
         """Apply the event to the model."""
+        from culturesim.processes import brand, partners, users
+
         spec, model = self.spec, self.model
-        if spec.kind == "set_lever":
+        kind = spec.kind
+        if kind == "set_lever":
             model.levers[spec.lever] = float(spec.value)
-        elif spec.kind == "layoff":
+        elif kind == "layoff":
             model.lay_off(spec.share, part=1 + self.index)
+        elif kind == "incident":
+            users.incident(model, spec.severity)
+            partners.incident(model, spec.severity)
+            brand.incident(model, spec.severity)
+        elif kind == "funding_round":
+            model.cash += spec.amount
+            model.flows["funding"] += 1
+        elif kind == "market_shift":
+            u = model.streams["market_shift"].uniform(
+                model.month + 1, model.reality.size, self.index
+            )
+            model.reality[u < spec.turbulence] *= -1
+            model.knowledge = float((model.code == model.reality).mean())
+        elif kind == "poaching_wave":
+            model.poaching.append((model.month + spec.duration, spec.intensity))
+        elif kind in ("merger", "new_site"):
+            values = np.array([spec.values[k] for k in model.value_names])
+            model.open_site(spec.headcount, values, acquired=kind == "merger", part=self.index)
+        elif kind == "leadership_change":
+            model.core = np.array([spec.values[k] for k in model.value_names], dtype=float)
         self.fired = True
 
 

@@ -2,9 +2,8 @@
 
 Costs are the market-median payroll of the current staff (pay rises with skill) plus overhead,
 plus every lever's *cash* cost (:mod:`culturesim.levers`; the pay premium is one of them). Revenue
-is a placeholder until the users submodel exists: it grows at the scenario's rate, scaled by how
-much of the market the organization's code knows (relative to 0.9) and cut when workload exceeds
-delivery capacity. When runway falls below
+is the active users (at the start of the month) times ``market.price_per_user_month``. When runway
+falls below
 ``organization.layoff_runway_months`` the company lays off enough staff to stretch runway back to
 the hiring-freeze level (at most 30% at once).
 """
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 RUNWAY_CAP = 120.0
 MAX_LAYOFF_SHARE = 0.3
-KNOWLEDGE_REFERENCE = 0.9  # market knowledge at which revenue grows at the scenario's rate
 
 
 def market_payroll(model: CultureModel) -> float:
@@ -53,17 +51,15 @@ class Finance:
     def setup(self, model: CultureModel) -> None:
         """Set the opening cash and revenue, and the founding staff's monthly costs."""
         model.cash = float(model.config.organization.cash)
-        model.revenue = float(model.config.market.placeholder_revenue_per_month)
+        market = model.config.market
+        model.revenue = float(market.initial_active_users * market.price_per_user_month)
         model.costs, _ = monthly_costs(model, 0.0)
         model.runway = runway(model.cash, model.costs - model.revenue)
         model.last_hires = 0.0
 
     def step(self, model: CultureModel) -> None:
         """Pay the month's costs, book revenue, and lay off if runway is too short."""
-        market = model.config.market
-        growth = (1.0 + market.revenue_growth_per_year) ** (1.0 / 12.0) - 1.0
-        quality = model.knowledge / KNOWLEDGE_REFERENCE * min(1.0, 1.0 / model.workload)
-        model.revenue = max(0.0, model.revenue * (1.0 + growth * quality))
+        model.revenue = float(model.users_active * model.config.market.price_per_user_month)
         costs, _ = monthly_costs(model, model.last_hires)
         model.costs = costs
         model.cash += model.revenue - costs

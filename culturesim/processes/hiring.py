@@ -3,10 +3,10 @@
 The planned headcount grows at ``organization.growth_per_year`` unless runway is below the
 hiring-freeze level (after layoffs the plan restarts from the smaller staff). Each vacancy fills
 this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per vacancy (from the
-employer brand) and shrinks with ``hiring_selectivity`` (fewer applicants pass the bar). The
-employer brand is a placeholder here (engagement, pay premium, attrition and brand spend) until
-the brand submodel exists. Hires join the teams with most room (new teams and departments open
-when all are full) and make a few informal ties, mostly within their site.
+employer brand, :mod:`culturesim.processes.brand`, and universities' talent pipeline) and shrinks
+with ``hiring_selectivity`` (fewer applicants pass the bar). Hires join the teams with most room
+(new teams and departments open when all are full) and make a few informal ties, mostly within
+their site.
 """
 
 from __future__ import annotations
@@ -25,27 +25,12 @@ INFORMAL_TIES = 3
 CROSS_SITE_SHARE = 0.1
 
 
-def employer_brand(model: CultureModel) -> float:
-    """Placeholder employer brand in [0, 1] from engagement, pay, attrition and brand spend."""
-    e, lv = model.employees, model.levers
-    eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
-    hist = model.history["attrition_rate_annual"]
-    attrition = hist[-1] if hist else 0.13
-    brand = (
-        0.5
-        + 1.0 * (eng - 0.65)
-        + 1.0 * lv["compensation_premium"]
-        - 1.0 * (attrition - 0.13)
-        + 0.05 * np.log1p(lv["brand_spend"] / 50_000.0)
-    )
-    return float(np.clip(brand, 0.0, 1.0))
-
-
 def fill_probability(model: CultureModel) -> float:
     """Chance that a vacancy is filled this month."""
     dyn, sel = model.config.dynamics, model.levers["hiring_selectivity"]
     lam0 = -np.log1p(-min(dyn.hiring_fill_rate, 0.999999))
-    applicants = APPLICANTS_PER_VACANCY * (0.5 + employer_brand(model))
+    pipeline = 1.0 + model.partner_reach["applicants"]
+    applicants = APPLICANTS_PER_VACANCY * (0.5 + model.employer_brand) * pipeline
     lam = lam0 * applicants / APPLICANTS_PER_VACANCY * (1.0 - 0.8 * sel)
     return float(1.0 - np.exp(-lam))
 
@@ -67,8 +52,8 @@ class Hiring:
             model.target_headcount = float(model.headcount)
         if model.runway >= org.hiring_freeze_runway_months:
             model.target_headcount *= (1.0 + org.growth_per_year) ** (1.0 / 12.0)
-        vacancies = max(0, round(model.target_headcount) - model.headcount)
         model.fill_probability = fill_probability(model)
+        vacancies = max(0, round(model.target_headcount) - model.headcount)
         model.last_hires = 0.0
         if vacancies == 0:
             return
@@ -88,7 +73,7 @@ class Hiring:
     def _sites_for(model: CultureModel, count: int) -> np.ndarray:
         """Spread hires over sites in proportion to their staff (largest remainder)."""
         e = model.employees
-        n_sites = model.config.organization.sites
+        n_sites = model.n_sites
         staff = np.bincount(e.site[e.ids], minlength=n_sites).astype(float)
         share = staff / staff.sum() if staff.sum() > 0 else np.full(n_sites, 1.0 / n_sites)
         quota = share * count
@@ -122,7 +107,7 @@ class Hiring:
         e, t = model.employees, model.month
         ids = e.ids
         sites = e.site[ids]
-        n_sites = model.config.organization.sites
+        n_sites = model.n_sites
         by_site = ids[np.argsort(sites, kind="stable")]
         counts = np.bincount(sites, minlength=n_sites)
         starts = np.cumsum(counts) - counts

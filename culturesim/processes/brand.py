@@ -1,0 +1,80 @@
+"""Brand: awareness, reputation and employer brand.
+
+* **Awareness** is a goodwill stock (Nerlove & Arrow 1962): brand spend (with diminishing
+  returns) and launches add to it, and it fades by ``AWARENESS_DECAY`` a month. It drives the
+  external influence of user diffusion.
+* **Reputation** moves toward a level set by users' NPS and recent launches; incidents cut it.
+* **Employer brand** moves toward a level set by engagement, attrition, reputation, pay premium and
+  brand spend. It drives applicant volume in hiring.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+AWARENESS_DECAY = 0.03
+SPEND_SCALE = 50_000.0  # $ per month at which spend's effect is log(2) (guess)
+
+
+class Brand:
+    """Brand awareness, reputation and employer brand."""
+
+    name = "brand"
+
+    def setup(self, model: CultureModel) -> None:
+        """Opening brand levels (awareness from the market's opening awareness)."""
+        model.brand_awareness = float(model.config.market.initial_awareness)
+        model.brand_reputation = 0.5
+        model.employer_brand = 0.5
+
+    def step(self, model: CultureModel) -> None:
+        """One month of brand dynamics."""
+        lv = model.levers
+        spend = np.log1p(lv["brand_spend"] / SPEND_SCALE)
+        a = model.brand_awareness
+        push = 0.08 * spend + 0.02 * model.flows["launches"] + 20 * model.partner_reach["awareness"]
+        model.brand_awareness = float(
+            np.clip(a + min(push, 1.0) * (1 - a) - AWARENESS_DECAY * a, 0, 1)
+        )
+        nps = nps_score(model) / 100.0
+        rep_goal = 0.5 + 0.3 * nps + 0.1 * min(1.0, model.launch_rate)
+        model.brand_reputation = float(
+            np.clip(model.brand_reputation + 0.1 * (rep_goal - model.brand_reputation), 0, 1)
+        )
+        e = model.employees
+        eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
+        hist = model.history["attrition_rate_annual"]
+        attrition = hist[-1] if hist else 0.13
+        eb_goal = (
+            0.5
+            + 1.0 * (eng - 0.65)
+            - 1.0 * (attrition - 0.13)
+            + 0.3 * (model.brand_reputation - 0.5)
+            + lv["compensation_premium"]
+            + 0.05 * spend
+        )
+        model.employer_brand = float(
+            np.clip(model.employer_brand + 0.2 * (eb_goal - model.employer_brand), 0, 1)
+        )
+
+
+def nps_score(model: CultureModel) -> float:
+    """Net promoter score of active users: % promoters - % detractors (0 with no users)."""
+    us = model.users
+    active = us.state[: us.n] == 1
+    n = int(active.sum())
+    if n == 0:
+        return 0.0
+    sat = us.satisfaction[: us.n][active]
+    return float(100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / n)
+
+
+def incident(model: CultureModel, severity: float) -> None:
+    """An AI incident cuts reputation, less under high transparency."""
+    cut = severity * 0.3 * (1.0 - 0.5 * model.levers["transparency"])
+    model.brand_reputation = float(max(0.0, model.brand_reputation - cut))

@@ -1,0 +1,138 @@
+"""Partners: universities, investors, open-source communities and channel partners.
+
+Each partner is a row of ``model.partners`` (and a Mesa ``Partner`` agent) with a kind, a
+relationship strength and a trust. Each month strength grows with ``partnership_openness``, the
+company's reputation and joint results (launches), and fades without them; trust moves toward a
+level set by reputation and transparency and falls at incidents. A partner is active while its
+strength is at least ``ACTIVE_STRENGTH``. What active partners give, weighted by strength:
+
+* **universities**: research ideas (into the idea pipeline) and a talent pipeline (applicants);
+* **investors**: a funding round (``partners.funding_round_months_of_burn`` months of costs) when
+  runway is short and growth clears the bar (active users or revenue up 30% in a year), at most
+  once a year;
+* **open source**: awareness, contributors' ideas and user trust;
+* **channels**: distribution, i.e. awareness and conversion of prospects.
+
+Open, reputable companies attract new partners over time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from culturesim.population import Field, Population
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+UNIVERSITY, INVESTOR, OPEN_SOURCE, CHANNEL = 0, 1, 2, 3
+KIND_NAMES = ("university", "investor", "open_source", "channel")
+ACTIVE_STRENGTH = 0.3
+ROUND_COOLDOWN = 12
+GROWTH_BAR = 0.3
+NO_REACH = {"awareness": 0.0, "distribution": 1.0, "trust": 0.0, "applicants": 0.0}
+
+
+class Partners:
+    """The company's partner ecosystem."""
+
+    name = "partners"
+
+    def setup(self, model: CultureModel) -> None:
+        """Create the founding partners."""
+        cfg = model.config.partners
+        counts = (cfg.universities, cfg.investors, cfg.open_source, cfg.channels)
+        model.partners = Population(
+            {"kind": Field(np.int8), "strength": Field(np.float64), "trust": Field(np.float64)},
+            capacity=max(sum(counts), 4),
+        )
+        model.last_round_month = -ROUND_COOLDOWN
+        model.partner_reach = dict(NO_REACH)
+        kinds = np.repeat(np.arange(4, dtype=np.int8), counts)
+        model.add_partners(kinds, cfg.initial_strength)
+        model.partner_reach = reach(model)
+
+    def step(self, model: CultureModel) -> None:
+        """One month of relationships and contributions."""
+        p, lv, t = model.partners, model.levers, model.month
+        ids = p.ids
+        if ids.size:
+            joint = min(1.0, model.flows["launches"] / 2.0)
+            growth = (
+                0.04 * (lv["partnership_openness"] - 0.3)
+                + 0.03 * (model.brand_reputation - 0.5)
+                + 0.02 * joint
+                - 0.005
+            )
+            p.strength[ids] = np.clip(p.strength[ids] + growth, 0.0, 1.0)
+            goal = 0.3 + 0.4 * model.brand_reputation + 0.2 * lv["transparency"]
+            tr = p.trust[ids]
+            p.trust[ids] = tr + np.where(goal > tr, 0.05, 0.2) * (goal - tr)
+            self._contribute(model)
+        # new partners come to open, reputable companies
+        s = model.streams["partner_new"]
+        u = s.uniform(t, 2)
+        if u[0] < 0.05 * lv["partnership_openness"] * model.brand_reputation:
+            model.add_partners(np.array([int(u[1] * 4)], dtype=np.int8), 0.3)
+        model.partner_reach = reach(model)
+
+    @staticmethod
+    def _contribute(model: CultureModel) -> None:
+        p, t = model.partners, model.month
+        ids = p.ids
+        active = ids[p.strength[ids] >= ACTIVE_STRENGTH]
+        kind = p.kind[active]
+        strength = p.strength[active]
+        # universities and open source: ideas
+        rate = np.where(kind == UNIVERSITY, 0.3, np.where(kind == OPEN_SOURCE, 0.1, 0.0)) * strength
+        u = model.streams["partner_ideas"].uniform(t, p.n)[active]
+        ideas = int(np.count_nonzero(u < rate))
+        model.pipeline += ideas
+        model.flows["ideas"] += ideas
+        # investors: a round when runway is short and growth clears the bar
+        backing = float(np.sum((strength * p.trust[active])[kind == INVESTOR]))
+        if (
+            backing >= 0.3
+            and model.runway < 12.0
+            and t - model.last_round_month >= ROUND_COOLDOWN
+            and growth_last_year(model) >= GROWTH_BAR
+        ):
+            model.cash += model.config.partners.funding_round_months_of_burn * model.costs
+            model.last_round_month = t
+            model.flows["funding"] += 1
+
+
+def reach(model: CultureModel) -> dict[str, float]:
+    """What active partners add to the market and hiring this month."""
+    p = model.partners
+    ids = p.ids
+    if ids.size == 0:
+        return dict(NO_REACH)
+    active = ids[p.strength[ids] >= ACTIVE_STRENGTH]
+    weight = np.bincount(p.kind[active], weights=p.strength[active], minlength=4)
+    return {
+        "awareness": 0.002 * weight[OPEN_SOURCE] + 0.004 * weight[CHANNEL],
+        "distribution": 1.0 + 0.3 * weight[CHANNEL],
+        "trust": min(0.1, 0.03 * weight[OPEN_SOURCE]),
+        "applicants": 0.1 * weight[UNIVERSITY],
+    }
+
+
+def growth_last_year(model: CultureModel) -> float:
+    """Growth of active users (or revenue, whichever is larger) over the last 12 months."""
+    h = model.history
+    if len(h["users_active"]) < 13:
+        return 0.0
+    users = h["users_active"][-1] / max(h["users_active"][-13], 1.0) - 1.0
+    revenue = h["revenue"][-1] / max(h["revenue"][-13], 1.0) - 1.0
+    return max(users, revenue)
+
+
+def incident(model: CultureModel, severity: float) -> None:
+    """An AI incident: partners' trust falls, less under high transparency."""
+    p = model.partners
+    ids = p.ids
+    drop = severity * 0.4 * (1.0 - 0.5 * model.levers["transparency"])
+    p.trust[ids] = np.clip(p.trust[ids] - drop, 0.0, 1.0)

@@ -1,0 +1,173 @@
+"""Users: awareness by Bass diffusion on a social network, adoption, satisfaction, trust, churn.
+
+Every potential user is a row (from a thousand to millions; a Mesa handle is made only on demand
+with :meth:`CultureModel.user`). States: prospect, active, churned (prospects + active + churned =
+potential users, always). Each month:
+
+1. **Awareness** (Bass 1969 on a network): an unaware user becomes aware with chance
+   ``p * brand_awareness + p_partners + q * (active share of their ties)``; on a ``mixed`` market
+   the share is the whole market's (a mean field, never a complete graph).
+2. **Adoption**: an aware prospect tries the product with chance
+   ``conversion_rate * quality * (0.5 + 0.5 trust) * channel reach``.
+3. **Satisfaction** of active users moves toward product quality plus a personal taste and a
+   trust term. Product quality comes from the company's market knowledge, its delivery capacity
+   and recent launches (so innovation time and turnover reach users).
+4. **Trust** builds slowly and falls fast (Slovic 1993): it rises toward a target (quality,
+   transparency, open-source goodwill) at a rate that grows with ``transparency`` and
+   ``feedback_responsiveness``, falls toward it fast, and spreads among tied users. Incidents cut
+   it at once (:func:`incident`), less under high transparency.
+5. **Churn**: active users leave with a hazard that rises as satisfaction and trust fall.
+6. **Feedback**: active users' feedback, scaled by ``feedback_responsiveness``, corrects the
+   organization's code where it is wrong about the market.
+
+NPS = % promoters (satisfaction >= 0.8) - % detractors (< 0.6) among active users.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from culturesim.networks import user_network
+from culturesim.population import Field, Population
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+PROSPECT, ACTIVE, CHURNED = 0, 1, 2
+BASE_CHURN = 0.015  # monthly churn of a satisfied, trusting user (guess; see docs/ODD.md)
+TRUST_FALL = 0.3  # monthly pull of trust toward a lower target
+TRUST_BUILD = 0.03  # monthly pull toward a higher target at transparency and feedback 0
+TRUST_SPREAD = 0.1  # monthly pull of a user's trust toward their ties' mean
+FEEDBACK_SHARE = 0.05  # share of active users giving feedback in a month (guess)
+FEEDBACK_SCALE = 20_000.0  # feedback items giving a 63% chance to fix one wrong belief a month
+
+
+def product_quality(model: CultureModel) -> float:
+    """Product quality in [0, 1] from market knowledge, delivery capacity and recent launches."""
+    delivery = min(1.0, 1.0 / max(model.workload, 1e-9))
+    freshness = 1.0 - np.exp(-model.launch_rate)
+    return float(np.clip(0.6 * model.knowledge + 0.3 * delivery + 0.1 * freshness, 0.0, 1.0))
+
+
+class Users:
+    """The company's (potential) users."""
+
+    name = "users"
+
+    def setup(self, model: CultureModel) -> None:
+        """Create the users, their network and the opening state of the market."""
+        mk = model.config.market
+        n = mk.potential_users
+        s = model.streams["users_init"]
+        u = s.uniform(0, n)
+        active = u < mk.initial_active_users / max(n, 1)
+        aware = active | (s.uniform(0, n, part=1) < mk.initial_awareness)
+        taste = (0.1 * s.normal(0, n, part=2)).astype(np.float32)
+        model.users = Population(
+            {
+                "state": Field(np.int8),
+                "aware": Field(bool),
+                "trust": Field(np.float32),
+                "satisfaction": Field(np.float32),
+                "taste": Field(np.float32),
+            },
+            capacity=max(n, 1),
+        )
+        model.users.add(
+            n,
+            state=np.where(active, ACTIVE, PROSPECT).astype(np.int8),
+            aware=aware,
+            trust=np.float32(0.6),
+            taste=taste,
+            satisfaction=np.clip(0.72 + taste, 0.0, 1.0),
+        )
+        model.user_graph = user_network(mk.user_network, n, mk.user_degree, model.streams)
+        if model.user_graph is not None:
+            deg = np.diff(model.user_graph.indptr).astype(np.float32)
+            inverse = np.where(deg > 0, 1.0 / np.maximum(deg, 1.0), 0.0)
+            model.user_inverse_degree = inverse.astype(np.float32)
+        model.launch_rate = 0.0
+        model.quality = 0.0
+        model.user_flows = {"adopted": 0, "churned": 0, "active_start": int(active.sum())}
+        model.users_active = int(active.sum())
+
+    def step(self, model: CultureModel) -> None:
+        """One month of awareness, adoption, satisfaction, trust, churn and feedback."""
+        us, mk, lv, t = model.users, model.config.market, model.levers, model.month
+        n = us.n
+        model.launch_rate = 0.8 * model.launch_rate + 0.2 * model.flows["launches"]
+        q = model.quality = product_quality(model)
+        state = us.state[:n]
+        aware = us.aware[:n]
+        trust = us.trust[:n]
+        active = state == ACTIVE
+        model.user_flows["active_start"] = int(active.sum())
+        if n == 0:
+            return
+        reach = model.partner_reach  # from partners: extra awareness and distribution
+        # what each user's ties look like this month: share active, mean trust (one product)
+        market_trust = float(trust[aware].mean()) if aware.any() else 0.5
+        share, peer = self._neighbour_means(
+            model, (active.astype(np.float32), trust), (active.mean(), market_trust)
+        )
+        # 1. awareness: Bass hazard, external from brand and partners, internal from ties
+        p_aware = (
+            mk.external_influence * model.brand_awareness
+            + reach["awareness"]
+            + mk.word_of_mouth * share
+        )
+        newly = (~aware) & (model.streams["aware"].uniform(t, n) < p_aware)
+        aware |= newly
+        # 2. adoption by aware prospects
+        p_adopt = mk.conversion_rate * q * (0.5 + 0.5 * trust) * reach["distribution"]
+        adopt = aware & (state == PROSPECT) & (model.streams["adopt"].uniform(t, n) < p_adopt)
+        state[adopt] = ACTIVE
+        # 3. satisfaction of active users
+        active = state == ACTIVE
+        target = np.clip(0.45 + 0.35 * q + us.taste[:n] + 0.2 * (trust - 0.5), 0.0, 1.0)
+        sat = us.satisfaction[:n]
+        sat += np.where(active, 0.3 * (target - sat), 0.0).astype(np.float32)
+        # 4. trust: slow to build, fast to fall, spreading among ties
+        goal = 0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"]
+        build = TRUST_BUILD * (1.0 + lv["transparency"] + lv["feedback_responsiveness"])
+        rate = np.where(goal > trust, build, TRUST_FALL).astype(np.float32)
+        new_trust = trust + rate * (goal - trust) + TRUST_SPREAD * (peer - trust)
+        trust[:] = np.where(aware, np.clip(new_trust, 0.0, 1.0), trust)
+        # 5. churn
+        hazard = BASE_CHURN * np.exp(3.0 * (0.7 - sat) + 2.0 * (0.6 - trust))
+        churn = active & (model.streams["user_churn"].uniform(t, n) < hazard)
+        state[churn] = CHURNED
+        model.user_flows["adopted"] = int(adopt.sum())
+        model.user_flows["churned"] = int(churn.sum())
+        model.users_active = int(np.count_nonzero(state == ACTIVE))
+        # 6. feedback corrects the code where it is wrong
+        feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
+        wrong = np.flatnonzero(model.code != model.reality)
+        u = model.streams["feedback"].uniform(t, model.reality.size + 1)
+        if wrong.size and u[-1] < 1.0 - np.exp(-feedback / FEEDBACK_SCALE):
+            fix = wrong[np.argmin(u[wrong])]
+            model.code[fix] = model.reality[fix]
+            model.knowledge = float(np.mean(model.code == model.reality))
+
+    @staticmethod
+    def _neighbour_means(model: CultureModel, xs: tuple, mixed: tuple) -> tuple:
+        """Means of each array in ``xs`` over each user's ties (market means when mixed)."""
+        if model.user_graph is None:
+            return tuple(float(v) for v in mixed)
+        inv = model.user_inverse_degree  # 0 for a user without ties
+        lonely = inv == 0
+        return tuple(
+            np.where(lonely, np.float32(m), (model.user_graph @ x) * inv)
+            for x, m in zip(xs, mixed, strict=True)
+        )
+
+
+def incident(model: CultureModel, severity: float) -> None:
+    """An AI incident: aware users lose trust at once, less under high transparency."""
+    us = model.users
+    drop = severity * 0.5 * (1.0 - 0.6 * model.levers["transparency"])
+    aware = us.aware[: us.n]
+    trust = us.trust[: us.n]
+    trust[aware] = np.clip(trust[aware] - drop, 0.0, 1.0)

@@ -1,0 +1,136 @@
+"""Users, partners, brand and the events of the market half of the model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from culturesim import CultureModel, simulate
+from culturesim.networks import user_network
+from culturesim.processes.users import ACTIVE, CHURNED, PROSPECT
+from culturesim.random import Streams
+from culturesim.scenario import EVENT_HELP, EVENT_TYPES
+
+NEW_CORE = {"innovation": 0.5, "collaboration": 0.9, "user_focus": 0.5, "openness": 0.9}
+
+
+def with_event(small, **event):
+    return small.with_changes({"events": [event]})
+
+
+def test_every_event_kind_has_help_and_a_schema():
+    assert set(EVENT_HELP) == set(EVENT_TYPES)
+    assert len(EVENT_TYPES) == 9
+
+
+@pytest.mark.parametrize("kind", ["small_world", "scale_free"])
+def test_user_networks_are_symmetric_without_self_ties(kind):
+    a = user_network(kind, 5_000, 10, Streams(1))
+    assert (a != a.T).nnz == 0
+    assert a.diagonal().sum() == 0
+    degree = np.diff(a.indptr)
+    assert 7 <= degree.mean() <= 10.5
+    if kind == "scale_free":
+        assert degree.max() > 10 * np.median(degree)  # hubs
+    assert user_network("mixed", 5_000, 10, Streams(1)) is None
+
+
+def test_users_are_conserved_and_revenue_comes_from_active_users(small):
+    result = simulate(small, seed=3)
+    us = result.model.users
+    states = np.bincount(us.state[: us.n], minlength=3)
+    assert states.sum() == small.market.potential_users
+    k = result.kpis
+    assert k.loc[24, "users_active"] == states[ACTIVE]
+    assert states[CHURNED] > 0 and states[PROSPECT] > 0
+    # revenue at month t is the active users at the start of month t times the price
+    price = small.market.price_per_user_month
+    assert k.loc[12, "revenue"] == pytest.approx(k.loc[11, "users_active"] * price)
+
+
+def test_incident_cuts_user_trust_reputation_and_partner_trust_at_once(small):
+    event = with_event(small, month=10, kind="incident", severity=0.8)
+    a = simulate(small, seed=2).kpis
+    b = simulate(event, seed=2).kpis
+    pd.testing.assert_frame_equal(a.loc[:9], b.loc[:9], check_exact=True)
+    for kpi in ("user_trust", "brand_reputation", "partner_trust"):
+        assert b.loc[10, kpi] < a.loc[10, kpi] - 0.02, kpi
+
+
+def test_funding_round_brings_cash(small):
+    b = simulate(with_event(small, month=5, kind="funding_round", amount=25e6), seed=1).kpis
+    a = simulate(small, seed=1).kpis
+    assert b.loc[5, "cash"] - a.loc[5, "cash"] == pytest.approx(25e6, rel=1e-3)
+
+
+def test_market_shift_makes_knowledge_obsolete(small):
+    b = simulate(with_event(small, month=8, kind="market_shift", turbulence=0.5), seed=1).kpis
+    a = simulate(small, seed=1).kpis
+    assert b.loc[8, "knowledge"] < a.loc[8, "knowledge"] - 0.15
+
+
+def test_poaching_wave_takes_skilled_people(baseline):
+    sc = baseline.with_changes(
+        {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
+    )
+    wave = sc.with_changes(
+        {"events": [{"month": 6, "kind": "poaching_wave", "intensity": 3.0, "duration": 12}]}
+    )
+    diffs = []
+    for seed in range(20):
+        a = simulate(sc, seed=seed, months=18).kpis
+        b = simulate(wave, seed=seed, months=18).kpis
+        diffs.append(b.loc[6:18, "quits"].sum() - a.loc[6:18, "quits"].sum())
+    diffs = np.asarray(diffs)
+    assert diffs.mean() > 3 * diffs.std(ddof=1) / np.sqrt(diffs.size)
+
+
+def test_merger_and_new_site_open_sites_with_their_people(small):
+    far = {"innovation": 0.2, "collaboration": 0.3, "user_focus": 0.2, "openness": 0.3}
+    sc = small.with_changes(
+        {
+            "events": [
+                {"month": 3, "kind": "merger", "headcount": 30, "values": far},
+                {"month": 5, "kind": "new_site", "headcount": 20, "values": far},
+            ]
+        }
+    )
+    model = CultureModel(scenario=sc, rng=1)
+    model.run(3)
+    e = model.employees
+    acquired = e.ids[e.site[e.ids] == 1]
+    assert model.n_sites == 2
+    assert 25 <= acquired.size <= 30
+    k = model.kpi_frame()
+    assert k.loc[3, "hires"] >= 30  # the acquired team counts as hires: headcount is conserved
+    assert k.loc[3, "headcount"] == k.loc[2, "headcount"] + k.loc[3, "hires"] - k.loc[3, "quits"]
+    # the acquired team holds its own values and has tenure; new-site hires are screened newcomers
+    assert np.abs(e.values[acquired] - np.array(list(far.values()))).mean() < 0.1
+    assert e.tenure[acquired].max() > 12
+    model.run(2)
+    local = e.ids[e.site[e.ids] == 2]
+    assert model.n_sites == 3 and local.size >= 18
+    assert (model.employees.tenure[local] <= 1).all()
+
+
+def test_leadership_change_moves_the_core(small):
+    sc = with_event(small, month=4, kind="leadership_change", values=NEW_CORE)
+    model = CultureModel(scenario=sc, rng=1)
+    model.run(4)
+    assert model.core.tolist() == list(NEW_CORE.values())
+    k = model.kpi_frame()
+    assert k.loc[4, "culture_alignment"] < k.loc[3, "culture_alignment"] - 0.03
+
+
+def test_investors_fund_a_growing_company_that_is_running_out_of_cash(small):
+    sc = small.with_changes({"organization.cash": 3e6, "meta.months": 36})
+    model = CultureModel(scenario=sc, rng=1)
+    model.run(36)
+    assert sum(model.flow_log["funding"]) >= 1
+    assert model.kpi_frame()["cash"].diff().max() > 1e6
+
+
+def test_partner_handles_and_kinds(small):
+    model = CultureModel(scenario=small.with_changes({"partners.universities": 3}), rng=1)
+    kinds = sorted(model.partner(s).kind for s in model.partners.ids)
+    assert kinds.count("university") == 3
+    assert all(0 <= model.partner(s).strength <= 1 for s in model.partners.ids)
