@@ -4,7 +4,8 @@ Usage: python benchmarks/bench_model.py [--sizes 150 1000 10000 100000] [--month
        [--users 20000 200000 1000000] [--big 10000 1000000]
 
 For each size the baseline scenario is scaled to that many employees (one site per 2,000 people,
-cash large enough that no layoffs interfere), built, then run for the given months. The figure is
+cash large enough that no layoffs interfere, no users: they are timed apart), built, then run for
+the given months. The figure is
 run time / employee-months actually simulated (the company grows, so employee-months exceed
 size x months). Setup time is reported separately. BoltzmannWealth (mesa.examples) is timed on
 the same machine in the same run, per agent-step, and the ratio is printed. The last column
@@ -38,6 +39,8 @@ def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
             "organization.employees": n,
             "organization.sites": max(1, n // 2000),
             "organization.cash": 1e12,
+            "market.potential_users": 0,  # users are timed on their own, per user-month
+            "market.initial_active_users": 0,
         }
     )
     t0 = time.perf_counter()
