@@ -71,5 +71,5 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
     for ax in axes[-1]:
         ax.set_xlabel("month", fontsize=9)
     fig.suptitle(f"{title}  —  median and 10–90% band over {n_runs} runs", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
