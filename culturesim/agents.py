@@ -15,15 +15,15 @@ import numpy as np
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
-__all__ = ["Employee", "Partner", "User"]
+__all__ = ["Employee", "Partner", "RowAgent", "User"]
 
 
-class Employee(mesa.Agent):
-    """An employee: a view of one row of ``model.employees``.
+class RowAgent(mesa.Agent):
+    """A Mesa agent that is a view of one row (slot) of a population held in arrays.
 
     Args:
-        model: The model the employee works in.
-        slot: The employee's row (stable id) in ``model.employees``.
+        model: The model the agent belongs to.
+        slot: The agent's row (stable id) in its population.
     """
 
     model: CultureModel
@@ -31,6 +31,10 @@ class Employee(mesa.Agent):
     def __init__(self, model: CultureModel, slot: int):
         super().__init__(model)
         self.slot = int(slot)
+
+
+class Employee(RowAgent):
+    """An employee: a view of one row of ``model.employees``."""
 
     def _get(self, field: str):
         return getattr(self.model.employees, field)[self.slot]
@@ -92,19 +96,8 @@ class Employee(mesa.Agent):
         )
 
 
-class Partner(mesa.Agent):
-    """A partner (university, investor, open-source community, channel): a view of one row.
-
-    Args:
-        model: The model the partner belongs to.
-        slot: The partner's row in ``model.partners``.
-    """
-
-    model: CultureModel
-
-    def __init__(self, model: CultureModel, slot: int):
-        super().__init__(model)
-        self.slot = int(slot)
+class Partner(RowAgent):
+    """A partner (university, investor, open-source community, channel): a row of ``partners``."""
 
     @property
     def kind(self) -> str:
@@ -127,20 +120,10 @@ class Partner(mesa.Agent):
         return f"Partner(slot={self.slot}, kind={self.kind}, strength={self.strength:.2f})"
 
 
-class User(mesa.Agent):
-    """A user: a view of one row of ``model.users``, made on demand (users are many).
+class User(RowAgent):
+    """A user: a view of one row of ``model.users``, made on demand (users are many)."""
 
-    Args:
-        model: The model the user belongs to.
-        slot: The user's row in ``model.users``.
-    """
-
-    model: CultureModel
     STATES = ("prospect", "active", "churned")
-
-    def __init__(self, model: CultureModel, slot: int):
-        super().__init__(model)
-        self.slot = int(slot)
 
     @property
     def state(self) -> str:

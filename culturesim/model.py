@@ -1,4 +1,4 @@
-"""CultureModel: an AI company's people, culture and knowledge, stepped month by month.
+"""CultureModel: an AI company's people, culture, knowledge and market, stepped month by month.
 
 Mesa is the shell (``self.rng``, ``steps``, ``time``, ``run_for``, ``schedule_event``, ``agents``);
 the state lives in arrays (:mod:`culturesim.population`) and each submodel is a process module
@@ -12,7 +12,10 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 6. engagement   engagement and trust in leadership
 7. turnover     quit hazard with contagion
 8. hiring       vacancies from the growth plan, applicants, selectivity
-9. KPIs recorded (:func:`culturesim.kpis.measure`)
+9. users        Bass awareness on a network, adoption, satisfaction, trust, churn, feedback
+10. partners    universities, investors, open source, channels
+11. brand       awareness, reputation, employer brand
+12. KPIs recorded (:func:`culturesim.kpis.measure`)
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _as_seed(rng, default: int) -> int:
 
 
 class CultureModel(mesa.Model):
-    """An AI company's culture, people and knowledge, stepped monthly.
+    """An AI company's culture, people, knowledge, users and partners, stepped monthly.
 
     Culturesim's scenario is ``model.config``; ``model.scenario`` is Mesa's own scenario object.
 
@@ -178,9 +181,8 @@ class CultureModel(mesa.Model):
             handle = self._user_handles[slot] = User(self, slot)
         return handle
 
-    def add_partners(self, kinds: np.ndarray, strength: float) -> np.ndarray:
+    def add_partners(self, kinds: np.ndarray, strength: float, trust: float) -> np.ndarray:
         """Add partners of the given kinds (see :mod:`culturesim.processes.partners`)."""
-        trust = 0.4 + 0.2 * getattr(self, "brand_reputation", 0.5)
         slots = self.partners.add(len(kinds), kind=kinds, strength=strength, trust=trust)
         for slot in slots.tolist():
             self._partner_handles[slot] = Partner(self, slot)

@@ -78,6 +78,10 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
+#: Levels of named values (the culture core, a team's or a region's values), each in [0, 1].
+ValueTable = dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -104,7 +108,7 @@ class Organization(_Strict):
     )
     team_size: int = Field(7, ge=3, le=20, description="Mean team size, manager included.")
     teams_per_department: int = Field(6, ge=1, le=50, description="Teams per department.")
-    core_values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+    core_values: ValueTable = Field(
         default_factory=lambda: {
             "innovation": 0.8,
             "collaboration": 0.7,
@@ -339,33 +343,28 @@ class PoachingWaveEvent(_EventBase):
     duration: int = Field(gt=0, le=36, description="Months it lasts.")
 
 
-class MergerEvent(_EventBase):
-    """An acquired team joins as a new site, bringing its own values."""
+class _SiteEvent(_EventBase):
+    headcount: int = Field(gt=0, le=1_000_000, description="People who join at the new site.")
+    values: ValueTable = Field(description="Their values, by core value name.")
+
+
+class MergerEvent(_SiteEvent):
+    """An acquired team joins as a new site, holding its own values (headcount, values)."""
 
     kind: Literal["merger"]
-    headcount: int = Field(gt=0, le=1_000_000, description="People in the acquired team.")
-    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
-        description="The acquired team's values, by core value name."
-    )
 
 
-class NewSiteEvent(_EventBase):
-    """A new site opens and hires locally from a pool with regional values."""
+class NewSiteEvent(_SiteEvent):
+    """A new site opens and hires locally from a pool with regional values (headcount, values)."""
 
     kind: Literal["new_site"]
-    headcount: int = Field(gt=0, le=1_000_000, description="People hired at the new site.")
-    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
-        description="The region's values, by core value name."
-    )
 
 
 class LeadershipChangeEvent(_EventBase):
     """New leadership espouses new core values."""
 
     kind: Literal["leadership_change"]
-    values: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
-        description="The new core values, by core value name."
-    )
+    values: ValueTable = Field(description="The new core values, by core value name.")
 
 
 EVENT_TYPES = {

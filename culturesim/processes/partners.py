@@ -51,7 +51,7 @@ class Partners:
         model.last_round_month = -ROUND_COOLDOWN
         model.partner_reach = dict(NO_REACH)
         kinds = np.repeat(np.arange(4, dtype=np.int8), counts)
-        model.add_partners(kinds, cfg.initial_strength)
+        model.add_partners(kinds, cfg.initial_strength, trust=0.5)
         model.partner_reach = reach(model)
 
     def step(self, model: CultureModel) -> None:
@@ -75,7 +75,8 @@ class Partners:
         s = model.streams["partner_new"]
         u = s.uniform(t, 2)
         if u[0] < 0.05 * lv["partnership_openness"] * model.brand_reputation:
-            model.add_partners(np.array([int(u[1] * 4)], dtype=np.int8), 0.3)
+            kind = np.array([int(u[1] * 4)], dtype=np.int8)
+            model.add_partners(kind, 0.3, trust=0.4 + 0.2 * model.brand_reputation)
         model.partner_reach = reach(model)
 
     @staticmethod
