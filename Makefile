@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench clean
+.PHONY: demo test lint format bench clean
 
 # Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
 PYTHON312 := $(shell \
@@ -35,11 +35,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks
 
 test: lint
-	$(PY) -m pytest -q -m "not slow"
-
-# The slow validation runs too (CI runs them at reduced size through CULTURESIM_SLOW_SCALE).
-test-all: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format culturesim tests benchmarks

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -7,9 +6,6 @@ from culturesim import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-
-#: Scale factor for slow validation tests (CI sets CULTURESIM_SLOW_SCALE below 1).
-SLOW_SCALE = float(os.environ.get("CULTURESIM_SLOW_SCALE", "1"))
 
 
 @pytest.fixture(scope="session")
