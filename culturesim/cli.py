@@ -1,6 +1,7 @@
 """The ``culturesim`` command.
 
     culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
+    culturesim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS] [--resume]
     culturesim validate FILE...
     culturesim levers | kpis
 
@@ -162,6 +163,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if bad else 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run an experiment file's design points x replications; write a results folder."""
+    from culturesim.batch import load_experiment, run_sweep
+
+    exp = load_experiment(args.experiment)  # raises before anything is written
+    changes = {}
+    if args.replications is not None:
+        changes["replications"] = args.replications
+    if args.months is not None:
+        changes["months"] = args.months
+    if changes:
+        exp = exp.model_copy(update={"settings": exp.settings.model_copy(update=changes)})
+    try:
+        out = run_sweep(
+            exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
+        )
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished runs are kept in {args.out}; continue with --resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -208,6 +237,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     val.add_argument("files", nargs="+", metavar="FILE")
     val.set_defaults(func=cmd_validate)
+    sweep = sub.add_parser(
+        "sweep",
+        help="run an experiment: design points x replications, resumable",
+        description=(
+            "Run every design point of EXPERIMENT (grid, lhs, sobol or morris) for each "
+            "replication, replication r with seed experiment.seed + r at every point. Finished "
+            "runs are written as they finish, so an interrupted sweep continues with --resume; "
+            "the results are runs.parquet, timeseries.parquet and manifest.json in DIR."
+        ),
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment TOML file")
+    sweep.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    sweep.add_argument(
+        "--workers", type=_positive, default=None, metavar="N",
+        help="1 runs in this process; N local processes (default: all cores)",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://127.0.0.1:8786"
+    )
+    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    sweep.add_argument("--replications", type=_positive, metavar="R", help="override")
+    sweep.add_argument("--months", type=_positive, metavar="M", help="override")
+    sweep.set_defaults(func=cmd_sweep)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

@@ -1,0 +1,180 @@
+"""Experiment files: a scenario, the parameters to vary, the design, replications and outputs.
+
+::
+
+    [experiment]
+    name = "innovation_time_sweep"
+    scenario = "../scenarios/baseline.toml"   # relative to this file
+    design = "grid"            # grid | lhs | sobol | morris
+    samples = 64               # lhs, sobol (base N), morris (trajectories)
+    replications = 10
+    months = 60
+    seed = 2026
+    outputs = ["launches", "attrition_rate_annual"]
+
+    [parameters]
+    "levers.innovation_time" = [0.0, 0.1, 0.2]          # grid: a list of values
+    # lhs / sobol / morris: "levers.transparency" = { min = 0.0, max = 1.0 }
+
+Problems raise :class:`ExperimentError`, one line each, naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from culturesim.kpis import KPIS
+from culturesim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "load_experiment"]
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file that cannot be used (one line per problem, naming the key)."""
+
+
+class Range(BaseModel):
+    """Bounds of a parameter for sampled designs."""
+
+    model_config = ConfigDict(extra="forbid")
+    min: float
+    max: float
+
+
+class Settings(BaseModel):
+    """The ``[experiment]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "experiment"
+    scenario: str
+    design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: int = Field(16, ge=1, le=100_000)
+    replications: int = Field(1, ge=1, le=10_000)
+    months: int | None = Field(None, ge=1, le=120)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    outputs: list[str] = Field(default_factory=lambda: list(KPIS))
+
+
+class Experiment(BaseModel):
+    """A validated experiment, with its scenario loaded.
+
+    Attributes:
+        settings: The ``[experiment]`` table.
+        parameters: Dotted scenario path -> list of values (grid) or :class:`Range`.
+        scenario: The scenario the parameters vary.
+        source: The file the experiment came from.
+        digest: SHA-256 of the experiment file's bytes.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    settings: Settings
+    parameters: dict[str, list[float] | Range]
+    scenario: Scenario
+    source: str = "<dict>"
+    digest: str = ""
+
+    @property
+    def months(self) -> int:
+        """Months per run (the experiment's, else the scenario's horizon)."""
+        return self.settings.months or self.scenario.meta.months
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        design = self.settings.design
+        for path, spec in self.parameters.items():
+            if design == "grid" and not isinstance(spec, list):
+                raise ValueError(f"parameters.{path}: a grid needs a list of values")
+            if design != "grid" and not isinstance(spec, Range):
+                raise ValueError(f"parameters.{path}: design {design!r} needs {{ min, max }}")
+            if isinstance(spec, list) and not spec:
+                raise ValueError(f"parameters.{path}: the list of values is empty")
+            if isinstance(spec, Range) and not spec.min < spec.max:
+                raise ValueError(
+                    f"parameters.{path}: min {spec.min:g} must be below max {spec.max:g}"
+                )
+        if not self.parameters:
+            raise ValueError("parameters: at least one parameter is needed")
+        unknown = [o for o in self.settings.outputs if o not in KPIS]
+        if unknown:
+            raise ValueError(
+                f"experiment.outputs: unknown KPI {unknown[0]!r}; allowed: {', '.join(KPIS)}"
+            )
+        return self
+
+
+def _message(err: dict) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "literal_error":
+        return f"{loc}: {err['input']!r} is not allowed; {msg.lower()}"
+    if err["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    if err["type"] in ("greater_than_equal", "less_than_equal"):
+        return f"{loc}: value {err['input']!r} out of range; {msg.lower()}"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load and validate an experiment file (its scenario path is relative to the file).
+
+    Raises:
+        ExperimentError: If the file, its scenario or a parameter is invalid.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ExperimentError(str(path), ["no such file"])
+    raw = p.read_bytes()
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExperimentError(str(p), [f"not valid TOML: {exc}"]) from None
+    extra = set(data) - {"experiment", "parameters"}
+    if extra:
+        raise ExperimentError(
+            str(p), [f"{sorted(extra)[0]}: unknown table; allowed: experiment, parameters"]
+        )
+    try:
+        settings = Settings.model_validate(data.get("experiment", {}))
+    except ValidationError as exc:
+        lines = [f"experiment.{_message(e)}" for e in exc.errors()]
+        raise ExperimentError(str(p), lines) from None
+    scenario_path = (p.parent / settings.scenario).resolve()
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
+    parameters = data.get("parameters", {})
+    problems = []
+    for key, value in parameters.items():
+        if isinstance(value, list):
+            probes = value
+        elif isinstance(value, dict) and {"min", "max"} <= set(value):
+            probes = [value["min"], value["max"]]
+        else:
+            problems.append(f"parameters.{key}: expected a list of values or {{ min, max }}")
+            continue
+        for probe in probes:  # every listed value, or both bounds, must make a valid scenario
+            try:
+                scenario.with_changes({key: probe})
+            except ScenarioError as exc:
+                problems.append(f"parameters.{key}: {exc.problems[0].split(': ', 1)[-1]}")
+                break
+    if problems:
+        raise ExperimentError(str(p), problems)
+    try:
+        return Experiment(
+            settings=settings,
+            parameters=parameters,
+            scenario=scenario,
+            source=str(p),
+            digest=hashlib.sha256(raw).hexdigest(),
+        )
+    except ValidationError as exc:
+        raise ExperimentError(str(p), [_message(e) for e in exc.errors()]) from None

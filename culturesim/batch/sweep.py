@@ -1,0 +1,312 @@
+"""Sweeps: design points x replications, run on any ``concurrent.futures`` executor, resumable.
+
+Run ``r`` of design point ``p`` has id ``p * replications + r`` and seed ``experiment.seed + r``:
+every design point sees the same seeds, so points are paired through common random numbers.
+Each finished run is written at once as its own Parquet part (written to a temporary name, then
+renamed, so a part is either whole or absent). ``resume=True`` skips runs whose part exists; a
+run that raises is recorded with its error and the sweep goes on. At the end the parts are
+consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
+do not depend on the executor or on the order in which runs finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from culturesim.batch.experiment import Experiment
+
+__all__ = ["InlineExecutor", "design_points", "make_executor", "run_one", "run_sweep"]
+
+PARTS = "parts"
+
+
+def design_points(exp: Experiment) -> pd.DataFrame:
+    """Return the design: one row per point (index ``point``), one column per parameter.
+
+    Grid: the full factorial of the listed values. LHS: ``scipy.stats.qmc.LatinHypercube``.
+    Sobol: ``SALib.sample.sobol`` (Saltelli, no second order: N x (D + 2) points). Morris:
+    ``SALib.sample.morris`` (N trajectories x (D + 1) points). Samplers are seeded with the
+    experiment's seed.
+    """
+    names = list(exp.parameters)
+    design, n, seed = exp.settings.design, exp.settings.samples, exp.settings.seed
+    if design == "grid":
+        rows = list(itertools.product(*(exp.parameters[k] for k in names)))
+        frame = pd.DataFrame(rows, columns=names, dtype=float)
+    else:
+        bounds = [[exp.parameters[k].min, exp.parameters[k].max] for k in names]
+        if design == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
+            lo, hi = np.array(bounds).T
+            values = lo + unit * (hi - lo)
+        else:
+            problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+            if design == "sobol":
+                from SALib.sample import sobol
+
+                values = sobol.sample(problem, n, calc_second_order=False, seed=seed)
+            else:
+                from SALib.sample import morris
+
+                values = morris.sample(problem, n, seed=seed)
+        frame = pd.DataFrame(values, columns=names)
+    frame.index.name = "point"
+    return frame
+
+
+def run_one(
+    scenario: dict, changes: dict[str, Any], seed: int, months: int, outputs: list[str]
+) -> pd.DataFrame:
+    """Run one scenario variant; return month and the output KPIs (a task for any executor)."""
+    from culturesim import simulate
+    from culturesim.scenario import scenario_from_dict
+
+    sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
+    kpis = simulate(sc, seed=seed, months=months).kpis
+    return kpis[outputs].reset_index()
+
+
+def _typed(scenario: dict, changes: dict[str, Any]) -> dict[str, Any]:
+    """Give each sampled value the type of the field it replaces (a sampled head count is whole)."""
+    out = {}
+    for path, value in changes.items():
+        node: Any = scenario
+        for key in path.split("."):
+            node = node[key]
+        out[path] = (
+            round(float(value)) if isinstance(node, int) and not isinstance(node, bool) else value
+        )
+    return out
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process when submitted (``--workers 1``)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        """Run ``fn`` now and return a finished future."""
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor, str, Any]:
+    """Return (executor, description, closer) for in-process, local processes or Dask."""
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+        return client.get_executor(), f"dask:{scheduler}", client.close
+    if workers == 1:
+        return InlineExecutor(), "inline", lambda: None
+    n = workers or os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=n)
+    return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True)
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+class _Progress:
+    def __init__(self, total: int, done: int, stream=sys.stderr):
+        self.total, self.start_done, self.done = total, done, done
+        self.t0 = time.monotonic()
+        self.stream = stream
+
+    def tick(self) -> None:
+        self.done += 1
+        rate = (self.done - self.start_done) / max(time.monotonic() - self.t0, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else 0
+        width = 30
+        fill = int(width * self.done / max(self.total, 1))
+        eta = str(dt.timedelta(seconds=int(left)))
+        self.stream.write(
+            f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} runs, ETA {eta}"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_sweep(
+    exp: Experiment,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Run every (design point, replication) of ``exp`` and write the results folder.
+
+    Args:
+        exp: The experiment.
+        out: Results folder (created).
+        workers: 1 runs in this process; N uses N local processes; None uses all cores.
+        scheduler: Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
+        resume: Keep finished runs found in ``out`` and run only the rest.
+        progress: Draw a progress bar on stderr.
+
+    Returns:
+        The results folder.
+
+    Raises:
+        FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
+            of another experiment.
+    """
+    out = Path(out)
+    parts = out / PARTS
+    manifest_path = out / "manifest.json"
+    if out.exists() and any(out.iterdir()):
+        if not resume:
+            raise FileExistsError(f"{out} is not empty; use --resume to continue it")
+        if manifest_path.exists():
+            old = json.loads(manifest_path.read_text())
+            if (
+                old.get("experiment_hash") != exp.digest
+                or old.get("months") != exp.months
+                or (old.get("replications") != exp.settings.replications)
+            ):
+                raise FileExistsError(f"{out} holds the results of another experiment")
+    parts.mkdir(parents=True, exist_ok=True)
+    points = design_points(exp)
+    reps = exp.settings.replications
+    runs = [
+        (int(p) * reps + r, int(p), r, exp.settings.seed + r)
+        for p in points.index
+        for r in range(reps)
+    ]
+    manifest = _manifest(exp, points)
+    if resume and manifest_path.exists():
+        earlier = json.loads(manifest_path.read_text())
+        manifest["start_time"] = earlier.get("start_time", manifest["start_time"])
+        manifest["resumed"] = [*earlier.get("resumed", []), _now()]
+    manifest["status"] = "running"
+    todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
+    bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+    scenario = exp.scenario.to_dict()
+    outputs = list(exp.settings.outputs)
+    executor, described, close = make_executor(workers, scheduler)
+    manifest["executor"] = described
+    _write_json(manifest_path, manifest)
+    try:
+        pending: dict[Future, tuple] = {}
+        queue = iter(todo)
+        limit = 4 * (workers or os.cpu_count() or 1) if scheduler is None else 256
+        while True:
+            for run in itertools.islice(queue, max(0, limit - len(pending))):
+                changes = points.loc[run[1]].to_dict()
+                future = executor.submit(run_one, scenario, changes, run[3], exp.months, outputs)
+                pending[future] = run
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run = pending.pop(future)
+                _store(parts, run, future)
+                if bar:
+                    bar.tick()
+    finally:
+        close()
+        if bar:
+            bar.close()
+    _consolidate(out, runs, points)
+    manifest["status"] = "complete"
+    manifest["end_time"] = _now()
+    _write_json(manifest_path, manifest)
+    return out
+
+
+def _store(parts: Path, run: tuple, future: Future) -> None:
+    """Write one finished run as a part: its time series with its record in ``_`` columns."""
+    run_id, point, rep, seed = run
+    record = {"_point": point, "_replication": rep, "_seed": seed, "_status": "ok", "_error": ""}
+    try:
+        frame = future.result()
+    except Exception as exc:
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
+        record |= {"_status": "error", "_error": error}
+    frame.insert(0, "run_id", run_id)
+    for key, value in record.items():
+        frame[key] = value
+    _write_atomic(frame, parts / f"run-{run_id:07d}.parquet")
+
+
+def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
+    frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
+    rows = []
+    series = []
+    for (run_id, point, rep, seed), frame in zip(runs, frames, strict=True):
+        first = frame.iloc[0]
+        rows.append(
+            {
+                "run_id": run_id,
+                "point": point,
+                "replication": rep,
+                "seed": seed,
+                **points.loc[point].to_dict(),
+                "status": first["_status"],
+                "error": first["_error"],
+            }
+        )
+        if first["_status"] == "ok":
+            series.append(frame.drop(columns=[c for c in frame if c.startswith("_")]))
+    _write_atomic(pd.DataFrame(rows), out / "runs.parquet")
+    ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    _write_atomic(ts, out / "timeseries.parquet")
+
+
+def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
+    from culturesim import __version__
+    from culturesim.cli import _git_commit
+
+    return {
+        "culturesim_version": __version__,
+        "git_commit": _git_commit(),
+        "experiment": exp.settings.model_dump(),
+        "experiment_file": exp.source,
+        "experiment_hash": exp.digest,
+        "parameters": {
+            k: (v if isinstance(v, list) else v.model_dump()) for k, v in exp.parameters.items()
+        },
+        "scenario_hash": exp.scenario.digest(),
+        "scenario": exp.scenario.to_dict(),
+        "design_points": len(points),
+        "replications": exp.settings.replications,
+        "months": exp.months,
+        "start_time": _now(),
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,251 @@
+"""Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from culturesim.batch import load_experiment, run_sweep
+from culturesim.batch import sweep as sweep_module
+from culturesim.batch.sweep import design_points
+
+VENV_BIN = Path(sys.executable).parent
+
+SCENARIO = """
+[meta]
+name = "tiny"
+months = 12
+[organization]
+employees = 30
+[market]
+potential_users = 2000
+initial_active_users = 150
+"""
+
+
+def write_experiment(folder: Path, body: str, name: str = "exp.toml") -> Path:
+    (folder / "tiny.toml").write_text(SCENARIO)
+    path = folder / name
+    path.write_text(body)
+    return path
+
+
+GRID = """
+[experiment]
+name = "grid"
+scenario = "tiny.toml"
+design = "grid"
+replications = 2
+months = 12
+seed = 5
+outputs = ["launches", "attrition_rate_annual", "user_trust", "headcount"]
+[parameters]
+"levers.innovation_time" = [0.0, 0.2, 0.4]
+"levers.transparency" = [0.2, 0.8]
+"""
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "culturesim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def read(out: Path):
+    return pd.read_parquet(out / "runs.parquet"), pd.read_parquet(out / "timeseries.parquet")
+
+
+def test_grid_pairs_points_through_seeds(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    points = design_points(exp)
+    assert len(points) == 6
+    out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+    runs, ts = read(out)
+    assert runs["run_id"].tolist() == list(range(12))
+    assert (runs.groupby("point")["seed"].apply(list) == pd.Series([[5, 6]] * 6)).all()
+    assert set(ts.columns) == {"run_id", "month", "launches", "attrition_rate_annual",
+                               "user_trust", "headcount"}  # fmt: skip
+    assert ts.groupby("run_id")["month"].max().eq(12).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["experiment_hash"] and manifest["scenario_hash"]
+
+
+@pytest.mark.parametrize("design", ["lhs", "sobol", "morris"])
+def test_sampled_designs_use_their_samplers(tmp_path, design):
+    body = (
+        GRID.replace('design = "grid"', f'design = "{design}"')
+        .replace(
+            '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+            '"levers.innovation_time" = { min = 0.0, max = 0.5 }\n'
+            '"levers.transparency" = { min = 0.0, max = 1.0 }\n'
+            '"organization.employees" = { min = 20, max = 40 }',
+        )
+        .replace("replications = 2", "replications = 1\nsamples = 4")
+    )
+    exp = load_experiment(write_experiment(tmp_path, body))
+    points = design_points(exp)
+    expected = {"lhs": 4, "sobol": 4 * (3 + 2), "morris": 4 * (3 + 1)}[design]
+    assert len(points) == expected
+    assert points["levers.innovation_time"].between(0, 0.5).all()
+    assert points["organization.employees"].between(20, 40).all()
+    if design == "lhs":  # one sample in each of the 4 strata of every parameter
+        strata = (points["levers.transparency"] * 4).astype(int)
+        assert sorted(strata) == [0, 1, 2, 3]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler with two workers on 127.0.0.1, as separate processes."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = os.environ | {"DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs = [
+        subprocess.Popen(
+            [VENV_BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+             "--dashboard-address", ":0", "--no-show"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )
+    ]  # fmt: skip
+    time.sleep(2)
+    for _ in range(2):
+        procs.append(
+            subprocess.Popen(
+                [VENV_BIN / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1",
+                 "--host", "127.0.0.1", "--dashboard-address", ":0",
+                 "--local-directory", str(tmp_path / "dask-scratch")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            )
+        )  # fmt: skip
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)
+    yield address
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        p.wait(timeout=30)
+
+
+def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
+    path = write_experiment(tmp_path, GRID)
+    results = {}
+    for name, args in {
+        "inline": ["--workers", "1"],
+        "processes": ["--workers", "2"],
+        "dask": ["--scheduler", dask_cluster],
+    }.items():
+        proc = cli("sweep", path, "--out", tmp_path / name, *args)
+        assert proc.returncode == 0, proc.stderr
+        results[name] = read(tmp_path / name)
+    for name in ("processes", "dask"):
+        pd.testing.assert_frame_equal(results["inline"][0], results[name][0], check_exact=True)
+        pd.testing.assert_frame_equal(results["inline"][1], results[name][1], check_exact=True)
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert manifest["executor"].startswith("dask:")
+
+
+def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
+    body = GRID.replace("replications = 2", "replications = 4").replace(
+        "months = 12", "months = 36"
+    )
+    path = write_experiment(tmp_path, body)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
+         "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    parts = out / "parts"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if parts.exists() and len(list(parts.glob("run-*.parquet"))) >= 5:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(parts.glob("run-*.parquet")))
+    assert 5 <= done_before < 24, "kill the sweep part-way"
+    assert not (out / "runs.parquet").exists()
+    again = cli("sweep", path, "--out", out, "--workers", "2", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert cli("sweep", path, "--out", tmp_path / "whole", "--workers", "1").returncode == 0
+    runs, ts = read(out)
+    assert runs["run_id"].is_unique and len(runs) == 24
+    assert ts.groupby("run_id").size().eq(37).all()  # every run exactly once, months 0..36
+    whole_runs, whole_ts = read(tmp_path / "whole")
+    pd.testing.assert_frame_equal(runs, whole_runs, check_exact=True)
+    pd.testing.assert_frame_equal(ts, whole_ts, check_exact=True)
+    assert json.loads((out / "manifest.json").read_text())["resumed"]
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+
+    def flaky(scenario, changes, seed, months, outputs):
+        if changes["levers.innovation_time"] == 0.2 and seed == 6:
+            raise RuntimeError("boom")
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", flaky)
+    runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    failed = runs[runs["status"] == "error"]
+    assert len(failed) == 2 and failed["error"].str.contains("boom").all()
+    assert (runs["status"] == "ok").sum() == 10
+    assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
+
+
+def test_refuses_to_overwrite_without_resume(tmp_path):
+    path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0
+    proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1")
+    assert proc.returncode == 2 and "--resume" in proc.stderr
+
+
+BAD = {
+    "unknown_design": (GRID.replace('design = "grid"', 'design = "factorial"'),
+                       "experiment.design"),
+    "not_a_field": (GRID.replace('"levers.transparency"', '"levers.transparncy"'),
+                    "parameters.levers.transparncy"),
+    "reversed_bounds": (
+        GRID.replace('design = "grid"', 'design = "lhs"').replace(
+            '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+            '"levers.transparency" = { min = 0.9, max = 0.1 }',
+        ),
+        "parameters.levers.transparency",
+    ),
+    "zero_replications": (GRID.replace("replications = 2", "replications = 0"),
+                          "experiment.replications"),
+    "unknown_output": (GRID.replace('"headcount"]', '"head_count"]'), "experiment.outputs"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_experiments_exit_2_with_one_line_and_write_nothing(tmp_path, case):
+    body, key = BAD[case]
+    path = write_experiment(tmp_path, body)
+    out = tmp_path / "out"
+    proc = cli("sweep", path, "--out", out, "--workers", "1")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0] and str(path) in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
