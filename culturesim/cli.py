@@ -2,6 +2,7 @@
 
     culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
     culturesim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS] [--resume]
+    culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
     culturesim levers | kpis
 
@@ -191,6 +192,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
+    from culturesim.batch.compare import compare
+
+    a, b = load_scenario(args.a), load_scenario(args.b)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    result = compare(a, b, seeds=args.seeds, months=args.months)
+    table = result.table()
+    print(f"A = {a.meta.name}, B = {b.meta.name}: {args.seeds} paired seeds")
+    width = max(len(k) for k in KPIS) + 2
+    for month, rows in table.groupby("month"):
+        print(f"\nmonth {month}")
+        print("KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36))
+        for r in rows.itertuples():
+            ci = f"{_fmt(r.diff)} [{_fmt(r.ci_lo)}, {_fmt(r.ci_hi)}]"
+            print(r.kpi.ljust(width) + _fmt(r.A).rjust(12) + _fmt(r.B).rjust(12) + ci.rjust(36))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "compare.csv", index=False)
+        result.figure().savefig(out / "compare.png", dpi=110)
+        print(f"\nwrote {out / 'compare.csv'} and {out / 'compare.png'}")
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -260,6 +287,21 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--replications", type=_positive, metavar="R", help="override")
     sweep.add_argument("--months", type=_positive, metavar="M", help="override")
     sweep.set_defaults(func=cmd_sweep)
+    cmp = sub.add_parser(
+        "compare",
+        help="paired comparison of two scenarios",
+        description=(
+            "Run scenarios A and B with the same seeds (common random numbers) and print each "
+            "KPI at months 12, 36 and 60: A, B and B - A with a 95% confidence interval over the "
+            "paired differences. With --out, also write compare.csv and compare.png."
+        ),
+    )
+    cmp.add_argument("a", metavar="A", help="scenario A (file or name)")
+    cmp.add_argument("b", metavar="B", help="scenario B (file or name)")
+    cmp.add_argument("--seeds", type=_positive, default=20, metavar="N", help="(default 20)")
+    cmp.add_argument("--months", type=_positive, metavar="M", help="(default: A's meta.months)")
+    cmp.add_argument("--out", metavar="DIR", help="write compare.csv and compare.png here")
+    cmp.set_defaults(func=cmd_compare)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

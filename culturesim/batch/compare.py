@@ -1,0 +1,94 @@
+"""Paired comparison of two scenarios with common random numbers.
+
+Seed ``s`` runs both scenarios; because every decision draws from the same stream at the same
+place, the difference B - A of a seed is far less noisy than the difference of two independent
+runs. The confidence interval of the mean difference is a t interval over the paired
+differences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from culturesim.kpis import KPIS
+from culturesim.run import run_seeds
+from culturesim.scenario import Scenario
+
+__all__ = ["Comparison", "compare", "mean_ci"]
+
+
+def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``x`` and its t confidence interval (lo, hi)."""
+    x = np.asarray(x, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+@dataclass
+class Comparison:
+    """Paired runs of two scenarios.
+
+    Attributes:
+        a: Time series of scenario A (``run_id``, ``seed``, ``month``, KPIs).
+        b: Time series of scenario B, same seeds.
+    """
+
+    a: pd.DataFrame
+    b: pd.DataFrame
+
+    def table(self, months=(12, 36, 60), kpis=None) -> pd.DataFrame:
+        """Each KPI at each month: mean of A, of B, and B - A with its 95% CI over seeds."""
+        kpis = list(kpis or KPIS)
+        last = int(self.a["month"].max())
+        rows = []
+        for m in [m for m in months if m <= last] or [last]:
+            xa = self.a[self.a["month"] == m].set_index("seed")[kpis]
+            xb = self.b[self.b["month"] == m].set_index("seed")[kpis]
+            for kpi in kpis:
+                diff, lo, hi = mean_ci((xb[kpi] - xa[kpi]).to_numpy())
+                rows.append(
+                    {"month": m, "kpi": kpi, "A": xa[kpi].mean(), "B": xb[kpi].mean(),
+                     "diff": diff, "ci_lo": lo, "ci_hi": hi}
+                )  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def figure(self, kpis=("attrition_rate_annual", "user_trust", "users_active", "cash")):
+        """Draw A and B (median, 10-90% band) and B - A (mean, 95% CI) for a few KPIs."""
+        import matplotlib.pyplot as plt
+
+        from culturesim.plots import band
+
+        fig, axes = plt.subplots(2, len(kpis), figsize=(4.2 * len(kpis), 6), sharex=True)
+        for j, kpi in enumerate(kpis):
+            for frame, name, color in ((self.a, "A", "C0"), (self.b, "B", "C1")):
+                bd = band(frame, kpi)
+                axes[0, j].fill_between(bd.index, bd["lo"], bd["hi"], color=color, alpha=0.2, lw=0)
+                axes[0, j].plot(bd.index, bd["median"], color=color, label=name)
+            diffs = (
+                self.b.set_index(["seed", "month"])[kpi] - self.a.set_index(["seed", "month"])[kpi]
+            )
+            ci = diffs.groupby("month").apply(lambda d: pd.Series(mean_ci(d.to_numpy())))
+            ci = ci.unstack()
+            axes[1, j].fill_between(ci.index, ci[1], ci[2], color="C2", alpha=0.3, lw=0)
+            axes[1, j].plot(ci.index, ci[0], color="C2")
+            axes[1, j].axhline(0, color="k", lw=0.8)
+            axes[0, j].set_title(KPIS[kpi].label)
+            axes[1, j].set_title(f"B - A ({KPIS[kpi].label})", fontsize=9)
+            axes[1, j].set_xlabel("month")
+        axes[0, 0].legend()
+        fig.tight_layout()
+        return fig
+
+
+def compare(a: Scenario, b: Scenario, seeds: int = 20, months: int | None = None) -> Comparison:
+    """Run ``a`` and ``b`` with the same seeds (0..seeds-1 offset by A's ``meta.seed``)."""
+    seed_list = [a.meta.seed + i for i in range(seeds)]
+    months = months or a.meta.months
+    return Comparison(run_seeds(a, seed_list, months), run_seeds(b, seed_list, months))

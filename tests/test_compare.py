@@ -1,0 +1,48 @@
+"""Paired comparison: common random numbers make the difference's CI much narrower."""
+
+import subprocess
+import sys
+
+import numpy as np
+from scipy import stats
+
+from culturesim.batch.compare import compare, mean_ci
+from culturesim.run import run_seeds
+
+KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
+
+
+def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, capsys):
+    a = baseline.with_changes(
+        {"market.potential_users": 20_000, "market.initial_active_users": 1_500, "meta.months": 36}
+    )
+    b = a.with_changes({"levers.transparency": 0.6})  # a small lever change
+    paired = compare(a, b, seeds=20)
+    independent = run_seeds(b, [1000 + i for i in range(20)], 36)
+    ratios = {}
+    for kpi in KPIS_SHOWN:
+        xa = paired.a.loc[paired.a["month"] == 36, kpi].to_numpy()
+        xb = paired.b.loc[paired.b["month"] == 36, kpi].to_numpy()
+        xi = independent.loc[independent["month"] == 36, kpi].to_numpy()
+        _, lo, hi = mean_ci(xb - xa)
+        se = np.sqrt(xa.var(ddof=1) / xa.size + xi.var(ddof=1) / xi.size)
+        independent_width = 2 * stats.t.ppf(0.975, xa.size + xi.size - 2) * se
+        ratios[kpi] = independent_width / (hi - lo)
+    with capsys.disabled():
+        print("\nCI width, independent / paired, month 36:",
+              ", ".join(f"{k} {v:.1f}x" for k, v in ratios.items()))  # fmt: skip
+    assert min(ratios.values()) >= 3, ratios
+
+
+def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",
+         "--seeds", "3", "--months", "14", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "month 12" in proc.stdout and "B - A [95% CI]" in proc.stdout
+    assert "ideas" in proc.stdout
+    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    table = (tmp_path / "compare.csv").read_text()
+    assert table.startswith("month,kpi,A,B,diff,ci_lo,ci_hi")
