@@ -2,6 +2,7 @@
 
     culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
     culturesim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS] [--resume]
+    culturesim analyze DIR
     culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
     culturesim levers | kpis
@@ -218,6 +219,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Sensitivity indices of a Sobol or Morris sweep."""
+    from culturesim.batch.analyze import analyze_folder
+
+    folder = Path(args.folder)
+    if not (folder / "manifest.json").is_file() or not (folder / "runs.parquet").is_file():
+        raise UsageError(f"{folder}: not a finished sweep folder (no manifest.json/runs.parquet)")
+    try:
+        table = analyze_folder(folder)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with pd.option_context("display.width", 120, "display.max_rows", 200):
+        print(table.round(3).to_string(index=False))
+    print(f"wrote {folder / 'sensitivity.csv'} and {folder / 'sensitivity.png'}")
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -302,6 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--months", type=_positive, metavar="M", help="(default: A's meta.months)")
     cmp.add_argument("--out", metavar="DIR", help="write compare.csv and compare.png here")
     cmp.set_defaults(func=cmd_compare)
+    ana = sub.add_parser(
+        "analyze",
+        help="sensitivity indices of a sobol or morris sweep",
+        description=(
+            "Compute Sobol indices (S1, ST with confidence intervals) or Morris effects (mu*, "
+            "sigma) of each output at the final month, averaged over replications, from a sweep "
+            "folder; write sensitivity.csv and sensitivity.png there."
+        ),
+    )
+    ana.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
+    ana.set_defaults(func=cmd_analyze)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

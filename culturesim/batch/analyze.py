@@ -1,0 +1,107 @@
+"""Sensitivity analysis of a sweep: Sobol indices (S1, ST) or Morris elementary effects (SALib).
+
+Each output is taken at the final month and averaged over replications at each design point (the
+replications share seeds across points, so the average is paired noise); the indices come from
+``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["analyze_folder", "sensitivity", "sensitivity_figure"]
+
+
+def sensitivity(
+    design: str, problem: dict, x: np.ndarray, y: np.ndarray, seed: int = 0
+) -> pd.DataFrame:
+    """Indices of each parameter for one output.
+
+    Args:
+        design: ``"sobol"`` or ``"morris"``.
+        problem: SALib problem (``num_vars``, ``names``, ``bounds``).
+        x: The design points, in the sampler's order.
+        y: The output at each point.
+        seed: Seed for SALib's bootstrap.
+
+    Returns:
+        One row per parameter: S1, S1_conf, ST, ST_conf (Sobol) or mu, mu_star, mu_star_conf,
+        sigma (Morris).
+    """
+    if design == "sobol":
+        from SALib.analyze import sobol
+
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    elif design == "morris":
+        from SALib.analyze import morris
+
+        res = morris.analyze(problem, x, y, seed=seed)
+        keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    else:
+        raise ValueError(f"sensitivity needs a sobol or morris design, not {design!r}")
+    return pd.DataFrame({"parameter": problem["names"], **{k: np.asarray(res[k]) for k in keys}})
+
+
+def analyze_folder(folder: str | Path) -> pd.DataFrame:
+    """Compute the indices of every output of a sweep folder; write sensitivity.csv and .png.
+
+    Raises:
+        ValueError: If the sweep's design is not sobol or morris, or it has failed runs.
+    """
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    design = manifest["experiment"]["design"]
+    if design not in ("sobol", "morris"):
+        raise ValueError(f"{folder}: design {design!r} has no sensitivity indices (sobol, morris)")
+    runs = pd.read_parquet(folder / "runs.parquet")
+    if (runs["status"] != "ok").any():
+        raise ValueError(f"{folder}: some runs failed; indices need every design point")
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    names = list(manifest["parameters"])
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [
+            [manifest["parameters"][k]["min"], manifest["parameters"][k]["max"]] for k in names
+        ],
+    }
+    final = ts[ts["month"] == ts["month"].max()].merge(runs[["run_id", "point"]], on="run_id")
+    outputs = [c for c in ts.columns if c not in ("run_id", "month")]
+    per_point = final.groupby("point")[outputs].mean().sort_index()
+    x = runs.groupby("point")[names].first().sort_index().to_numpy()
+    seed = manifest["experiment"]["seed"]
+    frames = []
+    for output in outputs:
+        frame = sensitivity(design, problem, x, per_point[output].to_numpy(), seed=seed)
+        frame.insert(0, "output", output)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(folder / "sensitivity.csv", index=False)
+    sensitivity_figure(table, design).savefig(folder / "sensitivity.png", dpi=110)
+    return table
+
+
+def sensitivity_figure(table: pd.DataFrame, design: str):
+    """Bar charts of the indices, one panel per output."""
+    import matplotlib.pyplot as plt
+
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 4), squeeze=False)
+    for ax, output in zip(axes[0], outputs, strict=True):
+        t = table[table["output"] == output]
+        pos = np.arange(len(t))
+        if design == "sobol":
+            ax.barh(pos - 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="C0")
+            ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
+        else:
+            ax.barh(pos, t["mu_star"], 0.6, xerr=t["mu_star_conf"], label="mu*", color="C0")
+        ax.set_yticks(pos, [p.split(".")[-1] for p in t["parameter"]], fontsize=8)
+        ax.set_title(output, fontsize=10)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

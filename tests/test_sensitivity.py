@@ -1,0 +1,81 @@
+"""Sensitivity analysis: the pipeline recovers known Sobol indices; analyze works on a sweep."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from culturesim.batch.analyze import sensitivity
+from culturesim.batch.experiment import Experiment, Range, Settings
+from culturesim.batch.sweep import design_points
+from culturesim.scenario import Scenario
+from tests.test_batch import GRID, write_experiment
+
+# Ishigami function, a = 7, b = 0.1: analytic first-order and total indices
+S1 = np.array([0.3139, 0.4424, 0.0])
+ST = np.array([0.5576, 0.4424, 0.2437])
+
+
+def ishigami(x):
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_pipeline_recovers_ishigami_indices():
+    names = ["x1", "x2", "x3"]
+    exp = Experiment.model_construct(
+        settings=Settings(scenario="-", design="sobol", samples=2048, seed=3),
+        parameters={n: Range(min=-np.pi, max=np.pi) for n in names},
+        scenario=Scenario(),
+    )
+    points = design_points(exp)  # the same sampler the sweep uses
+    assert len(points) == 2048 * (3 + 2)
+    problem = {"num_vars": 3, "names": names, "bounds": [[-np.pi, np.pi]] * 3}
+    table = sensitivity("sobol", problem, points.to_numpy(), ishigami(points.to_numpy()), seed=3)
+    assert (np.abs(table["S1"] - S1) <= table["S1_conf"] + 1e-3).all(), table
+    assert (np.abs(table["ST"] - ST) <= table["ST_conf"] + 1e-3).all(), table
+    assert table["ST_conf"].max() < 0.1
+
+
+def test_morris_ranks_ishigami_parameters():
+    names = ["x1", "x2", "x3"]
+    exp = Experiment.model_construct(
+        settings=Settings(scenario="-", design="morris", samples=200, seed=3),
+        parameters={n: Range(min=-np.pi, max=np.pi) for n in names},
+        scenario=Scenario(),
+    )
+    x = design_points(exp).to_numpy()
+    problem = {"num_vars": 3, "names": names, "bounds": [[-np.pi, np.pi]] * 3}
+    table = sensitivity("morris", problem, x, ishigami(x), seed=3)
+    assert table["mu_star"].iloc[2] < table["mu_star"].iloc[0]  # x3 acts only through x1
+
+
+def test_analyze_command_on_a_sobol_sweep(tmp_path):
+    body = (
+        GRID.replace('design = "grid"', 'design = "sobol"')
+        .replace(
+            '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+            '"levers.innovation_time" = { min = 0.0, max = 0.5 }\n'
+            '"levers.transparency" = { min = 0.0, max = 1.0 }',
+        )
+        .replace("replications = 2", "replications = 1\nsamples = 4")
+    )
+    path = write_experiment(tmp_path, body)
+    run = [sys.executable, "-m", "culturesim"]
+    sweep = subprocess.run(
+        [*run, "sweep", str(path), "--out", str(tmp_path / "s"), "--workers", "2"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert sweep.returncode == 0, sweep.stderr
+    proc = subprocess.run([*run, "analyze", str(tmp_path / "s")], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
+    assert list(table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert len(table) == 4 * 2  # four outputs x two parameters
+    assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
+    grid = write_experiment(tmp_path, GRID, name="grid.toml")
+    subprocess.run([*run, "sweep", str(grid), "--out", str(tmp_path / "g"), "--workers", "1"],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    bad = subprocess.run([*run, "analyze", str(tmp_path / "g")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "sobol" in bad.stderr
