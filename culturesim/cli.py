@@ -2,7 +2,7 @@
 
     culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
     culturesim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS] [--resume]
-    culturesim analyze DIR
+    culturesim analyze DIR | report DIR
     culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
     culturesim levers | kpis
@@ -236,6 +236,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Figures and a Markdown summary of a sweep folder."""
+    from culturesim.batch.report import write_report
+
+    folder = Path(args.folder)
+    if not (folder / "manifest.json").is_file() or not (folder / "runs.parquet").is_file():
+        raise UsageError(f"{folder}: not a finished sweep folder (no manifest.json/runs.parquet)")
+    try:
+        path = write_report(folder)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -331,6 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ana.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
     ana.set_defaults(func=cmd_analyze)
+    rep = sub.add_parser(
+        "report",
+        help="figures and a Markdown summary of a sweep",
+        description=(
+            "Write PNG figures (KPI time series with median and 10-90% bands per design point; "
+            "response curves for grid sweeps; sensitivity bars for sobol and morris) and "
+            "report.md, which includes the manifest, into a sweep folder."
+        ),
+    )
+    rep.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
+    rep.set_defaults(func=cmd_report)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

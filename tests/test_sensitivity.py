@@ -79,3 +79,31 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
                    check=True, capture_output=True, timeout=300)  # fmt: skip
     bad = subprocess.run([*run, "analyze", str(tmp_path / "g")], capture_output=True, text=True)
     assert bad.returncode == 2 and "sobol" in bad.stderr
+
+
+def test_shipped_experiments_are_valid():
+    from culturesim.batch import design_points, load_experiment
+    from tests.conftest import ROOT
+
+    files = sorted((ROOT / "experiments").glob("*.toml"))
+    names = {f.stem for f in files}
+    assert {"innovation_time_sweep", "levers_sobol", "levers_morris",
+            "transparency_after_incident"} <= names  # fmt: skip
+    for f in files:
+        exp = load_experiment(f)
+        assert len(design_points(exp)) >= 5
+    sobol = load_experiment(ROOT / "experiments" / "levers_sobol.toml")
+    assert len(sobol.parameters) >= 8
+
+
+def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):
+    from culturesim.batch import load_experiment, run_sweep
+    from culturesim.batch.report import write_report
+
+    out = run_sweep(load_experiment(write_experiment(tmp_path, GRID)), tmp_path / "o", workers=1,
+                    progress=False)  # fmt: skip
+    report = write_report(out).read_text()
+    assert "## Manifest" in report and '"experiment_hash"' in report
+    for name in ("timeseries.png", "response.png"):
+        assert (out / name).stat().st_size > 10_000
+        assert f"]({name})" in report

@@ -1,6 +1,7 @@
 """Sensitivity analysis of a sweep: Sobol indices (S1, ST) or Morris elementary effects (SALib).
 
-Each output is taken at the final month and averaged over replications at each design point (the
+Each output is taken at the final month (flows cumulated to it, :func:`final_values`) and
+averaged over replications at each design point (the
 replications share seeds across points, so the average is paired noise); the indices come from
 ``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``.
 """
@@ -13,7 +14,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["analyze_folder", "sensitivity", "sensitivity_figure"]
+__all__ = ["analyze_folder", "final_values", "sensitivity", "sensitivity_figure"]
+
+
+def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
+    """Each run's outputs at the final month, one row per ``run_id``.
+
+    Stocks and rates are read at the final month; flows (ideas, launches, hires, ...) are
+    cumulated up to it, since one month of a flow says little.
+    """
+    from culturesim.kpis import KPIS
+
+    last = ts[ts["month"] == ts["month"].max()].set_index("run_id")[outputs].copy()
+    flows = [k for k in outputs if k in KPIS and KPIS[k].aggregate == "flow"]
+    if flows:
+        last[flows] = ts.groupby("run_id")[flows].sum()
+    return last
 
 
 def sensitivity(
@@ -70,8 +86,8 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
             [manifest["parameters"][k]["min"], manifest["parameters"][k]["max"]] for k in names
         ],
     }
-    final = ts[ts["month"] == ts["month"].max()].merge(runs[["run_id", "point"]], on="run_id")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
+    final = final_values(ts, outputs).join(runs.set_index("run_id")["point"])
     per_point = final.groupby("point")[outputs].mean().sort_index()
     x = runs.groupby("point")[names].first().sort_index().to_numpy()
     seed = manifest["experiment"]["seed"]

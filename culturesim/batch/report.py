@@ -1,0 +1,123 @@
+"""Reports of a sweep folder: figures and a Markdown summary that includes the manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from culturesim.batch.analyze import analyze_folder, final_values
+from culturesim.kpis import KPIS
+from culturesim.plots import band
+
+__all__ = ["write_report"]
+
+MAX_BANDS = 8  # more design points than this are summarised as one band
+
+
+def _series_figure(ts: pd.DataFrame, runs: pd.DataFrame, outputs: list[str]) -> plt.Figure:
+    merged = ts.merge(runs[["run_id", "point"]], on="run_id")
+    points = sorted(merged["point"].unique())
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 3.6), squeeze=False)
+    for ax, kpi in zip(axes[0], outputs, strict=True):
+        groups = [(f"point {p}", merged[merged["point"] == p]) for p in points]
+        if len(points) > MAX_BANDS:
+            groups = [(f"all {len(points)} points", merged)]
+        for i, (label, frame) in enumerate(groups):
+            b = band(frame, kpi)
+            ax.fill_between(b.index, b["lo"], b["hi"], color=f"C{i % 10}", alpha=0.15, lw=0)
+            ax.plot(b.index, b["median"], color=f"C{i % 10}", label=label, lw=1.4)
+        ax.set_title(KPIS[kpi].label if kpi in KPIS else kpi, fontsize=10)
+        ax.set_xlabel("month")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("median and 10-90% band over replications")
+    fig.tight_layout()
+    return fig
+
+
+def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figure:
+    final = final_values(ts, outputs).join(runs.set_index("run_id"))
+    fig, axes = plt.subplots(
+        len(outputs),
+        len(params),
+        figsize=(max(7, 4 * len(params)), 3 * len(outputs)),
+        squeeze=False,
+    )
+    for i, kpi in enumerate(outputs):
+        for j, param in enumerate(params):
+            g = final.groupby(param)[kpi]
+            mean, sem = g.mean(), g.sem().fillna(0.0)
+            ax = axes[i, j]
+            ax.errorbar(mean.index, mean, yerr=1.96 * sem, marker="o", capsize=3)
+            ax.set_xlabel(param, fontsize=8)
+            ax.set_ylabel(kpi, fontsize=8)
+    fig.suptitle(
+        "final month (flows: total): mean and 95% CI over replications\n(other parameters pooled)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A Markdown table of ``frame`` (index first)."""
+    cols = [frame.index.name or "", *map(str, frame.columns)]
+    rows = [[str(i), *(f"{v:g}" if isinstance(v, float) else str(v) for v in r)]
+            for i, r in zip(frame.index, frame.to_numpy(), strict=True)]  # fmt: skip
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
+    return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write figures and ``report.md`` into a sweep folder; return the Markdown's path."""
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    runs = pd.read_parquet(folder / "runs.parquet")
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    outputs = [c for c in ts.columns if c not in ("run_id", "month")]
+    params = list(manifest["parameters"])
+    design = manifest["experiment"]["design"]
+    figures = {"timeseries.png": _series_figure(ts, runs, outputs)}
+    if design == "grid":
+        figures["response.png"] = _response_figure(ts, runs, params, outputs)
+    if design in ("sobol", "morris"):
+        analyze_folder(folder)  # writes sensitivity.csv and sensitivity.png
+    for name, fig in figures.items():
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+    ok = (runs["status"] == "ok").sum()
+    final = final_values(ts, outputs).join(runs.set_index("run_id")["point"])
+    summary = final.groupby("point")[outputs].mean()
+    summary = runs.groupby("point")[params].first().join(summary)
+    lines = [
+        f"# Sweep report: {manifest['experiment']['name']}",
+        "",
+        f"Design **{design}**, {manifest['design_points']} design points × "
+        f"{manifest['replications']} replications, {manifest['months']} months; "
+        f"{ok} of {len(runs)} runs ok. Executor: {manifest.get('executor', '?')}.",
+        "",
+        "## Final month (flows: total over the run), mean over replications",
+        "",
+        _markdown(summary.round(4) if len(summary) <= 50 else summary.describe().round(4)),
+        "",
+        "## Figures",
+        "",
+        *[f"![{name}]({name})" for name in figures],
+        *(["![sensitivity.png](sensitivity.png)"] if design in ("sobol", "morris") else []),
+        "",
+        "## Manifest",
+        "",
+        "```json",
+        json.dumps(manifest, indent=2),
+        "```",
+        "",
+    ]
+    path = folder / "report.md"
+    path.write_text("\n".join(lines))
+    return path
