@@ -369,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the commands write figures to files; never open a window
     try:
         return args.func(args)
     except ScenarioError as exc:
