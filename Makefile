@@ -43,6 +43,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

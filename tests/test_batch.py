@@ -196,6 +196,31 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["resumed"]
 
 
+def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
+    body = GRID.replace("months = 12", "months = 36")
+    path = write_experiment(tmp_path, body)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
+         "--workers", "1", "--replications", "3", "--months", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    again = cli("sweep", path, "--out", out, "--workers", "1", "--resume",
+                "--replications", "3", "--months", "30")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    runs, ts = read(out)
+    assert len(runs) == 6 * 3 and runs["status"].eq("ok").all()
+    assert ts["month"].max() == 30  # the command-line overrides apply
+    assert not list((out / "parts").glob(".*"))
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one

@@ -192,6 +192,8 @@ def run_sweep(
             ):
                 raise FileExistsError(f"{out} holds the results of another experiment")
     parts.mkdir(parents=True, exist_ok=True)
+    for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
+        stale.unlink()
     points = design_points(exp)
     reps = exp.settings.replications
     runs = [
