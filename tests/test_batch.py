@@ -81,6 +81,19 @@ def test_grid_pairs_points_through_seeds(tmp_path):
     assert manifest["experiment_hash"] and manifest["scenario_hash"]
 
 
+def test_any_scenario_field_can_vary_text_included(tmp_path):
+    body = GRID.replace(
+        '"levers.transparency" = [0.2, 0.8]',
+        '"market.user_network" = ["small_world", "mixed"]\n"organization.employees" = [20, 40]',
+    ).replace("replications = 2", "replications = 1")
+    exp = load_experiment(write_experiment(tmp_path, body))
+    runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    assert len(runs) == 3 * 2 * 2 and runs["status"].eq("ok").all()
+    assert set(runs["market.user_network"]) == {"small_world", "mixed"}
+    first = ts[ts["month"] == 0].merge(runs, on="run_id")
+    assert (first["headcount"] == first["organization.employees"]).all()
+
+
 @pytest.mark.parametrize("design", ["lhs", "sobol", "morris"])
 def test_sampled_designs_use_their_samplers(tmp_path, design):
     body = (

@@ -67,7 +67,8 @@ class Experiment(BaseModel):
 
     Attributes:
         settings: The ``[experiment]`` table.
-        parameters: Dotted scenario path -> list of values (grid) or :class:`Range`.
+        parameters: Dotted scenario path -> list of values (grid; numbers, text or booleans)
+            or :class:`Range` (sampled designs; numeric fields).
         scenario: The scenario the parameters vary.
         source: The file the experiment came from.
         digest: SHA-256 of the experiment file's bytes.
@@ -75,7 +76,7 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     settings: Settings
-    parameters: dict[str, list[float] | Range]
+    parameters: dict[str, list[float | str | bool] | Range]
     scenario: Scenario
     source: str = "<dict>"
     digest: str = ""

@@ -44,7 +44,7 @@ def design_points(exp: Experiment) -> pd.DataFrame:
     design, n, seed = exp.settings.design, exp.settings.samples, exp.settings.seed
     if design == "grid":
         rows = list(itertools.product(*(exp.parameters[k] for k in names)))
-        frame = pd.DataFrame(rows, columns=names, dtype=float)
+        frame = pd.DataFrame(rows, columns=names)
     else:
         bounds = [[exp.parameters[k].min, exp.parameters[k].max] for k in names]
         if design == "lhs":
@@ -87,10 +87,14 @@ def _typed(scenario: dict, changes: dict[str, Any]) -> dict[str, Any]:
         node: Any = scenario
         for key in path.split("."):
             node = node[key]
-        out[path] = (
-            round(float(value)) if isinstance(node, int) and not isinstance(node, bool) else value
-        )
+        whole = isinstance(node, int) and not isinstance(node, bool)
+        out[path] = round(float(value)) if whole else _plain(value)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar from a design frame as the Python value the schema expects."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class InlineExecutor(Executor):
