@@ -221,7 +221,8 @@ def run_sweep(
     try:
         pending: dict[Future, tuple] = {}
         queue = iter(todo)
-        limit = 4 * (workers or os.cpu_count() or 1) if scheduler is None else 256
+        # keep every worker busy; inline, run one at a time so each result is stored at once
+        limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
         while True:
             for run in itertools.islice(queue, max(0, limit - len(pending))):
                 changes = points.loc[run[1]].to_dict()
