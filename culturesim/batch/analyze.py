@@ -107,8 +107,12 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 4), squeeze=False)
-    for ax, output in zip(axes[0], outputs, strict=True):
+    cols = min(3, len(outputs))
+    rows = -(-len(outputs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(outputs) :]:
+        ax.set_visible(False)
+    for ax, output in zip(axes.flat, outputs, strict=False):
         t = table[table["output"] == output]
         pos = np.arange(len(t))
         if design == "sobol":
