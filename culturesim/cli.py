@@ -219,20 +219,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_sweep_folder(folder: str, action):
+    """Run ``action(folder)`` on a finished sweep folder; bad folders are usage errors."""
+    path = Path(folder)
+    if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
+        raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
+    try:
+        return action(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Sensitivity indices of a Sobol or Morris sweep."""
     from culturesim.batch.analyze import analyze_folder
 
-    folder = Path(args.folder)
-    if not (folder / "manifest.json").is_file() or not (folder / "runs.parquet").is_file():
-        raise UsageError(f"{folder}: not a finished sweep folder (no manifest.json/runs.parquet)")
-    try:
-        table = analyze_folder(folder)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    table = _on_sweep_folder(args.folder, analyze_folder)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(table.round(3).to_string(index=False))
-    print(f"wrote {folder / 'sensitivity.csv'} and {folder / 'sensitivity.png'}")
+    print(f"wrote {Path(args.folder) / 'sensitivity.csv'} and sensitivity.png beside it")
     return 0
 
 
@@ -240,14 +245,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Figures and a Markdown summary of a sweep folder."""
     from culturesim.batch.report import write_report
 
-    folder = Path(args.folder)
-    if not (folder / "manifest.json").is_file() or not (folder / "runs.parquet").is_file():
-        raise UsageError(f"{folder}: not a finished sweep folder (no manifest.json/runs.parquet)")
-    try:
-        path = write_report(folder)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    print(f"wrote {path}")
+    print(f"wrote {_on_sweep_folder(args.folder, write_report)}")
     return 0
 
 

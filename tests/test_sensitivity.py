@@ -21,14 +21,22 @@ def ishigami(x):
     return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
 
 
-def test_sobol_pipeline_recovers_ishigami_indices():
-    names = ["x1", "x2", "x3"]
+NAMES = ["x1", "x2", "x3"]
+
+
+def ishigami_design(design: str, samples: int):
+    """The sweep's own sampler over the Ishigami inputs (uniform on [-pi, pi])."""
     exp = Experiment.model_construct(
-        settings=Settings(scenario="-", design="sobol", samples=2048, seed=3),
-        parameters={n: Range(min=-np.pi, max=np.pi) for n in names},
+        settings=Settings(scenario="-", design=design, samples=samples, seed=3),
+        parameters={n: Range(min=-np.pi, max=np.pi) for n in NAMES},
         scenario=Scenario(),
     )
-    points = design_points(exp)  # the same sampler the sweep uses
+    return design_points(exp)
+
+
+def test_sobol_pipeline_recovers_ishigami_indices():
+    names = NAMES
+    points = ishigami_design("sobol", 2048)
     assert len(points) == 2048 * (3 + 2)
     problem = {"num_vars": 3, "names": names, "bounds": [[-np.pi, np.pi]] * 3}
     table = sensitivity("sobol", problem, points.to_numpy(), ishigami(points.to_numpy()), seed=3)
@@ -38,13 +46,8 @@ def test_sobol_pipeline_recovers_ishigami_indices():
 
 
 def test_morris_ranks_ishigami_parameters():
-    names = ["x1", "x2", "x3"]
-    exp = Experiment.model_construct(
-        settings=Settings(scenario="-", design="morris", samples=200, seed=3),
-        parameters={n: Range(min=-np.pi, max=np.pi) for n in names},
-        scenario=Scenario(),
-    )
-    x = design_points(exp).to_numpy()
+    names = NAMES
+    x = ishigami_design("morris", 200).to_numpy()
     problem = {"num_vars": 3, "names": names, "bounds": [[-np.pi, np.pi]] * 3}
     table = sensitivity("morris", problem, x, ishigami(x), seed=3)
     assert table["mu_star"].iloc[2] < table["mu_star"].iloc[0]  # x3 acts only through x1
