@@ -315,8 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://127.0.0.1:8786"
     )
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
-    sweep.add_argument("--replications", type=_positive, metavar="R", help="override")
-    sweep.add_argument("--months", type=_positive, metavar="M", help="override")
+    sweep.add_argument(
+        "--replications", type=_positive, metavar="R", help="override the experiment's replications"
+    )
+    sweep.add_argument(
+        "--months", type=_positive, metavar="M", help="override the experiment's months"
+    )
     sweep.set_defaults(func=cmd_sweep)
     cmp = sub.add_parser(
         "compare",
