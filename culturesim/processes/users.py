@@ -44,6 +44,20 @@ FEEDBACK_SHARE = 0.05  # share of active users giving feedback in a month (guess
 FEEDBACK_SCALE = 20_000.0  # feedback items giving a 63% chance to fix one wrong belief a month
 
 
+def bass_hazard(p, q, adopted_share):
+    """Bass (1969) hazard of adopting (here: becoming aware) this period.
+
+    Args:
+        p: Coefficient of innovation (external influence), per period.
+        q: Coefficient of imitation (word of mouth), per period.
+        adopted_share: Share of the agent's ties (or of the market) who have adopted.
+
+    Returns:
+        ``p + q * adopted_share`` (shared with :mod:`culturesim.classics.bass`).
+    """
+    return p + q * adopted_share
+
+
 def product_quality(model: CultureModel) -> float:
     """Product quality in [0, 1] from market knowledge, delivery capacity and recent launches."""
     delivery = min(1.0, 1.0 / max(model.workload, 1e-9))
@@ -113,11 +127,8 @@ class Users:
             model, (active.astype(np.float32), trust), (active.mean(), market_trust)
         )
         # 1. awareness: Bass hazard, external from brand and partners, internal from ties
-        p_aware = (
-            mk.external_influence * model.brand_awareness
-            + reach["awareness"]
-            + mk.word_of_mouth * share
-        )
+        external = mk.external_influence * model.brand_awareness + reach["awareness"]
+        p_aware = bass_hazard(external, mk.word_of_mouth, share)
         newly = (~aware) & (model.streams["aware"].uniform(t, n) < p_aware)
         aware |= newly
         # 2. adoption by aware prospects

@@ -1,0 +1,63 @@
+"""Classic models reproduce their papers' results (reduced size; tolerances from replications)."""
+
+import numpy as np
+import pytest
+
+from culturesim.classics import bass, deffuant, hegselmann_krause, march
+from culturesim.processes.culture import bounded_confidence
+from culturesim.processes.knowledge import learn_code
+from culturesim.processes.users import bass_hazard
+
+
+def test_classics_share_the_kernels_the_company_model_runs():
+    assert bass.bass_hazard is bass_hazard
+    assert deffuant.bounded_confidence is bounded_confidence
+    assert march.learn_code is learn_code
+
+
+def test_bass_agents_follow_the_closed_form():
+    runs = [bass.simulate(m=5_000, dt=0.02, periods=15, seed=s) for s in range(10)]
+    mean = np.mean([r.adopted for r in runs], axis=0)
+    spread = np.std([r.adopted for r in runs], axis=0, ddof=1)
+    closed = runs[0].closed_form
+    # within sampling noise (3 standard errors) plus the discretisation bias of dt = 0.02
+    assert np.all(np.abs(mean - closed) <= 3 * spread / np.sqrt(10) + 0.01)
+    # Bass: adoption peaks at t* = ln(q / p) / (p + q), when F = (1 - p / q) / 2
+    p, q = 0.03, 0.38
+    t_star = np.log(q / p) / (p + q)
+    reached = runs[0].t[np.argmax(mean >= (1 - p / q) / 2)]
+    assert abs(reached - t_star) < 0.2
+
+
+@pytest.mark.parametrize("d", [0.5, 0.3, 0.2, 0.15, 0.1])
+def test_deffuant_cluster_law(d):
+    """Deffuant et al. (2000): the number of major clusters is about 1 / (2 d)."""
+    counts = [deffuant.simulate(n=1000, d=d, seed=s).clusters for s in range(6)]
+    assert abs(np.mean(counts) - 1 / (2 * d)) < 1, counts
+    assert max(counts) <= int(1 / (2 * d))  # never more clusters than the rule allows
+
+
+def test_hegselmann_krause_consensus_and_fragmentation():
+    wide = [hegselmann_krause.simulate(n=500, eps=0.3, seed=s) for s in range(5)]
+    narrow = [hegselmann_krause.simulate(n=500, eps=0.05, seed=s) for s in range(5)]
+    assert all(r.clusters == 1 for r in wide)  # consensus above about 0.25
+    assert all(6 <= r.clusters <= 12 for r in narrow)  # about 1 / (2 eps) = 10
+    assert all(r.iterations < 100 for r in wide + narrow)  # a fixed point in finite time
+
+
+def march_knowledge(p1, p2, seeds=range(30)):
+    return np.array([march.simulate(p1=p1, p2=p2, seed=s).code_knowledge[-1] for s in seeds])
+
+
+def test_march_slow_socialization_learns_more_and_fast_code_learning_helps_only_then():
+    """March (1991), Figure 1 (relational equivalence, 30 runs per cell)."""
+
+    def above(a, b):
+        diff = a - b
+        return diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(diff.size)
+
+    for p2 in (0.1, 0.5, 0.9):
+        assert above(march_knowledge(0.1, p2), march_knowledge(0.9, p2)), p2
+    assert above(march_knowledge(0.1, 0.9), march_knowledge(0.1, 0.1))
+    fast_slow = march_knowledge(0.9, 0.9) - march_knowledge(0.9, 0.1)
+    assert fast_slow.mean() <= 0  # with fast socialization, fast code learning does not help
