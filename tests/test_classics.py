@@ -61,3 +61,19 @@ def test_march_slow_socialization_learns_more_and_fast_code_learning_helps_only_
     assert above(march_knowledge(0.1, 0.9), march_knowledge(0.1, 0.1))
     fast_slow = march_knowledge(0.9, 0.9) - march_knowledge(0.9, 0.1)
     assert fast_slow.mean() <= 0  # with fast socialization, fast code learning does not help
+
+
+def test_axelrod_regions_grow_with_traits_and_shrink_with_features():
+    """Axelrod (1997), Table 1 (10 x 10): relational equivalence, and the cells it pins down."""
+    from culturesim.classics import axelrod
+
+    def regions(f, q, seeds=range(6)):
+        runs = [axelrod.simulate(features=f, traits=q, seed=s) for s in seeds]
+        assert all(r.absorbed for r in runs)
+        return np.array([r.regions for r in runs])
+
+    f5q5, f5q15, f10q15 = regions(5, 5), regions(5, 15), regions(10, 15)
+    assert (f5q5 == 1).all()  # Table 1: 1.0
+    assert abs(f5q15.mean() - 20.0) < 3 * f5q15.std(ddof=1) / np.sqrt(6) + 2  # Table 1: 20.0
+    assert f10q15.mean() < 2.0  # Table 1: 1.4
+    assert f5q15.mean() > f5q5.mean() and f5q15.mean() > f10q15.mean()
