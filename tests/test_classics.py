@@ -77,3 +77,20 @@ def test_axelrod_regions_grow_with_traits_and_shrink_with_features():
     assert abs(f5q15.mean() - 20.0) < 3 * f5q15.std(ddof=1) / np.sqrt(6) + 2  # Table 1: 20.0
     assert f10q15.mean() < 2.0  # Table 1: 1.4
     assert f5q15.mean() > f5q5.mean() and f5q15.mean() > f10q15.mean()
+
+
+def test_harrison_carroll_equilibrium_growth_decline_and_selectivity():
+    """Harrison & Carroll (1991), reconstruction: an equilibrium; stronger in decline than in
+    growth; stronger with selective hiring (paired seeds, 3 standard errors)."""
+    from culturesim.classics import harrison_carroll as hc
+
+    def level(**kw):
+        return np.array([hc.simulate(periods=100, seed=s, **kw).enculturation[-20:].mean()
+                         for s in range(12)])  # fmt: skip
+
+    path = hc.simulate(periods=200, seed=1).enculturation
+    assert abs(path[100:150].mean() - path[150:].mean()) < 0.01  # settled
+    for low, high in ((level(growth=0.02), level(growth=-0.01)),
+                      (level(selectivity=0.2), level(selectivity=0.8))):  # fmt: skip
+        diff = high - low
+        assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(diff.size)
