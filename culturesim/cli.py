@@ -5,6 +5,7 @@
     culturesim analyze DIR | report DIR
     culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
+    culturesim dock [--quick] [--json]
     culturesim levers | kpis
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
@@ -249,6 +250,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dock(args: argparse.Namespace) -> int:
+    """Run the docking checks of the classic models; exit 1 if one fails."""
+    from culturesim.classics.dock import run_checks
+
+    checks = run_checks(quick=args.quick)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in checks], indent=2))
+    else:
+        for c in checks:
+            mark = "pass" if c.passed else "FAIL"
+            print(f"{mark}  {c.model:34} published: {c.published}")
+            print(f"      {'':34} reproduced: {c.reproduced}   tolerance: {c.tolerance} "
+                  f"({c.level})")  # fmt: skip
+    return 0 if all(c.passed for c in checks) else 1
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -359,6 +376,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
     rep.set_defaults(func=cmd_report)
+    dock = sub.add_parser(
+        "dock",
+        help="dock the classic models to their published results",
+        description=(
+            "Run the classic models (Axelrod, Bass, Deffuant, Hegselmann-Krause, March, "
+            "Harrison-Carroll) over replications and print, for each check: model, published "
+            "result, reproduced value, tolerance, pass/fail. Exit 1 if a check fails."
+        ),
+    )
+    dock.add_argument("--quick", action="store_true", help="fewer replications (a smoke test)")
+    dock.add_argument("--json", action="store_true", help="print the table as JSON")
+    dock.set_defaults(func=cmd_dock)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

@@ -1,0 +1,22 @@
+"""The docking command: every check runs, is reported, and the exit status tells."""
+
+import json
+import subprocess
+import sys
+
+KNOWN_DISCREPANCY = "axelrod (F=5, q=10, 10x10)"  # see docs/VALIDATION.md
+
+
+def test_dock_quick_reports_every_check_as_json():
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "dock", "--quick", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    checks = json.loads(proc.stdout)
+    assert len(checks) == 15
+    assert {c["level"] for c in checks} == {"distributional", "relational"}
+    for c in checks:
+        assert set(c) == {"model", "published", "reproduced", "tolerance", "level", "passed"}
+    failing = [c["model"] for c in checks if not c["passed"]]
+    assert all(name == KNOWN_DISCREPANCY for name in failing), failing
+    assert proc.returncode == (1 if failing else 0)
