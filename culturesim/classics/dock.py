@@ -51,7 +51,7 @@ def _bass(reps: int) -> list[Check]:
         Check(
             "bass (p=0.03, q=0.38)",
             "closed form F(t)",
-            f"max |mean - F| beyond 3 SE = {max(gap, 0):.4f}",
+            f"largest gap to F(t) beyond 3 SE = {max(gap, 0):.4f}",
             "0.01 (discretisation, dt = 0.02)",
             "distributional",
             gap <= 0.01,
