@@ -52,7 +52,6 @@ class OrgNetwork:
         self._dst = np.zeros(0, dtype=np.int64)
         self._kind = np.zeros(0, dtype=np.int8)
         self._csr: sp.csr_matrix | None = None
-        self._rows: np.ndarray | None = None
 
     # --- structure -------------------------------------------------------------------------
     @property
@@ -176,12 +175,7 @@ class OrgNetwork:
             m.sum_duplicates()
             m.data[:] = 1.0
             self._csr = m
-            self._rows = None
         return self._csr
-
-    def degree(self, alive: np.ndarray) -> np.ndarray:
-        """Return each slot's number of alive ties."""
-        return np.diff(self.matrix(alive).indptr)
 
     def neighbour_mean(self, alive: np.ndarray, x: np.ndarray, default: np.ndarray | float):
         """Mean of ``x`` over each slot's alive neighbours (``default`` where there are none)."""

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
-INFORMAL_TIES = 3
-CROSS_SITE_SHARE = 0.1
 
 
 def fill_probability(model: CultureModel) -> float:
@@ -104,7 +102,7 @@ class Hiring:
     @staticmethod
     def _informal_ties(model: CultureModel, slots: np.ndarray) -> None:
         """Each hire ties to a few random colleagues, mostly at their own site."""
-        e, t = model.employees, model.month
+        e, t, net = model.employees, model.month, model.org
         ids = e.ids
         sites = e.site[ids]
         n_sites = model.n_sites
@@ -115,11 +113,11 @@ class Hiring:
         ties = model.streams["ties"]
         first = int(slots[0])  # hires hold consecutive new slots
         src, dst = [], []
-        for k in range(INFORMAL_TIES):
+        for k in range(net.informal_ties):
             u = ties.uniform(t, e.n, part=2 * k, start=first)
-            cross = ties.uniform(t, e.n, part=2 * k + 1, start=first) < CROSS_SITE_SHARE
+            cross = ties.uniform(t, e.n, part=2 * k + 1, start=first) < net.cross_site_share
             pick_home = by_site[starts[home] + (u * counts[home]).astype(np.int64)]
             pick_any = ids[(u * ids.size).astype(np.int64)]
             src.append(slots)
             dst.append(np.where(cross, pick_any, pick_home))
-        model.org.add_edges(np.concatenate(src), np.concatenate(dst), INFORMAL)
+        net.add_edges(np.concatenate(src), np.concatenate(dst), INFORMAL)

@@ -104,7 +104,7 @@ class Users:
             model.user_inverse_degree = inverse.astype(np.float32)
         model.launch_rate = 0.0
         model.quality = 0.0
-        model.user_flows = {"adopted": 0, "churned": 0, "active_start": int(active.sum())}
+        model.user_flows = {"churned": 0, "active_start": int(active.sum())}
         model.users_active = int(active.sum())
 
     def step(self, model: CultureModel) -> None:
@@ -150,7 +150,6 @@ class Users:
         hazard = BASE_CHURN * np.exp(3.0 * (0.7 - sat) + 2.0 * (0.6 - trust))
         churn = active & (model.streams["user_churn"].uniform(t, n) < hazard)
         state[churn] = CHURNED
-        model.user_flows["adopted"] = int(adopt.sum())
         model.user_flows["churned"] = int(churn.sum())
         model.users_active = int(np.count_nonzero(state == ACTIVE))
         # 6. feedback corrects the code where it is wrong
