@@ -281,7 +281,8 @@ def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | Non
     else:
         raise ValueError(f"unknown user network {kind!r}; allowed: small_world, scale_free, mixed")
     lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keys = np.unique((lo * n + hi)[lo != hi])
+    keys = np.sort((lo * n + hi)[lo != hi])  # sort + drop repeats: np.unique's hashing is slower
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
     lo, hi = keys // n, keys % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(lo, minlength=n), out=indptr[1:])
