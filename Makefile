@@ -1,4 +1,4 @@
-# culturesim: `make demo` runs the baseline and writes a dashboard; `make test` runs lint and tests.
+# culturesim: `make demo` serves the web UI; `make test` runs lint and tests (browser tests too).
 # Both create .venv with Python 3.12 on first use (pyenv's 3.12, found even without its shims).
 
 SHELL := /bin/bash
@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo dashboard test lint format bench chromium clean
 
 # Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
 PYTHON312 := $(shell \
@@ -24,17 +24,27 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m culturesim.ui.assets
 	@touch $(STAMP)
 
 demo: $(STAMP)
+	$(VENV)/bin/culturesim ui --host 127.0.0.1 --port 8765
+
+dashboard: $(STAMP)
 	$(VENV)/bin/culturesim run scenarios/baseline.toml --seeds 10 --out out
-	@echo "Demo figure: $(CURDIR)/out/dashboard.png"
+	@echo "Dashboard: $(CURDIR)/out/dashboard.png"
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check culturesim tests benchmarks
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks
 
-test: lint
+test: lint chromium
 	$(PY) -m pytest -q -n 2
 
 format: $(STAMP)

@@ -6,6 +6,7 @@
     culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
     culturesim dock [--quick] [--json]
+    culturesim ui [--host 127.0.0.1] [--port 8765]
     culturesim levers | kpis
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
@@ -266,6 +267,27 @@ def cmd_dock(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in checks) else 1
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Serve the web UI (strategist and classroom pages) with Solara until interrupted."""
+    from culturesim.ui import assets
+
+    if assets.missing():
+        print("culturesim: fetching the UI's browser assets from the npm registry ...")
+        try:
+            assets.install()
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+    env = {**os.environ, "CULTURESIM_UI_WARMUP": "1"}
+    print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
+    sys.stdout.flush()
+    cmd = [sys.executable, "-m", "solara", "run", "culturesim.ui.app", "--production",
+           "--host", args.host, "--port", str(args.port)]  # fmt: skip
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
@@ -388,6 +410,18 @@ def build_parser() -> argparse.ArgumentParser:
     dock.add_argument("--quick", action="store_true", help="fewer replications (a smoke test)")
     dock.add_argument("--json", action="store_true", help="print the table as JSON")
     dock.set_defaults(func=cmd_dock)
+    ui = sub.add_parser(
+        "ui",
+        help="serve the web UI (strategist what-if page and classroom page)",
+        description=(
+            "Start the Solara web UI: the strategist's what-if page at / and the classroom page "
+            "at /classroom. It binds 127.0.0.1 (this machine only) unless --host says otherwise; "
+            "every browser session has its own state."
+        ),
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    ui.set_defaults(func=cmd_ui)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

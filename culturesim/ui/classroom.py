@@ -1,0 +1,197 @@
+"""The classroom page: one lesson, large type, few controls, the org network animating.
+
+Setup builds the lesson's company (after the class has answered the prediction question), Step
+advances a month, Play/Pause runs on at the chosen speed, Reset starts the same setting over. The
+model lives in this page's own hooks, so every browser session has its own.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import solara
+import solara.lab
+
+from culturesim.kpis import KPIS
+from culturesim.levers import LEVERS
+from culturesim.model import CultureModel
+from culturesim.ui import charts, runs
+from culturesim.ui.lessons import LESSONS, Lesson
+
+__all__ = ["ClassroomPage"]
+
+CSS = """
+.classroom { font-size: 1.3rem; }
+.classroom .v-btn { font-size: 1.2rem !important; min-height: 52px; min-width: 120px !important; }
+.classroom h1, .classroom h2 { font-size: 2rem; }
+.classroom .lesson-info p, .classroom .lesson-info li { font-size: 1.2rem; line-height: 1.5; }
+.classroom .big-month { font-size: 2.4rem; font-weight: 600; }
+.classroom .controls-row { flex-wrap: wrap; gap: 8px; }
+.classroom .choice { text-transform: none; justify-content: flex-start; }
+"""
+
+
+def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
+    scale, unit = charts.scale_of(kpi)
+    series = np.asarray(model.history[kpi], dtype=float) / scale
+    title = KPIS[kpi].label
+    if KPIS[kpi].aggregate == "flow":  # a month of a flow is noisy: show the running total
+        series, title = np.cumsum(series), f"{title} (total so far)"
+    values = [round(float(v), 4) for v in series]
+    option = {
+        "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 22}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 70, "right": 20, "top": 70, "bottom": 40},
+        "xAxis": {"type": "category", "data": list(range(months + 1)), "name": "month",
+                  "axisLabel": {"fontSize": 16}},
+        "yAxis": {"type": "value", "scale": True, "axisLabel": {"fontSize": 16}},
+        "animation": False,
+        "series": [{"type": "line", "data": values, "symbol": "none", "name": KPIS[kpi].label,
+                    "lineStyle": {"width": 4}}],
+    }  # fmt: skip
+    events = model.config.events
+    if events:
+        option["series"][0]["markLine"] = charts.event_marks(events)
+    return option
+
+
+@solara.component
+def LessonInfo(lesson: Lesson, done: bool):
+    """NetLogo-style Info: What is it / How it works, then after the run the rest."""
+    with solara.Column(classes=["lesson-info"]):
+        solara.Markdown(f"### What is it?\n{lesson.what}\n\n### How it works\n{lesson.how}")
+        if done:
+            solara.Markdown(
+                f"### Things to notice\n{lesson.notice}\n\n### Things to try\n{lesson.try_}"
+            )
+
+
+@solara.component
+def ClassroomPage():
+    """A guided lesson: prediction, then Setup / Step / Play-Pause / Reset beside big charts."""
+    key = solara.use_reactive(next(iter(LESSONS)))
+    lesson = LESSONS[key.value]
+    prediction = solara.use_reactive(None)
+    lever_value = solara.use_reactive(lesson.preset().levers.model_dump()[lesson.lever])
+    model = solara.use_reactive(None)
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(4)  # months per second
+
+    def choose(k):
+        key.set(k)
+        prediction.set(None)
+        model.set(None)
+        playing.set(False)
+        new = LESSONS[k]
+        lever_value.set(new.preset().levers.model_dump()[new.lever])
+
+    def setup():
+        playing.set(False)
+        scenario = lesson.preset().with_changes({f"levers.{lesson.lever}": lever_value.value})
+        model.set(CultureModel(scenario=scenario))
+        tick.set(0)
+
+    def step():
+        m = model.value
+        if m is not None and m.month < m.config.meta.months:
+            m.step()
+            tick.set(m.month)
+
+    def set_lever(v):
+        lever_value.set(float(v))
+        if model.value is not None:  # takes effect from the next month, as a set_lever event
+            model.value.levers[lesson.lever] = float(v)
+
+    def play_loop():
+        while playing.value and model.value is not None:
+            if model.value.month >= model.value.config.meta.months:
+                playing.set(False)
+                break
+            time.sleep(1.0 / max(speed.value, 1))
+            step()
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value])
+
+    m = model.value
+    _ = tick.value  # re-render after every step
+    horizon = lesson.preset().meta.months
+    done = m is not None and m.month >= horizon
+    lever = LEVERS[lesson.lever]
+    solara.Style(CSS)
+    solara.Title("culturesim — classroom")
+    with solara.Column(classes=["classroom"]):
+        with solara.Row(style={"align-items": "center"}):
+            titles = {lesson.title: k for k, lesson in LESSONS.items()}
+            solara.Select(
+                "Lesson",
+                values=list(titles),
+                value=lesson.title,
+                on_value=lambda title: choose(titles[title]),
+            )
+            solara.Markdown(f"## {lesson.title}")
+        with solara.Columns([1, 2]):
+            with solara.Column():
+                LessonInfo(lesson, done)
+                with solara.Card("Predict first", classes=["prediction"]):
+                    solara.Markdown(f"**{lesson.question}**")
+                    for choice in lesson.choices:
+                        solara.Button(
+                            choice,
+                            on_click=lambda choice=choice: prediction.set(choice),
+                            color="primary" if prediction.value == choice else None,
+                            outlined=prediction.value != choice,
+                            classes=["choice"],
+                            style={"margin": "4px"},
+                        )
+                    if prediction.value and done:
+                        solara.Success(f"You predicted: {prediction.value}. Does the run agree?")
+                with solara.Card("Controls"):
+                    with solara.Tooltip(lever.help):
+                        solara.SliderFloat(
+                            f"{lever.label} ({lever.unit})",
+                            value=lever_value.value,
+                            min=lever.lo,
+                            max=lever.hi,
+                            step=lever.step,
+                            on_value=set_lever,
+                        )
+                    base = lesson.preset()
+                    solara.Text(runs.lever_cost_text(lesson.lever, lever_value.value, base))
+                    with solara.Row(classes=["controls-row"]):
+                        solara.Button(
+                            "Setup", color="primary", on_click=setup, disabled=not prediction.value
+                        )
+                        solara.Button(
+                            "Step", on_click=step, disabled=m is None or playing.value or done
+                        )
+                        solara.Button(
+                            "Pause" if playing.value else "Play",
+                            on_click=lambda: playing.set(not playing.value),
+                            disabled=m is None or done,
+                        )
+                        solara.Button("Reset", on_click=setup, disabled=m is None)
+                    solara.SliderInt("Speed (months per second)", value=speed, min=1, max=12)
+                    if not prediction.value:
+                        solara.Info("Answer the question above, then press Setup.")
+            with solara.Column():
+                if m is None:
+                    solara.Info("Press Setup to build the company.")
+                else:
+                    solara.Text(f"Month {m.month} of {horizon}", classes=["big-month"])
+                    with solara.Columns([3, 2]):
+                        solara.FigureEcharts(
+                            charts.network_option(
+                                runs.network_snapshot(m),
+                                lesson.color_by,
+                                f"Org network · colour: {lesson.color_by} · size: skill",
+                            ),
+                            attributes={"style": "height: 620px;"},
+                        )
+                        with solara.Column():
+                            for kpi in lesson.charts:
+                                solara.FigureEcharts(
+                                    _history_option(m, kpi, horizon),
+                                    attributes={"style": "height: 200px;"},
+                                )

@@ -1,0 +1,161 @@
+"""Guided lessons for the classroom page, after NetLogo's Info tab.
+
+Each lesson has a preset (a shipped scenario with changes), the one lever a class plays with,
+the charts to watch, a prediction question asked before the run, and the four Info sections:
+What is it / How it works / Things to notice / Things to try.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from culturesim.scenario import Scenario, load_scenario
+
+__all__ = ["LESSONS", "Lesson"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A guided lesson.
+
+    Attributes:
+        key: Short identifier.
+        title: Title shown to the class.
+        scenario: Name of the shipped scenario the preset starts from.
+        changes: Dotted-path changes applied to it (see ``Scenario.with_changes``).
+        lever: The lever the class moves.
+        charts: KPIs drawn big beside the network.
+        color_by: What colours the network (``engagement`` or ``alignment``).
+        question: The prediction question asked before the run.
+        choices: Possible answers.
+        what: "What is it?"
+        how: "How it works"
+        notice: "Things to notice"
+        try_: "Things to try"
+    """
+
+    key: str
+    title: str
+    scenario: str
+    changes: dict
+    lever: str
+    charts: tuple[str, ...]
+    color_by: str
+    question: str
+    choices: tuple[str, ...]
+    what: str
+    how: str
+    notice: str
+    try_: str
+
+    def preset(self) -> Scenario:
+        """The lesson's scenario."""
+        return load_scenario(self.scenario).with_changes(self.changes)
+
+
+LESSONS = {
+    lesson.key: lesson
+    for lesson in [
+        Lesson(
+            key="twenty_percent",
+            title="The 20% rule: too little or too much?",
+            scenario="google_20pct",
+            changes={"meta.months": 48},
+            lever="innovation_time",
+            charts=("ideas", "launches", "engagement"),
+            color_by="engagement",
+            question="If engineers spend 20% of their time on their own projects, what happens "
+            "to launches over four years compared with 10%?",
+            choices=("More launches", "About the same", "Fewer launches"),
+            what="Google's famous rule gave engineers a day a week for their own ideas. Is "
+            "innovation time an investment or a cost?",
+            how="Innovation time is exploration (March 1991): people test their beliefs against "
+            "the market and produce ideas, but the roadmap loses delivery capacity. Ideas become "
+            "launches only when there is slack left to build them. Autonomy also lifts "
+            "engagement.",
+            notice="Ideas rise with innovation time almost at once; launches need both ideas and "
+            "capacity, so they peak somewhere in between. Watch engagement in the network "
+            "colours.",
+            try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
+            "launches peak? Is the peak at 20%?",
+        ),
+        Lesson(
+            key="incident_trust",
+            title="Trust after an incident: does transparency help?",
+            scenario="ai_incident",
+            changes={"meta.months": 48},
+            lever="transparency",
+            charts=("user_trust", "users_active", "trust_in_leadership"),
+            color_by="engagement",
+            question="At month 18 the company's AI causes a public incident. Will users' trust "
+            "be back where it was a year later?",
+            choices=("Yes, fully", "Partly", "No, it keeps falling"),
+            what="A harmful output goes viral. Users lose trust at once; trust is slow to build "
+            "and fast to fall.",
+            how="Each aware user's trust moves toward a goal set by product quality and "
+            "transparency: quickly when it falls, slowly when it rises, and it spreads among "
+            "users who know each other. Transparency softens the drop and speeds recovery.",
+            notice="The sharp drop at month 18 and the long, slow climb back. Active users fall "
+            "later than trust: churn follows distrust with a delay.",
+            try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
+            "recover? What does transparency cost per month?",
+        ),
+        Lesson(
+            key="culture_years",
+            title="Why culture takes years",
+            scenario="baseline",
+            changes={
+                "meta.months": 60,
+                "events": [
+                    {
+                        "month": 12,
+                        "kind": "leadership_change",
+                        "values": {
+                            "innovation": 0.5,
+                            "collaboration": 0.9,
+                            "user_focus": 0.5,
+                            "openness": 0.9,
+                        },
+                    }
+                ],
+            },
+            lever="hiring_selectivity",
+            charts=("culture_alignment", "culture_fragmentation", "attrition_rate_annual"),
+            color_by="alignment",
+            question="New leaders announce new values at month 12. How long until the "
+            "company lives them?",
+            choices=("A few months", "About a year", "Several years"),
+            what="Culture is what people do, not what leaders say. New core values must spread "
+            "through managers, coworkers and new hires.",
+            how="Values are pulled toward the core by managers and coworkers (Harrison & Carroll "
+            "1991); the pull fades with tenure, so veterans change slowly. Coworkers influence "
+            "each other only when their values are close (bounded confidence), so old and new "
+            "can coexist. Turnover replaces veterans with hires screened for fit.",
+            notice="Alignment drops at month 12 when the target moves, then climbs slowly. The "
+            "network turns from red to green team by team, newest people first.",
+            try_="Raise hiring selectivity: does the culture shift faster? What does it cost in "
+            "time to fill vacancies?",
+        ),
+        Lesson(
+            key="merger_clash",
+            title="A merger's culture clash",
+            scenario="merger",
+            changes={"meta.months": 48},
+            lever="inclusion",
+            charts=("culture_alignment", "culture_fragmentation", "attrition_rate_annual"),
+            color_by="alignment",
+            question="An acquired team with different values joins as a new site at month 24. "
+            "Will the two cultures blend within two years?",
+            choices=("Yes, they blend", "Partly", "No, two cultures remain"),
+            what="Acquisitions bring people with their own habits. Do they adopt the "
+            "acquirer's culture, or does the company split in two?",
+            how="The newcomers sit at a new site; coworker influence is strongest within a team "
+            "and a site and only works between people whose values are close enough. "
+            "Inclusion builds ties across sites and widens that confidence.",
+            notice="The new site appears as a separate cluster coloured red. Fragmentation jumps "
+            "at the merger; attrition may follow.",
+            try_="Run with inclusion 0.1 and 0.9. Does the new site's colour catch up? How "
+            "does fragmentation end?",
+        ),
+    ]
+}

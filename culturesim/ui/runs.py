@@ -1,0 +1,393 @@
+"""What the UI computes, kept free of Solara so it can be tested and reused.
+
+Running replications (in worker processes so a long run never blocks the server), summarising
+them into bands, pairing two settings run with common random numbers, snapshots of the org
+network for the network view, and the files a visitor downloads (made in memory: nothing is
+ever written on the server).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from culturesim.batch.compare import Comparison, mean_ci
+from culturesim.kpis import KPIS, alignment
+from culturesim.levers import LEVERS, CostContext
+from culturesim.model import CultureModel
+from culturesim.plots import DASHBOARD_KPIS, band
+from culturesim.scenario import Scenario, ScenarioError, scenario_from_dict
+
+__all__ = [
+    "FAMILY_KPIS",
+    "MAX_UPLOAD_BYTES",
+    "Ensemble",
+    "lever_cost_text",
+    "network_snapshot",
+    "parse_upload",
+    "run_ensemble",
+    "summary_lines",
+]
+
+#: Largest scenario file a visitor may upload.
+MAX_UPLOAD_BYTES = 1_000_000
+
+#: The charts of the strategist page: the dashboard's KPIs, by family, in the dashboard's order.
+FAMILY_KPIS: dict[str, list[str]] = {}
+for _name in DASHBOARD_KPIS:
+    FAMILY_KPIS.setdefault(KPIS[_name].family, []).append(_name)
+
+#: KPIs of the plain-language comparison summary.
+SUMMARY_KPIS = (
+    "attrition_rate_annual",
+    "engagement",
+    "user_trust",
+    "users_active",
+    "culture_alignment",
+    "launches",
+    "cash",
+    "runway_months",
+)
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def parse_upload(name: str, data: bytes) -> Scenario:
+    """Validate an uploaded scenario file: TOML only, at most 1 MB, the scenario schema.
+
+    Args:
+        name: The file name the visitor's browser gave (used in messages only, never as a path).
+        data: The file's bytes.
+
+    Raises:
+        ScenarioError: If the file is too large, not UTF-8 TOML, or not a valid scenario.
+    """
+    label = os.path.basename(name or "upload")[:80] or "upload"
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(label, [f"not valid TOML: {exc}"]) from None
+    return scenario_from_dict(parsed, source=label)
+
+
+# --- lever costs -----------------------------------------------------------------------------
+
+
+def cost_context(scenario: Scenario) -> CostContext:
+    """A lever-cost context for the scenario's starting company (average skill, planned hiring)."""
+    org = scenario.organization
+    payroll = org.employees * org.salary_per_year / 12.0  # skill 0.5 on average: factor 1.0
+    hires = org.employees * (max(org.growth_per_year, 0.0) + 0.13) / 12.0  # growth + attrition
+    return CostContext(headcount=org.employees, market_payroll=payroll, hires=hires)
+
+
+def lever_cost_text(name: str, value: float, scenario: Scenario) -> str:
+    """What a lever costs per month at ``value``, in words, for the scenario's starting company."""
+    lever = LEVERS[name]
+    cost = lever.monthly_cost(value, cost_context(scenario))
+    kind = "cash" if lever.cost_kind == "cash" else "of work time (not paid out)"
+    amount = f"${cost / 1e6:,.2f}M" if abs(cost) >= 1e6 else f"${cost / 1e3:,.0f}k"
+    return f"{amount}/month {kind}"
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def network_snapshot(model: CultureModel, max_edges: int = 4000) -> dict[str, np.ndarray]:
+    """The org network now: employees placed by site and team, with what the view colours.
+
+    Sites sit on a circle, teams on a sunflower spiral within their site, members on a small
+    circle within their team (newer teams further out, so the picture is stable over months).
+
+    Returns:
+        Arrays ``slot``, ``site``, ``team``, ``x``, ``y``, ``engagement``, ``alignment``,
+        ``skill`` (one entry per employee) and ``edges`` (pairs of positions in those arrays).
+    """
+    e = model.employees
+    ids = e.ids
+    site, team = e.site[ids], e.team[ids]
+    n_sites = max(int(site.max()) + 1 if ids.size else 1, 1)
+    x = np.zeros(ids.size)
+    y = np.zeros(ids.size)
+    golden = np.pi * (3.0 - np.sqrt(5.0))
+    for s in range(n_sites):
+        at = site == s
+        cx, cy = (
+            (0.0, 0.0)
+            if n_sites == 1
+            else (np.cos(2 * np.pi * s / n_sites) * 3, np.sin(2 * np.pi * s / n_sites) * 3)
+        )
+        teams = np.unique(team[at])
+        for k, t in enumerate(teams):
+            members = np.flatnonzero(at & (team == t))
+            r, a = 0.32 * np.sqrt(k + 0.5), k * golden
+            tx, ty = cx + r * np.cos(a), cy + r * np.sin(a)
+            angle = 2 * np.pi * np.arange(members.size) / max(members.size, 1)
+            x[members] = tx + 0.11 * np.cos(angle)
+            y[members] = ty + 0.11 * np.sin(angle)
+    adj = model.org.matrix(e.alive)
+    upper = adj[ids][:, ids]
+    rows, cols = upper.nonzero()
+    keep = rows < cols
+    edges = np.column_stack([rows[keep], cols[keep]])[:max_edges]
+    return {
+        "slot": ids.copy(),
+        "site": site.copy(),
+        "team": team.copy(),
+        "x": x,
+        "y": y,
+        "engagement": e.engagement[ids].copy(),
+        "alignment": alignment(e.values[ids], model.core),
+        "skill": e.skill[ids].copy(),
+        "edges": edges,
+    }
+
+
+def run_one(scenario: dict, seed: int, months: int, snapshots: bool) -> tuple:
+    """Run one replication (in a worker process); return its KPI frame and network snapshots."""
+    model = CultureModel(scenario=scenario_from_dict(scenario, "<ui>"), rng=seed)
+    snaps = [network_snapshot(model)] if snapshots else None
+    for _ in range(months):
+        model.step()
+        if snapshots:
+            snaps.append(network_snapshot(model))
+    return model.kpi_frame(), snaps
+
+
+class _Inline(Executor):
+    """Runs each job at once in the caller's thread (``CULTURESIM_UI_WORKERS=0``)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+_POOL: dict[str, Executor] = {}  # the server's worker processes: infrastructure, not visitor state
+
+
+def executor() -> Executor:
+    """The worker pool all sessions share (created on first use).
+
+    ``CULTURESIM_UI_WORKERS`` sets its size (default: the machine's cores); ``0`` runs inline.
+    Workers are spawned, not forked, so they never inherit the server's threads.
+    """
+    if "pool" not in _POOL:
+        workers = int(os.environ.get("CULTURESIM_UI_WORKERS", os.cpu_count() or 1))
+        _POOL["pool"] = (
+            _Inline()
+            if workers <= 0
+            else ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        )
+    return _POOL["pool"]
+
+
+def warm_up() -> None:
+    """Start the worker processes and import the model in them, so the first Run is quick."""
+    pool = executor()
+    jobs = [
+        pool.submit(run_one, Scenario().with_changes({"meta.months": 1}).to_dict(), 0, 1, False)
+    ]
+    jobs += [
+        pool.submit(run_one, Scenario().with_changes({"meta.months": 1}).to_dict(), 1, 1, False)
+    ]
+    for job in jobs:
+        job.result()
+
+
+@dataclass
+class Ensemble:
+    """Replications of one setting.
+
+    Attributes:
+        scenario: The setting that was run (levers, events, horizon).
+        seeds: The seeds, in run order (replication ``i`` uses ``seeds[i]``).
+        frames: KPI frame per finished replication, by seed.
+        snapshots: Monthly network snapshots of the first seed's run.
+    """
+
+    scenario: Scenario
+    seeds: list[int]
+    frames: dict[int, pd.DataFrame] = field(default_factory=dict)
+    snapshots: list[dict] | None = None
+
+    @property
+    def done(self) -> int:
+        """Replications finished."""
+        return len(self.frames)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every replication has finished."""
+        return self.done == len(self.seeds)
+
+    def timeseries(self) -> pd.DataFrame:
+        """Finished replications stacked: ``run_id``, ``seed``, ``month``, then the KPIs."""
+        parts = []
+        for run_id, seed in enumerate(self.seeds):
+            if seed in self.frames:
+                frame = self.frames[seed].reset_index()
+                frame.insert(0, "seed", seed)
+                frame.insert(0, "run_id", run_id)
+                parts.append(frame)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def band(self, kpi: str) -> pd.DataFrame:
+        """Median and 10-90% band of ``kpi`` by month over the finished replications."""
+        return band(self.timeseries(), kpi)
+
+
+def run_ensemble(
+    scenario: Scenario,
+    replications: int,
+    on_progress: Callable[[Ensemble], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Ensemble:
+    """Run ``replications`` seeds of ``scenario`` on the worker pool.
+
+    Seeds are ``meta.seed + i``, so two settings with the same seed and count are paired by
+    common random numbers. ``on_progress`` is called with the ensemble after each replication
+    lands (charts fill in as they do). When ``cancelled()`` turns true the remaining jobs are
+    dropped and the partial ensemble is returned.
+    """
+    seeds = [scenario.meta.seed + i for i in range(replications)]
+    ensemble = Ensemble(scenario, seeds)
+    data, months = scenario.to_dict(), scenario.meta.months
+    pool = executor()
+    jobs = {pool.submit(run_one, data, seed, months, i == 0): seed for i, seed in enumerate(seeds)}
+    for job in as_completed(jobs):
+        if cancelled():
+            for other in jobs:
+                other.cancel()
+            break
+        frame, snaps = job.result()
+        ensemble.frames[jobs[job]] = frame
+        if snaps is not None:
+            ensemble.snapshots = snaps
+        if on_progress is not None:
+            on_progress(ensemble)
+    return ensemble
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+
+def paired(a: Ensemble, b: Ensemble) -> Comparison | None:
+    """B against A over their common seeds; None if there are none or the horizons differ."""
+    common = [s for s in a.seeds if s in a.frames and s in b.frames]
+    if not common or a.scenario.meta.months != b.scenario.meta.months:
+        return None
+    pick = lambda ts: ts[ts["seed"].isin(common)].reset_index(drop=True)  # noqa: E731
+    return Comparison(pick(a.timeseries()), pick(b.timeseries()))
+
+
+def difference_band(comparison: Comparison, kpi: str) -> pd.DataFrame:
+    """Mean paired difference B - A of ``kpi`` by month, with its 95% confidence interval."""
+    diffs = (
+        comparison.b.set_index(["seed", "month"])[kpi]
+        - comparison.a.set_index(["seed", "month"])[kpi]
+    )
+    rows = {m: mean_ci(d.to_numpy()) for m, d in diffs.groupby(level="month")}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "lo", "hi"]).rename_axis(
+        "month"
+    )
+
+
+def fmt(kpi: str, value: float) -> str:
+    """``value`` of ``kpi`` for people: $M, percent, counts, months or two decimals."""
+    unit = KPIS[kpi].unit
+    if unit.startswith("$"):
+        return f"${value / 1e6:,.1f}M"
+    if unit.startswith("share"):
+        return f"{100 * value:.1f}%"
+    if unit in ("users", "employees", "partners"):
+        return f"{value:,.0f}"
+    if unit == "months":
+        return f"{value:.1f} months"
+    return f"{value:.3g}"
+
+
+def _fmt_diff(kpi: str, value: float) -> str:
+    unit = KPIS[kpi].unit
+    sign = "+" if value >= 0 else "−"
+    if unit.startswith("$"):
+        return f"{sign}${abs(value) / 1e6:,.1f}M"
+    if unit.startswith("share"):
+        return f"{sign}{100 * abs(value):.1f} points"
+    if unit in ("users", "employees", "partners"):
+        return f"{sign}{abs(value):,.0f}"
+    if unit == "months":
+        return f"{sign}{abs(value):.1f} months"
+    return f"{sign}{abs(value):.3f}"
+
+
+def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
+    """B against A at the last month, in plain words, one line per KPI.
+
+    Flows (launches) are summed over the horizon; stocks and rates are read at the last month.
+    A difference whose 95% interval contains zero is called "no clear difference".
+    """
+    last = int(comparison.a["month"].max())
+    years = last / 12
+    lines = []
+    for kpi in kpis:
+        meta = KPIS[kpi]
+        if meta.aggregate == "flow":
+            xa = comparison.a.groupby("seed")[kpi].sum()
+            xb = comparison.b.groupby("seed")[kpi].sum()
+            what = f"{meta.label} over {years:g} years"
+        else:
+            xa = comparison.a[comparison.a["month"] == last].set_index("seed")[kpi]
+            xb = comparison.b[comparison.b["month"] == last].set_index("seed")[kpi]
+            what = f"{meta.label} at year {years:g}"
+        diff, lo, hi = mean_ci((xb - xa.reindex(xb.index)).to_numpy())
+        verdict = (
+            "no clear difference"
+            if lo <= 0 <= hi and len(xb) > 1
+            else f"{_fmt_diff(kpi, diff)} (95% CI {_fmt_diff(kpi, lo)} to {_fmt_diff(kpi, hi)})"
+        )
+        lines.append(f"{what}: {fmt(kpi, xb.mean())} vs {fmt(kpi, xa.mean())} — {verdict}")
+    return lines
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def csv_bytes(ensemble: Ensemble) -> bytes:
+    """The finished replications as CSV (``run_id``, ``seed``, ``month``, KPIs)."""
+    return ensemble.timeseries().to_csv(index=False).encode()
+
+
+def png_bytes(ensemble: Ensemble, title: str) -> bytes:
+    """The dashboard figure (median and 10-90% band of every charted KPI) as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+
+    fig = dashboard(ensemble.timeseries(), title=title)
+    for ax in fig.axes:
+        for ev in ensemble.scenario.events:
+            ax.axvline(ev.month, color="0.4", lw=0.8, ls=":")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()

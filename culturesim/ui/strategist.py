@@ -1,0 +1,466 @@
+"""The strategist page: pick a scenario, move levers, add events, run, compare, download.
+
+Every piece of state lives in the page's own hooks (``solara.use_reactive``), so each browser
+session has its own; replications run in worker processes (:mod:`culturesim.ui.runs`), so a long
+run never blocks the server or another visitor.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import solara
+import solara.lab
+
+from culturesim.levers import LEVERS
+from culturesim.scenario import (
+    EVENT_HELP,
+    EVENT_TYPES,
+    SCENARIO_DIR,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_from_dict,
+)
+from culturesim.ui import charts, runs
+
+__all__ = ["EVENT_DEFAULTS", "StrategistPage", "scenario_names"]
+
+MONTHS_RANGE = (36, 60)
+MAX_REPLICATIONS = 50
+CHART_HEIGHT = "260px"
+VIEWS = ("Charts", "Events", "Compare", "Network", "Downloads")
+REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
+
+#: Starting parameters of an event added in the timeline editor, by kind.
+EVENT_DEFAULTS: dict[str, dict] = {
+    "set_lever": {"lever": "innovation_time", "value": 0.2},
+    "layoff": {"share": 0.1},
+    "incident": {"severity": 0.5},
+    "funding_round": {"amount": 20e6},
+    "market_shift": {"turbulence": 0.2},
+    "poaching_wave": {"intensity": 1.0, "duration": 6},
+    "merger": {"headcount": 60},
+    "new_site": {"headcount": 30},
+    "leadership_change": {},
+}
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenario files shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Scenario:
+    """The setting on screen: ``base`` with the page's levers, events and horizon.
+
+    Raises:
+        ScenarioError: If the combination is invalid (e.g. an event past the horizon).
+    """
+    data = base.to_dict()
+    data["levers"] = dict(levers)
+    data["events"] = [dict(ev) for ev in events]
+    data["meta"]["months"] = int(months)
+    return scenario_from_dict(data, source="this page")
+
+
+def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
+    b = ensemble.band(kpi)
+    last = int(b.index[-1])
+    lo, med, hi = (runs.fmt(kpi, b.loc[last, c]) for c in ("lo", "median", "hi"))
+    return f"Month {last}: median {med} (10–90%: {lo} to {hi})"
+
+
+@solara.component
+def LeverControls(levers: solara.Reactive[dict], base: Scenario):
+    """Sliders for every lever in :mod:`culturesim.levers`, grouped, with unit, cost and help."""
+    groups: dict[str, list] = {}
+    for lever in LEVERS.values():
+        groups.setdefault(lever.group, []).append(lever)
+    for group, members in groups.items():
+        with solara.Details(
+            summary=f"{group.title()} levers", expand=group in ("talent", "innovation")
+        ):
+            for lever in members:
+                value = levers.value[lever.name]
+
+                def set_value(v, name=lever.name):
+                    levers.set({**levers.value, name: float(v)})
+
+                with solara.Div(classes=["lever", f"lever-{lever.name}"]):
+                    with solara.Tooltip(lever.help):
+                        solara.Text(f"{lever.label} ({lever.unit})", style={"font-size": "0.9rem"})
+                    with solara.Tooltip(lever.help):
+                        solara.SliderFloat(
+                            "",
+                            value=value,
+                            min=lever.lo,
+                            max=lever.hi,
+                            step=lever.step,
+                            on_value=set_value,
+                        )
+                    solara.Text(
+                        f"{value:g} · {runs.lever_cost_text(lever.name, value, base)}",
+                        classes=["lever-cost"],
+                        style={"font-size": "0.8rem", "color": "#555"},
+                    )
+
+
+@solara.component
+def EventEditor(events: solara.Reactive[list], base: Scenario, months: int):
+    """The events timeline: add, edit and remove events with their parameters."""
+    kind = solara.use_reactive("incident")
+    month = solara.use_reactive(18)
+    params = solara.use_reactive(dict(EVENT_DEFAULTS["incident"]))
+    editing = solara.use_reactive(None)  # index of the event being edited
+    error = solara.use_reactive("")
+    core = dict(base.organization.core_values)
+
+    def pick_kind(k):
+        kind.set(k)
+        params.set(dict(EVENT_DEFAULTS[k]))
+
+    def current() -> dict:
+        extra = dict(params.value)
+        if "values" in EVENT_TYPES[kind.value].model_fields and "values" not in extra:
+            extra["values"] = dict(core)
+        return {"month": int(month.value), "kind": kind.value, **extra}
+
+    def save():
+        new = list(events.value)
+        if editing.value is None:
+            new.append(current())
+        else:
+            new[editing.value] = current()
+        new.sort(key=lambda ev: ev["month"])
+        try:
+            compose(base, base.levers.model_dump(), new, months)
+        except ScenarioError as exc:
+            error.set("; ".join(exc.problems))
+            return
+        error.set("")
+        editing.set(None)
+        events.set(new)
+
+    def edit(i):
+        ev = events.value[i]
+        kind.set(ev["kind"])
+        month.set(ev["month"])
+        params.set({k: v for k, v in ev.items() if k not in ("kind", "month")})
+        editing.set(i)
+
+    def remove(i):
+        events.set([ev for j, ev in enumerate(events.value) if j != i])
+        editing.set(None)
+
+    with solara.Card("Events timeline"):
+        if not events.value:
+            solara.Text("No events: the company runs undisturbed.")
+        for i, ev in enumerate(events.value):
+            detail = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in ev.items()
+                if k not in ("kind", "month")
+            )
+            with solara.Row(classes=["event-row"], style={"align-items": "center"}):
+                solara.Text(f"Month {ev['month']}: {ev['kind'].replace('_', ' ')} ({detail})")
+                solara.Button("Edit", text=True, on_click=lambda i=i: edit(i))
+                solara.Button("Remove", text=True, on_click=lambda i=i: remove(i))
+        solara.Markdown("**" + ("Edit event" if editing.value is not None else "New event") + "**")
+        with solara.Row():
+            solara.Select("Kind", values=list(EVENT_TYPES), value=kind.value, on_value=pick_kind)
+            solara.InputInt("Month", value=month, continuous_update=True)
+        solara.Text(EVENT_HELP[kind.value], style={"font-size": "0.85rem", "color": "#555"})
+        fields = EVENT_TYPES[kind.value].model_fields
+        for name, info in fields.items():
+            if name in ("kind", "month"):
+                continue
+            value = params.value.get(name)
+
+            def set_param(v, name=name):
+                params.set({**params.value, name: v})
+
+            if name == "lever":
+                solara.Select("Lever", values=list(LEVERS), value=value, on_value=set_param)
+            elif name == "values":
+                table = dict(value or core)
+                for value_name in core:
+
+                    def set_core(v, value_name=value_name, table=table):
+                        set_param({**table, value_name: v})
+
+                    solara.InputFloat(
+                        f"values.{value_name}",
+                        value=table[value_name],
+                        on_value=set_core,
+                        continuous_update=True,
+                    )
+            elif info.annotation is int:
+                solara.InputInt(
+                    name,
+                    value=value if value is not None else 1,
+                    on_value=set_param,
+                    continuous_update=True,
+                )
+            else:
+                solara.InputFloat(
+                    name,
+                    value=value if value is not None else 0.5,
+                    on_value=set_param,
+                    continuous_update=True,
+                )
+        with solara.Row():
+            solara.Button(
+                "Save event" if editing.value is not None else "Add event",
+                color="primary",
+                on_click=save,
+            )
+            if editing.value is not None:
+                solara.Button("Cancel", text=True, on_click=lambda: editing.set(None))
+        if error.value:
+            solara.Error(error.value, classes=["event-error"])
+
+
+@solara.component
+def FamilyCharts(ensemble: runs.Ensemble):
+    """One card per KPI family, each chart the median and 10-90% band over replications."""
+    events = ensemble.scenario.events
+    for family, kpis in runs.FAMILY_KPIS.items():
+        with (
+            solara.Card(family.title(), classes=[f"family-{family}"]),
+            solara.ColumnsResponsive(default=12, medium=6, large=3),
+        ):
+            for kpi in kpis:
+                with solara.Column(classes=["kpi-chart", f"chart-{kpi}"]):
+                    solara.FigureEcharts(
+                        charts.band_option(kpi, {"": ensemble.band(kpi)}, events),
+                        attributes={"style": f"height: {CHART_HEIGHT};"},
+                    )
+                    solara.Text(
+                        _kpi_caption(ensemble, kpi),
+                        classes=["kpi-caption", f"caption-{kpi}"],
+                        style={"font-size": "0.8rem"},
+                    )
+
+
+@solara.component
+def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
+    """B (the current run) against the pinned A, paired by seed: summary and difference charts."""
+    if pinned is None:
+        solara.Info("Run a setting, press “Pin as A”, change levers or events, and Run again.")
+        return
+    a = pinned.scenario
+    solara.Markdown(
+        f"**A** is pinned: {a.meta.name}, {len(pinned.seeds)} replications, {a.meta.months} months."
+    )
+    if ensemble is None or ensemble.scenario.digest() == a.digest():
+        solara.Info("Change levers or events and press Run to see B against A.")
+        return
+    comparison = runs.paired(pinned, ensemble)
+    if comparison is None:
+        solara.Warning("B must use A's horizon to be compared (paired months and seeds).")
+        return
+    n = comparison.a["seed"].nunique()
+    solara.Markdown(f"**B against A**, paired over {n} common seeds (common random numbers):")
+    with solara.Column(classes=["compare-summary"]):
+        for line in runs.summary_lines(comparison):
+            solara.Text("• " + line)
+    with solara.ColumnsResponsive(default=12, medium=6, large=3):
+        for kpi in runs.SUMMARY_KPIS:
+            solara.FigureEcharts(
+                charts.diff_option(
+                    kpi, runs.difference_band(comparison, kpi), ensemble.scenario.events
+                ),
+                attributes={"style": f"height: {CHART_HEIGHT};"},
+            )
+
+
+@solara.component
+def NetworkView(ensemble: runs.Ensemble):
+    """The org network of the first replication at a month picked with a slider."""
+    month = solara.use_reactive(ensemble.scenario.meta.months)
+    color = solara.use_reactive("engagement")
+    snaps = ensemble.snapshots
+    if not snaps:
+        solara.Info("The network appears when the first replication lands.")
+        return
+    m = min(int(month.value), len(snaps) - 1)
+    with solara.Row():
+        solara.SliderInt("Month", value=month, min=0, max=len(snaps) - 1)
+        solara.ToggleButtonsSingle(value=color, values=["engagement", "alignment"])
+    snap = snaps[m]
+    solara.Text(
+        f"Month {m}: {snap['slot'].size} employees in {len(set(snap['site'].tolist()))} site(s); "
+        f"colour = {color.value} (red low, green high), size = skill; seed {ensemble.seeds[0]}.",
+        classes=["network-caption"],
+    )
+    solara.FigureEcharts(
+        charts.network_option(snap, color.value), attributes={"style": "height: 560px;"}
+    )
+
+
+@solara.component
+def StrategistPage():
+    """What-if analysis: scenario, levers, events, replications, charts, comparison, downloads."""
+    first = solara.use_memo(lambda: load_scenario("baseline"), [])
+    base = solara.use_reactive(first)
+    choice = solara.use_reactive("baseline")
+    levers = solara.use_reactive(dict(first.levers.model_dump()))
+    events = solara.use_reactive([])
+    months = solara.use_reactive(60)
+    reps = solara.use_reactive(10)
+    ensemble = solara.use_reactive(None)
+    pinned = solara.use_reactive(None)
+    message = solara.use_reactive("")
+    run_token = solara.use_ref(0)
+    progress = solara.use_reactive("")
+    view = solara.use_reactive("Charts")
+    base_error = solara.use_reactive("")
+
+    def adopt(scenario: Scenario, name: str):
+        base.set(scenario)
+        levers.set(dict(scenario.levers.model_dump()))
+        events.set([ev.model_dump(mode="json") for ev in scenario.events])
+        clamped = min(max(scenario.meta.months, MONTHS_RANGE[0]), MONTHS_RANGE[1])
+        months.set(clamped)
+        note = "" if clamped == scenario.meta.months else f" (horizon set to {clamped} months)"
+        message.set(f"Loaded {name}{note}.")
+
+    def pick(name):
+        choice.set(name)
+        adopt(load_scenario(name), f"scenarios/{name}.toml")
+
+    def on_upload(info):
+        size = int(info.get("size") or 0)
+        try:
+            if size > runs.MAX_UPLOAD_BYTES:
+                raise ScenarioError(
+                    info.get("name", "upload"), [f"file is {size:,} bytes; at most 1 MB allowed"]
+                )
+            data = (
+                info["data"]
+                if info.get("data") is not None
+                else info["file_obj"].read(runs.MAX_UPLOAD_BYTES + 1)
+            )
+            scenario = runs.parse_upload(info.get("name", "upload"), data)
+        except ScenarioError as exc:
+            message.set("")
+            base_error.set(str(exc))
+            return
+        base_error.set("")
+        adopt(scenario, f"upload {os.path.basename(info.get('name', 'upload'))}")
+
+    setting_error = ""
+    try:
+        setting = compose(base.value, levers.value, events.value, months.value)
+    except ScenarioError as exc:
+        setting, setting_error = None, "; ".join(exc.problems)
+
+    def do_run():
+        if setting is None:
+            return
+        run_token.current += 1
+        token = run_token.current
+        cancelled = threading.Event()
+
+        shown = [0.0]
+
+        def landed(ens):
+            if run_token.current != token:
+                cancelled.set()
+                return
+            progress.set(f"{ens.done} of {len(ens.seeds)} replications")
+            now = time.monotonic()
+            if ens.done == 1 or ens.complete or now - shown[0] >= REDRAW_SECONDS:
+                shown[0] = now
+                ensemble.set(
+                    runs.Ensemble(ens.scenario, ens.seeds, dict(ens.frames), ens.snapshots)
+                )
+
+        progress.set(f"0 of {reps.value} replications")
+        runs.run_ensemble(setting, int(reps.value), landed, cancelled.is_set)
+
+    run_task = solara.lab.use_task(do_run, dependencies=None)
+
+    with solara.Sidebar():
+        with solara.Card("Scenario"):
+            solara.Select(
+                "Scenario file", values=scenario_names(), value=choice.value, on_value=pick
+            )
+            solara.FileDrop(
+                label="…or drop a scenario TOML here (≤ 1 MB)", on_file=on_upload, lazy=True
+            )
+            if base_error.value:
+                solara.Error(base_error.value, classes=["upload-error"])
+            elif message.value:
+                solara.Text(message.value, style={"font-size": "0.85rem"})
+            solara.Text(f"Horizon: {months.value} months · replications: {reps.value}")
+            solara.SliderInt(
+                "Horizon (months)", value=months, min=MONTHS_RANGE[0], max=MONTHS_RANGE[1], step=6
+            )
+            solara.SliderInt("Replications", value=reps, min=1, max=MAX_REPLICATIONS)
+            with solara.Row():
+                solara.Button(
+                    "Run",
+                    color="primary",
+                    on_click=run_task,
+                    disabled=setting is None,
+                    classes=["run-button"],
+                )
+                solara.Button(
+                    "Pin as A",
+                    on_click=lambda: pinned.set(ensemble.value),
+                    disabled=ensemble.value is None or not ensemble.value.complete,
+                    classes=["pin-button"],
+                )
+            if setting_error:
+                solara.Error(setting_error, classes=["setting-error"])
+            if progress.value:
+                solara.Text(progress.value, classes=["run-progress"])
+        with solara.Card("Levers"):
+            LeverControls(levers, base.value)
+
+    solara.Title("culturesim — strategist")
+    ens = ensemble.value
+    solara.ToggleButtonsSingle(value=view, values=list(VIEWS), classes=["view-tabs"])
+    if view.value == "Charts":
+        if ens is None:
+            solara.Info(
+                "Set levers and events, then press Run. Charts show the median and the "
+                "10–90% band over replications; dashed lines mark events."
+            )
+        else:
+            solara.Markdown(
+                f"**{ens.scenario.meta.name}** — {ens.done} of {len(ens.seeds)} replications, "
+                f"{ens.scenario.meta.months} months, seeds {ens.seeds[0]}–{ens.seeds[-1]}."
+            )
+            FamilyCharts(ens)
+    if view.value == "Events":
+        EventEditor(events, base.value, months.value)
+    if view.value == "Compare":
+        CompareView(pinned.value, ens if ens is not None and ens.complete else None)
+    if view.value == "Network":
+        if ens is None:
+            solara.Info("Run first: the view shows the first replication's org network.")
+        else:
+            NetworkView(ens)
+    if view.value == "Downloads":
+        if setting is not None:
+            toml = (
+                f"# culturesim scenario saved from the strategist page.\n"
+                f"# Reproduce the view: culturesim run scenario.toml --seeds {reps.value}\n"
+                + setting.to_toml()
+            )
+            solara.FileDownload(toml, filename="scenario.toml", label="Scenario (TOML)")
+        if ens is not None and ens.done:
+            solara.FileDownload(
+                lambda: runs.csv_bytes(ens), filename="results.csv", label="Results (CSV)"
+            )
+            solara.FileDownload(
+                lambda: runs.png_bytes(ens, ens.scenario.meta.name),
+                filename="charts.png",
+                label="Charts (PNG)",
+                mime_type="image/png",
+            )

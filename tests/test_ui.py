@@ -1,0 +1,233 @@
+"""Component tests of the web UI with ``solara.render`` (wrapped in an AppLayout, as Mesa does).
+
+Replications run inline here (``CULTURESIM_UI_WORKERS=0``); the browser tests use real worker
+processes.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import ipyvuetify as v
+import pytest
+import solara
+from ipywidgets import Widget
+
+from culturesim.levers import LEVERS
+from culturesim.ui import runs, strategist
+from culturesim.ui.classroom import ClassroomPage
+from culturesim.ui.lessons import LESSONS
+from culturesim.ui.strategist import StrategistPage
+
+
+@pytest.fixture(autouse=True)
+def inline_runs(monkeypatch):
+    monkeypatch.setenv("CULTURESIM_UI_WORKERS", "0")
+    monkeypatch.setattr(runs, "_POOL", {})
+
+
+def render(page):
+    @solara.component
+    def Wrapped():
+        with solara.AppLayout():
+            page()
+
+    return solara.render(Wrapped(), handle_error=False)
+
+
+def widgets(root):
+    """Every widget under ``root``, children, slots and all (depth first)."""
+    seen, stack = set(), [root]
+    while stack:
+        w = stack.pop()
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        if isinstance(w, Widget):
+            yield w
+            stack.extend(getattr(w, k) for k in w.keys if k not in ("layout", "style"))
+        elif isinstance(w, (list, tuple)):
+            stack.extend(w)
+        elif isinstance(w, dict):
+            stack.extend(w.values())
+
+
+def of(rc, cls):
+    """Widgets of type ``cls`` in the rendered page."""
+    return [w for w in widgets(rc.find().widgets) if isinstance(w, cls)]
+
+
+def html_text(rc, cls: str) -> list[str]:
+    """Texts of the v.Html elements whose classes include ``cls``."""
+    return [
+        "".join(str(c) for c in w.children)
+        for w in of(rc, v.Html)
+        if cls in (w.class_ or "").split()
+    ]
+
+
+def dump(rc) -> str:
+    """Every string any widget in the page holds (texts, labels, markdown, alerts)."""
+    out = []
+    for w in widgets(rc.find().widgets):
+        for k in w.keys:
+            value = getattr(w, k, None)
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, (list, tuple)):
+                out.extend(x for x in value if isinstance(x, str))
+    return " | ".join(out)
+
+
+def wait(condition, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def click(rc, label):
+    buttons = [w for w in of(rc, v.Btn) if label in [str(c) for c in w.children]]
+    assert buttons, f"no button {label!r}"
+    buttons[0].click()
+
+
+def lever_cost(rc, name: str) -> str:
+    """The cost line under lever ``name``'s slider."""
+    [div] = [w for w in of(rc, v.Html) if f"lever-{name}" in (w.class_ or "").split()]
+    [text] = [
+        "".join(map(str, w.children))
+        for w in widgets(div)
+        if isinstance(w, v.Html) and "lever-cost" in (w.class_ or "").split()
+    ]
+    return text
+
+
+def set_slider(rc, div_class: str, value):
+    divs = [w for w in of(rc, v.Html) if div_class in (w.class_ or "").split()]
+    assert len(divs) == 1, div_class
+    sliders = [w for w in widgets(divs[0]) if isinstance(w, v.Slider)]
+    assert len(sliders) == 1, div_class
+    sliders[0].v_model = value
+
+
+def test_a_slider_for_every_lever_with_its_cost_and_help():
+    _, rc = render(StrategistPage)
+    for lever in LEVERS.values():
+        set_slider(rc, f"lever-{lever.name}", lever.default)  # exactly one slider per lever
+    costs = html_text(rc, "lever-cost")
+    assert len(costs) == len(LEVERS)
+    assert all("/month" in c for c in costs)
+    text = dump(rc)
+    for lever in LEVERS.values():
+        assert lever.help in text, lever.name  # the tooltip
+        assert f"{lever.label} ({lever.unit})" in text  # label with unit
+    # the cost follows the slider
+    before = lever_cost(rc, "training_budget")
+    set_slider(rc, "lever-training_budget", 8000.0)
+    after = lever_cost(rc, "training_budget")
+    assert before != after and after.startswith("8000 ·")
+
+
+def test_run_updates_the_charts_and_a_lever_changes_them():
+    _, rc = render(StrategistPage)
+    for slider in of(rc, v.Slider):
+        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
+            slider.v_model = 36
+        if slider.max == strategist.MAX_REPLICATIONS:
+            slider.v_model = 2
+    echarts = solara.components.echarts.EchartsWidget
+    assert not of(rc, echarts)
+    click(rc, "Run")
+    wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")))
+    n_charts = sum(map(len, runs.FAMILY_KPIS.values()))
+    wait(lambda: len(html_text(rc, "kpi-caption")) == n_charts)
+    charts = of(rc, echarts)
+    assert len(charts) == n_charts
+    assert all(len(c.option["series"][-1]["data"]) == 37 for c in charts)  # months 0..36
+
+    def attrition():
+        return html_text(rc, "caption-attrition_rate_annual")[0]
+
+    first = attrition()
+    set_slider(rc, "lever-compensation_premium", 0.4)
+    click(rc, "Run")
+    wait(lambda: attrition() != first)
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
+    drops = []
+
+    @solara.component
+    def FakeDrop(label="", on_file=None, lazy=True):  # stands in for the browser's file input
+        drops.append(on_file)
+        return solara.Text(label)
+
+    monkeypatch.setattr(strategist.solara, "FileDrop", FakeDrop)
+    _, rc = render(StrategistPage)
+    bad = b"[levers]\ninnovation_time = 0.9\n"
+    drops[-1]({"name": "../../etc/evil.toml", "size": len(bad), "file_obj": io.BytesIO(bad)})
+    text = dump(rc)
+    assert "levers.innovation_time" in text and "allowed range 0 to 0.5" in text
+    assert "evil.toml" in text and "../" not in text  # the name is a label, never a path
+    drops[-1]({"name": "x.toml", "size": 2_000_000, "file_obj": io.BytesIO(b"")})
+    assert "at most 1 MB" in dump(rc)
+    not_toml = b"this is not = = toml"
+    drops[-1]({"name": "y.toml", "size": len(not_toml), "file_obj": io.BytesIO(not_toml)})
+    assert "not valid TOML" in dump(rc)
+    # the levers on screen are still the baseline's
+    assert lever_cost(rc, "innovation_time").startswith(f"{LEVERS['innovation_time'].default:g} ·")
+    good = b'[meta]\nname = "mine"\nmonths = 48\n[levers]\ninnovation_time = 0.3\n'
+    drops[-1]({"name": "mine.toml", "size": len(good), "file_obj": io.BytesIO(good)})
+    assert lever_cost(rc, "innovation_time").startswith("0.3 ·")
+    assert "not valid TOML" not in dump(rc)
+
+
+def test_two_sessions_keep_their_own_levers():
+    _, rc1 = render(StrategistPage)
+    _, rc2 = render(StrategistPage)
+    set_slider(rc1, "lever-innovation_time", 0.45)
+    set_slider(rc2, "lever-innovation_time", 0.0)
+    assert lever_cost(rc1, "innovation_time").startswith("0.45 ·")
+    assert lever_cost(rc2, "innovation_time").startswith("0 ·")
+
+
+def test_event_editor_adds_edits_and_removes_events():
+    _, rc = render(StrategistPage)
+    [tabs] = [w for w in of(rc, v.BtnToggle) if "view-tabs" in (w.class_ or "")]
+    tabs.v_model = "Events"
+    click(rc, "Add event")  # the default: an incident at month 18
+    assert "Month 18: incident (severity=0.5)" in dump(rc)
+    click(rc, "Edit")
+    month = next(w for w in of(rc, v.TextField) if w.label == "Month")
+    month.v_model = "70"  # past the horizon: refused with the reason
+    click(rc, "Save event")
+    assert "past the horizon" in dump(rc)
+    month.v_model = "24"
+    click(rc, "Save event")
+    assert "Month 24: incident" in dump(rc) and "Month 18: incident" not in dump(rc)
+    click(rc, "Remove")
+    assert "Month 24: incident" not in dump(rc)
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_each_lesson_asks_first_then_runs(key):
+    _, rc = render(ClassroomPage)
+    lesson = LESSONS[key]
+    [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
+    select.v_model = lesson.title
+    [setup] = [w for w in of(rc, v.Btn) if "Setup" in w.children]
+    assert setup.disabled  # predict first
+    text = dump(rc)
+    assert lesson.question in text and lesson.what in text and "How it works" in text
+    assert "Things to notice" not in text  # shown after the run
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    months = lesson.preset().meta.months
+    assert f"Month 0 of {months}" in dump(rc)
+    click(rc, "Step")
+    click(rc, "Step")
+    assert f"Month 2 of {months}" in dump(rc)
