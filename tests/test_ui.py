@@ -162,11 +162,11 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
     drops = []
 
     @solara.component
-    def FakeDrop(label="", on_file=None, lazy=True):  # stands in for the browser's file input
+    def FakeUpload(on_file):  # stands in for the browser's file input (tested in a browser)
         drops.append(on_file)
-        return solara.Text(label)
+        return solara.Text("upload")
 
-    monkeypatch.setattr(strategist.solara, "FileDrop", FakeDrop)
+    monkeypatch.setattr(strategist, "ScenarioUpload", FakeUpload)
     _, rc = render(StrategistPage)
     bad = b"[levers]\ninnovation_time = 0.9\n"
     drops[-1]({"name": "../../etc/evil.toml", "size": len(bad), "file_obj": io.BytesIO(bad)})
@@ -231,3 +231,28 @@ def test_each_lesson_asks_first_then_runs(key):
     click(rc, "Step")
     click(rc, "Step")
     assert f"Month 2 of {months}" in dump(rc)
+
+
+def test_compare_pins_a_and_summarises_b_against_a_paired():
+    _, rc = render(StrategistPage)
+    for slider in of(rc, v.Slider):
+        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
+            slider.v_model = 36
+        if slider.max == strategist.MAX_REPLICATIONS:
+            slider.v_model = 3
+    click(rc, "Run")
+    wait(lambda: "3 of 3 replications" in " ".join(html_text(rc, "run-progress")))
+    [pin] = [w for w in of(rc, v.Btn) if "Pin as A" in w.children]
+    wait(lambda: not pin.disabled)
+    click(rc, "Pin as A")
+    [tabs] = [w for w in of(rc, v.BtnToggle) if "view-tabs" in (w.class_ or "")]
+    tabs.v_model = "Compare"
+    assert "Change levers or events and press Run" in dump(rc)
+    set_slider(rc, "lever-compensation_premium", 0.3)
+    click(rc, "Run")
+    wait(lambda: len(html_text(rc, "compare-line")) == len(runs.SUMMARY_KPIS))
+    text = dump(rc)
+    assert "paired over 3 common seeds" in text
+    line = next(t for t in html_text(rc, "compare-line") if t.startswith("Attrition at year 3"))
+    assert "points" in line and " vs " in line  # "Attrition at year 3: 4.0% vs 13.1% — −9.1 points"
+    assert len(of(rc, solara.components.echarts.EchartsWidget)) == len(runs.SUMMARY_KPIS)

@@ -38,6 +38,7 @@ def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
     title = KPIS[kpi].label
     if KPIS[kpi].aggregate == "flow":  # a month of a flow is noisy: show the running total
         series, title = np.cumsum(series), f"{title} (total so far)"
+        unit = unit.replace(" per month", "")
     values = [round(float(v), 4) for v in series]
     option = {
         "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 22}},

@@ -13,6 +13,7 @@ import time
 
 import solara
 import solara.lab
+from ipyvuetify.extra import FileInput
 
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
@@ -71,6 +72,39 @@ def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
     last = int(b.index[-1])
     lo, med, hi = (runs.fmt(kpi, b.loc[last, c]) for c in ("lo", "median", "hi"))
     return f"Month {last}: median {med} (10–90%: {lo} to {hi})"
+
+
+@solara.component
+def ScenarioUpload(on_file):
+    """A file picker for one scenario file (``.toml``); ``on_file`` gets name, size, file_obj.
+
+    Like ``solara.FileDrop``, but with a real file input, so a visitor can browse for the file.
+    The file is read lazily by the handler, which checks the size before reading.
+    """
+    file_info, set_file_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
+    element = FileInput.element(
+        multiple=False, accept=".toml", on_file_info=set_file_info, show_progress=False
+    )
+
+    def wire():
+        if not file_info:
+            return
+        widget = solara.get_widget(element)
+        widget.version += 1  # as solara.FileDrop does: re-arm the widget's observers
+        widget.reset_stats()
+        set_wired(widget.get_files())
+
+    solara.use_effect(wire, [file_info])
+
+    def deliver(cancel):
+        if wired:
+            on_file(wired[0])
+
+    result = solara.use_thread(deliver, [wired])
+    if result.error:
+        raise result.error
+    return element
 
 
 @solara.component
@@ -264,9 +298,9 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
         return
     n = comparison.a["seed"].nunique()
     solara.Markdown(f"**B against A**, paired over {n} common seeds (common random numbers):")
-    with solara.Column(classes=["compare-summary"]):
+    with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in runs.summary_lines(comparison):
-            solara.Text("• " + line)
+            solara.Text(line, classes=["compare-line"])
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
         for kpi in runs.SUMMARY_KPIS:
             solara.FigureEcharts(
@@ -345,6 +379,9 @@ def StrategistPage():
                 else info["file_obj"].read(runs.MAX_UPLOAD_BYTES + 1)
             )
             scenario = runs.parse_upload(info.get("name", "upload"), data)
+        except (OSError, TimeoutError) as exc:  # the browser went away mid-upload
+            base_error.set(f"could not read the file: {exc}")
+            return
         except ScenarioError as exc:
             message.set("")
             base_error.set(str(exc))
@@ -384,28 +421,42 @@ def StrategistPage():
 
     run_task = solara.lab.use_task(do_run, dependencies=None)
 
+    def start_run():
+        progress.set(f"0 of {reps.value} replications")  # at once, before the worker starts
+        run_task()
+
     with solara.Sidebar():
         with solara.Card("Scenario"):
             solara.Select(
                 "Scenario file", values=scenario_names(), value=choice.value, on_value=pick
             )
-            solara.FileDrop(
-                label="…or drop a scenario TOML here (≤ 1 MB)", on_file=on_upload, lazy=True
+            solara.Text(
+                "…or upload a scenario file (TOML, at most 1 MB):", style={"font-size": "0.85rem"}
             )
+            ScenarioUpload(on_upload)
             if base_error.value:
                 solara.Error(base_error.value, classes=["upload-error"])
             elif message.value:
                 solara.Text(message.value, style={"font-size": "0.85rem"})
-            solara.Text(f"Horizon: {months.value} months · replications: {reps.value}")
-            solara.SliderInt(
-                "Horizon (months)", value=months, min=MONTHS_RANGE[0], max=MONTHS_RANGE[1], step=6
+            solara.Text(
+                f"Horizon: {months.value} months · replications: {reps.value}",
+                classes=["run-size"],
             )
-            solara.SliderInt("Replications", value=reps, min=1, max=MAX_REPLICATIONS)
+            with solara.Div(classes=["horizon"]):
+                solara.SliderInt(
+                    "Horizon (months)",
+                    value=months,
+                    min=MONTHS_RANGE[0],
+                    max=MONTHS_RANGE[1],
+                    step=6,
+                )
+            with solara.Div(classes=["replications"]):
+                solara.SliderInt("Replications", value=reps, min=1, max=MAX_REPLICATIONS)
             with solara.Row():
                 solara.Button(
                     "Run",
                     color="primary",
-                    on_click=run_task,
+                    on_click=start_run,
                     disabled=setting is None,
                     classes=["run-button"],
                 )

@@ -1,0 +1,196 @@
+"""The web UI in a real browser: ``culturesim ui`` on a free port, driven by Playwright.
+
+Chromium is Debian's (``/usr/bin/chromium``; ``make test`` installs it, and so does this module
+when it is missing); Playwright's own browser download is not reachable here. Screenshots of both
+pages go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SLOW = 90_000  # ms: a run of a few replications on a loaded 2-core machine
+
+
+def ensure_chromium() -> str:
+    """Debian's chromium, installed with apt when missing (fails, never skips, if it cannot be)."""
+    if not Path(CHROMIUM).exists():
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        ok = subprocess.call([*sudo, "apt-get", "install", "-y", "-q", "chromium"]) == 0
+        if not ok:
+            subprocess.call([*sudo, "apt-get", "update", "-q"])
+            subprocess.call([*sudo, "apt-get", "install", "-y", "-q", "chromium"])
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    env = {**os.environ, "CULTURESIM_UI_WORKERS": "2"}
+    culturesim = shutil.which("culturesim", path=str(Path(sys.executable).parent))
+    proc = subprocess.Popen(
+        [culturesim, "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            pytest.fail(f"culturesim ui did not start:\n{out[-3000:]}")
+        time.sleep(0.5)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = ensure_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str) -> Page:
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector(".run-button", timeout=SLOW)
+    return page
+
+
+def slide(page: Page, css: str, *keys: str) -> None:
+    """Move the slider inside ``css`` with the keyboard, as a visitor could."""
+    thumb = page.locator(f"{css} [role=slider]").first
+    thumb.focus()
+    for key in keys:
+        thumb.press(key)
+
+
+def lever_cost(page: Page, name: str) -> str:
+    return page.locator(f".lever-{name} .lever-cost").inner_text()
+
+
+def test_strategist_moves_a_lever_runs_and_the_chart_changes(server, browser):
+    page = open_page(browser, server)
+    slide(page, ".horizon", "Home")  # 36 months
+    slide(page, ".replications", "Home", "ArrowRight", "ArrowRight")  # 3 replications
+    expect(page.locator(".run-size")).to_have_text("Horizon: 36 months · replications: 3")
+    page.locator(".run-button").click()
+    expect(page.locator(".run-progress")).to_have_text("3 of 3 replications", timeout=SLOW)
+    caption = page.locator(".caption-attrition_rate_annual")
+    expect(caption).to_contain_text("Month 36: median")
+    before = caption.inner_text()
+    expect(page.locator(".kpi-chart canvas").first).to_be_visible(timeout=SLOW)  # ECharts drew
+    assert page.locator(".kpi-chart canvas").count() >= 20
+    slide(page, ".lever-compensation_premium", "End")  # pay 50% above market
+    expect(page.locator(".lever-compensation_premium .lever-cost")).to_contain_text("0.5 ·")
+    page.locator(".run-button").click()
+    expect(caption).not_to_have_text(before, timeout=SLOW)
+    expect(page.locator(".run-progress")).to_have_text("3 of 3 replications", timeout=SLOW)
+    page.wait_for_timeout(1500)  # let ECharts finish drawing before the picture
+    page.screenshot(path=str(ARTIFACTS / "strategist.png"))
+    page.get_by_role("button", name="Network").click()
+    expect(page.locator(".network-caption")).to_contain_text("Month 36:")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "strategist-network.png"))
+    page.context.close()
+
+
+def test_a_bad_upload_shows_the_problem_in_the_page(server, browser):
+    page = open_page(browser, server)
+    bad = b"[levers]\ninnovation_time = 0.9\n"
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": bad}]
+    )
+    error = page.locator(".upload-error")
+    expect(error).to_contain_text("levers.innovation_time", timeout=SLOW)
+    expect(error).to_contain_text("allowed range 0 to 0.5")
+    expect(page.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.1 ·")
+    page.context.close()
+
+
+def test_classroom_lesson_predict_setup_step_play(server, browser):
+    page = open_page(browser, server)
+    page.goto(server + "classroom")
+    expect(page.get_by_text("Predict first")).to_be_visible(timeout=SLOW)
+    setup = page.get_by_role("button", name="Setup")
+    expect(setup).to_be_disabled()
+    page.get_by_role("button", name="More launches").click()
+    setup.click()
+    expect(page.locator(".big-month")).to_have_text("Month 0 of 48", timeout=SLOW)
+    page.get_by_role("button", name="Step").click()
+    expect(page.locator(".big-month")).to_have_text("Month 1 of 48")
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator(".big-month")).to_have_text(re.compile(r"Month ([4-9]|\d\d) of 48"))
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "classroom.png"))
+    page.context.close()
+
+
+def test_two_sessions_see_only_their_own_levers_and_a_long_run_blocks_no_one(server, browser):
+    a = open_page(browser, server)
+    b = open_page(browser, server)
+    slide(a, ".lever-innovation_time", "End")
+    slide(b, ".lever-innovation_time", "Home")
+    expect(a.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.5 ·")
+    expect(b.locator(".lever-innovation_time .lever-cost")).to_contain_text("0 ·")
+    slide(a, ".replications", "End")  # 50 replications of 60 months: a long run
+    a.locator(".run-button").click()
+    expect(a.locator(".run-progress")).to_contain_text("of 50 replications")
+    started = time.monotonic()
+    slide(b, ".lever-innovation_time", "ArrowRight")  # B keeps working meanwhile
+    expect(b.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.01 ·", timeout=5000)
+    assert time.monotonic() - started < 5
+    assert "50 of 50" not in a.locator(".run-progress").inner_text()  # A is still running
+    assert b.locator(".kpi-caption").count() == 0  # B never ran: it sees no results of A's
+    expect(a.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.5 ·")
+    a.context.close()  # closing the session drops its run
+    b.context.close()
