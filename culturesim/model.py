@@ -114,10 +114,12 @@ class CultureModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0.0)
         self.flow_log: dict[str, list[float]] = {name: [] for name in FLOWS}
         self.history: dict[str, list[float]] = {name: [] for name in KPIS}
-        self.processes = [make() for make in DEFAULT_PROCESSES]
+        everything = [make() for make in DEFAULT_PROCESSES]
         self._found_company()
-        for process in self.processes:
+        for process in everything:
             process.setup(self)
+        off = set(config.dynamics.switched_off)  # set up (their state exists) but never stepped
+        self.processes = [process for process in everything if process.name not in off]
         self._scheduled = schedule_events(self, config.events)
         self.record()
 

@@ -224,6 +224,9 @@ class Dynamics(_Strict):
     socialization_rate: float = Field(
         0.05, ge=0.0, le=1.0, description="March's p1, per month: pull of beliefs to the code."
     )
+    initial_code_knowledge: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of reality the code knows at the start (March: 0)."
+    )
     code_learning_rate: float = Field(
         0.1, ge=0.0, le=1.0, description="March's p2, per month: code learning from the best."
     )
@@ -263,6 +266,16 @@ class Dynamics(_Strict):
     hiring_fill_rate: float = Field(
         0.5, ge=0.0, le=1.0, description="Monthly chance to fill a vacancy at selectivity 0."
     )
+    switched_off: list[
+        Literal[
+            "finance", "knowledge", "culture", "skill", "engagement",
+            "turnover", "hiring", "users", "partners", "brand",
+        ]
+    ] = Field(
+        default_factory=list,
+        description="Processes that do not step (their state stays as set up): for docking "
+        "one process against its classic model with the others held still.",
+    )  # fmt: skip
 
 
 def _lever_fields() -> dict[str, Any]:

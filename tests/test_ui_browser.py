@@ -113,6 +113,18 @@ def slide(page: Page, css: str, *keys: str) -> None:
         thumb.press(key)
 
 
+def click_until(target, done, tries: int = 3) -> None:
+    """Click ``target`` until ``done()``: a click that lands while Solara swaps the page's
+    widgets right after navigation can be lost (the element it hit is replaced)."""
+    for _ in range(tries):
+        target.click()
+        for _ in range(50):
+            if done():
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"clicking {target} had no effect after {tries} tries")
+
+
 def lever_cost(page: Page, name: str) -> str:
     return page.locator(f".lever-{name} .lever-cost").inner_text()
 
@@ -162,7 +174,7 @@ def test_classroom_lesson_predict_setup_step_play(server, browser):
     expect(page.get_by_text("Predict first")).to_be_visible(timeout=SLOW)
     setup = page.get_by_role("button", name="Setup")
     expect(setup).to_be_disabled()
-    page.get_by_role("button", name="More launches").click()
+    click_until(page.get_by_role("button", name="More launches"), lambda: setup.is_enabled())
     setup.click()
     expect(page.locator(".big-month")).to_have_text("Month 0 of 48", timeout=SLOW)
     page.get_by_role("button", name="Step").click()

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 SCALE16 = 65536.0
 PIPELINE_DECAY = 0.05
 BANK_CAP = 3.0
-INITIAL_CODE_KNOWLEDGE = 0.5
 
 
 class Knowledge:
@@ -47,7 +46,7 @@ class Knowledge:
         m = model.config.dynamics.market_dimensions
         s = model.streams["reality"]
         model.reality = np.where(s.uniform(0, m) < 0.5, 1, -1).astype(np.int8)
-        known = s.uniform(0, m, part=1) < INITIAL_CODE_KNOWLEDGE
+        known = s.uniform(0, m, part=1) < model.config.dynamics.initial_code_knowledge
         model.code = np.where(known, model.reality, 0).astype(np.int8)
         model.knowledge = float(np.mean(model.code == model.reality))
         model.pipeline = 0.0

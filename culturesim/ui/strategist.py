@@ -421,6 +421,14 @@ def StrategistPage():
 
     run_task = solara.lab.use_task(do_run, dependencies=None)
 
+    def drop_runs_on_close():
+        def cleanup():  # the visitor left: the running ensemble stops at its next landing
+            run_token.current += 1
+
+        return cleanup
+
+    solara.use_effect(drop_runs_on_close, [])
+
     def start_run():
         progress.set(f"0 of {reps.value} replications")  # at once, before the worker starts
         run_task()
