@@ -125,10 +125,6 @@ def click_until(target, done, tries: int = 3) -> None:
     raise AssertionError(f"clicking {target} had no effect after {tries} tries")
 
 
-def lever_cost(page: Page, name: str) -> str:
-    return page.locator(f".lever-{name} .lever-cost").inner_text()
-
-
 def test_strategist_moves_a_lever_runs_and_the_chart_changes(server, browser):
     page = open_page(browser, server)
     slide(page, ".horizon", "Home")  # 36 months

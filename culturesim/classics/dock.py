@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from culturesim.classics import axelrod, bass, deffuant, harrison_carroll, hegselmann_krause, march
+from culturesim.classics import (
+    axelrod,
+    bass,
+    core,
+    deffuant,
+    harrison_carroll,
+    hegselmann_krause,
+    march,
+)
 
 __all__ = ["Check", "run_checks"]
 
@@ -163,6 +171,74 @@ def _harrison_carroll(reps: int) -> list[Check]:
     ]
 
 
+def _core(reps: int) -> list[Check]:
+    """The company model's own processes, the others switched off (culturesim.classics.core)."""
+    seeds = range(2 * reps)
+    k = {(p1, p2): core.march_knowledge(p1, p2, seeds) for p1 in (0.1, 0.9) for p2 in (0.1, 0.9)}
+    slow = k[0.1, 0.9] - k[0.9, 0.9]
+    helps_slow, helps_fast = k[0.1, 0.9] - k[0.1, 0.1], k[0.9, 0.9] - k[0.9, 0.1]
+    fits = [core.bass_fit(s) for s in range(reps)]
+    ratio = float(np.mean([f["q"] / f["p"] for f in fits]))
+    grow, shrink = (
+        core.culture_alignment(0.3, range(reps + 2)),
+        core.culture_alignment(-0.2, range(reps + 2)),
+    )
+    trend = max(
+        abs(np.polyfit(np.arange(36), a.mean(axis=0)[-36:], 1)[0]) * 36 for a in (grow, shrink)
+    )
+    decline = shrink[:, 12:61].mean(axis=1) - grow[:, 12:61].mean(axis=1)
+    seeds_d = range(reps + 1)
+    wide, mid = core.coworker_clusters(0.35, seeds_d), core.coworker_clusters(0.2, seeds_d)
+    narrow = core.coworker_clusters(0.1, seeds_d)
+    more = np.subtract(narrow, mid)
+    return [
+        Check(
+            "core (a) knowledge ~ march",
+            "slower socialization (p1=0.1 vs 0.9, p2=0.9) -> more knowledge",
+            f"{k[0.1, 0.9].mean():.3f} vs {k[0.9, 0.9].mean():.3f}",
+            "difference > 3 SE",
+            "relational",
+            slow.mean() > 3 * _se(slow),
+        ),
+        Check(
+            "core (a) knowledge ~ march",
+            "fast code learning helps only when socialization is slow",
+            f"p2 0.9 - 0.1: {helps_slow.mean():+.3f} at p1=0.1, {helps_fast.mean():+.3f} at 0.9",
+            "> 3 SE at p1=0.1; < 2 SE at p1=0.9",
+            "relational",
+            helps_slow.mean() > 3 * _se(helps_slow) and helps_fast.mean() < 2 * _se(helps_fast),
+        ),
+        Check(
+            "core (b) users ~ bass",
+            "adoption on a mixed market follows the Bass curve",
+            f"fit R2 >= {min(f['r2'] for f in fits):.5f}, q/p = {ratio:.1f}",
+            "R2 > 0.999, q/p > 3, peak within 2 months",
+            "distributional",
+            all(
+                f["r2"] > 0.999 and f["q"] / f["p"] > 3 and abs(f["peak"] - f["bass_peak"]) <= 2
+                for f in fits
+            ),
+        ),
+        Check(
+            "core (c) culture ~ harrison_carroll",
+            "alignment settles; stronger in decline than growth (years 1-5)",
+            f"trend {trend:.4f}; decline - growth = {decline.mean():+.4f}",
+            "trend < 0.01 over 36 months; difference > 3 SE",
+            "relational",
+            trend < 0.01 and decline.mean() > 3 * _se(decline),
+        ),
+        Check(
+            "core (d) coworkers ~ deffuant",
+            "consensus above d ~ 0.27; fragments below, more clusters the smaller d",
+            f"clusters at d=0.35 / 0.2 / 0.1: {np.mean(wide):.1f} / {np.mean(mid):.1f} / "
+            f"{np.mean(narrow):.1f} (mean-field law 1/(2d): 1 / 2.5 / 5)",
+            "1 in every run at 0.35; >= 2 in every run at 0.1; 0.1 vs 0.2 > 3 SE",
+            "relational",
+            set(wide) == {1} and min(narrow) >= 2 and more.mean() > 3 * _se(more),
+        ),
+    ]
+
+
 CHECKS: dict[str, Callable[[int], list[Check]]] = {
     "bass": _bass,
     "deffuant": _deffuant,
@@ -170,6 +246,7 @@ CHECKS: dict[str, Callable[[int], list[Check]]] = {
     "axelrod": _axelrod,
     "march": _march,
     "harrison_carroll": _harrison_carroll,
+    "core": _core,
 }
 
 
