@@ -114,3 +114,12 @@ def test_levers_command_lists_every_lever():
 
     proc = cli("levers")
     assert all(name in proc.stdout for name in LEVERS)
+
+
+def test_ui_binds_this_machine_only_unless_told():
+    from culturesim.cli import build_parser
+
+    args = build_parser().parse_args(["ui"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+    args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
