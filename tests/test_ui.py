@@ -296,3 +296,21 @@ def test_downloads_reproduce_the_view():
     shown = table[table["seed"] == scenario.meta.seed + 1].set_index("month")[again.columns]
     np.testing.assert_allclose(shown.to_numpy(), again.to_numpy(), rtol=1e-12)
     assert fetch("charts.png").startswith(b"\x89PNG")
+
+
+def test_band_charts_stack_below_zero_and_show_the_numbers():
+    """The band is base + width: it must sit between lo and hi even where both are negative."""
+    import pandas as pd
+
+    from culturesim.ui import charts
+
+    b = pd.DataFrame({"lo": [-3.0, -2.0], "median": [-2.0, 0.5], "hi": [-1.0, 1.0]})
+    option = charts.diff_option("nps", b.rename(columns={"median": "mean"}))
+    base, width, mean = option["series"]
+    assert base["stackStrategy"] == width["stackStrategy"] == "all"
+    assert (
+        base["data"] == [-3.0, -2.0] and width["data"] == [2.0, 3.0] and mean["data"] == [-2.0, 0.5]
+    )
+    assert {"yAxis": 0, "name": ""} in mean["markLine"]["data"]  # the zero line
+    option = charts.band_option("cash", {"": b * 1e6})
+    assert [s["data"] for s in option["series"]] == [[-3.0, -2.0], [2.0, 2.0 + 1.0], [-2.0, 0.5]]

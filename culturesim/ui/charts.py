@@ -1,7 +1,8 @@
 """ECharts options for the UI's charts, built as plain dicts (hover shows the values).
 
 A band is drawn the ECharts way: an invisible 10th-percentile line, and the 90th-minus-10th
-width stacked on it as a filled area; the median and both percentiles show in the tooltip.
+width stacked on it as a filled area (``stackStrategy: "all"``, so a band below zero stacks on
+its own base rather than on zero); the median and both percentiles show in the tooltip.
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ def _base(title: str, unit: str, months: list[int]) -> dict:
     }
 
 
+def _band(lo, hi, scale: float, lo_name: str, width_name: str, color: str, stack: str):
+    """Two series drawing the area between ``lo`` and ``hi``: an invisible base and the width.
+
+    ``stackStrategy: "all"`` stacks the width on the base even where values are negative
+    (ECharts' default stacks negative and positive values apart).
+    """
+    common = {"type": "line", "stack": stack, "stackStrategy": "all", "symbol": "none",
+              "lineStyle": {"opacity": 0}}  # fmt: skip
+    return [
+        {**common, "name": lo_name, "data": _round(lo, scale)},
+        {**common, "name": width_name, "data": _round(np.asarray(hi) - np.asarray(lo), scale),
+         "areaStyle": {"color": color, "opacity": 0.22}},
+    ]  # fmt: skip
+
+
 def band_option(kpi: str, bands: dict[str, pd.DataFrame], events=(), colors=None) -> dict:
     """One KPI: median line and 10-90% band for each labelled ensemble (e.g. "A", "B").
 
@@ -73,11 +89,7 @@ def band_option(kpi: str, bands: dict[str, pd.DataFrame], events=(), colors=None
         color = colors.get(label, palette[i % len(palette)])
         name = f"{label} " if len(bands) > 1 else ""
         option["series"] += [
-            {"name": f"{name}p10", "type": "line", "data": _round(b["lo"], scale),
-             "stack": f"band{i}", "symbol": "none", "lineStyle": {"opacity": 0}},
-            {"name": f"{name}p90 − p10", "type": "line",
-             "data": _round(b["hi"] - b["lo"], scale), "stack": f"band{i}", "symbol": "none",
-             "lineStyle": {"opacity": 0}, "areaStyle": {"color": color, "opacity": 0.22}},
+            *_band(b["lo"], b["hi"], scale, f"{name}p10", f"{name}p90 − p10", color, f"band{i}"),
             {"name": f"{name}median", "type": "line", "data": _round(b["median"], scale),
              "symbol": "none", "lineStyle": {"color": color, "width": 2},
              "itemStyle": {"color": color}},
@@ -93,11 +105,7 @@ def diff_option(kpi: str, diff: pd.DataFrame, events=()) -> dict:
     scale, unit = scale_of(kpi)
     option = _base(f"B − A: {meta.label}", unit, [int(m) for m in diff.index])
     option["series"] = [
-        {"name": "CI low", "type": "line", "data": _round(diff["lo"], scale), "stack": "ci",
-         "symbol": "none", "lineStyle": {"opacity": 0}},
-        {"name": "CI width", "type": "line", "data": _round(diff["hi"] - diff["lo"], scale),
-         "stack": "ci", "symbol": "none", "lineStyle": {"opacity": 0},
-         "areaStyle": {"color": "#2ca02c", "opacity": 0.25}},
+        *_band(diff["lo"], diff["hi"], scale, "CI low", "CI width", "#2ca02c", "ci"),
         {"name": "mean B − A", "type": "line", "data": _round(diff["mean"], scale),
          "symbol": "none", "lineStyle": {"color": "#2ca02c", "width": 2},
          "itemStyle": {"color": "#2ca02c"},

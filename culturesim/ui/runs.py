@@ -312,6 +312,8 @@ def difference_band(comparison: Comparison, kpi: str) -> pd.DataFrame:
 def fmt(kpi: str, value: float) -> str:
     """``value`` of ``kpi`` for people: $M, percent, counts, months or two decimals."""
     unit = KPIS[kpi].unit
+    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
+        return f"{value:,.1f}"
     if unit.startswith("$"):
         return f"${value / 1e6:,.1f}M"
     if unit.startswith("share"):
@@ -326,6 +328,8 @@ def fmt(kpi: str, value: float) -> str:
 def _fmt_diff(kpi: str, value: float) -> str:
     unit = KPIS[kpi].unit
     sign = "+" if value >= 0 else "−"
+    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
+        return f"{sign}{abs(value):,.1f}"
     if unit.startswith("$"):
         return f"{sign}${abs(value) / 1e6:,.1f}M"
     if unit.startswith("share"):
