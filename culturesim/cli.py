@@ -5,7 +5,7 @@
     culturesim analyze DIR | report DIR
     culturesim compare A B [--seeds N] [--months M] [--out DIR]
     culturesim validate FILE...
-    culturesim dock [--quick] [--json]
+    culturesim dock [--quick] [--json] [--figures DIR]
     culturesim ui [--host 127.0.0.1] [--port 8765]
     culturesim levers | kpis
 
@@ -252,10 +252,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dock(args: argparse.Namespace) -> int:
-    """Run the docking checks of the classic models; exit 1 if one fails."""
+    """Run the docking checks of the classic models and the core; exit 1 if one fails."""
     from culturesim.classics.dock import run_checks
 
     checks = run_checks(quick=args.quick)
+    if args.figures:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from culturesim.classics.figures import write_figures
+
+        for path in write_figures(args.figures, quick=args.quick):
+            print(f"figure: {path}", file=sys.stderr)
     if args.json:
         print(json.dumps([c.to_dict() for c in checks], indent=2))
     else:
@@ -403,12 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="dock the classic models to their published results",
         description=(
             "Run the classic models (Axelrod, Bass, Deffuant, Hegselmann-Krause, March, "
-            "Harrison-Carroll) over replications and print, for each check: model, published "
+            "Harrison-Carroll), and the company model's own processes with the others switched "
+            "off (core (a)-(d)), over replications and print, for each check: model, published "
             "result, reproduced value, tolerance, pass/fail. Exit 1 if a check fails."
         ),
     )
     dock.add_argument("--quick", action="store_true", help="fewer replications (a smoke test)")
     dock.add_argument("--json", action="store_true", help="print the table as JSON")
+    dock.add_argument(
+        "--figures", metavar="DIR", help="also draw the docking figures (PNG) into DIR"
+    )
     dock.set_defaults(func=cmd_dock)
     ui = sub.add_parser(
         "ui",

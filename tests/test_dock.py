@@ -20,3 +20,15 @@ def test_dock_quick_reports_every_check_as_json():
     failing = [c["model"] for c in checks if not c["passed"]]
     assert all(name == KNOWN_DISCREPANCY for name in failing), failing
     assert proc.returncode == (1 if failing else 0)
+
+
+def test_dock_figures_are_drawn(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from culturesim.classics.figures import write_figures
+
+    paths = write_figures(tmp_path, quick=True)
+    assert sorted(p.name for p in paths) == ["classics.png", "core.png"]
+    for p in paths:
+        assert p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 20_000

@@ -16,7 +16,14 @@ from culturesim.model import CultureModel
 from culturesim.processes.users import PROSPECT
 from culturesim.scenario import Scenario
 
-__all__ = ["PROCESSES", "bass_fit", "coworker_clusters", "culture_alignment", "march_knowledge"]
+__all__ = [
+    "PROCESSES",
+    "adoption_curve",
+    "bass_fit",
+    "coworker_clusters",
+    "culture_alignment",
+    "march_knowledge",
+]
 
 PROCESSES = (
     "finance", "knowledge", "culture", "skill", "engagement",
@@ -52,13 +59,8 @@ def _bass(t, p, q, m):
     return m * (1 - e) / (1 + (q / p) * e)
 
 
-def bass_fit(seed: int, months: int = 60) -> dict[str, float]:
-    """(b) Users only, on a fully mixed market: fit the Bass closed form to the share adopted.
-
-    Returns:
-        ``p``, ``q``, ``m`` (fitted), ``r2`` of the fit, ``peak`` (month of most adoptions) and
-        ``bass_peak`` (ln(q/p)/(p+q), Bass's peak time for the fitted p and q).
-    """
+def adoption_curve(seed: int, months: int = 60) -> np.ndarray:
+    """(b) Share of users who ever adopted, by month, users only on a fully mixed market."""
     scenario = Scenario().with_changes({
         "meta.months": months, "market.potential_users": 50_000,
         "market.initial_active_users": 0, "market.user_network": "mixed",
@@ -70,7 +72,17 @@ def bass_fit(seed: int, months: int = 60) -> dict[str, float]:
     for _ in range(months):
         model.step()
         adopted.append(float(np.mean(model.users.state[: model.users.n] != PROSPECT)))
-    f, t = np.array(adopted), np.arange(months + 1)
+    return np.array(adopted)
+
+
+def bass_fit(seed: int, months: int = 60) -> dict[str, float]:
+    """(b) Fit the Bass closed form to :func:`adoption_curve`.
+
+    Returns:
+        ``p``, ``q``, ``m`` (fitted), ``r2`` of the fit, ``peak`` (month of most adoptions) and
+        ``bass_peak`` (ln(q/p)/(p+q), Bass's peak time for the fitted p and q).
+    """
+    f, t = adoption_curve(seed, months), np.arange(months + 1)
     (p, q, m), _ = curve_fit(
         _bass, t, f, p0=(0.01, 0.3, 0.8), bounds=([1e-5, 1e-4, 0.01], [1.0, 5.0, 1.0])
     )

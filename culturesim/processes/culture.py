@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 MU = 0.3  # Deffuant's convergence parameter
 BRIDGING = 0.1  # share of informal ties rewired company-wide a month at inclusion 1 (guess)
-REINFORCEMENT = 0.15  # ongoing socialization, as a share of the newcomer rate, at transparency 0.5
+# Ongoing socialization (informal, for the whole tenure), as a share of the newcomer rate, at
+# transparency 0.5. A guess, set where the Harrison & Carroll docking holds (docs/VALIDATION.md):
+# at 0.15 a declining company's ageing staff drifted back to their own values.
+REINFORCEMENT = 1.0
 
 
 def bounded_confidence(
