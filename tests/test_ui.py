@@ -96,6 +96,15 @@ def click(rc, label):
     buttons[0].click()
 
 
+def set_run_size(rc, months: int, replications: int) -> None:
+    """Move the horizon and replications sliders."""
+    for slider in of(rc, v.Slider):
+        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
+            slider.v_model = months
+        if slider.max == strategist.MAX_REPLICATIONS:
+            slider.v_model = replications
+
+
 def lever_cost(rc, name: str) -> str:
     """The cost line under lever ``name``'s slider."""
     [div] = [w for w in of(rc, v.Html) if f"lever-{name}" in (w.class_ or "").split()]
@@ -135,11 +144,7 @@ def test_a_slider_for_every_lever_with_its_cost_and_help():
 
 def test_run_updates_the_charts_and_a_lever_changes_them():
     _, rc = render(StrategistPage)
-    for slider in of(rc, v.Slider):
-        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
-            slider.v_model = 36
-        if slider.max == strategist.MAX_REPLICATIONS:
-            slider.v_model = 2
+    set_run_size(rc, months=36, replications=2)
     echarts = solara.components.echarts.EchartsWidget
     assert not of(rc, echarts)
     click(rc, "Run")
@@ -236,11 +241,7 @@ def test_each_lesson_asks_first_then_runs(key):
 
 def test_compare_pins_a_and_summarises_b_against_a_paired():
     _, rc = render(StrategistPage)
-    for slider in of(rc, v.Slider):
-        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
-            slider.v_model = 36
-        if slider.max == strategist.MAX_REPLICATIONS:
-            slider.v_model = 3
+    set_run_size(rc, months=36, replications=3)
     click(rc, "Run")
     wait(lambda: "3 of 3 replications" in " ".join(html_text(rc, "run-progress")))
     [pin] = [w for w in of(rc, v.Btn) if "Pin as A" in w.children]
@@ -270,11 +271,7 @@ def test_downloads_reproduce_the_view():
     from culturesim.scenario import scenario_from_dict
 
     _, rc = render(StrategistPage)
-    for slider in of(rc, v.Slider):
-        if (slider.min, slider.max) == strategist.MONTHS_RANGE:
-            slider.v_model = 36
-        if slider.max == strategist.MAX_REPLICATIONS:
-            slider.v_model = 2
+    set_run_size(rc, months=36, replications=2)
     set_slider(rc, "lever-transparency", 0.9)
     click(rc, "Run")
     wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")))

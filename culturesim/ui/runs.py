@@ -309,36 +309,28 @@ def difference_band(comparison: Comparison, kpi: str) -> pd.DataFrame:
     )
 
 
-def fmt(kpi: str, value: float) -> str:
-    """``value`` of ``kpi`` for people: $M, percent, counts, months or two decimals."""
-    unit = KPIS[kpi].unit
-    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
-        return f"{value:,.1f}"
-    if unit.startswith("$"):
-        return f"${value / 1e6:,.1f}M"
-    if unit.startswith("share"):
-        return f"{100 * value:.1f}%"
-    if unit in ("users", "employees", "partners"):
-        return f"{value:,.0f}"
-    if unit == "months":
-        return f"{value:.1f} months"
-    return f"{value:.3g}"
+def fmt(kpi: str, value: float, diff: bool = False) -> str:
+    """``value`` of ``kpi`` for people: $M, percent, counts, months or three digits.
 
-
-def _fmt_diff(kpi: str, value: float) -> str:
+    With ``diff`` it is a difference: signed, shares in percentage points, plain numbers to three
+    decimals.
+    """
     unit = KPIS[kpi].unit
-    sign = "+" if value >= 0 else "−"
+    sign = ("+" if value >= 0 else "−") if diff else ""
+    v = abs(value) if diff else value
     if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
-        return f"{sign}{abs(value):,.1f}"
-    if unit.startswith("$"):
-        return f"{sign}${abs(value) / 1e6:,.1f}M"
-    if unit.startswith("share"):
-        return f"{sign}{100 * abs(value):.1f} points"
-    if unit in ("users", "employees", "partners"):
-        return f"{sign}{abs(value):,.0f}"
-    if unit == "months":
-        return f"{sign}{abs(value):.1f} months"
-    return f"{sign}{abs(value):.3f}"
+        text = f"{v:,.1f}"
+    elif unit.startswith("$"):
+        text = f"${v / 1e6:,.1f}M"
+    elif unit.startswith("share"):
+        text = f"{100 * v:.1f} points" if diff else f"{100 * v:.1f}%"
+    elif unit in ("users", "employees", "partners"):
+        text = f"{v:,.0f}"
+    elif unit == "months":
+        text = f"{v:.1f} months"
+    else:
+        text = f"{v:.3f}" if diff else f"{v:.3g}"
+    return sign + text
 
 
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
@@ -364,7 +356,7 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
         verdict = (
             "no clear difference"
             if lo <= 0 <= hi and len(xb) > 1
-            else f"{_fmt_diff(kpi, diff)} (95% CI {_fmt_diff(kpi, lo)} to {_fmt_diff(kpi, hi)})"
+            else "{} (95% CI {} to {})".format(*(fmt(kpi, x, diff=True) for x in (diff, lo, hi)))
         )
         lines.append(f"{what}: {fmt(kpi, xb.mean())} vs {fmt(kpi, xa.mean())} — {verdict}")
     return lines
