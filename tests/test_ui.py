@@ -311,3 +311,24 @@ def test_band_charts_stack_below_zero_and_show_the_numbers():
     assert {"yAxis": 0, "name": ""} in mean["markLine"]["data"]  # the zero line
     option = charts.band_option("cash", {"": b * 1e6})
     assert [s["data"] for s in option["series"]] == [[-3.0, -2.0], [2.0, 2.0 + 1.0], [-2.0, 0.5]]
+
+
+def test_a_dead_worker_is_reported_and_the_next_run_works(monkeypatch):
+    """A worker process killed mid-run: the page says so (no traceback); Run works again."""
+    import os
+    import signal
+
+    monkeypatch.setenv("CULTURESIM_UI_WORKERS", "1")
+    _, rc = render(StrategistPage)
+    set_run_size(rc, months=36, replications=2)
+    click(rc, "Run")
+    wait(lambda: runs._POOL.get("pool") is not None and runs._POOL["pool"]._processes)
+    pool = runs._POOL["pool"]
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    wait(lambda: "The run failed" in " ".join(html_text(rc, "run-progress")))
+    assert "BrokenProcessPool" in " ".join(html_text(rc, "run-progress"))
+    click(rc, "Run")
+    wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")), timeout=120)
+    assert runs._POOL["pool"] is not pool  # a fresh pool
+    runs._POOL["pool"].shutdown()

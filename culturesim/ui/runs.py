@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import threading
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -180,6 +181,7 @@ class _Inline(Executor):
 
 
 _POOL: dict[str, Executor] = {}  # the server's worker processes: infrastructure, not visitor state
+_POOL_LOCK = threading.Lock()
 
 
 def executor() -> Executor:
@@ -188,14 +190,24 @@ def executor() -> Executor:
     ``CULTURESIM_UI_WORKERS`` sets its size (default: the machine's cores); ``0`` runs inline.
     Workers are spawned, not forked, so they never inherit the server's threads.
     """
-    if "pool" not in _POOL:
-        workers = int(os.environ.get("CULTURESIM_UI_WORKERS", os.cpu_count() or 1))
-        _POOL["pool"] = (
-            _Inline()
-            if workers <= 0
-            else ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        )
-    return _POOL["pool"]
+    with _POOL_LOCK:  # sessions start runs from their own threads
+        if "pool" not in _POOL:
+            workers = int(os.environ.get("CULTURESIM_UI_WORKERS", os.cpu_count() or 1))
+            _POOL["pool"] = (
+                _Inline()
+                if workers <= 0
+                else ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            )
+        return _POOL["pool"]
+
+
+def reset_if_broken() -> None:
+    """Drop the worker pool if a worker died (the next run starts a fresh one)."""
+    with _POOL_LOCK:
+        pool = _POOL.get("pool")
+        if isinstance(pool, ProcessPoolExecutor) and getattr(pool, "_broken", False):
+            pool.shutdown(wait=False, cancel_futures=True)
+            del _POOL["pool"]
 
 
 def warm_up() -> None:

@@ -408,16 +408,20 @@ def StrategistPage():
             if run_token.current != token:
                 cancelled.set()
                 return
-            progress.set(f"{ens.done} of {len(ens.seeds)} replications")
             now = time.monotonic()
             if ens.done == 1 or ens.complete or now - shown[0] >= REDRAW_SECONDS:
                 shown[0] = now
                 ensemble.set(
                     runs.Ensemble(ens.scenario, ens.seeds, dict(ens.frames), ens.snapshots)
                 )
+            progress.set(f"{ens.done} of {len(ens.seeds)} replications")  # after the charts
 
         progress.set(f"0 of {reps.value} replications")
-        runs.run_ensemble(setting, int(reps.value), landed, cancelled.is_set)
+        try:
+            runs.run_ensemble(setting, int(reps.value), landed, cancelled.is_set)
+        except Exception as exc:  # shown in the page, never as a traceback
+            runs.reset_if_broken()
+            progress.set(f"The run failed: {type(exc).__name__}: {exc}")
 
     run_task = solara.lab.use_task(do_run, dependencies=None)
 
