@@ -28,13 +28,25 @@ def inline_runs(monkeypatch):
     monkeypatch.setattr(runs, "_POOL", {})
 
 
+OPEN: list = []  # render contexts of the running test, closed after it
+
+
+@pytest.fixture(autouse=True)
+def close_pages():
+    yield
+    while OPEN:
+        OPEN.pop().close()  # no page of this test re-renders during the next one
+
+
 def render(page):
     @solara.component
     def Wrapped():
         with solara.AppLayout():
             page()
 
-    return solara.render(Wrapped(), handle_error=False)
+    box, rc = solara.render(Wrapped(), handle_error=False)
+    OPEN.append(rc)
+    return box, rc
 
 
 def widgets(root):
@@ -165,29 +177,32 @@ def test_run_updates_the_charts_and_a_lever_changes_them():
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
-    drops = []
+    pending = []
 
     @solara.component
     def FakeUpload(on_file):  # stands in for the browser's file input (tested in a browser)
-        drops.append(on_file)
-        return solara.Text("upload")
+        return solara.Button("fake-upload", on_click=lambda: on_file(pending.pop()))
+
+    def upload(rc, name, data, size=None):
+        pending.append({"name": name, "size": len(data) if size is None else size,
+                        "file_obj": io.BytesIO(data)})  # fmt: skip
+        click(rc, "fake-upload")
 
     monkeypatch.setattr(strategist, "ScenarioUpload", FakeUpload)
     _, rc = render(StrategistPage)
-    bad = b"[levers]\ninnovation_time = 0.9\n"
-    drops[-1]({"name": "../../etc/evil.toml", "size": len(bad), "file_obj": io.BytesIO(bad)})
+    upload(rc, "../../etc/evil.toml", b"[levers]\ninnovation_time = 0.9\n")
     text = dump(rc)
     assert "levers.innovation_time" in text and "allowed range 0 to 0.5" in text
     assert "evil.toml" in text and "../" not in text  # the name is a label, never a path
-    drops[-1]({"name": "x.toml", "size": 2_000_000, "file_obj": io.BytesIO(b"")})
+    upload(rc, "x.toml", b"", size=2_000_000)
     assert "at most 1 MB" in dump(rc)
-    not_toml = b"this is not = = toml"
-    drops[-1]({"name": "y.toml", "size": len(not_toml), "file_obj": io.BytesIO(not_toml)})
+    upload(rc, "y.toml", b"this is not = = toml")
     assert "not valid TOML" in dump(rc)
     # the levers on screen are still the baseline's
     assert lever_cost(rc, "innovation_time").startswith(f"{LEVERS['innovation_time'].default:g} ·")
-    good = b'[meta]\nname = "mine"\nmonths = 48\n[levers]\ninnovation_time = 0.3\n'
-    drops[-1]({"name": "mine.toml", "size": len(good), "file_obj": io.BytesIO(good)})
+    upload(
+        rc, "mine.toml", b'[meta]\nname = "mine"\nmonths = 48\n[levers]\ninnovation_time = 0.3\n'
+    )
     assert lever_cost(rc, "innovation_time").startswith("0.3 ·")
     assert "not valid TOML" not in dump(rc)
 
