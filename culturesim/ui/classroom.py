@@ -74,7 +74,8 @@ def ClassroomPage():
     key = solara.use_reactive(next(iter(LESSONS)))
     lesson = LESSONS[key.value]
     prediction = solara.use_reactive(None)
-    lever_value = solara.use_reactive(lesson.preset().levers.model_dump()[lesson.lever])
+    preset = solara.use_memo(lesson.preset, [key.value])  # read once per lesson, not per frame
+    lever_value = solara.use_reactive(preset.levers.model_dump()[lesson.lever])
     model = solara.use_reactive(None)
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -90,7 +91,7 @@ def ClassroomPage():
 
     def setup():
         playing.set(False)
-        scenario = lesson.preset().with_changes({f"levers.{lesson.lever}": lever_value.value})
+        scenario = preset.with_changes({f"levers.{lesson.lever}": lever_value.value})
         model.set(CultureModel(scenario=scenario))
         tick.set(0)
 
@@ -117,7 +118,7 @@ def ClassroomPage():
 
     m = model.value
     _ = tick.value  # re-render after every step
-    horizon = lesson.preset().meta.months
+    horizon = preset.meta.months
     done = m is not None and m.month >= horizon
     lever = LEVERS[lesson.lever]
     solara.Style(CSS)
@@ -158,8 +159,7 @@ def ClassroomPage():
                             step=lever.step,
                             on_value=set_lever,
                         )
-                    base = lesson.preset()
-                    solara.Text(runs.lever_cost_text(lesson.lever, lever_value.value, base))
+                    solara.Text(runs.lever_cost_text(lesson.lever, lever_value.value, preset))
                     with solara.Row(classes=["controls-row"]):
                         solara.Button(
                             "Setup", color="primary", on_click=setup, disabled=not prediction.value

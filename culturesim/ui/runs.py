@@ -62,6 +62,11 @@ SUMMARY_KPIS = (
 # --- uploads ---------------------------------------------------------------------------------
 
 
+def upload_label(name: str | None) -> str:
+    """How an uploaded file is named in messages: its base name, at most 80 characters."""
+    return os.path.basename(name or "upload")[:80] or "upload"
+
+
 def parse_upload(name: str, data: bytes) -> Scenario:
     """Validate an uploaded scenario file: TOML only, at most 1 MB, the scenario schema.
 
@@ -72,7 +77,7 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     Raises:
         ScenarioError: If the file is too large, not UTF-8 TOML, or not a valid scenario.
     """
-    label = os.path.basename(name or "upload")[:80] or "upload"
+    label = upload_label(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
     try:

@@ -7,7 +7,6 @@ run never blocks the server or another visitor.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -368,17 +367,16 @@ def StrategistPage():
 
     def on_upload(info):
         size = int(info.get("size") or 0)
+        label = runs.upload_label(info.get("name"))
         try:
-            if size > runs.MAX_UPLOAD_BYTES:
-                raise ScenarioError(
-                    info.get("name", "upload"), [f"file is {size:,} bytes; at most 1 MB allowed"]
-                )
+            if size > runs.MAX_UPLOAD_BYTES:  # refused before a byte is read
+                raise ScenarioError(label, [f"file is {size:,} bytes; at most 1 MB allowed"])
             data = (
                 info["data"]
                 if info.get("data") is not None
                 else info["file_obj"].read(runs.MAX_UPLOAD_BYTES + 1)
             )
-            scenario = runs.parse_upload(info.get("name", "upload"), data)
+            scenario = runs.parse_upload(label, data)
         except (OSError, TimeoutError) as exc:  # the browser went away mid-upload
             base_error.set(f"could not read the file: {exc}")
             return
@@ -387,7 +385,7 @@ def StrategistPage():
             base_error.set(str(exc))
             return
         base_error.set("")
-        adopt(scenario, f"upload {os.path.basename(info.get('name', 'upload'))}")
+        adopt(scenario, f"upload {label}")
 
     setting_error = ""
     try:
