@@ -324,7 +324,7 @@ def test_band_charts_stack_below_zero_and_show_the_numbers():
         base["data"] == [-3.0, -2.0] and width["data"] == [2.0, 3.0] and mean["data"] == [-2.0, 0.5]
     )
     assert {"yAxis": 0, "name": ""} in mean["markLine"]["data"]  # the zero line
-    option = charts.band_option("cash", {"": b * 1e6})
+    option = charts.band_option("cash", b * 1e6)
     assert [s["data"] for s in option["series"]] == [[-3.0, -2.0], [2.0, 2.0 + 1.0], [-2.0, 0.5]]
 
 

@@ -1,8 +1,8 @@
 """ECharts options for the UI's charts, built as plain dicts (hover shows the values).
 
-A band is drawn the ECharts way: an invisible 10th-percentile line, and the 90th-minus-10th
-width stacked on it as a filled area (``stackStrategy: "all"``, so a band below zero stacks on
-its own base rather than on zero); the median and both percentiles show in the tooltip.
+A band is drawn the ECharts way: an invisible lower line and the width stacked on it as a
+filled area (see :func:`band_option`); hovering shows the centre line, the lower edge and the
+width.
 """
 
 from __future__ import annotations
@@ -55,64 +55,60 @@ def _base(title: str, unit: str, months: list[int]) -> dict:
     }
 
 
-def _band(lo, hi, scale: float, lo_name: str, width_name: str, color: str, stack: str):
-    """Two series drawing the area between ``lo`` and ``hi``: an invisible base and the width.
+def band_option(
+    kpi: str,
+    band: pd.DataFrame,
+    events=(),
+    *,
+    title: str | None = None,
+    names: tuple[str, str, str] = ("p10", "p90 − p10", "median"),
+    color: str = "#1f77b4",
+    zero_line: bool = False,
+) -> dict:
+    """One KPI by month: a centre line and the band around it, with event markers.
 
-    ``stackStrategy: "all"`` stacks the width on the base even where values are negative
+    The band is an invisible base line (``lo``) with the width ``hi - lo`` stacked on it as a
+    filled area; ``stackStrategy: "all"`` stacks it on its base even where values are negative
     (ECharts' default stacks negative and positive values apart).
-    """
-    common = {"type": "line", "stack": stack, "stackStrategy": "all", "symbol": "none",
-              "lineStyle": {"opacity": 0}}  # fmt: skip
-    return [
-        {**common, "name": lo_name, "data": _round(lo, scale)},
-        {**common, "name": width_name, "data": _round(np.asarray(hi) - np.asarray(lo), scale),
-         "areaStyle": {"color": color, "opacity": 0.22}},
-    ]  # fmt: skip
-
-
-def band_option(kpi: str, bands: dict[str, pd.DataFrame], events=(), colors=None) -> dict:
-    """One KPI: median line and 10-90% band for each labelled ensemble (e.g. "A", "B").
 
     Args:
         kpi: KPI name.
-        bands: Band frames (``lo``, ``median``, ``hi`` by month) by label.
+        band: ``lo``, ``median`` and ``hi`` by month.
         events: Scenario events, drawn as dashed vertical markers.
-        colors: Colour per label.
+        title: Chart title (default: the KPI's label).
+        names: Names of the base, the width and the centre line in the tooltip.
+        color: Colour of the band and the centre line.
+        zero_line: Also draw a horizontal line at zero.
     """
-    meta = KPIS[kpi]
     scale, unit = scale_of(kpi)
-    colors = colors or {}
-    first = next(iter(bands.values()))
-    option = _base(meta.label, unit, [int(m) for m in first.index])
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c"]
-    for i, (label, b) in enumerate(bands.items()):
-        color = colors.get(label, palette[i % len(palette)])
-        name = f"{label} " if len(bands) > 1 else ""
-        option["series"] += [
-            *_band(b["lo"], b["hi"], scale, f"{name}p10", f"{name}p90 − p10", color, f"band{i}"),
-            {"name": f"{name}median", "type": "line", "data": _round(b["median"], scale),
-             "symbol": "none", "lineStyle": {"color": color, "width": 2},
-             "itemStyle": {"color": color}},
-        ]  # fmt: skip
-    if events:
-        option["series"][-1]["markLine"] = event_marks(events)
+    option = _base(title or KPIS[kpi].label, unit, [int(m) for m in band.index])
+    stacked = {"type": "line", "stack": "band", "stackStrategy": "all", "symbol": "none",
+               "lineStyle": {"opacity": 0}}  # fmt: skip
+    marks = event_marks(events)
+    if zero_line:
+        marks["data"] = [{"yAxis": 0, "name": ""}, *marks["data"]]
+    option["series"] = [
+        {**stacked, "name": names[0], "data": _round(band["lo"], scale)},
+        {**stacked, "name": names[1], "data": _round(band["hi"] - band["lo"], scale),
+         "areaStyle": {"color": color, "opacity": 0.22}},
+        {"name": names[2], "type": "line", "data": _round(band["median"], scale),
+         "symbol": "none", "lineStyle": {"color": color, "width": 2},
+         "itemStyle": {"color": color}, "markLine": marks},
+    ]  # fmt: skip
     return option
 
 
 def diff_option(kpi: str, diff: pd.DataFrame, events=()) -> dict:
-    """B - A of one KPI by month: the mean paired difference and its 95% CI band."""
-    meta = KPIS[kpi]
-    scale, unit = scale_of(kpi)
-    option = _base(f"B − A: {meta.label}", unit, [int(m) for m in diff.index])
-    option["series"] = [
-        *_band(diff["lo"], diff["hi"], scale, "CI low", "CI width", "#2ca02c", "ci"),
-        {"name": "mean B − A", "type": "line", "data": _round(diff["mean"], scale),
-         "symbol": "none", "lineStyle": {"color": "#2ca02c", "width": 2},
-         "itemStyle": {"color": "#2ca02c"},
-         "markLine": {**event_marks(events),
-                      "data": [{"yAxis": 0, "name": ""}, *event_marks(events)["data"]]}},
-    ]  # fmt: skip
-    return option
+    """B - A of one KPI by month: the mean paired difference (``mean``) and its 95% CI band."""
+    return band_option(
+        kpi,
+        diff.rename(columns={"mean": "median"}),
+        events,
+        title=f"B − A: {KPIS[kpi].label}",
+        names=("CI low", "CI width", "mean B − A"),
+        color="#2ca02c",
+        zero_line=True,
+    )
 
 
 def _hex(rgba) -> str:

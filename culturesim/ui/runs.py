@@ -123,25 +123,23 @@ def network_snapshot(model: CultureModel, max_edges: int = 4000) -> dict[str, np
     e = model.employees
     ids = e.ids
     site, team = e.site[ids], e.team[ids]
-    n_sites = max(int(site.max()) + 1 if ids.size else 1, 1)
-    x = np.zeros(ids.size)
-    y = np.zeros(ids.size)
-    golden = np.pi * (3.0 - np.sqrt(5.0))
-    for s in range(n_sites):
-        at = site == s
-        cx, cy = (
-            (0.0, 0.0)
-            if n_sites == 1
-            else (np.cos(2 * np.pi * s / n_sites) * 3, np.sin(2 * np.pi * s / n_sites) * 3)
-        )
-        teams = np.unique(team[at])
-        for k, t in enumerate(teams):
-            members = np.flatnonzero(at & (team == t))
-            r, a = 0.32 * np.sqrt(k + 0.5), k * golden
-            tx, ty = cx + r * np.cos(a), cy + r * np.sin(a)
-            angle = 2 * np.pi * np.arange(members.size) / max(members.size, 1)
-            x[members] = tx + 0.11 * np.cos(angle)
-            y[members] = ty + 0.11 * np.sin(angle)
+    n_sites = int(site.max()) + 1 if ids.size else 1
+    # sort by site, team, slot; number the teams within each site and the members within each team
+    order = np.lexsort((ids, team, site))
+    st, tt, pos = site[order], team[order], np.arange(ids.size)
+    new_site = np.r_[True, st[1:] != st[:-1]]
+    new_team = new_site | np.r_[True, tt[1:] != tt[:-1]]
+    team_seq = np.cumsum(new_team) - 1
+    k = team_seq - np.maximum.accumulate(np.where(new_site, team_seq, 0))  # team rank in site
+    rank = pos - np.maximum.accumulate(np.where(new_team, pos, 0))  # member rank in team
+    size = np.bincount(team_seq)[team_seq]
+    centre = 2 * np.pi * st / n_sites
+    radius = 0.0 if n_sites == 1 else 3.0
+    r, a = 0.32 * np.sqrt(k + 0.5), k * np.pi * (3.0 - np.sqrt(5.0))  # golden-angle spiral
+    angle = 2 * np.pi * rank / size
+    x, y = np.empty(ids.size), np.empty(ids.size)
+    x[order] = radius * np.cos(centre) + r * np.cos(a) + 0.11 * np.cos(angle)
+    y[order] = radius * np.sin(centre) + r * np.sin(a) + 0.11 * np.sin(angle)
     adj = model.org.matrix(e.alive)
     upper = adj[ids][:, ids]
     rows, cols = upper.nonzero()
@@ -218,12 +216,8 @@ def reset_if_broken() -> None:
 def warm_up() -> None:
     """Start the worker processes and import the model in them, so the first Run is quick."""
     pool = executor()
-    jobs = [
-        pool.submit(run_one, Scenario().with_changes({"meta.months": 1}).to_dict(), 0, 1, False)
-    ]
-    jobs += [
-        pool.submit(run_one, Scenario().with_changes({"meta.months": 1}).to_dict(), 1, 1, False)
-    ]
+    one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
+    jobs = [pool.submit(run_one, one_month, seed, 1, False) for seed in (0, 1)]
     for job in jobs:
         job.result()
 

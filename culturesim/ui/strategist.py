@@ -268,7 +268,7 @@ def FamilyCharts(ensemble: runs.Ensemble):
             for kpi in kpis:
                 with solara.Column(classes=["kpi-chart", f"chart-{kpi}"]):
                     solara.FigureEcharts(
-                        charts.band_option(kpi, {"": ensemble.band(kpi)}, events),
+                        charts.band_option(kpi, ensemble.band(kpi), events),
                         attributes={"style": f"height: {CHART_HEIGHT};"},
                     )
                     solara.Text(
