@@ -71,6 +71,9 @@ class CultureModel(mesa.Model):
     def __init__(self, *, scenario: Scenario | str | Path | None = None, rng=None):
         config = load_scenario(scenario)
         seed = _as_seed(rng, config.meta.seed)
+        # employees hired and gone since their Mesa handles were last brought up to date
+        self._hired: list[np.ndarray] = []
+        self._left: list[np.ndarray] = []
         super().__init__(rng=seed)
         self.config = config
         self.seed = seed
@@ -156,6 +159,46 @@ class CultureModel(mesa.Model):
 
     # --- people --------------------------------------------------------------------------
     @property
+    def agents(self):
+        """Mesa's agent set: the current staff's :class:`Employee` handles and the partners.
+
+        Employee handles follow hires and departures lazily: they are brought up to date when
+        ``agents``, ``agents_by_type``, ``agent_types`` or :meth:`employee` is read, so a month
+        of hiring and quitting costs no Mesa bookkeeping unless someone looks. What a reader
+        sees is always the staff at that moment.
+        """
+        self._sync_handles()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa's agent sets by type, with employee handles brought up to date first."""
+        self._sync_handles()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        """Mesa's agent types, with employee handles brought up to date first."""
+        self._sync_handles()
+        return super().agent_types
+
+    def _sync_handles(self) -> None:
+        """Remove the handles of employees who left and make handles for those hired since."""
+        if self._left:
+            handles = self._handles
+            for slot in np.concatenate(self._left).tolist():
+                handle = handles.pop(slot, None)
+                if handle is not None:
+                    handle.remove()
+            self._left.clear()
+        if self._hired:
+            alive = self.employees.alive
+            for slot in np.concatenate(self._hired).tolist():
+                if alive[slot]:  # hired and gone before anyone looked: no handle at all
+                    self._handles[slot] = Employee(self, slot)
+            self._hired.clear()
+
+    @property
     def headcount(self) -> int:
         """Employees now."""
         return self.employees.count
@@ -167,6 +210,7 @@ class CultureModel(mesa.Model):
 
     def employee(self, slot: int) -> Employee:
         """Return the Mesa handle of the employee in ``slot``."""
+        self._sync_handles()
         return self._handles[int(slot)]
 
     def partner(self, slot: int) -> Partner:
@@ -271,8 +315,7 @@ class CultureModel(mesa.Model):
             pay_dev=np.exp(0.05 * hire.normal(month, stop, 2, start)),
             peer_departures=0.0,
         )
-        for slot in slots.tolist():
-            self._handles[slot] = Employee(self, slot)
+        self._hired.append(slots)
         self.org.team_edges(e.ids, e.team[e.ids], slots)
         self.org.changed()
         self._ensure_managers()
@@ -298,8 +341,7 @@ class CultureModel(mesa.Model):
         self.flows[reason] += float(slots.size)
         e.remove(slots)
         e.is_manager[slots] = False
-        for slot in slots.tolist():
-            self._handles.pop(slot).remove()
+        self._left.append(slots)
         self.org.changed()
         self._ensure_managers()
 

@@ -67,20 +67,30 @@ class OrgNetwork:
     def open_teams(self, sites: np.ndarray) -> np.ndarray:
         """Open one new team per entry of ``sites`` and return the new team ids.
 
-        A team goes into the newest department of its site, or a new department when that one
-        is full.
+        Teams go into the newest department of their site until it holds
+        ``teams_per_department`` teams, then into a new department of that site.
         """
-        new_ids = []
-        for site in np.asarray(sites, dtype=np.int32):
-            depts = np.flatnonzero(self.dept_site == site)
-            dept = depts[-1] if depts.size else -1
-            if dept < 0 or np.count_nonzero(self.team_dept == dept) >= self.teams_per_department:
-                dept = self.dept_site.size
-                self.dept_site = np.append(self.dept_site, site).astype(np.int32)
-            self.team_site = np.append(self.team_site, site).astype(np.int32)
-            self.team_dept = np.append(self.team_dept, dept).astype(np.int32)
-            new_ids.append(self.n_teams - 1)
-        return np.asarray(new_ids, dtype=np.int32)
+        sites = np.asarray(sites, dtype=np.int32)
+        first = self.n_teams
+        depts = np.empty(sites.size, dtype=np.int32)
+        per = self.teams_per_department
+        for site in np.unique(sites):
+            mine = np.flatnonzero(sites == site)
+            known = np.flatnonzero(self.dept_site == site)
+            newest = int(known[-1]) if known.size else -1
+            room = per - int(np.count_nonzero(self.team_dept == newest)) if newest >= 0 else 0
+            fill = min(room, mine.size)  # these join the newest department
+            depts[mine[:fill]] = newest
+            rest = mine.size - fill
+            if rest:
+                opened = self.dept_site.size + np.arange(-(-rest // per), dtype=np.int32)
+                self.dept_site = np.concatenate(
+                    [self.dept_site, np.full(opened.size, site, dtype=np.int32)]
+                )
+                depts[mine[fill:]] = opened[np.arange(rest) // per]
+        self.team_site = np.concatenate([self.team_site, sites])
+        self.team_dept = np.concatenate([self.team_dept, depts])
+        return np.arange(first, self.n_teams, dtype=np.int32)
 
     # --- ties ------------------------------------------------------------------------------
     def add_edges(self, src: np.ndarray, dst: np.ndarray, kind: int) -> None:
@@ -96,6 +106,9 @@ class OrgNetwork:
     def rewire(self, count: int, u_edge: np.ndarray, u_node: np.ndarray, nodes: np.ndarray) -> None:
         """Move one end of ``count`` random informal ties to random ``nodes``.
 
+        The stepping matrix is not rebuilt for this: the moved ties count from the next rebuild,
+        which comes with the month's hires and departures.
+
         Args:
             count: Ties to rewire.
             u_edge: ``count`` uniforms choosing the ties.
@@ -107,7 +120,7 @@ class OrgNetwork:
             return
         pick = informal[(u_edge[:count] * informal.size).astype(np.int64)]
         self._dst[pick] = nodes[(u_node[:count] * nodes.size).astype(np.int64)]
-        self._csr = None
+        # no rebuild now: the moved ties take effect at the next rebuild (after hires/leavers)
 
     def changed(self) -> None:
         """Mark the stepping matrix stale (people joined or left)."""
@@ -163,18 +176,29 @@ class OrgNetwork:
     def matrix(self, alive: np.ndarray) -> sp.csr_matrix:
         """Return the symmetric 0/1 adjacency of alive employees (size = population capacity).
 
-        Edges touching a leaver are dropped for good at the rebuild.
+        Rebuilt only after people joined or left (:meth:`changed`); edges touching a leaver are
+        dropped for good then, and rewired ties take effect then. Repeated ties (a teammate
+        who is also an informal tie) count once; self-ties are dropped.
         """
         n = alive.size
         if self._csr is None or self._csr.shape[0] != n:
-            keep = alive[self._src] & alive[self._dst]
+            keep = alive[self._src] & alive[self._dst] & (self._src != self._dst)
             self._src, self._dst, self._kind = self._src[keep], self._dst[keep], self._kind[keep]
-            rows = np.concatenate([self._src, self._dst])
-            cols = np.concatenate([self._dst, self._src])
-            m = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
-            m.sum_duplicates()
-            m.data[:] = 1.0
-            self._csr = m
+            # both directions as row-major keys (32-bit while they fit: sorting is faster);
+            # sorted, they are the CSR order, and repeated ties sit side by side
+            key = np.uint32 if n < 2**16 else np.int64
+            src, dst = self._src.astype(key), self._dst.astype(key)
+            keys = np.concatenate([src * key(n) + dst, dst * key(n) + src])
+            keys.sort()
+            if keys.size:
+                keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+            rows, cols = np.divmod(keys, key(n))
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+            index = np.int32 if n < 2**31 else np.int64
+            self._csr = sp.csr_matrix(
+                (np.ones(cols.size), cols.astype(index), indptr.astype(index)), shape=(n, n)
+            )
         return self._csr
 
     def neighbour_mean(self, alive: np.ndarray, x: np.ndarray, default: np.ndarray | float):

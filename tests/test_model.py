@@ -114,6 +114,24 @@ def test_agents_stay_in_sync_with_the_arrays(small):
     assert all(a.alive for a in model.agents_by_type[Employee])
 
 
+def test_handles_follow_the_staff_whether_read_every_month_or_once(small):
+    """Handles are brought up to date when read; reading them never changes the run."""
+    sc = small.with_changes({"organization.growth_per_year": 1.0})
+    watched, unwatched = CultureModel(scenario=sc, rng=4), CultureModel(scenario=sc, rng=4)
+    seen: dict[int, Employee] = {}
+    for _ in range(12):
+        watched.step()
+        unwatched.step()
+        now = {a.slot: a for a in watched.agents_by_type[Employee]}
+        assert sorted(now) == watched.employees.ids.tolist()
+        assert all(now[s] is a for s, a in seen.items() if s in now)  # a stayer keeps its handle
+        seen.update(now)
+    assert watched.kpi_frame()["quits"].sum() > 0
+    slots = sorted(a.slot for a in unwatched.agents if isinstance(a, Employee))
+    assert slots == unwatched.employees.ids.tolist() == watched.employees.ids.tolist()
+    pd.testing.assert_frame_equal(watched.kpi_frame(), unwatched.kpi_frame())
+
+
 def test_every_team_has_one_manager_and_the_network_has_no_leavers(small):
     model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=6)
     model.run(18)

@@ -73,9 +73,9 @@ class Knowledge:
         explore_cut = (x * SCALE16).astype(np.uint32)[:, None]
         social_cut = explore_cut + np.uint32(dyn.socialization_rate * SCALE16)
         socialize = (draws < social_cut) & (model.code != 0)
-        np.copyto(beliefs, model.code, where=socialize)
+        beliefs += socialize * (model.code - beliefs)  # int8 blend: faster than a masked copy
         if it > 0:
-            np.copyto(beliefs, model.reality, where=draws < explore_cut)
+            beliefs += (draws < explore_cut) * (model.reality - beliefs)
         e.beliefs[ids] = beliefs
         ideas = 0
         if it > 0 and ids.size:
