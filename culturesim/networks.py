@@ -136,10 +136,15 @@ class OrgNetwork:
         """
         if new.size == 0:
             return
-        order = np.argsort(teams, kind="stable")
-        s_members, s_teams = members[order], teams[order]
         is_new = np.zeros(members.size, dtype=bool)
         is_new[np.searchsorted(members, new)] = True  # members is sorted (alive ids)
+        # only the teams that gained someone matter: sort just their members
+        touched = np.zeros(int(teams.max()) + 1, dtype=bool)
+        touched[teams[is_new]] = True
+        keep = touched[teams]
+        members, teams, is_new = members[keep], teams[keep], is_new[keep]
+        order = np.argsort(teams, kind="stable")
+        s_members, s_teams = members[order], teams[order]
         s_new = is_new[order]
         starts = np.searchsorted(s_teams, s_teams, side="left")
         ends = np.searchsorted(s_teams, s_teams, side="right")

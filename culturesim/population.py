@@ -11,7 +11,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Field", "Population"]
+__all__ = ["Field", "Population", "put_rows", "take_rows"]
+
+
+def take_rows(a: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Return the rows ``slots`` of ``a`` (a copy), like ``a[slots]``.
+
+    Several times faster for 2-D fields, where NumPy's fancy indexing copies element by element.
+    """
+    return np.take(a, slots, axis=0)
+
+
+def put_rows(a: np.ndarray, slots: np.ndarray, rows: np.ndarray) -> None:
+    """Set ``a[slots] = rows`` for a C-contiguous ``a``, copying whole rows at once.
+
+    For a 2-D field each row is viewed as one opaque item, so NumPy moves rows rather than
+    elements (about three times faster than ``a[slots] = rows``).
+    """
+    if a.ndim == 1:
+        a[slots] = rows
+        return
+    row = np.dtype((np.void, a.dtype.itemsize * a.shape[1]))
+    src = np.ascontiguousarray(np.broadcast_to(rows, (len(slots), a.shape[1])), dtype=a.dtype)
+    a.view(row).reshape(-1)[slots] = src.view(row).reshape(-1)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.population import put_rows, take_rows
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
@@ -47,7 +49,8 @@ def bounded_confidence(
     """
     x2 = x if x.ndim == 2 else x[:, None]
     o2 = other if other.ndim == 2 else other[:, None]
-    close = np.abs(x2 - o2).mean(axis=1) < d
+    k = x2.shape[1]
+    close = np.abs(x2 - o2) @ np.full(k, 1.0 / k) < d  # mean absolute difference
     if has is not None:
         close &= has
     out = x2 + mu * close[:, None] * (o2 - x2)
@@ -69,22 +72,25 @@ class Culture:
         if ids.size == 0:
             return
         transparency = model.levers["transparency"]
-        v = e.values[ids]
+        v = take_rows(e.values, ids)
         # socialization toward leadership's core and the manager's values
         managers = model.team_managers()[e.team[ids]]
-        v_mgr = np.where((managers >= 0)[:, None], e.values[np.maximum(managers, 0)], model.core)
+        v_mgr = take_rows(e.values, np.maximum(managers, 0))
+        v_mgr[managers < 0] = model.core
         w_lead = 0.3 + 0.4 * transparency
         target = w_lead * model.core + (1.0 - w_lead) * v_mgr
-        fade = 0.5 ** (e.tenure[ids] / dyn.socialization_halflife_months)
+        fade = np.exp2(e.tenure[ids] * (-1.0 / dyn.socialization_halflife_months))
         reinforce = REINFORCEMENT * (0.5 + transparency)
         s = dyn.culture_socialization * (fade + reinforce)
         # coworkers: one random tie each, bounded confidence
         u = model.streams["coworker"].uniform(model.month, e.capacity)
         partner = model.org.random_neighbour(e.alive, u)[ids]
         d = dyn.confidence_threshold * (1.0 + model.levers["inclusion"])
-        v_new = bounded_confidence(v, e.values[np.maximum(partner, 0)], d, MU, partner >= 0)
-        v_new += s[:, None] * (target - v) - dyn.culture_decay * (v - e.own_values[ids])
-        e.values[ids] = np.clip(v_new, 0.0, 1.0)
+        v_new = bounded_confidence(
+            v, take_rows(e.values, np.maximum(partner, 0)), d, MU, partner >= 0
+        )
+        v_new += s[:, None] * (target - v) - dyn.culture_decay * (v - take_rows(e.own_values, ids))
+        put_rows(e.values, ids, np.clip(v_new, 0.0, 1.0))
         self._bridge(model)
 
     @staticmethod

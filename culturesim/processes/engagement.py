@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import expit
 
 from culturesim.kpis import alignment
+from culturesim.population import take_rows
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ class Engagement:
             return
         eng, trust = e.engagement[ids], e.trust[ids]
         both = np.column_stack([e.engagement, e.trust])
-        peers = model.org.neighbour_mean(e.alive, both, np.array([0.65, 0.6]))[ids]
-        fit = alignment(e.values[ids], model.core)
+        peers = take_rows(model.org.neighbour_mean(e.alive, both, np.array([0.65, 0.6])), ids)
+        fit = alignment(take_rows(e.values, ids), model.core)
         log_pay = np.log(pay_ratio(model, ids))
         growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
         autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5

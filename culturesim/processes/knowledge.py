@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.population import put_rows, take_rows
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
@@ -64,19 +66,19 @@ class Knowledge:
         p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
         flips = streams["turbulence"].uniform(t, m) < p4
         model.reality[flips] *= -1
-        beliefs = e.beliefs[ids]
+        beliefs = take_rows(e.beliefs, ids)
         productivity = 0.5 + 0.5 * e.skill[ids]
         # 2-3. each (person, dimension) a month: tested against reality with chance x, else
         # socialized to the code with chance p1 (one 16-bit draw decides which)
         x = dyn.exploration_rate * it * productivity
-        draws = streams["learn"].matrix16(t, e.n, m)[ids]
+        draws = take_rows(streams["learn"].matrix16(t, e.n, m), ids)
         explore_cut = (x * SCALE16).astype(np.uint32)[:, None]
         social_cut = explore_cut + np.uint32(dyn.socialization_rate * SCALE16)
         socialize = (draws < social_cut) & (model.code != 0)
         beliefs += socialize * (model.code - beliefs)  # int8 blend: faster than a masked copy
         if it > 0:
             beliefs += (draws < explore_cut) * (model.reality - beliefs)
-        e.beliefs[ids] = beliefs
+        put_rows(e.beliefs, ids, beliefs)
         ideas = 0
         if it > 0 and ids.size:
             p_idea = dyn.ideas_per_year / 12.0 * it * productivity

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.kpis import alignment
+from culturesim.population import take_rows
 from culturesim.processes.engagement import pay_ratio
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ CONTAGION_MEMORY = 0.7
 def quit_hazard(model: CultureModel, ids: np.ndarray) -> np.ndarray:
     """Monthly probability of quitting for employees ``ids``."""
     e, dyn, lv = model.employees, model.config.dynamics, model.levers
-    fit = alignment(e.values[ids], model.core)
+    fit = alignment(take_rows(e.values, ids), model.core)
     offers = model.config.market.talent_demand * 2.0 * (e.skill[ids] - 0.5) - 2.0 * np.log(
         pay_ratio(model, ids)
     )
