@@ -334,16 +334,15 @@ class CultureModel(mesa.Model):
         if reason == "quits":
             median = np.median(e.skill[e.ids])
             self.flows["regretted_quits"] += float(np.count_nonzero(e.skill[slots] > median))
-        left = np.zeros(e.capacity)
-        left[slots] = 1.0
-        share = self.org.neighbour_mean(e.alive, left, 0.0)
-        e.peer_departures[:] += share
+        e.peer_departures[:] += self.org.neighbour_share(e.alive, slots)
         self.flows[reason] += float(slots.size)
         e.remove(slots)
+        managers_left = bool(e.is_manager[slots].any())
         e.is_manager[slots] = False
         self._left.append(slots)
         self.org.changed()
-        self._ensure_managers()
+        if managers_left:
+            self._ensure_managers()
 
     def lay_off(self, share: float, part: int = 0) -> int:
         """Lay off ``share`` of the staff, weakest performers first (with noise).

@@ -211,15 +211,36 @@ class OrgNetwork:
         a = self.matrix(alive)
         deg = np.diff(a.indptr)
         total = a @ x
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / (deg[:, None] if x.ndim == 2 else deg)
-        return np.where((deg[:, None] if x.ndim == 2 else deg) > 0, mean, default)
+        scale = 1.0 / np.maximum(deg, 1)
+        mean = total * (scale[:, None] if x.ndim == 2 else scale)
+        mean[deg == 0] = default
+        return mean
 
-    def random_neighbour(self, alive: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Pick one alive neighbour per slot using uniforms ``u`` (-1 where a slot has none)."""
+    def neighbour_share(self, alive: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """Share of each slot's ties that go to ``slots`` (a full-capacity array).
+
+        The same as ``neighbour_mean`` of an indicator of ``slots`` (0 where a slot has no
+        ties), but it only walks the ties of ``slots``.
+        """
         a = self.matrix(alive)
-        deg = np.diff(a.indptr)
-        pos = a.indptr[:-1] + np.minimum((u[: deg.size] * deg).astype(np.int64), deg - 1)
+        starts, stops = a.indptr[slots], a.indptr[np.asarray(slots) + 1]
+        sizes = stops - starts
+        pos = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        counts = np.bincount(a.indices[pos], minlength=alive.size)
+        return counts / np.maximum(np.diff(a.indptr), 1)
+
+    def random_neighbour(self, alive: np.ndarray, u: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """Pick one alive neighbour for each of ``slots`` (-1 where a slot has none).
+
+        Args:
+            alive: The population's alive mask.
+            u: Uniforms by slot (slot ``i`` uses ``u[i]``).
+            slots: Whose neighbour to pick.
+        """
+        a = self.matrix(alive)
+        start = a.indptr[slots]
+        deg = a.indptr[np.asarray(slots) + 1] - start
+        pos = start + np.minimum((u[slots] * deg).astype(np.int64), deg - 1)
         out = np.full(deg.size, -1, dtype=np.int64)
         has = deg > 0
         out[has] = a.indices[pos[has]]
@@ -237,7 +258,8 @@ class OrgNetwork:
         total = 0.0
         for s in sources:
             order, pred = breadth_first_order(a, int(s), directed=True, return_predecessors=True)
-            total += float(np.sum(1.0 / bfs_depth(order, pred)[1:]))  # order[0] is the source
+            counts = bfs_level_sizes(order, pred)
+            total += float(np.sum(counts[1:] / np.arange(1, counts.size)))
         return total / (sources.size * (n_alive - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
@@ -253,28 +275,28 @@ class OrgNetwork:
         return g
 
 
-def bfs_depth(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Hop distance from the BFS root of each node in ``order`` (root first), by pointer jumping.
+def bfs_level_sizes(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Number of nodes at each hop distance from the BFS root (the root is level 0).
+
+    Breadth-first order lists the levels one after another, and a node's parent comes earlier in
+    the order than any later node's parent: the parents' positions never decrease along the
+    order. So level ``L + 1`` starts at the first node whose parent sits at or after the start of
+    level ``L``, one binary search per level.
 
     Args:
         order: Nodes in breadth-first order, as returned by ``breadth_first_order``.
-        pred: Predecessor of every node (-9999 for the root and unreached nodes).
+        pred: Predecessor of every node (negative for the root and unreached nodes).
 
     Returns:
-        The depth of ``order[i]`` at position ``i``.
+        Sizes of levels 0, 1, 2, ... (they sum to ``order.size``).
     """
     index = np.empty(pred.size, dtype=np.int64)
     index[order] = np.arange(order.size)
-    parent = np.where(pred[order] >= 0, index[np.maximum(pred[order], 0)], 0)
-    parent[0] = 0
-    depth = np.ones(order.size, dtype=np.int64)
-    depth[0] = 0
-    while True:
-        grand = parent[parent]
-        if np.array_equal(grand, parent):
-            return depth
-        depth = depth + depth[parent] * (parent != 0)
-        parent = grand
+    parent_pos = index[np.maximum(pred[order[1:]], 0)]  # parents of order[1:], nondecreasing
+    bounds = [0, 1]  # level 0 is the root alone
+    while bounds[-1] < order.size:  # each pass moves on: a node's parent precedes it
+        bounds.append(1 + int(np.searchsorted(parent_pos, bounds[-1], side="left")))
+    return np.diff(bounds)
 
 
 def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | None:

@@ -132,6 +132,39 @@ def test_handles_follow_the_staff_whether_read_every_month_or_once(small):
     pd.testing.assert_frame_equal(watched.kpi_frame(), unwatched.kpi_frame())
 
 
+def test_bfs_level_sizes_match_networkx_distances():
+    """The efficiency KPI counts nodes per hop distance from the BFS order alone."""
+    import networkx as nx
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from culturesim.networks import bfs_level_sizes
+
+    for seed in range(10):
+        g = (nx.connected_watts_strogatz_graph(300, 4, 0.2, seed=seed) if seed % 2
+             else nx.gnp_random_graph(300, 0.01, seed=seed))  # fmt: skip
+        a = nx.to_scipy_sparse_array(g, format="csr")
+        order, pred = breadth_first_order(a, 0, directed=True, return_predecessors=True)
+        hops = np.bincount(list(nx.single_source_shortest_path_length(g, 0).values()))
+        assert np.array_equal(bfs_level_sizes(order, pred), hops)
+
+
+def test_network_helpers_agree_with_the_matrix(small):
+    model = CultureModel(scenario=small, rng=3)
+    model.run(6)
+    e, net = model.employees, model.org
+    a = net.matrix(e.alive)
+    leavers = e.ids[::7]
+    indicator = np.zeros(e.capacity)
+    indicator[leavers] = 1.0
+    share = net.neighbour_share(e.alive, leavers)
+    assert np.allclose(share, net.neighbour_mean(e.alive, indicator, 0.0))
+    assert share.max() > 0
+    u = np.linspace(0.0, 0.999, e.capacity)
+    picked = net.random_neighbour(e.alive, u, e.ids)
+    for slot, other in zip(e.ids.tolist(), picked.tolist(), strict=True):
+        assert other in a.indices[a.indptr[slot] : a.indptr[slot + 1]]
+
+
 def test_every_team_has_one_manager_and_the_network_has_no_leavers(small):
     model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=6)
     model.run(18)

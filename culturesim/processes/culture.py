@@ -84,7 +84,7 @@ class Culture:
         s = dyn.culture_socialization * (fade + reinforce)
         # coworkers: one random tie each, bounded confidence
         u = model.streams["coworker"].uniform(model.month, e.capacity)
-        partner = model.org.random_neighbour(e.alive, u)[ids]
+        partner = model.org.random_neighbour(e.alive, u, ids)
         d = dyn.confidence_threshold * (1.0 + model.levers["inclusion"])
         v_new = bounded_confidence(
             v, take_rows(e.values, np.maximum(partner, 0)), d, MU, partner >= 0
