@@ -166,8 +166,10 @@ def test_a_bad_upload_shows_the_problem_in_the_page(server, browser):
 
 def test_classroom_lesson_predict_setup_step_play(server, browser):
     page = open_page(browser, server)
-    page.goto(server + "classroom")
-    expect(page.get_by_text("Predict first")).to_be_visible(timeout=SLOW)
+    expect(page.get_by_role("tab", name="Strategist")).to_be_visible()  # labels, not paths
+    lesson = page.get_by_text("Predict first")
+    click_until(page.get_by_role("tab", name="Classroom"), lesson.is_visible)
+    expect(page).to_have_url(server + "classroom")
     setup = page.get_by_role("button", name="Setup")
     expect(setup).to_be_disabled()
     click_until(page.get_by_role("button", name="More launches"), lambda: setup.is_enabled())
