@@ -11,7 +11,7 @@ def test_dock_quick_reports_every_check_as_json():
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     checks = json.loads(proc.stdout)
-    assert len(checks) == 21  # 16 of the classics, 5 of the core's own processes
+    assert len(checks) == 23  # 18 of the classics, 5 of the core's own processes
     assert {c["level"] for c in checks} == {"distributional", "relational"}
     for c in checks:
         assert set(c) == {"model", "published", "reproduced", "tolerance", "level", "passed"}

@@ -154,6 +154,17 @@ def _march(reps: int) -> list[Check]:
     slow, fast = k(0.1, 0.5), k(0.9, 0.5)
     diff = slow - fast
     helps = k(0.1, 0.9) - k(0.1, 0.1)
+    seeds = range(reps)
+
+    def late(p1, p3):  # mean knowledge over periods 151-200
+        return march.knowledge_paths(seeds, 200, p1=p1, p2=0.5, p3=p3)[:, 151:].mean(axis=1)
+
+    gain_fast, gain_slow = late(0.9, 0.1) - late(0.9, 0.0), late(0.1, 0.1) - late(0.1, 0.0)
+    more = gain_fast - gain_slow
+    still = march.knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p4=0.02)
+    moving = march.knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p3=0.1, p4=0.02)
+    decay = still[:, 10:41].mean(axis=1) - still[:, 300:].mean(axis=1)
+    sustained = moving[:, 300:].mean(axis=1) - still[:, 300:].mean(axis=1)
     return [
         Check(
             "march (p2=0.5)",
@@ -170,6 +181,23 @@ def _march(reps: int) -> list[Check]:
             "difference > 3 SE",
             "relational",
             helps.mean() > 3 * _se(helps),
+        ),
+        Check(
+            "march (turnover, p2=0.5)",
+            "moderate turnover raises code knowledge, more so with fast socialization",
+            f"p3 0.1 vs 0: {gain_fast.mean():+.3f} at p1=0.9, {gain_slow.mean():+.3f} at 0.1",
+            "gain at p1=0.9 > 3 SE; larger than at 0.1 by > 3 SE",
+            "relational",
+            gain_fast.mean() > 3 * _se(gain_fast) and more.mean() > 3 * _se(more),
+        ),
+        Check(
+            "march (turbulence, p4=0.02)",
+            "without turnover knowledge decays after its peak; turnover sustains it",
+            f"periods 10-40 minus 300-400: {decay.mean():+.3f}; p3=0.1 late: "
+            f"{sustained.mean():+.3f}",
+            "each > 3 SE",
+            "relational",
+            decay.mean() > 3 * _se(decay) and sustained.mean() > 3 * _se(sustained),
         ),
     ]
 

@@ -16,6 +16,10 @@ period, in this order (the variant later re-implementations agree on; March leav
 Without turnover and turbulence the system reaches an equilibrium where individuals and code
 agree; the knowledge of the code there is March's Figure 1 outcome: slower socialization (low
 ``p1``) gives higher knowledge, and fast code learning helps only when socialization is slow.
+March's other results: moderate turnover raises the code's knowledge, the more so the faster
+socialization is (newcomers bring back the variety that fast socialization removes); in a
+turbulent world without turnover the code's knowledge decays after its early peak, and moderate
+turnover sustains it. :func:`knowledge_paths` gives the code's knowledge over time for them.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 
 from culturesim.processes.knowledge import learn_code
 
-__all__ = ["MarchResult", "simulate"]
+__all__ = ["MarchResult", "knowledge_paths", "simulate"]
 
 
 @dataclass
@@ -91,3 +95,21 @@ def simulate(
         if done:
             return MarchResult(np.array(code_k), np.array(ind_k), True, period)
     return MarchResult(np.array(code_k), np.array(ind_k), False, periods)
+
+
+def knowledge_paths(seeds, periods: int, **params: float) -> np.ndarray:
+    """The code's knowledge in periods 0..``periods`` for each seed (rows), same parameters.
+
+    A run that reached its equilibrium early (no turnover, no turbulence) keeps its final value
+    for the remaining periods: nothing changes in an absorbing state.
+
+    Args:
+        seeds: Seeds, one row each.
+        periods: Periods to run.
+        **params: Parameters of :func:`simulate` (``p1``, ``p2``, ``p3``, ``p4``, ``m``, ``n``).
+    """
+    rows = []
+    for s in seeds:
+        k = simulate(periods=periods, seed=s, **params).code_knowledge
+        rows.append(np.concatenate([k, np.full(periods + 1 - k.size, k[-1])]))
+    return np.array(rows)
