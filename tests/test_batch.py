@@ -176,9 +176,9 @@ def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
 
 
 def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
-    body = GRID.replace("replications = 2", "replications = 12").replace(
+    body = GRID.replace("replications = 2", "replications = 4").replace(
         "months = 12", "months = 36"
-    )  # 72 short runs: the kill lands part-way however fast a run is
+    )
     path = write_experiment(tmp_path, body)
     out = tmp_path / "killed"
     proc = subprocess.Popen(
@@ -191,17 +191,17 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     while time.monotonic() < deadline:
         if parts.exists() and len(list(parts.glob("run-*.parquet"))) >= 5:
             break
-        time.sleep(0.01)
+        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(list(parts.glob("run-*.parquet")))
-    assert 5 <= done_before < 72, "kill the sweep part-way"
+    assert 5 <= done_before < 24, "kill the sweep part-way"
     assert not (out / "runs.parquet").exists()
     again = cli("sweep", path, "--out", out, "--workers", "2", "--resume")
     assert again.returncode == 0, again.stderr
     assert cli("sweep", path, "--out", tmp_path / "whole", "--workers", "1").returncode == 0
     runs, ts = read(out)
-    assert runs["run_id"].is_unique and len(runs) == 72
+    assert runs["run_id"].is_unique and len(runs) == 24
     assert ts.groupby("run_id").size().eq(37).all()  # every run exactly once, months 0..36
     whole_runs, whole_ts = read(tmp_path / "whole")
     pd.testing.assert_frame_equal(runs, whole_runs, check_exact=True)
@@ -215,23 +215,25 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
-         "--workers", "1", "--replications", "12", "--months", "30"],
+         "--workers", "1", "--replications", "3", "--months", "30"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a runner started in the background (`cmd &`) ignores SIGINT and its children inherit
+        # that; give the sweep the default disposition a terminal's Ctrl-C would meet
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
-    # 72 short runs: enough that Ctrl-C lands part-way however fast a run is
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
-        time.sleep(0.01)
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
-    assert len(list((out / "parts").glob("run-*"))) < 6 * 12  # it did stop part-way
+    assert len(list((out / "parts").glob("run-*"))) < 6 * 3  # it stopped part-way
     again = cli("sweep", path, "--out", out, "--workers", "1", "--resume",
-                "--replications", "12", "--months", "30")  # fmt: skip
+                "--replications", "3", "--months", "30")  # fmt: skip
     assert again.returncode == 0, again.stderr
     runs, ts = read(out)
-    assert len(runs) == 6 * 12 and runs["status"].eq("ok").all()
+    assert len(runs) == 6 * 3 and runs["status"].eq("ok").all()
     assert ts["month"].max() == 30  # the command-line overrides apply
     assert not list((out / "parts").glob(".*"))
 
