@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from culturesim.classics import bass, core, deffuant, hegselmann_krause, march
+from culturesim.classics import axelrod, bass, core, deffuant, hegselmann_krause, march
 
 __all__ = ["write_figures"]
 
@@ -36,8 +36,10 @@ def write_figures(out: str | Path, quick: bool = False) -> list[Path]:
     reps = 3 if quick else 10
     paths = []
 
-    # classics: Bass closed form; bounded-confidence cluster laws; March Figure 1
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    # classics: Bass closed form; bounded-confidence cluster laws; March Figure 1, turnover and
+    # turbulence; Axelrod's Table 1 (F = 5)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    axes = axes.ravel()
     r = bass.simulate(m=5_000, dt=0.02, periods=15)
     axes[0].plot(r.t, r.adopted, label="agent-based")
     axes[0].plot(r.t, r.closed_form, "--", label="Bass closed form")
@@ -72,6 +74,30 @@ def write_figures(out: str | Path, quick: bool = False) -> list[Path]:
         axes[2].plot(p1s, k, "o-", label=f"p2 = {p2}")
     axes[2].set(title="March (1991) Fig. 1", xlabel="socialization p1", ylabel="code knowledge")
     axes[2].legend()
+    seeds = range(reps)
+    for ax, p1, p4, title in (
+        (axes[3], 0.9, 0.0, "March: turnover, fast socialization (p1 = 0.9)"),
+        (axes[4], 0.1, 0.02, "March: turbulence p4 = 0.02 (p1 = 0.1)"),
+    ):
+        for p3 in (0.0, 0.1):
+            k = march.knowledge_paths(seeds, 150 if quick else 400, p1=p1, p2=0.5, p3=p3, p4=p4)
+            ax.plot(k.mean(axis=0), label=f"turnover p3 = {p3}")
+        ax.set(title=title, xlabel="period", ylabel="code knowledge")
+        ax.legend()
+    runs = 10 if quick else 30
+    for i, (q, published) in enumerate(((5, 1.0), (10, 3.2), (15, 20.0))):
+        regions = [axelrod.simulate(5, q, seed=s).regions for s in range(runs)]
+        jitter = np.linspace(-0.15, 0.15, runs)
+        axes[5].plot(i + jitter, regions, ".", color="0.6", label="runs" if i == 0 else None)
+        axes[5].plot(i, np.mean(regions), "o", color="C0", label="mean" if i == 0 else None)
+        axes[5].plot(i, published, "x", color="C3", ms=10, label="Table 1" if i == 0 else None)
+    axes[5].set(
+        title="Axelrod (1997) Table 1, F = 5, 10 x 10",
+        xticks=[0, 1, 2],
+        xticklabels=["q = 5", "q = 10", "q = 15"],
+        ylabel="stable regions",
+    )
+    axes[5].legend()
     paths.append(_save(fig, out, "classics"))
 
     # the company model's own processes, the others switched off
