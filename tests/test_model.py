@@ -165,6 +165,33 @@ def test_network_helpers_agree_with_the_matrix(small):
         assert other in a.indices[a.indptr[slot] : a.indptr[slot + 1]]
 
 
+@pytest.mark.parametrize("layoffs", [False, True])
+def test_network_matrix_holds_exactly_the_ties_between_alive_people(small, layoffs):
+    """Each month, after hires, leavers (quits, layoffs) and rewired ties, the stepping matrix
+    holds exactly the ties between alive people in the edge list, once each, rows sorted."""
+    changes = {"organization.employees": 300, "organization.growth_per_year": 0.6,
+               "levers.inclusion": 1.0}  # fmt: skip
+    if layoffs:
+        far = {"innovation": 0.2, "collaboration": 0.3, "user_focus": 0.2, "openness": 0.3}
+        changes["events"] = [
+            {"month": 5, "kind": "layoff", "share": 0.2},
+            {"month": 9, "kind": "merger", "headcount": 40, "values": far},
+        ]
+    model = CultureModel(scenario=small.with_changes(changes), rng=3)
+    net = model.org
+    for _ in range(18):
+        model.step()
+        alive = model.employees.alive
+        net.changed()  # take in this month's rewired ties too
+        a = net.matrix(alive)
+        n = alive.size
+        got = np.repeat(np.arange(n), np.diff(a.indptr)) * n + a.indices
+        s, d = net._src, net._dst
+        ok = alive[s] & alive[d] & (s != d)
+        want = np.unique(np.concatenate([s[ok] * n + d[ok], d[ok] * n + s[ok]]))
+        assert np.array_equal(got, want), model.month
+
+
 def test_every_team_has_one_manager_and_the_network_has_no_leavers(small):
     model = CultureModel(scenario=small.with_changes({"organization.growth_per_year": 1.0}), rng=6)
     model.run(18)
