@@ -278,10 +278,10 @@ class OrgNetwork:
 def bfs_level_sizes(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Number of nodes at each hop distance from the BFS root (the root is level 0).
 
-    Breadth-first order lists the levels one after another, and a node's parent comes earlier in
-    the order than any later node's parent: the parents' positions never decrease along the
-    order. So level ``L + 1`` starts at the first node whose parent sits at or after the start of
-    level ``L``, one binary search per level.
+    Breadth-first order lists the levels one after another, and nodes are discovered in the
+    order their parents were visited, so the parents' positions never decrease along the order.
+    Level ``L + 1`` therefore starts at the first node whose parent sits at or after the start
+    of level ``L``: one binary search per level.
 
     Args:
         order: Nodes in breadth-first order, as returned by ``breadth_first_order``.

@@ -86,21 +86,17 @@ class Hiring:
         e, net = model.employees, model.org
         size = np.bincount(e.team[e.ids], minlength=net.n_teams)
         out = np.empty(sites.size, dtype=np.int32)
-        plan = []  # (who, free seats, teams to open) by site
         for s in np.unique(sites):
             need = np.flatnonzero(sites == s)
             teams = np.flatnonzero(net.team_site == s)
             room = np.maximum(0, net.team_size - size[teams])
             order = np.argsort(-room, kind="stable")
             seats = np.repeat(teams[order], room[order])
-            n_new = max(0, int(np.ceil((need.size - seats.size) / net.team_size)))
-            plan.append((s, need, seats, n_new))
-        opened = net.open_teams(np.repeat([p[0] for p in plan], [p[3] for p in plan]))
-        done = 0
-        for _, need, seats, n_new in plan:
-            new = np.repeat(opened[done : done + n_new], net.team_size)
-            done += n_new
-            out[need] = np.concatenate([seats, new])[: need.size]
+            if seats.size < need.size:
+                n_new = int(np.ceil((need.size - seats.size) / net.team_size))
+                new = net.open_teams(np.full(n_new, s))
+                seats = np.concatenate([seats, np.repeat(new, net.team_size)])
+            out[need] = seats[: need.size]
         return out
 
     @staticmethod
