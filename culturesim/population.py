@@ -23,16 +23,13 @@ def take_rows(a: np.ndarray, slots: np.ndarray) -> np.ndarray:
 
 
 def put_rows(a: np.ndarray, slots: np.ndarray, rows: np.ndarray) -> None:
-    """Set ``a[slots] = rows`` for a C-contiguous ``a``, copying whole rows at once.
+    """Set ``a[slots] = rows`` for a C-contiguous 2-D field, copying whole rows at once.
 
-    For a 2-D field each row is viewed as one opaque item, so NumPy moves rows rather than
-    elements (about three times faster than ``a[slots] = rows``).
+    Each row is viewed as one opaque item, so NumPy moves rows rather than elements (about
+    three times faster than ``a[slots] = rows``).
     """
-    if a.ndim == 1:
-        a[slots] = rows
-        return
     row = np.dtype((np.void, a.dtype.itemsize * a.shape[1]))
-    src = np.ascontiguousarray(np.broadcast_to(rows, (len(slots), a.shape[1])), dtype=a.dtype)
+    src = np.ascontiguousarray(rows, dtype=a.dtype)
     a.view(row).reshape(-1)[slots] = src.view(row).reshape(-1)
 
 

@@ -67,22 +67,14 @@ def test_march_turnover_and_turbulence():
     """March (1991): moderate turnover raises the code's knowledge, more with fast socialization;
     under turbulence knowledge decays without turnover and turnover sustains it (8 paired seeds,
     3 standard errors)."""
-    from culturesim.classics.march import knowledge_paths
 
     def above(diff):
         return diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(diff.size)
 
-    seeds = range(8)
-
-    def late(p1, p3):
-        return knowledge_paths(seeds, 200, p1=p1, p2=0.5, p3=p3)[:, 151:].mean(axis=1)
-
-    gain_fast, gain_slow = late(0.9, 0.1) - late(0.9, 0.0), late(0.1, 0.1) - late(0.1, 0.0)
+    gain_fast, gain_slow = march.turnover_gains(range(8))
     assert above(gain_fast) and above(gain_fast - gain_slow)
-    still = knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p4=0.02)
-    moving = knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p3=0.1, p4=0.02)
-    assert above(still[:, 10:41].mean(axis=1) - still[:, 300:].mean(axis=1))  # decays
-    assert above(moving[:, 300:].mean(axis=1) - still[:, 300:].mean(axis=1))  # sustained
+    decay, sustained = march.turbulence_effects(range(8))
+    assert above(decay) and above(sustained)
 
 
 def test_axelrod_regions_grow_with_traits_and_shrink_with_features():

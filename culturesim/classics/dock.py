@@ -154,17 +154,9 @@ def _march(reps: int) -> list[Check]:
     slow, fast = k(0.1, 0.5), k(0.9, 0.5)
     diff = slow - fast
     helps = k(0.1, 0.9) - k(0.1, 0.1)
-    seeds = range(reps)
-
-    def late(p1, p3):  # mean knowledge over periods 151-200
-        return march.knowledge_paths(seeds, 200, p1=p1, p2=0.5, p3=p3)[:, 151:].mean(axis=1)
-
-    gain_fast, gain_slow = late(0.9, 0.1) - late(0.9, 0.0), late(0.1, 0.1) - late(0.1, 0.0)
+    gain_fast, gain_slow = march.turnover_gains(range(reps))
     more = gain_fast - gain_slow
-    still = march.knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p4=0.02)
-    moving = march.knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p3=0.1, p4=0.02)
-    decay = still[:, 10:41].mean(axis=1) - still[:, 300:].mean(axis=1)
-    sustained = moving[:, 300:].mean(axis=1) - still[:, 300:].mean(axis=1)
+    decay, sustained = march.turbulence_effects(range(reps))
     return [
         Check(
             "march (p2=0.5)",

@@ -30,7 +30,7 @@ import numpy as np
 
 from culturesim.processes.knowledge import learn_code
 
-__all__ = ["MarchResult", "knowledge_paths", "simulate"]
+__all__ = ["MarchResult", "knowledge_paths", "simulate", "turbulence_effects", "turnover_gains"]
 
 
 @dataclass
@@ -113,3 +113,33 @@ def knowledge_paths(seeds, periods: int, **params: float) -> np.ndarray:
         k = simulate(periods=periods, seed=s, **params).code_knowledge
         rows.append(np.concatenate([k, np.full(periods + 1 - k.size, k[-1])]))
     return np.array(rows)
+
+
+def turnover_gains(seeds, p3: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """What moderate turnover adds to the code's knowledge, per seed (paired), at p2 = 0.5.
+
+    The mean knowledge over periods 151-200 with turnover ``p3`` minus without, with fast
+    socialization (p1 = 0.9) and with slow (p1 = 0.1).
+
+    Returns:
+        The gains at p1 = 0.9 and at p1 = 0.1.
+    """
+
+    def late(p1: float, turnover: float) -> np.ndarray:
+        paths = knowledge_paths(seeds, 200, p1=p1, p2=0.5, p3=turnover)
+        return paths[:, 151:].mean(axis=1)
+
+    return late(0.9, p3) - late(0.9, 0.0), late(0.1, p3) - late(0.1, 0.0)
+
+
+def turbulence_effects(seeds, p4: float = 0.02, p3: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """March's turbulence results per seed (paired), slow socialization (p1 = 0.1), p2 = 0.5.
+
+    Returns:
+        The decay without turnover (mean knowledge over periods 10-40 minus 300-400) and what
+        turnover ``p3`` keeps (periods 300-400 with turnover minus without).
+    """
+    still = knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p4=p4)
+    moving = knowledge_paths(seeds, 400, p1=0.1, p2=0.5, p3=p3, p4=p4)
+    late = still[:, 300:].mean(axis=1)
+    return still[:, 10:41].mean(axis=1) - late, moving[:, 300:].mean(axis=1) - late
