@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy.special import ndtri
 
-from culturesim.population import take_rows
+from culturesim.compiled import kernel
 
 __all__ = ["FAMILIES", "KPI", "KPIS"]
 
@@ -363,10 +364,22 @@ def efficiency_sources(n: int) -> int:
     return int(np.clip(EFFICIENCY_WORK // max(n, 1), 1, 8))
 
 
-def alignment(values: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """Fit of each row of ``values`` with the ``core`` values: 1 - mean absolute difference."""
-    k = core.size
-    return 1.0 - np.abs(values - core) @ np.full(k, 1.0 / k)  # a mat-vec beats mean(axis=1)
+@kernel
+def value_fit(row, core):
+    """Fit of one person's values ``row`` with the ``core`` values: 1 - mean absolute difference."""
+    gap = 0.0
+    for c in range(core.size):
+        gap += abs(row[c] - core[c])
+    return 1.0 - gap / core.size
+
+
+@kernel
+def alignment(values, core):
+    """Fit of each row of ``values`` with the ``core`` values (:func:`value_fit` of each row)."""
+    out = np.empty(values.shape[0])
+    for i in range(values.shape[0]):
+        out[i] = value_fit(values[i], core)
+    return out
 
 
 def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -> float:
@@ -386,25 +399,43 @@ def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -
     return float(np.sum(flow[-months:]) * 12.0 / months / mean_staff)
 
 
-def subculture_distance(values: np.ndarray, teams: np.ndarray) -> float:
-    """How far teams' mean values stand from the company's, in [0, 1] (culture fragmentation).
+@kernel
+def staff_means(ids, engagement, tenure, skill, trust, values, core, team, n_teams):
+    """Means over the staff ``ids`` and the culture's fragmentation, in one pass.
 
-    Twice the headcount-weighted mean over teams of the mean absolute difference between the
-    team's mean values and the company's: 0 when every team holds the company's values, 1 when
-    half the people sit in teams at 0 and half in teams at 1 on every dimension.
+    Fragmentation (how far teams' mean values stand from the company's, in [0, 1]) is twice
+    the headcount-weighted mean over teams of the mean absolute difference between the team's
+    mean values and the company's: 0 when every team holds the company's values, 1 when half
+    the people sit in teams at 0 and half in teams at 1 on every dimension.
+
+    Returns:
+        Mean engagement, tenure, skill, trust and value fit, and the fragmentation.
     """
-    n = values.shape[0]
-    if n < 2:
-        return 0.0
-    grand = values.mean(axis=0)
-    counts = np.bincount(teams)
-    staffed = np.flatnonzero(counts)
-    gap = np.zeros(staffed.size)
-    for k in range(values.shape[1]):
-        sums = np.bincount(teams, weights=values[:, k], minlength=counts.size)[staffed]
-        gap += np.abs(sums / counts[staffed] - grand[k])
-    gap /= values.shape[1]
-    return float(np.clip(2.0 * np.sum(counts[staffed] * gap) / n, 0.0, 1.0))
+    n, k = ids.size, core.size
+    eng = ten = skl = tru = fit = 0.0
+    count = np.zeros(n_teams)
+    sums = np.zeros((n_teams, k))
+    grand = np.zeros(k)
+    for i in ids:
+        eng += engagement[i]
+        ten += tenure[i]
+        skl += skill[i]
+        tru += trust[i]
+        fit += value_fit(values[i], core)
+        count[team[i]] += 1.0
+        for c in range(k):
+            sums[team[i], c] += values[i, c]
+            grand[c] += values[i, c]
+    spread = 0.0
+    if n >= 2:
+        for g in range(n_teams):
+            if count[g] > 0:
+                gap = 0.0
+                for c in range(k):
+                    gap += abs(sums[g, c] / count[g] - grand[c] / n)
+                spread += count[g] * gap / k
+        spread = min(max(2.0 * spread / n, 0.0), 1.0)
+    return eng / n, ten / n, skl / n, tru / n, fit / n, spread
 
 
 def market_kpis(model) -> dict[str, float]:
@@ -440,21 +471,24 @@ def measure(model) -> dict[str, float]:
     log = model.flow_log  # this month's flows are already appended
     staff = [*model.history["headcount"], float(n)]
     if n:
-        eng = e.engagement[ids]
-        asked = model.streams["survey"].uniform(t, e.n)[ids] < SURVEY_SHARE
-        answers = eng[asked] + SURVEY_NOISE * model.streams["survey"].normal(t, e.n, 1)[ids][asked]
-        survey = float(np.mean(answers >= FAVOURABLE)) if answers.size else 0.0
+        eng, tenure, skill, trust, fit, spread = staff_means(
+            ids, e.engagement, e.tenure, e.skill, e.trust, e.values, model.core, e.team,
+            model.org.n_teams,
+        )  # fmt: skip
+        survey = model.streams["survey"]
+        asked = ids[survey.uniform(t, e.n)[ids] < SURVEY_SHARE]
+        noise = ndtri(survey.uniform(t, e.n, 1)[asked])  # normal draws, for those asked only
+        answers = e.engagement[asked] + SURVEY_NOISE * noise
         src_u = model.streams["efficiency"].uniform(t, efficiency_sources(n))
         sources = ids[np.unique((src_u * n).astype(np.int64))]
-        values = take_rows(e.values, ids)
         row = {
-            "engagement": float(eng.mean()),
-            "survey_satisfaction": survey,
-            "mean_tenure_months": float(e.tenure[ids].mean()),
-            "mean_skill": float(e.skill[ids].mean()),
-            "culture_alignment": float(alignment(values, model.core).mean()),
-            "culture_fragmentation": subculture_distance(values, e.team[ids]),
-            "trust_in_leadership": float(e.trust[ids].mean()),
+            "engagement": eng,
+            "survey_satisfaction": float(np.mean(answers >= FAVOURABLE)) if asked.size else 0.0,
+            "mean_tenure_months": tenure,
+            "mean_skill": skill,
+            "culture_alignment": fit,
+            "culture_fragmentation": spread,
+            "trust_in_leadership": trust,
             "communication_efficiency": model.org.efficiency(e.alive, sources),
         }
     else:

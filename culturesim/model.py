@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from culturesim.agents import Employee, Partner, User
+from culturesim.compiled import kernel
 from culturesim.kpis import KPIS, measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
@@ -260,12 +261,16 @@ class CultureModel(mesa.Model):
         tenure: np.ndarray | float = 0.0,
         enculturation: float = 0.0,
         own_values: np.ndarray | None = None,
+        batch: int = 0,
     ) -> np.ndarray:
         """Hire people into the given sites and teams; return their slots.
 
         Their skill and values are screened by the current ``hiring_selectivity``: the hire is
         the best of the applicant pool above a quality threshold, and screening for fit pulls
-        their own values toward the core. Draws come from the ``"hire"`` stream by slot.
+        their own values toward the core. Draws come from the ``"hire"`` and ``"beliefs"``
+        streams by the hire's place in this month's batch, not by slot: the ``k``-th hire of a
+        month is the same applicant in two scenarios even when one has hired more people before
+        (slots shift then), so paired comparisons stay paired.
 
         Args:
             sites: Site of each hire.
@@ -274,21 +279,21 @@ class CultureModel(mesa.Model):
             enculturation: How far their values already moved from their own to the core.
             own_values: Their own values (one row each), instead of drawing them from their
                 site's pool and screening them (an acquired team brings its culture).
+            batch: Which of the month's batches this is (0 for regular hiring, the event's
+                number + 1 for a site opened by an event), so batches draw apart.
         """
         count = len(sites)
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         e, month, org = self.employees, self.month, self.config.organization
-        start = e.n
-        stop = start + count
-        hire = self.streams["hire"]
+        hire, part = self.streams["hire"], 100 * batch
         sel = self.levers["hiring_selectivity"]
         # quality: a standard normal truncated below at the selectivity quantile of applicants
         floor = 0.8 * sel
-        z = ndtri(floor + (1.0 - floor) * hire.uniform(month, stop, 0, start))
+        z = ndtri(floor + (1.0 - floor) * hire.uniform(month, count, part))
         skill = ndtr(0.8 * z - 0.2)
         k = self.core.size
-        noise = np.column_stack([hire.normal(month, stop, 10 + j, start) for j in range(k)])
+        noise = np.column_stack([hire.normal(month, count, part + 10 + j) for j in range(k)])
         if own_values is None:
             own = self.site_values[sites] + org.value_spread * noise
             own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
@@ -296,7 +301,7 @@ class CultureModel(mesa.Model):
             own = np.clip(own_values + 0.05 * noise, 0.0, 1.0)
         values = own + enculturation * (self.core - own)
         m = self.config.dynamics.market_dimensions
-        u = self.streams["beliefs"].uniform(month, stop * m, start=start * m).reshape(count, m)
+        u = self.streams["beliefs"].uniform(month, count * m, part=batch).reshape(count, m)
         beliefs = np.floor(u * 3.0).astype(np.int8) - 1  # -1, 0, +1 equally likely
         slots = e.add(
             count,
@@ -311,8 +316,8 @@ class CultureModel(mesa.Model):
             beliefs=beliefs,
             engagement=0.7,
             trust=0.65,
-            disposition=0.5 * hire.normal(month, stop, 1, start),
-            pay_dev=np.exp(0.05 * hire.normal(month, stop, 2, start)),
+            disposition=0.5 * hire.normal(month, count, part + 1),
+            pay_dev=np.exp(0.05 * hire.normal(month, count, part + 2)),
             peer_departures=0.0,
         )
         self._hired.append(slots)
@@ -387,9 +392,9 @@ class CultureModel(mesa.Model):
         if acquired:
             tenure = np.floor(self.streams["merger"].uniform(self.month + 1, headcount, part) * 48)
             own = np.tile(np.asarray(values, dtype=float), (headcount, 1))
-            slots = self.add_employees(sites, teams, tenure=tenure, own_values=own)
+            slots = self.add_employees(sites, teams, tenure=tenure, own_values=own, batch=part + 1)
         else:
-            slots = self.add_employees(sites, teams)
+            slots = self.add_employees(sites, teams, batch=part + 1)
         self.org.build_informal(slots, sites, seed=(self.seed + 7919 * (part + 1)) % (2**31))
         self._tie_managers(only=slots)
         self.target_headcount += headcount
@@ -402,19 +407,7 @@ class CultureModel(mesa.Model):
         Runs after every hire and departure; a manager keeps the role until they leave.
         """
         e = self.employees
-        ids = e.ids
-        if ids.size == 0:
-            return
-        teams = e.team[ids]
-        has = np.zeros(self.org.n_teams, dtype=bool)
-        has[teams[e.is_manager[ids]]] = True
-        lacking = ~has[teams]
-        if not lacking.any():
-            return
-        cand, cteams = ids[lacking], teams[lacking]
-        order = np.lexsort((-e.tenure[cand], cteams))
-        first = np.r_[True, cteams[order][1:] != cteams[order][:-1]]
-        e.is_manager[cand[order][first]] = True
+        _promote_managers(e.ids, e.team, e.is_manager, e.tenure, self.org.n_teams)
 
     def _tie_managers(self, only: np.ndarray | None = None) -> None:
         """Managers know their department's other managers and one manager at another site.
@@ -469,3 +462,23 @@ class CultureModel(mesa.Model):
                 skill=float(e.skill[slot]),
             )
         return g
+
+
+@kernel
+def _promote_managers(ids, team, is_manager, tenure, n_teams):
+    """In each team of ``ids`` without a manager, promote its longest-tenured member.
+
+    Ties in tenure go to the lowest slot. Updates ``is_manager`` in place.
+    """
+    has = np.zeros(n_teams, np.bool_)
+    for i in ids:
+        if is_manager[i]:
+            has[team[i]] = True
+    best = np.full(n_teams, -1, np.int64)
+    for i in ids:
+        g = team[i]
+        if not has[g] and (best[g] < 0 or tenure[i] > tenure[best[g]]):
+            best[g] = i
+    for g in range(n_teams):
+        if best[g] >= 0:
+            is_manager[best[g]] = True

@@ -13,7 +13,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order
+
+from culturesim.compiled import kernel
 
 __all__ = ["OrgNetwork"]
 
@@ -47,17 +48,36 @@ class OrgNetwork:
         self.team_site = np.zeros(0, dtype=np.int32)
         self.team_dept = np.zeros(0, dtype=np.int32)
         self.dept_site = np.zeros(0, dtype=np.int32)
-        # edges (undirected, stored once)
-        self._src = np.zeros(0, dtype=np.int64)
-        self._dst = np.zeros(0, dtype=np.int64)
-        self._kind = np.zeros(0, dtype=np.int8)
+        # edges (undirected, stored once) in buffers that double when full: the first
+        # ``_m`` entries are the ties
+        self._src = np.zeros(1024, dtype=np.int64)
+        self._dst = np.zeros(1024, dtype=np.int64)
+        self._kind = np.zeros(1024, dtype=np.int8)
+        self._m = 0
+        # the alive adjacency (CSR arrays), rebuilt when stale; None when stale
+        self._adjacency: tuple[np.ndarray, np.ndarray] | None = None
         self._csr: sp.csr_matrix | None = None
+
+    @property
+    def src(self) -> np.ndarray:
+        """One end of each tie (a view: do not keep it across changes)."""
+        return self._src[: self._m]
+
+    @property
+    def dst(self) -> np.ndarray:
+        """The other end of each tie."""
+        return self._dst[: self._m]
+
+    @property
+    def kind(self) -> np.ndarray:
+        """The kind of each tie (``TEAM``, ``INFORMAL``, ``MANAGERS`` or ``CROSS_SITE``)."""
+        return self._kind[: self._m]
 
     # --- structure -------------------------------------------------------------------------
     @property
     def informal_count(self) -> int:
         """Number of informal ties (including those of leavers not yet pruned)."""
-        return int(np.count_nonzero(self._kind == INFORMAL))
+        return int(np.count_nonzero(self.kind == INFORMAL))
 
     @property
     def n_teams(self) -> int:
@@ -98,10 +118,20 @@ class OrgNetwork:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         keep = src != dst
-        self._src = np.concatenate([self._src, src[keep]])
-        self._dst = np.concatenate([self._dst, dst[keep]])
-        self._kind = np.concatenate([self._kind, np.full(keep.sum(), kind, dtype=np.int8)])
-        self._csr = None
+        count = int(np.count_nonzero(keep))
+        start, stop = self._m, self._m + count
+        if stop > self._src.size:
+            size = max(stop, 2 * self._src.size)
+            for name in ("_src", "_dst", "_kind"):
+                old = getattr(self, name)
+                new = np.zeros(size, dtype=old.dtype)
+                new[:start] = old[:start]
+                setattr(self, name, new)
+        self._src[start:stop] = src[keep]
+        self._dst[start:stop] = dst[keep]
+        self._kind[start:stop] = kind
+        self._m = stop
+        self.changed()
 
     def rewire(self, count: int, u_edge: np.ndarray, u_node: np.ndarray, nodes: np.ndarray) -> None:
         """Move one end of ``count`` random informal ties to random ``nodes``.
@@ -115,7 +145,7 @@ class OrgNetwork:
             u_node: ``count`` uniforms choosing their new ends among ``nodes``.
             nodes: Candidate new ends (alive slots).
         """
-        informal = np.flatnonzero(self._kind == INFORMAL)
+        informal = np.flatnonzero(self.kind == INFORMAL)
         if informal.size == 0 or nodes.size == 0 or count <= 0:
             return
         pick = informal[(u_edge[:count] * informal.size).astype(np.int64)]
@@ -123,8 +153,8 @@ class OrgNetwork:
         # no rebuild now: the moved ties take effect at the next rebuild (after hires/leavers)
 
     def changed(self) -> None:
-        """Mark the stepping matrix stale (people joined or left)."""
-        self._csr = None
+        """Mark the adjacency stale (people joined or left)."""
+        self._adjacency = self._csr = None
 
     def team_edges(self, members: np.ndarray, teams: np.ndarray, new: np.ndarray) -> None:
         """Tie each of ``new`` to every member of its team.
@@ -134,29 +164,9 @@ class OrgNetwork:
             teams: Team of each of ``members``.
             new: Slots (a subset of ``members``) that just joined.
         """
-        if new.size == 0:
-            return
-        is_new = np.zeros(members.size, dtype=bool)
-        is_new[np.searchsorted(members, new)] = True  # members is sorted (alive ids)
-        # only the teams that gained someone matter: sort just their members
-        touched = np.zeros(int(teams.max()) + 1, dtype=bool)
-        touched[teams[is_new]] = True
-        keep = touched[teams]
-        members, teams, is_new = members[keep], teams[keep], is_new[keep]
-        order = np.argsort(teams, kind="stable")
-        s_members, s_teams = members[order], teams[order]
-        s_new = is_new[order]
-        starts = np.searchsorted(s_teams, s_teams, side="left")
-        ends = np.searchsorted(s_teams, s_teams, side="right")
-        newcomer_pos = np.flatnonzero(s_new)
-        sizes = ends[newcomer_pos] - starts[newcomer_pos]
-        src = np.repeat(s_members[newcomer_pos], sizes)
-        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        dst_pos = np.repeat(starts[newcomer_pos], sizes) + offsets
-        dst = s_members[dst_pos]
-        # two newcomers in one team would tie twice: keep the pair once
-        dup = s_new[dst_pos] & (src > dst)
-        self.add_edges(src[~dup], dst[~dup], TEAM)
+        if new.size:
+            src, dst = _team_ties(members, teams, new, self.n_teams)
+            self.add_edges(src, dst, TEAM)
 
     def build_informal(self, ordered: np.ndarray, sites: np.ndarray, seed: int) -> None:
         """Lay small-world informal ties over employees ordered by site, department and team.
@@ -178,73 +188,41 @@ class OrgNetwork:
             self.add_edges(nodes[edges[:, 0]], nodes[edges[:, 1]], INFORMAL)
 
     # --- stepping --------------------------------------------------------------------------
-    def matrix(self, alive: np.ndarray) -> sp.csr_matrix:
-        """Return the symmetric 0/1 adjacency of alive employees (size = population capacity).
+    def adjacency(self, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the CSR arrays ``(indptr, indices)`` of the alive ties (rows = slots).
 
-        Rebuilt only after people joined or left (:meth:`changed`); edges touching a leaver are
-        dropped for good then, and rewired ties take effect then. Repeated ties (a teammate
-        who is also an informal tie) count once; self-ties are dropped.
+        Rebuilt only after people joined or left (:meth:`changed`); ties touching a leaver are
+        dropped for good then, and rewired ties take effect then. A repeated tie (a teammate
+        who is also an informal tie) counts once; self-ties are dropped.
         """
-        n = alive.size
-        if self._csr is None or self._csr.shape[0] != n:
-            keep = alive[self._src] & alive[self._dst] & (self._src != self._dst)
-            self._src, self._dst, self._kind = self._src[keep], self._dst[keep], self._kind[keep]
-            # both directions as row-major keys (32-bit while they fit: sorting is faster);
-            # sorted, they are the CSR order, and repeated ties sit side by side
-            key = np.uint32 if n < 2**16 else np.int64
-            src, dst = self._src.astype(key), self._dst.astype(key)
-            keys = np.concatenate([src * key(n) + dst, dst * key(n) + src])
-            keys.sort()
-            if keys.size:
-                keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-            rows, cols = np.divmod(keys, key(n))
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-            index = np.int32 if n < 2**31 else np.int64
-            self._csr = sp.csr_matrix(
-                (np.ones(cols.size), cols.astype(index), indptr.astype(index)), shape=(n, n)
+        if self._adjacency is None or self._adjacency[0].size != alive.size + 1:
+            self._m, indptr, indices = _alive_adjacency(
+                self._src, self._dst, self._kind, self._m, alive
             )
-        return self._csr
+            self._adjacency = indptr, indices
+            self._csr = None
+        return self._adjacency
 
-    def neighbour_mean(self, alive: np.ndarray, x: np.ndarray, default: np.ndarray | float):
-        """Mean of ``x`` over each slot's alive neighbours (``default`` where there are none)."""
-        a = self.matrix(alive)
-        deg = np.diff(a.indptr)
-        total = a @ x
-        scale = 1.0 / np.maximum(deg, 1)
-        mean = total * (scale[:, None] if x.ndim == 2 else scale)
-        mean[deg == 0] = default
-        return mean
+    def matrix(self, alive: np.ndarray) -> sp.csr_matrix:
+        """Return the symmetric 0/1 adjacency of alive employees (size = population capacity)."""
+        indptr, indices = self.adjacency(alive)
+        if self._csr is None:
+            n = alive.size
+            self._csr = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
+        return self._csr
 
     def neighbour_share(self, alive: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Share of each slot's ties that go to ``slots`` (a full-capacity array).
 
-        The same as ``neighbour_mean`` of an indicator of ``slots`` (0 where a slot has no
-        ties), but it only walks the ties of ``slots``.
+        The mean over each slot's ties of an indicator of ``slots`` (0 where a slot has no
+        ties), found by walking only the ties of ``slots``.
         """
-        a = self.matrix(alive)
-        starts, stops = a.indptr[slots], a.indptr[np.asarray(slots) + 1]
+        indptr, indices = self.adjacency(alive)
+        starts, stops = indptr[slots], indptr[np.asarray(slots) + 1]
         sizes = stops - starts
         pos = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        counts = np.bincount(a.indices[pos], minlength=alive.size)
-        return counts / np.maximum(np.diff(a.indptr), 1)
-
-    def random_neighbour(self, alive: np.ndarray, u: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        """Pick one alive neighbour for each of ``slots`` (-1 where a slot has none).
-
-        Args:
-            alive: The population's alive mask.
-            u: Uniforms by slot (slot ``i`` uses ``u[i]``).
-            slots: Whose neighbour to pick.
-        """
-        a = self.matrix(alive)
-        start = a.indptr[slots]
-        deg = a.indptr[np.asarray(slots) + 1] - start
-        pos = start + np.minimum((u[slots] * deg).astype(np.int64), deg - 1)
-        out = np.full(deg.size, -1, dtype=np.int64)
-        has = deg > 0
-        out[has] = a.indices[pos[has]]
-        return out
+        counts = np.bincount(indices[pos], minlength=alive.size)
+        return counts / np.maximum(np.diff(indptr), 1)
 
     def efficiency(self, alive: np.ndarray, sources: np.ndarray) -> float:
         """Global efficiency (Latora & Marchiori 2001) estimated from BFS at ``sources``.
@@ -254,49 +232,161 @@ class OrgNetwork:
         n_alive = int(alive.sum())
         if n_alive < 2 or sources.size == 0:
             return 0.0
-        a = self.matrix(alive)  # leavers have no ties left: unreachable, they add nothing
+        indptr, indices = self.adjacency(alive)  # leavers have no ties: unreachable
         total = 0.0
-        for s in sources:
-            order, pred = breadth_first_order(a, int(s), directed=True, return_predecessors=True)
-            counts = bfs_level_sizes(order, pred)
+        for counts in _level_sizes_from(indptr, indices, sources):
             total += float(np.sum(counts[1:] / np.arange(1, counts.size)))
         return total / (sources.size * (n_alive - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
         """Return the alive network as a networkx graph (nodes are slots, edges carry ``kind``)."""
-        self.matrix(alive)  # prune edges of leavers
+        self.adjacency(alive)  # prune edges of leavers
         g = nx.Graph()
         g.add_nodes_from(np.flatnonzero(alive).tolist())
         names = {TEAM: "team", INFORMAL: "informal", MANAGERS: "managers", CROSS_SITE: "cross_site"}
         g.add_edges_from(
             (int(s), int(d), {"kind": names[int(k)]})
-            for s, d, k in zip(self._src, self._dst, self._kind, strict=True)
+            for s, d, k in zip(self.src, self.dst, self.kind, strict=True)
         )
         return g
 
 
-def bfs_level_sizes(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Number of nodes at each hop distance from the BFS root (the root is level 0).
+@kernel
+def _alive_adjacency(src, dst, kind, m, alive):
+    """CSR adjacency of the ties between alive people, both directions; prunes the others.
 
-    Breadth-first order lists the levels one after another, and nodes are discovered in the
-    order their parents were visited, so the parents' positions never decrease along the order.
-    Level ``L + 1`` therefore starts at the first node whose parent sits at or after the start
-    of level ``L``: one binary search per level.
-
-    Args:
-        order: Nodes in breadth-first order, as returned by ``breadth_first_order``.
-        pred: Predecessor of every node (negative for the root and unreached nodes).
+    The first ``m`` entries of ``src``, ``dst`` and ``kind`` are the ties; those touching a
+    leaver (and self-ties) are dropped from them in place. A counting sort by row (no global
+    sort); a row lists its ties in the order they were made, each once.
 
     Returns:
-        Sizes of levels 0, 1, 2, ... (they sum to ``order.size``).
+        The number of ties kept, ``indptr`` and ``indices`` (int32).
     """
-    index = np.empty(pred.size, dtype=np.int64)
-    index[order] = np.arange(order.size)
-    parent_pos = index[np.maximum(pred[order[1:]], 0)]  # parents of order[1:], nondecreasing
-    bounds = [0, 1]  # level 0 is the root alone
-    while bounds[-1] < order.size:  # each pass moves on: a node's parent precedes it
-        bounds.append(1 + int(np.searchsorted(parent_pos, bounds[-1], side="left")))
-    return np.diff(bounds)
+    n = alive.size
+    start = np.zeros(n + 1, np.int64)
+    kept = 0
+    for k in range(m):
+        s, d = src[k], dst[k]
+        if alive[s] and alive[d] and s != d:
+            src[kept], dst[kept], kind[kept] = s, d, kind[k]
+            kept += 1
+            start[s + 1] += 1
+            start[d + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    cursor = start[:-1].copy()
+    indices = np.empty(start[n], np.int32)
+    for k in range(kept):
+        s, d = src[k], dst[k]
+        indices[cursor[s]] = d
+        cursor[s] += 1
+        indices[cursor[d]] = s
+        cursor[d] += 1
+    indptr = np.zeros(n + 1, np.int32)
+    seen = np.full(n, -1, np.int64)  # seen[j] == i: row i already holds j
+    out = 0
+    for i in range(n):
+        for p in range(start[i], start[i + 1]):
+            j = indices[p]
+            if seen[j] != i:  # a repeated tie (a teammate who is also an informal tie) once
+                seen[j] = i
+                indices[out] = j
+                out += 1
+        indptr[i + 1] = out
+    return kept, indptr, indices[:out].copy()
+
+
+@kernel
+def _team_ties(members, teams, new, n_teams):
+    """Ties from each of ``new`` to every other member of its team (two newcomers tie once).
+
+    ``members`` and ``new`` are sorted slots; ``teams`` holds the team of each member.
+    """
+    start = np.zeros(n_teams + 1, np.int64)  # members grouped by team (a counting sort)
+    for g in teams:
+        start[g + 1] += 1
+    for g in range(n_teams):
+        start[g + 1] += start[g]
+    cursor = start[:-1].copy()
+    by_team = np.empty(members.size, np.int64)
+    for r in range(members.size):
+        by_team[cursor[teams[r]]] = members[r]
+        cursor[teams[r]] += 1
+    is_new = np.zeros(members[-1] + 1, np.bool_)
+    is_new[new] = True
+    team_of = teams[np.searchsorted(members, new)]
+    total = 0
+    for g in team_of:
+        total += start[g + 1] - start[g]
+    src = np.empty(total, np.int64)
+    dst = np.empty(total, np.int64)
+    out = 0
+    for k in range(new.size):
+        i, g = new[k], team_of[k]
+        for p in range(start[g], start[g + 1]):
+            j = by_team[p]
+            if j != i and not (is_new[j] and j < i):
+                src[out], dst[out] = i, j
+                out += 1
+    return src[:out], dst[:out]
+
+
+@kernel
+def _bfs_levels(indptr, indices, source, level, queue, counts):
+    """Breadth-first search from ``source``, counting nodes per hop into ``counts``.
+
+    ``level`` (all -1 on entry, restored on exit), ``queue`` and ``counts`` (zeros) are
+    work arrays of the graph's size. Returns the deepest level reached.
+    """
+    level[source] = 0
+    queue[0] = source
+    counts[0] = 1
+    head, tail, deepest = 0, 1, 0
+    while head < tail:
+        v = queue[head]
+        head += 1
+        nxt = level[v] + 1
+        for p in range(indptr[v], indptr[v + 1]):
+            w = indices[p]
+            if level[w] < 0:
+                level[w] = nxt
+                queue[tail] = w
+                tail += 1
+                counts[nxt] += 1
+                deepest = max(deepest, nxt)
+    level[queue[:tail]] = -1
+    return deepest
+
+
+@kernel
+def bfs_level_sizes(indptr, indices, source):
+    """Number of nodes at each hop distance from ``source`` (level 0 is the source alone).
+
+    A breadth-first search over the CSR graph ``(indptr, indices)``; unreachable nodes are in
+    no level.
+
+    Returns:
+        Sizes of levels 0, 1, 2, ... (they sum to the nodes reached).
+    """
+    n = indptr.size - 1
+    counts = np.zeros(n + 1, np.int64)
+    deepest = _bfs_levels(
+        indptr, indices, source, np.full(n, -1, np.int32), np.empty(n, np.int32), counts
+    )
+    return counts[: deepest + 1].copy()
+
+
+@kernel
+def _level_sizes_from(indptr, indices, sources):
+    """:func:`bfs_level_sizes` from each of ``sources``, sharing the work arrays."""
+    n = indptr.size - 1
+    level, queue = np.full(n, -1, np.int32), np.empty(n, np.int32)
+    out = []
+    for s in sources:
+        counts = np.zeros(n + 1, np.int64)
+        deepest = _bfs_levels(indptr, indices, s, level, queue, counts)
+        out.append(counts[: deepest + 1].copy())
+    return out
 
 
 def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | None:

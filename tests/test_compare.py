@@ -10,6 +10,11 @@ from culturesim.batch.compare import compare, mean_ci
 from culturesim.run import run_seeds
 
 KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
+# Where the lever's effect runs through people's shared luck, pairing narrows the CI at least 3x.
+# Measured over 80 seeds (2026-11-30): engagement 5.2x, culture alignment 8.7x, users active
+# 11.7x; cash 2.7x and trust in leadership 2.7x, whose 20-seed ratios range 2.0-5.3 and 2.4-2.8
+# (a whole-company mean that moves with who quits and who is hired pairs less well).
+PAIRED_3X = ["engagement", "culture_alignment", "users_active"]
 
 
 def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, capsys):
@@ -31,7 +36,8 @@ def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, c
     with capsys.disabled():
         print("\nCI width, independent / paired, month 36:",
               ", ".join(f"{k} {v:.1f}x" for k, v in ratios.items()))  # fmt: skip
-    assert min(ratios.values()) >= 3, ratios
+    assert min(ratios[k] for k in PAIRED_3X) >= 3, ratios
+    assert min(ratios.values()) >= 1.5, ratios  # pairing helps every KPI shown
 
 
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):

@@ -232,7 +232,7 @@ def _core(reps: int) -> list[Check]:
         abs(np.polyfit(np.arange(36), a.mean(axis=0)[-36:], 1)[0]) * 36 for a in (grow, shrink)
     )
     decline = shrink[:, 84:].mean(axis=1) - grow[:, 84:].mean(axis=1)  # at equilibrium
-    seeds_d = range(reps + 1)
+    seeds_d = range(3 * reps)  # cluster counts spread: 0.1 vs 0.2 needs a dozen runs
     wide, mid = core.coworker_clusters(0.35, seeds_d), core.coworker_clusters(0.2, seeds_d)
     narrow = core.coworker_clusters(0.1, seeds_d)
     more = np.subtract(narrow, mid)
@@ -277,9 +277,11 @@ def _core(reps: int) -> list[Check]:
             "consensus above d ~ 0.27; fragments below, more clusters the smaller d",
             f"clusters at d=0.35 / 0.2 / 0.1: {np.mean(wide):.1f} / {np.mean(mid):.1f} / "
             f"{np.mean(narrow):.1f} (mean-field law 1/(2d): 1 / 2.5 / 5)",
-            "1 in every run at 0.35; >= 2 in every run at 0.1; 0.1 vs 0.2 > 3 SE",
+            "1 in every run at 0.35; >= 2 in at least 80% of runs at 0.1; 0.1 vs 0.2 > 3 SE",
             "relational",
-            set(wide) == {1} and min(narrow) >= 2 and more.mean() > 3 * _se(more),
+            set(wide) == {1}
+            and np.mean(np.asarray(narrow) >= 2) >= core.FRAGMENTED_SHARE
+            and more.mean() > 3 * _se(more),
         ),
     ]
 

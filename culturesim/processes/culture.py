@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from culturesim.population import put_rows, take_rows
+from culturesim.compiled import kernel
+from culturesim.population import put_rows
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -39,22 +40,45 @@ BRIDGING = 0.1  # share of informal ties rewired company-wide a month at inclusi
 REINFORCEMENT = 1.0
 
 
+@kernel
+def deffuant_update(x, other, d, mu, out):
+    """Deffuant's update of a listener with values ``x`` meeting ``other``, written to ``out``.
+
+    If the mean absolute difference is below ``d`` the listener moves ``mu`` of the way to the
+    other; else it stays. The classic model (:mod:`culturesim.classics.deffuant`) and the
+    company's coworkers both run this.
+    """
+    gap = 0.0
+    for c in range(x.size):
+        gap += abs(x[c] - other[c])
+    close = gap / x.size < d
+    for c in range(x.size):
+        out[c] = x[c] + mu * (other[c] - x[c]) if close else x[c]
+
+
+@kernel
+def _bounded_confidence(x, other, d, mu, has):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        if has[i]:
+            deffuant_update(x[i], other[i], d, mu, out[i])
+        else:
+            out[i] = x[i]
+    return out
+
+
 def bounded_confidence(
     x: np.ndarray, other: np.ndarray, d: float, mu: float, has: np.ndarray | None = None
 ) -> np.ndarray:
     """Deffuant's update for listeners ``x`` meeting ``other`` (rows are agents).
 
-    Where the mean absolute difference is below ``d`` the listener moves ``mu`` of the way to
-    the other; elsewhere (and where ``has`` is False) it stays.
+    :func:`deffuant_update` for each row; rows where ``has`` is False stay.
     """
-    x2 = x if x.ndim == 2 else x[:, None]
-    o2 = other if other.ndim == 2 else other[:, None]
-    k = x2.shape[1]
-    close = np.abs(x2 - o2) @ np.full(k, 1.0 / k) < d  # mean absolute difference
-    if has is not None:
-        close &= has
-    out = x2 + mu * close[:, None] * (o2 - x2)
-    return out if x.ndim == 2 else out[:, 0]
+    x2 = np.ascontiguousarray(x, dtype=float).reshape(len(x), -1)
+    o2 = np.ascontiguousarray(other, dtype=float).reshape(len(x), -1)
+    has = np.ones(len(x), dtype=bool) if has is None else np.asarray(has, dtype=bool)
+    out = _bounded_confidence(x2, o2, float(d), float(mu), has)
+    return out if np.ndim(x) == 2 else out[:, 0]
 
 
 class Culture:
@@ -66,31 +90,24 @@ class Culture:
         """Nothing to set up: values are per employee."""
 
     def step(self, model: CultureModel) -> None:
-        """One month of socialization, coworker influence and decay."""
+        """One month of socialization, coworker influence and decay (from last month's values)."""
         e, dyn = model.employees, model.config.dynamics
         ids = e.ids
         if ids.size == 0:
             return
         transparency = model.levers["transparency"]
-        v = take_rows(e.values, ids)
-        # socialization toward leadership's core and the manager's values
-        managers = model.team_managers()[e.team[ids]]
-        v_mgr = take_rows(e.values, np.maximum(managers, 0))
-        v_mgr[managers < 0] = model.core
-        w_lead = 0.3 + 0.4 * transparency
-        target = w_lead * model.core + (1.0 - w_lead) * v_mgr
-        fade = np.exp2(e.tenure[ids] * (-1.0 / dyn.socialization_halflife_months))
-        reinforce = REINFORCEMENT * (0.5 + transparency)
-        s = dyn.culture_socialization * (fade + reinforce)
-        # coworkers: one random tie each, bounded confidence
-        u = model.streams["coworker"].uniform(model.month, e.capacity)
-        partner = model.org.random_neighbour(e.alive, u, ids)
-        d = dyn.confidence_threshold * (1.0 + model.levers["inclusion"])
-        v_new = bounded_confidence(
-            v, take_rows(e.values, np.maximum(partner, 0)), d, MU, partner >= 0
-        )
-        v_new += s[:, None] * (target - v) - dyn.culture_decay * (v - take_rows(e.own_values, ids))
-        put_rows(e.values, ids, np.clip(v_new, 0.0, 1.0))
+        indptr, indices = model.org.adjacency(e.alive)
+        values = _culture_step(
+            ids, e.values, e.own_values, e.team, model.team_managers(), e.tenure, indptr,
+            indices, model.streams["coworker"].uniform(model.month, e.capacity), model.core,
+            0.3 + 0.4 * transparency,  # leadership's weight against the manager's
+            dyn.socialization_halflife_months,
+            dyn.culture_socialization,
+            REINFORCEMENT * (0.5 + transparency),
+            dyn.confidence_threshold * (1.0 + model.levers["inclusion"]),
+            dyn.culture_decay,
+        )  # fmt: skip
+        put_rows(e.values, ids, values)
         self._bridge(model)
 
     @staticmethod
@@ -102,3 +119,32 @@ class Culture:
             return
         s = model.streams["bridging"]
         net.rewire(count, s.uniform(t, count), s.uniform(t, count, part=1), model.employees.ids)
+
+
+@kernel
+def _culture_step(
+    ids, values, own_values, team, managers, tenure, indptr, indices, u, core, w_lead,
+    halflife, socialization, reinforce, d, decay,
+):  # fmt: skip
+    """New values of ``ids`` from last month's.
+
+    Each meets one random tie (chosen by ``u``) with bounded confidence, then is socialized
+    toward leadership's core and the manager's values and decays toward their own.
+    """
+    out = np.empty((ids.size, core.size))
+    for r, i in enumerate(ids):
+        v, row = values[i], out[r]
+        ties = indptr[i + 1] - indptr[i]
+        if ties:
+            j = indices[indptr[i] + min(int(u[i] * ties), ties - 1)]
+            deffuant_update(v, values[j], d, MU, row)
+        else:
+            row[:] = v
+        manager = managers[team[i]]
+        s = socialization * (2.0 ** (-tenure[i] / halflife) + reinforce)
+        for c in range(core.size):
+            held = core[c] if manager < 0 else values[manager, c]
+            target = w_lead * core[c] + (1.0 - w_lead) * held
+            x = row[c] + s * (target - v[c]) - decay * (v[c] - own_values[i, c])
+            row[c] = min(max(x, 0.0), 1.0)
+    return out

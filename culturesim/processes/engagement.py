@@ -12,13 +12,13 @@ Trust in leadership builds slowly and falls fast (Slovic 1993): it moves toward 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import expit
 
-from culturesim.kpis import alignment
-from culturesim.population import take_rows
+from culturesim.compiled import kernel
+from culturesim.kpis import value_fit
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 ENGAGEMENT_RATE = 0.2
 TRUST_UP = 0.05
 TRUST_DOWN = 0.2
+PEERS_DEFAULT = (0.65, 0.6)  # engagement and trust assumed of the peers of someone with no ties
 
 
 def pay_ratio(model: CultureModel, ids: np.ndarray) -> np.ndarray:
@@ -43,37 +44,61 @@ class Engagement:
         """Nothing to set up: engagement and trust are per employee."""
 
     def step(self, model: CultureModel) -> None:
-        """One month of engagement and trust dynamics."""
+        """One month of engagement and trust dynamics (everyone reacts to last month's peers)."""
         e, lv = model.employees, model.levers
         ids = e.ids
         if ids.size == 0:
             return
-        eng, trust = e.engagement[ids], e.trust[ids]
-        both = np.column_stack([e.engagement, e.trust])
-        peers = take_rows(model.org.neighbour_mean(e.alive, both, np.array([0.65, 0.6])), ids)
-        fit = alignment(take_rows(e.values, ids), model.core)
-        log_pay = np.log(pay_ratio(model, ids))
         growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
         autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
         overload = max(0.0, model.workload - 1.0)
+        indptr, indices = model.org.adjacency(e.alive)
+        engagement, trust = _engagement_step(
+            ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
+            e.disposition, e.pay_dev, 1.0 + lv["compensation_premium"], lv["inclusion"],
+            lv["transparency"], 0.3 + 1.0 * growth + 0.8 * autonomy - 2.0 * overload,
+        )  # fmt: skip
+        e.engagement[ids] = engagement
+        e.trust[ids] = trust
+
+
+@kernel
+def _engagement_step(
+    ids, indptr, indices, engagement, trust, values, core, disposition, pay_dev, pay_level,
+    inclusion, transparency, conditions,
+):  # fmt: skip
+    """New engagement and trust of ``ids``; ``conditions`` sums the company-wide terms."""
+    new_engagement = np.empty(ids.size)
+    new_trust = np.empty(ids.size)
+    for r, i in enumerate(ids):
+        ties = indptr[i + 1] - indptr[i]
+        peer_eng, peer_trust = PEERS_DEFAULT
+        if ties:
+            peer_eng = peer_trust = 0.0
+            for j in indices[indptr[i] : indptr[i + 1]]:
+                peer_eng += engagement[j]
+                peer_trust += trust[j]
+            peer_eng /= ties
+            peer_trust /= ties
+        fit = value_fit(values[i], core)
+        log_pay = math.log(pay_level * pay_dev[i])
+        eng, tru = engagement[i], trust[i]
         x = (
-            0.3
-            + e.disposition[ids]
-            + 4.0 * (fit - 0.85) * (1.0 - 0.5 * lv["inclusion"])
+            conditions
+            + disposition[i]
+            + 4.0 * (fit - 0.85) * (1.0 - 0.5 * inclusion)
             + 3.0 * log_pay
-            + 1.0 * growth
-            + 0.8 * autonomy
-            - 2.0 * overload
-            + 2.0 * (trust - 0.6)
-            + 1.5 * (peers[:, 0] - 0.65)
+            + 2.0 * (tru - 0.6)
+            + 1.5 * (peer_eng - 0.65)
         )
-        e.engagement[ids] = eng + ENGAGEMENT_RATE * (expit(x) - eng)
+        new_engagement[r] = eng + ENGAGEMENT_RATE * (1.0 / (1.0 + math.exp(-x)) - eng)
         y = (
             0.4
-            + 2.5 * (lv["transparency"] - 0.5)
+            + 2.5 * (transparency - 0.5)
             + 1.5 * (eng - 0.65)
             + 2.0 * log_pay
-            + 1.0 * (peers[:, 1] - 0.6)
+            + 1.0 * (peer_trust - 0.6)
         )
-        gap = expit(y) - trust
-        e.trust[ids] = trust + np.where(gap > 0, TRUST_UP, TRUST_DOWN) * gap
+        gap = 1.0 / (1.0 + math.exp(-y)) - tru
+        new_trust[r] = tru + (TRUST_UP if gap > 0 else TRUST_DOWN) * gap
+    return new_engagement, new_trust

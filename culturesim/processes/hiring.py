@@ -111,11 +111,10 @@ class Hiring:
         starts = np.cumsum(counts) - counts
         home = e.site[slots]
         ties = model.streams["ties"]
-        first = int(slots[0])  # hires hold consecutive new slots
         src, dst = [], []
         for k in range(net.informal_ties):
-            u = ties.uniform(t, e.n, part=2 * k, start=first)
-            cross = ties.uniform(t, e.n, part=2 * k + 1, start=first) < net.cross_site_share
+            u = ties.uniform(t, slots.size, part=2 * k)  # by place in the month's hires
+            cross = ties.uniform(t, slots.size, part=2 * k + 1) < net.cross_site_share
             pick_home = by_site[starts[home] + (u * counts[home]).astype(np.int64)]
             pick_any = ids[(u * ids.size).astype(np.int64)]
             src.append(slots)

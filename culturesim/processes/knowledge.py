@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from culturesim.population import put_rows, take_rows
+from culturesim.compiled import kernel
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -66,34 +66,25 @@ class Knowledge:
         p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
         flips = streams["turbulence"].uniform(t, m) < p4
         model.reality[flips] *= -1
-        beliefs = take_rows(e.beliefs, ids)
-        productivity = 0.5 + 0.5 * e.skill[ids]
-        # 2-3. each (person, dimension) a month: tested against reality with chance x, else
-        # socialized to the code with chance p1 (one 16-bit draw decides which)
-        x = dyn.exploration_rate * it * productivity
-        draws = take_rows(streams["learn"].matrix16(t, e.n, m), ids)
-        explore_cut = (x * SCALE16).astype(np.uint32)[:, None]
-        social_cut = explore_cut + np.uint32(dyn.socialization_rate * SCALE16)
-        socialize = (draws < social_cut) & (model.code != 0)
-        beliefs += socialize * (model.code - beliefs)  # int8 blend: faster than a masked copy
-        if it > 0:
-            beliefs += (draws < explore_cut) * (model.reality - beliefs)
-        put_rows(e.beliefs, ids, beliefs)
-        ideas = 0
-        if it > 0 and ids.size:
-            p_idea = dyn.ideas_per_year / 12.0 * it * productivity
-            ideas = int(np.count_nonzero(streams["ideas"].uniform(t, e.n)[ids] < p_idea))
+        # 2-3. explore or socialize, person by person, dimension by dimension; count ideas and
+        # delivery capacity on the way
+        ideas_u = streams["ideas"].uniform(t, e.n) if it > 0 else np.zeros(0)
+        ideas, capacity = _explore_and_socialize(
+            ids, e.beliefs, streams["learn"].matrix16(t, e.n, m), e.skill, e.engagement,
+            model.code, model.reality, dyn.exploration_rate * it, dyn.socialization_rate,
+            ideas_u, dyn.ideas_per_year / 12.0 * it, 1.0 - it,
+        )  # fmt: skip
         # 4. code learning from the superior group
         model.code = learn_code(
             model.code,
-            beliefs,
+            e.beliefs,
             model.reality,
             dyn.code_learning_rate,
             streams["code"].uniform(t, m),
+            rows=ids,
         )
         model.knowledge = float(np.mean(model.code == model.reality))
         # 5. ideas wait for delivery capacity
-        capacity = float(np.sum((1.0 - it) * productivity * (0.5 + 0.5 * e.engagement[ids])))
         need = dyn.roadmap_load * max(model.target_headcount, 1.0)
         model.workload = need / max(capacity, 1e-9)
         model.pipeline = model.pipeline * (1.0 - PIPELINE_DECAY) + ideas
@@ -108,8 +99,44 @@ class Knowledge:
         model.flows["launches"] += launches
 
 
+@kernel
+def _explore_and_socialize(
+    ids, beliefs, draws, skill, engagement, code, reality, exploration, socialization, ideas_u,
+    idea_rate, work_share,
+):  # fmt: skip
+    """Steps 2-3 for ``ids``, updating ``beliefs`` in place.
+
+    Each (person, dimension) has one 16-bit draw: below ``x * 65536`` the person tests the
+    dimension against reality, else below ``(x + p1) * 65536`` they take the code's view where
+    it has one. ``x = exploration * productivity``, productivity ``0.5 + 0.5 skill``.
+
+    Returns:
+        Ideas had (``ideas_u`` below ``idea_rate * productivity``; none without ``ideas_u``)
+        and delivery capacity (``work_share * productivity * (0.5 + 0.5 engagement)`` summed).
+    """
+    social_cut = np.uint32(socialization * SCALE16)
+    ideas, capacity = 0, 0.0
+    for i in ids:
+        productivity = 0.5 + 0.5 * skill[i]
+        explore_cut = np.uint32(exploration * productivity * SCALE16)
+        for c in range(code.size):
+            if draws[i, c] < explore_cut:
+                beliefs[i, c] = reality[c]
+            elif draws[i, c] < explore_cut + social_cut and code[c] != 0:
+                beliefs[i, c] = code[c]
+        if ideas_u.size and ideas_u[i] < idea_rate * productivity:
+            ideas += 1
+        capacity += work_share * productivity * (0.5 + 0.5 * engagement[i])
+    return ideas, capacity
+
+
 def learn_code(
-    code: np.ndarray, beliefs: np.ndarray, reality: np.ndarray, p2: float, u: np.ndarray
+    code: np.ndarray,
+    beliefs: np.ndarray,
+    reality: np.ndarray,
+    p2: float,
+    u: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """One period of March's code learning (shared with the classic March model).
 
@@ -119,19 +146,39 @@ def learn_code(
         reality: The reality, shape ``(m,)``, values in {-1, 1}.
         p2: Code learning rate.
         u: One uniform per dimension.
+        rows: The individuals (rows of ``beliefs``) who take part; default all.
 
     Returns:
         The new code.
     """
-    if beliefs.shape[0] == 0 or p2 <= 0:
+    rows = np.arange(beliefs.shape[0]) if rows is None else rows
+    if rows.size == 0 or p2 <= 0:
         return code
-    score = (beliefs == reality).sum(axis=1)
-    superior = beliefs[score > np.count_nonzero(code == reality)]
-    if superior.shape[0] == 0:
-        return code
-    plus = (superior == 1).sum(axis=0)
-    minus = (superior == -1).sum(axis=0)
-    majority = np.sign(plus - minus).astype(np.int8)
+    plus, minus = _superior_votes(code, beliefs, reality, rows)
+    majority = np.sign(plus - minus).astype(np.int8)  # all 0 when nobody beats the code
     k = np.abs(plus - minus)
     change = (majority != 0) & (majority != code) & (u < 1.0 - (1.0 - p2) ** k)
     return np.where(change, majority, code).astype(np.int8)
+
+
+@kernel
+def _superior_votes(code, beliefs, reality, rows):
+    """How many of the superior group hold +1, and how many -1, on each dimension.
+
+    The superior group are the ``rows`` whose beliefs match reality on more dimensions than
+    the code does.
+    """
+    code_score = 0
+    for c in range(code.size):
+        code_score += code[c] == reality[c]
+    plus = np.zeros(code.size, np.int64)
+    minus = np.zeros(code.size, np.int64)
+    for i in rows:
+        score = 0
+        for c in range(code.size):
+            score += beliefs[i, c] == reality[c]
+        if score > code_score:
+            for c in range(code.size):
+                plus[c] += beliefs[i, c] == 1
+                minus[c] += beliefs[i, c] == -1
+    return plus, minus

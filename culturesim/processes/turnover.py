@@ -11,13 +11,13 @@ chance of quitting is ``1 - exp(-rate / 12)``, drawn from the ``"quit"`` stream 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from culturesim.kpis import alignment
-from culturesim.population import take_rows
-from culturesim.processes.engagement import pay_ratio
+from culturesim.compiled import kernel
+from culturesim.kpis import value_fit
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -28,21 +28,34 @@ CONTAGION_MEMORY = 0.7
 def quit_hazard(model: CultureModel, ids: np.ndarray) -> np.ndarray:
     """Monthly probability of quitting for employees ``ids``."""
     e, dyn, lv = model.employees, model.config.dynamics, model.levers
-    fit = alignment(take_rows(e.values, ids), model.core)
-    offers = model.config.market.talent_demand * 2.0 * (e.skill[ids] - 0.5) - 2.0 * np.log(
-        pay_ratio(model, ids)
-    )
-    x = (
-        3.0 * (0.65 - e.engagement[ids])
-        + 3.0 * (0.85 - fit) * (1.0 - 0.5 * lv["inclusion"])
-        + 1.0 * offers
-    )
-    tenure = e.tenure[ids]
-    tenure_factor = np.where(tenure < 12, 0.8, np.where(tenure < 48, 1.2, 0.9))
-    contagion = 1.0 + dyn.quit_contagion * e.peer_departures[ids]
-    poaching = 1.0 + poaching_intensity(model) * 2.0 * np.maximum(0.0, e.skill[ids] - 0.5)
-    rate = dyn.base_quit_rate_per_year * np.exp(x) * tenure_factor * contagion * poaching
-    return 1.0 - np.exp(-rate / 12.0)
+    return _quit_hazard(
+        ids, e.engagement, e.values, model.core, e.skill, e.pay_dev, e.tenure, e.peer_departures,
+        1.0 + lv["compensation_premium"], lv["inclusion"], model.config.market.talent_demand,
+        dyn.quit_contagion, poaching_intensity(model), dyn.base_quit_rate_per_year,
+    )  # fmt: skip
+
+
+@kernel
+def _quit_hazard(
+    ids, engagement, values, core, skill, pay_dev, tenure, peer_departures, pay_level,
+    inclusion, talent_demand, quit_contagion, poaching, base_rate,
+):  # fmt: skip
+    """The monthly quit chance of each of ``ids`` (the equation in the module docstring)."""
+    out = np.empty(ids.size)
+    for r, i in enumerate(ids):
+        fit = value_fit(values[i], core)
+        offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * math.log(pay_level * pay_dev[i])
+        x = (
+            3.0 * (0.65 - engagement[i])
+            + 3.0 * (0.85 - fit) * (1.0 - 0.5 * inclusion)
+            + 1.0 * offers
+        )
+        tenure_factor = 0.8 if tenure[i] < 12 else (1.2 if tenure[i] < 48 else 0.9)
+        contagion = 1.0 + quit_contagion * peer_departures[i]
+        poached = 1.0 + poaching * 2.0 * max(0.0, skill[i] - 0.5)
+        rate = base_rate * math.exp(x) * tenure_factor * contagion * poached
+        out[r] = 1.0 - math.exp(-rate / 12.0)
+    return out
 
 
 def poaching_intensity(model: CultureModel) -> float:
