@@ -99,7 +99,7 @@ class CultureModel(mesa.Model):
                 "engagement": Field(np.float64),
                 "trust": Field(np.float64),
                 "disposition": Field(np.float64),
-                "pay_dev": Field(np.float64, fill=1.0),
+                "log_pay": Field(np.float64),  # log of pay / market median for the skill, at par
                 "peer_departures": Field(np.float64),
             },
             capacity=int(org.employees * 1.5) + 16,
@@ -317,7 +317,7 @@ class CultureModel(mesa.Model):
             engagement=0.7,
             trust=0.65,
             disposition=0.5 * hire.normal(month, count, part + 1),
-            pay_dev=np.exp(0.05 * hire.normal(month, count, part + 2)),
+            log_pay=0.05 * hire.normal(month, count, part + 2),
             peer_departures=0.0,
         )
         self._hired.append(slots)

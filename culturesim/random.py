@@ -43,14 +43,27 @@ class Stream:
         self._base = bitgen.state
         self._bitgen = bitgen
         self._gen = np.random.Generator(bitgen)
+        self._position: int | None = 0  # 64-bit words drawn since the start (None: unknown)
 
     def at(self, month: int, part: int = 0) -> np.random.Generator:
         """Return the stream's generator positioned at the start of ``(month, part)``.
 
         The returned generator is shared: draw from it before calling ``at`` again.
         """
-        self._bitgen.state = self._base
-        self._bitgen.advance(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE)
+        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE)
+        self._position = None  # the caller draws an unknown amount
+        return gen
+
+    def _seek(self, position: int) -> np.random.Generator:
+        """Move the generator to ``position``: forward from where it is, else from the start.
+
+        Resetting the state costs more than advancing, and most draws move forward.
+        """
+        if self._position is None or position < self._position:
+            self._bitgen.state = self._base
+            self._position = 0
+        self._bitgen.advance(position - self._position)
+        self._position = position
         return self._gen
 
     def uniform(self, month: int, stop: int, part: int = 0, start: int = 0) -> np.ndarray:
@@ -59,10 +72,10 @@ class Stream:
         Slot ``i`` gets the same number whatever ``start`` and ``stop`` are, so drawing only for
         new slots costs O(new slots).
         """
-        gen = self.at(month, part)
-        if start:
-            self._bitgen.advance(int(start))
-        return gen.random(max(int(stop) - int(start), 0))
+        count = max(int(stop) - int(start), 0)
+        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE + int(start))
+        self._position += count  # one 64-bit word per double
+        return gen.random(count)
 
     def normal(self, month: int, stop: int, part: int = 0, start: int = 0) -> np.ndarray:
         """Return standard normals for slots ``start .. stop-1`` (inverse CDF of uniforms)."""
@@ -75,8 +88,9 @@ class Stream:
         for monthly rates. The numbers are the stream's raw 64-bit draws cut in four (read
         little-endian, as on x86 and ARM), so slot ``i``'s row is the same whatever ``rows`` is.
         """
-        self.at(month, part)
         size = int(rows) * int(cols)
+        self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE)
+        self._position += -(-size // 4)
         words = self._bitgen.random_raw(-(-size // 4))  # four 16-bit numbers per 64-bit draw
         return words.view(np.uint16)[:size].reshape(int(rows), int(cols))
 

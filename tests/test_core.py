@@ -15,6 +15,34 @@ def test_stream_slot_draws_do_not_depend_on_how_many_are_drawn():
     assert np.array_equal(s.matrix16(3, 20, 4), m[:20])
 
 
+def test_stream_draws_in_any_order_match_a_fresh_stream():
+    """The stream moves forward from where it is when it can; that must not change a draw."""
+    rng = np.random.default_rng(0)
+    s = Stream(7, "quit")
+    for _ in range(200):
+        month, part, start = (int(x) for x in rng.integers(0, [5, 3, 50]))
+        stop = start + int(rng.integers(0, 40))
+        kind = int(rng.integers(0, 4))
+        if kind == 0:
+            got, want = (
+                s.uniform(month, stop, part, start),
+                Stream(7, "quit").uniform(month, stop, part, start),
+            )
+        elif kind == 1:
+            got, want = (
+                s.matrix16(month, stop, 3, part),
+                Stream(7, "quit").matrix16(month, stop, 3, part),
+            )
+        elif kind == 2:
+            got, want = (
+                s.normal(month, stop, part, start),
+                Stream(7, "quit").normal(month, stop, part, start),
+            )
+        else:
+            got, want = s.at(month, part).random(7), Stream(7, "quit").at(month, part).random(7)
+        assert np.array_equal(got, want)
+
+
 def test_streams_differ_by_name_month_part_and_seed():
     a = Stream(7, "quit").uniform(3, 50)
     assert not np.array_equal(a, Stream(7, "hire").uniform(3, 50))

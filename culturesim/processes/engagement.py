@@ -30,11 +30,6 @@ TRUST_DOWN = 0.2
 PEERS_DEFAULT = (0.65, 0.6)  # engagement and trust assumed of the peers of someone with no ties
 
 
-def pay_ratio(model: CultureModel, ids: np.ndarray) -> np.ndarray:
-    """Each employee's pay relative to the market median for their skill."""
-    return (1.0 + model.levers["compensation_premium"]) * model.employees.pay_dev[ids]
-
-
 class Engagement:
     """Engagement and trust in leadership, from the conditions of work."""
 
@@ -55,7 +50,7 @@ class Engagement:
         indptr, indices = model.org.adjacency(e.alive)
         engagement, trust = _engagement_step(
             ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
-            e.disposition, e.pay_dev, 1.0 + lv["compensation_premium"], lv["inclusion"],
+            e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
             lv["transparency"], 0.3 + 1.0 * growth + 0.8 * autonomy - 2.0 * overload,
         )  # fmt: skip
         e.engagement[ids] = engagement
@@ -64,7 +59,7 @@ class Engagement:
 
 @kernel
 def _engagement_step(
-    ids, indptr, indices, engagement, trust, values, core, disposition, pay_dev, pay_level,
+    ids, indptr, indices, engagement, trust, values, core, disposition, log_pay, log_premium,
     inclusion, transparency, conditions,
 ):  # fmt: skip
     """New engagement and trust of ``ids``; ``conditions`` sums the company-wide terms."""
@@ -81,13 +76,13 @@ def _engagement_step(
             peer_eng /= ties
             peer_trust /= ties
         fit = value_fit(values[i], core)
-        log_pay = math.log(pay_level * pay_dev[i])
+        pay = log_premium + log_pay[i]  # log of pay against the market
         eng, tru = engagement[i], trust[i]
         x = (
             conditions
             + disposition[i]
             + 4.0 * (fit - 0.85) * (1.0 - 0.5 * inclusion)
-            + 3.0 * log_pay
+            + 3.0 * pay
             + 2.0 * (tru - 0.6)
             + 1.5 * (peer_eng - 0.65)
         )
@@ -96,7 +91,7 @@ def _engagement_step(
             0.4
             + 2.5 * (transparency - 0.5)
             + 1.5 * (eng - 0.65)
-            + 2.0 * log_pay
+            + 2.0 * pay
             + 1.0 * (peer_trust - 0.6)
         )
         gap = 1.0 / (1.0 + math.exp(-y)) - tru

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.compiled import kernel
 from culturesim.networks import INFORMAL
 
 if TYPE_CHECKING:
@@ -85,18 +86,18 @@ class Hiring:
         """Put hires into the teams of their site with most room, opening teams when full."""
         e, net = model.employees, model.org
         size = np.bincount(e.team[e.ids], minlength=net.n_teams)
-        out = np.empty(sites.size, dtype=np.int32)
-        for s in np.unique(sites):
-            need = np.flatnonzero(sites == s)
-            teams = np.flatnonzero(net.team_site == s)
-            room = np.maximum(0, net.team_size - size[teams])
-            order = np.argsort(-room, kind="stable")
-            seats = np.repeat(teams[order], room[order])
-            if seats.size < need.size:
-                n_new = int(np.ceil((need.size - seats.size) / net.team_size))
-                new = net.open_teams(np.full(n_new, s))
-                seats = np.concatenate([seats, np.repeat(new, net.team_size)])
-            out[need] = seats[: need.size]
+        out = _seat(sites, net.team_site, size, net.team_size, model.n_sites)
+        waiting = out < 0  # no seat left at their site: they fill new teams, team_size each
+        if waiting.any():
+            rank = np.cumsum(waiting) - 1  # hires are grouped by site
+            w_sites, w_rank = sites[waiting], rank[waiting]
+            first = np.flatnonzero(np.r_[True, w_sites[1:] != w_sites[:-1]])
+            n_waiting = np.diff(np.r_[first, w_sites.size])
+            n_new = -(-n_waiting // net.team_size)
+            new = net.open_teams(np.repeat(w_sites[first], n_new))
+            offset = np.repeat(np.cumsum(n_new) - n_new, n_waiting)  # site's first new team
+            within = w_rank - np.repeat(w_rank[first], n_waiting)
+            out[waiting] = new[offset + within // net.team_size]
         return out
 
     @staticmethod
@@ -120,3 +121,42 @@ class Hiring:
             src.append(slots)
             dst.append(np.where(cross, pick_any, pick_home))
         net.add_edges(np.concatenate(src), np.concatenate(dst), INFORMAL)
+
+
+@kernel
+def _seat(sites, team_site, size, team_size, n_sites):
+    """Seats for hires (``sites``, grouped by site) in their site's teams; -1 where none is left.
+
+    A site's teams are filled in order of most room (``team_size - size``), ties by team id.
+    """
+    # teams by site, then by room (most first): counting sorts, stable
+    room = np.maximum(0, team_size - size)
+    key = team_site * (team_size + 1) + (team_size - room)
+    start = np.zeros(n_sites * (team_size + 1) + 1, np.int64)
+    for g in range(team_site.size):
+        start[key[g] + 1] += 1
+    for b in range(start.size - 1):
+        start[b + 1] += start[b]
+    cursor = start[:-1].copy()
+    order = np.empty(team_site.size, np.int64)
+    for g in range(team_site.size):
+        order[cursor[key[g]]] = g
+        cursor[key[g]] += 1
+    out = np.full(sites.size, -1, np.int32)
+    k = 0
+    while k < sites.size:
+        site = sites[k]
+        p, stop = start[site * (team_size + 1)], start[(site + 1) * (team_size + 1)]
+        left = room[order[p]] if p < stop else 0
+        while k < sites.size and sites[k] == site:
+            while left == 0 and p + 1 < stop:
+                p += 1
+                left = room[order[p]]
+            if left == 0:
+                break
+            out[k] = order[p]
+            left -= 1
+            k += 1
+        while k < sites.size and sites[k] == site:
+            k += 1
+    return out

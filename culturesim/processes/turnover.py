@@ -29,22 +29,22 @@ def quit_hazard(model: CultureModel, ids: np.ndarray) -> np.ndarray:
     """Monthly probability of quitting for employees ``ids``."""
     e, dyn, lv = model.employees, model.config.dynamics, model.levers
     return _quit_hazard(
-        ids, e.engagement, e.values, model.core, e.skill, e.pay_dev, e.tenure, e.peer_departures,
-        1.0 + lv["compensation_premium"], lv["inclusion"], model.config.market.talent_demand,
+        ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
+        np.log1p(lv["compensation_premium"]), lv["inclusion"], model.config.market.talent_demand,
         dyn.quit_contagion, poaching_intensity(model), dyn.base_quit_rate_per_year,
     )  # fmt: skip
 
 
 @kernel
 def _quit_hazard(
-    ids, engagement, values, core, skill, pay_dev, tenure, peer_departures, pay_level,
+    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, log_premium,
     inclusion, talent_demand, quit_contagion, poaching, base_rate,
 ):  # fmt: skip
     """The monthly quit chance of each of ``ids`` (the equation in the module docstring)."""
     out = np.empty(ids.size)
     for r, i in enumerate(ids):
         fit = value_fit(values[i], core)
-        offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * math.log(pay_level * pay_dev[i])
+        offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * (log_premium + log_pay[i])
         x = (
             3.0 * (0.65 - engagement[i])
             + 3.0 * (0.85 - fit) * (1.0 - 0.5 * inclusion)
