@@ -286,14 +286,14 @@ class CultureModel(mesa.Model):
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         e, month, org = self.employees, self.month, self.config.organization
-        hire, part = self.streams["hire"], 100 * batch
-        sel = self.levers["hiring_selectivity"]
+        sel, k = self.levers["hiring_selectivity"], self.core.size
+        # one row of draws per hire: quality, then normals for disposition, pay and values
+        u = self.streams["hire"].uniform(month, count * (3 + k), part=batch).reshape(count, -1)
+        normal = ndtri(u[:, 1:])
         # quality: a standard normal truncated below at the selectivity quantile of applicants
         floor = 0.8 * sel
-        z = ndtri(floor + (1.0 - floor) * hire.uniform(month, count, part))
-        skill = ndtr(0.8 * z - 0.2)
-        k = self.core.size
-        noise = np.column_stack([hire.normal(month, count, part + 10 + j) for j in range(k)])
+        skill = ndtr(0.8 * ndtri(floor + (1.0 - floor) * u[:, 0]) - 0.2)
+        noise = normal[:, 2:]
         if own_values is None:
             own = self.site_values[sites] + org.value_spread * noise
             own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
@@ -316,8 +316,8 @@ class CultureModel(mesa.Model):
             beliefs=beliefs,
             engagement=0.7,
             trust=0.65,
-            disposition=0.5 * hire.normal(month, count, part + 1),
-            log_pay=0.05 * hire.normal(month, count, part + 2),
+            disposition=0.5 * normal[:, 0],
+            log_pay=0.05 * normal[:, 1],
             peer_departures=0.0,
         )
         self._hired.append(slots)

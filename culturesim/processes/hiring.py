@@ -111,16 +111,14 @@ class Hiring:
         counts = np.bincount(sites, minlength=n_sites)
         starts = np.cumsum(counts) - counts
         home = e.site[slots]
-        ties = model.streams["ties"]
-        src, dst = [], []
-        for k in range(net.informal_ties):
-            u = ties.uniform(t, slots.size, part=2 * k)  # by place in the month's hires
-            cross = ties.uniform(t, slots.size, part=2 * k + 1) < net.cross_site_share
-            pick_home = by_site[starts[home] + (u * counts[home]).astype(np.int64)]
-            pick_any = ids[(u * ids.size).astype(np.int64)]
-            src.append(slots)
-            dst.append(np.where(cross, pick_any, pick_home))
-        net.add_edges(np.concatenate(src), np.concatenate(dst), INFORMAL)
+        k = net.informal_ties
+        # a row of draws per hire (by place in the month's hires): k picks, then k coin flips
+        u = model.streams["ties"].uniform(t, 2 * k * slots.size).reshape(slots.size, 2 * k)
+        pick, cross = u[:, :k].ravel(), u[:, k:].ravel() < net.cross_site_share
+        home = np.repeat(home, k)
+        pick_home = by_site[starts[home] + (pick * counts[home]).astype(np.int64)]
+        pick_any = ids[(pick * ids.size).astype(np.int64)]
+        net.add_edges(np.repeat(slots, k), np.where(cross, pick_any, pick_home), INFORMAL)
 
 
 @kernel
