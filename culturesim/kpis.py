@@ -441,19 +441,30 @@ def staff_means(ids, engagement, tenure, skill, trust, values, core, team, n_tea
     return eng / n, ten / n, skl / n, tru / n, fit / n, spread
 
 
+@kernel
+def _aware_trust(aware, trust):
+    """How many users are aware, and their mean trust (0 when none is)."""
+    count, total = 0, 0.0
+    for i in range(aware.size):
+        if aware[i]:
+            count += 1
+            total += trust[i]
+    return count, total / count if count else 0.0
+
+
 def market_kpis(model) -> dict[str, float]:
     """The users', partners' and brand KPIs of ``model``."""
     from culturesim.processes.brand import nps_score
     from culturesim.processes.partners import ACTIVE_STRENGTH
 
     us, p = model.users, model.partners
-    aware = us.aware[: us.n]
+    aware, trust = _aware_trust(us.aware[: us.n], us.trust[: us.n])
     pids = p.ids
     start = model.user_flows["active_start"]
     return {
-        "users_aware": float(np.count_nonzero(aware)),
+        "users_aware": float(aware),
         "users_active": float(model.users_active),
-        "user_trust": float(us.trust[: us.n][aware].mean()) if aware.any() else 0.0,
+        "user_trust": trust,
         "nps": nps_score(model),
         "user_churn_rate": model.user_flows["churned"] / start if start else 0.0,
         "brand_awareness": model.brand_awareness,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.compiled import kernel
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
@@ -66,12 +68,18 @@ class Brand:
 def nps_score(model: CultureModel) -> float:
     """Net promoter score of active users: % promoters - % detractors (0 with no users)."""
     us = model.users
-    active = us.state[: us.n] == 1
-    n = int(active.sum())
-    if n == 0:
-        return 0.0
-    sat = us.satisfaction[: us.n][active]
-    return float(100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / n)
+    return _nps(us.state[: us.n], us.satisfaction[: us.n])
+
+
+@kernel
+def _nps(state, satisfaction):
+    active = promoters = detractors = 0
+    for i in range(state.size):
+        if state[i] == 1:
+            active += 1
+            promoters += satisfaction[i] >= 0.8
+            detractors += satisfaction[i] < 0.6
+    return 100.0 * (promoters - detractors) / active if active else 0.0
 
 
 def incident(model: CultureModel, severity: float) -> None:

@@ -25,10 +25,12 @@ NPS = % promoters (satisfaction >= 0.8) - % detractors (< 0.6) among active user
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.compiled import kernel
 from culturesim.networks import user_network
 from culturesim.population import Field, Population
 
@@ -44,6 +46,7 @@ FEEDBACK_SHARE = 0.05  # share of active users giving feedback in a month (guess
 FEEDBACK_SCALE = 20_000.0  # feedback items giving a 63% chance to fix one wrong belief a month
 
 
+@kernel
 def bass_hazard(p, q, adopted_share):
     """Bass (1969) hazard of adopting (here: becoming aware) this period.
 
@@ -121,36 +124,21 @@ class Users:
         if n == 0:
             return
         reach = model.partner_reach  # from partners: extra awareness and distribution
-        # what each user's ties look like this month: share active, mean trust (one product)
         market_trust = float(trust[aware].mean()) if aware.any() else 0.5
-        share, peer = self._neighbour_means(
-            model, (active.astype(np.float32), trust), (active.mean(), market_trust)
-        )
-        # 1. awareness: Bass hazard, external from brand and partners, internal from ties
-        external = mk.external_influence * model.brand_awareness + reach["awareness"]
-        p_aware = bass_hazard(external, mk.word_of_mouth, share)
-        newly = (~aware) & (model.streams["aware"].uniform(t, n) < p_aware)
-        aware |= newly
-        # 2. adoption by aware prospects
-        p_adopt = mk.conversion_rate * q * (0.5 + 0.5 * trust) * reach["distribution"]
-        adopt = aware & (state == PROSPECT) & (model.streams["adopt"].uniform(t, n) < p_adopt)
-        state[adopt] = ACTIVE
-        # 3. satisfaction of active users
-        active = state == ACTIVE
-        target = np.clip(0.45 + 0.35 * q + us.taste[:n] + 0.2 * (trust - 0.5), 0.0, 1.0)
-        sat = us.satisfaction[:n]
-        sat += np.where(active, 0.3 * (target - sat), 0.0).astype(np.float32)
-        # 4. trust: slow to build, fast to fall, spreading among ties
-        goal = 0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"]
-        build = TRUST_BUILD * (1.0 + lv["transparency"] + lv["feedback_responsiveness"])
-        rate = np.where(goal > trust, build, TRUST_FALL).astype(np.float32)
-        new_trust = trust + rate * (goal - trust) + TRUST_SPREAD * (peer - trust)
-        trust[:] = np.where(aware, np.clip(new_trust, 0.0, 1.0), trust)
-        # 5. churn
-        hazard = BASE_CHURN * np.exp(3.0 * (0.7 - sat) + 2.0 * (0.6 - trust))
-        churn = active & (model.streams["user_churn"].uniform(t, n) < hazard)
-        state[churn] = CHURNED
-        model.user_flows["churned"] = int(churn.sum())
+        graph = model.user_graph  # None on a mixed market: ties are the whole market
+        indptr, indices = (graph.indptr, graph.indices) if graph is not None else (EMPTY, EMPTY)
+        streams = model.streams
+        churned = _users_step(
+            state, aware, trust, us.satisfaction[:n], us.taste[:n], indptr, indices,
+            graph is None, float(active.mean()), market_trust,
+            streams["aware"].uniform(t, n), streams["adopt"].uniform(t, n),
+            streams["user_churn"].uniform(t, n),
+            mk.external_influence * model.brand_awareness + reach["awareness"],
+            mk.word_of_mouth, mk.conversion_rate * q * reach["distribution"], q,
+            0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"],
+            TRUST_BUILD * (1.0 + lv["transparency"] + lv["feedback_responsiveness"]),
+        )  # fmt: skip
+        model.user_flows["churned"] = churned
         model.users_active = int(np.count_nonzero(state == ACTIVE))
         # 6. feedback corrects the code where it is wrong
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
@@ -161,17 +149,57 @@ class Users:
             model.code[fix] = model.reality[fix]
             model.knowledge = float(np.mean(model.code == model.reality))
 
-    @staticmethod
-    def _neighbour_means(model: CultureModel, xs: tuple, mixed: tuple) -> tuple:
-        """Means of each array in ``xs`` over each user's ties (market means when mixed)."""
-        if model.user_graph is None:
-            return tuple(float(v) for v in mixed)
-        inv = model.user_inverse_degree  # 0 for a user without ties
-        lonely = inv == 0
-        return tuple(
-            np.where(lonely, np.float32(m), (model.user_graph @ x) * inv)
-            for x, m in zip(xs, mixed, strict=True)
-        )
+
+EMPTY = np.zeros(0, dtype=np.int32)
+
+
+@kernel
+def _users_step(
+    state, aware, trust, satisfaction, taste, indptr, indices, mixed, market_active,
+    market_trust, u_aware, u_adopt, u_churn, external, word_of_mouth, conversion, quality,
+    goal, build,
+):  # fmt: skip
+    """Steps 1-5 for every user, in place; returns how many churned.
+
+    Everyone reacts to last month's ties: the share of each user's ties who are active and
+    their mean trust (the market's, when ``mixed``) are taken before anyone changes.
+    """
+    n = state.size
+    share = np.full(n, market_active)
+    peer = np.full(n, market_trust)
+    if not mixed:
+        for i in range(n):
+            ties = indptr[i + 1] - indptr[i]
+            if ties:
+                on, sure = 0.0, 0.0
+                for j in indices[indptr[i] : indptr[i + 1]]:
+                    on += state[j] == ACTIVE
+                    sure += trust[j]
+                share[i], peer[i] = on / ties, sure / ties
+    churned = 0
+    for i in range(n):
+        # 1. awareness: Bass hazard, external from brand and partners, internal from ties
+        if not aware[i] and u_aware[i] < bass_hazard(external, word_of_mouth, share[i]):
+            aware[i] = True
+        # 2. adoption by aware prospects
+        if aware[i] and state[i] == PROSPECT and u_adopt[i] < conversion * (0.5 + 0.5 * trust[i]):
+            state[i] = ACTIVE
+        # 3. satisfaction of active users
+        if state[i] == ACTIVE:
+            target = min(max(0.45 + 0.35 * quality + taste[i] + 0.2 * (trust[i] - 0.5), 0.0), 1.0)
+            satisfaction[i] += 0.3 * (target - satisfaction[i])
+        # 4. trust: slow to build, fast to fall, spreading among ties
+        if aware[i]:
+            rate = build if goal > trust[i] else TRUST_FALL
+            new = trust[i] + rate * (goal - trust[i]) + TRUST_SPREAD * (peer[i] - trust[i])
+            trust[i] = min(max(new, 0.0), 1.0)
+        # 5. churn
+        if state[i] == ACTIVE:
+            hazard = BASE_CHURN * math.exp(3.0 * (0.7 - satisfaction[i]) + 2.0 * (0.6 - trust[i]))
+            if u_churn[i] < hazard:
+                state[i] = CHURNED
+                churned += 1
+    return churned
 
 
 def incident(model: CultureModel, severity: float) -> None:
