@@ -339,7 +339,7 @@ class CultureModel(mesa.Model):
         if reason == "quits":
             median = np.median(e.skill[e.ids])
             self.flows["regretted_quits"] += float(np.count_nonzero(e.skill[slots] > median))
-        e.peer_departures[:] += self.org.neighbour_share(e.alive, slots)
+        self.org.neighbour_share(e.alive, slots, out=e.peer_departures)
         self.flows[reason] += float(slots.size)
         e.remove(slots)
         managers_left = bool(e.is_manager[slots].any())

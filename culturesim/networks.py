@@ -211,18 +211,19 @@ class OrgNetwork:
             self._csr = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
         return self._csr
 
-    def neighbour_share(self, alive: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    def neighbour_share(
+        self, alive: np.ndarray, slots: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Share of each slot's ties that go to ``slots`` (a full-capacity array).
 
         The mean over each slot's ties of an indicator of ``slots`` (0 where a slot has no
-        ties), found by walking only the ties of ``slots``.
+        ties), found by walking only the ties of ``slots``. With ``out``, the shares are added
+        to it (and it is returned).
         """
         indptr, indices = self.adjacency(alive)
-        starts, stops = indptr[slots], indptr[np.asarray(slots) + 1]
-        sizes = stops - starts
-        pos = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        counts = np.bincount(indices[pos], minlength=alive.size)
-        return counts / np.maximum(np.diff(indptr), 1)
+        out = np.zeros(alive.size) if out is None else out
+        _add_tie_shares(indptr, indices, np.asarray(slots, dtype=np.int64), out)
+        return out
 
     def efficiency(self, alive: np.ndarray, sources: np.ndarray) -> float:
         """Global efficiency (Latora & Marchiori 2001) estimated from BFS at ``sources``.
@@ -329,6 +330,14 @@ def _team_ties(members, teams, new, n_teams):
                 src[out], dst[out] = i, j
                 out += 1
     return src[:out], dst[:out]
+
+
+@kernel
+def _add_tie_shares(indptr, indices, slots, out):
+    """Add to ``out[j]`` the share of j's ties that go to ``slots``, for each tie of ``slots``."""
+    for s in slots:
+        for j in indices[indptr[s] : indptr[s + 1]]:
+            out[j] += 1.0 / (indptr[j + 1] - indptr[j])
 
 
 @kernel

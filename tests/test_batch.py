@@ -213,9 +213,10 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     body = GRID.replace("months = 12", "months = 36")
     path = write_experiment(tmp_path, body)
     out = tmp_path / "out"
+    reps = 30  # 180 runs: the sweep is still going when the first parts land (runs are fast)
+    args = ["--workers", "1", "--replications", str(reps), "--months", "30"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
-         "--workers", "1", "--replications", "3", "--months", "30"],
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # a runner started in the background (`cmd &`) ignores SIGINT and its children inherit
         # that; give the sweep the default disposition a terminal's Ctrl-C would meet
@@ -228,12 +229,11 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
-    assert len(list((out / "parts").glob("run-*"))) < 6 * 3  # it stopped part-way
-    again = cli("sweep", path, "--out", out, "--workers", "1", "--resume",
-                "--replications", "3", "--months", "30")  # fmt: skip
+    assert len(list((out / "parts").glob("run-*"))) < 6 * reps  # it stopped part-way
+    again = cli("sweep", path, "--out", out, "--resume", *args)
     assert again.returncode == 0, again.stderr
     runs, ts = read(out)
-    assert len(runs) == 6 * 3 and runs["status"].eq("ok").all()
+    assert len(runs) == 6 * reps and runs["status"].eq("ok").all()
     assert ts["month"].max() == 30  # the command-line overrides apply
     assert not list((out / "parts").glob(".*"))
 

@@ -99,7 +99,7 @@ class Culture:
         indptr, indices = model.org.adjacency(e.alive)
         values = _culture_step(
             ids, e.values, e.own_values, e.team, model.team_managers(), e.tenure, indptr,
-            indices, model.streams["coworker"].uniform(model.month, e.capacity), model.core,
+            indices, model.streams["coworker"].uniform(model.month, e.n), model.core,
             0.3 + 0.4 * transparency,  # leadership's weight against the manager's
             dyn.socialization_halflife_months,
             dyn.culture_socialization,
