@@ -8,8 +8,9 @@ compiled with Numba: one pass, no temporaries. The loop reads like the equations
 the module docstrings keep the equations.
 
 Kernels are compiled on first use and cached on disk (``cache=True``, next to the module in
-``__pycache__``), so only the first run on a machine pays the compile time (about a second per
-kernel). They use plain IEEE arithmetic (no ``fastmath``), so results do not depend on the CPU.
+``__pycache__``), so only the first run on a machine pays the compile time (about ten seconds
+for all of them). They are compiled without ``fastmath``: the compiler keeps the order of
+floating-point operations as written, so a run is reproducible to the bit on a machine.
 """
 
 from __future__ import annotations
