@@ -114,7 +114,7 @@ class Population:
         count = int(count)
         start = self.n
         self._grow(start + count)
-        new = np.arange(start, start + count)
+        new = slice(start, start + count)  # new slots are consecutive: slices, not fancy indexing
         self.n = start + count
         self.alive[new] = True
         for name, value in values.items():
@@ -122,7 +122,7 @@ class Population:
                 raise KeyError(f"unknown field {name!r}; fields: {', '.join(self._data)}")
             self._data[name][new] = value
         self._ids = None
-        return new
+        return np.arange(start, start + count)
 
     def remove(self, ids: np.ndarray) -> None:
         """Mark agents as gone (their rows stay, so their ids are never reused)."""
