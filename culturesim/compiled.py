@@ -15,11 +15,37 @@ floating-point operations as written, so a run is reproducible to the bit on a m
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-__all__ = ["kernel"]
+__all__ = ["group_by", "kernel"]
 
 
 def kernel(fn):
     """Compile ``fn`` with Numba in nopython mode, cached on disk."""
     return njit(cache=True)(fn)
+
+
+@kernel
+def group_by(keys, n_keys):
+    """Group positions by key with a counting sort (stable, O(n + n_keys)).
+
+    Args:
+        keys: A key in ``0 .. n_keys - 1`` for each position.
+        n_keys: Number of possible keys.
+
+    Returns:
+        ``start`` (``n_keys + 1`` offsets) and ``order``: the positions with key ``k`` are
+        ``order[start[k]:start[k + 1]]``, in their original order.
+    """
+    start = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        start[k + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    cursor = start[:-1].copy()
+    order = np.empty(keys.size, np.int64)
+    for i in range(keys.size):
+        order[cursor[keys[i]]] = i
+        cursor[keys[i]] += 1
+    return start, order

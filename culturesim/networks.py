@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from culturesim.compiled import kernel
+from culturesim.compiled import group_by, kernel
 
 __all__ = ["OrgNetwork"]
 
@@ -303,16 +303,8 @@ def _team_ties(members, teams, new, n_teams):
 
     ``members`` and ``new`` are sorted slots; ``teams`` holds the team of each member.
     """
-    start = np.zeros(n_teams + 1, np.int64)  # members grouped by team (a counting sort)
-    for g in teams:
-        start[g + 1] += 1
-    for g in range(n_teams):
-        start[g + 1] += start[g]
-    cursor = start[:-1].copy()
-    by_team = np.empty(members.size, np.int64)
-    for r in range(members.size):
-        by_team[cursor[teams[r]]] = members[r]
-        cursor[teams[r]] += 1
+    start, order = group_by(teams, n_teams)
+    by_team = members[order]
     is_new = np.zeros(members[-1] + 1, np.bool_)
     is_new[new] = True
     team_of = teams[np.searchsorted(members, new)]

@@ -71,3 +71,12 @@ def test_population_grows_without_reindexing():
     assert again.tolist() == [7]  # slots are never reused
     with pytest.raises(KeyError, match="unknown field"):
         pop.add(1, nope=1)
+
+
+def test_group_by_is_a_stable_sort_by_key():
+    from culturesim.compiled import group_by
+
+    keys = np.random.default_rng(1).integers(0, 7, 500)
+    start, order = group_by(keys, 9)  # keys 7 and 8 stay empty
+    assert np.array_equal(order, np.argsort(keys, kind="stable"))
+    assert np.array_equal(np.diff(start), np.bincount(keys, minlength=9))

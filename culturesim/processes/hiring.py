@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from culturesim.compiled import kernel
+from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
 
 if TYPE_CHECKING:
@@ -127,19 +127,11 @@ def _seat(sites, team_site, size, team_size, n_sites):
 
     A site's teams are filled in order of most room (``team_size - size``), ties by team id.
     """
-    # teams by site, then by room (most first): counting sorts, stable
+    # teams by site, then by room (most first), then by id
     room = np.maximum(0, team_size - size)
-    key = team_site * (team_size + 1) + (team_size - room)
-    start = np.zeros(n_sites * (team_size + 1) + 1, np.int64)
-    for g in range(team_site.size):
-        start[key[g] + 1] += 1
-    for b in range(start.size - 1):
-        start[b + 1] += start[b]
-    cursor = start[:-1].copy()
-    order = np.empty(team_site.size, np.int64)
-    for g in range(team_site.size):
-        order[cursor[key[g]]] = g
-        cursor[key[g]] += 1
+    start, order = group_by(
+        team_site * (team_size + 1) + (team_size - room), n_sites * (team_size + 1)
+    )
     out = np.full(sites.size, -1, np.int32)
     k = 0
     while k < sites.size:
