@@ -234,7 +234,7 @@ class OrgNetwork:
         if n_alive < 2 or sources.size == 0:
             return 0.0
         indptr, indices = self.adjacency(alive)  # leavers have no ties: unreachable
-        total = _inverse_distance_sum(indptr, indices, np.asarray(sources, dtype=np.int64))
+        total = inverse_distance_sum(indptr, indices, np.asarray(sources, dtype=np.int64))
         return total / (sources.size * (n_alive - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
@@ -375,26 +375,11 @@ def _bfs_levels(indptr, indices, source, level, queue, counts):
 
 
 @kernel
-def bfs_level_sizes(indptr, indices, source):
-    """Number of nodes at each hop distance from ``source`` (level 0 is the source alone).
+def inverse_distance_sum(indptr, indices, sources):
+    """Sum of 1/d(s, j) over ``sources`` s and the nodes j they reach (j != s).
 
-    A breadth-first search over the CSR graph ``(indptr, indices)``; unreachable nodes are in
-    no level.
-
-    Returns:
-        Sizes of levels 0, 1, 2, ... (they sum to the nodes reached).
+    Breadth-first searches over the CSR graph ``(indptr, indices)``; unreachable nodes add 0.
     """
-    n = indptr.size - 1
-    counts = np.zeros(n + 1, np.int64)
-    deepest = _bfs_levels(
-        indptr, indices, source, np.full(n, -1, np.int32), np.empty(n, np.int32), counts
-    )
-    return counts[: deepest + 1].copy()
-
-
-@kernel
-def _inverse_distance_sum(indptr, indices, sources):
-    """Sum of 1/d(s, j) over ``sources`` s and the nodes j they reach (j != s)."""
     n = indptr.size - 1
     level, queue = np.full(n, -1, np.int32), np.empty(n, np.int32)
     counts = np.zeros(n + 1, np.int64)

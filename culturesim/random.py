@@ -29,6 +29,11 @@ def _name_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
+def _position(month: int, part: int) -> int:
+    """Where ``(month, part)`` starts in a stream's sequence (in 64-bit draws)."""
+    return int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE
+
+
 class Stream:
     """The random numbers of one decision.
 
@@ -50,7 +55,7 @@ class Stream:
 
         The returned generator is shared: draw from it before calling ``at`` again.
         """
-        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE)
+        gen = self._seek(_position(month, part))
         self._position = None  # the caller draws an unknown amount
         return gen
 
@@ -73,7 +78,7 @@ class Stream:
         new slots costs O(new slots).
         """
         count = max(int(stop) - int(start), 0)
-        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE + int(start))
+        gen = self._seek(_position(month, part) + int(start))
         self._position += count  # one 64-bit word per double
         return gen.random(count)
 
@@ -89,7 +94,7 @@ class Stream:
         little-endian, as on x86 and ARM), so slot ``i``'s row is the same whatever ``rows`` is.
         """
         size = int(rows) * int(cols)
-        self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE)
+        self._seek(_position(month, part))
         self._position += -(-size // 4)
         words = self._bitgen.random_raw(-(-size // 4))  # four 16-bit numbers per 64-bit draw
         return words.view(np.uint16)[:size].reshape(int(rows), int(cols))

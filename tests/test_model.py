@@ -132,18 +132,22 @@ def test_handles_follow_the_staff_whether_read_every_month_or_once(small):
     pd.testing.assert_frame_equal(watched.kpi_frame(), unwatched.kpi_frame())
 
 
-def test_bfs_level_sizes_match_networkx_distances():
-    """The efficiency KPI's breadth-first search counts the nodes at each hop distance."""
+def test_inverse_distance_sum_matches_networkx_distances():
+    """The efficiency KPI's breadth-first searches (top-down and bottom-up levels) find every
+    node at its hop distance, in connected and disconnected graphs."""
     import networkx as nx
 
-    from culturesim.networks import bfs_level_sizes
+    from culturesim.networks import inverse_distance_sum
 
     for seed in range(10):
         g = (nx.connected_watts_strogatz_graph(300, 4, 0.2, seed=seed) if seed % 2
              else nx.gnp_random_graph(300, 0.01, seed=seed))  # fmt: skip
         a = nx.to_scipy_sparse_array(g, format="csr")
-        hops = np.bincount(list(nx.single_source_shortest_path_length(g, 0).values()))
-        assert np.array_equal(bfs_level_sizes(a.indptr, a.indices, 0), hops)
+        for source in (0, 7, 150):
+            hops = nx.single_source_shortest_path_length(g, source)
+            want = sum(1.0 / d for d in hops.values() if d)
+            got = inverse_distance_sum(a.indptr, a.indices, np.array([source]))
+            assert got == pytest.approx(want, rel=1e-12), (seed, source)
 
 
 def test_neighbour_share_agrees_with_the_matrix(small):

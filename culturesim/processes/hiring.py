@@ -89,14 +89,12 @@ class Hiring:
         out = _seat(sites, net.team_site, size, net.team_size, model.n_sites)
         waiting = out < 0  # no seat left at their site: they fill new teams, team_size each
         if waiting.any():
-            rank = np.cumsum(waiting) - 1  # hires are grouped by site
-            w_sites, w_rank = sites[waiting], rank[waiting]
-            first = np.flatnonzero(np.r_[True, w_sites[1:] != w_sites[:-1]])
-            n_waiting = np.diff(np.r_[first, w_sites.size])
+            w_sites = sites[waiting]  # grouped by site, like the hires
+            site, first, n_waiting = np.unique(w_sites, return_index=True, return_counts=True)
             n_new = -(-n_waiting // net.team_size)
-            new = net.open_teams(np.repeat(w_sites[first], n_new))
+            new = net.open_teams(np.repeat(site, n_new))
             offset = np.repeat(np.cumsum(n_new) - n_new, n_waiting)  # site's first new team
-            within = w_rank - np.repeat(w_rank[first], n_waiting)
+            within = np.arange(w_sites.size) - np.repeat(first, n_waiting)  # place at the site
             out[waiting] = new[offset + within // net.team_size]
         return out
 
@@ -129,14 +127,13 @@ def _seat(sites, team_site, size, team_size, n_sites):
     """
     # teams by site, then by room (most first), then by id
     room = np.maximum(0, team_size - size)
-    start, order = group_by(
-        team_site * (team_size + 1) + (team_size - room), n_sites * (team_size + 1)
-    )
+    levels = team_size + 1  # room runs from team_size down to 0
+    start, order = group_by(team_site * levels + (team_size - room), n_sites * levels)
     out = np.full(sites.size, -1, np.int32)
     k = 0
     while k < sites.size:
         site = sites[k]
-        p, stop = start[site * (team_size + 1)], start[(site + 1) * (team_size + 1)]
+        p, stop = start[site * levels], start[(site + 1) * levels]
         left = room[order[p]] if p < stop else 0
         while k < sites.size and sites[k] == site:
             while left == 0 and p + 1 < stop:
