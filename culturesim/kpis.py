@@ -364,7 +364,7 @@ EFFICIENCY_TIES = 40_000
 
 def efficiency_sources(ties: int) -> int:
     """BFS sources for the sampled efficiency: as many as the tie budget allows (1-8)."""
-    return int(np.clip(EFFICIENCY_TIES // max(ties, 1), 1, 8))
+    return min(max(EFFICIENCY_TIES // max(ties, 1), 1), 8)
 
 
 @kernel
@@ -396,10 +396,11 @@ def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -
     months = min(window, len(flow) - 1)
     if months <= 0:
         return 0.0
-    mean_staff = float(np.mean(headcount[-months - 1 : -1]))  # start-of-month staff
+    # flows and headcounts are whole numbers: their float sums are exact in any order
+    mean_staff = sum(headcount[-months - 1 : -1]) / months  # start-of-month staff
     if mean_staff <= 0:
         return 0.0
-    return float(np.sum(flow[-months:]) * 12.0 / months / mean_staff)
+    return float(sum(flow[-months:]) * 12.0 / months / mean_staff)
 
 
 @kernel
@@ -483,7 +484,7 @@ def measure(model) -> dict[str, float]:
     ids = e.ids
     n = ids.size
     log = model.flow_log  # this month's flows are already appended
-    staff = [*model.history["headcount"], float(n)]
+    staff = [*model.history["headcount"][-13:], float(n)]  # the trailing windows' headcounts
     if n:
         eng, tenure, skill, trust, fit, spread = staff_means(
             ids, e.engagement, e.tenure, e.skill, e.trust, e.values, model.core, e.team,
@@ -495,10 +496,12 @@ def measure(model) -> dict[str, float]:
         answers = e.engagement[asked] + SURVEY_NOISE * noise
         ties = model.org.adjacency(e.alive)[1].size  # each tie counted from both ends
         src_u = model.streams["efficiency"].uniform(t, efficiency_sources(ties))
-        sources = ids[np.unique((src_u * n).astype(np.int64))]
+        sources = ids[sorted(set((src_u * n).astype(np.int64).tolist()))]
         row = {
             "engagement": eng,
-            "survey_satisfaction": float(np.mean(answers >= FAVOURABLE)) if asked.size else 0.0,
+            "survey_satisfaction": (
+                np.count_nonzero(answers >= FAVOURABLE) / asked.size if asked.size else 0.0
+            ),
             "mean_tenure_months": tenure,
             "mean_skill": skill,
             "culture_alignment": fit,

@@ -337,8 +337,7 @@ class CultureModel(mesa.Model):
             return
         e = self.employees
         if reason == "quits":
-            median = np.median(e.skill[e.ids])
-            self.flows["regretted_quits"] += float(np.count_nonzero(e.skill[slots] > median))
+            self.flows["regretted_quits"] += float(_above_median(e.skill, e.ids, slots))
         self.org.neighbour_share(e.alive, slots, out=e.peer_departures)
         self.flows[reason] += float(slots.size)
         e.remove(slots)
@@ -462,6 +461,17 @@ class CultureModel(mesa.Model):
                 skill=float(e.skill[slot]),
             )
         return g
+
+
+@kernel
+def _above_median(x, ids, slots):
+    """How many of ``slots`` have ``x`` above the median of ``x`` over ``ids`` (``ids`` remain)."""
+    median = np.median(x[ids])
+    count = 0
+    for i in slots:
+        if x[i] > median:
+            count += 1
+    return count
 
 
 @kernel

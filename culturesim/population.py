@@ -57,21 +57,22 @@ class Population:
         self.capacity = max(int(capacity), 1)
         self.n = 0  # slots handed out so far
         self.alive = np.zeros(self.capacity, dtype=bool)
-        self._data: dict[str, np.ndarray] = {
-            name: self._alloc(f, self.capacity) for name, f in self._fields.items()
-        }
+        self._data: dict[str, np.ndarray] = {}
+        for name, f in self._fields.items():
+            self._set(name, self._alloc(f, self.capacity))
         self._ids: np.ndarray | None = None
+
+    def _set(self, name: str, array: np.ndarray) -> None:
+        """Hold ``array`` as field ``name``, readable as a plain attribute (no lookup hook)."""
+        if name in type(self).__dict__ or name in ("n", "alive", "capacity"):
+            raise ValueError(f"field name {name!r} clashes with a Population attribute")
+        self._data[name] = array
+        self.__dict__[name] = array
 
     @staticmethod
     def _alloc(f: Field, rows: int) -> np.ndarray:
         shape = (rows, f.width) if f.width else (rows,)
         return np.full(shape, f.fill, dtype=f.dtype)
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name]
-        raise AttributeError(name)
 
     @property
     def count(self) -> int:
@@ -95,7 +96,7 @@ class Population:
             old = self._data[name]
             new = self._alloc(f, new_cap)
             new[: self.n] = old[: self.n]
-            self._data[name] = new
+            self._set(name, new)
         alive = np.zeros(new_cap, dtype=bool)
         alive[: self.n] = self.alive[: self.n]
         self.alive = alive

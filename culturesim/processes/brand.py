@@ -40,14 +40,13 @@ class Brand:
         spend = np.log1p(lv["brand_spend"] / SPEND_SCALE)
         a = model.brand_awareness
         push = 0.08 * spend + 0.02 * model.flows["launches"] + 20 * model.partner_reach["awareness"]
-        model.brand_awareness = float(
-            np.clip(a + min(push, 1.0) * (1 - a) - AWARENESS_DECAY * a, 0, 1)
+        model.brand_awareness = min(
+            max(a + min(push, 1.0) * (1 - a) - AWARENESS_DECAY * a, 0.0), 1.0
         )
         nps = nps_score(model) / 100.0
         rep_goal = 0.5 + 0.3 * nps + 0.1 * min(1.0, model.launch_rate)
-        model.brand_reputation = float(
-            np.clip(model.brand_reputation + 0.1 * (rep_goal - model.brand_reputation), 0, 1)
-        )
+        rep = model.brand_reputation
+        model.brand_reputation = min(max(rep + 0.1 * (rep_goal - rep), 0.0), 1.0)
         e = model.employees
         eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
         hist = model.history["attrition_rate_annual"]
@@ -60,9 +59,8 @@ class Brand:
             + lv["compensation_premium"]
             + 0.05 * spend
         )
-        model.employer_brand = float(
-            np.clip(model.employer_brand + 0.2 * (eb_goal - model.employer_brand), 0, 1)
-        )
+        eb = model.employer_brand
+        model.employer_brand = min(max(eb + 0.2 * (eb_goal - eb), 0.0), 1.0)
 
 
 def nps_score(model: CultureModel) -> float:

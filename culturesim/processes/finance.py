@@ -77,4 +77,4 @@ def runway(cash: float, burn: float) -> float:
     """Months of runway: cash / monthly net burn, capped; no burn gives the cap, no cash 0."""
     if burn <= 0:
         return RUNWAY_CAP
-    return float(np.clip(cash / burn, 0.0, RUNWAY_CAP))
+    return min(max(cash / burn, 0.0), RUNWAY_CAP)

@@ -89,34 +89,65 @@ class Hiring:
         out = _seat(sites, net.team_site, size, net.team_size, model.n_sites)
         waiting = out < 0  # no seat left at their site: they fill new teams, team_size each
         if waiting.any():
-            w_sites = sites[waiting]  # grouped by site, like the hires
-            site, first, n_waiting = np.unique(w_sites, return_index=True, return_counts=True)
-            n_new = -(-n_waiting // net.team_size)
-            new = net.open_teams(np.repeat(site, n_new))
-            offset = np.repeat(np.cumsum(n_new) - n_new, n_waiting)  # site's first new team
-            within = np.arange(w_sites.size) - np.repeat(first, n_waiting)  # place at the site
-            out[waiting] = new[offset + within // net.team_size]
+            team_of, team_sites = _new_teams(sites[waiting], net.team_size)
+            out[waiting] = net.open_teams(team_sites)[team_of]
         return out
 
     @staticmethod
     def _informal_ties(model: CultureModel, slots: np.ndarray) -> None:
         """Each hire ties to a few random colleagues, mostly at their own site."""
-        e, t, net = model.employees, model.month, model.org
-        ids = e.ids
-        sites = e.site[ids]
-        n_sites = model.n_sites
-        by_site = ids[np.argsort(sites, kind="stable")]
-        counts = np.bincount(sites, minlength=n_sites)
-        starts = np.cumsum(counts) - counts
-        home = e.site[slots]
-        k = net.informal_ties
+        e, net, k = model.employees, model.org, model.org.informal_ties
         # a row of draws per hire (by place in the month's hires): k picks, then k coin flips
-        u = model.streams["ties"].uniform(t, 2 * k * slots.size).reshape(slots.size, 2 * k)
-        pick, cross = u[:, :k].ravel(), u[:, k:].ravel() < net.cross_site_share
-        home = np.repeat(home, k)
-        pick_home = by_site[starts[home] + (pick * counts[home]).astype(np.int64)]
-        pick_any = ids[(pick * ids.size).astype(np.int64)]
-        net.add_edges(np.repeat(slots, k), np.where(cross, pick_any, pick_home), INFORMAL)
+        u = model.streams["ties"].uniform(model.month, 2 * k * slots.size).reshape(slots.size, -1)
+        src, dst = _colleagues(e.ids, e.site, slots, u, net.cross_site_share, model.n_sites)
+        net.add_edges(src, dst, INFORMAL)
+
+
+@kernel
+def _colleagues(ids, site, slots, u, cross_share, n_sites):
+    """The informal ties of each hire in ``slots``: ``k`` colleagues each, from a row of ``u``.
+
+    Row ``h`` of ``u`` holds ``k`` picks then ``k`` coin flips: a flip below ``cross_share``
+    picks among all of ``ids``, else among those at the hire's own site (in slot order).
+
+    Returns:
+        The ties' two ends: each hire ``k`` times, and the colleagues.
+    """
+    start, order = group_by(site[ids], n_sites)
+    k = u.shape[1] // 2
+    src = np.empty(slots.size * k, np.int64)
+    dst = np.empty(slots.size * k, np.int64)
+    for h in range(slots.size):
+        home = site[slots[h]]
+        count = start[home + 1] - start[home]
+        for j in range(k):
+            pick = u[h, j]
+            src[h * k + j] = slots[h]
+            if u[h, k + j] < cross_share:
+                dst[h * k + j] = ids[np.int64(pick * ids.size)]
+            else:
+                dst[h * k + j] = ids[order[start[home] + np.int64(pick * count)]]
+    return src, dst
+
+
+@kernel
+def _new_teams(sites, team_size):
+    """New teams for hires left without a seat (``sites``, grouped by site), ``team_size`` each.
+
+    Returns:
+        Each hire's new team (numbered from 0 in opening order) and the site of each new team.
+    """
+    team_of = np.empty(sites.size, np.int64)
+    team_sites = np.empty(sites.size, np.int32)  # at most one new team per hire
+    teams, within = 0, 0
+    for i in range(sites.size):
+        if i == 0 or sites[i] != sites[i - 1] or within == team_size:
+            team_sites[teams] = sites[i]
+            teams += 1
+            within = 0
+        team_of[i] = teams - 1
+        within += 1
+    return team_of, team_sites[:teams]
 
 
 @kernel

@@ -50,7 +50,7 @@ class Knowledge:
         model.reality = np.where(s.uniform(0, m) < 0.5, 1, -1).astype(np.int8)
         known = s.uniform(0, m, part=1) < model.config.dynamics.initial_code_knowledge
         model.code = np.where(known, model.reality, 0).astype(np.int8)
-        model.knowledge = float(np.mean(model.code == model.reality))
+        model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.pipeline = 0.0
         model.delivery_bank = 0.0
         model.workload = 1.0
@@ -83,7 +83,7 @@ class Knowledge:
             streams["code"].uniform(t, m),
             rows=ids,
         )
-        model.knowledge = float(np.mean(model.code == model.reality))
+        model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         # 5. ideas wait for delivery capacity
         need = dyn.roadmap_load * max(model.target_headcount, 1.0)
         model.workload = need / max(capacity, 1e-9)

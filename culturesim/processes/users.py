@@ -65,7 +65,7 @@ def product_quality(model: CultureModel) -> float:
     """Product quality in [0, 1] from market knowledge, delivery capacity and recent launches."""
     delivery = min(1.0, 1.0 / max(model.workload, 1e-9))
     freshness = 1.0 - np.exp(-model.launch_rate)
-    return float(np.clip(0.6 * model.knowledge + 0.3 * delivery + 0.1 * freshness, 0.0, 1.0))
+    return min(max(0.6 * model.knowledge + 0.3 * delivery + 0.1 * freshness, 0.0), 1.0)
 
 
 class Users:
@@ -147,7 +147,7 @@ class Users:
         if wrong.size and u[-1] < 1.0 - np.exp(-feedback / FEEDBACK_SCALE):
             fix = wrong[np.argmin(u[wrong])]
             model.code[fix] = model.reality[fix]
-            model.knowledge = float(np.mean(model.code == model.reality))
+            model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
 
 
 EMPTY = np.zeros(0, dtype=np.int32)
