@@ -439,15 +439,6 @@ class CultureModel(mesa.Model):
             pick = starts[other] + (v * counts[other]).astype(np.int64)
             self.org.add_edges(mgrs[ok], by_site[pick[ok]], CROSS_SITE)
 
-    def team_managers(self) -> np.ndarray:
-        """Return the slot of each team's manager (-1 for a team without one)."""
-        e = self.employees
-        ids = e.ids
-        out = np.full(self.org.n_teams, -1, dtype=np.int64)
-        mgr = ids[e.is_manager[ids]]
-        out[e.team[mgr]] = mgr
-        return out
-
     def org_graph(self):
         """Return the alive org network as a networkx graph with node attributes."""
         g = self.org.to_networkx(self.employees.alive)

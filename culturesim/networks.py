@@ -50,8 +50,8 @@ class OrgNetwork:
         self.dept_site = np.zeros(0, dtype=np.int32)
         # edges (undirected, stored once) in buffers that double when full: the first
         # ``_m`` entries are the ties
-        self._src = np.zeros(1024, dtype=np.int64)
-        self._dst = np.zeros(1024, dtype=np.int64)
+        self._src = np.zeros(1024, dtype=np.int32)  # slots: 32 bits halve the memory traffic
+        self._dst = np.zeros(1024, dtype=np.int32)
         self._kind = np.zeros(1024, dtype=np.int8)
         self._m = 0
         # the alive adjacency (CSR arrays), rebuilt when stale; None when stale
@@ -74,10 +74,9 @@ class OrgNetwork:
         return self._kind[: self._m]
 
     # --- structure -------------------------------------------------------------------------
-    @property
-    def informal_count(self) -> int:
-        """Number of informal ties (including those of leavers not yet pruned)."""
-        return int(np.count_nonzero(self.kind == INFORMAL))
+    def informal_positions(self) -> np.ndarray:
+        """Positions of the informal ties in :attr:`src` / :attr:`dst` (leavers' not yet pruned)."""
+        return _positions_of(self._kind, self._m, INFORMAL)
 
     @property
     def n_teams(self) -> int:
@@ -133,23 +132,24 @@ class OrgNetwork:
         self._m = stop
         self.changed()
 
-    def rewire(self, count: int, u_edge: np.ndarray, u_node: np.ndarray, nodes: np.ndarray) -> None:
-        """Move one end of ``count`` random informal ties to random ``nodes``.
+    def rewire(
+        self, ties: np.ndarray, u_edge: np.ndarray, u_node: np.ndarray, nodes: np.ndarray
+    ) -> None:
+        """Move one end of random ties among ``ties`` to random ``nodes``, one per ``u_edge``.
 
         The stepping matrix is not rebuilt for this: the moved ties count from the next rebuild,
         which comes with the month's hires and departures.
 
         Args:
-            count: Ties to rewire.
-            u_edge: ``count`` uniforms choosing the ties.
-            u_node: ``count`` uniforms choosing their new ends among ``nodes``.
+            ties: Positions of the ties that may move (e.g. :meth:`informal_positions`).
+            u_edge: A uniform per move, choosing the tie.
+            u_node: A uniform per move, choosing its new end among ``nodes``.
             nodes: Candidate new ends (alive slots).
         """
-        informal = np.flatnonzero(self.kind == INFORMAL)
-        if informal.size == 0 or nodes.size == 0 or count <= 0:
+        if ties.size == 0 or nodes.size == 0 or u_edge.size == 0:
             return
-        pick = informal[(u_edge[:count] * informal.size).astype(np.int64)]
-        self._dst[pick] = nodes[(u_node[:count] * nodes.size).astype(np.int64)]
+        pick = ties[(u_edge * ties.size).astype(np.int64)]
+        self._dst[pick] = nodes[(u_node * nodes.size).astype(np.int64)]
         # no rebuild now: the moved ties take effect at the next rebuild (after hires/leavers)
 
     def changed(self) -> None:
@@ -295,6 +295,21 @@ def _alive_adjacency(src, dst, kind, m, alive):
                 out += 1
         indptr[i + 1] = out
     return kept, indptr, indices[:out].copy()
+
+
+@kernel
+def _positions_of(kind, m, value):
+    """Positions ``k < m`` where ``kind[k] == value``, in order."""
+    count = 0
+    for k in range(m):
+        count += kind[k] == value
+    out = np.empty(count, np.int64)
+    count = 0
+    for k in range(m):
+        if kind[k] == value:
+            out[count] = k
+            count += 1
+    return out
 
 
 @kernel

@@ -185,7 +185,7 @@ def test_network_matrix_holds_exactly_the_ties_between_alive_people(small, layof
         a = net.matrix(alive)
         n = alive.size
         got = np.sort(np.repeat(np.arange(n), np.diff(a.indptr)) * n + a.indices)
-        s, d = net.src, net.dst
+        s, d = net.src.astype(np.int64), net.dst.astype(np.int64)
         ok = alive[s] & alive[d] & (s != d)
         want = np.unique(np.concatenate([s[ok] * n + d[ok], d[ok] * n + s[ok]]))
         assert np.array_equal(got, want), model.month

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.population import put_rows
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -97,9 +96,9 @@ class Culture:
             return
         transparency = model.levers["transparency"]
         indptr, indices = model.org.adjacency(e.alive)
-        values = _culture_step(
-            ids, e.values, e.own_values, e.team, model.team_managers(), e.tenure, indptr,
-            indices, model.streams["coworker"].uniform(model.month, e.n), model.core,
+        _culture_step(
+            ids, e.values, e.own_values, e.team, e.is_manager, model.org.n_teams, e.tenure,
+            indptr, indices, model.streams["coworker"].uniform(model.month, e.n), model.core,
             0.3 + 0.4 * transparency,  # leadership's weight against the manager's
             dyn.socialization_halflife_months,
             dyn.culture_socialization,
@@ -107,30 +106,38 @@ class Culture:
             dyn.confidence_threshold * (1.0 + model.levers["inclusion"]),
             dyn.culture_decay,
         )  # fmt: skip
-        put_rows(e.values, ids, values)
         self._bridge(model)
 
     @staticmethod
     def _bridge(model: CultureModel) -> None:
         """Inclusive workplaces bridge groups: informal ties rewired to anyone in the company."""
         net, t = model.org, model.month
-        count = round(BRIDGING * model.levers["inclusion"] * net.informal_count)
+        informal = net.informal_positions()
+        count = round(BRIDGING * model.levers["inclusion"] * informal.size)
         if count == 0:
             return
         s = model.streams["bridging"]
-        net.rewire(count, s.uniform(t, count), s.uniform(t, count, part=1), model.employees.ids)
+        net.rewire(informal, s.uniform(t, count), s.uniform(t, count, part=1), model.employees.ids)
 
 
 @kernel
 def _culture_step(
-    ids, values, own_values, team, managers, tenure, indptr, indices, u, core, w_lead,
-    halflife, socialization, reinforce, d, decay,
+    ids, values, own_values, team, is_manager, n_teams, tenure, indptr, indices, u, core,
+    w_lead, halflife, socialization, reinforce, d, decay,
 ):  # fmt: skip
-    """New values of ``ids`` from last month's.
+    """Update the ``values`` of ``ids`` in place, everyone from last month's values.
 
     Each meets one random tie (chosen by ``u``) with bounded confidence, then is socialized
-    toward leadership's core and the manager's values and decays toward their own.
+    toward leadership's core and their team manager's values and decays toward their own.
     """
+    managers = np.full(n_teams, -1, np.int64)
+    for i in ids:
+        if is_manager[i]:
+            managers[team[i]] = i
+    # socialization's fade, 2 ** (-tenure / halflife), once per whole month of tenure
+    fade = np.empty(int(tenure[ids].max()) + 1 if ids.size else 0)
+    for t in range(fade.size):
+        fade[t] = 2.0 ** (-float(t) / halflife)
     out = np.empty((ids.size, core.size))
     for r, i in enumerate(ids):
         v, row = values[i], out[r]
@@ -141,10 +148,14 @@ def _culture_step(
         else:
             row[:] = v
         manager = managers[team[i]]
-        s = socialization * (2.0 ** (-tenure[i] / halflife) + reinforce)
+        whole = int(tenure[i])
+        f = fade[whole] if whole == tenure[i] else 2.0 ** (-tenure[i] / halflife)
+        s = socialization * (f + reinforce)
         for c in range(core.size):
             held = core[c] if manager < 0 else values[manager, c]
             target = w_lead * core[c] + (1.0 - w_lead) * held
             x = row[c] + s * (target - v[c]) - decay * (v[c] - own_values[i, c])
             row[c] = min(max(x, 0.0), 1.0)
-    return out
+    for r, i in enumerate(ids):
+        for c in range(core.size):
+            values[i, c] = out[r, c]
