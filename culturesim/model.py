@@ -321,7 +321,7 @@ class CultureModel(mesa.Model):
             peer_departures=0.0,
         )
         self._hired.append(slots)
-        self.org.team_edges(e.ids, e.team[e.ids], slots)
+        self.org.team_edges(e.ids, e.team, slots)
         self.org.changed()
         self._ensure_managers()
         return slots

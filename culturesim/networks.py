@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from culturesim.compiled import group_by, kernel
+from culturesim.compiled import kernel
 
 __all__ = ["OrgNetwork"]
 
@@ -156,16 +156,16 @@ class OrgNetwork:
         """Mark the adjacency stale (people joined or left)."""
         self._adjacency = self._csr = None
 
-    def team_edges(self, members: np.ndarray, teams: np.ndarray, new: np.ndarray) -> None:
+    def team_edges(self, members: np.ndarray, team: np.ndarray, new: np.ndarray) -> None:
         """Tie each of ``new`` to every member of its team.
 
         Args:
-            members: Slots of everyone currently in a team (``new`` included).
-            teams: Team of each of ``members``.
-            new: Slots (a subset of ``members``) that just joined.
+            members: Sorted slots of everyone currently in a team (``new`` included).
+            team: The team of every slot (a full-capacity array).
+            new: Sorted slots (a subset of ``members``) that just joined.
         """
         if new.size:
-            src, dst = _team_ties(members, teams, new, self.n_teams)
+            src, dst = _team_ties(members, team, new, self.n_teams)
             self.add_edges(src, dst, TEAM)
 
     def build_informal(self, ordered: np.ndarray, sites: np.ndarray, seed: int) -> None:
@@ -313,16 +313,31 @@ def _positions_of(kind, m, value):
 
 
 @kernel
-def _team_ties(members, teams, new, n_teams):
+def _team_ties(members, team, new, n_teams):
     """Ties from each of ``new`` to every other member of its team (two newcomers tie once).
 
-    ``members`` and ``new`` are sorted slots; ``teams`` holds the team of each member.
+    ``members`` and ``new`` are sorted slots; ``team`` holds every slot's team. Only the
+    newcomers' teams are gathered (their members in slot order), not the whole company.
     """
-    start, order = group_by(teams, n_teams)
-    by_team = members[order]
+    touched = np.zeros(n_teams, np.bool_)
+    for i in new:
+        touched[team[i]] = True
+    start = np.zeros(n_teams + 1, np.int64)
+    for i in members:
+        if touched[team[i]]:
+            start[team[i] + 1] += 1
+    for g in range(n_teams):
+        start[g + 1] += start[g]
+    cursor = start[:-1].copy()
+    by_team = np.empty(start[n_teams], np.int64)
+    for i in members:
+        g = team[i]
+        if touched[g]:
+            by_team[cursor[g]] = i
+            cursor[g] += 1
     is_new = np.zeros(members[-1] + 1, np.bool_)
     is_new[new] = True
-    team_of = teams[np.searchsorted(members, new)]
+    team_of = team[new]
     total = 0
     for g in team_of:
         total += start[g + 1] - start[g]

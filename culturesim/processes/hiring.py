@@ -72,21 +72,13 @@ class Hiring:
     def _sites_for(model: CultureModel, count: int) -> np.ndarray:
         """Spread hires over sites in proportion to their staff (largest remainder)."""
         e = model.employees
-        n_sites = model.n_sites
-        staff = np.bincount(e.site[e.ids], minlength=n_sites).astype(float)
-        share = staff / staff.sum() if staff.sum() > 0 else np.full(n_sites, 1.0 / n_sites)
-        quota = share * count
-        base = np.floor(quota).astype(int)
-        extra = np.argsort(-(quota - base), kind="stable")[: count - base.sum()]
-        base[extra] += 1
-        return np.repeat(np.arange(n_sites, dtype=np.int32), base)
+        return _largest_remainder(e.ids, e.site, model.n_sites, count)
 
     @staticmethod
     def _teams_for(model: CultureModel, sites: np.ndarray) -> np.ndarray:
         """Put hires into the teams of their site with most room, opening teams when full."""
         e, net = model.employees, model.org
-        size = np.bincount(e.team[e.ids], minlength=net.n_teams)
-        out = _seat(sites, net.team_site, size, net.team_size, model.n_sites)
+        out = _seat(sites, net.team_site, e.ids, e.team, net.team_size, model.n_sites)
         waiting = out < 0  # no seat left at their site: they fill new teams, team_size each
         if waiting.any():
             team_of, team_sites = _new_teams(sites[waiting], net.team_size)
@@ -101,6 +93,31 @@ class Hiring:
         u = model.streams["ties"].uniform(model.month, 2 * k * slots.size).reshape(slots.size, -1)
         src, dst = _colleagues(e.ids, e.site, slots, u, net.cross_site_share, model.n_sites)
         net.add_edges(src, dst, INFORMAL)
+
+
+@kernel
+def _largest_remainder(ids, site, n_sites, count):
+    """``count`` hires' sites, in site order: quotas by staff share, largest remainders first."""
+    staff = np.zeros(n_sites)
+    for i in ids:
+        staff[site[i]] += 1.0
+    total = staff.sum()  # a whole number: exact in any order
+    base = np.empty(n_sites, np.int64)
+    rest = np.empty(n_sites)
+    given = 0
+    for s in range(n_sites):
+        quota = (staff[s] / total if total > 0 else 1.0 / n_sites) * count
+        base[s] = np.int64(np.floor(quota))
+        rest[s] = quota - base[s]
+        given += base[s]
+    for _ in range(count - given):  # the largest remainder next (the lower site on ties)
+        best = 0
+        for s in range(1, n_sites):
+            if rest[s] > rest[best]:
+                best = s
+        base[best] += 1
+        rest[best] = -1.0
+    return np.repeat(np.arange(n_sites, dtype=np.int32), base)
 
 
 @kernel
@@ -151,11 +168,15 @@ def _new_teams(sites, team_size):
 
 
 @kernel
-def _seat(sites, team_site, size, team_size, n_sites):
+def _seat(sites, team_site, ids, team, team_size, n_sites):
     """Seats for hires (``sites``, grouped by site) in their site's teams; -1 where none is left.
 
-    A site's teams are filled in order of most room (``team_size - size``), ties by team id.
+    A site's teams are filled in order of most room (``team_size`` less the members among
+    ``ids``), ties by team id.
     """
+    size = np.zeros(team_site.size, np.int64)
+    for i in ids:
+        size[team[i]] += 1
     # teams by site, then by room (most first), then by id
     room = np.maximum(0, team_size - size)
     levels = team_size + 1  # room runs from team_size down to 0

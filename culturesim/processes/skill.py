@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.compiled import kernel
+
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
@@ -37,7 +39,13 @@ class Skill:
     def step(self, model: CultureModel) -> None:
         """One month of learning and obsolescence."""
         e = model.employees
-        ids = e.ids
         rate = ON_THE_JOB + TRAINING_GAIN * training_effect(model.levers["training_budget"])
-        s = e.skill[ids]
-        e.skill[ids] = np.clip(s + rate * (1.0 - s) - OBSOLESCENCE * s, 0.0, 1.0)
+        _learn(e.ids, e.skill, rate)
+
+
+@kernel
+def _learn(ids, skill, rate):
+    """One month of learning at ``rate`` and obsolescence, in place, for ``ids``."""
+    for i in ids:
+        s = skill[i]
+        skill[i] = min(max(s + rate * (1.0 - s) - OBSOLESCENCE * s, 0.0), 1.0)

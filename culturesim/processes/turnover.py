@@ -25,24 +25,17 @@ if TYPE_CHECKING:
 CONTAGION_MEMORY = 0.7
 
 
-def quit_hazard(model: CultureModel, ids: np.ndarray) -> np.ndarray:
-    """Monthly probability of quitting for employees ``ids``."""
-    e, dyn, lv = model.employees, model.config.dynamics, model.levers
-    return _quit_hazard(
-        ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
-        np.log1p(lv["compensation_premium"]), lv["inclusion"], model.config.market.talent_demand,
-        dyn.quit_contagion, poaching_intensity(model), dyn.base_quit_rate_per_year,
-    )  # fmt: skip
-
-
 @kernel
 def _quit_hazard(
-    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, log_premium,
-    inclusion, talent_demand, quit_contagion, poaching, base_rate,
+    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, fade, log_premium,
+    inclusion, talent_demand, quit_contagion, poaching, base_rate, out,
 ):  # fmt: skip
-    """The monthly quit chance of each of ``ids`` (the equation in the module docstring)."""
-    out = np.empty(ids.size)
+    """Write the monthly quit chance of each of ``ids`` into ``out`` (the module's equation).
+
+    ``peer_departures`` first fades by ``fade`` (in place).
+    """
     for r, i in enumerate(ids):
+        peer_departures[i] *= fade
         fit = value_fit(values[i], core)
         offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * (log_premium + log_pay[i])
         x = (
@@ -55,7 +48,6 @@ def _quit_hazard(
         poached = 1.0 + poaching * 2.0 * max(0.0, skill[i] - 0.5)
         rate = base_rate * math.exp(x) * tenure_factor * contagion * poached
         out[r] = 1.0 - math.exp(-rate / 12.0)
-    return out
 
 
 def poaching_intensity(model: CultureModel) -> float:
@@ -73,10 +65,16 @@ class Turnover:
 
     def step(self, model: CultureModel) -> None:
         """Draw this month's quits and let the memory of departures fade."""
-        e = model.employees
+        e, dyn, lv = model.employees, model.config.dynamics, model.levers
         ids = e.ids
-        e.peer_departures[ids] *= CONTAGION_MEMORY
         if ids.size == 0:
             return
-        u = model.streams["quit"].uniform(model.month, e.n)[ids]
-        model.remove_employees(ids[u < quit_hazard(model, ids)], "quits")
+        hazard = np.empty(ids.size)
+        _quit_hazard(
+            ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure,
+            e.peer_departures, CONTAGION_MEMORY, np.log1p(lv["compensation_premium"]),
+            lv["inclusion"], model.config.market.talent_demand, dyn.quit_contagion,
+            poaching_intensity(model), dyn.base_quit_rate_per_year, hazard,
+        )  # fmt: skip
+        u = model.streams["quit"].uniform(model.month, e.n)
+        model.remove_employees(ids[u[ids] < hazard], "quits")
