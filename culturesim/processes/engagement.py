@@ -70,12 +70,13 @@ def _engagement_step(
         peer_eng, peer_trust = PEERS_DEFAULT
         if ties:
             peer_eng = peer_trust = 0.0
-            for j in indices[indptr[i] : indptr[i + 1]]:
+            for p in range(indptr[i], indptr[i + 1]):  # by index: a slice view costs more
+                j = indices[p]
                 peer_eng += engagement[j]
                 peer_trust += trust[j]
             peer_eng /= ties
             peer_trust /= ties
-        fit = value_fit(values[i], core)
+        fit = value_fit(values, i, core)
         pay = log_premium + log_pay[i]  # log of pay against the market
         eng, tru = engagement[i], trust[i]
         x = (

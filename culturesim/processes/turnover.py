@@ -36,7 +36,7 @@ def _quit_hazard(
     """
     for r, i in enumerate(ids):
         peer_departures[i] *= fade
-        fit = value_fit(values[i], core)
+        fit = value_fit(values, i, core)
         offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * (log_premium + log_pay[i])
         x = (
             3.0 * (0.65 - engagement[i])
