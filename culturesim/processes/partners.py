@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.compiled import kernel
 from culturesim.population import Field, Population
 
 if TYPE_CHECKING:
@@ -66,10 +67,8 @@ class Partners:
                 + 0.02 * joint
                 - 0.005
             )
-            p.strength[ids] = np.clip(p.strength[ids] + growth, 0.0, 1.0)
             goal = 0.3 + 0.4 * model.brand_reputation + 0.2 * lv["transparency"]
-            tr = p.trust[ids]
-            p.trust[ids] = tr + np.where(goal > tr, 0.05, 0.2) * (goal - tr)
+            _tend(ids, p.strength, p.trust, growth, goal)
             self._contribute(model)
         # new partners come to open, reputable companies
         s = model.streams["partner_new"]
@@ -82,23 +81,17 @@ class Partners:
     @staticmethod
     def _contribute(model: CultureModel) -> None:
         p, t = model.partners, model.month
-        ids = p.ids
-        active = ids[p.strength[ids] >= ACTIVE_STRENGTH]
-        kind = p.kind[active]
-        strength = p.strength[active]
         # universities and open source: ideas
-        rate = np.where(kind == UNIVERSITY, 0.3, np.where(kind == OPEN_SOURCE, 0.1, 0.0)) * strength
-        u = model.streams["partner_ideas"].uniform(t, p.n)[active]
-        ideas = int(np.count_nonzero(u < rate))
+        u = model.streams["partner_ideas"].uniform(t, p.n)
+        ideas = _ideas(p.ids, p.kind, p.strength, u)
         model.pipeline += ideas
         model.flows["ideas"] += ideas
-        # investors: a round when runway is short and growth clears the bar
-        backing = float(np.sum((strength * p.trust[active])[kind == INVESTOR]))
+        # investors: a round when runway is short, growth clears the bar and they back it
         if (
-            backing >= 0.3
-            and model.runway < 12.0
+            model.runway < 12.0
             and t - model.last_round_month >= ROUND_COOLDOWN
             and growth_last_year(model) >= GROWTH_BAR
+            and investor_backing(p) >= 0.3
         ):
             model.cash += model.config.partners.funding_round_months_of_burn * model.costs
             model.last_round_month = t
@@ -111,14 +104,51 @@ def reach(model: CultureModel) -> dict[str, float]:
     ids = p.ids
     if ids.size == 0:
         return dict(NO_REACH)
-    active = ids[p.strength[ids] >= ACTIVE_STRENGTH]
-    weight = np.bincount(p.kind[active], weights=p.strength[active], minlength=4)
+    weight = _active_strength(ids, p.kind, p.strength)
     return {
         "awareness": 0.002 * weight[OPEN_SOURCE] + 0.004 * weight[CHANNEL],
         "distribution": 1.0 + 0.3 * weight[CHANNEL],
         "trust": min(0.1, 0.03 * weight[OPEN_SOURCE]),
         "applicants": 0.1 * weight[UNIVERSITY],
     }
+
+
+def investor_backing(p: Population) -> float:
+    """Strength x trust summed over the active investors."""
+    ids = p.ids
+    active = ids[p.strength[ids] >= ACTIVE_STRENGTH]
+    kind = p.kind[active]
+    return float(np.sum((p.strength[active] * p.trust[active])[kind == INVESTOR]))
+
+
+@kernel
+def _tend(ids, strength, trust, growth, goal):
+    """Strength grows by ``growth`` (within 0-1); trust moves toward ``goal`` (faster down)."""
+    for i in ids:
+        strength[i] = min(max(strength[i] + growth, 0.0), 1.0)
+        tr = trust[i]
+        trust[i] = tr + (0.05 if goal > tr else 0.2) * (goal - tr)
+
+
+@kernel
+def _ideas(ids, kind, strength, u):
+    """Ideas from active universities (0.3 x strength a month) and open source (0.1 x)."""
+    ideas = 0
+    for i in ids:
+        if strength[i] >= ACTIVE_STRENGTH:
+            share = 0.3 if kind[i] == UNIVERSITY else (0.1 if kind[i] == OPEN_SOURCE else 0.0)
+            ideas += u[i] < share * strength[i]
+    return ideas
+
+
+@kernel
+def _active_strength(ids, kind, strength):
+    """Strength summed by kind over the active partners among ``ids``."""
+    weight = np.zeros(4)
+    for i in ids:
+        if strength[i] >= ACTIVE_STRENGTH:
+            weight[kind[i]] += strength[i]
+    return weight
 
 
 def growth_last_year(model: CultureModel) -> float:
