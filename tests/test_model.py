@@ -238,3 +238,28 @@ def test_kpis_in_range_on_baseline(baseline):
     for name, kpi in KPIS.items():
         assert k[name].between(kpi.lo, kpi.hi).all(), name
         assert np.isfinite(k[name]).all() or math.isinf(kpi.hi), name
+
+
+def test_hires_split_over_sites_by_largest_remainder():
+    """Hires go to sites in proportion to their staff; leftover hires to the largest remainders
+    (the lower site on ties), so a site's hires never differ from its quota by a whole hire."""
+    from culturesim.processes.hiring import _largest_remainder
+
+    def split(staff_by_site, count):
+        site = np.repeat(np.arange(len(staff_by_site), dtype=np.int32), staff_by_site)
+        ids = np.arange(site.size, dtype=np.int64)
+        sites = _largest_remainder(ids, site, len(staff_by_site), count)
+        assert np.all(np.diff(sites) >= 0)  # grouped by site, as seating expects
+        return np.bincount(sites, minlength=len(staff_by_site)).tolist()
+
+    assert split([5, 3, 2], 4) == [2, 1, 1]  # quotas 2.0, 1.2, 0.8
+    assert split([1, 1, 1], 2) == [1, 1, 0]  # equal remainders: lower sites first
+    assert split([0, 0], 3) == [2, 1]  # nobody yet: equal shares
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        staff = rng.integers(0, 50, rng.integers(1, 7))
+        count = int(rng.integers(1, 30))
+        got = np.array(split(staff.tolist(), count))
+        share = staff / staff.sum() if staff.sum() else np.full(staff.size, 1 / staff.size)
+        assert got.sum() == count
+        assert np.all(np.abs(got - share * count) < 1)
