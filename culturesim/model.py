@@ -154,9 +154,11 @@ class CultureModel(mesa.Model):
 
     def kpi_frame(self) -> pd.DataFrame:
         """Return the KPIs so far: one row per month (index ``month``), one column per KPI."""
-        frame = pd.DataFrame(self.history)
-        frame.index.name = "month"
-        return frame
+        # one float array, then the frame (several times faster than a frame from lists)
+        values = np.array(list(self.history.values()), dtype=np.float64).T
+        return pd.DataFrame(
+            values, columns=list(self.history), index=pd.RangeIndex(len(values), name="month")
+        )
 
     # --- people --------------------------------------------------------------------------
     @property
