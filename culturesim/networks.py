@@ -91,22 +91,10 @@ class OrgNetwork:
         """
         sites = np.asarray(sites, dtype=np.int32)
         first = self.n_teams
-        depts = np.empty(sites.size, dtype=np.int32)
-        per = self.teams_per_department
-        for site in np.unique(sites):
-            mine = np.flatnonzero(sites == site)
-            known = np.flatnonzero(self.dept_site == site)
-            newest = int(known[-1]) if known.size else -1
-            room = per - int(np.count_nonzero(self.team_dept == newest)) if newest >= 0 else 0
-            fill = min(room, mine.size)  # these join the newest department
-            depts[mine[:fill]] = newest
-            rest = mine.size - fill
-            if rest:
-                opened = self.dept_site.size + np.arange(-(-rest // per), dtype=np.int32)
-                self.dept_site = np.concatenate(
-                    [self.dept_site, np.full(opened.size, site, dtype=np.int32)]
-                )
-                depts[mine[fill:]] = opened[np.arange(rest) // per]
+        depts, opened = _departments(
+            sites, self.dept_site, self.team_dept, self.teams_per_department
+        )
+        self.dept_site = np.concatenate([self.dept_site, opened])
         self.team_site = np.concatenate([self.team_site, sites])
         self.team_dept = np.concatenate([self.team_dept, depts])
         return np.arange(first, self.n_teams, dtype=np.int32)
@@ -295,6 +283,38 @@ def _alive_adjacency(src, dst, kind, m, alive):
                 out += 1
         indptr[i + 1] = out
     return kept, indptr, indices[:out].copy()
+
+
+@kernel
+def _departments(sites, dept_site, team_dept, per):
+    """Departments of new teams at ``sites``: their site's newest while it has room, else new.
+
+    Sites are served in order (lowest first), a site's teams in their order, so new
+    departments are numbered by site. Returns each team's department and the sites of the
+    departments opened (numbered from ``dept_site.size`` on).
+    """
+    n_depts = dept_site.size
+    n_sites = 1 + max(sites.max() if sites.size else -1, dept_site.max() if n_depts else -1)
+    newest = np.full(n_sites, -1, np.int64)
+    for d in range(n_depts):
+        newest[dept_site[d]] = d
+    teams_in = np.zeros(n_depts + sites.size, np.int64)
+    for d in team_dept:
+        teams_in[d] += 1
+    depts = np.empty(sites.size, np.int32)
+    opened = np.empty(sites.size, np.int32)
+    n_opened = 0
+    for i in np.argsort(sites, kind="mergesort"):  # by site, stable
+        s = sites[i]
+        d = newest[s]
+        if d < 0 or teams_in[d] >= per:
+            d = n_depts + n_opened
+            opened[n_opened] = s
+            n_opened += 1
+            newest[s] = d
+        depts[i] = d
+        teams_in[d] += 1
+    return depts, opened[:n_opened]
 
 
 @kernel

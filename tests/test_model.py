@@ -263,3 +263,20 @@ def test_hires_split_over_sites_by_largest_remainder():
         share = staff / staff.sum() if staff.sum() else np.full(staff.size, 1 / staff.size)
         assert got.sum() == count
         assert np.all(np.abs(got - share * count) < 1)
+
+
+def test_departments_fill_up_before_a_site_opens_another():
+    """A new team joins its site's newest department while that has room; departments never
+    mix sites or hold more than ``teams_per_department`` teams."""
+    from culturesim.networks import OrgNetwork
+
+    rng = np.random.default_rng(11)
+    net = OrgNetwork(teams_per_department=3)
+    for _ in range(40):
+        net.open_teams(rng.integers(0, 3, rng.integers(0, 6)))
+        held = np.bincount(net.team_dept, minlength=net.dept_site.size)
+        assert held.max() <= 3
+        assert np.array_equal(net.dept_site[net.team_dept], net.team_site)
+        for site in range(3):
+            depts = np.flatnonzero(net.dept_site == site)
+            assert (held[depts[:-1]] == 3).all()  # only the newest may have room
