@@ -7,6 +7,16 @@ process's per-person arithmetic or a graph walk is on the hot path it is written
 compiled with Numba: one pass, no temporaries. The loop reads like the equations it replaces, and
 the module docstrings keep the equations.
 
+Two things cost more than they look inside a kernel, and each was worth a 2x on a hot loop:
+
+* **Row views.** ``values[i]`` (a row of a 2-D array) and writing through one (``out[r] = ...``,
+  ``row[:] = v``) make an array object each time; pass the array and the row index instead
+  (``value_fit(values, i, core)``, ``deffuant_update(x, i, other, j, ...)``) and loop over the
+  columns.
+* **Branches on random draws.** ``if draw < p: ... elif ...`` per (person, dimension) is
+  mispredicted as often as the draws say; write the choice as selects
+  (``b = x if draw < p else b``), which the compiler turns into branch-free code.
+
 Kernels are compiled on first use and cached on disk (``cache=True``, next to the module in
 ``__pycache__``), so only the first run on a machine pays the compile time (about ten seconds
 for all of them). They are compiled without ``fastmath``: the compiler keeps the order of
