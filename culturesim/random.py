@@ -64,10 +64,11 @@ class Stream:
 
         Resetting the state costs more than advancing, and most draws move forward.
         """
-        if self._position is None or position < self._position:
+        here = self._position
+        if here is None or position < here:
             self._bitgen.state = self._base
-            self._position = 0
-        self._bitgen.advance(position - self._position)
+            here = 0
+        self._bitgen.advance(position - here)
         self._position = position
         return self._gen
 
@@ -77,8 +78,9 @@ class Stream:
         Slot ``i`` gets the same number whatever ``start`` and ``stop`` are, so drawing only for
         new slots costs O(new slots).
         """
-        count = max(int(stop) - int(start), 0)
-        gen = self._seek(_position(month, part) + int(start))
+        start = int(start)
+        count = max(int(stop) - start, 0)
+        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE + start)
         self._position += count  # one 64-bit word per double
         return gen.random(count)
 
