@@ -14,6 +14,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, monkeypatch, tmp_path):
     monkeypatch.setenv("CULTURESIM_NOTEBOOK_SMALL", "1")
+    monkeypatch.setenv("CULTURESIM_NOTEBOOK_DIR", str(tmp_path / "work"))  # not a new /tmp folder
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
@@ -23,3 +24,5 @@ def test_notebook_runs(path, monkeypatch, tmp_path):
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
                for o in outputs), "the notebook draws figures"  # fmt: skip
     assert os.environ["CULTURESIM_NOTEBOOK_SMALL"] == "1"
+    if path.stem == "research_sensitivity":  # its results land where it was told
+        assert (tmp_path / "work" / "results" / "sensitivity.png").exists()

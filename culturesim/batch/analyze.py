@@ -122,6 +122,8 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
             ax.barh(pos, t["mu_star"], 0.6, xerr=t["mu_star_conf"], label="mu*", color="C0")
         ax.set_yticks(pos, [p.split(".")[-1] for p in t["parameter"]], fontsize=8)
         ax.set_title(output, fontsize=10)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    # one legend above the panels: inside a panel it covered the top bars
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.6 * rows)))
     return fig
