@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from culturesim.compiled import kernel
+from culturesim.compiled import group_by, kernel
 
 __all__ = ["OrgNetwork"]
 
@@ -342,19 +342,9 @@ def _team_ties(members, team, new, n_teams):
     touched = np.zeros(n_teams, np.bool_)
     for i in new:
         touched[team[i]] = True
-    start = np.zeros(n_teams + 1, np.int64)
-    for i in members:
-        if touched[team[i]]:
-            start[team[i] + 1] += 1
-    for g in range(n_teams):
-        start[g + 1] += start[g]
-    cursor = start[:-1].copy()
-    by_team = np.empty(start[n_teams], np.int64)
-    for i in members:
-        g = team[i]
-        if touched[g]:
-            by_team[cursor[g]] = i
-            cursor[g] += 1
+    mine = members[touched[team[members]]]  # the newcomers' teams' members, in slot order
+    start, order = group_by(team[mine], n_teams)
+    by_team = mine[order]
     is_new = np.zeros(members[-1] + 1, np.bool_)
     is_new[new] = True
     team_of = team[new]
