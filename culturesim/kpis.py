@@ -510,7 +510,7 @@ def measure(model) -> dict[str, float]:
             "culture_alignment": fit,
             "culture_fragmentation": spread,
             "trust_in_leadership": trust,
-            "communication_efficiency": model.org.efficiency(e.alive, sources),
+            "communication_efficiency": model.org.efficiency(e.alive, sources, ids),
         }
     else:
         row = dict.fromkeys(

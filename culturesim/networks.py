@@ -213,17 +213,22 @@ class OrgNetwork:
         _add_tie_shares(indptr, indices, np.asarray(slots, dtype=np.int64), out)
         return out
 
-    def efficiency(self, alive: np.ndarray, sources: np.ndarray) -> float:
+    def efficiency(
+        self, alive: np.ndarray, sources: np.ndarray, nodes: np.ndarray | None = None
+    ) -> float:
         """Global efficiency (Latora & Marchiori 2001) estimated from BFS at ``sources``.
 
-        Mean of 1/d(s, j) over sources s and alive j != s, with 1/inf = 0.
+        Mean of 1/d(s, j) over sources s and alive j != s, with 1/inf = 0. ``nodes``, the
+        alive slots, may be given if known.
         """
-        n_alive = int(alive.sum())
-        if n_alive < 2 or sources.size == 0:
+        nodes = np.flatnonzero(alive) if nodes is None else nodes
+        if nodes.size < 2 or sources.size == 0:
             return 0.0
         indptr, indices = self.adjacency(alive)  # leavers have no ties: unreachable
-        total = inverse_distance_sum(indptr, indices, np.asarray(sources, dtype=np.int64))
-        return total / (sources.size * (n_alive - 1))
+        total = inverse_distance_sum(
+            indptr, indices, np.asarray(sources, dtype=np.int64), np.asarray(nodes, np.int64)
+        )
+        return total / (sources.size * (nodes.size - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
         """Return the alive network as a networkx graph (nodes are slots, edges carry ``kind``)."""
@@ -373,16 +378,17 @@ def _add_tie_shares(indptr, indices, slots, out):
 
 
 @kernel
-def _bfs_levels(indptr, indices, source, level, queue, counts):
+def _bfs_levels(indptr, indices, nodes, source, level, queue, counts):
     """Breadth-first search from ``source``, counting nodes per hop into ``counts``.
 
     Level by level; a level whose frontier is large is found bottom-up (every unreached node
-    looks for a tie in the frontier and stops at the first: Beamer, Asanovic & Patterson 2012),
-    which checks far fewer ties in the middle levels of a small world. ``level`` (all -1 on
-    entry, restored on exit), ``queue`` and ``counts`` (zeros) are work arrays of the graph's
-    size. Returns the deepest level reached.
+    of ``nodes`` looks for a tie in the frontier and stops at the first: Beamer, Asanovic &
+    Patterson 2012), which checks far fewer ties in the middle levels of a small world.
+    ``nodes`` must hold every node with a tie (leavers and unused slots need not be swept).
+    ``level`` (all -1 on entry, restored on exit), ``queue`` and ``counts`` (zeros) are work
+    arrays of the graph's size. Returns the deepest level reached.
     """
-    n = indptr.size - 1
+    n = nodes.size
     level[source] = 0
     queue[0] = source
     counts[0] = 1
@@ -391,7 +397,7 @@ def _bfs_levels(indptr, indices, source, level, queue, counts):
         depth += 1
         tail = stop
         if (stop - start) * 14 > n - stop:  # bottom-up
-            for v in range(n):
+            for v in nodes:
                 if level[v] < 0:
                     for p in range(indptr[v], indptr[v + 1]):
                         if level[indices[p]] == depth - 1:
@@ -415,17 +421,18 @@ def _bfs_levels(indptr, indices, source, level, queue, counts):
 
 
 @kernel
-def inverse_distance_sum(indptr, indices, sources):
+def inverse_distance_sum(indptr, indices, sources, nodes):
     """Sum of 1/d(s, j) over ``sources`` s and the nodes j they reach (j != s).
 
     Breadth-first searches over the CSR graph ``(indptr, indices)``; unreachable nodes add 0.
+    ``nodes`` holds every node with a tie (e.g. the alive slots).
     """
     n = indptr.size - 1
     level, queue = np.full(n, -1, np.int32), np.empty(n, np.int32)
     counts = np.zeros(n + 1, np.int64)
     total = 0.0
     for s in sources:
-        deepest = _bfs_levels(indptr, indices, s, level, queue, counts)
+        deepest = _bfs_levels(indptr, indices, nodes, s, level, queue, counts)
         for d in range(1, deepest + 1):
             total += counts[d] / d
         counts[: deepest + 1] = 0
