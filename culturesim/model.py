@@ -132,7 +132,7 @@ class CultureModel(mesa.Model):
         """Advance one month: age, run every process in order, record the KPIs."""
         self.month += 1
         e = self.employees
-        e.tenure[e.ids] += 1.0
+        _age(e.ids, e.tenure)
         for process in self.processes:
             process.step(self)
         self.record()
@@ -467,6 +467,13 @@ def _above_median(x: np.ndarray, ids: np.ndarray, slots: np.ndarray) -> int:
     part = np.partition(values, k)  # part[k] in place, the smaller values before it
     median = part[k] if values.size % 2 else (part[:k].max() + part[k]) / 2.0
     return int(np.count_nonzero(x[slots] > median))
+
+
+@kernel
+def _age(ids, tenure):
+    """A month more of tenure for ``ids``."""
+    for i in ids:
+        tenure[i] += 1.0
 
 
 @kernel

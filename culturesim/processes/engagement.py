@@ -48,13 +48,11 @@ class Engagement:
         autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
         overload = max(0.0, model.workload - 1.0)
         indptr, indices = model.org.adjacency(e.alive)
-        engagement, trust = _engagement_step(
+        _engagement_step(
             ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
             e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
             lv["transparency"], 0.3 + 1.0 * growth + 0.8 * autonomy - 2.0 * overload,
         )  # fmt: skip
-        e.engagement[ids] = engagement
-        e.trust[ids] = trust
 
 
 @kernel
@@ -62,7 +60,10 @@ def _engagement_step(
     ids, indptr, indices, engagement, trust, values, core, disposition, log_pay, log_premium,
     inclusion, transparency, conditions,
 ):  # fmt: skip
-    """New engagement and trust of ``ids``; ``conditions`` sums the company-wide terms."""
+    """Update engagement and trust of ``ids`` in place, everyone from last month's levels.
+
+    ``conditions`` sums the company-wide terms.
+    """
     new_engagement = np.empty(ids.size)
     new_trust = np.empty(ids.size)
     for r, i in enumerate(ids):
@@ -97,4 +98,6 @@ def _engagement_step(
         )
         gap = 1.0 / (1.0 + math.exp(-y)) - tru
         new_trust[r] = tru + (TRUST_UP if gap > 0 else TRUST_DOWN) * gap
-    return new_engagement, new_trust
+    for r, i in enumerate(ids):
+        engagement[i] = new_engagement[r]
+        trust[i] = new_trust[r]
