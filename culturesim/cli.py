@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -290,10 +291,21 @@ def cmd_ui(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     cmd = [sys.executable, "-m", "solara", "run", "culturesim.ui.app", "--production",
            "--host", args.host, "--port", str(args.port)]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env)
+    # `kill`, `docker stop` or systemd stop this process only: pass it on to the server, which
+    # stops its workers (they also exit by themselves when the server is gone)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        return server.wait()
+    except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the server too: let it finish
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.terminate()
+            server.wait()
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_levers(args: argparse.Namespace) -> int:

@@ -1,3 +1,10 @@
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,3 +31,35 @@ def small(baseline):
             "market.initial_active_users": 750,
         }
     )
+
+
+def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+    """Start ``culturesim ui`` on a free port in its own session; return it and its URL.
+
+    Fails (never skips) if the page does not answer within ``timeout`` seconds.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CULTURESIM_UI_WORKERS": str(workers)}
+    culturesim = shutil.which("culturesim", path=str(Path(sys.executable).parent))
+    proc = subprocess.Popen(
+        [culturesim, "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            pytest.fail(f"culturesim ui did not start:\n{out[-3000:]}")
+        time.sleep(0.5)

@@ -12,6 +12,7 @@ import io
 import multiprocessing
 import os
 import threading
+import time
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -199,9 +200,29 @@ def executor() -> Executor:
             _POOL["pool"] = (
                 _Inline()
                 if workers <= 0
-                else ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+                else ProcessPoolExecutor(
+                    workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             )
         return _POOL["pool"]
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the server that started it is gone.
+
+    A server killed or stopped without shutting its pool down would otherwise leave its
+    workers running, orphaned, holding their memory.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def reset_if_broken() -> None:

@@ -1,0 +1,82 @@
+"""The UI server's processes: stopping the server stops its worker processes too (Linux /proc)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import start_ui
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` now."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parent.items() if pp == p}
+        todo.extend(kids - found)
+        found |= kids
+    return found
+
+
+def wait_gone(pids: set[int], timeout: float) -> set[int]:
+    """Wait until none of ``pids`` runs; return those still running at the timeout."""
+    deadline = time.monotonic() + timeout
+    while (left := {p for p in pids if running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def test_workers_exit_when_the_server_process_dies():
+    """A server killed outright (no chance to shut its pool down) leaves no worker behind."""
+    code = (
+        "import os, sys, time\n"
+        "from culturesim.ui import runs\n"
+        "pool = runs.executor()\n"
+        "print(pool.submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {**os.environ, "CULTURESIM_UI_WORKERS": "1"}
+    server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
+    worker = int(server.stdout.readline())
+    assert running(worker)
+    server.kill()
+    server.wait()
+    assert not wait_gone({worker}, timeout=15), "the worker outlived its server"
+
+
+def test_sigterm_to_culturesim_ui_stops_the_server_and_its_workers():
+    """`kill`, `docker stop` or systemd signal `culturesim ui` alone: nothing may linger."""
+    proc, _ = start_ui(workers=2)
+    deadline = time.monotonic() + 60  # the server starts its workers as it warms up
+    while len(below := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(below) >= 3, below  # the Solara server, its two workers (and a resource tracker)
+    os.kill(proc.pid, signal.SIGTERM)  # this process only, not its group
+    try:
+        proc.wait(timeout=30)
+    finally:
+        left = wait_gone(below, timeout=15)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"still running after SIGTERM: {sorted(left)}"
