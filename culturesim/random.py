@@ -80,7 +80,7 @@ class Stream:
         """
         start = int(start)
         count = max(int(stop) - start, 0)
-        gen = self._seek(int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE + start)
+        gen = self._seek(_position(month, part) + start)
         self._position += count  # one 64-bit word per double
         return gen.random(count)
 
