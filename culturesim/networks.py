@@ -2,10 +2,12 @@
 
 The initial structure is built with networkx generators (a small-world graph per site laid over
 the team order, so informal ties are densest within team, then department, then site) and then
-held as edge arrays. Each month the alive part is stepped as a ``scipy.sparse`` CSR matrix, rebuilt
-only when people join or leave. New hires attach to a team (ties to every teammate) and make a few
-informal ties, mostly within their site; leavers detach (their edges are dropped at the next
-rebuild). :meth:`OrgNetwork.to_networkx` gives the alive network for analysis and pictures.
+held as edge arrays. The alive part is stepped as CSR arrays (``indptr``, ``indices``) built by a
+compiled counting sort, rebuilt only when people join or leave; :meth:`OrgNetwork.matrix` gives it
+as a ``scipy.sparse`` matrix for analysis. New hires attach to a team (ties to every teammate)
+and make a few informal ties, mostly within their site; leavers detach (their edges are dropped
+at the next rebuild). :meth:`OrgNetwork.to_networkx` gives the alive network for analysis and
+pictures.
 """
 
 from __future__ import annotations
