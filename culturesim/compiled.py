@@ -21,14 +21,65 @@ Kernels are compiled on first use and cached on disk (``cache=True``, next to th
 ``__pycache__``), so only the first run on a machine pays the compile time (about ten seconds
 for all of them). They are compiled without ``fastmath``: the compiler keeps the order of
 floating-point operations as written, so a run is reproducible to the bit on a machine.
+
+Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
+from another module (``value_fit``, ``group_by``, the random streams' cursors) keeps the old
+callee compiled in after that module changes, say after a ``git pull`` or checkout, and would
+silently compute with old code. So when this module is imported it compares a digest of the
+package's sources with the one its caches were made from, and drops every cached kernel of the
+package if they differ (:func:`drop_stale_caches`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
-__all__ = ["group_by", "kernel"]
+__all__ = ["drop_stale_caches", "group_by", "kernel"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def drop_stale_caches(package: Path = _PACKAGE) -> bool:
+    """Delete the package's cached kernels if its sources changed since they were compiled.
+
+    The digest of every ``.py`` file under ``package`` is kept in
+    ``__pycache__/kernels.digest``; caches in Numba's user-wide directory (used when the
+    package's folder is read-only: an installed release, replaced whole on upgrade, which
+    Numba's own check handles) are not touched.
+
+    Returns:
+        Whether caches were dropped.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    stamp = package / "__pycache__" / "kernels.digest"
+    try:
+        if stamp.read_text() == digest.hexdigest():
+            return False
+    except OSError:
+        pass
+    for cached in [*package.rglob("*.nbi"), *package.rglob("*.nbc")]:
+        with contextlib.suppress(OSError):  # another process dropped it first, or read-only
+            cached.unlink()
+    try:
+        stamp.parent.mkdir(exist_ok=True)
+        temporary = stamp.with_name(f"kernels.digest.{os.getpid()}")
+        temporary.write_text(digest.hexdigest())
+        temporary.replace(stamp)  # atomic: a process reading it sees a whole digest
+    except OSError:
+        pass
+    return True
+
+
+drop_stale_caches()
 
 
 def kernel(fn):

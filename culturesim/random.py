@@ -18,10 +18,22 @@ import hashlib
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["Stream", "Streams"]
+from culturesim.compiled import kernel
+
+__all__ = ["Stream", "Streams", "cursor", "raw_at", "uniform_at"]
 
 _MONTH_STRIDE = 2**40
 _PART_STRIDE = 2**32
+
+# PCG64DXSM (O'Neill 2019), exactly as NumPy's ``np.random.PCG64DXSM``: a 128-bit LCG with
+# the 64-bit "cheap" multiplier, output by the DXSM permutation of the state before the step.
+# 128-bit numbers are (high, low) pairs of uint64; every constant is a uint64 (mixing uint64
+# and int64 makes Numba compute in float64).
+_CM = np.uint64(0xDA942042E4DD58B5)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_S11, _S32, _S48 = np.uint64(11), np.uint64(32), np.uint64(48)
+_ZERO, _ONE = np.uint64(0), np.uint64(1)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: NumPy's double from the top 53 bits
 
 
 def _name_key(name: str) -> int:
@@ -34,8 +46,138 @@ def _position(month: int, part: int) -> int:
     return int(month) * _MONTH_STRIDE + int(part) * _PART_STRIDE
 
 
+@kernel
+def _mulhi(a, b):
+    """High 64 bits of the 128-bit product of two uint64."""
+    a0, a1 = a & _LOW32, a >> _S32
+    b0, b1 = b & _LOW32, b >> _S32
+    p00, p01, p10 = a0 * b0, a0 * b1, a1 * b0
+    mid = (p00 >> _S32) + (p01 & _LOW32) + (p10 & _LOW32)
+    return a1 * b1 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
+
+
+@kernel
+def _mul128(ah, al, bh, bl):
+    """``(ah, al) * (bh, bl)`` modulo 2**128."""
+    return _mulhi(al, bl) + al * bh + ah * bl, al * bl
+
+
+@kernel
+def _add128(ah, al, bh, bl):
+    """``(ah, al) + (bh, bl)`` modulo 2**128."""
+    low = al + bl
+    return ah + bh + (_ONE if low < al else _ZERO), low
+
+
+@kernel
+def _advance(sh, sl, ih, il, delta):
+    """The state ``delta`` steps after ``(sh, sl)`` (Brown 1994's jump: O(log delta))."""
+    mh, ml, ph, pl = _ZERO, _ONE, _ZERO, _ZERO  # the jump so far: state * m + p
+    ch, cl, dh, dl = _ZERO, _CM, ih, il  # one step, then two, four, ...
+    delta = np.uint64(delta)
+    while delta:
+        if delta & _ONE:
+            mh, ml = _mul128(mh, ml, ch, cl)
+            ph, pl = _mul128(ph, pl, ch, cl)
+            ph, pl = _add128(ph, pl, dh, dl)
+        th, tl = _add128(ch, cl, _ZERO, _ONE)
+        dh, dl = _mul128(th, tl, dh, dl)
+        ch, cl = _mul128(ch, cl, ch, cl)
+        delta >>= _ONE
+    sh, sl = _mul128(mh, ml, sh, sl)
+    return _add128(sh, sl, ph, pl)
+
+
+@kernel
+def _step(sh, sl, ih, il):
+    """The state after ``(sh, sl)``: ``state * multiplier + increment``."""
+    return _add128(_mulhi(sl, _CM) + sh * _CM, sl * _CM, ih, il)
+
+
+@kernel
+def _next(sh, sl, ih, il):
+    """One draw: the 64-bit output of state ``(sh, sl)`` and the next state."""
+    out = sh ^ (sh >> _S32)
+    out *= _CM
+    out ^= out >> _S48
+    out *= sl | _ONE
+    nh, nl = _step(sh, sl, ih, il)
+    return out, nh, nl
+
+
+@kernel
+def _raw(key, position, count):
+    """``count`` 64-bit draws from ``position`` of the stream with ``key``."""
+    out = np.empty(count, np.uint64)
+    sh, sl = _advance(key[0], key[1], key[2], key[3], position)
+    for i in range(count):
+        out[i], sh, sl = _next(sh, sl, key[2], key[3])
+    return out
+
+
+@kernel
+def _uniform(key, position, count):
+    """``count`` uniforms in [0, 1) from ``position`` (NumPy's ``Generator.random``)."""
+    out = np.empty(count)
+    sh, sl = _advance(key[0], key[1], key[2], key[3], position)
+    for i in range(count):
+        r, sh, sl = _next(sh, sl, key[2], key[3])
+        out[i] = np.float64(r >> _S11) * _TO_UNIT
+    return out
+
+
+@kernel
+def cursor(key, position):
+    """A cursor on the stream with ``key`` from ``position``, for drawing inside a kernel.
+
+    Read it at increasing indices (slots) with :func:`raw_at` or :func:`uniform_at`: draw
+    ``k`` is the stream's number at ``position + k``, the one :meth:`Stream.uniform` gives slot
+    ``k``, without an array of every slot's draw and without a call per stream from Python.
+    Each read returns the moved cursor: ``u, cur = uniform_at(cur, i)``. A cursor is a tuple,
+    kept in registers: the generator's state (2 words), its increment (2) and the next index.
+    """
+    sh, sl = _advance(key[0], key[1], key[2], key[3], position)
+    return (sh, sl, key[2], key[3], _ZERO)
+
+
+@kernel
+def _skip_to(cur, k):
+    """The cursor moved to index ``k`` (not below its next index).
+
+    It steps over the draws in between: as cheap as drawing them into an array, which is
+    what the skipped slots (leavers) cost before.
+    """
+    sh, sl, ih, il, at = cur
+    while at < k:
+        sh, sl = _step(sh, sl, ih, il)
+        at += _ONE
+    return (sh, sl, ih, il, k)
+
+
+@kernel
+def raw_at(cur, k):
+    """The ``k``-th 64-bit draw of cursor ``cur``, and the moved cursor.
+
+    ``k`` must not be below the cursor's next index.
+    """
+    sh, sl, ih, il, _ = _skip_to(cur, np.uint64(k))
+    out, sh, sl = _next(sh, sl, ih, il)
+    return out, (sh, sl, ih, il, np.uint64(k) + _ONE)
+
+
+@kernel
+def uniform_at(cur, k):
+    """The ``k``-th draw of cursor ``cur`` as a uniform in [0, 1), and the moved cursor."""
+    out, cur = raw_at(cur, k)
+    return np.float64(out >> _S11) * _TO_UNIT, cur
+
+
 class Stream:
     """The random numbers of one decision.
+
+    The generator is NumPy's PCG64DXSM, seeded through a ``SeedSequence`` of the run seed and
+    the decision's name, and computed here (compiled) so that kernels can draw from it too
+    (:func:`cursor`). A test checks it against NumPy's own, number for number.
 
     Args:
         seed: The run seed.
@@ -45,32 +187,13 @@ class Stream:
     def __init__(self, seed: int, name: str):
         self.name = name
         bitgen = np.random.PCG64DXSM(np.random.SeedSequence([seed & (2**64 - 1), _name_key(name)]))
-        self._base = bitgen.state
-        self._bitgen = bitgen
-        self._gen = np.random.Generator(bitgen)
-        self._position: int | None = 0  # 64-bit words drawn since the start (None: unknown)
+        state, inc = bitgen.state["state"]["state"], bitgen.state["state"]["inc"]
+        words = [state >> 64, state & (2**64 - 1), inc >> 64, inc & (2**64 - 1)]
+        self.key = np.array(words, dtype=np.uint64)  # state and increment as 64-bit halves
 
-    def at(self, month: int, part: int = 0) -> np.random.Generator:
-        """Return the stream's generator positioned at the start of ``(month, part)``.
-
-        The returned generator is shared: draw from it before calling ``at`` again.
-        """
-        gen = self._seek(_position(month, part))
-        self._position = None  # the caller draws an unknown amount
-        return gen
-
-    def _seek(self, position: int) -> np.random.Generator:
-        """Move the generator to ``position``: forward from where it is, else from the start.
-
-        Resetting the state costs more than advancing, and most draws move forward.
-        """
-        here = self._position
-        if here is None or position < here:
-            self._bitgen.state = self._base
-            here = 0
-        self._bitgen.advance(position - here)
-        self._position = position
-        return self._gen
+    def position(self, month: int, part: int = 0) -> int:
+        """Where ``(month, part)`` starts: pass it with :attr:`key` to a kernel's :func:`cursor`."""
+        return _position(month, part)
 
     def uniform(self, month: int, stop: int, part: int = 0, start: int = 0) -> np.ndarray:
         """Return the uniforms in [0, 1) of slots ``start .. stop-1`` (one 64-bit draw each).
@@ -79,10 +202,7 @@ class Stream:
         new slots costs O(new slots).
         """
         start = int(start)
-        count = max(int(stop) - start, 0)
-        gen = self._seek(_position(month, part) + start)
-        self._position += count  # one 64-bit word per double
-        return gen.random(count)
+        return _uniform(self.key, _position(month, part) + start, max(int(stop) - start, 0))
 
     def normal(self, month: int, stop: int, part: int = 0, start: int = 0) -> np.ndarray:
         """Return standard normals for slots ``start .. stop-1`` (inverse CDF of uniforms)."""
@@ -96,9 +216,7 @@ class Stream:
         little-endian, as on x86 and ARM), so slot ``i``'s row is the same whatever ``rows`` is.
         """
         size = int(rows) * int(cols)
-        self._seek(_position(month, part))
-        self._position += -(-size // 4)
-        words = self._bitgen.random_raw(-(-size // 4))  # four 16-bit numbers per 64-bit draw
+        words = _raw(self.key, _position(month, part), -(-size // 4))
         return words.view(np.uint16)[:size].reshape(int(rows), int(cols))
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -99,9 +100,10 @@ class Culture:
             return
         transparency = model.levers["transparency"]
         indptr, indices = model.org.adjacency(e.alive)
+        draws = model.streams["coworker"]
         _culture_step(
             ids, e.values, e.own_values, e.team, e.is_manager, model.org.n_teams, e.tenure,
-            indptr, indices, model.streams["coworker"].uniform(model.month, e.n), model.core,
+            indptr, indices, draws.key, draws.position(model.month), model.core,
             0.3 + 0.4 * transparency,  # leadership's weight against the manager's
             dyn.socialization_halflife_months,
             dyn.culture_socialization,
@@ -125,13 +127,14 @@ class Culture:
 
 @kernel
 def _culture_step(
-    ids, values, own_values, team, is_manager, n_teams, tenure, indptr, indices, u, core,
-    w_lead, halflife, socialization, reinforce, d, decay,
+    ids, values, own_values, team, is_manager, n_teams, tenure, indptr, indices, key, position,
+    core, w_lead, halflife, socialization, reinforce, d, decay,
 ):  # fmt: skip
     """Update the ``values`` of ``ids`` in place, everyone from last month's values.
 
-    Each meets one random tie (chosen by ``u``) with bounded confidence, then is socialized
-    toward leadership's core and their team manager's values and decays toward their own.
+    Each meets one random tie (chosen by their draw at ``position`` of the stream with ``key``)
+    with bounded confidence, then is socialized toward leadership's core and their team
+    manager's values and decays toward their own.
     """
     managers = np.full(n_teams, -1, np.int64)
     for i in ids:
@@ -141,11 +144,13 @@ def _culture_step(
     fade = np.empty(int(tenure[ids].max()) + 1 if ids.size else 0)
     for t in range(fade.size):
         fade[t] = 2.0 ** (-float(t) / halflife)
+    draws = cursor(key, position)
     out = np.empty((ids.size, core.size))
     for r, i in enumerate(ids):
         ties = indptr[i + 1] - indptr[i]
         if ties:
-            j = indices[indptr[i] + min(int(u[i] * ties), ties - 1)]
+            u, draws = uniform_at(draws, i)
+            j = indices[indptr[i] + min(int(u * ties), ties - 1)]
             deffuant_update(values, i, values, j, d, MU, out, r)
         else:
             for c in range(core.size):

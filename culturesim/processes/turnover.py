@@ -18,6 +18,7 @@ import numpy as np
 
 from culturesim.compiled import kernel
 from culturesim.kpis import value_fit
+from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -26,15 +27,19 @@ CONTAGION_MEMORY = 0.7
 
 
 @kernel
-def _quit_hazard(
+def _quitters(
     ids, engagement, values, core, skill, log_pay, tenure, peer_departures, fade, log_premium,
-    inclusion, talent_demand, quit_contagion, poaching, base_rate, out,
+    inclusion, talent_demand, quit_contagion, poaching, base_rate, key, position,
 ):  # fmt: skip
-    """Write the monthly quit chance of each of ``ids`` into ``out`` (the module's equation).
+    """Return those of ``ids`` who quit: their draw is below the module's monthly chance.
 
+    The draws are slot ``i``'s number at ``position`` of the stream with ``key``;
     ``peer_departures`` first fades by ``fade`` (in place).
     """
-    for r, i in enumerate(ids):
+    draws = cursor(key, position)
+    out = np.empty(ids.size, np.int64)
+    quits = 0
+    for i in ids:
         peer_departures[i] *= fade
         fit = value_fit(values, i, core)
         offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * (log_premium + log_pay[i])
@@ -47,7 +52,11 @@ def _quit_hazard(
         contagion = 1.0 + quit_contagion * peer_departures[i]
         poached = 1.0 + poaching * 2.0 * max(0.0, skill[i] - 0.5)
         rate = base_rate * math.exp(x) * tenure_factor * contagion * poached
-        out[r] = 1.0 - math.exp(-rate / 12.0)
+        u, draws = uniform_at(draws, i)
+        if u < 1.0 - math.exp(-rate / 12.0):
+            out[quits] = i
+            quits += 1
+    return out[:quits]
 
 
 def poaching_intensity(model: CultureModel) -> float:
@@ -69,12 +78,12 @@ class Turnover:
         ids = e.ids
         if ids.size == 0:
             return
-        hazard = np.empty(ids.size)
-        _quit_hazard(
+        draws = model.streams["quit"]
+        quitters = _quitters(
             ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure,
             e.peer_departures, CONTAGION_MEMORY, np.log1p(lv["compensation_premium"]),
             lv["inclusion"], model.config.market.talent_demand, dyn.quit_contagion,
-            poaching_intensity(model), dyn.base_quit_rate_per_year, hazard,
+            poaching_intensity(model), dyn.base_quit_rate_per_year, draws.key,
+            draws.position(model.month),
         )  # fmt: skip
-        u = model.streams["quit"].uniform(model.month, e.n)
-        model.remove_employees(ids[u[ids] < hazard], "quits")
+        model.remove_employees(quitters, "quits")

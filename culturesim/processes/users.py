@@ -33,6 +33,7 @@ import numpy as np
 from culturesim.compiled import kernel
 from culturesim.networks import user_network
 from culturesim.population import Field, Population
+from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -131,8 +132,8 @@ class Users:
         churned = _users_step(
             state, aware, trust, us.satisfaction[:n], us.taste[:n], indptr, indices,
             graph is None, float(active.mean()), market_trust,
-            streams["aware"].uniform(t, n), streams["adopt"].uniform(t, n),
-            streams["user_churn"].uniform(t, n),
+            streams["aware"].key, streams["adopt"].key, streams["user_churn"].key,
+            streams["aware"].position(t),
             mk.external_influence * model.brand_awareness + reach["awareness"],
             mk.word_of_mouth, mk.conversion_rate * q * reach["distribution"], q,
             0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"],
@@ -156,13 +157,15 @@ EMPTY = np.zeros(0, dtype=np.int32)
 @kernel
 def _users_step(
     state, aware, trust, satisfaction, taste, indptr, indices, mixed, market_active,
-    market_trust, u_aware, u_adopt, u_churn, external, word_of_mouth, conversion, quality,
-    goal, build,
+    market_trust, aware_key, adopt_key, churn_key, position, external, word_of_mouth,
+    conversion, quality, goal, build,
 ):  # fmt: skip
     """Steps 1-5 for every user, in place; returns how many churned.
 
     Everyone reacts to last month's ties: the share of each user's ties who are active and
-    their mean trust (the market's, when ``mixed``) are taken before anyone changes.
+    their mean trust (the market's, when ``mixed``) are taken before anyone changes. User
+    ``i``'s draws are number ``i`` from ``position`` of the awareness, adoption and churn
+    streams (given by their keys), read as the loop goes.
     """
     n = state.size
     share = np.full(n, market_active)
@@ -177,13 +180,19 @@ def _users_step(
                     sure += trust[j]
                 share[i], peer[i] = on / ties, sure / ties
     churned = 0
+    aware_draws = cursor(aware_key, position)
+    adopt_draws = cursor(adopt_key, position)
+    churn_draws = cursor(churn_key, position)
     for i in range(n):
         # 1. awareness: Bass hazard, external from brand and partners, internal from ties
-        if not aware[i] and u_aware[i] < bass_hazard(external, word_of_mouth, share[i]):
-            aware[i] = True
+        if not aware[i]:
+            u, aware_draws = uniform_at(aware_draws, i)
+            aware[i] = u < bass_hazard(external, word_of_mouth, share[i])
         # 2. adoption by aware prospects
-        if aware[i] and state[i] == PROSPECT and u_adopt[i] < conversion * (0.5 + 0.5 * trust[i]):
-            state[i] = ACTIVE
+        if aware[i] and state[i] == PROSPECT:
+            u, adopt_draws = uniform_at(adopt_draws, i)
+            if u < conversion * (0.5 + 0.5 * trust[i]):
+                state[i] = ACTIVE
         # 3. satisfaction of active users
         if state[i] == ACTIVE:
             target = min(max(0.45 + 0.35 * quality + taste[i] + 0.2 * (trust[i] - 0.5), 0.0), 1.0)
@@ -196,7 +205,8 @@ def _users_step(
         # 5. churn
         if state[i] == ACTIVE:
             hazard = BASE_CHURN * math.exp(3.0 * (0.7 - satisfaction[i]) + 2.0 * (0.6 - trust[i]))
-            if u_churn[i] < hazard:
+            u, churn_draws = uniform_at(churn_draws, i)
+            if u < hazard:
                 state[i] = CHURNED
                 churned += 1
     return churned
