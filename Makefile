@@ -41,15 +41,15 @@ chromium:
 	  $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; }
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check culturesim tests benchmarks
-	$(VENV)/bin/ruff format --check culturesim tests benchmarks
+	$(VENV)/bin/ruff check culturesim tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check culturesim tests benchmarks notebooks
 
 test: lint chromium
 	$(PY) -m pytest -q -n 2
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format culturesim tests benchmarks
-	$(VENV)/bin/ruff check --fix culturesim tests benchmarks
+	$(VENV)/bin/ruff format culturesim tests benchmarks notebooks
+	$(VENV)/bin/ruff check --fix culturesim tests benchmarks notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
