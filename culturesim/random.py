@@ -8,6 +8,10 @@ therefore share every draw for the same (decision, month, slot): they differ onl
 makes them differ, so paired comparisons are far less noisy, and a change that happens at month 24
 leaves months 0-23 identical to the last bit.
 
+The generator is NumPy's PCG64DXSM, computed here with Numba to the same numbers (a test holds
+it to NumPy's), so that a kernel can read slot ``i``'s draw when its loop reaches ``i``
+(:func:`cursor`) instead of taking an array of every slot's draw from Python.
+
 This follows the common-random-numbers design of Starsim (Kerr et al. 2024); the code is our own.
 """
 

@@ -133,7 +133,7 @@ class Users:
             state, aware, trust, us.satisfaction[:n], us.taste[:n], indptr, indices,
             graph is None, float(active.mean()), market_trust,
             streams["aware"].key, streams["adopt"].key, streams["user_churn"].key,
-            streams["aware"].position(t),
+            streams["aware"].position(t),  # month t's place: the same in every stream
             mk.external_influence * model.brand_awareness + reach["awareness"],
             mk.word_of_mouth, mk.conversion_rate * q * reach["distribution"], q,
             0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"],
