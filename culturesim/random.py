@@ -146,12 +146,14 @@ def cursor(key, position):
 
 @kernel
 def _skip_to(cur, k):
-    """The cursor moved to index ``k`` (not below its next index).
+    """The cursor moved to index ``k`` (not below its next index: that is an error).
 
     It steps over the draws in between: as cheap as drawing them into an array, which is
     what the skipped slots (leavers) cost before.
     """
     sh, sl, ih, il, at = cur
+    if k < at:  # a kernel reading slots out of order would get wrong draws silently
+        raise ValueError("a stream cursor was read backwards (slots must be read in order)")
     while at < k:
         sh, sl = _step(sh, sl, ih, il)
         at += _ONE

@@ -79,6 +79,8 @@ def test_a_cursor_reads_the_same_numbers_inside_kernels():
     slots = np.unique(np.random.default_rng(1).integers(0, 3_000, 300))  # gaps of 1 to dozens
     want = s.uniform(5, 3_000, part=1)[slots]
     assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots), want)
+    with pytest.raises(ValueError, match="read backwards"):  # not a silently wrong draw
+        uniforms(s.key, s.position(5), np.array([10, 3]))
 
 
 def test_streams_differ_by_name_month_part_and_seed():
