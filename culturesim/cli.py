@@ -29,13 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, report_months
 from culturesim.levers import LEVERS
 from culturesim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
-
-SUMMARY_MONTHS = (12, 36, 60)
 
 
 class UsageError(Exception):
@@ -67,10 +65,9 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def summary_table(timeseries: pd.DataFrame, months: tuple[int, ...] = SUMMARY_MONTHS) -> str:
-    """Format each KPI at the given months as 'median [p10, p90]' over runs."""
-    last = int(timeseries["month"].max())
-    shown = [m for m in months if m <= last] or [last]
+def summary_table(timeseries: pd.DataFrame) -> str:
+    """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
+    shown = report_months(int(timeseries["month"].max()))
     width = max(len(k) for k in KPIS) + 2
     head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in shown)
     lines = [head, "-" * len(head)]
@@ -335,9 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a scenario for several seeds and summarise the KPIs",
         description=(
             "Run SCENARIO (a TOML file, or the name of one in scenarios/) for N seeds "
-            "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 as "
-            "median [10%, 90%] over seeds. With --out, also write runs.parquet, "
-            "timeseries.parquet, manifest.json and dashboard.png into DIR."
+            "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 (those "
+            "within the horizon, and the horizon's last month) as median [10%, 90%] over "
+            "seeds. With --out, also write runs.parquet, timeseries.parquet, manifest.json and "
+            "dashboard.png into DIR."
         ),
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
@@ -386,8 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="paired comparison of two scenarios",
         description=(
             "Run scenarios A and B with the same seeds (common random numbers) and print each "
-            "KPI at months 12, 36 and 60: A, B and B - A with a 95% confidence interval over the "
-            "paired differences. With --out, also write compare.csv and compare.png."
+            "KPI at months 12, 36 and 60 (those within the horizon, and the horizon's last "
+            "month): A, B and B - A with a 95% confidence interval over the paired "
+            "differences. With --out, also write compare.csv and compare.png."
         ),
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")

@@ -16,7 +16,7 @@ from scipy.special import ndtri
 
 from culturesim.compiled import kernel
 
-__all__ = ["FAMILIES", "KPI", "KPIS"]
+__all__ = ["FAMILIES", "KPI", "KPIS", "REPORT_MONTHS", "report_months"]
 
 INF = math.inf
 
@@ -349,6 +349,17 @@ _KPI_LIST = [
 
 #: Every KPI by name, in display order.
 KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
+
+REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)
+
+
+def report_months(last: int, months: tuple[int, ...] = REPORT_MONTHS) -> list[int]:
+    """The months a summary shows for a run of ``last`` months.
+
+    ``months`` before ``last``, then ``last`` itself: a 60-month run shows 12, 36 and 60, a
+    24-month run 12 and 24, a 120-month run 12, 36, 60 and 120.
+    """
+    return [m for m in months if m < last] + [int(last)]
 
 
 # --- measurement ---------------------------------------------------------------------------

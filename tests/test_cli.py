@@ -67,7 +67,8 @@ def test_run_writes_results_manifest_and_dashboard(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert "month 12" in proc.stdout
+    assert "month 12" in proc.stdout and "month 14" in proc.stdout  # and the horizon's end
+    assert "month 36" not in proc.stdout
     assert "attrition_rate_annual" in proc.stdout
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert list(ts.columns) == ["run_id", "seed", "month", *KPIS]
@@ -123,3 +124,12 @@ def test_ui_binds_this_machine_only_unless_told():
     assert (args.host, args.port) == ("127.0.0.1", 8765)
     args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
+    from culturesim.kpis import report_months
+
+    assert report_months(60) == [12, 36, 60]
+    assert report_months(24) == [12, 24]
+    assert report_months(6) == [6]
+    assert report_months(120) == [12, 36, 60, 120]

@@ -47,7 +47,8 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "month 12" in proc.stdout and "B - A [95% CI]" in proc.stdout
+    assert "month 12" in proc.stdout and "month 14" in proc.stdout
+    assert "B - A [95% CI]" in proc.stdout
     assert "ideas" in proc.stdout
     assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
     table = (tmp_path / "compare.csv").read_text()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, report_months
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -43,12 +43,11 @@ class Comparison:
     a: pd.DataFrame
     b: pd.DataFrame
 
-    def table(self, months=(12, 36, 60), kpis=None) -> pd.DataFrame:
-        """Each KPI at each month: mean of A, of B, and B - A with its 95% CI over seeds."""
+    def table(self, kpis=None) -> pd.DataFrame:
+        """Each KPI at the :func:`report_months`: mean of A, of B, and B - A with its 95% CI."""
         kpis = list(kpis or KPIS)
-        last = int(self.a["month"].max())
         rows = []
-        for m in [m for m in months if m <= last] or [last]:
+        for m in report_months(int(self.a["month"].max())):
             xa = self.a[self.a["month"] == m].set_index("seed")[kpis]
             xb = self.b[self.b["month"] == m].set_index("seed")[kpis]
             for kpi in kpis:
