@@ -110,3 +110,21 @@ def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):
     for name in ("timeseries.png", "response.png"):
         assert (out / name).stat().st_size > 10_000
         assert f"]({name})" in report
+
+
+def test_the_report_legend_names_each_design_point_by_its_levers():
+    """A reader of timeseries.png sees which lever values a line is, not just a point number."""
+    import pandas as pd
+
+    from culturesim.batch.report import _point_labels
+
+    runs = pd.DataFrame({"point": [0, 0, 1, 1], "levers.innovation_time": [0.0, 0.0, 0.2, 0.2],
+                         "levers.transparency": [0.2, 0.2, 0.8, 0.8]})  # fmt: skip
+    two = ["levers.innovation_time", "levers.transparency"]
+    assert _point_labels(runs, two) == {
+        0: "innovation_time = 0, transparency = 0.2",
+        1: "innovation_time = 0.2, transparency = 0.8",
+    }
+    assert _point_labels(runs, two[:1])[1] == "innovation_time = 0.2"
+    runs["levers.inclusion"] = 0.5
+    assert _point_labels(runs, [*two, "levers.inclusion"]) == {0: "point 0", 1: "point 1"}

@@ -17,12 +17,33 @@ __all__ = ["write_report"]
 MAX_BANDS = 8  # more design points than this are summarised as one band
 
 
-def _series_figure(ts: pd.DataFrame, runs: pd.DataFrame, outputs: list[str]) -> plt.Figure:
+PANELS_PER_ROW = 3
+
+
+def _point_labels(runs: pd.DataFrame, params: list[str]) -> dict[int, str]:
+    """A legend label per design point: its parameter values when there are one or two."""
+    values = runs.groupby("point")[params].first()
+    if not 1 <= len(params) <= 2:
+        return {p: f"point {p}" for p in values.index}
+    return {
+        p: ", ".join(f"{name.split('.')[-1]} = {row[name]:g}" for name in params)
+        for p, row in values.iterrows()
+    }
+
+
+def _series_figure(
+    ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str]
+) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     points = sorted(merged["point"].unique())
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 3.6), squeeze=False)
-    for ax, kpi in zip(axes[0], outputs, strict=True):
-        groups = [(f"point {p}", merged[merged["point"] == p]) for p in points]
+    labels = _point_labels(runs, params)
+    cols = min(PANELS_PER_ROW, len(outputs))
+    rows = -(-len(outputs) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.5 * cols, 3.3 * rows), squeeze=False, layout="constrained"
+    )
+    for ax, kpi in zip(axes.flat, outputs, strict=False):
+        groups = [(labels[p], merged[merged["point"] == p]) for p in points]
         if len(points) > MAX_BANDS:
             groups = [(f"all {len(points)} points", merged)]
         for i, (label, frame) in enumerate(groups):
@@ -31,9 +52,11 @@ def _series_figure(ts: pd.DataFrame, runs: pd.DataFrame, outputs: list[str]) -> 
             ax.plot(b.index, b["median"], color=f"C{i % 10}", label=label, lw=1.4)
         ax.set_title(KPIS[kpi].label if kpi in KPIS else kpi, fontsize=10)
         ax.set_xlabel("month")
-    axes[0, 0].legend(fontsize=7)
+    for ax in axes.flat[len(outputs) :]:
+        ax.set_visible(False)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
+               ncols=min(len(points), 4), fontsize=8)  # fmt: skip
     fig.suptitle("median and 10-90% band over replications")
-    fig.tight_layout()
     return fig
 
 
@@ -44,6 +67,7 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
         len(params),
         figsize=(max(7, 4 * len(params)), 3 * len(outputs)),
         squeeze=False,
+        layout="constrained",  # room for the two-line title (tight_layout let it touch a panel)
     )
     for i, kpi in enumerate(outputs):
         for j, param in enumerate(params):
@@ -57,7 +81,6 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
         "final month (flows: total): mean and 95% CI over replications\n(other parameters pooled)",
         fontsize=10,
     )
-    fig.tight_layout()
     return fig
 
 
@@ -79,7 +102,7 @@ def write_report(folder: str | Path) -> Path:
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
     params = list(manifest["parameters"])
     design = manifest["experiment"]["design"]
-    figures = {"timeseries.png": _series_figure(ts, runs, outputs)}
+    figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
     if design == "grid":
         figures["response.png"] = _response_figure(ts, runs, params, outputs)
     if design in ("sobol", "morris"):
