@@ -214,7 +214,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)
-        result.figure().savefig(out / "compare.png", dpi=110)
+        result.figure(names=(f"A: {a.meta.name}", f"B: {b.meta.name}")).savefig(
+            out / "compare.png", dpi=110
+        )
         print(f"\nwrote {out / 'compare.csv'} and {out / 'compare.png'}")
     return 0
 

@@ -37,6 +37,16 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
     return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
 
 
+def display_scale(name: str) -> tuple[float, str]:
+    """How a KPI is drawn: money in millions (divide by 1e6, label "M$"), the rest as is.
+
+    Returns:
+        The divisor and the unit to show.
+    """
+    unit = KPIS[name].unit
+    return (1e6, "M$") if unit.startswith("$") else (1.0, unit)
+
+
 def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:
     """Draw each KPI's median and 10-90% band over runs, one panel per KPI.
 
@@ -55,11 +65,11 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
     for ax, name in zip(axes.flat, kpis, strict=False):
         kpi = KPIS[name]
         b = band(timeseries, name)
-        scale, suffix = (1e6, " (M$)") if kpi.unit.startswith("$") else (1.0, "")
+        scale, unit = display_scale(name)
         ax.fill_between(b.index, b["lo"] / scale, b["hi"] / scale, alpha=0.25, color="C0", lw=0)
         ax.plot(b.index, b["median"] / scale, color="C0", lw=1.8)
-        ax.set_title(f"{kpi.label}{suffix}", fontsize=10)
-        ax.set_ylabel(kpi.unit if not suffix else suffix.strip(" ()"), fontsize=8)
+        ax.set_title(f"{kpi.label} ({unit})" if scale != 1.0 else kpi.label, fontsize=10)
+        ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(kpis) :]:

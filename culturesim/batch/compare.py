@@ -58,28 +58,40 @@ class Comparison:
                 )  # fmt: skip
         return pd.DataFrame(rows)
 
-    def figure(self, kpis=("attrition_rate_annual", "user_trust", "users_active", "cash")):
-        """Draw A and B (median, 10-90% band) and B - A (mean, 95% CI) for a few KPIs."""
+    def figure(
+        self,
+        kpis=("attrition_rate_annual", "user_trust", "users_active", "cash"),
+        names=("A", "B"),
+    ):
+        """Draw A and B (median, 10-90% band) and B - A (mean, 95% CI) for a few KPIs.
+
+        Args:
+            kpis: The KPIs, one column of panels each.
+            names: What to call A and B in the legend (e.g. the scenarios' names).
+        """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band
+        from culturesim.plots import band, display_scale
 
         fig, axes = plt.subplots(2, len(kpis), figsize=(4.2 * len(kpis), 6), sharex=True)
         for j, kpi in enumerate(kpis):
-            for frame, name, color in ((self.a, "A", "C0"), (self.b, "B", "C1")):
-                bd = band(frame, kpi)
+            scale, unit = display_scale(kpi)
+            for frame, name, color in ((self.a, names[0], "C0"), (self.b, names[1], "C1")):
+                bd = band(frame, kpi) / scale
                 axes[0, j].fill_between(bd.index, bd["lo"], bd["hi"], color=color, alpha=0.2, lw=0)
                 axes[0, j].plot(bd.index, bd["median"], color=color, label=name)
             diffs = (
                 self.b.set_index(["seed", "month"])[kpi] - self.a.set_index(["seed", "month"])[kpi]
-            )
+            ) / scale
             ci = diffs.groupby("month").apply(lambda d: pd.Series(mean_ci(d.to_numpy())))
             ci = ci.unstack()
             axes[1, j].fill_between(ci.index, ci[1], ci[2], color="C2", alpha=0.3, lw=0)
             axes[1, j].plot(ci.index, ci[0], color="C2")
             axes[1, j].axhline(0, color="k", lw=0.8)
             axes[0, j].set_title(KPIS[kpi].label)
+            axes[0, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_title(f"B - A ({KPIS[kpi].label})", fontsize=9)
+            axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
         axes[0, 0].legend()
         fig.tight_layout()
