@@ -43,12 +43,16 @@ def event_marks(events) -> dict:
     }
 
 
+# the axis name under the axis's middle: at its end (ECharts' default) it fell off the chart
+MONTH_AXIS_NAME = {"name": "month", "nameLocation": "middle", "nameGap": 24}
+
+
 def _base(title: str, unit: str, months: list[int]) -> dict:
     return {
         "title": {"text": title, "subtext": unit, "left": 8, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 56, "right": 16, "top": 56, "bottom": 28},
-        "xAxis": {"type": "category", "data": months, "name": "month", "boundaryGap": False},
+        "grid": {"left": 56, "right": 16, "top": 56, "bottom": 44},
+        "xAxis": {"type": "category", "data": months, "boundaryGap": False, **MONTH_AXIS_NAME},
         "yAxis": {"type": "value", "scale": True},
         "animation": False,
         "series": [],

@@ -43,10 +43,11 @@ def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
     option = {
         "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 22}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 70, "right": 20, "top": 70, "bottom": 40},
-        "xAxis": {"type": "category", "data": list(range(months + 1)), "name": "month",
-                  "axisLabel": {"fontSize": 16}},
-        "yAxis": {"type": "value", "scale": True, "axisLabel": {"fontSize": 16}},
+        "grid": {"left": 70, "right": 20, "top": 64, "bottom": 56},
+        "xAxis": {"type": "category", "data": list(range(months + 1)),
+                  "axisLabel": {"fontSize": 16}, **charts.MONTH_AXIS_NAME, "nameGap": 30,
+                  "nameTextStyle": {"fontSize": 16}},
+        "yAxis": {"type": "value", "scale": True, "splitNumber": 3, "axisLabel": {"fontSize": 16}},
         "animation": False,
         "series": [{"type": "line", "data": values, "symbol": "none", "name": KPIS[kpi].label,
                     "lineStyle": {"width": 4}}],
@@ -194,5 +195,5 @@ def ClassroomPage():
                             for kpi in lesson.charts:
                                 solara.FigureEcharts(
                                     _history_option(m, kpi, horizon),
-                                    attributes={"style": "height: 200px;"},
+                                    attributes={"style": "height: 220px;"},
                                 )
