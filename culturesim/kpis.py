@@ -16,7 +16,7 @@ from scipy.special import ndtri
 
 from culturesim.compiled import kernel
 
-__all__ = ["FAMILIES", "KPI", "KPIS", "REPORT_MONTHS", "report_months"]
+__all__ = ["FAMILIES", "KPI", "KPIS", "REPORT_MONTHS", "display_scale", "report_months"]
 
 INF = math.inf
 
@@ -349,6 +349,17 @@ _KPI_LIST = [
 
 #: Every KPI by name, in display order.
 KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
+
+
+def display_scale(name: str) -> tuple[float, str]:
+    """How KPI ``name`` is shown: dollars in millions, the rest as they are.
+
+    Returns:
+        The divisor and the unit to show ("M$ per month" for "$ per month").
+    """
+    unit = KPIS[name].unit
+    return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
+
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, display_scale
 
 __all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
 
@@ -35,16 +35,6 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
     """
     g = timeseries.groupby("month")[kpi]
     return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
-
-
-def display_scale(name: str) -> tuple[float, str]:
-    """How a KPI is drawn: money in millions (divide by 1e6, label "M$"), the rest as is.
-
-    Returns:
-        The divisor and the unit to show.
-    """
-    unit = KPIS[name].unit
-    return (1e6, "M$") if unit.startswith("$") else (1.0, unit)
 
 
 def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:

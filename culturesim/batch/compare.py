@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import KPIS, report_months
+from culturesim.kpis import KPIS, display_scale, report_months
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -71,7 +71,7 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band, display_scale
+        from culturesim.plots import band
 
         fig, axes = plt.subplots(2, len(kpis), figsize=(4.2 * len(kpis), 6), sharex=True)
         for j, kpi in enumerate(kpis):

@@ -10,19 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, display_scale
 
-__all__ = ["band_option", "diff_option", "event_marks", "network_option", "scale_of"]
+__all__ = ["band_option", "diff_option", "event_marks", "network_option"]
 
 EVENT_COLOR = "#777777"
-
-
-def scale_of(kpi: str) -> tuple[float, str]:
-    """Divisor and unit label for showing ``kpi`` (dollars in millions)."""
-    unit = KPIS[kpi].unit
-    if unit.startswith("$"):
-        return 1e6, unit.replace("$", "M$", 1)
-    return 1.0, unit
 
 
 def _round(values, scale: float) -> list[float | None]:
@@ -84,7 +76,7 @@ def band_option(
         color: Colour of the band and the centre line.
         zero_line: Also draw a horizontal line at zero.
     """
-    scale, unit = scale_of(kpi)
+    scale, unit = display_scale(kpi)
     option = _base(title or KPIS[kpi].label, unit, [int(m) for m in band.index])
     stacked = {"type": "line", "stack": "band", "stackStrategy": "all", "symbol": "none",
                "lineStyle": {"opacity": 0}}  # fmt: skip

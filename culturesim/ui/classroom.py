@@ -13,7 +13,7 @@ import numpy as np
 import solara
 import solara.lab
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, display_scale
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
 from culturesim.ui import charts, runs
@@ -33,7 +33,7 @@ CSS = """
 
 
 def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
-    scale, unit = charts.scale_of(kpi)
+    scale, unit = display_scale(kpi)
     series = np.asarray(model.history[kpi], dtype=float) / scale
     title = KPIS[kpi].label
     if KPIS[kpi].aggregate == "flow":  # a month of a flow is noisy: show the running total
