@@ -128,3 +128,5 @@ def test_the_report_legend_names_each_design_point_by_its_levers():
     assert _point_labels(runs, two[:1])[1] == "innovation_time = 0.2"
     runs["levers.inclusion"] = 0.5
     assert _point_labels(runs, [*two, "levers.inclusion"]) == {0: "point 0", 1: "point 1"}
+    runs["market.user_network"] = ["mixed", "mixed", "small_world", "small_world"]
+    assert _point_labels(runs, ["market.user_network"])[1] == "user_network = small_world"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,9 +27,14 @@ def _point_labels(runs: pd.DataFrame, params: list[str]) -> dict[int, str]:
     if not 1 <= len(params) <= 2:
         return {p: f"point {p}" for p in values.index}
     return {
-        p: ", ".join(f"{name.split('.')[-1]} = {row[name]:g}" for name in params)
+        p: ", ".join(f"{name.split('.')[-1]} = {_value(row[name])}" for name in params)
         for p, row in values.iterrows()
     }
+
+
+def _value(v) -> str:
+    """A parameter value for a label: numbers short (0.2, 1e+06), the rest as they are."""
+    return f"{v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
 
 
 def _series_figure(
