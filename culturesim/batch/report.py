@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from culturesim.batch.analyze import analyze_folder, final_values
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, display_scale
 from culturesim.plots import band
 
 __all__ = ["write_report"]
@@ -37,6 +37,19 @@ def _value(v) -> str:
     return f"{v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
 
 
+def _scale(kpi: str) -> float:
+    """What a KPI's values are divided by for showing (1e6 for dollars)."""
+    return display_scale(kpi)[0] if kpi in KPIS else 1.0
+
+
+def _title(kpi: str) -> str:
+    """A panel's title: the KPI's label, with its unit when shown in millions."""
+    if kpi not in KPIS:
+        return kpi
+    scale, unit = display_scale(kpi)
+    return f"{KPIS[kpi].label} ({unit})" if scale != 1.0 else KPIS[kpi].label
+
+
 def _series_figure(
     ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str]
 ) -> plt.Figure:
@@ -52,11 +65,12 @@ def _series_figure(
         groups = [(labels[p], merged[merged["point"] == p]) for p in points]
         if len(points) > MAX_BANDS:
             groups = [(f"all {len(points)} points", merged)]
+        scale = _scale(kpi)
         for i, (label, frame) in enumerate(groups):
-            b = band(frame, kpi)
+            b = band(frame, kpi) / scale
             ax.fill_between(b.index, b["lo"], b["hi"], color=f"C{i % 10}", alpha=0.15, lw=0)
             ax.plot(b.index, b["median"], color=f"C{i % 10}", label=label, lw=1.4)
-        ax.set_title(KPIS[kpi].label if kpi in KPIS else kpi, fontsize=10)
+        ax.set_title(_title(kpi), fontsize=10)
         ax.set_xlabel("month")
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
@@ -76,13 +90,14 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
         layout="constrained",  # room for the two-line title (tight_layout let it touch a panel)
     )
     for i, kpi in enumerate(outputs):
+        scale = _scale(kpi)
         for j, param in enumerate(params):
-            g = final.groupby(param)[kpi]
+            g = (final[kpi] / scale).groupby(final[param])
             mean, sem = g.mean(), g.sem().fillna(0.0)
             ax = axes[i, j]
             ax.errorbar(mean.index, mean, yerr=1.96 * sem, marker="o", capsize=3)
             ax.set_xlabel(param, fontsize=8)
-            ax.set_ylabel(kpi, fontsize=8)
+            ax.set_ylabel(_title(kpi), fontsize=8)
     fig.suptitle(
         "final month (flows: total): mean and 95% CI over replications\n(other parameters pooled)",
         fontsize=10,
