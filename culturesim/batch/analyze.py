@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from culturesim.kpis import KPIS, display_scale
+
 __all__ = ["analyze_folder", "final_values", "sensitivity", "sensitivity_figure"]
 
 
@@ -115,13 +117,18 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
     for ax, output in zip(axes.flat, outputs, strict=False):
         t = table[table["output"] == output]
         pos = np.arange(len(t))
-        if design == "sobol":
+        known = output in KPIS
+        title = KPIS[output].label if known else output
+        if design == "sobol":  # shares of variance: no unit
             ax.barh(pos - 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="C0")
             ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
-        else:
-            ax.barh(pos, t["mu_star"], 0.6, xerr=t["mu_star_conf"], label="mu*", color="C0")
+        else:  # mu* is in the output's unit: dollars in millions, as in every chart
+            scale, unit = display_scale(output) if known else (1.0, "")
+            ax.barh(pos, t["mu_star"] / scale, 0.6, xerr=t["mu_star_conf"] / scale, label="mu*",
+                    color="C0")  # fmt: skip
+            title = f"{title} ({unit})" if scale != 1.0 else title
         ax.set_yticks(pos, [p.split(".")[-1] for p in t["parameter"]], fontsize=8)
-        ax.set_title(output, fontsize=10)
+        ax.set_title(title, fontsize=10)
     # one legend above the panels: inside a panel it covered the top bars
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
