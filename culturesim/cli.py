@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, report_months
+from culturesim.kpis import KPIS, format_number, report_months
 from culturesim.levers import LEVERS
 from culturesim.scenario import ScenarioError, load_scenario
 
@@ -76,19 +76,11 @@ def summary_table(timeseries: pd.DataFrame) -> str:
         for m in shown:
             x = timeseries.loc[timeseries["month"] == m, name].to_numpy()
             p10, med, p90 = np.quantile(x, [0.1, 0.5, 0.9])
-            cells.append(f"{_fmt(med)} [{_fmt(p10)}, {_fmt(p90)}]".rjust(30))
+            cells.append(
+                f"{format_number(med)} [{format_number(p10)}, {format_number(p90)}]".rjust(30)
+            )
         lines.append(name.ljust(width) + "".join(cells))
     return "\n".join(lines)
-
-
-def _fmt(x: float) -> str:
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if float(x).is_integer():
-        return f"{x:.0f}"
-    return f"{x:.3f}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -209,8 +201,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"\nmonth {month}")
         print("KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36))
         for r in rows.itertuples():
-            ci = f"{_fmt(r.diff)} [{_fmt(r.ci_lo)}, {_fmt(r.ci_hi)}]"
-            print(r.kpi.ljust(width) + _fmt(r.A).rjust(12) + _fmt(r.B).rjust(12) + ci.rjust(36))
+            ci = f"{format_number(r.diff)} [{format_number(r.ci_lo)}, {format_number(r.ci_hi)}]"
+            print(
+                r.kpi.ljust(width)
+                + format_number(r.A).rjust(12)
+                + format_number(r.B).rjust(12)
+                + ci.rjust(36)
+            )
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)

@@ -16,7 +16,15 @@ from scipy.special import ndtri
 
 from culturesim.compiled import kernel
 
-__all__ = ["FAMILIES", "KPI", "KPIS", "REPORT_MONTHS", "display_scale", "report_months"]
+__all__ = [
+    "FAMILIES",
+    "KPI",
+    "KPIS",
+    "REPORT_MONTHS",
+    "display_scale",
+    "format_number",
+    "report_months",
+]
 
 INF = math.inf
 
@@ -359,6 +367,20 @@ def display_scale(name: str) -> tuple[float, str]:
     """
     unit = KPIS[name].unit
     return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
+
+
+def format_number(x: float) -> str:
+    """A KPI or lever value as a table shows it.
+
+    Millions as "21.74M", thousands with commas, whole numbers bare, the rest to three decimals.
+    """
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if float(x).is_integer():
+        return f"{x:.0f}"
+    return f"{x:.3f}"
 
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from culturesim.batch.analyze import analyze_folder, final_values
-from culturesim.kpis import KPIS, display_scale
+from culturesim.kpis import KPIS, display_scale, format_number
 from culturesim.plots import band
 
 __all__ = ["write_report"]
@@ -108,7 +108,7 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
 def _markdown(frame: pd.DataFrame) -> str:
     """A Markdown table of ``frame`` (index first)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
-    rows = [[str(i), *(f"{v:g}" if isinstance(v, float) else str(v) for v in r)]
+    rows = [[str(i), *(format_number(v) if isinstance(v, float) else str(v) for v in r)]
             for i, r in zip(frame.index, frame.to_numpy(), strict=True)]  # fmt: skip
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
     return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
@@ -144,7 +144,7 @@ def write_report(folder: str | Path) -> Path:
         "",
         "## Final month (flows: total over the run), mean over replications",
         "",
-        _markdown(summary.round(4) if len(summary) <= 50 else summary.describe().round(4)),
+        _markdown(summary if len(summary) <= 50 else summary.describe()),
         "",
         "## Figures",
         "",
