@@ -15,6 +15,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from culturesim.compiled import kernel
+from culturesim.networks import inverse_distance_sum
+from culturesim.random import cursor, uniform_at
 
 __all__ = [
     "FAMILIES",
@@ -451,22 +453,34 @@ def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -
 
 
 @kernel
-def staff_means(ids, engagement, tenure, skill, trust, values, core, team, n_teams):
-    """Means over the staff ``ids`` and the culture's fragmentation, in one pass.
+def staff_kpis(
+    ids, engagement, tenure, skill, trust, values, core, team, n_teams, survey_key, asked_at,
+    noise_at,
+):  # fmt: skip
+    """Means over the staff ``ids``, the culture's fragmentation and the pulse survey's sample.
 
     Fragmentation (how far teams' mean values stand from the company's, in [0, 1]) is twice
     the headcount-weighted mean over teams of the mean absolute difference between the team's
     mean values and the company's: 0 when every team holds the company's values, 1 when half
     the people sit in teams at 0 and half in teams at 1 on every dimension.
 
+    The survey asks slot ``i`` when its draw at ``asked_at`` of the survey stream (key
+    ``survey_key``) is below :data:`SURVEY_SHARE`; those asked also get their draw at
+    ``noise_at``, for their answer's noise.
+
     Returns:
-        Mean engagement, tenure, skill, trust and value fit, and the fragmentation.
+        Mean engagement, tenure, skill, trust and value fit, the fragmentation, the slots
+        asked, and their uniform draws for the noise.
     """
     n, k = ids.size, core.size
     eng = ten = skl = tru = fit = 0.0
     count = np.zeros(n_teams)
     sums = np.zeros((n_teams, k))
     grand = np.zeros(k)
+    ask, noise = cursor(survey_key, asked_at), cursor(survey_key, noise_at)
+    asked = np.empty(n, np.int64)
+    drawn = np.empty(n)
+    m = 0
     for i in ids:
         eng += engagement[i]
         ten += tenure[i]
@@ -477,6 +491,11 @@ def staff_means(ids, engagement, tenure, skill, trust, values, core, team, n_tea
         for c in range(k):
             sums[team[i], c] += values[i, c]
             grand[c] += values[i, c]
+        u, ask = uniform_at(ask, i)
+        if u < SURVEY_SHARE:
+            asked[m] = i
+            drawn[m], noise = uniform_at(noise, i)
+            m += 1
     spread = 0.0
     if n >= 2:
         for g in range(n_teams):
@@ -486,7 +505,39 @@ def staff_means(ids, engagement, tenure, skill, trust, values, core, team, n_tea
                     gap += abs(sums[g, c] / count[g] - grand[c] / n)
                 spread += count[g] * gap / k
         spread = min(max(2.0 * spread / n, 0.0), 1.0)
-    return eng / n, ten / n, skl / n, tru / n, fit / n, spread
+    return eng / n, ten / n, skl / n, tru / n, fit / n, spread, asked[:m], drawn[:m]
+
+
+@kernel
+def _favourable_share(engagement, asked, noise):
+    """Share of those ``asked`` whose engagement plus noise answers favourably (0 if none)."""
+    if asked.size == 0:
+        return 0.0
+    yes = 0
+    for j in range(asked.size):
+        if engagement[asked[j]] + SURVEY_NOISE * noise[j] >= FAVOURABLE:
+            yes += 1
+    return yes / asked.size
+
+
+@kernel
+def sampled_efficiency(indptr, indices, ids, key, position, sources):
+    """Global efficiency of the alive network from BFS at up to ``sources`` random staff.
+
+    The ``k``-th source is ``ids[floor(u_k * ids.size)]`` for the ``k``-th draw ``u_k`` at
+    ``position`` of the stream with ``key``; a person drawn twice counts once.
+    """
+    n = ids.size
+    if n < 2 or sources == 0:
+        return 0.0
+    draws = cursor(key, position)
+    picks = np.empty(sources, np.int64)
+    for k in range(sources):
+        u, draws = uniform_at(draws, k)
+        picks[k] = np.int64(u * n)
+    picks = np.unique(picks)
+    total = inverse_distance_sum(indptr, indices, ids[picks], ids)
+    return total / (picks.size * (n - 1))
 
 
 @kernel
@@ -533,28 +584,24 @@ def measure(model) -> dict[str, float]:
     log = model.flow_log  # this month's flows are already appended
     staff = [*model.history["headcount"][-13:], float(n)]  # the trailing windows' headcounts
     if n:
-        eng, tenure, skill, trust, fit, spread = staff_means(
+        survey, sample = model.streams["survey"], model.streams["efficiency"]
+        eng, tenure, skill, trust, fit, spread, asked, drawn = staff_kpis(
             ids, e.engagement, e.tenure, e.skill, e.trust, e.values, model.core, e.team,
-            model.org.n_teams,
+            model.org.n_teams, survey.key, survey.position(t), survey.position(t, 1),
         )  # fmt: skip
-        survey = model.streams["survey"]
-        asked = ids[survey.uniform(t, e.n)[ids] < SURVEY_SHARE]
-        noise = ndtri(survey.uniform(t, e.n, 1)[asked])  # normal draws, for those asked only
-        answers = e.engagement[asked] + SURVEY_NOISE * noise
-        ties = model.org.adjacency(e.alive)[1].size  # each tie counted from both ends
-        src_u = model.streams["efficiency"].uniform(t, efficiency_sources(ties))
-        sources = ids[sorted(set((src_u * n).astype(np.int64).tolist()))]
+        indptr, indices = model.org.adjacency(e.alive)  # each tie listed from both ends
+        sources = efficiency_sources(indices.size)
         row = {
             "engagement": eng,
-            "survey_satisfaction": (
-                np.count_nonzero(answers >= FAVOURABLE) / asked.size if asked.size else 0.0
-            ),
+            "survey_satisfaction": _favourable_share(e.engagement, asked, ndtri(drawn)),
             "mean_tenure_months": tenure,
             "mean_skill": skill,
             "culture_alignment": fit,
             "culture_fragmentation": spread,
             "trust_in_leadership": trust,
-            "communication_efficiency": model.org.efficiency(e.alive, sources, ids),
+            "communication_efficiency": sampled_efficiency(
+                indptr, indices, ids, sample.key, sample.position(t), sources
+            ),
         }
     else:
         row = dict.fromkeys(
