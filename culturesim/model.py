@@ -34,7 +34,7 @@ from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
 from culturesim.processes import DEFAULT_PROCESSES
 from culturesim.processes.events import schedule_events
-from culturesim.random import Streams
+from culturesim.random import Streams, cursor, uniform_at
 from culturesim.scenario import Scenario, load_scenario
 
 __all__ = ["CultureModel"]
@@ -288,23 +288,19 @@ class CultureModel(mesa.Model):
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         e, month, org = self.employees, self.month, self.config.organization
-        sel, k = self.levers["hiring_selectivity"], self.core.size
-        # one row of draws per hire: quality, then normals for disposition, pay and values
-        u = self.streams["hire"].uniform(month, count * (3 + k), part=batch).reshape(count, -1)
-        normal = ndtri(u[:, 1:])
-        # quality: a standard normal truncated below at the selectivity quantile of applicants
-        floor = 0.8 * sel
-        skill = ndtr(0.8 * ndtri(floor + (1.0 - floor) * u[:, 0]) - 0.2)
-        noise = normal[:, 2:]
-        if own_values is None:
-            own = self.site_values[sites] + org.value_spread * noise
-            own = np.clip(self.core + (own - self.core) * (1.0 - 0.5 * sel), 0.0, 1.0)
-        else:
-            own = np.clip(own_values + 0.05 * noise, 0.0, 1.0)
-        values = own + enculturation * (self.core - own)
-        m = self.config.dynamics.market_dimensions
-        u = self.streams["beliefs"].uniform(month, count * m, part=batch).reshape(count, m)
-        beliefs = np.floor(u * 3.0).astype(np.int8) - 1  # -1, 0, +1 equally likely
+        sel = self.levers["hiring_selectivity"]
+        hire, belief = self.streams["hire"], self.streams["beliefs"]
+        # one row of draws per hire: quality, then normals for disposition, pay and values;
+        # quality is a standard normal truncated below at the selectivity quantile of applicants
+        width = 3 + self.core.size
+        z = ndtri(_applicants(hire.key, hire.position(month, batch), count, width, sel))
+        acquired = own_values is not None
+        quality, own, values, beliefs, disposition, log_pay = _screened(
+            z, sites, self.site_values, self.core, org.value_spread, sel,
+            own_values if acquired else np.zeros((0, self.core.size)), acquired, enculturation,
+            belief.key, belief.position(month, batch), self.config.dynamics.market_dimensions,
+        )  # fmt: skip
+        skill = ndtr(quality)
         slots = e.add(
             count,
             site=sites,
@@ -318,8 +314,8 @@ class CultureModel(mesa.Model):
             beliefs=beliefs,
             engagement=0.7,
             trust=0.65,
-            disposition=0.5 * normal[:, 0],
-            log_pay=0.05 * normal[:, 1],
+            disposition=disposition,
+            log_pay=log_pay,
             peer_departures=0.0,
         )
         self._hired.append(slots)
@@ -467,6 +463,66 @@ def _above_median(x: np.ndarray, ids: np.ndarray, slots: np.ndarray) -> int:
     part = np.partition(values, k)  # part[k] in place, the smaller values before it
     median = part[k] if values.size % 2 else (part[:k].max() + part[k]) / 2.0
     return int(np.count_nonzero(x[slots] > median))
+
+
+@kernel
+def _applicants(key, position, count, width, selectivity):
+    """Each hire's row of ``width`` uniforms from ``position`` of the stream with ``key``.
+
+    The first is mapped to the quantile the hire's quality stands at: above the share
+    ``0.8 * selectivity`` of applicants who do not pass the bar.
+    """
+    floor = 0.8 * selectivity
+    out = np.empty((count, width))
+    draws = cursor(key, position)
+    for h in range(count):
+        for j in range(width):
+            out[h, j], draws = uniform_at(draws, h * width + j)
+        out[h, 0] = floor + (1.0 - floor) * out[h, 0]
+    return out
+
+
+@kernel
+def _screened(
+    z, sites, site_values, core, spread, selectivity, own_values, acquired, enculturation, key,
+    position, m,
+):  # fmt: skip
+    """What hires bring, from their normal draws ``z`` (a row each, see :func:`_applicants`).
+
+    Returns:
+        Their quality as a normal score (``ndtr`` of it is the skill), own values (from their
+        site's pool, pulled toward the ``core`` by screening; or ``own_values`` with a little
+        noise for an ``acquired`` team), values (``enculturation`` of the way to the core),
+        beliefs about the ``m`` market dimensions (-1, 0, +1 equally likely, from ``position``
+        of the stream with ``key``), disposition and pay (log of pay over the market's).
+    """
+    count, k = z.shape[0], core.size
+    pull = 1.0 - 0.5 * selectivity
+    quality = np.empty(count)
+    own = np.empty((count, k))
+    values = np.empty((count, k))
+    beliefs = np.empty((count, m), np.int8)
+    disposition = np.empty(count)
+    log_pay = np.empty(count)
+    draws = cursor(key, position)
+    for h in range(count):
+        quality[h] = 0.8 * z[h, 0] - 0.2
+        disposition[h] = 0.5 * z[h, 1]
+        log_pay[h] = 0.05 * z[h, 2]
+        for c in range(k):
+            noise = z[h, 3 + c]
+            if acquired:
+                o = own_values[h, c] + 0.05 * noise
+            else:
+                o = site_values[sites[h], c] + spread * noise
+                o = core[c] + (o - core[c]) * pull
+            o = min(max(o, 0.0), 1.0)
+            own[h, c] = o
+            values[h, c] = o + enculturation * (core[c] - o)
+        for j in range(m):
+            u, draws = uniform_at(draws, h * m + j)
+            beliefs[h, j] = np.int8(np.floor(u * 3.0)) - 1
+    return quality, own, values, beliefs, disposition, log_pay
 
 
 @kernel

@@ -104,22 +104,15 @@ class OrgNetwork:
     # --- ties ------------------------------------------------------------------------------
     def add_edges(self, src: np.ndarray, dst: np.ndarray, kind: int) -> None:
         """Add undirected ties (self-ties are dropped)."""
-        src = np.asarray(src, dtype=np.int64)
-        dst = np.asarray(dst, dtype=np.int64)
-        keep = src != dst
-        count = int(np.count_nonzero(keep))
-        start, stop = self._m, self._m + count
-        if stop > self._src.size:
+        stop = self._m + len(src)
+        if stop > self._src.size:  # room for all of them, self-ties included
             size = max(stop, 2 * self._src.size)
             for name in ("_src", "_dst", "_kind"):
                 old = getattr(self, name)
                 new = np.zeros(size, dtype=old.dtype)
-                new[:start] = old[:start]
+                new[: self._m] = old[: self._m]
                 setattr(self, name, new)
-        self._src[start:stop] = src[keep]
-        self._dst[start:stop] = dst[keep]
-        self._kind[start:stop] = kind
-        self._m = stop
+        self._m = _append_ties(self._src, self._dst, self._kind, self._m, src, dst, kind)
         self.changed()
 
     def rewire(
@@ -243,6 +236,18 @@ class OrgNetwork:
             for s, d, k in zip(self.src, self.dst, self.kind, strict=True)
         )
         return g
+
+
+@kernel
+def _append_ties(src_buf, dst_buf, kind_buf, m, src, dst, kind):
+    """Write the ties ``src``-``dst`` (not self-ties) after the first ``m``; return the count."""
+    for k in range(src.size):
+        if src[k] != dst[k]:
+            src_buf[m] = src[k]
+            dst_buf[m] = dst[k]
+            kind_buf[m] = kind
+            m += 1
+    return m
 
 
 @kernel

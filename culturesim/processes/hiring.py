@@ -17,6 +17,7 @@ import numpy as np
 
 from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
+from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -56,9 +57,8 @@ class Hiring:
         model.last_hires = 0.0
         if vacancies == 0:
             return
-        filled = int(
-            np.count_nonzero(model.streams["fill"].uniform(t, vacancies) < model.fill_probability)
-        )
+        fill = model.streams["fill"]
+        filled = _filled(fill.key, fill.position(t), vacancies, model.fill_probability)
         if filled == 0:
             return
         sites = self._sites_for(model, filled)
@@ -88,10 +88,11 @@ class Hiring:
     @staticmethod
     def _informal_ties(model: CultureModel, slots: np.ndarray) -> None:
         """Each hire ties to a few random colleagues, mostly at their own site."""
-        e, net, k = model.employees, model.org, model.org.informal_ties
-        # a row of draws per hire (by place in the month's hires): k picks, then k coin flips
-        u = model.streams["ties"].uniform(model.month, 2 * k * slots.size).reshape(slots.size, -1)
-        src, dst = _colleagues(e.ids, e.site, slots, u, net.cross_site_share, model.n_sites)
+        e, net, draws = model.employees, model.org, model.streams["ties"]
+        src, dst = _colleagues(
+            e.ids, e.site, slots, net.informal_ties, draws.key, draws.position(model.month),
+            net.cross_site_share, model.n_sites,
+        )  # fmt: skip
         net.add_edges(src, dst, INFORMAL)
 
 
@@ -121,29 +122,44 @@ def _largest_remainder(ids, site, n_sites, count):
 
 
 @kernel
-def _colleagues(ids, site, slots, u, cross_share, n_sites):
-    """The informal ties of each hire in ``slots``: ``k`` colleagues each, from a row of ``u``.
+def _filled(key, position, vacancies, chance):
+    """How many of ``vacancies`` fill: vacancy ``k``'s draw at ``position`` is below ``chance``."""
+    draws = cursor(key, position)
+    filled = 0
+    for k in range(vacancies):
+        u, draws = uniform_at(draws, k)
+        if u < chance:
+            filled += 1
+    return filled
 
-    Row ``h`` of ``u`` holds ``k`` picks then ``k`` coin flips: a flip below ``cross_share``
-    picks among all of ``ids``, else among those at the hire's own site (in slot order).
+
+@kernel
+def _colleagues(ids, site, slots, k, key, position, cross_share, n_sites):
+    """The informal ties of each hire in ``slots``: ``k`` colleagues each.
+
+    Hire ``h`` (by place in the month's hires) reads ``2k`` draws from ``position + 2kh`` of the
+    stream with ``key``: ``k`` picks, then ``k`` coin flips. A flip below ``cross_share`` picks
+    among all of ``ids``, else among those at the hire's own site (in slot order).
 
     Returns:
         The ties' two ends: each hire ``k`` times, and the colleagues.
     """
     start, order = group_by(site[ids], n_sites)
-    k = u.shape[1] // 2
     src = np.empty(slots.size * k, np.int64)
     dst = np.empty(slots.size * k, np.int64)
+    row = np.empty(2 * k)
+    draws = cursor(key, position)
     for h in range(slots.size):
+        for j in range(2 * k):
+            row[j], draws = uniform_at(draws, 2 * k * h + j)
         home = site[slots[h]]
         count = start[home + 1] - start[home]
         for j in range(k):
-            pick = u[h, j]
             src[h * k + j] = slots[h]
-            if u[h, k + j] < cross_share:
-                dst[h * k + j] = ids[np.int64(pick * ids.size)]
+            if row[k + j] < cross_share:
+                dst[h * k + j] = ids[np.int64(row[j] * ids.size)]
             else:
-                dst[h * k + j] = ids[order[start[home] + np.int64(pick * count)]]
+                dst[h * k + j] = ids[order[start[home] + np.int64(row[j] * count)]]
     return src, dst
 
 
