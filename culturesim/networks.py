@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from culturesim.compiled import group_by, kernel
+from culturesim.random import cursor, uniform_at
 
 __all__ = ["OrgNetwork"]
 
@@ -115,24 +116,27 @@ class OrgNetwork:
         self._m = _append_ties(self._src, self._dst, self._kind, self._m, src, dst, kind)
         self.changed()
 
-    def rewire(
-        self, ties: np.ndarray, u_edge: np.ndarray, u_node: np.ndarray, nodes: np.ndarray
-    ) -> None:
-        """Move one end of random ties among ``ties`` to random ``nodes``, one per ``u_edge``.
+    def rewire(self, ties: np.ndarray, count: int, stream, month: int, nodes: np.ndarray) -> None:
+        """Move the far end of ``count`` random ties among ``ties`` to random ``nodes``.
 
-        The stepping matrix is not rebuilt for this: the moved ties count from the next rebuild,
-        which comes with the month's hires and departures.
+        Move ``k`` takes the tie its ``k``-th draw of ``stream`` at ``month`` picks and the new
+        end its ``k``-th draw of part 1 picks (a tie picked twice ends where the later move
+        puts it). The adjacency is not rebuilt for this: the moved ties count from the next
+        rebuild, which comes with the month's hires and departures.
 
         Args:
             ties: Positions of the ties that may move (e.g. :meth:`informal_positions`).
-            u_edge: A uniform per move, choosing the tie.
-            u_node: A uniform per move, choosing its new end among ``nodes``.
+            count: How many moves.
+            stream: The :class:`~culturesim.random.Stream` of the moves.
+            month: The month, which places the draws in the stream.
             nodes: Candidate new ends (alive slots).
         """
-        if ties.size == 0 or nodes.size == 0 or u_edge.size == 0:
+        if ties.size == 0 or nodes.size == 0 or count == 0:
             return
-        pick = ties[(u_edge * ties.size).astype(np.int64)]
-        self._dst[pick] = nodes[(u_node * nodes.size).astype(np.int64)]
+        _rewire(
+            self._dst, ties, nodes, count, stream.key, stream.position(month),
+            stream.position(month, 1),
+        )  # fmt: skip
         # no rebuild now: the moved ties take effect at the next rebuild (after hires/leavers)
 
     def changed(self) -> None:
@@ -236,6 +240,16 @@ class OrgNetwork:
             for s, d, k in zip(self.src, self.dst, self.kind, strict=True)
         )
         return g
+
+
+@kernel
+def _rewire(dst, ties, nodes, count, key, at_tie, at_node):
+    """Move ``count`` ties' far ends (``dst``): the tie and the new end from two cursors."""
+    tie, node = cursor(key, at_tie), cursor(key, at_node)
+    for k in range(count):
+        u, tie = uniform_at(tie, k)
+        v, node = uniform_at(node, k)
+        dst[ties[np.int64(u * ties.size)]] = nodes[np.int64(v * nodes.size)]
 
 
 @kernel

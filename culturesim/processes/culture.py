@@ -121,8 +121,7 @@ class Culture:
         count = round(BRIDGING * model.levers["inclusion"] * informal.size)
         if count == 0:
             return
-        s = model.streams["bridging"]
-        net.rewire(informal, s.uniform(t, count), s.uniform(t, count, part=1), model.employees.ids)
+        net.rewire(informal, count, model.streams["bridging"], t, model.employees.ids)
 
 
 @kernel

@@ -24,11 +24,13 @@ Knowledge (a KPI) is the share of dimensions the code gets right.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -64,15 +66,15 @@ class Knowledge:
         m = model.reality.size
         # 1. turbulence
         p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
-        flips = streams["turbulence"].uniform(t, m) < p4
-        model.reality[flips] *= -1
+        turbulence = streams["turbulence"]
+        _turbulence(model.reality, turbulence.key, turbulence.position(t), p4)
         # 2-3. explore or socialize, person by person, dimension by dimension; count ideas and
         # delivery capacity on the way
-        ideas_u = streams["ideas"].uniform(t, e.n) if it > 0 else np.zeros(0)
+        idea = streams["ideas"]
         ideas, capacity = _explore_and_socialize(
             ids, e.beliefs, streams["learn"].matrix16(t, e.n, m), e.skill, e.engagement,
             model.code, model.reality, dyn.exploration_rate * it, dyn.socialization_rate,
-            ideas_u, dyn.ideas_per_year / 12.0 * it, 1.0 - it,
+            idea.key, idea.position(t), dyn.ideas_per_year / 12.0 * it, 1.0 - it,
         )  # fmt: skip
         # 4. code learning from the superior group
         model.code = learn_code(
@@ -92,7 +94,7 @@ class Knowledge:
         model.delivery_bank = min(
             BANK_CAP, model.delivery_bank + free / dyn.launch_effort_person_months
         )
-        launches = int(min(np.floor(model.pipeline), np.floor(model.delivery_bank)))
+        launches = min(math.floor(model.pipeline), math.floor(model.delivery_bank))
         model.pipeline -= launches
         model.delivery_bank -= launches
         model.flows["ideas"] += ideas
@@ -101,8 +103,8 @@ class Knowledge:
 
 @kernel
 def _explore_and_socialize(
-    ids, beliefs, draws, skill, engagement, code, reality, exploration, socialization, ideas_u,
-    idea_rate, work_share,
+    ids, beliefs, draws, skill, engagement, code, reality, exploration, socialization, idea_key,
+    idea_position, idea_rate, work_share,
 ):  # fmt: skip
     """Steps 2-3 for ``ids``, updating ``beliefs`` in place.
 
@@ -111,8 +113,9 @@ def _explore_and_socialize(
     it has one. ``x = exploration * productivity``, productivity ``0.5 + 0.5 skill``.
 
     Returns:
-        Ideas had (``ideas_u`` below ``idea_rate * productivity``; none without ``ideas_u``)
-        and delivery capacity (``work_share * productivity * (0.5 + 0.5 engagement)`` summed).
+        Ideas had (slot i's draw at ``idea_position`` of the stream with ``idea_key`` below
+        ``idea_rate * productivity``; none, and no draws, when ``idea_rate`` is 0) and delivery
+        capacity (``work_share * productivity * (0.5 + 0.5 engagement)`` summed).
     """
     social_cut = np.uint32(socialization * SCALE16)
     ideas, capacity = 0, 0.0
@@ -125,9 +128,13 @@ def _explore_and_socialize(
             draw = np.uint32(draws[i, c])
             b = code[c] if (draw < either_cut) & (code[c] != 0) else beliefs[i, c]
             beliefs[i, c] = reality[c] if draw < explore_cut else b
-        if ideas_u.size and ideas_u[i] < idea_rate * productivity:
-            ideas += 1
         capacity += work_share * productivity * (0.5 + 0.5 * engagement[i])
+    if idea_rate > 0:  # a loop of its own: the generator's chain would slow the one above
+        idea_draws = cursor(idea_key, idea_position)
+        for i in ids:
+            u, idea_draws = uniform_at(idea_draws, i)
+            if u < idea_rate * (0.5 + 0.5 * skill[i]):
+                ideas += 1
     return ideas, capacity
 
 
@@ -155,11 +162,31 @@ def learn_code(
     rows = np.arange(beliefs.shape[0]) if rows is None else rows
     if rows.size == 0 or p2 <= 0:
         return code
+    return _learned(code, beliefs, reality, p2, u, rows)
+
+
+@kernel
+def _turbulence(reality, key, position, p4):
+    """Flip each dimension of ``reality`` whose draw at ``position`` (of ``key``) is below p4."""
+    draws = cursor(key, position)
+    for c in range(reality.size):
+        u, draws = uniform_at(draws, c)
+        if u < p4:
+            reality[c] = -reality[c]
+
+
+@kernel
+def _learned(code, beliefs, reality, p2, u, rows):
+    """The code after one period of learning from the superior group among ``rows``."""
     plus, minus = _superior_votes(code, beliefs, reality, rows)
-    majority = np.sign(plus - minus).astype(np.int8)  # all 0 when nobody beats the code
-    k = np.abs(plus - minus)
-    change = (majority != 0) & (majority != code) & (u < 1.0 - (1.0 - p2) ** k)
-    return np.where(change, majority, code).astype(np.int8)
+    out = code.copy()
+    for c in range(code.size):
+        lead = plus[c] - minus[c]  # the majority's lead: its sign is the majority view
+        majority = 1 if lead > 0 else (-1 if lead < 0 else 0)
+        adopt = u[c] < 1.0 - (1.0 - p2) ** np.float64(abs(lead))
+        if majority != 0 and majority != code[c] and adopt:
+            out[c] = majority
+    return out
 
 
 @kernel
