@@ -215,6 +215,17 @@ _KPI_LIST = [
         "Share of market dimensions the organizational code gets right (March 1991).",
     ),
     KPI(
+        "workload",
+        "Workload",
+        "need / capacity",
+        0,
+        INF,
+        "stock",
+        "innovation",
+        "Roadmap work needed / delivery capacity (work time not spent exploring, by skill and "
+        "engagement); above 1 the team is overloaded, which costs engagement.",
+    ),
+    KPI(
         "communication_efficiency",
         "Communication efficiency",
         "0-1",
@@ -627,6 +638,7 @@ def measure(model) -> dict[str, float]:
         ideas=flows["ideas"],
         launches=flows["launches"],
         knowledge=model.knowledge,
+        workload=model.workload,
         time_to_fill_months=min(120.0, 1.0 / max(fill_probability(model), 1.0 / 120.0)),
         revenue=model.revenue,
         **market_kpis(model),

@@ -16,7 +16,7 @@ DASHBOARD_KPIS = (
     "headcount", "attrition_rate_annual", "engagement", "time_to_fill_months",
     "user_trust", "nps", "trust_in_leadership", "partner_trust",
     "culture_alignment", "culture_fragmentation", "mean_skill", "communication_efficiency",
-    "ideas", "launches", "knowledge", "user_churn_rate",
+    "ideas", "launches", "knowledge", "workload",
     "revenue", "costs", "cash", "runway_months",
 )  # fmt: skip
 

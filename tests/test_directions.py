@@ -35,6 +35,7 @@ def paired(baseline, change_a, change_b, kpi, window=slice(13, MONTHS)):
         ("compensation_premium", 0.0, 0.15, "attrition_rate_annual", -1),
         ("compensation_premium", 0.0, 0.15, "costs", +1),
         ("innovation_time", 0.0, 0.2, "ideas", +1),
+        ("innovation_time", 0.1, 0.3, "workload", +1),  # exploring takes delivery time
         ("hiring_selectivity", 0.2, 0.8, "culture_alignment", +1),
         ("hiring_selectivity", 0.2, 0.8, "hires", -1),  # slower to fill ...
         ("hiring_selectivity", 0.2, 0.8, "mean_skill", +1),  # ... with better people

@@ -55,7 +55,13 @@ class Knowledge:
         model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.pipeline = 0.0
         model.delivery_bank = 0.0
-        model.workload = 1.0
+        # the founding staff's workload (the plan is the founding headcount; see step 5)
+        e, it = model.employees, model.levers["innovation_time"]
+        capacity = float(
+            np.sum((1.0 - it) * (0.5 + 0.5 * e.skill[e.ids]) * (0.5 + 0.5 * e.engagement[e.ids]))
+        )
+        need = model.config.dynamics.roadmap_load * max(float(model.headcount), 1.0)
+        model.workload = need / max(capacity, 1e-9)
 
     def step(self, model: CultureModel) -> None:
         """Explore, socialize, learn, have ideas and ship them."""
