@@ -80,7 +80,8 @@ _LEVER_LIST = [
         0.1,
         0.01,
         "innovation",
-        "Share of work time for self-directed exploration (the 20% rule is 0.2).",
+        "Share of work time for self-directed exploration (the 20% rule is 0.2); it comes out of "
+        "delivery time, so the workload rises with it.",
         "opportunity",
         lambda v, c: v * c.market_payroll,
     ),
