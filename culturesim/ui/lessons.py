@@ -62,7 +62,7 @@ LESSONS = {
             scenario="google_20pct",
             changes={"meta.months": 48},
             lever="innovation_time",
-            charts=("ideas", "launches", "engagement"),
+            charts=("ideas", "launches", "workload"),
             color_by="engagement",
             question="If engineers spend 20% of their time on their own projects, what happens "
             "to launches over four years compared with 10%?",
@@ -73,9 +73,10 @@ LESSONS = {
             "the market and produce ideas, but the roadmap loses delivery capacity. Ideas become "
             "launches only when there is slack left to build them. Autonomy also lifts "
             "engagement.",
-            notice="Ideas rise with innovation time almost at once; launches need both ideas and "
-            "capacity, so they peak somewhere in between. Watch engagement in the network "
-            "colours.",
+            notice="Ideas rise with innovation time almost at once, and so does the workload: "
+            "exploring takes delivery time. Launches need both ideas and spare capacity (a "
+            "workload below 1), so they peak somewhere in between. Watch engagement in the "
+            "network colours: an overloaded team cools.",
             try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
             "launches peak? Is the peak at 20%?",
         ),
