@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from culturesim.kpis import KPIS
 from tests.conftest import start_ui
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +110,9 @@ def test_strategist_moves_a_lever_runs_and_the_chart_changes(server, browser):
     before = caption.inner_text()
     expect(page.locator(".kpi-chart canvas").first).to_be_visible(timeout=SLOW)  # ECharts drew
     assert page.locator(".kpi-chart canvas").count() >= 20
+    page.locator(".caption-workload").hover()  # a caption's tooltip: what the KPI measures
+    expect(page.get_by_text(KPIS["workload"].help)).to_be_visible()
+    page.mouse.move(0, 0)
     slide(page, ".lever-compensation_premium", "End")  # pay 50% above market
     expect(page.locator(".lever-compensation_premium .lever-cost")).to_contain_text("0.5 ·")
     page.locator(".run-button").click()

@@ -14,6 +14,7 @@ import solara
 import solara.lab
 from ipyvuetify.extra import FileInput
 
+from culturesim.kpis import KPIS
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
     EVENT_HELP,
@@ -258,7 +259,10 @@ def EventEditor(events: solara.Reactive[list], base: Scenario, months: int):
 
 @solara.component
 def FamilyCharts(ensemble: runs.Ensemble):
-    """One card per KPI family, each chart the median and 10-90% band over replications."""
+    """One card per KPI family, each chart the median and 10-90% band over replications.
+
+    A chart's caption gives the last month's figures and, on hover, what the KPI measures.
+    """
     events = ensemble.scenario.events
     for family, kpis in runs.FAMILY_KPIS.items():
         with (
@@ -271,11 +275,12 @@ def FamilyCharts(ensemble: runs.Ensemble):
                         charts.band_option(kpi, ensemble.band(kpi), events),
                         attributes={"style": f"height: {CHART_HEIGHT};"},
                     )
-                    solara.Text(
-                        _kpi_caption(ensemble, kpi),
-                        classes=["kpi-caption", f"caption-{kpi}"],
-                        style={"font-size": "0.8rem"},
-                    )
+                    with solara.Tooltip(KPIS[kpi].help):  # what it measures, on hover
+                        solara.Text(
+                            _kpi_caption(ensemble, kpi),
+                            classes=["kpi-caption", f"caption-{kpi}"],
+                            style={"font-size": "0.8rem"},
+                        )
 
 
 @solara.component
