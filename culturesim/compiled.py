@@ -17,74 +17,94 @@ Two things cost more than they look inside a kernel, and each was worth a 2x on 
   mispredicted as often as the draws say; write the choice as selects
   (``b = x if draw < p else b``), which the compiler turns into branch-free code.
 
-Kernels are compiled on first use and cached on disk (``cache=True``, next to the module in
-``__pycache__``), so only the first run on a machine pays the compile time (about ten seconds
-for all of them). They are compiled without ``fastmath``: the compiler keeps the order of
-floating-point operations as written, so a run is reproducible to the bit on a machine.
+Kernels are compiled on first use and cached on disk, so only the first run on a machine pays
+the compile time (about ten seconds for all of them). They are compiled without ``fastmath``: the
+compiler keeps the order of floating-point operations as written, so a run is reproducible to the
+bit on a machine.
 
 Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
-from another module (``value_fit``, ``group_by``, the random streams' cursors) keeps the old
-callee compiled in after that module changes, say after a ``git pull`` or checkout, and would
-silently compute with old code. So when this module is imported it compares a digest of the
-package's sources with the one its caches were made from, and drops every cached kernel of the
-package if they differ (:func:`drop_stale_caches`).
+from another module (``value_fit``, ``group_by``, the random streams' cursors) would keep the
+old callee compiled in after that module changed, say after a ``git pull`` or an upgrade, and
+silently compute with old code. So the kernels are cached in a folder named by a digest of all
+the package's sources (:func:`cache_folder`): any change to any source means a new, empty folder
+(one recompile), and an old cache can never be read by new code, not even one written late by a
+process still running the old code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from numba import config, njit
 
-__all__ = ["drop_stale_caches", "group_by", "kernel"]
+__all__ = ["cache_folder", "cached_kernels", "group_by", "kernel"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def drop_stale_caches(package: Path = _PACKAGE) -> bool:
-    """Delete the package's cached kernels if its sources changed since they were compiled.
+def cache_folder(package: Path = _PACKAGE) -> Path | None:
+    """The folder ``package``'s kernels are cached in, named by the digest of its sources.
 
-    The digest of every ``.py`` file under ``package`` is kept in
-    ``__pycache__/kernels.digest``; caches in Numba's user-wide directory (used when the
-    package's folder is read-only: an installed release, replaced whole on upgrade, which
-    Numba's own check handles) are not touched.
-
-    Returns:
-        Whether caches were dropped.
+    ``__pycache__/kernels-<digest>`` inside the package, or, where the package's folder is
+    read-only (an installed release), ``~/.cache/culturesim/<package>-kernels-<digest>``; the
+    first writable one is made and returned, and folders of other digests beside it are
+    removed (as are kernels cached by earlier versions straight in ``__pycache__``). None if
+    neither is writable: then kernels are compiled in every process, not cached.
     """
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.blake2b(digest_size=12)
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
-    stamp = package / "__pycache__" / "kernels.digest"
-    try:
-        if stamp.read_text() == digest.hexdigest():
-            return False
-    except OSError:
-        pass
-    for cached in [*package.rglob("*.nbi"), *package.rglob("*.nbc")]:
-        with contextlib.suppress(OSError):  # another process dropped it first, or read-only
-            cached.unlink()
-    try:
-        stamp.parent.mkdir(exist_ok=True)
-        temporary = stamp.with_name(f"kernels.digest.{os.getpid()}")
-        temporary.write_text(digest.hexdigest())
-        temporary.replace(stamp)  # atomic: a process reading it sees a whole digest
-    except OSError:
-        pass
-    return True
+    for pattern in ("__pycache__/*.nb[ic]", "__pycache__/kernels.digest"):  # the old layout
+        for stale in package.rglob(pattern):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    places = [
+        (package / "__pycache__", "kernels-"),
+        (Path.home() / ".cache" / "culturesim", f"{package.name}-kernels-"),
+    ]
+    for base, prefix in places:
+        folder = base / (prefix + digest.hexdigest())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=folder).close()  # writable?
+        except OSError:
+            continue
+        for other in base.glob(prefix + "*"):
+            if other != folder:  # another version's kernels: never to be read again
+                shutil.rmtree(other, ignore_errors=True)
+        return folder
+    return None
 
 
-drop_stale_caches()
+def cached_kernels(folder: Path | None):
+    """A decorator compiling functions with Numba (nopython mode), cached in ``folder``.
+
+    Numba puts a function's cache under its ``CACHE_DIR`` when one is set, read once as the
+    function is decorated; it is set to ``folder`` for that moment only, so other packages'
+    caching is left as it was.
+    """
+
+    def compile_cached(fn):
+        if folder is None:
+            return njit(fn)
+        before = config.CACHE_DIR
+        config.CACHE_DIR = str(folder)
+        try:
+            return njit(cache=True)(fn)
+        finally:
+            config.CACHE_DIR = before
+
+    return compile_cached
 
 
-def kernel(fn):
-    """Compile ``fn`` with Numba in nopython mode, cached on disk."""
-    return njit(cache=True)(fn)
+#: Compile ``fn`` with Numba in nopython mode, cached on disk (see :func:`cache_folder`).
+kernel = cached_kernels(cache_folder())
 
 
 @kernel

@@ -123,45 +123,77 @@ def test_group_by_is_a_stable_sort_by_key():
 
 
 def test_a_changed_callee_in_another_module_is_not_served_from_a_stale_cache(tmp_path):
-    """Numba's cache checks a kernel's own file only; the package digest drops the rest.
+    """Numba's cache checks a kernel's own file only; caching by the package's digest does not
+    serve the old code.
 
     A kernel in ``caller.py`` calls one in ``callee.py``. After ``callee.py`` changes, a new
-    process must compute with the new callee (Numba alone serves the old one from the cache).
+    process must compute with the new callee (Numba alone serves the old one from the cache),
+    and a process still running the old code must not make later ones read its kernels.
     """
+    import shutil
     import subprocess
     import sys
 
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "callee.py").write_text(
-        "from numba import njit\n\n@njit(cache=True)\ndef g():\n    return 1\n"
-    )
-    (package / "caller.py").write_text(
-        "from numba import njit\nfrom pkg.callee import g\n\n"
-        "@njit(cache=True)\ndef f():\n    return g() + 10\n"
-    )
-    run = (
-        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
-        "from culturesim.compiled import drop_stale_caches\n"
-        "if sys.argv[2] == 'guard': drop_stale_caches(Path(sys.argv[1]) / 'pkg')\n"
-        "from pkg.caller import f; print(f())\n"
-    )
+    from culturesim.compiled import cache_folder
 
-    def f(mode):
+    def write(package, value, guard):
+        package.mkdir(exist_ok=True)
+        (package / "__init__.py").write_text(
+            "from pathlib import Path\n"
+            "from culturesim.compiled import cache_folder, cached_kernels\n"
+            "kernel = cached_kernels(cache_folder(Path(__file__).parent))\n"
+            if guard
+            else "from numba import njit\n\ndef kernel(fn):\n    return njit(cache=True)(fn)\n"
+        )
+        (package / "callee.py").write_text(
+            f"from {package.name} import kernel\n\n@kernel\ndef g():\n    return {value}\n"
+        )
+        (package / "caller.py").write_text(
+            f"from {package.name} import kernel\nfrom {package.name}.callee import g\n\n"
+            "@kernel\ndef f():\n    return g() + 10\n"
+        )
+
+    def f(package):
+        code = f"import sys; sys.path.insert(0, sys.argv[1])\nfrom {package.name}.caller import f\n"
         out = subprocess.run(
-            [sys.executable, "-c", run, str(tmp_path), mode],
+            [sys.executable, "-c", code + "print(f())", str(package.parent)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         return int(out.stdout)
 
-    assert f("guard") == 11
-    assert list(package.glob("__pycache__/*.nbi"))  # cached
-    (package / "callee.py").write_text(
-        "from numba import njit\n\n@njit(cache=True)\ndef g():\n    return 2\n"
-    )
-    # the stale cache the guard is for (should Numba ever track callees, this fails: then the
-    # guard can go)
-    assert f("no guard") == 11
-    assert f("guard") == 12
-    assert f("guard") == 12  # and cached again
+    plain, guarded = tmp_path / "plain", tmp_path / "guarded"
+    for package in (plain, guarded):
+        write(package, 1, guard=package is guarded)
+        assert f(package) == 11
+    (old,) = (guarded / "__pycache__").glob("kernels-*")
+    shutil.copytree(old, tmp_path / "old-kernels")
+    for package in (plain, guarded):
+        write(package, 2, guard=package is guarded)
+    # the stale cache the digest is for (should Numba ever track callees, this fails: then the
+    # digest folder can go)
+    assert f(plain) == 11
+    assert f(guarded) == 12
+    # a process still running the old code writes its kernels late: they are never read
+    shutil.copytree(tmp_path / "old-kernels", old)
+    assert f(guarded) == 12
+    folders = list((guarded / "__pycache__").glob("kernels-*"))  # the old one is gone again
+    assert [p.name for p in folders] == [cache_folder(guarded).name] != [old.name]
+    assert list(folders[0].rglob("*.nbi"))  # and the new kernels are cached
+
+
+def test_kernels_are_cached_in_the_home_folder_when_the_package_is_read_only(tmp_path, monkeypatch):
+    """An installed, read-only package caches its kernels under ~/.cache, by digest too."""
+    from culturesim.compiled import cache_folder
+
+    package = tmp_path / "site" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__pycache__").write_text("")  # not a folder: nothing can be made in it
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    folder = cache_folder(package)
+    assert folder is not None and folder.is_dir()
+    assert folder.parent == tmp_path / "home" / ".cache" / "culturesim"
+    assert folder.name.startswith("pkg-kernels-")
+    (package / "__init__.py").write_text("x = 1\n")
+    newer = cache_folder(package)
+    assert newer != folder and not folder.exists()  # a new digest; the old folder is gone
