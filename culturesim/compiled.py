@@ -18,7 +18,7 @@ Two things cost more than they look inside a kernel, and each was worth a 2x on 
   (``b = x if draw < p else b``), which the compiler turns into branch-free code.
 
 Kernels are compiled on first use and cached on disk, so only the first run on a machine pays
-the compile time (about ten seconds for all of them). They are compiled without ``fastmath``: the
+the compile time (about twenty seconds for a first run). They are compiled without ``fastmath``: the
 compiler keeps the order of floating-point operations as written, so a run is reproducible to the
 bit on a machine.
 
