@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from culturesim.compiled import kernel
-from culturesim.networks import inverse_distance_sum
+from culturesim.networks import mean_inverse_distance
 from culturesim.random import cursor, uniform_at
 
 __all__ = [
@@ -546,9 +546,7 @@ def sampled_efficiency(indptr, indices, ids, key, position, sources):
     for k in range(sources):
         u, draws = uniform_at(draws, k)
         picks[k] = np.int64(u * n)
-    picks = np.unique(picks)
-    total = inverse_distance_sum(indptr, indices, ids[picks], ids)
-    return total / (picks.size * (n - 1))
+    return mean_inverse_distance(indptr, indices, ids[np.unique(picks)], ids)
 
 
 @kernel

@@ -221,13 +221,10 @@ class OrgNetwork:
         alive slots, may be given if known.
         """
         nodes = np.flatnonzero(alive) if nodes is None else nodes
-        if nodes.size < 2 or sources.size == 0:
-            return 0.0
         indptr, indices = self.adjacency(alive)  # leavers have no ties: unreachable
-        total = inverse_distance_sum(
+        return mean_inverse_distance(
             indptr, indices, np.asarray(sources, dtype=np.int64), np.asarray(nodes, np.int64)
         )
-        return total / (sources.size * (nodes.size - 1))
 
     def to_networkx(self, alive: np.ndarray) -> nx.Graph:
         """Return the alive network as a networkx graph (nodes are slots, edges carry ``kind``)."""
@@ -458,6 +455,19 @@ def inverse_distance_sum(indptr, indices, sources, nodes):
             total += counts[d] / d
         counts[: deepest + 1] = 0
     return total
+
+
+@kernel
+def mean_inverse_distance(indptr, indices, sources, nodes):
+    """Mean of 1/d(s, j) over ``sources`` s and ``nodes`` j != s (0 with < 2 nodes or no source).
+
+    Global efficiency (Latora & Marchiori 2001) estimated from those sources; see
+    :func:`inverse_distance_sum`.
+    """
+    if nodes.size < 2 or sources.size == 0:
+        return 0.0
+    total = inverse_distance_sum(indptr, indices, sources, nodes)
+    return total / (sources.size * (nodes.size - 1))
 
 
 def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | None:

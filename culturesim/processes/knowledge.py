@@ -57,11 +57,8 @@ class Knowledge:
         model.delivery_bank = 0.0
         # the founding staff's workload (the plan is the founding headcount; see step 5)
         e, it = model.employees, model.levers["innovation_time"]
-        capacity = float(
-            np.sum((1.0 - it) * (0.5 + 0.5 * e.skill[e.ids]) * (0.5 + 0.5 * e.engagement[e.ids]))
-        )
-        need = model.config.dynamics.roadmap_load * max(float(model.headcount), 1.0)
-        model.workload = need / max(capacity, 1e-9)
+        capacity = _capacity(e.ids, e.skill, e.engagement, 1.0 - it)
+        model.workload = roadmap_need(model, model.headcount) / max(capacity, 1e-9)
 
     def step(self, model: CultureModel) -> None:
         """Explore, socialize, learn, have ideas and ship them."""
@@ -93,7 +90,7 @@ class Knowledge:
         )
         model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         # 5. ideas wait for delivery capacity
-        need = dyn.roadmap_load * max(model.target_headcount, 1.0)
+        need = roadmap_need(model, model.target_headcount)
         model.workload = need / max(capacity, 1e-9)
         model.pipeline = model.pipeline * (1.0 - PIPELINE_DECAY) + ideas
         free = max(0.0, capacity - need)
@@ -105,6 +102,26 @@ class Knowledge:
         model.delivery_bank -= launches
         model.flows["ideas"] += ideas
         model.flows["launches"] += launches
+
+
+def roadmap_need(model: CultureModel, planned: float) -> float:
+    """Person-months a month the roadmap needs for ``planned`` heads (step 5)."""
+    return model.config.dynamics.roadmap_load * max(float(planned), 1.0)
+
+
+@kernel
+def _delivered(work_share, productivity, engagement):
+    """One person's delivery capacity in a month: work time by productivity and engagement."""
+    return work_share * productivity * (0.5 + 0.5 * engagement)
+
+
+@kernel
+def _capacity(ids, skill, engagement, work_share):
+    """The delivery capacity of ``ids`` (as :func:`_explore_and_socialize` counts it)."""
+    capacity = 0.0
+    for i in ids:
+        capacity += _delivered(work_share, 0.5 + 0.5 * skill[i], engagement[i])
+    return capacity
 
 
 @kernel
@@ -134,7 +151,7 @@ def _explore_and_socialize(
             draw = np.uint32(draws[i, c])
             b = code[c] if (draw < either_cut) & (code[c] != 0) else beliefs[i, c]
             beliefs[i, c] = reality[c] if draw < explore_cut else b
-        capacity += work_share * productivity * (0.5 + 0.5 * engagement[i])
+        capacity += _delivered(work_share, productivity, engagement[i])
     if idea_rate > 0:  # a loop of its own: the generator's chain would slow the one above
         idea_draws = cursor(idea_key, idea_position)
         for i in ids:
