@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 import solara
 
@@ -16,21 +17,45 @@ from culturesim.ui.strategist import StrategistPage
 __all__ = ["Layout", "routes"]
 
 
+@solara.component_vue("navigator_ready.vue")
+def NavigatorReady(event_ready: Callable[[bool], None]):
+    """An invisible element that calls ``event_ready`` once Solara's navigator has started."""
+
+
 @solara.component
 def Layout(children=()):
     """The frame around both pages: title bar and navigation tabs named by the routes' labels.
 
     Solara's own AppLayout tabs show the path ("HOME" for ``/``), so the tabs are made here.
+    A tab clicked before Solara's navigator has started in the page is held until it has
+    (:func:`NavigatorReady`): the navigator's first act is to report the address the page
+    loaded with, which would undo a page change made before it.
     """
     route, all_routes = solara.use_route()
     router = solara.use_router()
+    ready = solara.use_ref(False)
+    held = solara.use_ref(None)  # the path of a tab clicked before the navigator started
     paths = [solara.resolve_path(r, level=0) for r in all_routes]
     index = all_routes.index(route) if route in all_routes else 0
+
+    def go(i: int) -> None:
+        if ready.current:
+            router.push(paths[i])
+        else:
+            held.current = paths[i]
+
+    def on_ready(_) -> None:
+        ready.current = True
+        if held.current is not None:
+            path, held.current = held.current, None
+            router.push(path)
+
     with solara.AppLayout(title="culturesim") as main:  # our Tabs replace its own
-        with solara.AppBar():  # noqa: SIM117 (Tabs must be created inside the AppBar)
-            with solara.lab.Tabs(value=index, on_value=lambda i: router.push(paths[i])):
+        with solara.AppBar():  # the tabs and the navigator check live in the title bar
+            with solara.lab.Tabs(value=index, on_value=go):
                 for r in all_routes:
                     solara.lab.Tab(r.label or r.path)
+            NavigatorReady(event_ready=on_ready)
         for child in children:
             solara.display(child)
     return main
