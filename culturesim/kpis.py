@@ -383,17 +383,21 @@ def display_scale(name: str) -> tuple[float, str]:
 
 
 def format_number(x: float) -> str:
-    """A KPI or lever value as a table shows it.
+    """A KPI or lever value as a table shows it: about four significant digits.
 
-    Millions as "21.74M", thousands with commas, whole numbers bare, the rest to three decimals.
+    Millions as "21.74M", thousands with commas ("66,914"), whole numbers bare, the rest with
+    one decimal from 100 ("145.6"), two from 10 ("21.59") and three below ("0.622"), trailing
+    zeros dropped ("4.2", not "4.200").
     """
-    if abs(x) >= 1e6:
+    size = abs(x)
+    if size >= 1e6:
         return f"{x / 1e6:.2f}M"
-    if abs(x) >= 1000:
+    if size >= 1000:
         return f"{x:,.0f}"
     if float(x).is_integer():
         return f"{x:.0f}"
-    return f"{x:.3f}"
+    decimals = 1 if size >= 100 else 2 if size >= 10 else 3
+    return f"{x:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)

@@ -87,6 +87,15 @@ def test_run_writes_results_manifest_and_dashboard(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".culturesim-")]
 
 
+def test_summary_numbers_show_about_four_significant_digits():
+    from culturesim.kpis import format_number
+
+    values = (21_740_000.0, 66_914.2, 148.0, 145.6, 21.586, 0.6224, 4.2, 0.66)
+    shown = [format_number(x) for x in values]
+    assert shown == ["21.74M", "66,914", "148", "145.6", "21.59", "0.622", "4.2", "0.66"]
+    assert format_number(-0.0421) == "-0.042"
+
+
 def test_manifest_is_enough_to_reproduce(tmp_path):
     from culturesim import simulate
     from culturesim.scenario import scenario_from_dict
