@@ -159,6 +159,20 @@ def test_a_tab_clicked_as_soon_as_it_shows_stays(server, browser):
         context.close()
 
 
+def test_the_sidebar_stands_beside_the_charts_in_a_1200_px_window(server, browser):
+    """Vuetify floats a sidebar over the page below 1280 px: on a 1200-px window the levers
+    covered the charts and the tabs under a grey scrim. It now floats only below 960 px."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector(".run-button", timeout=SLOW)
+    expect(page.locator(".v-navigation-drawer")).not_to_have_class(re.compile("temporary"))
+    expect(page.locator(".v-navigation-drawer__scrim")).to_have_count(0)
+    page.get_by_role("tab", name="Classroom").click(timeout=10_000)  # not under the sidebar
+    expect(page).to_have_url(server + "classroom")
+    context.close()
+
+
 def test_classroom_lesson_predict_setup_step_play(server, browser):
     page = open_page(browser, server)
     expect(page.get_by_role("tab", name="Strategist")).to_be_visible()  # labels, not paths

@@ -9,12 +9,27 @@ import os
 import threading
 from collections.abc import Callable
 
+import ipyvuetify as v
 import solara
 
 from culturesim.ui.classroom import ClassroomPage
 from culturesim.ui.strategist import StrategistPage
 
 __all__ = ["Layout", "routes"]
+
+
+#: Window width (px) below which the sidebar floats over the page instead of standing beside it.
+#: Vuetify's default is 1280, which put a grey overlay over the charts on 1200-px screens.
+SIDEBAR_OVERLAY_BELOW = 960
+
+
+def _widgets(root):
+    """``root`` and every widget under it (through ``children``)."""
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        yield widget
+        stack.extend(c for c in getattr(widget, "children", None) or () if hasattr(c, "keys"))
 
 
 @solara.component_vue("navigator_ready.vue")
@@ -29,7 +44,8 @@ def Layout(children=()):
     Solara's own AppLayout tabs show the path ("HOME" for ``/``), so the tabs are made here.
     A tab clicked before Solara's navigator has started in the page is held until it has
     (:func:`NavigatorReady`): the navigator's first act is to report the address the page
-    loaded with, which would undo a page change made before it.
+    loaded with, which would undo a page change made before it. A page's sidebar stands beside
+    it down to :data:`SIDEBAR_OVERLAY_BELOW` px of window width, and floats over it below.
     """
     route, all_routes = solara.use_route()
     router = solara.use_router()
@@ -49,6 +65,29 @@ def Layout(children=()):
         if held.current is not None:
             path, held.current = held.current, None
             router.push(path)
+
+    def keep_the_sidebar_beside_the_page():
+        # Solara's AppLayout makes the drawer when a page puts something in the sidebar, which
+        # can be after this layout's render: so watch the layout's widgets for new children.
+        root = solara.get_widget(main)
+
+        def widen(_=None):
+            for widget in _widgets(root):
+                if isinstance(widget, v.NavigationDrawer) and widget.mobile_breakpoint is None:
+                    widget.mobile_breakpoint = SIDEBAR_OVERLAY_BELOW
+
+        watched = list(_widgets(root))
+        for widget in watched:
+            widget.observe(widen, "children")
+        widen()
+
+        def stop():
+            for widget in watched:
+                widget.unobserve(widen, "children")
+
+        return stop
+
+    solara.use_effect(keep_the_sidebar_beside_the_page, [])
 
     with solara.AppLayout(title="culturesim") as main:  # our Tabs replace its own
         with solara.AppBar():  # the tabs and the navigator check live in the title bar
