@@ -282,26 +282,45 @@ def cmd_ui(args: argparse.Namespace) -> int:
             assets.install()
         except RuntimeError as exc:
             raise UsageError(str(exc)) from None
-    env = {**os.environ, "CULTURESIM_UI_WARMUP": "1"}
+    # Solara warns on every first page over http that its cookie falls back to SameSite=Lax:
+    # right for this app, which is not meant to be embedded in another site's frame
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
+    env = {
+        **os.environ,
+        "CULTURESIM_UI_WARMUP": "1",
+        "CULTURESIM_UI_PARENT": str(os.getpid()),
+        "PYTHONWARNINGS": warnings,
+    }
     print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
     sys.stdout.flush()
     cmd = [sys.executable, "-m", "solara", "run", "culturesim.ui.app", "--production",
            "--host", args.host, "--port", str(args.port)]  # fmt: skip
-    server = subprocess.Popen(cmd, env=env)
-    # `kill`, `docker stop` or systemd stop this process only: pass it on to the server, which
-    # stops its workers (they also exit by themselves when the server is gone)
-    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    # The server runs in a session of its own: a terminal's Ctrl-C (sent to its whole process
+    # group) reaches this process only, which stops the server, which stops its workers. Before,
+    # it also hit the workers, which printed tracebacks. `kill`, `docker stop`, systemd and a
+    # closed terminal stop this process: passed on too; should this process die outright, the
+    # server stops by itself (it watches CULTURESIM_UI_PARENT). The server is stopped with
+    # SIGINT: uvicorn re-raises the signal it stopped for, and SIGTERM's would end the process
+    # before Python's exit handlers release the workers' locks (a "leaked semaphore" warning).
+    server = subprocess.Popen(cmd, env=env, start_new_session=True)
+    stopping = [signal.SIGTERM, signal.SIGHUP]
+    previous = {
+        sig: signal.signal(sig, lambda *_: server.send_signal(signal.SIGINT)) for sig in stopping
+    }
     try:
         return server.wait()
-    except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the server too: let it finish
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.terminate()
+            server.kill()
             server.wait()
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_levers(args: argparse.Namespace) -> int:

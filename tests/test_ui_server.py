@@ -80,3 +80,42 @@ def test_sigterm_to_culturesim_ui_stops_the_server_and_its_workers():
         for pid in left:
             os.kill(pid, signal.SIGKILL)
     assert not left, f"still running after SIGTERM: {sorted(left)}"
+
+
+def test_ctrl_c_stops_culturesim_ui_quietly():
+    """Ctrl-C in the terminal (SIGINT to the whole process group, after a page was served)
+    stops the server and its workers without a traceback or a warning on the console."""
+    proc, url = start_ui(workers=2)  # start_ui has fetched the page once
+    deadline = time.monotonic() + 60
+    while len(below := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(below) >= 3, below
+    time.sleep(2)  # the workers are waiting for work, where Ctrl-C used to hit them
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        left = wait_gone(below, timeout=15)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"still running after Ctrl-C: {sorted(left)}"
+    console = out.decode(errors="replace")
+    assert "Traceback" not in console, console[-3000:]
+    assert "Warning" not in console, console[-3000:]
+    assert url in console  # what is printed: where the UI was
+
+
+def test_the_server_stops_when_culturesim_ui_is_killed_outright():
+    """The server runs in a session of its own (so Ctrl-C reaches only `culturesim ui`): when
+    `culturesim ui` dies without passing anything on (SIGKILL), the server and workers stop."""
+    proc, _ = start_ui(workers=1)
+    deadline = time.monotonic() + 60
+    while len(below := descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(below) >= 2, below  # the server and its worker
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = wait_gone(below, timeout=30)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"still running after culturesim ui was killed: {sorted(left)}"

@@ -6,6 +6,7 @@ Two pages: the strategist's what-if dashboard at ``/`` and the classroom at ``/c
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable
 
@@ -104,6 +105,11 @@ if os.environ.get("CULTURESIM_UI_WARMUP") == "1":  # set by `culturesim ui`: sta
     from culturesim.ui.runs import warm_up
 
     threading.Thread(target=warm_up, name="culturesim-warm-up", daemon=True).start()
+
+if parent := os.environ.get("CULTURESIM_UI_PARENT"):  # `culturesim ui`: stop when it is gone
+    from culturesim.ui.runs import when_orphaned
+
+    when_orphaned(int(parent), lambda: os.kill(os.getpid(), signal.SIGINT))  # as cli.cmd_ui
 
 # Solara wraps every page in the root route's layout (a module-level Layout is not used when
 # the module defines routes)

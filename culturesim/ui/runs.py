@@ -8,14 +8,17 @@ ever written on the server).
 
 from __future__ import annotations
 
+import atexit
 import io
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,20 +210,40 @@ def executor() -> Executor:
                     initargs=(os.getpid(),),
                 )
             )
+            atexit.register(_shut_down)
         return _POOL["pool"]
 
 
+def _shut_down() -> None:
+    """At the server's exit: stop the workers and let go of the pool.
+
+    Its queues' locks are then released before Python's resource tracker checks for leaks (it
+    warned of leaked semaphores when the server stopped).
+    """
+    with _POOL_LOCK:
+        pool = _POOL.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _exit_with_parent(parent: int) -> None:
-    """In a worker: exit as soon as the server that started it is gone.
+    """In a worker: ignore Ctrl-C, and exit as soon as the server that started it is gone.
 
     A server killed or stopped without shutting its pool down would otherwise leave its
-    workers running, orphaned, holding their memory.
+    workers running, orphaned, holding their memory. Ctrl-C is the server's to handle (it
+    stops its workers): a worker interrupted while waiting for work printed a traceback.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    when_orphaned(parent, lambda: os._exit(0))
+
+
+def when_orphaned(parent: int, action: Callable[[], object]) -> None:
+    """Call ``action`` (from a watching thread) once process ``parent`` is no longer ours."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        os._exit(0)
+        action()
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
@@ -238,9 +261,12 @@ def warm_up() -> None:
     """Start the worker processes and import the model in them, so the first Run is quick."""
     pool = executor()
     one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
-    jobs = [pool.submit(run_one, one_month, seed, 1, False) for seed in (0, 1)]
-    for job in jobs:
-        job.result()
+    try:
+        jobs = [pool.submit(run_one, one_month, seed, 1, False) for seed in (0, 1)]
+        for job in jobs:
+            job.result()
+    except (BrokenProcessPool, RuntimeError):  # the server stopped while warming up
+        return
 
 
 @dataclass
