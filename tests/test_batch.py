@@ -209,6 +209,21 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["resumed"]
 
 
+def default_sigint() -> None:
+    """In a child before exec: SIGINT with its default disposition, and not blocked."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def signal_masks(pid: int) -> str:
+    """The blocked, ignored and caught signal masks of ``pid`` (for a failure's message)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as exc:
+        return f"no /proc/{pid}/status: {exc}"
+    return " ".join(line for line in status if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     body = GRID.replace("months = 12", "months = 36")
     path = write_experiment(tmp_path, body)
@@ -219,15 +234,17 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
         [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # a runner started in the background (`cmd &`) ignores SIGINT and its children inherit
-        # that; give the sweep the default disposition a terminal's Ctrl-C would meet
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        # that; give the sweep the default disposition a terminal's Ctrl-C would meet, and
+        # SIGINT unblocked (a signal mask is inherited too)
+        preexec_fn=default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
         time.sleep(0.05)
+    masks = signal_masks(proc.pid)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, f"{masks}\n{err[-2000:]}"
     assert "--resume" in err and "Traceback" not in err
     assert len(list((out / "parts").glob("run-*"))) < 6 * reps  # it stopped part-way
     again = cli("sweep", path, "--out", out, "--resume", *args)
