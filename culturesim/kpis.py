@@ -397,7 +397,8 @@ def format_number(x: float) -> str:
     if float(x).is_integer():
         return f"{x:.0f}"
     decimals = 1 if size >= 100 else 2 if size >= 10 else 3
-    return f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+    shown = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if shown == "-0" else shown  # a small negative rounds to 0, not "-0"
 
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)

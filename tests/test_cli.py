@@ -94,6 +94,7 @@ def test_summary_numbers_show_about_four_significant_digits():
     shown = [format_number(x) for x in values]
     assert shown == ["21.74M", "66,914", "148", "145.6", "21.59", "0.622", "4.2", "0.66"]
     assert format_number(-0.0421) == "-0.042"
+    assert format_number(-0.0004) == "0"
 
 
 def test_manifest_is_enough_to_reproduce(tmp_path):
