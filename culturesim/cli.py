@@ -285,12 +285,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # Solara warns on every first page over http that its cookie falls back to SameSite=Lax:
     # right for this app, which is not meant to be embedded in another site's frame
     quiet = "ignore:Cookies with samesite=none require https:UserWarning"
-    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
+    python_warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     env = {
         **os.environ,
         "CULTURESIM_UI_WARMUP": "1",
         "CULTURESIM_UI_PARENT": str(os.getpid()),
-        "PYTHONWARNINGS": warnings,
+        "PYTHONWARNINGS": python_warnings,
     }
     print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
     sys.stdout.flush()

@@ -30,7 +30,8 @@ def _widgets(root):
     while stack:
         widget = stack.pop()
         yield widget
-        stack.extend(c for c in getattr(widget, "children", None) or () if hasattr(c, "keys"))
+        children = getattr(widget, "children", None) or ()
+        stack.extend(c for c in children if hasattr(c, "keys"))  # widgets, not text
 
 
 @solara.component_vue("navigator_ready.vue")

@@ -8,7 +8,6 @@ ever written on the server).
 
 from __future__ import annotations
 
-import atexit
 import io
 import multiprocessing
 import os
@@ -210,20 +209,28 @@ def executor() -> Executor:
                     initargs=(os.getpid(),),
                 )
             )
-            atexit.register(_shut_down)
         return _POOL["pool"]
 
 
 def _shut_down() -> None:
-    """At the server's exit: stop the workers and let go of the pool.
+    """At the server's exit: stop the workers at once and let go of the pool, if there is one.
 
-    Its queues' locks are then released before Python's resource tracker checks for leaks (it
-    warned of leaked semaphores when the server stopped).
+    Work still running (a visitor's replications, the warm-up's first compile of the kernels,
+    about 20 s) is of no use once the server stops, and Python's own exit handler for the pool
+    would wait for it: Ctrl-C then took 20 s and ended in a kill. Letting go of the pool
+    releases its queues' locks before Python's resource tracker checks for leaks.
     """
     with _POOL_LOCK:
         pool = _POOL.pop("pool", None)
-    if pool is not None:
+    if isinstance(pool, ProcessPoolExecutor):
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# before concurrent.futures' own exit handler, which joins the pool after its running work
+# (threading's exit handlers run last registered first, and before the atexit ones)
+threading._register_atexit(_shut_down)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -245,7 +252,7 @@ def when_orphaned(parent: int, action: Callable[[], object]) -> None:
             time.sleep(0.5)
         action()
 
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="when-orphaned", daemon=True).start()
 
 
 def reset_if_broken() -> None:
