@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +34,16 @@ def small(baseline):
     )
 
 
+def default_sigint() -> None:
+    """In a child before exec: SIGINT with its default disposition, and not blocked.
+
+    A runner started in the background (``cmd &``) ignores SIGINT and its children inherit
+    that (and a blocked mask); a test of Ctrl-C gives its process what a terminal's would meet.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
     """Start ``culturesim ui`` on a free port in its own session; return it and its URL.
 
@@ -49,6 +60,7 @@ def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=default_sigint,  # its Ctrl-C test needs the default disposition
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout

@@ -15,6 +15,7 @@ import pytest
 from culturesim.batch import load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.sweep import design_points
+from tests.conftest import default_sigint
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -209,12 +210,6 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["resumed"]
 
 
-def default_sigint() -> None:
-    """In a child before exec: SIGINT with its default disposition, and not blocked."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def signal_masks(pid: int) -> str:
     """The blocked, ignored and caught signal masks of ``pid`` (for a failure's message)."""
     try:
@@ -233,10 +228,7 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # a runner started in the background (`cmd &`) ignores SIGINT and its children inherit
-        # that; give the sweep the default disposition a terminal's Ctrl-C would meet, and
-        # SIGINT unblocked (a signal mask is inherited too)
-        preexec_fn=default_sigint,
+        preexec_fn=default_sigint,  # what a terminal's Ctrl-C would meet
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
