@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from culturesim.interrupts import noticing_ctrl_c
 from culturesim.model import CultureModel
 from culturesim.scenario import Scenario, load_scenario
 
@@ -57,9 +58,11 @@ def run_seeds(
 ) -> pd.DataFrame:
     """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``."""
     frames = []
-    for run_id, seed in enumerate(seeds):
-        frame = simulate(scenario, seed=seed, months=months).kpis.reset_index()
-        frame.insert(0, "seed", seed)
-        frame.insert(0, "run_id", run_id)
-        frames.append(frame)
+    with noticing_ctrl_c() as check_ctrl_c:
+        for run_id, seed in enumerate(seeds):
+            frame = simulate(scenario, seed=seed, months=months).kpis.reset_index()
+            frame.insert(0, "seed", seed)
+            frame.insert(0, "run_id", run_id)
+            frames.append(frame)
+            check_ctrl_c()  # a Ctrl-C that Python swallowed stops here
     return pd.concat(frames, ignore_index=True)

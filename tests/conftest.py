@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,38 @@ def default_sigint() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@pytest.fixture
+def swallowed_ctrl_c(monkeypatch):
+    """A function that makes a Ctrl-C land where Python swallows it, and the record of those.
+
+    Calling it sends SIGINT to this process from inside a weakref callback (as when a finished
+    model's agents are collected): Python reports the ``KeyboardInterrupt`` to
+    ``sys.unraisablehook``, here recorded in the list returned with the function, and goes on.
+    SIGINT has Python's default handler meanwhile (a test runner may have set another).
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    swallowed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: swallowed.append(u.exc_type))
+
+    def land_in_a_callback():
+        class Thing:
+            pass
+
+        def callback(_):
+            os.kill(os.getpid(), signal.SIGINT)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # the handler runs here, in the callback
+                pass
+
+        thing = Thing()
+        ref = weakref.ref(thing, callback)
+        del thing
+        assert ref() is None
+
+    yield land_in_a_callback, swallowed
+    signal.signal(signal.SIGINT, before)
 
 
 def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:

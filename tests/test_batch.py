@@ -300,3 +300,23 @@ def test_bad_experiments_exit_2_with_one_line_and_write_nothing(tmp_path, case):
     assert len(lines) == 1 and key in lines[0] and str(path) in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, swallowed_ctrl_c):
+    land_in_a_callback, swallowed = swallowed_ctrl_c
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+    calls = []
+
+    def run_and_get_interrupted(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            land_in_a_callback()
+        return real(*args)
+
+    monkeypatch.setattr(sweep_module, "run_one", run_and_get_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+    assert swallowed == [KeyboardInterrupt]  # Python swallowed it where it landed
+    assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
+    assert not (tmp_path / "out" / "runs.parquet").exists()

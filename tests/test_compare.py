@@ -1,11 +1,13 @@
-"""Paired comparison: common random numbers make the difference's CI much narrower."""
+"""Paired comparison: common random numbers make the difference's CI much narrower; Ctrl-C."""
 
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from scipy import stats
 
+from culturesim import run as run_module
 from culturesim.batch.compare import compare, mean_ci
 from culturesim.run import run_seeds
 
@@ -53,3 +55,20 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
     table = (tmp_path / "compare.csv").read_text()
     assert table.startswith("month,kpi,A,B,diff,ci_lo,ci_hi")
+
+
+def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, swallowed_ctrl_c):
+    land_in_a_callback, swallowed = swallowed_ctrl_c
+    real = run_module.simulate
+    seeds = []
+
+    def simulate_and_get_interrupted(scenario, seed, months):
+        seeds.append(seed)
+        if len(seeds) == 2:
+            land_in_a_callback()
+        return real(scenario, seed=seed, months=months)
+
+    monkeypatch.setattr(run_module, "simulate", simulate_and_get_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_seeds(baseline, [1, 2, 3, 4], 3)
+    assert swallowed == [KeyboardInterrupt] and seeds == [1, 2]

@@ -4,7 +4,8 @@ Run ``r`` of design point ``p`` has id ``p * replications + r`` and seed ``exper
 every design point sees the same seeds, so points are paired through common random numbers.
 Each finished run is written at once as its own Parquet part (written to a temporary name, then
 renamed, so a part is either whole or absent). ``resume=True`` skips runs whose part exists; a
-run that raises is recorded with its error and the sweep goes on. At the end the parts are
+run that raises is recorded with its error and the sweep goes on; a Ctrl-C stops it, even one
+Python swallowed (:mod:`culturesim.interrupts`), after the run it came in. At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
 do not depend on the executor or on the order in which runs finished.
 """
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.experiment import Experiment
+from culturesim.interrupts import noticing_ctrl_c
 
 __all__ = ["InlineExecutor", "design_points", "make_executor", "run_one", "run_sweep"]
 
@@ -218,24 +220,26 @@ def run_sweep(
     executor, described, close = make_executor(workers, scheduler)
     manifest["executor"] = described
     _write_json(manifest_path, manifest)
+    pending: dict[Future, tuple] = {}
+    queue = iter(todo)
+    # keep every worker busy; inline, run one at a time so each result is stored at once
+    limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
     try:
-        pending: dict[Future, tuple] = {}
-        queue = iter(todo)
-        # keep every worker busy; inline, run one at a time so each result is stored at once
-        limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
-        while True:
-            for run in itertools.islice(queue, max(0, limit - len(pending))):
-                changes = points.loc[run[1]].to_dict()
-                future = executor.submit(run_one, scenario, changes, run[3], exp.months, outputs)
-                pending[future] = run
-            if not pending:
-                break
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                run = pending.pop(future)
-                _store(parts, run, future)
-                if bar:
-                    bar.tick()
+        with noticing_ctrl_c() as check_ctrl_c:
+            while True:
+                for run in itertools.islice(queue, max(0, limit - len(pending))):
+                    changes = points.loc[run[1]].to_dict()
+                    task = (scenario, changes, run[3], exp.months, outputs)
+                    pending[executor.submit(run_one, *task)] = run
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    run = pending.pop(future)
+                    _store(parts, run, future)
+                    if bar:
+                        bar.tick()
+                check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
     finally:
         close()
         if bar:
