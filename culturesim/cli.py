@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -276,6 +277,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     """Serve the web UI (strategist and classroom pages) with Solara until interrupted."""
     from culturesim.ui import assets
 
+    _check_free(args.host, args.port)  # before anything starts: a clear message, not tracebacks
     if assets.missing():
         print("culturesim: fetching the UI's browser assets from the npm registry ...")
         try:
@@ -321,6 +323,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise :class:`UsageError` if the server could not listen on ``host``:``port``.
+
+    Binds and releases a socket as the server will (with ``SO_REUSEADDR``, as uvicorn does,
+    so a port left in TIME_WAIT by a server just stopped counts as free).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = " (is the UI already running? --port chooses another)" if exc.errno == 98 else ""
+            raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}{hint}") from None
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
@@ -457,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start the Solara web UI: the strategist's what-if page at / and the classroom page "
             "at /classroom. It binds 127.0.0.1 (this machine only) unless --host says otherwise; "
-            "every browser session has its own state."
+            "every browser session has its own state. A port in use is reported (exit 2) before "
+            "anything starts."
         ),
     )
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -1,4 +1,5 @@
 import json
+import socket
 import subprocess
 import sys
 
@@ -134,6 +135,17 @@ def test_ui_binds_this_machine_only_unless_told():
     assert (args.host, args.port) == ("127.0.0.1", 8765)
     args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_ui_on_a_port_in_use_says_so_and_starts_nothing():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = cli("ui", "--port", port)
+    assert proc.returncode == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and "Solara" not in proc.stdout
 
 
 def test_summaries_show_the_report_months_within_the_horizon_and_its_end():

@@ -8,6 +8,7 @@ ever written on the server).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
@@ -225,7 +226,9 @@ def _shut_down() -> None:
     if isinstance(pool, ProcessPoolExecutor):
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # RuntimeError: its manager thread never started (Python was already exiting)
+        with contextlib.suppress(RuntimeError):
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # before concurrent.futures' own exit handler, which joins the pool after its running work
