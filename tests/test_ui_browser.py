@@ -173,6 +173,24 @@ def test_the_sidebar_stands_beside_the_charts_in_a_1200_px_window(server, browse
     context.close()
 
 
+def test_on_a_phone_the_sidebar_starts_closed_behind_a_visible_menu_button(server, browser):
+    """Below 960 px the sidebar floats; it opened on load over the whole page, and Solara's
+    button to open and close it had no icon."""
+    context = browser.new_context(viewport={"width": 420, "height": 800})
+    page = context.new_page()
+    page.goto(server)
+    drawer = page.locator(".v-navigation-drawer")
+    page.wait_for_selector(".run-button", state="attached", timeout=SLOW)
+    menu = page.locator(".v-app-bar-nav-icon")
+    expect(menu.locator("i.mdi-menu")).to_be_visible(timeout=10_000)
+    expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--active"))
+    expect(page.get_by_text("Set levers and events, then press Run")).to_be_visible()
+    menu.click()
+    expect(drawer).to_have_class(re.compile("v-navigation-drawer--active"))
+    expect(page.locator(".run-button")).to_be_visible()
+    context.close()
+
+
 def test_classroom_lesson_predict_setup_step_play(server, browser):
     page = open_page(browser, server)
     expect(page.get_by_role("tab", name="Strategist")).to_be_visible()  # labels, not paths

@@ -19,8 +19,9 @@ from culturesim.ui.strategist import StrategistPage
 __all__ = ["Layout", "routes"]
 
 
-#: Window width (px) below which the sidebar floats over the page instead of standing beside it.
-#: Vuetify's default is 1280, which put a grey overlay over the charts on 1200-px screens.
+#: Window width (px) below which the sidebar floats over the page instead of standing beside it,
+#: and starts closed (a phone). Vuetify's default is 1280, which put a grey overlay over the
+#: charts on 1200-px screens.
 SIDEBAR_OVERLAY_BELOW = 960
 
 
@@ -35,8 +36,8 @@ def _widgets(root):
 
 
 @solara.component_vue("navigator_ready.vue")
-def NavigatorReady(event_ready: Callable[[bool], None]):
-    """An invisible element that calls ``event_ready`` once Solara's navigator has started."""
+def NavigatorReady(event_ready: Callable[[int], None]):
+    """An invisible element: ``event_ready(window width in px)`` once Solara's navigator started."""
 
 
 @solara.component
@@ -47,12 +48,15 @@ def Layout(children=()):
     A tab clicked before Solara's navigator has started in the page is held until it has
     (:func:`NavigatorReady`): the navigator's first act is to report the address the page
     loaded with, which would undo a page change made before it. A page's sidebar stands beside
-    it down to :data:`SIDEBAR_OVERLAY_BELOW` px of window width, and floats over it below.
+    it down to :data:`SIDEBAR_OVERLAY_BELOW` px of window width; below, it floats over the page
+    and starts closed (the menu button in the title bar opens it), so a phone shows the page
+    first. Solara's AppLayout shows that button without its icon: the icon is set here.
     """
     route, all_routes = solara.use_route()
     router = solara.use_router()
     ready = solara.use_ref(False)
     held = solara.use_ref(None)  # the path of a tab clicked before the navigator started
+    narrow, set_narrow = solara.use_state(False)  # the window is narrower than a sidebar needs
     paths = [solara.resolve_path(r, level=0) for r in all_routes]
     index = all_routes.index(route) if route in all_routes else 0
 
@@ -62,36 +66,41 @@ def Layout(children=()):
         else:
             held.current = paths[i]
 
-    def on_ready(_) -> None:
+    def on_ready(width: int) -> None:
         ready.current = True
+        set_narrow(width < SIDEBAR_OVERLAY_BELOW)
         if held.current is not None:
             path, held.current = held.current, None
             router.push(path)
 
-    def keep_the_sidebar_beside_the_page():
+    def mend_the_app_layout():
         # Solara's AppLayout makes the drawer when a page puts something in the sidebar, which
         # can be after this layout's render: so watch the layout's widgets for new children.
         root = solara.get_widget(main)
 
-        def widen(_=None):
+        def mend(_=None):
             for widget in _widgets(root):
                 if isinstance(widget, v.NavigationDrawer) and widget.mobile_breakpoint is None:
                     widget.mobile_breakpoint = SIDEBAR_OVERLAY_BELOW
+                if isinstance(widget, v.AppBarNavIcon) and not widget.children:
+                    # Solara 1.64 leaves the sidebar's button blank
+                    widget.children = [v.Icon(children=["mdi-menu"])]
 
         watched = list(_widgets(root))
         for widget in watched:
-            widget.observe(widen, "children")
-        widen()
+            widget.observe(mend, "children")
+        mend()
 
         def stop():
             for widget in watched:
-                widget.unobserve(widen, "children")
+                widget.unobserve(mend, "children")
 
         return stop
 
-    solara.use_effect(keep_the_sidebar_beside_the_page, [])
+    solara.use_effect(mend_the_app_layout, [])
 
-    with solara.AppLayout(title="culturesim") as main:  # our Tabs replace its own
+    # our Tabs replace its own; a change of sidebar_open opens or closes the sidebar
+    with solara.AppLayout(title="culturesim", sidebar_open=not narrow) as main:
         with solara.AppBar():  # the tabs and the navigator check live in the title bar
             with solara.lab.Tabs(value=index, on_value=go):
                 for r in all_routes:
