@@ -32,7 +32,7 @@ import pandas as pd
 
 from culturesim.kpis import KPIS, format_number, report_months
 from culturesim.levers import LEVERS
-from culturesim.scenario import ScenarioError, load_scenario
+from culturesim.scenario import MAX_MONTHS, ScenarioError, load_scenario
 
 __all__ = ["main"]
 
@@ -41,14 +41,25 @@ class UsageError(Exception):
     """Bad command-line input; reported on stderr with exit status 2."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole(lo: int, hi: int | None = None):
+    """An argparse type: a whole number from ``lo`` to ``hi`` (no upper bound if None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi}, got {value}")
+        return value
+
+    return parse
+
+
+_positive = _whole(1)
+_months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
 def _git_commit() -> str | None:
@@ -94,6 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    if out is not None and _results_kind(out) not in (None, "run"):  # a run's are replaced
+        raise UsageError(f"--out {out}: holds a sweep's or other results; choose another folder")
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -219,11 +232,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results_kind(folder: Path) -> str | None:
+    """What ``folder``'s manifest says wrote it: "sweep", "run", "unknown", or None (none)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "unknown"
+    if not isinstance(manifest, dict):
+        return "unknown"
+    if "experiment" in manifest:
+        return "sweep"
+    return "run" if "seeds" in manifest else "unknown"
+
+
 def _on_sweep_folder(folder: str, action):
     """Run ``action(folder)`` on a finished sweep folder; bad folders are usage errors."""
     path = Path(folder)
     if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
+    kind = _results_kind(path)
+    if kind != "sweep":
+        wrote = "culturesim run" if kind == "run" else "something else"
+        raise UsageError(f"{path}: holds results of {wrote}, not of culturesim sweep")
     try:
         return action(path)
     except ValueError as exc:
@@ -381,7 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
     run.add_argument("--seeds", type=_positive, default=10, metavar="N", help="seeds (default 10)")
     run.add_argument(
-        "--months", type=_positive, default=None, metavar="M", help="months (default meta.months)"
+        "--months",
+        type=_months,
+        default=None,
+        metavar="M",
+        help=f"months, 1-{MAX_MONTHS} (default meta.months)",
     )
     run.add_argument("--out", metavar="DIR", help="write results and a dashboard PNG here")
     run.set_defaults(func=cmd_run)
@@ -416,7 +452,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--replications", type=_positive, metavar="R", help="override the experiment's replications"
     )
     sweep.add_argument(
-        "--months", type=_positive, metavar="M", help="override the experiment's months"
+        "--months",
+        type=_months,
+        metavar="M",
+        help=f"override the experiment's months (1-{MAX_MONTHS})",
     )
     sweep.set_defaults(func=cmd_sweep)
     cmp = sub.add_parser(
@@ -432,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")
     cmp.add_argument("b", metavar="B", help="scenario B (file or name)")
     cmp.add_argument("--seeds", type=_positive, default=20, metavar="N", help="(default 20)")
-    cmp.add_argument("--months", type=_positive, metavar="M", help="(default: A's meta.months)")
+    cmp.add_argument(
+        "--months", type=_months, metavar="M", help=f"1-{MAX_MONTHS} (default: A's meta.months)"
+    )
     cmp.add_argument("--out", metavar="DIR", help="write compare.csv and compare.png here")
     cmp.set_defaults(func=cmd_compare)
     ana = sub.add_parser(
@@ -484,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ui.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    ui.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
     ui.set_defaults(func=cmd_ui)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."

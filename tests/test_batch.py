@@ -264,6 +264,36 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
 
 
+def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
+    path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    sweep_out, run_out = tmp_path / "sweep", tmp_path / "run"
+    assert cli("sweep", path, "--out", sweep_out, "--workers", "1").returncode == 0
+    before = {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()}
+    proc = cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", sweep_out)
+    assert proc.returncode == 2 and "holds a sweep's" in proc.stderr
+    assert {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()} == before
+    assert cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", run_out).returncode == 0
+    again = cli("run", tmp_path / "tiny.toml", "--seeds", "2", "--out", run_out)
+    assert again.returncode == 0  # a run's own results are replaced by a new run
+    for command in ("analyze", "report"):
+        proc = cli(command, run_out)
+        assert proc.returncode == 2, proc.stderr
+        assert "not of culturesim sweep" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_months_beyond_the_schemas_limit_are_refused(tmp_path, command):
+    path = write_experiment(tmp_path, GRID)
+    args = {
+        "run": ["run", tmp_path / "tiny.toml"],
+        "compare": ["compare", tmp_path / "tiny.toml", tmp_path / "tiny.toml"],
+        "sweep": ["sweep", path, "--out", tmp_path / "o"],
+    }[command]
+    proc = cli(*args, "--months", "121")
+    assert proc.returncode == 2 and "--months: must be at most 120" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_refuses_to_overwrite_without_resume(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0
