@@ -174,6 +174,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment file's design points x replications; write a results folder."""
     from culturesim.batch import load_experiment, run_sweep
+    from culturesim.batch.sweep import SchedulerError
 
     exp = load_experiment(args.experiment)  # raises before anything is written
     changes = {}
@@ -187,7 +188,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         out = run_sweep(
             exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
         )
-    except FileExistsError as exc:
+    except (FileExistsError, SchedulerError) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print(

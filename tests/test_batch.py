@@ -294,6 +294,23 @@ def test_months_beyond_the_schemas_limit_are_refused(tmp_path, command):
     assert not (tmp_path / "o").exists()
 
 
+def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
+    path = write_experiment(tmp_path, GRID)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for address in (f"tcp://127.0.0.1:{port}", "nonsense"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
+             "--scheduler", address],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "o").exists()
+
+
 def test_refuses_to_overwrite_without_resume(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0

@@ -29,7 +29,14 @@ import pandas as pd
 from culturesim.batch.experiment import Experiment
 from culturesim.interrupts import noticing_ctrl_c
 
-__all__ = ["InlineExecutor", "design_points", "make_executor", "run_one", "run_sweep"]
+__all__ = [
+    "InlineExecutor",
+    "SchedulerError",
+    "design_points",
+    "make_executor",
+    "run_one",
+    "run_sweep",
+]
 
 PARTS = "parts"
 
@@ -114,12 +121,23 @@ class InlineExecutor(Executor):
         return future
 
 
+class SchedulerError(ConnectionError):
+    """The Dask scheduler given could not be reached."""
+
+
 def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor, str, Any]:
-    """Return (executor, description, closer) for in-process, local processes or Dask."""
+    """Return (executor, description, closer) for in-process, local processes or Dask.
+
+    Raises:
+        SchedulerError: If ``scheduler`` cannot be reached.
+    """
     if scheduler:
         from distributed import Client
 
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError) as exc:  # unreachable, or not an address
+            raise SchedulerError(f"--scheduler {scheduler}: {exc}") from None
         return client.get_executor(), f"dask:{scheduler}", client.close
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None
@@ -182,6 +200,7 @@ def run_sweep(
     Raises:
         FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
             of another experiment.
+        SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
     """
     out = Path(out)
     parts = out / PARTS
@@ -197,9 +216,7 @@ def run_sweep(
                 or (old.get("replications") != exp.settings.replications)
             ):
                 raise FileExistsError(f"{out} holds the results of another experiment")
-    parts.mkdir(parents=True, exist_ok=True)
-    for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
-        stale.unlink()
+    executor, described, close = make_executor(workers, scheduler)  # before writing anything
     points = design_points(exp)
     reps = exp.settings.replications
     runs = [
@@ -213,18 +230,21 @@ def run_sweep(
         manifest["start_time"] = earlier.get("start_time", manifest["start_time"])
         manifest["resumed"] = [*earlier.get("resumed", []), _now()]
     manifest["status"] = "running"
-    todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
-    bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+    manifest["executor"] = described
     scenario = exp.scenario.to_dict()
     outputs = list(exp.settings.outputs)
-    executor, described, close = make_executor(workers, scheduler)
-    manifest["executor"] = described
-    _write_json(manifest_path, manifest)
     pending: dict[Future, tuple] = {}
-    queue = iter(todo)
     # keep every worker busy; inline, run one at a time so each result is stored at once
     limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
+    bar = None
     try:
+        parts.mkdir(parents=True, exist_ok=True)
+        for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
+            stale.unlink()
+        todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
+        queue = iter(todo)
+        bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+        _write_json(manifest_path, manifest)
         with noticing_ctrl_c() as check_ctrl_c:
             while True:
                 for run in itertools.islice(queue, max(0, limit - len(pending))):
