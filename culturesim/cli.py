@@ -16,6 +16,7 @@ problem on stderr, and writes nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -103,14 +105,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)  # raises ScenarioError before anything is written
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    if out is not None and _results_kind(out) not in (None, "run"):  # a run's are replaced
+    if out is not None and out.is_dir() and _results_kind(out) not in (None, "run"):
         raise UsageError(f"--out {out}: holds a sweep's or other results; choose another folder")
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    ts = run_seeds(scenario, seeds, months)
+    with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
+        ts = run_seeds(scenario, seeds, months)
     ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     print(f"{scenario.meta.name}: {len(seeds)} seeds x {months} months")
     print(summary_table(ts))
@@ -138,7 +139,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         "end_time": ended,
         "command": ["culturesim", *sys.argv[1:]],
     }
-    out.mkdir(parents=True, exist_ok=True)
     # write into a temporary folder beside the target, then move each file in atomically
     tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
     try:
@@ -206,9 +206,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a, b = load_scenario(args.a), load_scenario(args.b)
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    result = compare(a, b, seeds=args.seeds, months=args.months)
+    with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
+        result = compare(a, b, seeds=args.seeds, months=args.months)
     table = result.table()
     print(f"A = {a.meta.name}, B = {b.meta.name}: {args.seeds} paired seeds")
     width = max(len(k) for k in KPIS) + 2
@@ -224,13 +223,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 + ci.rjust(36)
             )
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)
         result.figure(names=(f"A: {a.meta.name}", f"B: {b.meta.name}")).savefig(
             out / "compare.png", dpi=110
         )
         print(f"\nwrote {out / 'compare.csv'} and {out / 'compare.png'}")
     return 0
+
+
+@contextlib.contextmanager
+def _output_folder(out: Path | None) -> Iterator[None]:
+    """Make the folder ``out`` before a long computation that ends by writing into it.
+
+    A folder that cannot be made fails at once, not after the runs; if the block fails or is
+    interrupted, the folders made here are removed again (those still empty), so nothing is
+    left behind. ``None``: no folder.
+
+    Raises:
+        UsageError: If ``out`` is a file or cannot be made.
+    """
+    if out is None:
+        yield
+        return
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make it: {exc.strerror}") from None
+    try:
+        yield
+    except BaseException:
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        raise
 
 
 def _results_kind(folder: Path) -> str | None:

@@ -597,7 +597,7 @@ def load_scenario(path: str | Path | Scenario | None = None) -> Scenario:
         candidate = SCENARIO_DIR / f"{p.name}.toml"
         p = candidate if candidate.exists() else p
     if not p.is_file():
-        raise ScenarioError(str(path), ["no such file"])
+        raise ScenarioError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

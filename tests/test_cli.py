@@ -148,6 +148,35 @@ def test_ui_on_a_port_in_use_says_so_and_starts_nothing():
     assert "Traceback" not in proc.stderr + proc.stdout and "Solara" not in proc.stdout
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_folder_that_cannot_be_made_fails_before_the_runs(tmp_path, command):
+    (tmp_path / "a_file").write_text("")
+    scenarios = ["baseline"] if command == "run" else ["baseline", "hypergrowth"]
+    proc = cli(command, *scenarios, "--seeds", "1", "--out", tmp_path / "a_file" / "out")
+    assert proc.returncode == 2 and "cannot make it" in proc.stderr
+    assert "Traceback" not in proc.stderr and "month 12" not in proc.stdout  # nothing ran
+
+
+def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
+    from culturesim.cli import _output_folder
+
+    out = tmp_path / "new" / "out"
+    seen = []
+
+    def interrupted_run(folder, error):
+        with _output_folder(folder):
+            seen.append(folder.is_dir())
+            raise error
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_run(out, KeyboardInterrupt)
+    assert seen == [True] and not (tmp_path / "new").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(RuntimeError):
+        interrupted_run(tmp_path / "kept", RuntimeError)
+    assert (tmp_path / "kept").is_dir()  # a folder that was there stays
+
+
 def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
     from culturesim.kpis import report_months
 

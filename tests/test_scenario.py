@@ -102,3 +102,5 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_scenario(bad)
     with pytest.raises(ScenarioError, match="no such file"):
         load_scenario(tmp_path / "absent.toml")
+    with pytest.raises(ScenarioError, match="a folder, not a file"):
+        load_scenario(tmp_path)

@@ -130,7 +130,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """
     p = Path(path)
     if not p.is_file():
-        raise ExperimentError(str(path), ["no such file"])
+        raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
     raw = p.read_bytes()
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
