@@ -185,9 +185,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if changes:
         exp = exp.model_copy(update={"settings": exp.settings.model_copy(update=changes)})
     try:
-        out = run_sweep(
-            exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
-        )
+        with _output_folder(Path(args.out)):  # a sweep keeps what it wrote: see _output_folder
+            out = run_sweep(
+                exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
+            )
     except (FileExistsError, SchedulerError) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

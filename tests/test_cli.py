@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from culturesim.kpis import KPIS
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 
 def cli(*args, cwd=None):
@@ -148,11 +148,15 @@ def test_ui_on_a_port_in_use_says_so_and_starts_nothing():
     assert "Traceback" not in proc.stderr + proc.stdout and "Solara" not in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
 def test_an_out_folder_that_cannot_be_made_fails_before_the_runs(tmp_path, command):
     (tmp_path / "a_file").write_text("")
-    scenarios = ["baseline"] if command == "run" else ["baseline", "hypergrowth"]
-    proc = cli(command, *scenarios, "--seeds", "1", "--out", tmp_path / "a_file" / "out")
+    args = {
+        "run": ["baseline", "--seeds", "1"],
+        "compare": ["baseline", "hypergrowth", "--seeds", "1"],
+        "sweep": [ROOT / "experiments" / "levers_morris.toml", "--workers", "1"],
+    }[command]
+    proc = cli(command, *args, "--out", tmp_path / "a_file" / "out")
     assert proc.returncode == 2 and "cannot make it" in proc.stderr
     assert "Traceback" not in proc.stderr and "month 12" not in proc.stdout  # nothing ran
 
