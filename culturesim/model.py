@@ -64,12 +64,13 @@ class CultureModel(mesa.Model):
 
     Args:
         scenario: A :class:`~culturesim.scenario.Scenario`, a path to a scenario TOML file, the
-            name of a file in ``scenarios/``, or ``None`` for the built-in baseline.
+            name of a file in ``scenarios/``, a dict shaped like a scenario file, or ``None``
+            for the built-in baseline.
         rng: Seed (int, or a digit string) or NumPy Generator; ``None`` uses the scenario's
             ``meta.seed``. The same scenario and seed give the same run, bit for bit.
     """
 
-    def __init__(self, *, scenario: Scenario | str | Path | None = None, rng=None):
+    def __init__(self, *, scenario: Scenario | str | Path | dict | None = None, rng=None):
         config = load_scenario(scenario)
         seed = _as_seed(rng, config.meta.seed)
         # employees hired and gone since their Mesa handles were last brought up to date
@@ -138,8 +139,14 @@ class CultureModel(mesa.Model):
         self.record()
 
     def run(self, months: int | None = None) -> pd.DataFrame:
-        """Run ``months`` more months (default: to the scenario's horizon); return the KPIs."""
+        """Run ``months`` more months (default: to the scenario's horizon); return the KPIs.
+
+        Raises:
+            ValueError: If ``months`` is negative.
+        """
         months = self.config.meta.months - self.month if months is None else months
+        if months < 0:
+            raise ValueError(f"months must be 0 or more, got {months}")
         for _ in range(int(months)):
             self.step()
         return self.kpi_frame()

@@ -32,17 +32,17 @@ class SimulationResult:
 
 
 def simulate(
-    scenario: Scenario | str | Path | None = None,
+    scenario: Scenario | str | Path | dict | None = None,
     seed: int | None = None,
     months: int | None = None,
 ) -> SimulationResult:
     """Run one scenario once.
 
     Args:
-        scenario: A scenario, a path to a TOML file, a name in ``scenarios/``, or ``None`` for the
-            baseline.
+        scenario: A scenario, a path to a TOML file, a name in ``scenarios/``, a dict shaped like
+            a scenario file, or ``None`` for the baseline.
         seed: Random seed; ``None`` uses the scenario's ``meta.seed``.
-        months: Months to simulate; ``None`` uses the scenario's ``meta.months``.
+        months: Months to simulate (0 or more); ``None`` uses the scenario's ``meta.months``.
 
     Returns:
         A :class:`SimulationResult` whose ``kpis`` has rows for months 0..months.
@@ -54,7 +54,7 @@ def simulate(
 
 
 def run_seeds(
-    scenario: Scenario | str | Path | None, seeds: list[int], months: int | None = None
+    scenario: Scenario | str | Path | dict | None, seeds: list[int], months: int | None = None
 ) -> pd.DataFrame:
     """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``."""
     frames = []

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -578,18 +579,21 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
         raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
 
 
-def load_scenario(path: str | Path | Scenario | None = None) -> Scenario:
+def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenario:
     """Load and validate a scenario.
 
     Args:
         path: A TOML file, the name of a file in ``scenarios/`` (with or without ``.toml``),
-            a :class:`Scenario` (returned as is), or ``None`` for the built-in baseline.
+            a :class:`Scenario` (returned as is), a mapping shaped like a scenario file
+            (``{"levers": {"innovation_time": 0.2}}``), or ``None`` for the built-in baseline.
 
     Raises:
         ScenarioError: If the file is missing, not TOML, or not a valid scenario.
     """
     if isinstance(path, Scenario):
         return path
+    if isinstance(path, Mapping):
+        return scenario_from_dict(dict(path), source="<dict>")
     if path is None:
         return Scenario()
     p = Path(path)

@@ -35,6 +35,19 @@ def test_load_by_name_and_default():
     assert load_scenario(None) == Scenario()
 
 
+def test_a_dict_shaped_like_a_file_is_a_scenario_everywhere():
+    from culturesim import CultureModel, simulate
+
+    data = {"levers": {"innovation_time": 0.2}, "meta": {"months": 2}}
+    assert load_scenario(data) == scenario_from_dict(data)
+    assert CultureModel(scenario=data, rng=1).config.levers.innovation_time == 0.2
+    assert simulate(data, seed=1).kpis.index[-1] == 2
+    with pytest.raises(ScenarioError, match=r"<dict>: levers.innovation_time: .*0 to 0.5"):
+        load_scenario({"levers": {"innovation_time": 2}})
+    with pytest.raises(ValueError, match="months must be 0 or more"):
+        simulate(data, months=-1)
+
+
 def test_levers_schema_follows_levers_py():
     fields = Scenario.model_fields["levers"].annotation.model_fields
     assert list(fields) == list(LEVERS)
