@@ -173,9 +173,9 @@ def test_the_sidebar_stands_beside_the_charts_in_a_1200_px_window(server, browse
     context.close()
 
 
-def test_on_a_phone_the_sidebar_starts_closed_behind_a_visible_menu_button(server, browser):
+def test_on_a_phone_pages_fit_and_the_sidebar_starts_closed_behind_a_menu_button(server, browser):
     """Below 960 px the sidebar floats; it opened on load over the whole page, and Solara's
-    button to open and close it had no icon."""
+    button to open and close it had no icon. The pages fit the phone's width."""
     context = browser.new_context(viewport={"width": 420, "height": 800})
     page = context.new_page()
     page.goto(server)
@@ -185,9 +185,18 @@ def test_on_a_phone_the_sidebar_starts_closed_behind_a_visible_menu_button(serve
     expect(menu.locator("i.mdi-menu")).to_be_visible(timeout=10_000)
     expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--active"))
     expect(page.get_by_text("Set levers and events, then press Run")).to_be_visible()
+    fits = "document.documentElement.scrollWidth <= 420"  # once the page's styles are in
+    page.wait_for_function(fits, timeout=10_000)  # the views' buttons wrap
     menu.click()
     expect(drawer).to_have_class(re.compile("v-navigation-drawer--active"))
     expect(page.locator(".run-button")).to_be_visible()
+    page.goto(server + "classroom")  # its columns stack: the lesson's text is not a thin strip
+    expect(page.get_by_text("Predict first")).to_be_visible(timeout=SLOW)
+    page.wait_for_function(
+        "document.querySelector('.lesson-info').getBoundingClientRect().width > 300",
+        timeout=10_000,
+    )
+    page.wait_for_function(fits, timeout=10_000)
     context.close()
 
 

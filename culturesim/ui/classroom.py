@@ -134,7 +134,7 @@ def ClassroomPage():
                 on_value=lambda title: choose(titles[title]),
             )
             solara.Markdown(f"## {lesson.title}")
-        with solara.Columns([1, 2]):
+        with solara.ColumnsResponsive(default=12, medium=[4, 8]):  # stacked on a phone
             with solara.Column():
                 LessonInfo(lesson, done)
                 with solara.Card("Predict first", classes=["prediction"]):
@@ -182,7 +182,7 @@ def ClassroomPage():
                     solara.Info("Press Setup to build the company.")
                 else:
                     solara.Text(f"Month {m.month} of {horizon}", classes=["big-month"])
-                    with solara.Columns([3, 2]):
+                    with solara.ColumnsResponsive(default=12, medium=[7, 5]):
                         solara.FigureEcharts(
                             charts.network_option(
                                 runs.network_snapshot(m),

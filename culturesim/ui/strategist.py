@@ -33,6 +33,12 @@ MONTHS_RANGE = (36, 60)
 MAX_REPLICATIONS = 50
 CHART_HEIGHT = "260px"
 VIEWS = ("Charts", "Events", "Compare", "Network", "Downloads")
+# The view buttons wrap on a narrow window (a phone): in one row they made the page wider than
+# the screen, and every chart with it.
+CSS = """
+.view-tabs { flex-wrap: wrap; height: auto !important; max-width: 100%; }
+.view-tabs .v-btn { height: 48px !important; }
+"""
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
 
 #: Starting parameters of an event added in the timeline editor, by kind.
@@ -489,6 +495,7 @@ def StrategistPage():
             LeverControls(levers, base.value)
 
     solara.Title("culturesim — strategist")
+    solara.Style(CSS)
     ens = ensemble.value
     solara.ToggleButtonsSingle(value=view, values=list(VIEWS), classes=["view-tabs"])
     if view.value == "Charts":
