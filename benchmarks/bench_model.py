@@ -16,6 +16,8 @@ size (the machine's speed can drift within a run), and each size's ratio uses th
 cost of one Mesa ``Employee`` handle's life is printed too: handles follow the staff lazily (made
 when ``model.agents`` is read), so the timed runs, which never read them, do not pay it; the
 last column is what reading ``model.agents`` every month would add (churn times that cost).
+Then a line splits a month's time into a fixed part and a part per employee (a straight line
+through the sizes up to 10,000: a month's time against its mean staff).
 
 Users: the users process alone is timed per user-month in a 150-person company with each market
 size. Last, a company of ``--big`` employees and users runs the full horizon in a fresh process,
@@ -36,6 +38,9 @@ from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, 
 
 from culturesim import CultureModel, Scenario
 from culturesim.agents import Employee
+
+#: Sizes (founding employees) the fixed + per-employee fit uses: larger ones add memory effects.
+FIT_UP_TO = 10_000
 
 
 def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
@@ -186,6 +191,7 @@ def main() -> None:
         f"{'employees':>10} {'final':>8} {'setup s':>8} {'run s':>8} "
         f"{'us/emp-month':>13} {'Boltzmann us':>13} {'x Boltzmann':>12} {'+handles us':>12}"
     )
+    months_and_staff = []  # (us a month, mean staff) of each size
     for n in args.sizes:
         boltz = min(boltzmann_cost() for _ in range(2))  # again beside each size: speed drifts
         r = fastest_run(n, args.months, args.repeat)
@@ -194,6 +200,18 @@ def main() -> None:
             f"{n:>10,} {r['final_headcount']:>8,} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} "
             f"{r['us_per_employee_month']:>13.2f} {boltz:>13.2f} "
             f"{r['us_per_employee_month'] / boltz:>12.2f} {handles_us:>12.2f}"
+        )
+        if n <= FIT_UP_TO:
+            staff = r["employee_months"] / args.months
+            months_and_staff.append((r["run_s"] / args.months * 1e6, staff))
+    if len(months_and_staff) >= 2:
+        month_us, staff = np.array(months_and_staff).T
+        per_employee, fixed = np.polyfit(staff, month_us, 1)
+        print(
+            f"A month = {fixed:.0f} us + {per_employee:.3f} us per employee (least squares over "
+            f"sizes up to {FIT_UP_TO:,}): the per-employee part is "
+            f"{per_employee / boltz:.2f}x BoltzmannWealth; the fixed part adds "
+            f"{fixed / staff.min():.2f} us an employee-month at {staff.min():,.0f} staff"
         )
     print(f"{'users':>10} {'setup s':>8} {'us/user-month':>14}")
     for n in args.users:
