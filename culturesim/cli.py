@@ -580,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"culturesim: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: nothing half-written is left (see _output_folder)
+        print("\nculturesim: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

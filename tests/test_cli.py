@@ -1,13 +1,15 @@
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
 
 from culturesim.kpis import KPIS
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, default_sigint
 
 
 def cli(*args, cwd=None):
@@ -179,6 +181,24 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
     with pytest.raises(RuntimeError):
         interrupted_run(tmp_path / "kept", RuntimeError)
     assert (tmp_path / "kept").is_dir()  # a folder that was there stays
+
+
+def test_ctrl_c_during_a_run_says_so_and_leaves_no_folder(tmp_path):
+    out = tmp_path / "new" / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "run", "baseline", "--seeds", "500", "--out", out],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint,  # what a terminal's Ctrl-C would meet
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline:  # made just before the runs
+        time.sleep(0.02)
+    assert out.exists(), "the run did not start"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert not (tmp_path / "new").exists()
 
 
 def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
