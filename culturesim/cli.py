@@ -64,6 +64,42 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+def _provenance(kind: str) -> dict:
+    """What every output folder's manifest starts with: what wrote it, with which code, how.
+
+    ``kind`` ("run", "sweep", "compare", "dock") says which command's results the folder holds.
+    """
+    from culturesim import __version__
+
+    return {
+        "kind": kind,
+        "culturesim_version": __version__,
+        "git_commit": _git_commit(),
+        "command": ["culturesim", *sys.argv[1:]],
+    }
+
+
+def _scenario_record(scenario, path: str) -> dict:
+    """A scenario as a manifest records it: name, file, hash and the whole scenario."""
+    return {
+        "scenario_name": scenario.meta.name,
+        "scenario_file": str(path),
+        "scenario_hash": scenario.digest(),
+        "scenario": scenario.to_dict(),
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    """Write ``folder/manifest.json`` whole (a temporary name, then renamed)."""
+    tmp = folder / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    os.replace(tmp, folder / "manifest.json")
+
+
 def _git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
@@ -99,20 +135,20 @@ def summary_table(timeseries: pd.DataFrame) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario for several seeds, print a summary, optionally write results."""
-    from culturesim import __version__
     from culturesim.plots import dashboard
     from culturesim.run import run_seeds
 
     scenario = load_scenario(args.scenario)  # raises ScenarioError before anything is written
     out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir() and _results_kind(out) not in (None, "run"):
-        raise UsageError(f"--out {out}: holds a sweep's or other results; choose another folder")
+    kind = _results_kind(out) if out is not None and out.is_dir() else None
+    if kind not in (None, "run"):  # a run's own results are replaced
+        raise UsageError(f"--out {out}: holds results of {_maker(kind)}; choose another folder")
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = _now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         ts = run_seeds(scenario, seeds, months)
-    ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    ended = _now()
     print(f"{scenario.meta.name}: {len(seeds)} seeds x {months} months")
     print(summary_table(ts))
     if out is None:
@@ -127,17 +163,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
     )
     manifest = {
-        "culturesim_version": __version__,
-        "git_commit": _git_commit(),
-        "scenario_name": scenario.meta.name,
-        "scenario_file": str(Path(args.scenario)),
-        "scenario_hash": scenario.digest(),
-        "scenario": scenario.to_dict(),
+        **_provenance("run"),
+        **_scenario_record(scenario, args.scenario),
         "seeds": seeds,
         "months": months,
         "start_time": started,
         "end_time": ended,
-        "command": ["culturesim", *sys.argv[1:]],
     }
     # write into a temporary folder beside the target, then move each file in atomically
     tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
@@ -207,6 +238,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a, b = load_scenario(args.a), load_scenario(args.b)
     out = Path(args.out) if args.out else None
+    started = _now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
     table = result.table()
@@ -228,7 +260,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result.figure(names=(f"A: {a.meta.name}", f"B: {b.meta.name}")).savefig(
             out / "compare.png", dpi=110
         )
-        print(f"\nwrote {out / 'compare.csv'} and {out / 'compare.png'}")
+        _write_manifest(
+            out,
+            {
+                **_provenance("compare"),
+                "a": _scenario_record(a, args.a),
+                "b": _scenario_record(b, args.b),
+                "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
+                "months": args.months or a.meta.months,
+                "start_time": started,
+                "end_time": _now(),
+            },
+        )
+        print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
     return 0
 
 
@@ -263,7 +307,7 @@ def _output_folder(out: Path | None) -> Iterator[None]:
 
 
 def _results_kind(folder: Path) -> str | None:
-    """What ``folder``'s manifest says wrote it: "sweep", "run", "unknown", or None (none)."""
+    """What ``folder``'s manifest says wrote it: its ``kind``, "unknown", or None (no manifest)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
     except FileNotFoundError:
@@ -272,9 +316,16 @@ def _results_kind(folder: Path) -> str | None:
         return "unknown"
     if not isinstance(manifest, dict):
         return "unknown"
-    if "experiment" in manifest:
+    if "kind" in manifest:
+        return str(manifest["kind"])
+    if "experiment" in manifest:  # written before manifests said their kind
         return "sweep"
     return "run" if "seeds" in manifest else "unknown"
+
+
+def _maker(kind: str) -> str:
+    """The command a manifest's ``kind`` names, for a message."""
+    return f"culturesim {kind}" if kind in ("run", "sweep", "compare", "dock") else "something else"
 
 
 def _on_sweep_folder(folder: str, action):
@@ -284,8 +335,7 @@ def _on_sweep_folder(folder: str, action):
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
     kind = _results_kind(path)
     if kind != "sweep":
-        wrote = "culturesim run" if kind == "run" else "something else"
-        raise UsageError(f"{path}: holds results of {wrote}, not of culturesim sweep")
+        raise UsageError(f"{path}: holds results of {_maker(kind)}, not of culturesim sweep")
     try:
         return action(path)
     except ValueError as exc:
@@ -315,6 +365,7 @@ def cmd_dock(args: argparse.Namespace) -> int:
     """Run the docking checks of the classic models and the core; exit 1 if one fails."""
     from culturesim.classics.dock import run_checks
 
+    started = _now()
     checks = run_checks(quick=args.quick)
     if args.figures:
         import matplotlib
@@ -322,8 +373,18 @@ def cmd_dock(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         from culturesim.classics.figures import write_figures
 
-        for path in write_figures(args.figures, quick=args.quick):
+        paths = write_figures(args.figures, quick=args.quick)
+        for path in paths:
             print(f"figure: {path}", file=sys.stderr)
+        manifest = {
+            **_provenance("dock"),
+            "quick": args.quick,
+            "figures": [p.name for p in paths],
+            "checks": [c.to_dict() for c in checks],
+            "start_time": started,
+            "end_time": _now(),
+        }
+        _write_manifest(Path(args.figures), manifest)
     if args.json:
         print(json.dumps([c.to_dict() for c in checks], indent=2))
     else:

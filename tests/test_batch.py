@@ -270,7 +270,7 @@ def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
     assert cli("sweep", path, "--out", sweep_out, "--workers", "1").returncode == 0
     before = {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()}
     proc = cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", sweep_out)
-    assert proc.returncode == 2 and "holds a sweep's" in proc.stderr
+    assert proc.returncode == 2 and "holds results of culturesim sweep" in proc.stderr
     assert {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()} == before
     assert cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", run_out).returncode == 0
     again = cli("run", tmp_path / "tiny.toml", "--seeds", "2", "--out", run_out)

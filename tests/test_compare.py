@@ -1,15 +1,18 @@
 """Paired comparison: common random numbers make the difference's CI much narrower; Ctrl-C."""
 
+import json
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from culturesim import run as run_module
 from culturesim.batch.compare import compare, mean_ci
 from culturesim.run import run_seeds
+from culturesim.scenario import scenario_from_dict
 
 KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
 # Where the lever's effect runs through people's shared luck, pairing narrows the CI at least 3x.
@@ -55,6 +58,13 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
     table = (tmp_path / "compare.csv").read_text()
     assert table.startswith("month,kpi,A,B,diff,ci_lo,ci_hi")
+    # the manifest is enough to reproduce the table
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["kind"] == "compare" and manifest["months"] == 14
+    a, b = (scenario_from_dict(manifest[side]["scenario"]) for side in ("a", "b"))
+    assert manifest["seeds"] == [a.meta.seed + i for i in range(3)]
+    again = compare(a, b, seeds=len(manifest["seeds"]), months=manifest["months"]).table()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "compare.csv"), again, check_dtype=False)
 
 
 def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, swallowed_ctrl_c):

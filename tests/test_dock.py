@@ -1,13 +1,14 @@
-"""The docking command: every check runs, is reported, and the exit status tells."""
+"""The docking command: every check runs, is reported, the exit status tells, figures drawn."""
 
 import json
 import subprocess
 import sys
 
 
-def test_dock_quick_reports_every_check_as_json():
+def test_dock_quick_reports_every_check_and_draws_the_figures_with_a_manifest(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "culturesim", "dock", "--quick", "--json"],
+        [sys.executable, "-m", "culturesim", "dock", "--quick", "--json",
+         "--figures", str(tmp_path)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     checks = json.loads(proc.stdout)
@@ -18,15 +19,11 @@ def test_dock_quick_reports_every_check_as_json():
     failing = [c["model"] for c in checks if not c["passed"]]
     assert failing == []
     assert proc.returncode == 0
-
-
-def test_dock_figures_are_drawn(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from culturesim.classics.figures import write_figures
-
-    paths = write_figures(tmp_path, quick=True)
-    assert sorted(p.name for p in paths) == ["classics.png", "core.png"]
-    for p in paths:
-        assert p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 20_000
+    names = ["classics.png", "core.png"]
+    for name in names:
+        png = (tmp_path / name).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["kind"] == "dock" and manifest["quick"] is True
+    assert manifest["figures"] == names and manifest["checks"] == checks
+    assert manifest["command"][1:] == ["dock", "--quick", "--json", "--figures", str(tmp_path)]

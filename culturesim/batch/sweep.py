@@ -312,12 +312,10 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
-    from culturesim import __version__
-    from culturesim.cli import _git_commit
+    from culturesim.cli import _provenance
 
     return {
-        "culturesim_version": __version__,
-        "git_commit": _git_commit(),
+        **_provenance("sweep"),
         "experiment": exp.settings.model_dump(),
         "experiment_file": exp.source,
         "experiment_hash": exp.digest,
