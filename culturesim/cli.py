@@ -64,6 +64,10 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+#: The command line of this process's culturesim command (set by :func:`main`), if any.
+_COMMAND_LINE: list[str] | None = None
+
+
 def _provenance(kind: str) -> dict:
     """What every output folder's manifest starts with: what wrote it, with which code, how.
 
@@ -75,7 +79,7 @@ def _provenance(kind: str) -> dict:
         "kind": kind,
         "culturesim_version": __version__,
         "git_commit": _git_commit(),
-        "command": ["culturesim", *sys.argv[1:]],
+        "command": _COMMAND_LINE,  # None when called from Python (say, a notebook's run_sweep)
     }
 
 
@@ -629,6 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    global _COMMAND_LINE
+    _COMMAND_LINE = ["culturesim", *(sys.argv[1:] if argv is None else argv)]
     args = build_parser().parse_args(argv)
     import matplotlib
 

@@ -258,6 +258,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sweep_module, "run_one", flaky)
     runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep" and manifest["command"] is None  # from Python: no CLI
     failed = runs[runs["status"] == "error"]
     assert len(failed) == 2 and failed["error"].str.contains("boom").all()
     assert (runs["status"] == "ok").sum() == 10
