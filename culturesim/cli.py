@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -468,7 +469,8 @@ def _check_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            hint = " (is the UI already running? --port chooses another)" if exc.errno == 98 else ""
+            in_use = exc.errno == errno.EADDRINUSE
+            hint = " (is the UI already running? --port chooses another)" if in_use else ""
             raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}{hint}") from None
 
 

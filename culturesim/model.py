@@ -144,7 +144,8 @@ class CultureModel(mesa.Model):
         Raises:
             ValueError: If ``months`` is negative.
         """
-        months = self.config.meta.months - self.month if months is None else months
+        if months is None:  # what is left of the horizon (none once past it)
+            months = max(0, self.config.meta.months - self.month)
         if months < 0:
             raise ValueError(f"months must be 0 or more, got {months}")
         for _ in range(int(months)):
