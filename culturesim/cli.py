@@ -75,11 +75,13 @@ def _provenance(kind: str) -> dict:
     ``kind`` ("run", "sweep", "compare", "dock") says which command's results the folder holds.
     """
     from culturesim import __version__
+    from culturesim.compiled import SOURCE_DIGEST
 
     return {
         "kind": kind,
         "culturesim_version": __version__,
         "git_commit": _git_commit(),
+        "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
         "command": _COMMAND_LINE,  # None when called from Python (say, a notebook's run_sweep)
     }
 

@@ -42,12 +42,25 @@ from pathlib import Path
 import numpy as np
 from numba import config, njit
 
-__all__ = ["cache_folder", "cached_kernels", "group_by", "kernel"]
+__all__ = ["SOURCE_DIGEST", "cache_folder", "cached_kernels", "group_by", "kernel", "source_digest"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def cache_folder(package: Path = _PACKAGE) -> Path | None:
+def source_digest(package: Path = _PACKAGE) -> str:
+    """A digest of all of ``package``'s Python sources: which code computes a run.
+
+    Two installs give the same numbers for the same scenario and seed when their digests agree
+    (and their NumPy and Numba do); a sweep checks that its workers' digest is its own.
+    """
+    digest = hashlib.blake2b(digest_size=12)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | None:
     """The folder ``package``'s kernels are cached in, named by the digest of its sources.
 
     ``__pycache__/kernels-<digest>`` inside the package, or, where the package's folder is
@@ -56,10 +69,7 @@ def cache_folder(package: Path = _PACKAGE) -> Path | None:
     removed (as are kernels cached by earlier versions straight in ``__pycache__``). None if
     neither is writable: then kernels are compiled in every process, not cached.
     """
-    digest = hashlib.blake2b(digest_size=12)
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode())
-        digest.update(path.read_bytes())
+    digest = digest or source_digest(package)  # the package's, unless known already
     for pattern in ("__pycache__/*.nb[ic]", "__pycache__/kernels.digest"):  # the old layout
         for stale in package.rglob(pattern):
             with contextlib.suppress(OSError):
@@ -69,7 +79,7 @@ def cache_folder(package: Path = _PACKAGE) -> Path | None:
         (Path.home() / ".cache" / "culturesim", f"{package.name}-kernels-"),
     ]
     for base, prefix in places:
-        folder = base / (prefix + digest.hexdigest())
+        folder = base / (prefix + digest)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tempfile.TemporaryFile(dir=folder).close()  # writable?
@@ -103,8 +113,11 @@ def cached_kernels(folder: Path | None):
     return compile_cached
 
 
+#: This package's :func:`source_digest`, read once at import.
+SOURCE_DIGEST = source_digest()
+
 #: Compile ``fn`` with Numba in nopython mode, cached on disk (see :func:`cache_folder`).
-kernel = cached_kernels(cache_folder())
+kernel = cached_kernels(cache_folder(digest=SOURCE_DIGEST))
 
 
 @kernel

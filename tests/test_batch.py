@@ -15,6 +15,7 @@ import pytest
 from culturesim.batch import load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.sweep import design_points
+from culturesim.compiled import SOURCE_DIGEST
 from tests.conftest import default_sigint
 
 VENV_BIN = Path(sys.executable).parent
@@ -260,6 +261,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["command"] is None  # from Python: no CLI
+    assert manifest["code_digest"] == SOURCE_DIGEST
     failed = runs[runs["status"] == "error"]
     assert len(failed) == 2 and failed["error"].str.contains("boom").all()
     assert (runs["status"] == "ok").sum() == 10
@@ -311,6 +313,25 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
         assert not (tmp_path / "o").exists()
+
+
+def test_a_run_computed_by_other_code_is_an_error(tmp_path, monkeypatch):
+    """A Dask worker with another culturesim installed computes other numbers: not kept."""
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+
+    def stale_worker(scenario, changes, seed, months, outputs):
+        frame = real(scenario, changes, seed, months, outputs)
+        if changes["levers.innovation_time"] == 0.4:
+            frame.attrs["code"] = "0123456789abcdef01234567"  # another version's digest
+        return frame
+
+    monkeypatch.setattr(sweep_module, "run_one", stale_worker)
+    runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    stale = runs[runs["status"] == "error"]
+    assert len(stale) == 4 and (runs["status"] == "ok").sum() == 8
+    assert stale["error"].str.contains("other culturesim code").all()
+    assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
 
 
 def test_refuses_to_overwrite_without_resume(tmp_path):

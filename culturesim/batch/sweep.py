@@ -80,13 +80,21 @@ def design_points(exp: Experiment) -> pd.DataFrame:
 def run_one(
     scenario: dict, changes: dict[str, Any], seed: int, months: int, outputs: list[str]
 ) -> pd.DataFrame:
-    """Run one scenario variant; return month and the output KPIs (a task for any executor)."""
+    """Run one scenario variant; return month and the output KPIs (a task for any executor).
+
+    The frame's ``attrs["code"]`` is the running code's digest
+    (:data:`culturesim.compiled.SOURCE_DIGEST`): a Dask worker with another culturesim installed
+    would compute other numbers, and the sweep records such a run as an error.
+    """
     from culturesim import simulate
+    from culturesim.compiled import SOURCE_DIGEST
     from culturesim.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
     kpis = simulate(sc, seed=seed, months=months).kpis
-    return kpis[outputs].reset_index()
+    frame = kpis[outputs].reset_index()
+    frame.attrs["code"] = SOURCE_DIGEST  # which code ran it: see _store
+    return frame
 
 
 def _typed(scenario: dict, changes: dict[str, Any]) -> dict[str, Any]:
@@ -277,6 +285,7 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     record = {"_point": point, "_replication": rep, "_seed": seed, "_status": "ok", "_error": ""}
     try:
         frame = future.result()
+        _check_code(frame)
     except Exception as exc:
         error = "".join(traceback.format_exception_only(exc)).strip()
         frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
@@ -285,6 +294,22 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     for key, value in record.items():
         frame[key] = value
     _write_atomic(frame, parts / f"run-{run_id:07d}.parquet")
+
+
+class OtherCodeError(RuntimeError):
+    """A run was computed by other culturesim code than this process's (a stale worker)."""
+
+
+def _check_code(frame: pd.DataFrame) -> None:
+    """Raise :class:`OtherCodeError` unless ``frame`` was computed by this process's code."""
+    from culturesim.compiled import SOURCE_DIGEST
+
+    code = frame.attrs.get("code")
+    if code != SOURCE_DIGEST:
+        raise OtherCodeError(
+            f"computed by other culturesim code (digest {code}, here {SOURCE_DIGEST}): "
+            "install this version on every worker"
+        )
 
 
 def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
