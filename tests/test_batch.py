@@ -339,6 +339,12 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0
     proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1")
     assert proc.returncode == 2 and "--resume" in proc.stderr
+    # a folder begun by another version is not resumed: its runs would mix two codes
+    manifest_path = tmp_path / "o" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "code_digest": "0" * 24}))
+    proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume")
+    assert proc.returncode == 2 and "other culturesim code" in proc.stderr, proc.stderr
 
 
 BAD = {

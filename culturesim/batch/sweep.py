@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.experiment import Experiment
+from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 
 __all__ = [
@@ -87,7 +88,6 @@ def run_one(
     would compute other numbers, and the sweep records such a run as an error.
     """
     from culturesim import simulate
-    from culturesim.compiled import SOURCE_DIGEST
     from culturesim.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
@@ -207,7 +207,7 @@ def run_sweep(
 
     Raises:
         FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
-            of another experiment.
+            of another experiment or of other code (runs of two versions are never mixed).
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
     """
     out = Path(out)
@@ -224,6 +224,11 @@ def run_sweep(
                 or (old.get("replications") != exp.settings.replications)
             ):
                 raise FileExistsError(f"{out} holds the results of another experiment")
+            if old.get("code_digest", SOURCE_DIGEST) != SOURCE_DIGEST:  # older manifests: none
+                raise FileExistsError(
+                    f"{out} was begun by other culturesim code (digest {old['code_digest']}, "
+                    f"here {SOURCE_DIGEST}): resume it with that version, or start a new folder"
+                )
     executor, described, close = make_executor(workers, scheduler)  # before writing anything
     points = design_points(exp)
     reps = exp.settings.replications
@@ -302,8 +307,6 @@ class OtherCodeError(RuntimeError):
 
 def _check_code(frame: pd.DataFrame) -> None:
     """Raise :class:`OtherCodeError` unless ``frame`` was computed by this process's code."""
-    from culturesim.compiled import SOURCE_DIGEST
-
     code = frame.attrs.get("code")
     if code != SOURCE_DIGEST:
         raise OtherCodeError(
