@@ -19,8 +19,10 @@ import argparse
 import contextlib
 import datetime as dt
 import errno
+import importlib.metadata
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -83,7 +85,18 @@ def _provenance(kind: str) -> dict:
         "git_commit": _git_commit(),
         "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
         "command": _COMMAND_LINE,  # None when called from Python (say, a notebook's run_sweep)
+        # the numbers also depend on these (NumPy's generator and math, Numba's compiler)
+        "python": platform.python_version(),
+        "packages": {name: _version(name) for name in ("numpy", "numba", "mesa", "scipy")},
     }
+
+
+def _version(package: str) -> str | None:
+    """The installed version of ``package`` (None if it is not installed)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _scenario_record(scenario, path: str) -> dict:

@@ -1,13 +1,16 @@
 import json
+import platform
 import signal
 import socket
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
 from tests.conftest import ROOT, SCENARIOS, default_sigint
 
@@ -84,6 +87,9 @@ def test_run_writes_results_manifest_and_dashboard(tmp_path):
                 "end_time", "scenario"):  # fmt: skip
         assert key in manifest
     assert manifest["seeds"] == [0, 1, 2]
+    assert manifest["kind"] == "run" and manifest["code_digest"] == SOURCE_DIGEST
+    assert manifest["packages"]["numpy"] == np.__version__  # the numbers depend on them too
+    assert manifest["python"] == platform.python_version()
     png = (out / "dashboard.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png) > 20_000
