@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import errno
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -37,6 +34,15 @@ import pandas as pd
 
 from culturesim.kpis import KPIS, format_number, report_months
 from culturesim.levers import LEVERS
+from culturesim.manifest import (
+    KINDS,
+    now,
+    provenance,
+    results_kind,
+    scenario_record,
+    set_command_line,
+    write_json,
+)
 from culturesim.scenario import MAX_MONTHS, ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -67,74 +73,6 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
-#: The command line of this process's culturesim command (set by :func:`main`), if any.
-_COMMAND_LINE: list[str] | None = None
-
-
-def _provenance(kind: str) -> dict:
-    """What every output folder's manifest starts with: what wrote it, with which code, how.
-
-    ``kind`` ("run", "sweep", "compare", "dock") says which command's results the folder holds.
-    """
-    from culturesim import __version__
-    from culturesim.compiled import SOURCE_DIGEST
-
-    return {
-        "kind": kind,
-        "culturesim_version": __version__,
-        "git_commit": _git_commit(),
-        "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
-        "command": _COMMAND_LINE,  # None when called from Python (say, a notebook's run_sweep)
-        # the numbers also depend on these (NumPy's generator and math, Numba's compiler)
-        "python": platform.python_version(),
-        "packages": {name: _version(name) for name in ("numpy", "numba", "mesa", "scipy")},
-    }
-
-
-def _version(package: str) -> str | None:
-    """The installed version of ``package`` (None if it is not installed)."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _scenario_record(scenario, path: str) -> dict:
-    """A scenario as a manifest records it: name, file, hash and the whole scenario."""
-    return {
-        "scenario_name": scenario.meta.name,
-        "scenario_file": str(path),
-        "scenario_hash": scenario.digest(),
-        "scenario": scenario.to_dict(),
-    }
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _write_manifest(folder: Path, manifest: dict) -> None:
-    """Write ``folder/manifest.json`` whole (a temporary name, then renamed)."""
-    tmp = folder / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    os.replace(tmp, folder / "manifest.json")
-
-
-def _git_commit() -> str | None:
-    here = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
 def summary_table(timeseries: pd.DataFrame) -> str:
     """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
     shown = report_months(int(timeseries["month"].max()))
@@ -160,15 +98,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)  # raises ScenarioError before anything is written
     out = Path(args.out) if args.out else None
-    kind = _results_kind(out) if out is not None and out.is_dir() else None
+    kind = results_kind(out) if out is not None and out.is_dir() else None
     if kind not in (None, "run"):  # a run's own results are replaced
         raise UsageError(f"--out {out}: holds results of {_maker(kind)}; choose another folder")
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
-    started = _now()
+    started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         ts = run_seeds(scenario, seeds, months)
-    ended = _now()
+    ended = now()
     print(f"{scenario.meta.name}: {len(seeds)} seeds x {months} months")
     print(summary_table(ts))
     if out is None:
@@ -183,8 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
     )
     manifest = {
-        **_provenance("run"),
-        **_scenario_record(scenario, args.scenario),
+        **provenance("run"),
+        **scenario_record(scenario, args.scenario),
         "seeds": seeds,
         "months": months,
         "start_time": started,
@@ -258,7 +196,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a, b = load_scenario(args.a), load_scenario(args.b)
     out = Path(args.out) if args.out else None
-    started = _now()
+    started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
     table = result.table()
@@ -280,16 +218,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result.figure(names=(f"A: {a.meta.name}", f"B: {b.meta.name}")).savefig(
             out / "compare.png", dpi=110
         )
-        _write_manifest(
-            out,
+        write_json(
+            out / "manifest.json",
             {
-                **_provenance("compare"),
-                "a": _scenario_record(a, args.a),
-                "b": _scenario_record(b, args.b),
+                **provenance("compare"),
+                "a": scenario_record(a, args.a),
+                "b": scenario_record(b, args.b),
                 "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
                 "months": args.months or a.meta.months,
                 "start_time": started,
-                "end_time": _now(),
+                "end_time": now(),
             },
         )
         print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
@@ -326,26 +264,9 @@ def _output_folder(out: Path | None) -> Iterator[None]:
         raise
 
 
-def _results_kind(folder: Path) -> str | None:
-    """What ``folder``'s manifest says wrote it: its ``kind``, "unknown", or None (no manifest)."""
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return "unknown"
-    if not isinstance(manifest, dict):
-        return "unknown"
-    if "kind" in manifest:
-        return str(manifest["kind"])
-    if "experiment" in manifest:  # written before manifests said their kind
-        return "sweep"
-    return "run" if "seeds" in manifest else "unknown"
-
-
 def _maker(kind: str) -> str:
     """The command a manifest's ``kind`` names, for a message."""
-    return f"culturesim {kind}" if kind in ("run", "sweep", "compare", "dock") else "something else"
+    return f"culturesim {kind}" if kind in KINDS else "something else"
 
 
 def _on_sweep_folder(folder: str, action):
@@ -353,7 +274,7 @@ def _on_sweep_folder(folder: str, action):
     path = Path(folder)
     if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
-    kind = _results_kind(path)
+    kind = results_kind(path)
     if kind != "sweep":
         raise UsageError(f"{path}: holds results of {_maker(kind)}, not of culturesim sweep")
     try:
@@ -385,7 +306,7 @@ def cmd_dock(args: argparse.Namespace) -> int:
     """Run the docking checks of the classic models and the core; exit 1 if one fails."""
     from culturesim.classics.dock import run_checks
 
-    started = _now()
+    started = now()
     checks = run_checks(quick=args.quick)
     if args.figures:
         import matplotlib
@@ -397,14 +318,14 @@ def cmd_dock(args: argparse.Namespace) -> int:
         for path in paths:
             print(f"figure: {path}", file=sys.stderr)
         manifest = {
-            **_provenance("dock"),
+            **provenance("dock"),
             "quick": args.quick,
             "figures": [p.name for p in paths],
             "checks": [c.to_dict() for c in checks],
             "start_time": started,
-            "end_time": _now(),
+            "end_time": now(),
         }
-        _write_manifest(Path(args.figures), manifest)
+        write_json(Path(args.figures) / "manifest.json", manifest)
     if args.json:
         print(json.dumps([c.to_dict() for c in checks], indent=2))
     else:
@@ -650,8 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    global _COMMAND_LINE
-    _COMMAND_LINE = ["culturesim", *(sys.argv[1:] if argv is None else argv)]
+    set_command_line(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     import matplotlib
 

@@ -29,6 +29,7 @@ import pandas as pd
 from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
+from culturesim.manifest import now, provenance, write_json
 
 __all__ = [
     "InlineExecutor",
@@ -241,7 +242,7 @@ def run_sweep(
     if resume and manifest_path.exists():
         earlier = json.loads(manifest_path.read_text())
         manifest["start_time"] = earlier.get("start_time", manifest["start_time"])
-        manifest["resumed"] = [*earlier.get("resumed", []), _now()]
+        manifest["resumed"] = [*earlier.get("resumed", []), now()]
     manifest["status"] = "running"
     manifest["executor"] = described
     scenario = exp.scenario.to_dict()
@@ -257,7 +258,7 @@ def run_sweep(
         todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
         queue = iter(todo)
         bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
-        _write_json(manifest_path, manifest)
+        write_json(manifest_path, manifest)
         with noticing_ctrl_c() as check_ctrl_c:
             while True:
                 for run in itertools.islice(queue, max(0, limit - len(pending))):
@@ -279,8 +280,8 @@ def run_sweep(
             bar.close()
     _consolidate(out, runs, points)
     manifest["status"] = "complete"
-    manifest["end_time"] = _now()
-    _write_json(manifest_path, manifest)
+    manifest["end_time"] = now()
+    write_json(manifest_path, manifest)
     return out
 
 
@@ -340,10 +341,8 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
-    from culturesim.cli import _provenance
-
     return {
-        **_provenance("sweep"),
+        **provenance("sweep"),
         "experiment": exp.settings.model_dump(),
         "experiment_file": exp.source,
         "experiment_hash": exp.digest,
@@ -355,15 +354,5 @@ def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
         "design_points": len(points),
         "replications": exp.settings.replications,
         "months": exp.months,
-        "start_time": _now(),
+        "start_time": now(),
     }
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)

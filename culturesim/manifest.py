@@ -1,0 +1,122 @@
+"""Manifests: the ``manifest.json`` every output folder carries, enough to reproduce it.
+
+Every command that writes a folder (``run``, ``sweep``, ``compare``, ``dock --figures``) starts
+its manifest with :func:`provenance`: which command wrote it (``kind``), with which code
+(version, git commit, digest of the sources, Python and the packages the numbers depend on) and
+the command line. The rest (scenarios, seeds, months, times) is the command's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+__all__ = [
+    "KINDS",
+    "now",
+    "provenance",
+    "results_kind",
+    "scenario_record",
+    "set_command_line",
+    "write_json",
+]
+
+#: The commands that write folders, as a manifest's ``kind`` names them.
+KINDS = ("run", "sweep", "compare", "dock")
+
+_command_line: list[str] | None = None  # None: written from Python (a notebook's run_sweep)
+
+
+def set_command_line(argv: list[str]) -> None:
+    """Record this process's culturesim command line (``culturesim.cli.main`` does)."""
+    global _command_line
+    _command_line = ["culturesim", *argv]
+
+
+def provenance(kind: str) -> dict:
+    """What every manifest starts with: what wrote it, with which code, how.
+
+    Args:
+        kind: Which command's results the folder holds (one of :data:`KINDS`).
+    """
+    from culturesim import __version__
+    from culturesim.compiled import SOURCE_DIGEST
+
+    return {
+        "kind": kind,
+        "culturesim_version": __version__,
+        "git_commit": git_commit(),
+        "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
+        "command": _command_line,
+        # the numbers also depend on these (NumPy's generator and math, Numba's compiler)
+        "python": platform.python_version(),
+        "packages": {name: _version(name) for name in ("numpy", "numba", "mesa", "scipy")},
+    }
+
+
+def scenario_record(scenario, path: str | Path) -> dict:
+    """A scenario as a manifest records it: name, file, hash and the whole scenario."""
+    return {
+        "scenario_name": scenario.meta.name,
+        "scenario_file": str(path),
+        "scenario_hash": scenario.digest(),
+        "scenario": scenario.to_dict(),
+    }
+
+
+def results_kind(folder: Path) -> str | None:
+    """What ``folder``'s manifest says wrote it: its ``kind``, "unknown", or None (no manifest)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "unknown"
+    if not isinstance(manifest, dict):
+        return "unknown"
+    if "kind" in manifest:
+        return str(manifest["kind"])
+    if "experiment" in manifest:  # written before manifests said their kind
+        return "sweep"
+    return "run" if "seeds" in manifest else "unknown"
+
+
+def now() -> str:
+    """The time now (UTC, ISO 8601, seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` whole (a temporary name beside it, then renamed)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def git_commit() -> str | None:
+    """The git commit of the code, if it runs from a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _version(package: str) -> str | None:
+    """The installed version of ``package`` (None if it is not installed)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
