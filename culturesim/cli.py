@@ -452,7 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="M",
         help=f"months, 1-{MAX_MONTHS} (default meta.months)",
     )
-    run.add_argument("--out", metavar="DIR", help="write results and a dashboard PNG here")
+    run.add_argument(
+        "--out", metavar="DIR", help="write results, manifest.json and a dashboard PNG here"
+    )
     run.set_defaults(func=cmd_run)
     val = sub.add_parser(
         "validate",
@@ -507,7 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--months", type=_months, metavar="M", help=f"1-{MAX_MONTHS} (default: A's meta.months)"
     )
-    cmp.add_argument("--out", metavar="DIR", help="write compare.csv and compare.png here")
+    cmp.add_argument(
+        "--out", metavar="DIR", help="write compare.csv, compare.png and manifest.json here"
+    )
     cmp.set_defaults(func=cmd_compare)
     ana = sub.add_parser(
         "analyze",
@@ -544,7 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     dock.add_argument("--quick", action="store_true", help="fewer replications (a smoke test)")
     dock.add_argument("--json", action="store_true", help="print the table as JSON")
     dock.add_argument(
-        "--figures", metavar="DIR", help="also draw the docking figures (PNG) into DIR"
+        "--figures",
+        metavar="DIR",
+        help="also draw the docking figures (PNG) into DIR, with a manifest.json",
     )
     dock.set_defaults(func=cmd_dock)
     ui = sub.add_parser(
