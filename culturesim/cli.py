@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from culturesim.manifest import (
     set_command_line,
     write_json,
 )
+from culturesim.processes.hiring import HeadcountLimitWarning
 from culturesim.scenario import MAX_MONTHS, ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -575,9 +577,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show culturesim's own warnings as one line, others as Python does."""
+    if issubclass(category, HeadcountLimitWarning):
+        print(f"culturesim: warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     set_command_line(sys.argv[1:] if argv is None else argv)
+    warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
     import matplotlib
 

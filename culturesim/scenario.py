@@ -63,6 +63,10 @@ __all__ = [
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_MONTHS = 120
+#: The most people a company may plan to have: founding employees plus mergers and new sites
+#: (checked here), and the growth plan (it stops growing there, see processes/hiring.py). About
+#: 1.1 KB of memory a person (600 MB at 355,000), so about 6 GB at the limit.
+MAX_HEADCOUNT = 5_000_000
 
 
 class ScenarioError(ValueError):
@@ -432,7 +436,7 @@ class Scenario(_Strict):
     events: list[Event] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _events_in_horizon(self) -> Scenario:
+    def _events_fit(self) -> Scenario:
         for i, ev in enumerate(self.events):
             if ev.month > self.meta.months:
                 raise ValueError(
@@ -446,6 +450,13 @@ class Scenario(_Strict):
                     f"events[{i}].values: keys {sorted(given)} must be the core values "
                     f"{sorted(names)} (organization.core_values)"
                 )
+        joining = [ev.headcount for ev in self.events if isinstance(ev, _SiteEvent)]
+        if self.organization.employees + sum(joining) > MAX_HEADCOUNT:
+            raise ValueError(
+                f"events: organization.employees ({self.organization.employees:,}) plus the "
+                f"headcount of merger and new_site events ({sum(joining):,}) is "
+                f"{self.organization.employees + sum(joining):,}; at most {MAX_HEADCOUNT:,} allowed"
+            )
         return self
 
     # --- conversions -------------------------------------------------------------------------

@@ -225,6 +225,24 @@ def test_zero_growth_and_no_hiring_never_grows(small):
     assert k["headcount"].max() == k.loc[0, "headcount"]
 
 
+def test_the_growth_plan_stops_at_the_headcount_limit(small, monkeypatch):
+    from culturesim.processes import hiring
+
+    # 300% a year with cash to spare: 100 people plan about 1,600 after two years
+    sc = small.with_changes(
+        {"organization.employees": 100, "organization.growth_per_year": 3.0,
+         "organization.cash": 1e12, "meta.months": 24}
+    )  # fmt: skip
+    free = simulate(sc, seed=1).kpis["headcount"]
+    assert free.max() > 1_000
+    monkeypatch.setattr(hiring, "MAX_HEADCOUNT", 600)
+    with pytest.warns(hiring.HeadcountLimitWarning, match="reached 600 employees") as caught:
+        capped = simulate(sc, seed=1).kpis["headcount"]
+    assert len(caught) == 1  # said once, when the plan reaches the limit
+    assert capped.max() <= 600
+    assert capped.iloc[-1] >= 0.95 * 600  # the company still hires up to the limit
+
+
 def test_runaway_costs_force_layoffs(small):
     sc = small.with_changes({"organization.cash": 1_000_000.0, "market.price_per_user_month": 0.0})
     k = simulate(sc, seed=1).kpis

@@ -97,6 +97,11 @@ def test_with_changes_validates():
          ["initial_active_users", "0 to 100"]),
         ({"market": {"user_network": "random"}}, ["market.user_network", "small_world"]),
         ({"events": [{"month": 5, "kind": "layoff"}]}, ["events[0].share", "missing"]),
+        ({"organization": {"employees": 1_000_000},
+          "events": [{"month": m, "kind": "merger", "headcount": 1_000_000,
+                      "values": dict.fromkeys(Scenario().organization.core_values, 0.5)}
+                     for m in (1, 2, 3, 4, 5)]},
+         ["organization.employees (1,000,000)", "is 6,000,000", "at most 5,000,000 allowed"]),
     ],
 )  # fmt: skip
 def test_errors_name_the_key_and_the_allowed_values(data, expected):

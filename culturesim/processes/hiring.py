@@ -1,7 +1,8 @@
 """Hiring: vacancies from the growth plan, applicants from employer brand, selectivity.
 
 The planned headcount grows at ``organization.growth_per_year`` unless runway is below the
-hiring-freeze level (after layoffs the plan restarts from the smaller staff). Each vacancy fills
+hiring-freeze level (after layoffs the plan restarts from the smaller staff); it stops growing at
+:data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a warning. Each vacancy fills
 this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per vacancy (from the
 employer brand, :mod:`culturesim.processes.brand`, and universities' talent pipeline) and shrinks
 with ``hiring_selectivity`` (fewer applicants pass the bar). Hires join the teams with most room
@@ -11,6 +12,7 @@ their site.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,11 +20,16 @@ import numpy as np
 from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
 from culturesim.random import cursor, uniform_at
+from culturesim.scenario import MAX_HEADCOUNT
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
+
+
+class HeadcountLimitWarning(RuntimeWarning):
+    """The growth plan reached the simulator's limit and grows no further."""
 
 
 def fill_probability(model: CultureModel) -> float:
@@ -51,7 +58,15 @@ class Hiring:
         if model.flows["layoffs"] > 0:
             model.target_headcount = float(model.headcount)
         if model.runway >= org.hiring_freeze_runway_months:
-            model.target_headcount *= (1.0 + org.growth_per_year) ** (1.0 / 12.0)
+            planned = model.target_headcount * (1.0 + org.growth_per_year) ** (1.0 / 12.0)
+            if planned > MAX_HEADCOUNT > model.target_headcount:
+                warnings.warn(
+                    f"seed {model.seed}, month {t}: the growth plan reached {MAX_HEADCOUNT:,} "
+                    "employees, the simulator's limit; it grows no further",
+                    HeadcountLimitWarning,
+                    stacklevel=2,
+                )
+            model.target_headcount = min(planned, MAX_HEADCOUNT)
         model.fill_probability = fill_probability(model)
         vacancies = max(0, round(model.target_headcount) - model.headcount)
         model.last_hires = 0.0
