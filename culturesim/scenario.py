@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,9 @@ MAX_MONTHS = 120
 #: (checked here), and the growth plan (it stops growing there, see processes/hiring.py). About
 #: 1.1 KB of memory a person (600 MB at 355,000), so about 6 GB at the limit.
 MAX_HEADCOUNT = 5_000_000
+#: The most ties the users' network may hold (potential users x ties per user): about 37 bytes of
+#: memory a tie at its peak (1.5 GB for 40 million), so about 7 GB at the limit.
+MAX_USER_TIES = 200_000_000
 
 
 class ScenarioError(ValueError):
@@ -198,11 +202,17 @@ class Market(_Strict):
     )
 
     @model_validator(mode="after")
-    def _active_within_market(self) -> Market:
+    def _fits(self) -> Market:
         if self.initial_active_users > self.potential_users:
             raise ValueError(
                 f"initial_active_users: value {self.initial_active_users} exceeds "
                 f"potential_users; allowed range 0 to {self.potential_users}"
+            )
+        ties = self.potential_users * self.user_degree
+        if ties > MAX_USER_TIES:
+            raise ValueError(
+                f"user_degree: {self.potential_users:,} potential_users x {self.user_degree} ties "
+                f"each is {ties:,} ties; at most {MAX_USER_TIES:,} allowed (fewer users or ties)"
             )
         return self
 
@@ -567,6 +577,8 @@ def _describe(err: dict) -> str:
         return f"{key}: required key is missing"
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
+        if key and re.match(r"[a-z_]+: ", msg):  # a table's check names its key: market.key
+            return f"{key}.{msg}"
         return f"{key}: {msg}" if key else msg
     expected = err["msg"].removeprefix("Input should be ").removesuffix(".")
     return (
