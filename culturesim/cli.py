@@ -45,7 +45,14 @@ from culturesim.manifest import (
     write_json,
 )
 from culturesim.processes.hiring import HeadcountLimitWarning
-from culturesim.scenario import MAX_MONTHS, ScenarioError, load_scenario
+from culturesim.scenario import (
+    MAX_HEADCOUNT,
+    MAX_MONTHS,
+    MAX_POTENTIAL_USERS,
+    ScenarioError,
+    load_scenario,
+)
+from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
 __all__ = ["main"]
 
@@ -358,6 +365,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         **os.environ,
         "CULTURESIM_UI_WARMUP": "1",
         "CULTURESIM_UI_PARENT": str(os.getpid()),
+        "CULTURESIM_UI_MAX_EMPLOYEES": str(args.max_employees),
+        "CULTURESIM_UI_MAX_USERS": str(args.max_users),
         "PYTHONWARNINGS": python_warnings,
     }
     print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
@@ -562,11 +571,27 @@ def build_parser() -> argparse.ArgumentParser:
             "Start the Solara web UI: the strategist's what-if page at / and the classroom page "
             "at /classroom. It binds 127.0.0.1 (this machine only) unless --host says otherwise; "
             "every browser session has its own state. A port in use is reported (exit 2) before "
-            "anything starts."
+            "anything starts. Settings larger than --max-employees and --max-users are refused "
+            "in the page with a message (any valid scenario runs with `culturesim run`)."
         ),
     )
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ui.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
+    ui.add_argument(
+        "--max-employees",
+        type=_whole(1, MAX_HEADCOUNT),
+        default=UI_MAX_EMPLOYEES,
+        metavar="N",
+        help="largest headcount a setting may plan by its horizon "
+        f"(founding staff, mergers and new sites, grown; default {UI_MAX_EMPLOYEES:,})",
+    )
+    ui.add_argument(
+        "--max-users",
+        type=_whole(0, MAX_POTENTIAL_USERS),
+        default=UI_MAX_USERS,
+        metavar="N",
+        help=f"largest market.potential_users a setting may have (default {UI_MAX_USERS:,})",
+    )
     ui.set_defaults(func=cmd_ui)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."

@@ -71,6 +71,7 @@ MAX_HEADCOUNT = 5_000_000
 #: The most ties the users' network may hold (potential users x ties per user): about 37 bytes of
 #: memory a tie at its peak (1.5 GB for 40 million), so about 7 GB at the limit.
 MAX_USER_TIES = 200_000_000
+MAX_POTENTIAL_USERS = 10_000_000
 
 
 class ScenarioError(ValueError):
@@ -167,7 +168,10 @@ class Market(_Strict):
     """The market the company sells into and hires from."""
 
     potential_users: int = Field(
-        200_000, ge=0, le=10_000_000, description="Market size: people who could use the product."
+        200_000,
+        ge=0,
+        le=MAX_POTENTIAL_USERS,
+        description="Market size: people who could use the product.",
     )
     initial_active_users: int = Field(
         15_000, ge=0, le=10_000_000, description="Active users at month 0 (the rest are prospects)."

@@ -77,8 +77,8 @@ def swallowed_ctrl_c(monkeypatch):
     signal.signal(signal.SIGINT, before)
 
 
-def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
-    """Start ``culturesim ui`` on a free port in its own session; return it and its URL.
+def start_ui(workers: int, *args: str, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+    """Start ``culturesim ui ARGS`` on a free port in its own session; return it and its URL.
 
     Fails (never skips) if the page does not answer within ``timeout`` seconds.
     """
@@ -88,7 +88,7 @@ def start_ui(workers: int, timeout: float = 90.0) -> tuple[subprocess.Popen, str
     env = {**os.environ, "CULTURESIM_UI_WORKERS": str(workers)}
     culturesim = shutil.which("culturesim", path=str(Path(sys.executable).parent))
     proc = subprocess.Popen(
-        [culturesim, "ui", "--port", str(port)],
+        [culturesim, "ui", "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -16,6 +16,7 @@ import solara
 from ipywidgets import Widget
 
 from culturesim.levers import LEVERS
+from culturesim.scenario import ScenarioError
 from culturesim.ui import runs, strategist
 from culturesim.ui.classroom import ClassroomPage
 from culturesim.ui.lessons import LESSONS
@@ -205,6 +206,30 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
     )
     assert lever_cost(rc, "innovation_time").startswith("0.3 ·")
     assert "not valid TOML" not in dump(rc)
+
+
+def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
+    setting = strategist.compose(strategist.load_scenario("hypergrowth"), {}, [], 60)
+    planned = runs.planned_headcount(setting)  # 120 doubling every year: 120 x 2^5
+    assert planned == pytest.approx(3840.0)
+    monkeypatch.setenv("CULTURESIM_UI_MAX_EMPLOYEES", "3000")
+    monkeypatch.setenv("CULTURESIM_UI_MAX_USERS", "150000")
+    with pytest.raises(ScenarioError) as info:
+        strategist.compose(setting, {}, [], 60)
+    assert info.value.problems == [
+        "organization.employees: this setting plans up to 3,840 employees by month 60; this "
+        "server runs at most 3,000 (culturesim ui --max-employees); any size runs with "
+        "culturesim run",
+        "market.potential_users: 200,000; this server runs at most 150,000 (culturesim ui "
+        "--max-users); any size runs with culturesim run",
+    ]
+    # a merger's people count, and a shorter horizon plans fewer
+    merger = {"month": 6, "kind": "merger", "headcount": 1000,
+              "values": dict.fromkeys(setting.organization.core_values, 0.5)}  # fmt: skip
+    monkeypatch.setenv("CULTURESIM_UI_MAX_USERS", "200000")
+    assert strategist.compose(setting, {}, [], 36).meta.months == 36  # 960 planned
+    with pytest.raises(ScenarioError, match="plans up to 8,960 employees by month 36"):
+        strategist.compose(setting, {}, [merger], 36)
 
 
 def test_two_sessions_keep_their_own_levers():

@@ -49,7 +49,7 @@ def ensure_chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    proc, url = start_ui(workers=2)
+    proc, url = start_ui(2, "--max-employees", "150000")  # a limit of its own: see its test
     yield url
     os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -135,6 +135,24 @@ def test_a_bad_upload_shows_the_problem_in_the_page(server, browser):
     expect(error).to_contain_text("levers.innovation_time", timeout=SLOW)
     expect(error).to_contain_text("allowed range 0 to 0.5")
     expect(page.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.1 ·")
+    page.context.close()
+
+
+def test_a_company_larger_than_the_server_runs_is_refused_in_the_page(server, browser):
+    page = open_page(browser, server)
+    big = b"[organization]\nemployees = 140000\n"  # valid; plans 520,000 by month 60
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "big.toml", "mimeType": "application/toml", "buffer": big}]
+    )
+    error = page.locator(".setting-error")
+    expect(error).to_contain_text("plans up to 519,810 employees", timeout=SLOW)
+    expect(error).to_contain_text("at most 150,000 (culturesim ui --max-employees)")
+    expect(page.locator(".run-button")).to_be_disabled()
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "ok.toml", "mimeType": "application/toml", "buffer": b"[meta]\n"}]
+    )
+    expect(error).to_have_count(0, timeout=SLOW)
+    expect(page.locator(".run-button")).to_be_enabled()
     page.context.close()
 
 

@@ -2,3 +2,11 @@
 
 Start it with ``culturesim ui`` (or ``make demo``); the app module is :mod:`culturesim.ui.app`.
 """
+
+#: The largest company (planned headcount by the horizon) and market (potential users) the UI
+#: runs unless ``culturesim ui --max-employees`` and ``--max-users`` say otherwise: ten
+#: replications of a setting this size take a minute or two on two cores; much larger ones take
+#: many minutes and gigabytes a worker, on a server a class may share. The command line runs any
+#: valid scenario. (Here, not in :mod:`culturesim.ui.runs`, so the CLI reads them cheaply.)
+UI_MAX_EMPLOYEES = 100_000
+UI_MAX_USERS = 2_000_000

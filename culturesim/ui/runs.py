@@ -30,11 +30,13 @@ from culturesim.levers import LEVERS, CostContext
 from culturesim.model import CultureModel
 from culturesim.plots import DASHBOARD_KPIS, band
 from culturesim.scenario import Scenario, ScenarioError, scenario_from_dict
+from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
 __all__ = [
     "FAMILY_KPIS",
     "MAX_UPLOAD_BYTES",
     "Ensemble",
+    "check_size",
     "lever_cost_text",
     "network_snapshot",
     "parse_upload",
@@ -89,6 +91,56 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(label, [f"not valid TOML: {exc}"]) from None
     return scenario_from_dict(parsed, source=label)
+
+
+def size_limits() -> tuple[int, int]:
+    """The largest planned headcount and market this server runs (employees, potential users).
+
+    ``culturesim ui --max-employees/--max-users`` pass them to the server as
+    ``CULTURESIM_UI_MAX_EMPLOYEES`` and ``CULTURESIM_UI_MAX_USERS``.
+    """
+    env = os.environ
+    return (
+        int(env.get("CULTURESIM_UI_MAX_EMPLOYEES", UI_MAX_EMPLOYEES)),
+        int(env.get("CULTURESIM_UI_MAX_USERS", UI_MAX_USERS)),
+    )
+
+
+def planned_headcount(scenario: Scenario) -> float:
+    """The most people the scenario's plan reaches by its horizon (growth never frozen).
+
+    Founding employees and those who join with mergers and new sites, grown at
+    ``organization.growth_per_year`` for ``meta.months`` months, as the hiring plan grows.
+    """
+    org = scenario.organization
+    joining = sum(getattr(ev, "headcount", 0) for ev in scenario.events)
+    growth = (1.0 + max(org.growth_per_year, 0.0)) ** (scenario.meta.months / 12.0)
+    return (org.employees + joining) * growth
+
+
+def check_size(scenario: Scenario, source: str = "this page") -> None:
+    """Refuse a setting larger than this server runs (see :func:`size_limits`).
+
+    Raises:
+        ScenarioError: Naming the key, the size and the server's limit.
+    """
+    max_employees, max_users = size_limits()
+    problems = []
+    planned = planned_headcount(scenario)
+    if planned > max_employees:
+        problems.append(
+            f"organization.employees: this setting plans up to {planned:,.0f} employees by month "
+            f"{scenario.meta.months}; this server runs at most {max_employees:,} "
+            "(culturesim ui --max-employees); any size runs with culturesim run"
+        )
+    users = scenario.market.potential_users
+    if users > max_users:
+        problems.append(
+            f"market.potential_users: {users:,}; this server runs at most {max_users:,} "
+            "(culturesim ui --max-users); any size runs with culturesim run"
+        )
+    if problems:
+        raise ScenarioError(source, problems)
 
 
 # --- lever costs -----------------------------------------------------------------------------

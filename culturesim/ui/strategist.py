@@ -38,6 +38,7 @@ VIEWS = ("Charts", "Events", "Compare", "Network", "Downloads")
 CSS = """
 .view-tabs { flex-wrap: wrap; height: auto !important; max-width: 100%; }
 .view-tabs .v-btn { height: 48px !important; }
+.setting-error .v-alert__content { white-space: pre-line; }
 """
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
 
@@ -64,13 +65,16 @@ def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Sc
     """The setting on screen: ``base`` with the page's levers, events and horizon.
 
     Raises:
-        ScenarioError: If the combination is invalid (e.g. an event past the horizon).
+        ScenarioError: If the combination is invalid (e.g. an event past the horizon) or larger
+            than this server runs (:func:`culturesim.ui.runs.check_size`).
     """
     data = base.to_dict()
     data["levers"] = dict(levers)
     data["events"] = [dict(ev) for ev in events]
     data["meta"]["months"] = int(months)
-    return scenario_from_dict(data, source="this page")
+    setting = scenario_from_dict(data, source="this page")
+    runs.check_size(setting)
+    return setting
 
 
 def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
@@ -402,7 +406,7 @@ def StrategistPage():
     try:
         setting = compose(base.value, levers.value, events.value, months.value)
     except ScenarioError as exc:
-        setting, setting_error = None, "; ".join(exc.problems)
+        setting, setting_error = None, "\n".join(exc.problems)  # a line each
 
     def do_run():
         if setting is None:
@@ -458,7 +462,7 @@ def StrategistPage():
             if base_error.value:
                 solara.Error(base_error.value, classes=["upload-error"])
             elif message.value:
-                solara.Text(message.value, style={"font-size": "0.85rem"})
+                solara.Text(message.value, style={"font-size": "0.85rem", "display": "block"})
             solara.Text(
                 f"Horizon: {months.value} months · replications: {reps.value}",
                 classes=["run-size"],
