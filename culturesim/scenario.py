@@ -62,7 +62,13 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+_HERE = Path(__file__).resolve().parent
+#: The shipped scenarios: ``scenarios/`` at the top of a checkout (and of an editable install);
+#: an installed wheel carries them inside the package (see pyproject.toml).
+SCENARIO_DIR = next(
+    (d for d in (_HERE / "scenarios", _HERE.parent / "scenarios") if d.is_dir()),
+    _HERE.parent / "scenarios",
+)
 MAX_MONTHS = 120
 #: The most people a company may plan to have: founding employees plus mergers and new sites
 #: (checked here), and the growth plan (it stops growing there, see processes/hiring.py). About

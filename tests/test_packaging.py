@@ -1,0 +1,35 @@
+"""An installed release (a wheel, not this checkout) works on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_an_installed_wheel_carries_the_shipped_scenarios(tmp_path):
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "wheel", str(ROOT), "--no-deps", "-w", str(tmp_path)], check=True)
+    wheel = next(tmp_path.glob("culturesim-*.whl"))
+    site = tmp_path / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
+    code = (
+        "import json, culturesim\n"
+        "from culturesim.scenario import SCENARIO_DIR, load_scenario\n"
+        "from culturesim.ui.strategist import scenario_names\n"
+        "print(json.dumps([culturesim.__file__, scenario_names(),\n"
+        "                  load_scenario('hypergrowth').meta.name]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}  # the wheel's culturesim, not the checkout's
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    where, names, name = json.loads(out.stdout)
+    assert Path(where).is_relative_to(site)
+    assert names == sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+    assert name == "hypergrowth"
