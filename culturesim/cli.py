@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from culturesim import __version__
 from culturesim.kpis import KPIS, format_number, report_months
 from culturesim.levers import LEVERS
 from culturesim.manifest import (
@@ -442,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="culturesim",
         description="Simulate culture dynamics in a young AI company.",
     )
+    parser.add_argument("--version", action="version", version=f"culturesim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser(
         "run",

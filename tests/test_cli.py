@@ -129,6 +129,14 @@ def test_every_command_has_help():
         assert "usage: culturesim" in proc.stdout
 
 
+def test_version_is_the_installed_packages():
+    import importlib.metadata
+
+    proc = cli("--version")
+    assert proc.returncode == 0
+    assert proc.stdout == f"culturesim {importlib.metadata.version('culturesim')}\n"
+
+
 def test_levers_command_lists_every_lever():
     from culturesim.levers import LEVERS
 
