@@ -44,6 +44,7 @@ class KPI:
         aggregate: ``"stock"`` (average over time), ``"flow"`` (sum) or ``"rate"`` (average).
         family: Outcome family: talent, culture, trust, innovation or finance.
         help: One line saying what it measures.
+        mark: A level worth a line on its charts (``None``: none), as ``(value, label)``.
     """
 
     name: str
@@ -54,6 +55,7 @@ class KPI:
     aggregate: Literal["stock", "flow", "rate"]
     family: str
     help: str
+    mark: tuple[float, str] | None = None
 
 
 FAMILIES = ("brand", "talent", "culture", "trust", "innovation", "finance")
@@ -224,6 +226,7 @@ _KPI_LIST = [
         "innovation",
         "Roadmap work needed / delivery capacity (work time not spent exploring, by skill and "
         "engagement); above 1 the team is overloaded, which costs engagement.",
+        mark=(1.0, "overload"),
     ),
     KPI(
         "communication_efficiency",

@@ -50,7 +50,9 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
     """
     cols = 4
     rows = int(np.ceil(len(kpis) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), sharex=True)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 2.8 * rows), sharex=True, squeeze=False
+    )  # always rows x cols, also for one row of KPIs
     n_runs = timeseries["run_id"].nunique() if "run_id" in timeseries else 1
     for ax, name in zip(axes.flat, kpis, strict=False):
         kpi = KPIS[name]
@@ -58,6 +60,18 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         scale, unit = display_scale(name)
         ax.fill_between(b.index, b["lo"] / scale, b["hi"] / scale, alpha=0.25, color="C0", lw=0)
         ax.plot(b.index, b["median"] / scale, color="C0", lw=1.8)
+        if kpi.mark is not None:  # a level worth a line (e.g. workload 1: overload)
+            level, label = kpi.mark
+            ax.axhline(level / scale, color="0.45", lw=0.9, ls="--")
+            ax.annotate(
+                label,
+                (0.01, level / scale),
+                xycoords=("axes fraction", "data"),
+                xytext=(2, -9),
+                textcoords="offset points",
+                fontsize=7,
+                color="0.35",
+            )
         ax.set_title(f"{kpi.label} ({unit})" if scale != 1.0 else kpi.label, fontsize=10)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=8)

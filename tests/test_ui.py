@@ -353,6 +353,33 @@ def test_band_charts_stack_below_zero_and_show_the_numbers():
     assert [s["data"] for s in option["series"]] == [[-3.0, -2.0], [2.0, 2.0 + 1.0], [-2.0, 0.5]]
 
 
+def test_workload_charts_mark_overload_at_1_in_view():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from culturesim.plots import dashboard
+    from culturesim.ui import charts
+
+    calm = pd.DataFrame({"lo": [0.7, 0.72], "median": [0.75, 0.8], "hi": [0.8, 0.85]})
+    option = charts.band_option("workload", calm)
+    assert {"yAxis": 1.0, "name": "overload"} in option["series"][2]["markLine"]["data"]
+    assert option["yAxis"]["max"] == 1.0  # a mark line alone would be off the chart
+    assert "max" not in charts.band_option("workload", calm + 0.5)["yAxis"]  # over it: auto
+    assert all(
+        m.get("yAxis") is None
+        for m in charts.band_option("engagement", calm)["series"][2]["markLine"]["data"]
+    )
+    runs_frame = pd.DataFrame({"month": [0, 1], "run_id": 0, "workload": calm["median"],
+                               "engagement": calm["median"]})  # fmt: skip
+    fig = dashboard(runs_frame, kpis=["workload", "engagement"])
+    flat = [
+        [ln for ln in ax.get_lines() if np.ptp(ln.get_ydata()) == 0 and ln.get_ydata()[0] == 1]
+        for ax in fig.axes[:2]
+    ]
+    plt.close(fig)
+    assert [len(lines) for lines in flat] == [1, 0]
+
+
 def test_a_dead_worker_is_reported_and_the_next_run_works(monkeypatch):
     """A worker process killed mid-run: the page says so (no traceback); Run works again."""
     import os

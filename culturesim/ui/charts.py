@@ -74,7 +74,8 @@ def band_option(
         title: Chart title (default: the KPI's label).
         names: Names of the base, the width and the centre line in the tooltip.
         color: Colour of the band and the centre line.
-        zero_line: Also draw a horizontal line at zero.
+        zero_line: Also draw a horizontal line at zero (for differences; else the KPI's
+            ``mark``, if it has one, is drawn).
     """
     scale, unit = display_scale(kpi)
     option = _base(title or KPIS[kpi].label, unit, [int(m) for m in band.index])
@@ -83,6 +84,11 @@ def band_option(
     marks = event_marks(events)
     if zero_line:
         marks["data"] = [{"yAxis": 0, "name": ""}, *marks["data"]]
+    elif KPIS[kpi].mark is not None:  # a level worth a line (e.g. workload 1: overload)
+        level, label = KPIS[kpi].mark
+        marks["data"] = [{"yAxis": level / scale, "name": label}, *marks["data"]]
+        if not (np.nanmax(band["hi"].to_numpy(dtype=float), initial=-np.inf) >= level):
+            option["yAxis"]["max"] = level / scale  # a mark line does not stretch the axis
     option["series"] = [
         {**stacked, "name": names[0], "data": _round(band["lo"], scale)},
         {**stacked, "name": names[1], "data": _round(band["hi"] - band["lo"], scale),
