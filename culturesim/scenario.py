@@ -93,6 +93,11 @@ class ScenarioError(ValueError):
         self.problems = problems
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
+    def __reduce__(self):
+        # pickled as its two arguments: a run failing in a worker process sends it back (the
+        # default, the message alone, could not be unpickled and broke the whole process pool)
+        return type(self), (self.source, self.problems)
+
 
 #: Levels of named values (the culture core, a team's or a region's values), each in [0, 1].
 ValueTable = dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]

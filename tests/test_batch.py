@@ -268,6 +268,23 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
 
 
+def test_a_combination_invalid_in_a_worker_is_that_runs_error_only(tmp_path):
+    # each value is valid alone (the experiment's check), one pair is not: 1,500 active users
+    # of a market of 1,000; the worker's ScenarioError must come back, not break the pool
+    body = GRID.replace('"levers.innovation_time" = [0.0, 0.2, 0.4]', (
+        '"market.potential_users" = [1000, 5000]\n"market.initial_active_users" = [100, 1500]'
+    )).replace('"levers.transparency" = [0.2, 0.8]\n', "")  # fmt: skip
+    exp = load_experiment(write_experiment(tmp_path, body))
+    runs, _ = read(run_sweep(exp, tmp_path / "out", workers=2, progress=False))
+    bad = (runs["market.potential_users"] == 1000) & (runs["market.initial_active_users"] == 1500)
+    assert (runs.loc[~bad, "status"] == "ok").all() and len(runs) == 8
+    assert (
+        runs.loc[bad, "error"]
+        .str.contains("ScenarioError: <changes>: market.initial_active_users: value 1500 exceeds")
+        .all()
+    )
+
+
 def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     sweep_out, run_out = tmp_path / "sweep", tmp_path / "run"
