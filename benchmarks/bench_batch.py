@@ -3,22 +3,22 @@
 Usage: python benchmarks/bench_batch.py [--runs 6] [--months 60]
 
 The baseline scenario (its full size) runs ``--runs`` times in this process and ``--runs`` times
-through a one-worker ``ProcessPoolExecutor`` exactly as ``culturesim sweep`` sends them (scenario as
-a dict, changes, seed; KPI frame back), alternating one in-process run and one pooled run so that
-drift in the machine's speed hits both alike. The pooled run's extra time over the in-process run
-of the same task, summed and divided by the in-process time, is the per-run overhead (target: at
-most 20%). The worker's start-up (a fork on Linux, as ``culturesim sweep`` makes its pool) is
-timed apart and shown spread over the runs, as a sweep of that many runs would pay it.
+through a one-worker process pool exactly as ``culturesim sweep`` makes it and sends them
+(scenario as a dict, changes, seed; KPI frame back), alternating one in-process run and one
+pooled run so that drift in the machine's speed hits both alike. The pooled run's extra time
+over the in-process run of the same task, summed and divided by the in-process time, is the
+per-run overhead (target: at most 20%). The worker's start-up (from a fork server that imports
+culturesim first) is timed apart and shown spread over the runs, as a sweep of that many runs
+would pay it.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from culturesim import load_scenario
-from culturesim.batch.sweep import run_one
+from culturesim.batch.sweep import process_pool, run_one
 from culturesim.kpis import KPIS
 
 
@@ -38,7 +38,7 @@ def main() -> None:
     outputs = list(KPIS)
     tasks = [({"levers.transparency": 0.3 + 0.05 * i}, i) for i in range(args.runs)]
     inline = pooled = 0.0
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    with process_pool(1) as pool:
         t0 = time.perf_counter()
         pool.submit(_ready).result()
         startup = time.perf_counter() - t0

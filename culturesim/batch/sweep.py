@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -151,8 +152,20 @@ def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor,
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None
     n = workers or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=n)
+    pool = process_pool(n)
     return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """The local worker processes of a sweep.
+
+    They come from a fork server (Python 3.14's default on Linux) that has imported culturesim
+    once, not from a fork of this process: it has threads by then (the pool's own), and a fork
+    copies any lock one of them holds (Python 3.12 warns of it).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["culturesim.batch.sweep"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
