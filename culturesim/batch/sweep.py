@@ -161,8 +161,11 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
     They come from a fork server (Python 3.14's default on Linux) that has imported culturesim
     once, not from a fork of this process: it has threads by then (the pool's own), and a fork
-    copies any lock one of them holds (Python 3.12 warns of it).
+    copies any lock one of them holds (Python 3.12 warns of it). Where there is no fork server
+    (Windows), they are spawned.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["culturesim.batch.sweep"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
