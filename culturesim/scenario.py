@@ -185,7 +185,10 @@ class Market(_Strict):
         description="Market size: people who could use the product.",
     )
     initial_active_users: int = Field(
-        15_000, ge=0, le=10_000_000, description="Active users at month 0 (the rest are prospects)."
+        15_000,
+        ge=0,
+        le=MAX_POTENTIAL_USERS,
+        description="Active users at month 0 (the rest are prospects).",
     )
     initial_awareness: float = Field(
         0.2, ge=0.0, le=1.0, description="Share of prospects aware of the product at month 0."
