@@ -7,6 +7,7 @@ processes.
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import ipyvuetify as v
@@ -277,6 +278,28 @@ def test_each_lesson_asks_first_then_runs(key):
     click(rc, "Step")
     click(rc, "Step")
     assert f"Month 2 of {months}" in dump(rc)
+
+
+def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    months = lesson.preset().meta.months
+    month = lambda: int(re.search(rf"Month (\d+) of {months}", dump(rc)).group(1))  # noqa: E731
+    click(rc, "Play")
+    wait(lambda: month() >= 2)
+    click(rc, "Pause")
+    time.sleep(0.6)  # a step under way ends
+    paused = month()
+    time.sleep(0.6)
+    assert month() == paused  # paused: no more steps
+    [speed] = [w for w in of(rc, v.Slider) if w.label == "Speed (months per second)"]
+    speed.v_model = 12
+    click(rc, "Play")  # the same task again
+    wait(lambda: month() == months, timeout=120)
+    wait(lambda: "Play" in dump(rc))  # it stopped by itself at the horizon
+    assert "Pause" not in dump(rc)
 
 
 def test_compare_pins_a_and_summarises_b_against_a_paired():

@@ -115,7 +115,17 @@ def ClassroomPage():
             time.sleep(1.0 / max(speed.value, 1))
             step()
 
-    solara.lab.use_task(play_loop, dependencies=[playing.value])
+    # started by Play only (dependencies=None): a task run at every render with `playing` as its
+    # dependency also started a thread when the page opened, whose re-render raced the visitor's
+    # first click
+    play_task = solara.lab.use_task(play_loop, dependencies=None)
+
+    def play_or_pause():
+        if playing.value:
+            playing.set(False)  # the loop sees it and ends
+        else:
+            playing.set(True)
+            play_task()
 
     m = model.value
     _ = tick.value  # re-render after every step
@@ -170,7 +180,7 @@ def ClassroomPage():
                         )
                         solara.Button(
                             "Pause" if playing.value else "Play",
-                            on_click=lambda: playing.set(not playing.value),
+                            on_click=play_or_pause,
                             disabled=m is None or done,
                         )
                         solara.Button("Reset", on_click=setup, disabled=m is None)
