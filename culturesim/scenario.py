@@ -478,14 +478,18 @@ class Scenario(_Strict):
                     f"events[{i}].values: keys {sorted(given)} must be the core values "
                     f"{sorted(names)} (organization.core_values)"
                 )
-        joining = [ev.headcount for ev in self.events if isinstance(ev, _SiteEvent)]
-        if self.organization.employees + sum(joining) > MAX_HEADCOUNT:
+        founding, joining = self.organization.employees, self.joining_headcount()
+        if founding + joining > MAX_HEADCOUNT:
             raise ValueError(
-                f"events: organization.employees ({self.organization.employees:,}) plus the "
-                f"headcount of merger and new_site events ({sum(joining):,}) is "
-                f"{self.organization.employees + sum(joining):,}; at most {MAX_HEADCOUNT:,} allowed"
+                f"events: organization.employees ({founding:,}) plus the headcount of merger and "
+                f"new_site events ({joining:,}) is {founding + joining:,}; at most "
+                f"{MAX_HEADCOUNT:,} allowed"
             )
         return self
+
+    def joining_headcount(self) -> int:
+        """People who join with merger and new-site events (besides hiring)."""
+        return sum(ev.headcount for ev in self.events if isinstance(ev, _SiteEvent))
 
     # --- conversions -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

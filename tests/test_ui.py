@@ -295,8 +295,14 @@ def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     time.sleep(0.6)
     assert month() == paused  # paused: no more steps
     [speed] = [w for w in of(rc, v.Slider) if w.label == "Speed (months per second)"]
+    speed.v_model = 2
+    click(rc, "Play")
+    click(rc, "Pause")
+    click(rc, "Play")  # at once: the first loop, still asleep, must not go on beside the second
+    start = month()
+    time.sleep(2.2)
+    assert month() - start <= 5  # one loop at 2 months a second; two would make about 9
     speed.v_model = 12
-    click(rc, "Play")  # the same task again
     wait(lambda: month() == months, timeout=120)
     wait(lambda: "Play" in dump(rc))  # it stopped by itself at the horizon
     assert "Pause" not in dump(rc)

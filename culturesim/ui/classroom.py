@@ -107,13 +107,19 @@ def ClassroomPage():
         if model.value is not None:  # takes effect from the next month, as a set_lever event
             model.value.levers[lesson.lever] = float(v)
 
+    loop_number = solara.use_ref(0)  # of the loop now playing: an older one stops
+
     def play_loop():
-        while playing.value and model.value is not None:
-            if model.value.month >= model.value.config.meta.months:
-                playing.set(False)
-                break
+        me = loop_number.current
+        while True:
             time.sleep(1.0 / max(speed.value, 1))
+            m = model.value
+            if loop_number.current != me or not playing.value or m is None:
+                return  # paused, reset, or a newer loop plays (a thread is never stopped for us)
             step()
+            if m.month >= m.config.meta.months:
+                playing.set(False)
+                return
 
     # started by Play only (dependencies=None): a task run at every render with `playing` as its
     # dependency also started a thread when the page opened, whose re-render raced the visitor's
@@ -121,8 +127,9 @@ def ClassroomPage():
     play_task = solara.lab.use_task(play_loop, dependencies=None)
 
     def play_or_pause():
+        loop_number.current += 1
         if playing.value:
-            playing.set(False)  # the loop sees it and ends
+            playing.set(False)
         else:
             playing.set(True)
             play_task()

@@ -113,9 +113,8 @@ def planned_headcount(scenario: Scenario) -> float:
     ``organization.growth_per_year`` for ``meta.months`` months, as the hiring plan grows.
     """
     org = scenario.organization
-    joining = sum(getattr(ev, "headcount", 0) for ev in scenario.events)
     growth = (1.0 + max(org.growth_per_year, 0.0)) ** (scenario.meta.months / 12.0)
-    return (org.employees + joining) * growth
+    return (org.employees + scenario.joining_headcount()) * growth
 
 
 def check_size(scenario: Scenario, source: str = "this page") -> None:
