@@ -19,7 +19,7 @@ def test_an_installed_wheel_carries_the_shipped_scenarios(tmp_path):
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
     code = (
         "import json, culturesim\n"
-        "from culturesim.scenario import SCENARIO_DIR, load_scenario\n"
+        "from culturesim.scenario import load_scenario\n"
         "from culturesim.ui.strategist import scenario_names\n"
         "print(json.dumps([culturesim.__file__, scenario_names(),\n"
         "                  load_scenario('hypergrowth').meta.name]))\n"
