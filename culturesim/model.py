@@ -76,6 +76,8 @@ class CultureModel(mesa.Model):
         # employees hired and gone since their Mesa handles were last brought up to date
         self._hired: list[np.ndarray] = []
         self._left: list[np.ndarray] = []
+        #: What the run warned of, in order (the messages of its warnings): a sweep keeps them.
+        self.notices: list[str] = []
         super().__init__(rng=seed)
         self.config = config
         self.seed = seed

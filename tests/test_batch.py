@@ -16,6 +16,7 @@ from culturesim.batch import load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
+from culturesim.processes import hiring
 from tests.conftest import default_sigint
 
 VENV_BIN = Path(sys.executable).parent
@@ -283,6 +284,29 @@ def test_a_combination_invalid_in_a_worker_is_that_runs_error_only(tmp_path):
         .str.contains("ScenarioError: <changes>: market.initial_active_users: value 1500 exceeds")
         .all()
     )
+
+
+def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, monkeypatch):
+    # 300% a year plans about 480 people from 30 over two years; 10% stays near 36
+    body = GRID.replace("months = 12", "months = 24").replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"organization.growth_per_year" = [0.1, 3.0]',
+    )
+    path = write_experiment(tmp_path, body)
+    (tmp_path / "tiny.toml").write_text(
+        SCENARIO.replace("employees = 30", "employees = 30\ncash = 1e12")
+    )
+    exp = load_experiment(path)
+    monkeypatch.setattr(hiring, "MAX_HEADCOUNT", 100)
+    monkeypatch.setattr(sweep_module, "MAX_HEADCOUNT", 100)
+    with pytest.warns(hiring.HeadcountLimitWarning) as caught:
+        runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    # the runs do not warn one by one: the sweep says it once, with the count
+    assert [str(w.message)[:31] for w in caught] == ["2 of 4 runs: the growth plan re"]
+    fast = runs["organization.growth_per_year"] == 3.0
+    assert runs.loc[fast, "warning"].str.match(r"seed \d+, month \d+: the growth plan").all()
+    assert (runs.loc[~fast, "warning"] == "").all()
+    assert ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() == 100
 
 
 def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):

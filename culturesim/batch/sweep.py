@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
+from culturesim.processes.hiring import HeadcountLimitWarning
+from culturesim.scenario import MAX_HEADCOUNT
 
 __all__ = [
     "InlineExecutor",
@@ -87,15 +90,21 @@ def run_one(
 
     The frame's ``attrs["code"]`` is the running code's digest
     (:data:`culturesim.compiled.SOURCE_DIGEST`): a Dask worker with another culturesim installed
-    would compute other numbers, and the sweep records such a run as an error.
+    would compute other numbers, and the sweep records such a run as an error. Its
+    ``attrs["notices"]`` are what the run warned of (``model.notices``): the run does not print
+    them (a worker's output is out of sight, on a Dask cluster in another machine's log); the
+    sweep keeps them in ``runs.parquet`` and says how many runs had any.
     """
     from culturesim import simulate
     from culturesim.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
-    kpis = simulate(sc, seed=seed, months=months).kpis
-    frame = kpis[outputs].reset_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeadcountLimitWarning)  # kept in notices instead
+        result = simulate(sc, seed=seed, months=months)
+    frame = result.kpis[outputs].reset_index()
     frame.attrs["code"] = SOURCE_DIGEST  # which code ran it: see _store
+    frame.attrs["notices"] = list(result.model.notices)
     return frame
 
 
@@ -294,7 +303,15 @@ def run_sweep(
         close()
         if bar:
             bar.close()
-    _consolidate(out, runs, points)
+    warned = _consolidate(out, runs, points)
+    if warned:
+        warnings.warn(
+            f"{warned} of {len(runs)} runs: the growth plan reached {MAX_HEADCOUNT:,} employees, "
+            "the simulator's limit, and grew no further (runs.parquet's warning column says "
+            "when)",
+            HeadcountLimitWarning,
+            stacklevel=2,
+        )
     manifest["status"] = "complete"
     manifest["end_time"] = now()
     write_json(manifest_path, manifest)
@@ -304,10 +321,14 @@ def run_sweep(
 def _store(parts: Path, run: tuple, future: Future) -> None:
     """Write one finished run as a part: its time series with its record in ``_`` columns."""
     run_id, point, rep, seed = run
-    record = {"_point": point, "_replication": rep, "_seed": seed, "_status": "ok", "_error": ""}
+    record = {
+        "_point": point, "_replication": rep, "_seed": seed, "_status": "ok", "_error": "",
+        "_warning": "",
+    }  # fmt: skip
     try:
         frame = future.result()
         _check_code(frame)
+        record["_warning"] = "; ".join(frame.attrs.get("notices", []))
     except Exception as exc:
         error = "".join(traceback.format_exception_only(exc)).strip()
         frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
@@ -332,7 +353,8 @@ def _check_code(frame: pd.DataFrame) -> None:
         )
 
 
-def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
+def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> int:
+    """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return how many warned."""
     frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
     rows = []
     series = []
@@ -347,6 +369,7 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
                 **points.loc[point].to_dict(),
                 "status": first["_status"],
                 "error": first["_error"],
+                "warning": first["_warning"],
             }
         )
         if first["_status"] == "ok":
@@ -354,6 +377,7 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> None:
     _write_atomic(pd.DataFrame(rows), out / "runs.parquet")
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
     _write_atomic(ts, out / "timeseries.parquet")
+    return sum(bool(row["warning"]) for row in rows)
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:

@@ -60,12 +60,12 @@ class Hiring:
         if model.runway >= org.hiring_freeze_runway_months:
             planned = model.target_headcount * (1.0 + org.growth_per_year) ** (1.0 / 12.0)
             if planned > MAX_HEADCOUNT > model.target_headcount:
-                warnings.warn(
+                notice = (
                     f"seed {model.seed}, month {t}: the growth plan reached {MAX_HEADCOUNT:,} "
-                    "employees, the simulator's limit; it grows no further",
-                    HeadcountLimitWarning,
-                    stacklevel=2,
+                    "employees, the simulator's limit; it grows no further"
                 )
+                model.notices.append(notice)
+                warnings.warn(notice, HeadcountLimitWarning, stacklevel=2)
             model.target_headcount = min(planned, MAX_HEADCOUNT)
         model.fill_probability = fill_probability(model)
         vacancies = max(0, round(model.target_headcount) - model.headcount)
