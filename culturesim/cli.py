@@ -372,7 +372,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     }
     print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
     sys.stdout.flush()
-    cmd = [sys.executable, "-m", "solara", "run", "culturesim.ui.app", "--production",
+    cmd = [sys.executable, "-m", "culturesim.ui.serve", "--production",
            "--host", args.host, "--port", str(args.port)]  # fmt: skip
     # The server runs in a session of its own: a terminal's Ctrl-C (sent to its whole process
     # group) reaches this process only, which stops the server, which stops its workers. Before,
@@ -395,6 +395,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        print("culturesim UI: stopped", file=sys.stderr)
         return 130
     finally:
         for sig, handler in previous.items():

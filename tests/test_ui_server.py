@@ -74,12 +74,13 @@ def test_sigterm_to_culturesim_ui_stops_the_server_and_its_workers():
     assert len(below) >= 3, below  # the Solara server, its two workers (and a resource tracker)
     os.kill(proc.pid, signal.SIGTERM)  # this process only, not its group
     try:
-        proc.wait(timeout=30)
+        status = proc.wait(timeout=30)
     finally:
         left = wait_gone(below, timeout=15)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
     assert not left, f"still running after SIGTERM: {sorted(left)}"
+    assert status == 0  # a service stopped as asked (Solara's own command line exits 1)
 
 
 def test_ctrl_c_stops_culturesim_ui_quietly():
@@ -106,7 +107,10 @@ def test_ctrl_c_stops_culturesim_ui_quietly():
     console = out.decode(errors="replace")
     assert "Traceback" not in console, console[-3000:]
     assert "Warning" not in console, console[-3000:]
-    assert url in console  # what is printed: where the UI was
+    assert "Aborted" not in console, console[-3000:]  # Solara's command line says so
+    assert url in console  # what is printed: where the UI was, and that it stopped
+    assert console.rstrip().endswith("culturesim UI: stopped")
+    assert proc.returncode == 130
 
 
 def test_the_server_stops_when_culturesim_ui_is_killed_outright():

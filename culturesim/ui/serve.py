@@ -1,0 +1,31 @@
+"""The UI's server process: Solara's ``solara run culturesim.ui.app`` without its farewell.
+
+``culturesim ui`` starts this module (``python -m culturesim.ui.serve [solara run options]``)
+and stops it with SIGINT. Solara's own command line answers that stop with "Aborted." and exit
+status 1, as if something had gone wrong; here a stop that was asked for ends quietly with 0.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def main(argv: list[str]) -> int:
+    """Serve the culturesim app with ``solara run`` and the given options; return the status.
+
+    Args:
+        argv: Options for ``solara run`` after the app's name (``--host``, ``--port`` ...).
+    """
+    from solara.__main__ import cli
+
+    try:
+        cli.main(["run", "culturesim.ui.app", *argv], standalone_mode=False)
+    except click.exceptions.Abort:  # SIGINT: the stop culturesim ui asks for
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
