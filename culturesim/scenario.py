@@ -99,6 +99,31 @@ class ScenarioError(ValueError):
         return type(self), (self.source, self.problems)
 
 
+def parse_toml(data: bytes, source: str, error: type[ScenarioError] = ScenarioError) -> dict:
+    """Return the tables of a TOML file's bytes; raise ``error`` naming ``source`` if it is none.
+
+    The text must be UTF-8; a leading byte-order mark, which some Windows editors write, is
+    allowed (TOML itself does not).
+
+    Args:
+        data: The file's bytes.
+        source: The file's name, for the message.
+        error: The error to raise (a :class:`ScenarioError` or a subclass).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(
+            source,
+            [f"not UTF-8 text (byte {data[exc.start]:#04x} at position {exc.start}); "
+             "save it as UTF-8"],
+        ) from None  # fmt: skip
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(source, [f"not valid TOML: {exc}"]) from None
+
+
 #: Levels of named values (the culture core, a team's or a region's values), each in [0, 1].
 ValueTable = dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]
 
@@ -647,8 +672,4 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
         p = candidate if candidate.exists() else p
     if not p.is_file():
         raise ScenarioError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(p), [f"not valid TOML: {exc}"]) from None
-    return scenario_from_dict(data, source=str(p))
+    return scenario_from_dict(parse_toml(p.read_bytes(), str(p)), source=str(p))

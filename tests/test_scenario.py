@@ -115,6 +115,17 @@ def test_errors_name_the_key_and_the_allowed_values(data, expected):
         assert piece in text
 
 
+def test_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path):
+    # Windows editors may save UTF-8 with a byte-order mark: TOML forbids it, people write it
+    marked = tmp_path / "marked.toml"
+    marked.write_bytes(b"\xef\xbb\xbf[levers]\ninnovation_time = 0.2\n")
+    assert load_scenario(marked).levers.innovation_time == 0.2
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('[meta]\nname = "Caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ScenarioError, match=r"latin\.toml: not UTF-8 text \(byte 0xe9 at"):
+        load_scenario(latin)
+
+
 def test_bad_toml_and_missing_file(tmp_path):
     bad = tmp_path / "broken.toml"
     bad.write_text("[levers\ninnovation_time = 0.2\n")

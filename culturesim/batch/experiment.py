@@ -22,14 +22,13 @@ Problems raise :class:`ExperimentError`, one line each, naming the file and the 
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS
-from culturesim.scenario import Scenario, ScenarioError, load_scenario
+from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml
 
 __all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "load_experiment"]
 
@@ -132,10 +131,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if not p.is_file():
         raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
     raw = p.read_bytes()
-    try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExperimentError(str(p), [f"not valid TOML: {exc}"]) from None
+    data: dict[str, Any] = parse_toml(raw, str(p), ExperimentError)
     extra = set(data) - {"experiment", "parameters"}
     if extra:
         raise ExperimentError(

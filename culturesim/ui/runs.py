@@ -15,7 +15,6 @@ import os
 import signal
 import threading
 import time
-import tomllib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -29,7 +28,7 @@ from culturesim.kpis import KPIS, alignment
 from culturesim.levers import LEVERS, CostContext
 from culturesim.model import CultureModel
 from culturesim.plots import DASHBOARD_KPIS, band
-from culturesim.scenario import Scenario, ScenarioError, scenario_from_dict
+from culturesim.scenario import Scenario, ScenarioError, parse_toml, scenario_from_dict
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
 __all__ = [
@@ -86,11 +85,7 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     label = upload_label(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
-    try:
-        parsed = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(label, [f"not valid TOML: {exc}"]) from None
-    return scenario_from_dict(parsed, source=label)
+    return scenario_from_dict(parse_toml(data, label), source=label)
 
 
 def size_limits() -> tuple[int, int]:
