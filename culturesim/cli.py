@@ -369,6 +369,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "CULTURESIM_UI_MAX_EMPLOYEES": str(args.max_employees),
         "CULTURESIM_UI_MAX_USERS": str(args.max_users),
         "PYTHONWARNINGS": python_warnings,
+        # Solara's "This website runs on Solara" banner sits over the charts' last lines
+        "SOLARA_THEME_SHOW_BANNER": os.environ.get("SOLARA_THEME_SHOW_BANNER", "False"),
     }
     print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
     sys.stdout.flush()

@@ -205,6 +205,8 @@ def test_on_a_phone_pages_fit_and_the_sidebar_starts_closed_behind_a_menu_button
     expect(page.get_by_text("Set levers and events, then press Run")).to_be_visible()
     fits = "document.documentElement.scrollWidth <= 420"  # once the page's styles are in
     page.wait_for_function(fits, timeout=10_000)  # the views' buttons wrap
+    # Solara's banner ("This website runs on Solara") covered the charts' captions
+    expect(page.get_by_text("runs on Solara")).to_have_count(0)
     menu.click()
     expect(drawer).to_have_class(re.compile("v-navigation-drawer--active"))
     expect(page.locator(".run-button")).to_be_visible()
