@@ -17,8 +17,9 @@ import solara
 from ipywidgets import Widget
 
 from culturesim.levers import LEVERS
+from culturesim.model import CultureModel
 from culturesim.scenario import ScenarioError
-from culturesim.ui import runs, strategist
+from culturesim.ui import charts, runs, strategist
 from culturesim.ui.classroom import ClassroomPage
 from culturesim.ui.lessons import LESSONS
 from culturesim.ui.strategist import StrategistPage
@@ -428,3 +429,24 @@ def test_a_dead_worker_is_reported_and_the_next_run_works(monkeypatch):
     wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")), timeout=120)
     assert runs._POOL["pool"] is not pool  # a fresh pool
     runs._POOL["pool"].shutdown()
+
+
+def test_the_network_view_seats_teams_together_and_draws_ties_where_people_are():
+    model = CultureModel(scenario={"organization": {"employees": 150, "sites": 2}}, rng=3)
+    snap = runs.network_snapshot(model)
+    [series] = charts.network_option(snap, "engagement")["series"]
+    xy = np.array([[node["x"], node["y"]] for node in series["data"]])
+    assert len(xy) == model.headcount
+    ends = np.array([[link["source"], link["target"]] for link in series["links"]])
+    assert len(ends) and ends.min() >= 0 and ends.max() < len(xy)
+    # teammates sit together: a tie within a team is much shorter than one across teams
+    length = np.linalg.norm(xy[ends[:, 0]] - xy[ends[:, 1]], axis=1)
+    same = snap["team"][ends[:, 0]] == snap["team"][ends[:, 1]]
+    assert same.any() and (~same).any()
+    assert length[same].max() < 0.5 * np.median(length[~same])
+    # ECharts snaps the ends of a thin, near-level tie to half units of the layout: the layout
+    # must be large enough for that to be invisible (at the snapshot's own scale, where a team
+    # is 0.2 wide, such ties were drawn up to 80 px from the people they join)
+    gaps = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    assert gaps.min() >= 20.0

@@ -117,6 +117,13 @@ def _hex(rgba) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(255 * c) for c in rgba[:3]))
 
 
+#: Scale of the network's layout in the chart. ECharts fits the layout to the chart whatever its
+#: scale, but snaps the ends of a near-horizontal or near-vertical tie of width 1 or less to half
+#: units of the layout before scaling it to pixels: at the snapshot's own scale (a team is 0.2
+#: wide), such ties were drawn up to 80 px away from the people they join, in a grid of lines.
+NETWORK_SCALE = 1000.0
+
+
 def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
     """The org network at one month: nodes by site and team, coloured (0-1), sized by skill."""
     from matplotlib import colormaps
@@ -126,8 +133,8 @@ def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
     nodes = [
         {
             "name": f"employee {int(s)} · site {int(site)} · team {int(t)}",
-            "x": float(x),
-            "y": float(-y),
+            "x": float(x) * NETWORK_SCALE,
+            "y": float(-y) * NETWORK_SCALE,
             "value": round(float(v), 3),
             "symbolSize": float(4 + 12 * k),
             "itemStyle": {"color": _hex(cmap(float(v)))},
