@@ -14,6 +14,7 @@ import pytest
 
 from culturesim.batch import load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
+from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.processes import hiring
@@ -267,6 +268,10 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert len(failed) == 2 and failed["error"].str.contains("boom").all()
     assert (runs["status"] == "ok").sum() == 10
     assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
+    report = write_report(tmp_path / "out").read_text()  # says which runs failed, and why
+    assert "10 of 12 runs ok" in report and "## Runs that failed" in report
+    for r in failed.itertuples():
+        assert f"| {r.run_id} | {r.point} | 6 | RuntimeError: boom |" in report
 
 
 def test_a_combination_invalid_in_a_worker_is_that_runs_error_only(tmp_path):
@@ -307,6 +312,8 @@ def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, mo
     assert runs.loc[fast, "warning"].str.match(r"seed \d+, month \d+: the growth plan").all()
     assert (runs.loc[~fast, "warning"] == "").all()
     assert ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() == 100
+    report = write_report(tmp_path / "out").read_text()
+    assert "2 runs warned: their growth plan reached the simulator's headcount limit" in report
 
 
 def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):

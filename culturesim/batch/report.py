@@ -114,6 +114,32 @@ def _markdown(frame: pd.DataFrame) -> str:
     return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
 
 
+def _problems(runs: pd.DataFrame, warned: int, shown: int = 20) -> list[str]:
+    """Report lines on runs that failed (their errors) and runs that warned."""
+    lines = []
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        lines += [
+            "## Runs that failed",
+            "",
+            "| run_id | point | seed | error |",
+            "|---|---|---|---|",
+        ]
+        for r in failed.head(shown).itertuples():
+            error = str(r.error).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.run_id} | {r.point} | {r.seed} | {error} |")
+        if len(failed) > shown:
+            lines.append(f"\n... and {len(failed) - shown} more (runs.parquet has them all).")
+        lines.append("")
+    if warned:
+        lines += [
+            f"{warned} runs warned: their growth plan reached the simulator's headcount limit "
+            "and grew no further (runs.parquet's warning column says when).",
+            "",
+        ]
+    return lines
+
+
 def write_report(folder: str | Path) -> Path:
     """Write figures and ``report.md`` into a sweep folder; return the Markdown's path."""
     folder = Path(folder)
@@ -132,6 +158,7 @@ def write_report(folder: str | Path) -> Path:
         fig.savefig(folder / name, dpi=110)
         plt.close(fig)
     ok = (runs["status"] == "ok").sum()
+    warned = int((runs["warning"] != "").sum()) if "warning" in runs else 0
     final = final_values(ts, outputs).join(runs.set_index("run_id")["point"])
     summary = final.groupby("point")[outputs].mean()
     summary = runs.groupby("point")[params].first().join(summary)
@@ -142,6 +169,7 @@ def write_report(folder: str | Path) -> Path:
         f"{manifest['replications']} replications, {manifest['months']} months; "
         f"{ok} of {len(runs)} runs ok. Executor: {manifest.get('executor', '?')}.",
         "",
+        *_problems(runs, warned),
         "## Final month (flows: total over the run), mean over replications",
         "",
         _markdown(summary if len(summary) <= 50 else summary.describe()),
