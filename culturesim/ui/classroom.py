@@ -41,9 +41,9 @@ def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
         unit = unit.replace(" per month", "")
     values = [round(float(v), 4) for v in series]
     option = {
-        "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 22}},
+        "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 19}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 70, "right": 20, "top": 64, "bottom": 56},
+        "grid": {"left": 70, "right": 20, "top": 54, "bottom": 48},
         "xAxis": {"type": "category", "data": list(range(months + 1)),
                   "axisLabel": {"fontSize": 16}, **charts.MONTH_AXIS_NAME, "nameGap": 30,
                   "nameTextStyle": {"fontSize": 16}},
@@ -153,7 +153,6 @@ def ClassroomPage():
             solara.Markdown(f"## {lesson.title}")
         with solara.ColumnsResponsive(default=12, medium=[4, 8]):  # stacked on a phone
             with solara.Column():
-                LessonInfo(lesson, done)
                 with solara.Card("Predict first", classes=["prediction"]):
                     solara.Markdown(f"**{lesson.question}**")
                     for choice in lesson.choices:
@@ -167,18 +166,16 @@ def ClassroomPage():
                         )
                     if prediction.value and done:
                         solara.Success(f"You predicted: {prediction.value}. Does the run agree?")
-                with solara.Card("Controls"):
-                    with solara.Tooltip(lever.help):
-                        solara.SliderFloat(
-                            f"{lever.label} ({lever.unit})",
-                            value=lever_value.value,
-                            min=lever.lo,
-                            max=lever.hi,
-                            step=lever.step,
-                            on_value=set_lever,
+                LessonInfo(lesson, done)  # below the question: the class answers it first
+            with solara.Column():
+                # the controls sit above the network and charts they drive: on a projector the
+                # class sees the month, the buttons and the company at once
+                with solara.Card(classes=["controls"]):
+                    with solara.Row(classes=["controls-row"], style={"align-items": "center"}):
+                        solara.Text(
+                            "Month —" if m is None else f"Month {m.month} of {horizon}",
+                            classes=["big-month"],
                         )
-                    solara.Text(runs.lever_cost_text(lesson.lever, lever_value.value, preset))
-                    with solara.Row(classes=["controls-row"]):
                         solara.Button(
                             "Setup", color="primary", on_click=setup, disabled=not prediction.value
                         )
@@ -191,14 +188,26 @@ def ClassroomPage():
                             disabled=m is None or done,
                         )
                         solara.Button("Reset", on_click=setup, disabled=m is None)
-                    solara.SliderInt("Speed (months per second)", value=speed, min=1, max=12)
+                    with solara.ColumnsResponsive(default=12, medium=[7, 5]):
+                        with solara.Column():
+                            with solara.Tooltip(lever.help):
+                                solara.SliderFloat(
+                                    f"{lever.label} ({lever.unit})",
+                                    value=lever_value.value,
+                                    min=lever.lo,
+                                    max=lever.hi,
+                                    step=lever.step,
+                                    on_value=set_lever,
+                                )
+                            solara.Text(
+                                runs.lever_cost_text(lesson.lever, lever_value.value, preset)
+                            )
+                        solara.SliderInt("Speed (months per second)", value=speed, min=1, max=12)
                     if not prediction.value:
-                        solara.Info("Answer the question above, then press Setup.")
-            with solara.Column():
-                if m is None:
-                    solara.Info("Press Setup to build the company.")
-                else:
-                    solara.Text(f"Month {m.month} of {horizon}", classes=["big-month"])
+                        solara.Info("Answer the prediction question first, then press Setup.")
+                    elif m is None:
+                        solara.Info("Press Setup to build the company.")
+                if m is not None:
                     with solara.ColumnsResponsive(default=12, medium=[7, 5]):
                         solara.FigureEcharts(
                             charts.network_option(
@@ -206,11 +215,11 @@ def ClassroomPage():
                                 lesson.color_by,
                                 f"Org network · colour: {lesson.color_by} · size: skill",
                             ),
-                            attributes={"style": "height: 620px;"},
+                            attributes={"style": "height: 540px;"},
                         )
                         with solara.Column():
                             for kpi in lesson.charts:
                                 solara.FigureEcharts(
                                     _history_option(m, kpi, horizon),
-                                    attributes={"style": "height: 220px;"},
+                                    attributes={"style": "height: 180px;"},
                                 )
