@@ -32,6 +32,12 @@ CSS = """
 """
 
 
+# The network and the three charts fill the window below the controls (about 390 px down), so
+# that a projector shows them with the month and the buttons, within sizes that stay readable.
+NETWORK_HEIGHT = "clamp(320px, calc(100vh - 400px), 620px)"
+CHART_HEIGHT = "clamp(160px, calc((100vh - 420px) / 3), 210px)"
+
+
 def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
     scale, unit = display_scale(kpi)
     series = np.asarray(model.history[kpi], dtype=float) / scale
@@ -47,7 +53,7 @@ def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
         "xAxis": {"type": "category", "data": list(range(months + 1)),
                   "axisLabel": {"fontSize": 16}, **charts.MONTH_AXIS_NAME, "nameGap": 30,
                   "nameTextStyle": {"fontSize": 16}},
-        "yAxis": {"type": "value", "scale": True, "splitNumber": 3, "axisLabel": {"fontSize": 16}},
+        "yAxis": {"type": "value", "scale": True, "splitNumber": 2, "axisLabel": {"fontSize": 16}},
         "animation": False,
         "series": [{"type": "line", "data": values, "symbol": "none", "name": KPIS[kpi].label,
                     "lineStyle": {"width": 4}}],
@@ -188,7 +194,7 @@ def ClassroomPage():
                             disabled=m is None or done,
                         )
                         solara.Button("Reset", on_click=setup, disabled=m is None)
-                    with solara.ColumnsResponsive(default=12, medium=[7, 5]):
+                    with solara.ColumnsResponsive(default=12, large=[7, 5]):  # stacked below 1264
                         with solara.Column():
                             with solara.Tooltip(lever.help):
                                 solara.SliderFloat(
@@ -215,11 +221,11 @@ def ClassroomPage():
                                 lesson.color_by,
                                 f"Org network · colour: {lesson.color_by} · size: skill",
                             ),
-                            attributes={"style": "height: 540px;"},
+                            attributes={"style": f"height: {NETWORK_HEIGHT};"},
                         )
                         with solara.Column():
                             for kpi in lesson.charts:
                                 solara.FigureEcharts(
                                     _history_option(m, kpi, horizon),
-                                    attributes={"style": "height: 180px;"},
+                                    attributes={"style": f"height: {CHART_HEIGHT};"},
                                 )
