@@ -1,5 +1,6 @@
 """Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
 
+import io
 import json
 import os
 import signal
@@ -314,6 +315,24 @@ def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, mo
     assert ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() == 100
     report = write_report(tmp_path / "out").read_text()
     assert "2 runs warned: their growth plan reached the simulator's headcount limit" in report
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
+    log, terminal = io.StringIO(), _Terminal()
+    for stream in (log, terminal):
+        bar = sweep_module._Progress(total=200, done=40, stream=stream)  # resumed at 40
+        for _ in range(160):
+            bar.tick()
+        bar.close()
+    lines = log.getvalue().splitlines()  # a redraw per run made one line of 160 updates
+    assert "\r" not in log.getvalue() and len(lines) == 8  # tenths 3 to 10
+    assert lines[0].startswith("60/200 runs, ETA ") and lines[-1].startswith("200/200 runs")
+    assert terminal.getvalue().count("\r") == 160 and terminal.getvalue().endswith("\n")
 
 
 def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):

@@ -187,26 +187,38 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
 
 
 class _Progress:
-    def __init__(self, total: int, done: int, stream=sys.stderr):
+    """Runs done and the time left, on stderr.
+
+    On a terminal, a bar redrawn in place; in a log file (a batch job's, CI's), a line at each
+    tenth of the runs (a redraw per run made one line of thousands of updates there).
+    """
+
+    def __init__(self, total: int, done: int, stream=None):
         self.total, self.start_done, self.done = total, done, done
         self.t0 = time.monotonic()
-        self.stream = stream
+        self.stream = stream = sys.stderr if stream is None else stream
+        self.terminal = hasattr(stream, "isatty") and stream.isatty()
+        self.tenth = done * 10 // max(total, 1)  # the last tenth reported to a log
 
     def tick(self) -> None:
         self.done += 1
         rate = (self.done - self.start_done) / max(time.monotonic() - self.t0, 1e-9)
         left = (self.total - self.done) / rate if rate > 0 else 0
-        width = 30
-        fill = int(width * self.done / max(self.total, 1))
         eta = str(dt.timedelta(seconds=int(left)))
-        self.stream.write(
-            f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} runs, ETA {eta}"
-        )
+        if self.terminal:
+            width = 30
+            fill = int(width * self.done / max(self.total, 1))
+            bar = f"[{'#' * fill}{'.' * (width - fill)}]"
+            self.stream.write(f"\r{bar} {self.done}/{self.total} runs, ETA {eta}")
+        elif (tenth := self.done * 10 // max(self.total, 1)) > self.tenth:
+            self.tenth = tenth
+            self.stream.write(f"{self.done}/{self.total} runs, ETA {eta}\n")
         self.stream.flush()
 
     def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        if self.terminal:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def run_sweep(
