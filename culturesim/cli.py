@@ -117,7 +117,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         ts = run_seeds(scenario, seeds, months)
     ended = now()
-    print(f"{scenario.meta.name}: {len(seeds)} seeds x {months} months")
+    print(
+        f"{scenario.meta.name}: {len(seeds)} seeds x {months} months; each KPI as "
+        "median [10%, 90%] over the seeds (flows: that month's)"
+    )
     print(summary_table(ts))
     if out is None:
         return 0
