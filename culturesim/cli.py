@@ -213,7 +213,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
     table = result.table()
-    print(f"A = {a.meta.name}, B = {b.meta.name}: {args.seeds} paired seeds")
+    print(
+        f"A = {a.meta.name}, B = {b.meta.name}: means over {args.seeds} paired seeds, and "
+        "B - A with its 95% CI (a t interval over the seeds' differences)"
+    )
     width = max(len(k) for k in KPIS) + 2
     for month, rows in table.groupby("month"):
         print(f"\nmonth {month}")
