@@ -217,6 +217,11 @@ def test_on_a_phone_pages_fit_and_the_sidebar_starts_closed_behind_a_menu_button
         timeout=10_000,
     )
     page.wait_for_function(fits, timeout=10_000)
+    # the sliders' long labels wrap rather than squeeze their tracks to a dot
+    tracks = page.locator(".classroom .v-slider-track")
+    expect(tracks).to_have_count(2)
+    widths = tracks.evaluate_all("ts => ts.map(t => t.getBoundingClientRect().width)")
+    assert min(widths) >= 100, widths
     context.close()
 
 

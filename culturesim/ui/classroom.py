@@ -29,6 +29,10 @@ CSS = """
 .classroom .big-month { font-size: 2.4rem; font-weight: 600; }
 .classroom .controls-row { flex-wrap: wrap; gap: 8px; }
 .classroom .choice { text-transform: none; justify-content: flex-start; }
+.classroom .v-slider.v-input--horizontal {
+  grid-template-columns: minmax(0, max-content) minmax(35%, 1fr) auto;
+}
+.classroom .v-slider .v-slider__label { white-space: normal; }
 """
 
 
