@@ -52,6 +52,7 @@ from culturesim.scenario import (
     MAX_POTENTIAL_USERS,
     ScenarioError,
     load_scenario,
+    parse_toml,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
@@ -159,18 +160,42 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate scenario files; print one line per problem."""
+    """Validate scenario and experiment files; print one line per problem."""
     bad = False
     for f in args.files:
         try:
-            load_scenario(f)
-        except ScenarioError as exc:
+            if _is_experiment(f):
+                print(f"{f}: ok ({_experiment_size(f)})")
+            else:
+                load_scenario(f)
+                print(f"{f}: ok")
+        except ScenarioError as exc:  # an ExperimentError too
             bad = True
             for line in str(exc).splitlines():
                 print(line, file=sys.stderr)
-        else:
-            print(f"{f}: ok")
     return 2 if bad else 0
+
+
+def _is_experiment(path: str) -> bool:
+    """Whether ``path`` is a TOML file with an ``[experiment]`` table (else: a scenario)."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    try:
+        return "experiment" in parse_toml(p.read_bytes(), path)
+    except ScenarioError:  # not TOML: load_scenario says so
+        return False
+
+
+def _experiment_size(path: str) -> str:
+    """Validate the experiment in ``path`` (its scenario too); describe the runs it asks for."""
+    from culturesim.batch import load_experiment
+    from culturesim.batch.sweep import design_points
+
+    exp = load_experiment(path)
+    points, reps = len(design_points(exp)), exp.settings.replications
+    plural = "" if reps == 1 else "s"
+    return f"experiment: {points} design points x {reps} replication{plural} = {points * reps} runs"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -480,8 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     val = sub.add_parser(
         "validate",
-        help="check scenario files",
-        description="Check scenario files: exit 0 if all are valid, else 2, one line per problem.",
+        help="check scenario and experiment files",
+        description=(
+            "Check scenario and experiment files (a file with an [experiment] table is an "
+            "experiment; its scenario is checked too): exit 0 if all are valid, else 2, one line "
+            "per problem."
+        ),
     )
     val.add_argument("files", nargs="+", metavar="FILE")
     val.set_defaults(func=cmd_validate)

@@ -69,6 +69,23 @@ def test_validate_reports_every_bad_file(tmp_path):
     assert "0 to 1" in proc.stderr
 
 
+def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
+    shipped = sorted((ROOT / "experiments").glob("*.toml"))
+    proc = cli("validate", *shipped)
+    assert proc.returncode == 0, proc.stderr  # they were read as scenarios: "unknown key"
+    sobol = ROOT / "experiments" / "levers_sobol.toml"
+    assert f"{sobol}: ok (experiment: 768 design points x 1 replication = 768 runs)" in proc.stdout
+    (tmp_path / "tiny.toml").write_text("[levers]\ninclusion = 3\n")  # its scenario is bad
+    bad = tmp_path / "exp.toml"
+    bad.write_text(
+        '[experiment]\nname = "x"\nscenario = "tiny.toml"\ndesign = "grid"\n'
+        '[parameters]\n"levers.transparency" = [0.2, 0.8]\n'
+    )
+    proc = cli("validate", bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "levers.inclusion" in proc.stderr and str(tmp_path / "tiny.toml") in proc.stderr
+
+
 def test_run_writes_results_manifest_and_dashboard(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
