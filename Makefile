@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dashboard test lint format bench chromium clean
+.PHONY: demo dashboard lab test lint format bench chromium clean
 
 # Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
 PYTHON312 := $(shell \
@@ -33,6 +33,12 @@ demo: $(STAMP)
 dashboard: $(STAMP)
 	$(VENV)/bin/culturesim run scenarios/baseline.toml --seeds 10 --out out
 	@echo "Dashboard: $(CURDIR)/out/dashboard.png"
+
+# JupyterLab on the notebooks: installed into .venv on first use (the tests run the notebooks
+# without it). As root (a container), Jupyter wants --allow-root.
+lab: $(STAMP)
+	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install --quiet 'jupyterlab>=4,<5'
+	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 chromium:
