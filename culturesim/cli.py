@@ -331,6 +331,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     table = _on_sweep_folder(args.folder, analyze_folder)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(table.round(3).to_string(index=False))
+    for output in table.loc[table.iloc[:, 2:].isna().all(axis=1), "output"].unique():
+        print(
+            f"note: {output} is the same at every design point: it has no indices", file=sys.stderr
+        )
     print(f"wrote {Path(args.folder) / 'sensitivity.csv'} and sensitivity.png beside it")
     return 0
 

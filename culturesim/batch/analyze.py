@@ -34,6 +34,9 @@ def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
     return last
 
 
+MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")
+
+
 def sensitivity(
     design: str, problem: dict, x: np.ndarray, y: np.ndarray, seed: int = 0
 ) -> pd.DataFrame:
@@ -48,20 +51,24 @@ def sensitivity(
 
     Returns:
         One row per parameter: S1, S1_conf, ST, ST_conf (Sobol) or mu, mu_star, mu_star_conf,
-        sigma (Morris).
+        sigma (Morris). An output that is the same at every point has no Sobol indices (they
+        are shares of its variance, which is 0): its rows are NaN (Morris's are 0: no effect).
     """
+    keys = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": MORRIS_KEYS}.get(design)
+    if keys is None:
+        raise ValueError(f"sensitivity needs a sobol or morris design, not {design!r}")
+    if design == "sobol" and np.ptp(y) == 0:
+        return pd.DataFrame({"parameter": problem["names"], **dict.fromkeys(keys, np.nan)})
     if design == "sobol":
         from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-        keys = ("S1", "S1_conf", "ST", "ST_conf")
+        # SALib seeds the bootstrap only for a seed that is true: with 0 (the experiments'
+        # default) the confidence intervals came out different at every call
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed + 1)
     elif design == "morris":
         from SALib.analyze import morris
 
         res = morris.analyze(problem, x, y, seed=seed)
-        keys = ("mu", "mu_star", "mu_star_conf", "sigma")
-    else:
-        raise ValueError(f"sensitivity needs a sobol or morris design, not {design!r}")
     return pd.DataFrame({"parameter": problem["names"], **{k: np.asarray(res[k]) for k in keys}})
 
 
@@ -127,6 +134,9 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
             ax.barh(pos, t["mu_star"] / scale, 0.6, xerr=t["mu_star_conf"] / scale, label="mu*",
                     color="C0")  # fmt: skip
             title = f"{title} ({unit})" if scale != 1.0 else title
+        if t.iloc[:, 2:].isna().all(axis=None):
+            ax.text(0.5, 0.5, "the same at every design point:\nno indices", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")  # fmt: skip
         ax.set_yticks(pos, [p.split(".")[-1] for p in t["parameter"]], fontsize=8)
         ax.set_title(title, fontsize=10)
     # one legend above the panels: inside a panel it covered the top bars
