@@ -643,6 +643,12 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
     Raises:
         ScenarioError: With one line per problem, naming the key and what is allowed.
     """
+    if "experiment" in data:  # the other kind of file culturesim reads
+        raise ScenarioError(
+            source,
+            ["an experiment file, not a scenario: run it with `culturesim sweep` "
+             "(its [experiment] table names the scenario it varies)"],
+        )  # fmt: skip
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ import pytest
 from culturesim import Scenario, ScenarioError, load_scenario
 from culturesim.levers import LEVERS
 from culturesim.scenario import scenario_from_dict
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -124,6 +124,16 @@ def test_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path):
     latin.write_bytes('[meta]\nname = "Caf\u00e9"\n'.encode("latin-1"))
     with pytest.raises(ScenarioError, match=r"latin\.toml: not UTF-8 text \(byte 0xe9 at"):
         load_scenario(latin)
+
+
+def test_an_experiment_file_given_as_a_scenario_says_so():
+    experiment = ROOT / "experiments" / "levers_sobol.toml"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(experiment)
+    assert str(info.value) == (
+        f"{experiment}: an experiment file, not a scenario: run it with `culturesim sweep` "
+        "(its [experiment] table names the scenario it varies)"
+    )
 
 
 def test_bad_toml_and_missing_file(tmp_path):
