@@ -19,7 +19,7 @@ from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.processes import hiring
-from tests.conftest import default_sigint
+from tests.conftest import ROOT, default_sigint
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -333,6 +333,14 @@ def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
     assert "\r" not in log.getvalue() and len(lines) == 8  # tenths 3 to 10
     assert lines[0].startswith("60/200 runs, ETA ") and lines[-1].startswith("200/200 runs")
     assert terminal.getvalue().count("\r") == 160 and terminal.getvalue().endswith("\n")
+
+
+def test_a_scenario_file_given_as_an_experiment_says_so():
+    from culturesim.batch.experiment import ExperimentError
+
+    scenario = ROOT / "scenarios" / "baseline.toml"
+    with pytest.raises(ExperimentError, match="a scenario file, not an experiment: run it with"):
+        load_experiment(scenario)
 
 
 def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):

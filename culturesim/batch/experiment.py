@@ -133,6 +133,12 @@ def load_experiment(path: str | Path) -> Experiment:
     raw = p.read_bytes()
     data: dict[str, Any] = parse_toml(raw, str(p), ExperimentError)
     extra = set(data) - {"experiment", "parameters"}
+    if "experiment" not in data and extra & {"meta", "organization", "market", "levers", "events"}:
+        raise ExperimentError(
+            str(p),
+            ["a scenario file, not an experiment: run it with `culturesim run`, or vary it "
+             "from an experiment file (README: Experiments)"],
+        )  # fmt: skip
     if extra:
         raise ExperimentError(
             str(p), [f"{sorted(extra)[0]}: unknown table; allowed: experiment, parameters"]
