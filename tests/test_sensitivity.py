@@ -104,6 +104,31 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     assert bad.returncode == 2 and "sobol" in bad.stderr
 
 
+def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypatch):
+    from culturesim.batch import load_experiment, run_sweep
+    from culturesim.batch import sweep as sweep_module
+    from culturesim.batch.report import write_report
+
+    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"levers.transparency" = { min = 0.0, max = 1.0 }',
+    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    real = sweep_module.run_one
+
+    def flaky(scenario, changes, seed, months, outputs):
+        if changes["levers.transparency"] > 0.5:
+            raise RuntimeError("boom")
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", flaky)
+    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
+                    workers=1, progress=False)  # fmt: skip
+    report = write_report(out).read_text()  # it raised: the indices need every run
+    assert "## Runs that failed" in report and "RuntimeError: boom" in report
+    assert "No sobol indices: they need every design point, and some runs failed." in report
+    assert not (out / "sensitivity.csv").exists()
+
+
 def test_shipped_experiments_are_valid():
     from culturesim.batch import design_points, load_experiment
     from tests.conftest import ROOT

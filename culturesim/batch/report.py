@@ -152,7 +152,8 @@ def write_report(folder: str | Path) -> Path:
     figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
     if design == "grid":
         figures["response.png"] = _response_figure(ts, runs, params, outputs)
-    if design in ("sobol", "morris"):
+    indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
+    if indexed:
         analyze_folder(folder)  # writes sensitivity.csv and sensitivity.png
     for name, fig in figures.items():
         fig.savefig(folder / name, dpi=110)
@@ -166,7 +167,8 @@ def write_report(folder: str | Path) -> Path:
         f"# Sweep report: {manifest['experiment']['name']}",
         "",
         f"Design **{design}**, {manifest['design_points']} design points × "
-        f"{manifest['replications']} replications, {manifest['months']} months; "
+        f"{manifest['replications']} replication{'' if manifest['replications'] == 1 else 's'}, "
+        f"{manifest['months']} months; "
         f"{ok} of {len(runs)} runs ok. Executor: {manifest.get('executor', '?')}.",
         "",
         *_problems(runs, warned),
@@ -177,7 +179,12 @@ def write_report(folder: str | Path) -> Path:
         "## Figures",
         "",
         *[f"![{name}]({name})" for name in figures],
-        *(["![sensitivity.png](sensitivity.png)"] if design in ("sobol", "morris") else []),
+        *(["![sensitivity.png](sensitivity.png)"] if indexed else []),
+        *(
+            ["", f"No {design} indices: they need every design point, and some runs failed."]
+            if design in ("sobol", "morris") and not indexed
+            else []
+        ),
         "",
         "## Manifest",
         "",
