@@ -85,7 +85,11 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
         raise ValueError(f"{folder}: design {design!r} has no sensitivity indices (sobol, morris)")
     runs = pd.read_parquet(folder / "runs.parquet")
     if (runs["status"] != "ok").any():
-        raise ValueError(f"{folder}: some runs failed; indices need every design point")
+        failed = int((runs["status"] != "ok").sum())
+        raise ValueError(
+            f"{folder}: {failed} of {len(runs)} runs failed, and the indices need every design "
+            "point (culturesim report lists the failures and their errors)"
+        )
     ts = pd.read_parquet(folder / "timeseries.parquet")
     names = list(manifest["parameters"])
     problem = {
