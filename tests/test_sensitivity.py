@@ -127,6 +127,8 @@ def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypa
     assert "## Runs that failed" in report and "RuntimeError: boom" in report
     assert "No sobol indices: they need every design point, and some runs failed." in report
     assert not (out / "sensitivity.csv").exists()
+    # a sampled design's response: final values against the parameter, at the points that ran
+    assert "![scatter.png](scatter.png)" in report and (out / "scatter.png").stat().st_size > 5e3
 
 
 def test_shipped_experiments_are_valid():

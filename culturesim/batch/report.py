@@ -105,6 +105,37 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
     return fig
 
 
+def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figure:
+    """Final values at each design point against each parameter, for a sampled design.
+
+    One panel per (output, parameter): the output's final value at each point (mean over
+    replications), the other parameters varying from point to point (lhs, sobol, morris).
+    """
+    ok = runs[runs["status"] == "ok"]
+    final = final_values(ts, outputs).join(ok.set_index("run_id")["point"], how="inner")
+    per_point = final.groupby("point")[outputs].mean().join(ok.groupby("point")[params].first())
+    fig, axes = plt.subplots(
+        len(outputs),
+        len(params),
+        figsize=(max(7, 3.2 * len(params)), 2.6 * len(outputs)),
+        squeeze=False,
+        layout="constrained",
+    )
+    for i, kpi in enumerate(outputs):
+        for j, param in enumerate(params):
+            ax = axes[i, j]
+            ax.scatter(per_point[param], per_point[kpi] / _scale(kpi), s=10, alpha=0.7)
+            ax.set_xlabel(param, fontsize=8)
+            ax.set_ylabel(_title(kpi), fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.suptitle(
+        "final month (flows: total) at each design point, mean over replications\n"
+        "(other parameters vary: look for trends, not curves)",
+        fontsize=10,
+    )
+    return fig
+
+
 def _markdown(frame: pd.DataFrame) -> str:
     """A Markdown table of ``frame`` (index first)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
@@ -152,6 +183,8 @@ def write_report(folder: str | Path) -> Path:
     figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
     if design == "grid":
         figures["response.png"] = _response_figure(ts, runs, params, outputs)
+    else:
+        figures["scatter.png"] = _scatter_figure(ts, runs, params, outputs)
     indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
     if indexed:
         analyze_folder(folder)  # writes sensitivity.csv and sensitivity.png
