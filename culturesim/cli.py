@@ -676,6 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: nothing half-written is left (see _output_folder)
         print("\nculturesim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `culturesim kpis | head`: the reader has what it wanted
+        # (Python's recipe: point stdout at devnull so that flushing it at exit is quiet too)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE  # as a program killed by SIGPIPE
 
 
 if __name__ == "__main__":

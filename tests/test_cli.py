@@ -86,6 +86,18 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
     assert "levers.inclusion" in proc.stderr and str(tmp_path / "tiny.toml") in proc.stderr
 
 
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`culturesim kpis | head -1`: the pipe closes before the listing ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "kpis"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == ""  # a BrokenPipeError traceback before
+
+
 def test_run_writes_results_manifest_and_dashboard(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
