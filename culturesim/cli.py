@@ -118,9 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         ts = run_seeds(scenario, seeds, months)
     ended = now()
+    seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
     print(
-        f"{scenario.meta.name}: {len(seeds)} seeds x {months} months; each KPI as "
-        "median [10%, 90%] over the seeds (flows: that month's)"
+        f"{scenario.meta.name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
+        "over the seeds (flows: that month's)"
     )
     print(summary_table(ts))
     if out is None:
@@ -560,7 +561,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")
     cmp.add_argument("b", metavar="B", help="scenario B (file or name)")
-    cmp.add_argument("--seeds", type=_positive, default=20, metavar="N", help="(default 20)")
+    cmp.add_argument(
+        "--seeds", type=_whole(2), default=20, metavar="N",
+        help="paired seeds, 2 or more: the interval needs two (default 20)",
+    )  # fmt: skip
     cmp.add_argument(
         "--months", type=_months, metavar="M", help=f"1-{MAX_MONTHS} (default: A's meta.months)"
     )

@@ -45,6 +45,28 @@ def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, c
     assert min(ratios.values()) >= 1.5, ratios  # pairing helps every KPI shown
 
 
+def test_one_seed_has_no_interval_and_the_ui_says_so():
+    from culturesim.batch.compare import Comparison
+    from culturesim.ui.runs import summary_lines
+
+    mean, lo, hi = mean_ci(np.array([0.3]))  # it said 0.3 to 0.3: certainty from one seed
+    assert mean == 0.3 and np.isnan(lo) and np.isnan(hi)
+    sc = scenario_from_dict(
+        {
+            "organization": {"employees": 30},
+            "meta": {"months": 12},
+            "market": {"potential_users": 2000, "initial_active_users": 150},
+        }
+    )
+    b = sc.with_changes({"levers.transparency": 0.9})
+    one = Comparison(run_seeds(sc, [1], 12), run_seeds(b, [1], 12))
+    lines = summary_lines(one)
+    assert lines and all("(one replication: no interval)" in line for line in lines), lines
+    proc = subprocess.run([sys.executable, "-m", "culturesim", "compare", "baseline", "baseline",
+                           "--seeds", "1"], capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and "--seeds: must be at least 2, got 1" in proc.stderr
+
+
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",

@@ -22,11 +22,14 @@ __all__ = ["Comparison", "compare", "mean_ci"]
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``x`` and its t confidence interval (lo, hi)."""
+    """Mean of ``x`` and its t confidence interval (lo, hi); NaN bounds for fewer than two.
+
+    One value has no interval (it said mean to mean before: certainty from a single seed).
+    """
     x = np.asarray(x, dtype=float)
     mean = float(x.mean())
     if x.size < 2:
-        return mean, mean, mean
+        return mean, float("nan"), float("nan")
     half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
 

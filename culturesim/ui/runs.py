@@ -467,11 +467,13 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
             xb = comparison.b[comparison.b["month"] == last].set_index("seed")[kpi]
             what = f"{meta.label} at year {years:g}"
         diff, lo, hi = mean_ci((xb - xa.reindex(xb.index)).to_numpy())
-        verdict = (
-            "no clear difference"
-            if lo <= 0 <= hi and len(xb) > 1
-            else "{} (95% CI {} to {})".format(*(fmt(kpi, x, diff=True) for x in (diff, lo, hi)))
-        )
+        if len(xb) < 2:
+            verdict = f"{fmt(kpi, diff, diff=True)} (one replication: no interval)"
+        elif lo <= 0 <= hi:
+            verdict = "no clear difference"
+        else:
+            shown = (fmt(kpi, x, diff=True) for x in (diff, lo, hi))
+            verdict = "{} (95% CI {} to {})".format(*shown)
         lines.append(f"{what}: {fmt(kpi, xb.mean())} vs {fmt(kpi, xa.mean())} — {verdict}")
     return lines
 
