@@ -198,7 +198,7 @@ def test_an_out_folder_that_cannot_be_made_fails_before_the_runs(tmp_path, comma
     (tmp_path / "a_file").write_text("")
     args = {
         "run": ["baseline", "--seeds", "1"],
-        "compare": ["baseline", "hypergrowth", "--seeds", "1"],
+        "compare": ["baseline", "hypergrowth", "--seeds", "2"],
         "sweep": [ROOT / "experiments" / "levers_morris.toml", "--workers", "1"],
     }[command]
     proc = cli(command, *args, "--out", tmp_path / "a_file" / "out")
