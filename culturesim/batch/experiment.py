@@ -133,7 +133,7 @@ def load_experiment(path: str | Path) -> Experiment:
     raw = p.read_bytes()
     data: dict[str, Any] = parse_toml(raw, str(p), ExperimentError)
     extra = set(data) - {"experiment", "parameters"}
-    if "experiment" not in data and extra & {"meta", "organization", "market", "levers", "events"}:
+    if "experiment" not in data and extra & set(Scenario.model_fields):  # a scenario's tables
         raise ExperimentError(
             str(p),
             ["a scenario file, not an experiment: run it with `culturesim run`, or vary it "
