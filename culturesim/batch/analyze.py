@@ -34,6 +34,7 @@ def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
     return last
 
 
+SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")
 
 
@@ -54,7 +55,7 @@ def sensitivity(
         sigma (Morris). An output that is the same at every point has no Sobol indices (they
         are shares of its variance, which is 0): its rows are NaN (Morris's are 0: no effect).
     """
-    keys = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": MORRIS_KEYS}.get(design)
+    keys = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS}.get(design)
     if keys is None:
         raise ValueError(f"sensitivity needs a sobol or morris design, not {design!r}")
     if design == "sobol" and np.ptp(y) == 0:
