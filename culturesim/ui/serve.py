@@ -7,9 +7,10 @@ status 1, as if something had gone wrong; here a stop that was asked for ends qu
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
-import click
+import click  # Solara's command line is built on it
 
 
 def main(argv: list[str]) -> int:
@@ -20,10 +21,8 @@ def main(argv: list[str]) -> int:
     """
     from solara.__main__ import cli
 
-    try:
+    with contextlib.suppress(click.exceptions.Abort):  # SIGINT: the stop culturesim ui asks for
         cli.main(["run", "culturesim.ui.app", *argv], standalone_mode=False)
-    except click.exceptions.Abort:  # SIGINT: the stop culturesim ui asks for
-        return 0
     return 0
 
 
