@@ -559,12 +559,15 @@ def sampled_efficiency(indptr, indices, ids, key, position, sources):
 
 @kernel
 def _aware_trust(aware, trust):
-    """How many users are aware, and their mean trust (0 when none is)."""
+    """How many users are aware, and their mean trust (0 when none is).
+
+    An unaware user adds ``trust * 0``, exactly 0: a branch on who is aware (random) was
+    mispredicted half the time and made this pass 5x slower on a large market.
+    """
     count, total = 0, 0.0
     for i in range(aware.size):
-        if aware[i]:
-            count += 1
-            total += trust[i]
+        count += aware[i]
+        total += np.float64(trust[i]) * aware[i]
     return count, total / count if count else 0.0
 
 

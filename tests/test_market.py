@@ -6,7 +6,14 @@ import pytest
 
 from culturesim import CultureModel, simulate
 from culturesim.networks import user_network
-from culturesim.processes.users import ACTIVE, CHURNED, PROSPECT
+from culturesim.processes.users import (
+    ACTIVE,
+    CHURNED,
+    PROSPECT,
+    TRUST_FALL,
+    TRUST_SPREAD,
+    _users_step,
+)
 from culturesim.random import Streams
 from culturesim.scenario import EVENT_HELP, EVENT_TYPES
 
@@ -32,6 +39,29 @@ def test_user_networks_are_symmetric_without_self_ties(kind):
     if kind == "scale_free":
         assert degree.max() > 10 * np.median(degree)  # hubs
     assert user_network("mixed", 5_000, 10, Streams(1)) is None
+
+
+def test_users_react_to_last_months_ties_and_a_user_without_ties_to_the_market():
+    # users 0 - 1 - 2 in a line, 3 without ties; all aware, 1 and 2 active, no one adopts
+    indptr = np.array([0, 1, 3, 4, 4], dtype=np.int32)
+    indices = np.array([1, 0, 2, 1], dtype=np.int32)
+    trust = np.array([0.2, 0.4, 0.9, 0.5], dtype=np.float32)
+    was = trust.astype(np.float64)
+    state = np.array([PROSPECT, ACTIVE, ACTIVE, PROSPECT], dtype=np.int8)
+    streams = Streams(1)
+    goal, market_trust = 0.1, 0.7  # every user's goal is below their trust: trust falls
+    start, active, churned = _users_step(
+        state, np.ones(4, dtype=bool), trust, np.full(4, 0.9, dtype=np.float32),
+        np.zeros(4, dtype=np.float32), indptr, indices, False, market_trust,
+        streams["aware"].key, streams["adopt"].key, streams["user_churn"].key, 0,
+        0.0, 0.0, 0.0, 0.5, goal, 0.03,
+    )  # fmt: skip
+    assert start == 2 and active + churned == 2 and active == np.count_nonzero(state == ACTIVE)
+    # peers as they were before anyone moved (user 1 reads user 0's old trust), and the
+    # market's mean for the user who has no ties
+    peer = np.array([was[1], (was[0] + was[2]) / 2, was[1], market_trust])
+    expected = was + TRUST_FALL * (goal - was) + TRUST_SPREAD * (peer - was)
+    np.testing.assert_allclose(trust, expected, rtol=1e-6)
 
 
 def test_users_are_conserved_and_revenue_comes_from_active_users(small):

@@ -72,11 +72,11 @@ def nps_score(model: CultureModel) -> float:
 @kernel
 def _nps(state, satisfaction):
     active = promoters = detractors = 0
-    for i in range(state.size):
-        if state[i] == 1:
-            active += 1
-            promoters += satisfaction[i] >= 0.8
-            detractors += satisfaction[i] < 0.6
+    for i in range(state.size):  # without a branch: who is active is random
+        on = state[i] == 1
+        active += on
+        promoters += on & (satisfaction[i] >= 0.8)
+        detractors += on & (satisfaction[i] < 0.6)
     return 100.0 * (promoters - detractors) / active if active else 0.0
 
 

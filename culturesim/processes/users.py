@@ -102,10 +102,9 @@ class Users:
             satisfaction=np.clip(0.72 + taste, 0.0, 1.0),
         )
         model.user_graph = user_network(mk.user_network, n, mk.user_degree, model.streams)
-        if model.user_graph is not None:
-            deg = np.diff(model.user_graph.indptr).astype(np.float32)
-            inverse = np.where(deg > 0, 1.0 / np.maximum(deg, 1.0), 0.0)
-            model.user_inverse_degree = inverse.astype(np.float32)
+        # the market's mean field stands in for the ties of a user who has none (or of everyone)
+        graph = model.user_graph
+        model.user_mean_field = graph is None or bool(np.any(np.diff(graph.indptr) == 0))
         model.launch_rate = 0.0
         model.quality = 0.0
         model.user_flows = {"churned": 0, "active_start": int(active.sum())}
@@ -117,21 +116,20 @@ class Users:
         n = us.n
         model.launch_rate = 0.8 * model.launch_rate + 0.2 * model.flows["launches"]
         q = model.quality = product_quality(model)
-        state = us.state[:n]
-        aware = us.aware[:n]
-        trust = us.trust[:n]
-        active = state == ACTIVE
-        model.user_flows["active_start"] = int(active.sum())
         if n == 0:
+            model.user_flows["active_start"] = 0
             return
+        state, aware, trust = us.state[:n], us.aware[:n], us.trust[:n]
         reach = model.partner_reach  # from partners: extra awareness and distribution
-        market_trust = float(trust[aware].mean()) if aware.any() else 0.5
+        market_trust = 0.5  # read only where a user has no ties: then the aware users' mean
+        if model.user_mean_field and aware.any():
+            market_trust = float(trust[aware].mean())
         graph = model.user_graph  # None on a mixed market: ties are the whole market
         indptr, indices = (graph.indptr, graph.indices) if graph is not None else (EMPTY, EMPTY)
         streams = model.streams
-        churned = _users_step(
+        start, active, churned = _users_step(
             state, aware, trust, us.satisfaction[:n], us.taste[:n], indptr, indices,
-            graph is None, float(active.mean()), market_trust,
+            graph is None, market_trust,
             streams["aware"].key, streams["adopt"].key, streams["user_churn"].key,
             streams["aware"].position(t),  # month t's place: the same in every stream
             mk.external_influence * model.brand_awareness + reach["awareness"],
@@ -139,8 +137,9 @@ class Users:
             0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"],
             TRUST_BUILD * (1.0 + lv["transparency"] + lv["feedback_responsiveness"]),
         )  # fmt: skip
+        model.user_flows["active_start"] = start
         model.user_flows["churned"] = churned
-        model.users_active = int(np.count_nonzero(state == ACTIVE))
+        model.users_active = active
         # 6. feedback corrects the code where it is wrong
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
         wrong = np.flatnonzero(model.code != model.reality)
@@ -156,38 +155,42 @@ EMPTY = np.zeros(0, dtype=np.int32)
 
 @kernel
 def _users_step(
-    state, aware, trust, satisfaction, taste, indptr, indices, mixed, market_active,
-    market_trust, aware_key, adopt_key, churn_key, position, external, word_of_mouth,
-    conversion, quality, goal, build,
+    state, aware, trust, satisfaction, taste, indptr, indices, mixed, market_trust,
+    aware_key, adopt_key, churn_key, position, external, word_of_mouth, conversion, quality,
+    goal, build,
 ):  # fmt: skip
-    """Steps 1-5 for every user, in place; returns how many churned.
+    """Steps 1-5 for every user, in place; returns the active users before and after, and churn.
 
-    Everyone reacts to last month's ties: the share of each user's ties who are active and
-    their mean trust (the market's, when ``mixed``) are taken before anyone changes. User
-    ``i``'s draws are number ``i`` from ``position`` of the awareness, adoption and churn
-    streams (given by their keys), read as the loop goes.
+    Everyone reacts to last month's ties: an unaware user to the share of their ties who were
+    active, an aware one to their ties' mean trust, both read from a copy of last month's
+    states taken before anyone changes (on a ``mixed`` market, and for a user without ties,
+    the market's active share and ``market_trust`` instead). Each tie list is read only for
+    the step that needs it. User ``i``'s draws are number ``i`` from ``position`` of the
+    awareness, adoption and churn streams (given by their keys), read as the loop goes.
     """
     n = state.size
-    share = np.full(n, market_active)
-    peer = np.full(n, market_trust)
-    if not mixed:
-        for i in range(n):
-            ties = indptr[i + 1] - indptr[i]
-            if ties:
-                on, sure = 0.0, 0.0
-                for j in indices[indptr[i] : indptr[i + 1]]:
-                    on += state[j] == ACTIVE
-                    sure += trust[j]
-                share[i], peer[i] = on / ties, sure / ties
-    churned = 0
+    start = 0
+    for i in range(n):
+        start += state[i] == ACTIVE
+    market_active = start / n
+    was_state = state.copy() if not mixed else state[:0]
+    was_trust = trust.copy() if not mixed else trust[:0]
+    active = churned = 0
     aware_draws = cursor(aware_key, position)
     adopt_draws = cursor(adopt_key, position)
     churn_draws = cursor(churn_key, position)
     for i in range(n):
+        ties = 0 if mixed else indptr[i + 1] - indptr[i]
         # 1. awareness: Bass hazard, external from brand and partners, internal from ties
         if not aware[i]:
+            share = market_active
+            if ties:
+                on = 0.0
+                for j in indices[indptr[i] : indptr[i + 1]]:
+                    on += was_state[j] == ACTIVE
+                share = on / ties
             u, aware_draws = uniform_at(aware_draws, i)
-            aware[i] = u < bass_hazard(external, word_of_mouth, share[i])
+            aware[i] = u < bass_hazard(external, word_of_mouth, share)
         # 2. adoption by aware prospects
         if aware[i] and state[i] == PROSPECT:
             u, adopt_draws = uniform_at(adopt_draws, i)
@@ -199,8 +202,14 @@ def _users_step(
             satisfaction[i] += 0.3 * (target - satisfaction[i])
         # 4. trust: slow to build, fast to fall, spreading among ties
         if aware[i]:
+            peer = market_trust
+            if ties:
+                sure = 0.0
+                for j in indices[indptr[i] : indptr[i + 1]]:
+                    sure += was_trust[j]
+                peer = sure / ties
             rate = build if goal > trust[i] else TRUST_FALL
-            new = trust[i] + rate * (goal - trust[i]) + TRUST_SPREAD * (peer[i] - trust[i])
+            new = trust[i] + rate * (goal - trust[i]) + TRUST_SPREAD * (peer - trust[i])
             trust[i] = min(max(new, 0.0), 1.0)
         # 5. churn
         if state[i] == ACTIVE:
@@ -209,7 +218,9 @@ def _users_step(
             if u < hazard:
                 state[i] = CHURNED
                 churned += 1
-    return churned
+            else:
+                active += 1
+    return start, active, churned
 
 
 def incident(model: CultureModel, severity: float) -> None:
