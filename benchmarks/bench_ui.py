@@ -62,7 +62,7 @@ def main() -> None:
             )
             browser.close()
     finally:
-        gen.close()
+        next(gen, None)  # the fixture's teardown stops the server (gen.close() skips it)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from ipywidgets import Widget
 
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
-from culturesim.scenario import ScenarioError
+from culturesim.plots import band
+from culturesim.scenario import Scenario, ScenarioError
 from culturesim.ui import charts, runs, strategist
 from culturesim.ui.classroom import ClassroomPage
 from culturesim.ui.lessons import LESSONS
@@ -177,6 +178,25 @@ def test_run_updates_the_charts_and_a_lever_changes_them():
     set_slider(rc, "lever-compensation_premium", 0.4)
     click(rc, "Run")
     wait(lambda: attrition() != first)
+
+
+def test_an_ensembles_bands_follow_the_replications_as_they_land():
+    setting = Scenario().with_changes(
+        {"meta.months": 12, "market.potential_users": 2_000, "market.initial_active_users": 150}
+    )
+    full = runs.run_ensemble(setting, 3)
+    landing = runs.Ensemble(full.scenario, full.seeds)
+    first = full.seeds[0]
+    landing.frames[first] = full.frames[first]
+    one = landing.band("engagement")
+    assert landing.band("engagement") is one  # kept while nothing lands
+    assert set(landing.timeseries()["seed"]) == {first}
+    for seed in full.seeds[1:]:
+        landing.frames[seed] = full.frames[seed]
+    assert set(landing.timeseries()["seed"]) == set(full.seeds)
+    three = landing.band("engagement")
+    assert not three.equals(one)
+    assert three.equals(band(full.timeseries(), "engagement"))
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):

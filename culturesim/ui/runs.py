@@ -334,12 +334,17 @@ class Ensemble:
         seeds: The seeds, in run order (replication ``i`` uses ``seeds[i]``).
         frames: KPI frame per finished replication, by seed.
         snapshots: Monthly network snapshots of the first seed's run.
+
+    The stacked runs and each KPI's band are computed once for the replications finished so
+    far and kept until another lands (a page draws some 24 charts and their captions from
+    them at every redraw); treat what :meth:`timeseries` and :meth:`band` return as read-only.
     """
 
     scenario: Scenario
     seeds: list[int]
     frames: dict[int, pd.DataFrame] = field(default_factory=dict)
     snapshots: list[dict] | None = None
+    _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def done(self) -> int:
@@ -351,20 +356,34 @@ class Ensemble:
         """Whether every replication has finished."""
         return self.done == len(self.seeds)
 
+    def _summaries(self) -> dict:
+        """What is kept for the replications finished now (emptied when that changes)."""
+        finished = tuple((seed, id(frame)) for seed, frame in self.frames.items())
+        if self._kept.get("finished") != finished:
+            self._kept.clear()
+            self._kept.update(finished=finished, bands={})
+        return self._kept
+
     def timeseries(self) -> pd.DataFrame:
         """Finished replications stacked: ``run_id``, ``seed``, ``month``, then the KPIs."""
-        parts = []
-        for run_id, seed in enumerate(self.seeds):
-            if seed in self.frames:
-                frame = self.frames[seed].reset_index()
-                frame.insert(0, "seed", seed)
-                frame.insert(0, "run_id", run_id)
-                parts.append(frame)
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        kept = self._summaries()
+        if "timeseries" not in kept:
+            parts = []
+            for run_id, seed in enumerate(self.seeds):
+                if seed in self.frames:
+                    frame = self.frames[seed].reset_index()
+                    frame.insert(0, "seed", seed)
+                    frame.insert(0, "run_id", run_id)
+                    parts.append(frame)
+            kept["timeseries"] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return kept["timeseries"]
 
     def band(self, kpi: str) -> pd.DataFrame:
         """Median and 10-90% band of ``kpi`` by month over the finished replications."""
-        return band(self.timeseries(), kpi)
+        bands = self._summaries()["bands"]
+        if kpi not in bands:
+            bands[kpi] = band(self.timeseries(), kpi)
+        return bands[kpi]
 
 
 def run_ensemble(

@@ -268,6 +268,17 @@ def EventEditor(events: solara.Reactive[list], base: Scenario, months: int):
 
 
 @solara.component
+def RunProgress(progress: solara.Reactive[str]):
+    """How far the run is ("3 of 10 replications").
+
+    A component of its own, the only one that reads ``progress``: each landing replication
+    updates this line without redrawing the page around it.
+    """
+    if progress.value:
+        solara.Text(progress.value, classes=["run-progress"])
+
+
+@solara.component
 def FamilyCharts(ensemble: runs.Ensemble):
     """One card per KPI family, each chart the median and 10-90% band over replications.
 
@@ -493,8 +504,7 @@ def StrategistPage():
                 )
             if setting_error:
                 solara.Error(setting_error, classes=["setting-error"])
-            if progress.value:
-                solara.Text(progress.value, classes=["run-progress"])
+            RunProgress(progress)
         with solara.Card("Levers"):
             LeverControls(levers, base.value)
 
