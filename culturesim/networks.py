@@ -502,11 +502,58 @@ def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | Non
         dst = np.minimum(np.searchsorted(cdf, s.uniform(0, m, part=1)), n - 1)
     else:
         raise ValueError(f"unknown user network {kind!r}; allowed: small_world, scale_free, mixed")
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keys = np.sort((lo * n + hi)[lo != hi])  # sort + drop repeats: np.unique's hashing is slower
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
-    lo, hi = keys // n, keys % n
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(lo, minlength=n), out=indptr[1:])
-    upper = sp.csr_matrix((np.ones(lo.size, dtype=np.float32), hi, indptr), shape=(n, n))
-    return (upper + upper.T).tocsr()
+    indptr, indices = _symmetric_rows(src, dst, n)
+    ones = np.ones(indices.size, dtype=np.float32)
+    return sp.csr_matrix((ones, indices, indptr), shape=(n, n))  # canonical: sorted, no repeats
+
+
+@kernel
+def _symmetric_rows(src, dst, n):
+    """Each user's ties as CSR rows: both ends of every pair, sorted, without self-ties or repeats.
+
+    Counting sort by user, then each row sorted in place (by insertion: rows are about
+    ``degree`` long, but for a scale-free market's hubs) and its repeats dropped: about linear
+    in the ties, where sorting every pair's key took most of a market's set-up. The rows are
+    the canonical CSR of the pairs (what ``scipy.sparse`` made of them before).
+    """
+    count = np.zeros(n + 1, np.int64)
+    for k in range(src.size):
+        if src[k] != dst[k]:
+            count[src[k] + 1] += 1
+            count[dst[k] + 1] += 1
+    start = np.cumsum(count)
+    fill = start[:-1].copy()
+    ties = np.empty(start[-1], np.int32)
+    for k in range(src.size):
+        a, b = src[k], dst[k]
+        if a != b:
+            ties[fill[a]] = b
+            fill[a] += 1
+            ties[fill[b]] = a
+            fill[b] += 1
+    indptr = np.zeros(n + 1, np.int32)
+    kept = 0
+    for r in range(n):
+        first, end = start[r], start[r + 1]
+        if end - first > 32:  # a hub of a scale-free market
+            ties[first:end] = np.sort(ties[first:end])
+        else:
+            _insertion_sort(ties, first, end)
+        for i in range(first, end):
+            if i == first or ties[i] != ties[i - 1]:
+                ties[kept] = ties[i]
+                kept += 1
+        indptr[r + 1] = kept
+    return indptr, ties[:kept].copy()
+
+
+@kernel
+def _insertion_sort(a, first, end):
+    """Sort ``a[first:end]`` in place (fastest for the few elements of a row)."""
+    for i in range(first + 1, end):
+        v = a[i]
+        j = i - 1
+        while j >= first and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v

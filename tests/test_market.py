@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from culturesim import CultureModel, simulate
-from culturesim.networks import user_network
+from culturesim.networks import _symmetric_rows, user_network
 from culturesim.processes.users import (
     ACTIVE,
     CHURNED,
@@ -39,6 +40,21 @@ def test_user_networks_are_symmetric_without_self_ties(kind):
     if kind == "scale_free":
         assert degree.max() > 10 * np.median(degree)  # hubs
     assert user_network("mixed", 5_000, 10, Streams(1)) is None
+
+
+def test_user_ties_are_the_canonical_symmetric_rows_of_their_pairs():
+    rng = np.random.default_rng(0)
+    n = 300
+    src = rng.integers(0, n, 5_000)  # repeats and self-pairs among them
+    dst = np.where(rng.random(5_000) < 0.2, 7, rng.integers(0, n, 5_000))  # user 7: a hub
+    indptr, indices = _symmetric_rows(src, dst, n)
+    keep = src != dst
+    pairs = sp.coo_matrix((np.ones(keep.sum()), (src[keep], dst[keep])), shape=(n, n))
+    expected = ((pairs + pairs.T) > 0).tocsr()  # summed repeats, then each tie once
+    expected.sort_indices()
+    assert np.diff(indptr)[7] > 32  # the hub's row is sorted the other way
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(indices, expected.indices)
 
 
 def test_users_react_to_last_months_ties_and_a_user_without_ties_to_the_market():
