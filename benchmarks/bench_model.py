@@ -214,6 +214,7 @@ def main() -> None:
             f"{fixed / staff.min():.2f} us an employee-month at {staff.min():,.0f} staff"
         )
     print(f"{'users':>10} {'setup s':>8} {'us/user-month':>14}")
+    user_cost(1_000, 2)  # compile (or load) the users' kernels first: that is not their cost
     for n in args.users:
         r = user_cost(n, args.months)
         print(f"{n:>10,} {r['setup_s']:>8.2f} {r['us_per_user_month']:>14.3f}")

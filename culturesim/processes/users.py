@@ -161,10 +161,10 @@ def _users_step(
 ):  # fmt: skip
     """Steps 1-5 for every user, in place; returns the active users before and after, and churn.
 
-    Everyone reacts to last month's ties: an unaware user to the share of their ties who were
-    active, an aware one to their ties' mean trust, both read from a copy of last month's
-    states taken before anyone changes (on a ``mixed`` market, and for a user without ties,
-    the market's active share and ``market_trust`` instead). Each tie list is read only for
+    Everyone reacts to their ties as they were before the step: an unaware user to the share
+    of their ties who were active, an aware one to their ties' mean trust, both read from a
+    copy of the states taken before anyone moves (on a ``mixed`` market, and for a user without
+    ties, the market's active share and ``market_trust`` instead). Each tie list is read only for
     the step that needs it. User ``i``'s draws are number ``i`` from ``position`` of the
     awareness, adoption and churn streams (given by their keys), read as the loop goes.
     """
