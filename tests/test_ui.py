@@ -7,11 +7,13 @@ processes.
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 
 import ipyvuetify as v
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 from ipywidgets import Widget
@@ -22,6 +24,7 @@ from culturesim.plots import band
 from culturesim.scenario import Scenario, ScenarioError
 from culturesim.ui import charts, runs, strategist
 from culturesim.ui.classroom import ClassroomPage
+from culturesim.ui.echarts import Chart, OptionWidget
 from culturesim.ui.lessons import LESSONS
 from culturesim.ui.strategist import StrategistPage
 
@@ -197,6 +200,28 @@ def test_an_ensembles_bands_follow_the_replications_as_they_land():
     three = landing.band("engagement")
     assert not three.equals(one)
     assert three.equals(band(full.timeseries(), "engagement"))
+
+
+def test_a_chart_sends_its_option_as_plain_json_and_follows_changes():
+    option = solara.reactive(charts.band_option("engagement", pd.DataFrame(
+        {"lo": [0.5, 0.6], "median": [0.6, 0.7], "hi": [0.7, 0.8]})))  # fmt: skip
+
+    @solara.component
+    def Page():
+        Chart(option.value, "200px")
+
+    _, rc = solara.render(Page(), handle_error=False)
+    OPEN.append(rc)
+    [widget] = of(rc, OptionWidget)
+    sent = widget.get_state()["option"]
+    assert type(sent) is dict and json.loads(json.dumps(sent)) == json.loads(
+        json.dumps(option.value)
+    )
+    assert widget.attributes == {"style": "height: 200px;"}
+    option.value = charts.band_option("trust_in_leadership", pd.DataFrame(
+        {"lo": [0.1], "median": [0.2], "hi": [0.3]}))  # fmt: skip
+    [widget] = of(rc, OptionWidget)
+    assert widget.get_state()["option"]["series"][2]["data"] == [0.2]
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):

@@ -17,6 +17,7 @@ from culturesim.kpis import KPIS, display_scale
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
 from culturesim.ui import charts, runs
+from culturesim.ui.echarts import Chart
 from culturesim.ui.lessons import LESSONS, Lesson
 
 __all__ = ["ClassroomPage"]
@@ -219,17 +220,14 @@ def ClassroomPage():
                         solara.Info("Press Setup to build the company.")
                 if m is not None:
                     with solara.ColumnsResponsive(default=12, medium=[7, 5]):
-                        solara.FigureEcharts(
+                        Chart(
                             charts.network_option(
                                 runs.network_snapshot(m),
                                 lesson.color_by,
                                 f"Org network · colour: {lesson.color_by} · size: skill",
                             ),
-                            attributes={"style": f"height: {NETWORK_HEIGHT};"},
+                            NETWORK_HEIGHT,
                         )
                         with solara.Column():
                             for kpi in lesson.charts:
-                                solara.FigureEcharts(
-                                    _history_option(m, kpi, horizon),
-                                    attributes={"style": f"height: {CHART_HEIGHT};"},
-                                )
+                                Chart(_history_option(m, kpi, horizon), CHART_HEIGHT)

@@ -26,6 +26,7 @@ from culturesim.scenario import (
     scenario_from_dict,
 )
 from culturesim.ui import charts, runs
+from culturesim.ui.echarts import Chart
 
 __all__ = ["EVENT_DEFAULTS", "StrategistPage", "scenario_names"]
 
@@ -292,10 +293,7 @@ def FamilyCharts(ensemble: runs.Ensemble):
         ):
             for kpi in kpis:
                 with solara.Column(classes=["kpi-chart", f"chart-{kpi}"]):
-                    solara.FigureEcharts(
-                        charts.band_option(kpi, ensemble.band(kpi), events),
-                        attributes={"style": f"height: {CHART_HEIGHT};"},
-                    )
+                    Chart(charts.band_option(kpi, ensemble.band(kpi), events), CHART_HEIGHT)
                     with solara.Tooltip(KPIS[kpi].help):  # what it measures, on hover
                         solara.Text(
                             _kpi_caption(ensemble, kpi),
@@ -328,11 +326,11 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
             solara.Text(line, classes=["compare-line"])
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
         for kpi in runs.SUMMARY_KPIS:
-            solara.FigureEcharts(
+            Chart(
                 charts.diff_option(
                     kpi, runs.difference_band(comparison, kpi), ensemble.scenario.events
                 ),
-                attributes={"style": f"height: {CHART_HEIGHT};"},
+                CHART_HEIGHT,
             )
 
 
@@ -355,9 +353,7 @@ def NetworkView(ensemble: runs.Ensemble):
         f"colour = {color.value} (red low, green high), size = skill; seed {ensemble.seeds[0]}.",
         classes=["network-caption"],
     )
-    solara.FigureEcharts(
-        charts.network_option(snap, color.value), attributes={"style": "height: 560px;"}
-    )
+    Chart(charts.network_option(snap, color.value), "560px")
 
 
 @solara.component
