@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import time
 
 import ipyvuetify as v
@@ -453,6 +454,20 @@ def test_workload_charts_mark_overload_at_1_in_view():
     ]
     plt.close(fig)
     assert [len(lines) for lines in flat] == [1, 0]
+
+
+def test_a_run_while_the_workers_start_says_why_it_waits(monkeypatch):
+    monkeypatch.setenv("CULTURESIM_UI_WORKERS", "1")  # a fresh pool: its worker must start
+    monkeypatch.setattr(runs, "_READY", threading.Event())
+    _, rc = render(StrategistPage)
+    set_run_size(rc, months=12, replications=1)
+    click(rc, "Run")
+    assert "the workers are still starting" in " ".join(html_text(rc, "run-progress"))
+    wait(lambda: "1 of 1 replications" in " ".join(html_text(rc, "run-progress")), timeout=120)
+    click(rc, "Run")  # they have answered once: no more note
+    assert " ".join(html_text(rc, "run-progress")) in ("0 of 1 replications", "1 of 1 replications")
+    wait(lambda: "1 of 1 replications" in " ".join(html_text(rc, "run-progress")), timeout=120)
+    runs._POOL["pool"].shutdown()
 
 
 def test_a_dead_worker_is_reported_and_the_next_run_works(monkeypatch):

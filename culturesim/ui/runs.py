@@ -40,6 +40,7 @@ __all__ = [
     "network_snapshot",
     "parse_upload",
     "run_ensemble",
+    "starting_text",
     "summary_lines",
 ]
 
@@ -235,6 +236,7 @@ class _Inline(Executor):
 
 _POOL: dict[str, Executor] = {}  # the server's worker processes: infrastructure, not visitor state
 _POOL_LOCK = threading.Lock()
+_READY = threading.Event()  # a job has come back from the workers: they are up and compiled
 
 
 def executor() -> Executor:
@@ -314,7 +316,11 @@ def reset_if_broken() -> None:
 
 
 def warm_up() -> None:
-    """Start the worker processes and import the model in them, so the first Run is quick."""
+    """Start the worker processes and import the model in them, so the first Run is quick.
+
+    On a machine's first start (or after an upgrade) the workers compile the model's kernels
+    here, about half a minute; :func:`starting_text` says so to a visitor who runs meanwhile.
+    """
     pool = executor()
     one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
     try:
@@ -323,6 +329,22 @@ def warm_up() -> None:
             job.result()
     except (BrokenProcessPool, RuntimeError):  # the server stopped while warming up
         return
+    _READY.set()
+
+
+def starting_text(replications: int) -> str:
+    """The progress line of a run that has just started (nothing has landed yet).
+
+    Until the workers have answered once it says why the wait may be long: they are still
+    starting, and on a first start they compile the model.
+    """
+    text = f"0 of {replications} replications"
+    if not _READY.is_set() and not isinstance(executor(), _Inline):
+        text += (
+            " · the workers are still starting (the first start after an install or upgrade"
+            " compiles the model: about half a minute)"
+        )
+    return text
 
 
 @dataclass
@@ -410,6 +432,7 @@ def run_ensemble(
                 other.cancel()
             break
         frame, snaps = job.result()
+        _READY.set()
         ensemble.frames[jobs[job]] = frame
         if snaps is not None:
             ensemble.snapshots = snaps

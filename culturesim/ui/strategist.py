@@ -436,7 +436,7 @@ def StrategistPage():
                 )
             progress.set(f"{ens.done} of {len(ens.seeds)} replications")  # after the charts
 
-        progress.set(f"0 of {reps.value} replications")
+        progress.set(runs.starting_text(int(reps.value)))
         try:
             runs.run_ensemble(setting, int(reps.value), landed, cancelled.is_set)
         except Exception as exc:  # shown in the page, never as a traceback
@@ -454,7 +454,7 @@ def StrategistPage():
     solara.use_effect(drop_runs_on_close, [])
 
     def start_run():
-        progress.set(f"0 of {reps.value} replications")  # at once, before the worker starts
+        progress.set(runs.starting_text(int(reps.value)))  # at once, before the worker starts
         run_task()
 
     with solara.Sidebar():
