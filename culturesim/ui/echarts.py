@@ -5,9 +5,9 @@ prop of every element looking for nested elements, and copies them as it goes, a
 of a page. A chart's option is thousands of numbers in nested lists (24 band charts of 61
 months; a network of hundreds of people and their ties), so that walk was most of the time a
 page took to redraw: a month in the classroom took the server 79 ms, now 43 (of which the
-model's own month is 10-15). :func:`Chart` hands
-the option over wrapped in :class:`Option`, a read-only mapping that is not a ``dict``, so the
-walk passes it by; the widget sends the plain ``dict`` to the browser as before.
+model's own month is 10-15). :func:`Chart` hands the option over wrapped in :class:`Option`,
+a read-only mapping that is not a ``dict``, so the walk passes it by; the widget sends the
+plain ``dict`` to the browser as before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import traitlets
 from solara.components.echarts import EchartsWidget
 
-__all__ = ["Chart", "Option"]
+__all__ = ["Chart", "Option", "OptionWidget"]
 
 
 class Option(Mapping):
