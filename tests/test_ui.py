@@ -307,6 +307,12 @@ def test_event_editor_adds_edits_and_removes_events():
     assert "Month 24: incident" not in dump(rc)
 
 
+def built(rc, months: int) -> bool:
+    """Whether the classroom's company is built and shown (Setup's task is done)."""
+    text = dump(rc)
+    return f"Month 0 of {months}" in text and "Building the company" not in text
+
+
 @pytest.mark.parametrize("key", list(LESSONS))
 def test_each_lesson_asks_first_then_runs(key):
     _, rc = render(ClassroomPage)
@@ -321,10 +327,26 @@ def test_each_lesson_asks_first_then_runs(key):
     click(rc, lesson.choices[0])
     click(rc, "Setup")
     months = lesson.preset().meta.months
-    assert f"Month 0 of {months}" in dump(rc)
+    wait(lambda: built(rc, months))  # the company is built off the page's thread
     click(rc, "Step")
     click(rc, "Step")
     assert f"Month 2 of {months}" in dump(rc)
+
+
+def test_classroom_setup_waits_for_the_workers_warm_up_and_says_why(monkeypatch):
+    warmed = threading.Event()  # a warm-up under way: the workers compiling the model
+    monkeypatch.setattr(runs, "_WARMED", warmed)
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: "still preparing the model" in dump(rc))
+    [setup] = [w for w in of(rc, v.Btn) if "Setup" in w.children]
+    assert setup.disabled  # one company at a time
+    time.sleep(0.5)
+    assert "Month —" in dump(rc)  # nothing built while the workers compile
+    warmed.set()  # the warm-up is done: the company is built from the compiled kernels
+    wait(lambda: built(rc, lesson.preset().meta.months))
 
 
 def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
@@ -333,6 +355,7 @@ def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     click(rc, lesson.choices[0])
     click(rc, "Setup")
     months = lesson.preset().meta.months
+    wait(lambda: built(rc, months))
     month = lambda: int(re.search(rf"Month (\d+) of {months}", dump(rc)).group(1))  # noqa: E731
     click(rc, "Play")
     wait(lambda: month() >= 2)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from collections.abc import Callable
 
 import ipyvuetify as v
@@ -112,9 +111,9 @@ def Layout(children=()):
 
 
 if os.environ.get("CULTURESIM_UI_WARMUP") == "1":  # set by `culturesim ui`: start workers now
-    from culturesim.ui.runs import warm_up
+    from culturesim.ui.runs import start_warm_up
 
-    threading.Thread(target=warm_up, name="culturesim-warm-up", daemon=True).start()
+    start_warm_up()
 
 if parent := os.environ.get("CULTURESIM_UI_PARENT"):  # `culturesim ui`: stop when it is gone
     from culturesim.ui.runs import when_orphaned

@@ -101,11 +101,24 @@ def ClassroomPage():
         new = LESSONS[k]
         lever_value.set(new.preset().levers.model_dump()[new.lever])
 
+    preparing = solara.use_reactive(False)  # Setup pressed, the company not built yet
+
+    def build():
+        chosen = key.value
+        scenario = preset.with_changes({f"levers.{lesson.lever}": lever_value.value})
+        runs.wait_for_warm_up()  # on a first start: let the workers compile, then load it
+        built = CultureModel(scenario=scenario)
+        if key.value == chosen:  # not if the class moved to another lesson meanwhile
+            model.set(built)
+            tick.set(0)
+        preparing.set(False)
+
+    build_task = solara.lab.use_task(build, dependencies=None)  # off the page's thread
+
     def setup():
         playing.set(False)
-        scenario = preset.with_changes({f"levers.{lesson.lever}": lever_value.value})
-        model.set(CultureModel(scenario=scenario))
-        tick.set(0)
+        preparing.set(True)
+        build_task()
 
     def step():
         m = model.value
@@ -188,7 +201,10 @@ def ClassroomPage():
                             classes=["big-month"],
                         )
                         solara.Button(
-                            "Setup", color="primary", on_click=setup, disabled=not prediction.value
+                            "Setup",
+                            color="primary",
+                            on_click=setup,
+                            disabled=not prediction.value or preparing.value,
                         )
                         solara.Button(
                             "Step", on_click=step, disabled=m is None or playing.value or done
@@ -198,7 +214,9 @@ def ClassroomPage():
                             on_click=play_or_pause,
                             disabled=m is None or done,
                         )
-                        solara.Button("Reset", on_click=setup, disabled=m is None)
+                        solara.Button(
+                            "Reset", on_click=setup, disabled=m is None or preparing.value
+                        )
                     with solara.ColumnsResponsive(default=12, large=[7, 5]):  # stacked below 1264
                         with solara.Column():
                             with solara.Tooltip(lever.help):
@@ -216,6 +234,17 @@ def ClassroomPage():
                         solara.SliderInt("Speed (months per second)", value=speed, min=1, max=12)
                     if not prediction.value:
                         solara.Info("Answer the prediction question first, then press Setup.")
+                    elif preparing.value:
+                        solara.Info(
+                            "Building the company…"
+                            + (
+                                " The server is still preparing the model (the first start"
+                                " after an install or upgrade compiles it: about half a minute)."
+                                if runs.warming_up()
+                                else ""
+                            ),
+                            classes=["preparing"],
+                        )
                     elif m is None:
                         solara.Info("Press Setup to build the company.")
                 if m is not None:

@@ -40,8 +40,11 @@ __all__ = [
     "network_snapshot",
     "parse_upload",
     "run_ensemble",
+    "start_warm_up",
     "starting_text",
     "summary_lines",
+    "wait_for_warm_up",
+    "warming_up",
 ]
 
 #: Largest scenario file a visitor may upload.
@@ -237,6 +240,8 @@ class _Inline(Executor):
 _POOL: dict[str, Executor] = {}  # the server's worker processes: infrastructure, not visitor state
 _POOL_LOCK = threading.Lock()
 _READY = threading.Event()  # a job has come back from the workers: they are up and compiled
+_WARMED = threading.Event()  # no warm-up is running (cleared while one is)
+_WARMED.set()
 
 
 def executor() -> Executor:
@@ -315,21 +320,46 @@ def reset_if_broken() -> None:
             del _POOL["pool"]
 
 
+def start_warm_up() -> None:
+    """Warm the workers up in the background (:func:`warm_up`), from the server's start."""
+    _WARMED.clear()  # before the thread runs: a visitor's first click may come first
+    threading.Thread(target=warm_up, name="culturesim-warm-up", daemon=True).start()
+
+
 def warm_up() -> None:
     """Start the worker processes and import the model in them, so the first Run is quick.
 
     On a machine's first start (or after an upgrade) the workers compile the model's kernels
-    here, about half a minute; :func:`starting_text` says so to a visitor who runs meanwhile.
+    here, about half a minute; :func:`starting_text` says so to a visitor who runs meanwhile,
+    and the classroom waits for it (:func:`wait_for_warm_up`).
     """
-    pool = executor()
-    one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
+    _WARMED.clear()
     try:
+        pool = executor()
+        one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
         jobs = [pool.submit(run_one, one_month, seed, 1, False) for seed in (0, 1)]
         for job in jobs:
             job.result()
+        _READY.set()
     except (BrokenProcessPool, RuntimeError):  # the server stopped while warming up
         return
-    _READY.set()
+    finally:
+        _WARMED.set()
+
+
+def warming_up() -> bool:
+    """Whether the workers' warm-up is still running."""
+    return not _WARMED.is_set()
+
+
+def wait_for_warm_up(timeout: float = 300.0) -> None:
+    """Return when no warm-up is running (at once, usually; at most ``timeout`` seconds).
+
+    The classroom runs its model in the server process. Built while the workers compile the
+    kernels on a first start, it would compile them a second time, in the server, holding up
+    every visitor for half a minute; once they are done it loads their compiled kernels.
+    """
+    _WARMED.wait(timeout)
 
 
 def starting_text(replications: int) -> str:
