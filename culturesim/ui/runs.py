@@ -331,9 +331,9 @@ def warm_up() -> None:
 
     On a machine's first start (or after an upgrade) the workers compile the model's kernels
     here, about half a minute; :func:`starting_text` says so to a visitor who runs meanwhile,
-    and the classroom waits for it (:func:`wait_for_warm_up`).
+    and the classroom waits for it (:func:`wait_for_warm_up`). Run by :func:`start_warm_up`,
+    which marks the warm-up as running before its thread starts.
     """
-    _WARMED.clear()
     try:
         pool = executor()
         one_month = Scenario().with_changes({"meta.months": 1}).to_dict()
