@@ -106,12 +106,14 @@ def ClassroomPage():
     def build():
         chosen = key.value
         scenario = preset.with_changes({f"levers.{lesson.lever}": lever_value.value})
-        runs.wait_for_warm_up()  # on a first start: let the workers compile, then load it
-        built = CultureModel(scenario=scenario)
-        if key.value == chosen:  # not if the class moved to another lesson meanwhile
-            model.set(built)
-            tick.set(0)
-        preparing.set(False)
+        try:
+            runs.wait_for_warm_up()  # on a first start: let the workers compile, then load it
+            built = CultureModel(scenario=scenario)
+            if key.value == chosen:  # not if the class moved to another lesson meanwhile
+                model.set(built)
+                tick.set(0)
+        finally:  # Setup is never left disabled
+            preparing.set(False)
 
     build_task = solara.lab.use_task(build, dependencies=None)  # off the page's thread
 
@@ -238,8 +240,7 @@ def ClassroomPage():
                         solara.Info(
                             "Building the company…"
                             + (
-                                " The server is still preparing the model (the first start"
-                                " after an install or upgrade compiles it: about half a minute)."
+                                f" The server is still preparing the model ({runs.FIRST_START})."
                                 if runs.warming_up()
                                 else ""
                             ),

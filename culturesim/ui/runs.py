@@ -33,6 +33,7 @@ from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
 __all__ = [
     "FAMILY_KPIS",
+    "FIRST_START",
     "MAX_UPLOAD_BYTES",
     "Ensemble",
     "check_size",
@@ -239,6 +240,8 @@ class _Inline(Executor):
 
 _POOL: dict[str, Executor] = {}  # the server's worker processes: infrastructure, not visitor state
 _POOL_LOCK = threading.Lock()
+#: Why a visitor may wait on a server's first start (the kernels compile, then are cached).
+FIRST_START = "the first start after an install or upgrade compiles the model: about half a minute"
 _READY = threading.Event()  # a job has come back from the workers: they are up and compiled
 _WARMED = threading.Event()  # no warm-up is running (cleared while one is)
 _WARMED.set()
@@ -370,10 +373,7 @@ def starting_text(replications: int) -> str:
     """
     text = f"0 of {replications} replications"
     if not _READY.is_set() and not isinstance(executor(), _Inline):
-        text += (
-            " · the workers are still starting (the first start after an install or upgrade"
-            " compiles the model: about half a minute)"
-        )
+        text += f" · the workers are still starting ({FIRST_START})"
     return text
 
 
