@@ -378,6 +378,61 @@ def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     assert "Pause" not in dump(rc)
 
 
+class StepClock:
+    """A clock for the play loop: its sleeps are recorded and pass at once; a month's step
+    moves it on by ``step_seconds`` (the time the model and the drawing took)."""
+
+    def __init__(self, step_seconds: float):
+        self.now, self.step_seconds, self.pauses = 100.0, step_seconds, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+        time.sleep(0.01)  # let the page's thread run
+
+
+def test_classroom_plays_at_the_chosen_speed_whatever_a_month_takes(monkeypatch):
+    from culturesim.ui import classroom
+
+    clock = StepClock(step_seconds=0.2)
+    monkeypatch.setattr(classroom, "time", clock)
+    step = CultureModel.step
+
+    def slow_step(model):
+        step(model)
+        clock.now += clock.step_seconds
+
+    monkeypatch.setattr(CultureModel, "step", slow_step)
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, lesson.preset().meta.months))
+    has_button = lambda label: any(label in w.children for w in of(rc, v.Btn))  # noqa: E731
+
+    def play_until(pauses: int) -> list[float]:
+        """Play until the loop has paused ``pauses`` times; its pauses, once it stopped."""
+        clock.pauses = []
+        click(rc, "Play")
+        wait(lambda: len(clock.pauses) >= pauses)
+        click(rc, "Pause")
+        wait(lambda: has_button("Play"))
+        time.sleep(0.2)  # the loop, asleep when paused, wakes and stops
+        return clock.pauses
+
+    # at the default 4 months a second a month starts every 0.25 s: the first after a whole
+    # interval, the next after what a month of 0.2 s left of it
+    pauses = play_until(4)
+    assert pauses[0] == pytest.approx(0.25)
+    assert pauses[1:4] == pytest.approx([0.05] * 3)
+    clock.step_seconds = 0.4  # months slower than the speed: each follows the last at once
+    pauses = play_until(4)
+    assert pauses[1:4] == pytest.approx([0.0] * 3)
+
+
 def test_compare_pins_a_and_summarises_b_against_a_paired():
     _, rc = render(StrategistPage)
     set_run_size(rc, months=36, replications=3)

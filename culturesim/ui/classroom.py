@@ -137,8 +137,12 @@ def ClassroomPage():
 
     def play_loop():
         me = loop_number.current
+        # a month starts every 1/speed seconds (the pause is what the last month's step and
+        # drawing left of it), or at once when they took longer: never a burst to catch up
+        started = time.monotonic()
         while True:
-            time.sleep(1.0 / max(speed.value, 1))
+            time.sleep(max(0.0, started + 1.0 / max(speed.value, 1) - time.monotonic()))
+            started = time.monotonic()
             m = model.value
             if loop_number.current != me or not playing.value or m is None:
                 return  # paused, reset, or a newer loop plays (a thread is never stopped for us)
