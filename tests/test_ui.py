@@ -324,6 +324,14 @@ def test_each_lesson_asks_first_then_runs(key):
     text = dump(rc)
     assert lesson.question in text and lesson.what in text and "How it works" in text
     assert "Things to notice" not in text  # shown after the run
+    # the lever's setting is written out: the slider's track does not show it
+    setting = lesson.preset().levers.model_dump()[lesson.lever]
+    [lever_text] = html_text(rc, "lever-cost")
+    assert lever_text.startswith(f"{setting:g} · $") and "/month" in lever_text
+    [slider] = [w for w in of(rc, v.Slider) if w.label.startswith(LEVERS[lesson.lever].label)]
+    slider.v_model = LEVERS[lesson.lever].hi
+    assert html_text(rc, "lever-cost")[0].startswith(f"{LEVERS[lesson.lever].hi:g} · $")
+    slider.v_model = setting
     click(rc, lesson.choices[0])
     click(rc, "Setup")
     months = lesson.preset().meta.months
@@ -364,8 +372,9 @@ def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     paused = month()
     time.sleep(0.6)
     assert month() == paused  # paused: no more steps
-    [speed] = [w for w in of(rc, v.Slider) if w.label == "Speed (months per second)"]
+    [speed] = [w for w in of(rc, v.Slider) if w.label == "Speed: 4 months a second"]
     speed.v_model = 2
+    assert speed.label == "Speed: 2 months a second"
     click(rc, "Play")
     click(rc, "Pause")
     click(rc, "Play")  # at once: the first loop, still asleep, must not go on beside the second

@@ -235,9 +235,12 @@ def ClassroomPage():
                                     on_value=set_lever,
                                 )
                             solara.Text(
-                                runs.lever_cost_text(lesson.lever, lever_value.value, preset)
+                                runs.lever_text(lesson.lever, lever_value.value, preset),
+                                classes=["lever-cost"],
                             )
-                        solara.SliderInt("Speed (months per second)", value=speed, min=1, max=12)
+                        solara.SliderInt(  # the label says the speed: the track does not
+                            f"Speed: {speed.value} months a second", value=speed, min=1, max=12
+                        )
                     if not prediction.value:
                         solara.Info("Answer the prediction question first, then press Setup.")
                     elif preparing.value:

@@ -37,7 +37,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "Ensemble",
     "check_size",
-    "lever_cost_text",
+    "lever_text",
     "network_snapshot",
     "parse_upload",
     "run_ensemble",
@@ -153,13 +153,17 @@ def cost_context(scenario: Scenario) -> CostContext:
     return CostContext(headcount=org.employees, market_payroll=payroll, hires=hires)
 
 
-def lever_cost_text(name: str, value: float, scenario: Scenario) -> str:
-    """What a lever costs per month at ``value``, in words, for the scenario's starting company."""
+def lever_text(name: str, value: float, scenario: Scenario) -> str:
+    """A lever's setting and what it costs per month for the scenario's starting company.
+
+    E.g. ``0.2 · $300k/month of work time (not paid out)``: shown under the lever's slider,
+    whose own track does not show its value.
+    """
     lever = LEVERS[name]
     cost = lever.monthly_cost(value, cost_context(scenario))
     kind = "cash" if lever.cost_kind == "cash" else "of work time (not paid out)"
     amount = f"${cost / 1e6:,.2f}M" if abs(cost) >= 1e6 else f"${cost / 1e3:,.0f}k"
-    return f"{amount}/month {kind}"
+    return f"{value:g} · {amount}/month {kind}"
 
 
 # --- runs ------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def LeverControls(levers: solara.Reactive[dict], base: Scenario):
                             on_value=set_value,
                         )
                     solara.Text(
-                        f"{value:g} · {runs.lever_cost_text(lever.name, value, base)}",
+                        runs.lever_text(lever.name, value, base),
                         classes=["lever-cost"],
                         style={"font-size": "0.8rem", "color": "#555"},
                     )
