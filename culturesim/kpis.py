@@ -23,9 +23,11 @@ __all__ = [
     "KPI",
     "KPIS",
     "REPORT_MONTHS",
+    "chart_label",
     "display_scale",
     "format_number",
     "report_months",
+    "shown_as_total",
 ]
 
 INF = math.inf
@@ -375,13 +377,32 @@ _KPI_LIST = [
 KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
 
 
+def shown_as_total(name: str) -> bool:
+    """Whether charts draw KPI ``name`` as each run's total so far, not month by month.
+
+    Counted flows (ideas, launches, hires, quits, layoffs) are a few a month: month by month
+    their median jumps between 0 and 1, while the total so far reads (and B - A of totals says
+    how many more). Money flows (revenue, costs) are drawn per month.
+    """
+    meta = KPIS[name]
+    return meta.aggregate == "flow" and not meta.unit.startswith("$")
+
+
+def chart_label(name: str) -> str:
+    """A chart's title for KPI ``name``: its label, "(total so far)" added for a running total."""
+    return KPIS[name].label + (" (total so far)" if shown_as_total(name) else "")
+
+
 def display_scale(name: str) -> tuple[float, str]:
-    """How KPI ``name`` is shown: dollars in millions, the rest as they are.
+    """How KPI ``name`` is shown: dollars in millions, counted flows as totals, the rest as is.
 
     Returns:
-        The divisor and the unit to show ("M$ per month" for "$ per month").
+        The divisor and the unit to show ("M$ per month" for "$ per month", "launches" for
+        "launches per month": see :func:`shown_as_total`).
     """
     unit = KPIS[name].unit
+    if shown_as_total(name):
+        return 1.0, unit.removesuffix(" per month")
     return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
 
 

@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, display_scale
+from culturesim.kpis import KPIS, chart_label, display_scale, shown_as_total
 
-__all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
+__all__ = ["DASHBOARD_KPIS", "band", "dashboard", "shown"]
 
 #: KPIs on the dashboard, in reading order: brand, talent, trust, culture, innovation, finance.
 DASHBOARD_KPIS = (
@@ -21,11 +21,28 @@ DASHBOARD_KPIS = (
 )  # fmt: skip
 
 
-def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -> pd.DataFrame:
-    """Median and quantile band of ``kpi`` over runs, by month.
+def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
+    """What a chart draws of ``kpi`` on each row: the KPI, or its run's total so far.
+
+    Counted flows are drawn as running totals (:func:`~culturesim.kpis.shown_as_total`), summed
+    in month order within each run (``run_id``, or ``seed`` where there is none).
 
     Args:
-        timeseries: Stacked runs with columns ``month`` and ``kpi``.
+        timeseries: Stacked runs with columns ``month``, ``kpi`` and ``run_id`` or ``seed``.
+        kpi: Column to draw.
+    """
+    if not shown_as_total(kpi):
+        return timeseries[kpi]
+    run = "run_id" if "run_id" in timeseries else "seed"
+    ordered = timeseries.sort_values([run, "month"], kind="stable")
+    return ordered.groupby(run)[kpi].cumsum().reindex(timeseries.index)
+
+
+def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -> pd.DataFrame:
+    """Median and quantile band over runs, by month, of ``kpi`` as charts draw it (:func:`shown`).
+
+    Args:
+        timeseries: Stacked runs with columns ``month``, ``kpi`` and ``run_id`` or ``seed``.
         kpi: Column to summarise.
         lo: Lower quantile.
         hi: Upper quantile.
@@ -33,7 +50,7 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
     Returns:
         A frame indexed by month with columns ``lo``, ``median``, ``hi``.
     """
-    g = timeseries.groupby("month")[kpi]
+    g = shown(timeseries, kpi).groupby(timeseries["month"])
     return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
 
 
@@ -72,7 +89,8 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
                 fontsize=7,
                 color="0.35",
             )
-        ax.set_title(f"{kpi.label} ({unit})" if scale != 1.0 else kpi.label, fontsize=10)
+        title = chart_label(name)
+        ax.set_title(f"{title} ({unit})" if scale != 1.0 else title, fontsize=10)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)

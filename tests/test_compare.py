@@ -104,3 +104,36 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, 
     with pytest.raises(KeyboardInterrupt):
         run_seeds(baseline, [1, 2, 3, 4], 3)
     assert swallowed == [KeyboardInterrupt] and seeds == [1, 2]
+
+
+def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
+    """A month of launches is 0, 1 or 2: charts, bands and B - A use each run's total so far."""
+    from culturesim.batch.compare import Comparison
+    from culturesim.kpis import chart_label, display_scale, shown_as_total
+    from culturesim.plots import band, shown
+
+    sc = scenario_from_dict(
+        {
+            "organization": {"employees": 40},
+            "meta": {"months": 18},
+            "market": {"potential_users": 2000, "initial_active_users": 150},
+        }
+    )
+    a = run_seeds(sc, [1, 2, 3], 18)
+    b = run_seeds(sc.with_changes({"levers.innovation_time": 0.3}), [1, 2, 3], 18)
+    assert [k for k in ("launches", "ideas", "hires", "revenue", "engagement")
+            if shown_as_total(k)] == ["launches", "ideas", "hires"]  # fmt: skip
+    assert chart_label("launches") == "Launches (total so far)"
+    assert display_scale("ideas") == (1.0, "ideas") and display_scale("revenue")[1].endswith(
+        "per month"
+    )
+    shuffled = a.sample(frac=1.0, random_state=0)  # rows in any order: summed in month order
+    totals = shown(shuffled, "ideas").loc[a.index]
+    expected = a.groupby("run_id")["ideas"].cumsum()
+    assert totals.equals(expected) and totals.max() > a["ideas"].max()
+    assert shown(shuffled, "revenue").equals(shuffled["revenue"])  # money: per month
+    assert band(a, "ideas").loc[18, "median"] == np.median(a.groupby("run_id")["ideas"].sum())
+    diff = Comparison(a, b).difference_band("ideas")
+    by_seed = b.groupby("seed")["ideas"].sum() - a.groupby("seed")["ideas"].sum()
+    assert diff.loc[18, "mean"] == pytest.approx(by_seed.mean())
+    assert diff.loc[18, "lo"] > 0  # 30% innovation time: more ideas in total, surely

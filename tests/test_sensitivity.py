@@ -177,3 +177,21 @@ def test_the_report_legend_names_each_design_point_by_its_levers():
     assert _point_labels(runs, [*two, "levers.inclusion"]) == {0: "point 0", 1: "point 1"}
     runs["market.user_network"] = ["mixed", "mixed", "small_world", "small_world"]
     assert _point_labels(runs, ["market.user_network"])[1] == "user_network = small_world"
+
+
+def test_the_report_colours_one_numeric_parameter_in_its_order():
+    """Eight innovation times read as a progression (dark to light), not eight unrelated hues."""
+    import pandas as pd
+    from matplotlib.colors import to_rgb
+
+    from culturesim.batch.report import _point_colors
+
+    values = [0.5, 0.0, 0.2, 0.1]  # design points need not come in the parameter's order
+    runs = pd.DataFrame({"point": [0, 1, 2, 3], "levers.innovation_time": values})
+    colors = _point_colors(runs, ["levers.innovation_time"])
+    lightness = {v: sum(to_rgb(colors[p])) for p, v in enumerate(values)}
+    assert lightness[0.0] < lightness[0.1] < lightness[0.2] < lightness[0.5]
+    runs["market.user_network"] = ["mixed", "small_world", "mixed", "scale_free"]
+    text = _point_colors(runs, ["market.user_network"])  # no order: distinct colours
+    assert len({to_rgb(c) for c in text.values()}) == 4
+    assert _point_colors(runs.iloc[:2], ["levers.innovation_time"]) == {0: "C0", 1: "C1"}

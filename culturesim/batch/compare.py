@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import KPIS, display_scale, report_months
+from culturesim.kpis import KPIS, chart_label, display_scale, report_months
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -45,6 +45,25 @@ class Comparison:
 
     a: pd.DataFrame
     b: pd.DataFrame
+
+    def difference_band(self, kpi: str) -> pd.DataFrame:
+        """Mean paired difference B - A of ``kpi`` by month, with its 95% confidence interval.
+
+        Of ``kpi`` as charts draw it (:func:`~culturesim.plots.shown`): for counted flows, B's
+        total so far minus A's.
+
+        Returns:
+            A frame indexed by month with columns ``mean``, ``lo`` and ``hi``.
+        """
+        from culturesim.plots import shown
+
+        def by_seed_month(ts: pd.DataFrame) -> pd.Series:
+            return shown(ts, kpi).set_axis(pd.MultiIndex.from_frame(ts[["seed", "month"]]))
+
+        diffs = by_seed_month(self.b) - by_seed_month(self.a)
+        rows = {m: mean_ci(d.to_numpy()) for m, d in diffs.groupby(level="month")}
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "lo", "hi"])
+        return frame.rename_axis("month")
 
     def table(self, kpis=None) -> pd.DataFrame:
         """Each KPI at the :func:`report_months`: mean of A, of B, and B - A with its 95% CI."""
@@ -83,17 +102,13 @@ class Comparison:
                 bd = band(frame, kpi) / scale
                 axes[0, j].fill_between(bd.index, bd["lo"], bd["hi"], color=color, alpha=0.2, lw=0)
                 axes[0, j].plot(bd.index, bd["median"], color=color, label=name)
-            diffs = (
-                self.b.set_index(["seed", "month"])[kpi] - self.a.set_index(["seed", "month"])[kpi]
-            ) / scale
-            ci = diffs.groupby("month").apply(lambda d: pd.Series(mean_ci(d.to_numpy())))
-            ci = ci.unstack()
-            axes[1, j].fill_between(ci.index, ci[1], ci[2], color="C2", alpha=0.3, lw=0)
-            axes[1, j].plot(ci.index, ci[0], color="C2")
+            ci = self.difference_band(kpi) / scale
+            axes[1, j].fill_between(ci.index, ci["lo"], ci["hi"], color="C2", alpha=0.3, lw=0)
+            axes[1, j].plot(ci.index, ci["mean"], color="C2")
             axes[1, j].axhline(0, color="k", lw=0.8)
-            axes[0, j].set_title(KPIS[kpi].label)
+            axes[0, j].set_title(chart_label(kpi))
             axes[0, j].set_ylabel(unit, fontsize=8)
-            axes[1, j].set_title(f"B - A ({KPIS[kpi].label})", fontsize=9)
+            axes[1, j].set_title(f"B - A ({chart_label(kpi)})", fontsize=9)
             axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
         axes[0, 0].legend()

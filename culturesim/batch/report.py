@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from culturesim.batch.analyze import analyze_folder, final_values
-from culturesim.kpis import KPIS, display_scale, format_number
+from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.plots import band
 
 __all__ = ["write_report"]
@@ -32,6 +32,23 @@ def _point_labels(runs: pd.DataFrame, params: list[str]) -> dict[int, str]:
     }
 
 
+def _point_colors(runs: pd.DataFrame, params: list[str]) -> dict[int, tuple | str]:
+    """A line colour per design point: along a colormap when one number varies, in its order.
+
+    Points of a single numeric parameter (innovation time 0, 0.05, ... 0.5) read as a
+    progression, dark to light; other designs get Matplotlib's distinct colours.
+    """
+    values = runs.groupby("point")[params].first()
+    numeric = len(params) == 1 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values[params[0]]
+    )
+    if not numeric or len(values) < 3:
+        return {p: f"C{i % 10}" for i, p in enumerate(values.index)}
+    rank = values[params[0]].rank(method="dense") - 1
+    cmap = plt.get_cmap("viridis")
+    return {p: cmap(0.9 * r / max(rank.max(), 1)) for p, r in rank.items()}  # no pale yellow
+
+
 def _value(v) -> str:
     """A parameter value for a label: numbers short (0.2, 1e+06), the rest as they are."""
     return f"{v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
@@ -42,12 +59,17 @@ def _scale(kpi: str) -> float:
     return display_scale(kpi)[0] if kpi in KPIS else 1.0
 
 
-def _title(kpi: str) -> str:
-    """A panel's title: the KPI's label, with its unit when shown in millions."""
+def _title(kpi: str, by_month: bool = False) -> str:
+    """A panel's title: the KPI's label, with its unit when shown in millions.
+
+    ``by_month``: for a panel by month, which draws counted flows as totals so far
+    (:func:`~culturesim.kpis.chart_label`); the other panels show the final totals.
+    """
     if kpi not in KPIS:
         return kpi
     scale, unit = display_scale(kpi)
-    return f"{KPIS[kpi].label} ({unit})" if scale != 1.0 else KPIS[kpi].label
+    label = chart_label(kpi) if by_month else KPIS[kpi].label
+    return f"{label} ({unit})" if scale != 1.0 else label
 
 
 def _series_figure(
@@ -55,22 +77,22 @@ def _series_figure(
 ) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     points = sorted(merged["point"].unique())
-    labels = _point_labels(runs, params)
+    labels, colors = _point_labels(runs, params), _point_colors(runs, params)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
     fig, axes = plt.subplots(
         rows, cols, figsize=(4.5 * cols, 3.3 * rows), squeeze=False, layout="constrained"
     )
     for ax, kpi in zip(axes.flat, outputs, strict=False):
-        groups = [(labels[p], merged[merged["point"] == p]) for p in points]
+        groups = [(labels[p], colors[p], merged[merged["point"] == p]) for p in points]
         if len(points) > MAX_BANDS:
-            groups = [(f"all {len(points)} points", merged)]
+            groups = [(f"all {len(points)} points", "C0", merged)]
         scale = _scale(kpi)
-        for i, (label, frame) in enumerate(groups):
+        for label, color, frame in groups:
             b = band(frame, kpi) / scale
-            ax.fill_between(b.index, b["lo"], b["hi"], color=f"C{i % 10}", alpha=0.15, lw=0)
-            ax.plot(b.index, b["median"], color=f"C{i % 10}", label=label, lw=1.4)
-        ax.set_title(_title(kpi), fontsize=10)
+            ax.fill_between(b.index, b["lo"], b["hi"], color=color, alpha=0.15, lw=0)
+            ax.plot(b.index, b["median"], color=color, label=label, lw=1.4)
+        ax.set_title(_title(kpi, by_month=True), fontsize=10)
         ax.set_xlabel("month")
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, display_scale
+from culturesim.kpis import KPIS, chart_label, display_scale
 
 __all__ = ["band_option", "diff_option", "event_marks", "network_option"]
 
@@ -71,14 +71,14 @@ def band_option(
         kpi: KPI name.
         band: ``lo``, ``median`` and ``hi`` by month.
         events: Scenario events, drawn as dashed vertical markers.
-        title: Chart title (default: the KPI's label).
+        title: Chart title (default: the KPI's :func:`~culturesim.kpis.chart_label`).
         names: Names of the base, the width and the centre line in the tooltip.
         color: Colour of the band and the centre line.
         zero_line: Also draw a horizontal line at zero (for differences; else the KPI's
             ``mark``, if it has one, is drawn).
     """
     scale, unit = display_scale(kpi)
-    option = _base(title or KPIS[kpi].label, unit, [int(m) for m in band.index])
+    option = _base(title or chart_label(kpi), unit, [int(m) for m in band.index])
     stacked = {"type": "line", "stack": "band", "stackStrategy": "all", "symbol": "none",
                "lineStyle": {"opacity": 0}}  # fmt: skip
     marks = event_marks(events)
@@ -106,7 +106,7 @@ def diff_option(kpi: str, diff: pd.DataFrame, events=()) -> dict:
         kpi,
         diff.rename(columns={"mean": "median"}),
         events,
-        title=f"B − A: {KPIS[kpi].label}",
+        title=f"B − A: {chart_label(kpi)}",
         names=("CI low", "CI width", "mean B − A"),
         color="#2ca02c",
         zero_line=True,

@@ -13,7 +13,7 @@ import numpy as np
 import solara
 import solara.lab
 
-from culturesim.kpis import KPIS, display_scale
+from culturesim.kpis import KPIS, chart_label, display_scale, shown_as_total
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
 from culturesim.ui import charts, runs
@@ -46,10 +46,9 @@ CHART_HEIGHT = "clamp(160px, calc((100vh - 420px) / 3), 210px)"
 def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
     scale, unit = display_scale(kpi)
     series = np.asarray(model.history[kpi], dtype=float) / scale
-    title = KPIS[kpi].label
-    if KPIS[kpi].aggregate == "flow":  # a month of a flow is noisy: show the running total
-        series, title = np.cumsum(series), f"{title} (total so far)"
-        unit = unit.replace(" per month", "")
+    if shown_as_total(kpi):  # a month of launches is 0, 1 or 2: the running total reads
+        series = np.cumsum(series)
+    title = chart_label(kpi)
     values = [round(float(v), 4) for v in series]
     option = {
         "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 19}},

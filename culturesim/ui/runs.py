@@ -487,18 +487,6 @@ def paired(a: Ensemble, b: Ensemble) -> Comparison | None:
     return Comparison(pick(a.timeseries()), pick(b.timeseries()))
 
 
-def difference_band(comparison: Comparison, kpi: str) -> pd.DataFrame:
-    """Mean paired difference B - A of ``kpi`` by month, with its 95% confidence interval."""
-    diffs = (
-        comparison.b.set_index(["seed", "month"])[kpi]
-        - comparison.a.set_index(["seed", "month"])[kpi]
-    )
-    rows = {m: mean_ci(d.to_numpy()) for m, d in diffs.groupby(level="month")}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "lo", "hi"]).rename_axis(
-        "month"
-    )
-
-
 def fmt(kpi: str, value: float, diff: bool = False) -> str:
     """``value`` of ``kpi`` for people: $M, percent, counts, months or three digits.
 

@@ -327,9 +327,7 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
         for kpi in runs.SUMMARY_KPIS:
             Chart(
-                charts.diff_option(
-                    kpi, runs.difference_band(comparison, kpi), ensemble.scenario.events
-                ),
+                charts.diff_option(kpi, comparison.difference_band(kpi), ensemble.scenario.events),
                 CHART_HEIGHT,
             )
 
