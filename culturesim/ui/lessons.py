@@ -96,8 +96,9 @@ LESSONS = {
             how="Each aware user's trust moves toward a goal set by product quality and "
             "transparency: quickly when it falls, slowly when it rises, and it spreads among "
             "users who know each other. Transparency softens the drop and speeds recovery.",
-            notice="The sharp drop at month 18 and the long, slow climb back. Active users fall "
-            "later than trust: churn follows distrust with a delay.",
+            notice="The sharp drop at month 18 and the long, slow climb back. Active users keep "
+            "growing, but more slowly for months: churn jumps with the drop in trust and eases "
+            "only as trust comes back.",
             try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
             "recover? What does transparency cost per month?",
         ),
