@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim import __version__
-from culturesim.kpis import KPIS, format_number, report_months
+from culturesim.kpis import KPIS, format_number, report_months, shown
 from culturesim.levers import LEVERS
 from culturesim.manifest import (
     KINDS,
@@ -84,16 +84,20 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+#: How tables show counted flows (see :func:`culturesim.kpis.shown_as_total`).
+TOTALS_NOTE = "hires, quits, layoffs, ideas and launches: the total so far"
+
+
 def summary_table(timeseries: pd.DataFrame) -> str:
     """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
-    shown = report_months(int(timeseries["month"].max()))
+    months = report_months(int(timeseries["month"].max()))
     width = max(len(k) for k in KPIS) + 2
-    head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in shown)
+    head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in months)
     lines = [head, "-" * len(head)]
     for name in KPIS:
-        cells = []
-        for m in shown:
-            x = timeseries.loc[timeseries["month"] == m, name].to_numpy()
+        cells, values = [], shown(timeseries, name)  # counted flows: totals so far
+        for m in months:
+            x = values[timeseries["month"] == m].to_numpy()
             p10, med, p90 = np.quantile(x, [0.1, 0.5, 0.9])
             cells.append(
                 f"{format_number(med)} [{format_number(p10)}, {format_number(p90)}]".rjust(30)
@@ -121,7 +125,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
     print(
         f"{scenario.meta.name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
-        "over the seeds (flows: that month's)"
+        f"over the seeds ({TOTALS_NOTE})"
     )
     print(summary_table(ts))
     if out is None:
@@ -241,7 +245,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table = result.table()
     print(
         f"A = {a.meta.name}, B = {b.meta.name}: means over {args.seeds} paired seeds, and "
-        "B - A with its 95% CI (a t interval over the seeds' differences)"
+        f"B - A with its 95% CI (a t interval over the seeds' differences; {TOTALS_NOTE})"
     )
     width = max(len(k) for k in KPIS) + 2
     for month, rows in table.groupby("month"):
@@ -491,8 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run SCENARIO (a TOML file, or the name of one in scenarios/) for N seeds "
             "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 (those "
             "within the horizon, and the horizon's last month) as median [10%, 90%] over "
-            "seeds. With --out, also write runs.parquet, timeseries.parquet, manifest.json and "
-            "dashboard.png into DIR."
+            f"seeds ({TOTALS_NOTE}). With --out, also write runs.parquet, timeseries.parquet, "
+            "manifest.json and dashboard.png into DIR."
         ),
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
@@ -556,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run scenarios A and B with the same seeds (common random numbers) and print each "
             "KPI at months 12, 36 and 60 (those within the horizon, and the horizon's last "
             "month): A, B and B - A with a 95% confidence interval over the paired "
-            "differences. With --out, also write compare.csv and compare.png."
+            f"differences ({TOTALS_NOTE}). With --out, also write compare.csv and compare.png."
         ),
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.special import ndtri
@@ -17,6 +17,9 @@ from scipy.special import ndtri
 from culturesim.compiled import kernel
 from culturesim.networks import mean_inverse_distance
 from culturesim.random import cursor, uniform_at
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FAMILIES",
@@ -27,6 +30,7 @@ __all__ = [
     "display_scale",
     "format_number",
     "report_months",
+    "shown",
     "shown_as_total",
 ]
 
@@ -378,7 +382,7 @@ KPIS: dict[str, KPI] = {k.name: k for k in _KPI_LIST}
 
 
 def shown_as_total(name: str) -> bool:
-    """Whether charts draw KPI ``name`` as each run's total so far, not month by month.
+    """Whether charts and tables show KPI ``name`` as each run's total so far, not by month.
 
     Counted flows (ideas, launches, hires, quits, layoffs) are a few a month: month by month
     their median jumps between 0 and 1, while the total so far reads (and B - A of totals says
@@ -386,6 +390,23 @@ def shown_as_total(name: str) -> bool:
     """
     meta = KPIS[name]
     return meta.aggregate == "flow" and not meta.unit.startswith("$")
+
+
+def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
+    """What charts and tables show of ``kpi`` on each row: the KPI, or its run's total so far.
+
+    Counted flows are shown as running totals (:func:`shown_as_total`), summed in month order
+    within each run (``run_id``, or ``seed`` where there is none).
+
+    Args:
+        timeseries: Stacked runs with columns ``month``, ``kpi`` and ``run_id`` or ``seed``.
+        kpi: Column to draw.
+    """
+    if not shown_as_total(kpi):
+        return timeseries[kpi]
+    run = "run_id" if "run_id" in timeseries else "seed"
+    ordered = timeseries.sort_values([run, "month"], kind="stable")
+    return ordered.groupby(run)[kpi].cumsum().reindex(timeseries.index)
 
 
 def chart_label(name: str) -> str:

@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, chart_label, display_scale, shown_as_total
+from culturesim.kpis import KPIS, chart_label, display_scale, shown
 
-__all__ = ["DASHBOARD_KPIS", "band", "dashboard", "shown"]
+__all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
 
 #: KPIs on the dashboard, in reading order: brand, talent, trust, culture, innovation, finance.
 DASHBOARD_KPIS = (
@@ -21,25 +21,8 @@ DASHBOARD_KPIS = (
 )  # fmt: skip
 
 
-def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
-    """What a chart draws of ``kpi`` on each row: the KPI, or its run's total so far.
-
-    Counted flows are drawn as running totals (:func:`~culturesim.kpis.shown_as_total`), summed
-    in month order within each run (``run_id``, or ``seed`` where there is none).
-
-    Args:
-        timeseries: Stacked runs with columns ``month``, ``kpi`` and ``run_id`` or ``seed``.
-        kpi: Column to draw.
-    """
-    if not shown_as_total(kpi):
-        return timeseries[kpi]
-    run = "run_id" if "run_id" in timeseries else "seed"
-    ordered = timeseries.sort_values([run, "month"], kind="stable")
-    return ordered.groupby(run)[kpi].cumsum().reindex(timeseries.index)
-
-
 def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -> pd.DataFrame:
-    """Median and quantile band over runs, by month, of ``kpi`` as charts draw it (:func:`shown`).
+    """Median and quantile band over runs, by month, of ``kpi`` as shown (see :func:`shown`).
 
     Args:
         timeseries: Stacked runs with columns ``month``, ``kpi`` and ``run_id`` or ``seed``.

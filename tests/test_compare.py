@@ -107,10 +107,10 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, 
 
 
 def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
-    """A month of launches is 0, 1 or 2: charts, bands and B - A use each run's total so far."""
+    """A month of launches is 0, 1 or 2: charts, tables and B - A use each run's total so far."""
     from culturesim.batch.compare import Comparison
-    from culturesim.kpis import chart_label, display_scale, shown_as_total
-    from culturesim.plots import band, shown
+    from culturesim.kpis import chart_label, display_scale, shown, shown_as_total
+    from culturesim.plots import band
 
     sc = scenario_from_dict(
         {
@@ -137,3 +137,15 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
     by_seed = b.groupby("seed")["ideas"].sum() - a.groupby("seed")["ideas"].sum()
     assert diff.loc[18, "mean"] == pytest.approx(by_seed.mean())
     assert diff.loc[18, "lo"] > 0  # 30% innovation time: more ideas in total, surely
+    table = Comparison(a, b).table(["ideas", "engagement"]).set_index(["month", "kpi"])
+    assert table.loc[(18, "ideas"), "A"] == pytest.approx(a.groupby("seed")["ideas"].sum().mean())
+    assert table.loc[(18, "ideas"), "diff"] == pytest.approx(by_seed.mean())
+    assert table.loc[(18, "engagement"), "A"] == pytest.approx(
+        a[a["month"] == 18]["engagement"].mean()
+    )
+    from culturesim.cli import summary_table
+    from culturesim.kpis import format_number
+
+    row = next(r for r in summary_table(a).splitlines() if r.startswith("ideas "))
+    median_at_18 = row.split()[-3]  # ideas  <m12> [p10, p90]  <m18> [p10, p90]
+    assert median_at_18 == format_number(np.median(a.groupby("run_id")["ideas"].sum()))

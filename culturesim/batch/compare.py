@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import KPIS, chart_label, display_scale, report_months
+from culturesim.kpis import KPIS, chart_label, display_scale, report_months, shown
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -49,13 +49,12 @@ class Comparison:
     def difference_band(self, kpi: str) -> pd.DataFrame:
         """Mean paired difference B - A of ``kpi`` by month, with its 95% confidence interval.
 
-        Of ``kpi`` as charts draw it (:func:`~culturesim.plots.shown`): for counted flows, B's
+        Of ``kpi`` as charts draw it (:func:`~culturesim.kpis.shown`): for counted flows, B's
         total so far minus A's.
 
         Returns:
             A frame indexed by month with columns ``mean``, ``lo`` and ``hi``.
         """
-        from culturesim.plots import shown
 
         def by_seed_month(ts: pd.DataFrame) -> pd.Series:
             return shown(ts, kpi).set_axis(pd.MultiIndex.from_frame(ts[["seed", "month"]]))
@@ -66,16 +65,22 @@ class Comparison:
         return frame.rename_axis("month")
 
     def table(self, kpis=None) -> pd.DataFrame:
-        """Each KPI at the :func:`report_months`: mean of A, of B, and B - A with its 95% CI."""
+        """Each KPI at the :func:`report_months`: mean of A, of B, and B - A with its 95% CI.
+
+        Of each KPI as shown (:func:`~culturesim.kpis.shown`): counted flows as totals so far.
+        """
         kpis = list(kpis or KPIS)
+        shown_a = {kpi: shown(self.a, kpi) for kpi in kpis}
+        shown_b = {kpi: shown(self.b, kpi) for kpi in kpis}
         rows = []
         for m in report_months(int(self.a["month"].max())):
-            xa = self.a[self.a["month"] == m].set_index("seed")[kpis]
-            xb = self.b[self.b["month"] == m].set_index("seed")[kpis]
+            in_a, in_b = self.a["month"] == m, self.b["month"] == m
             for kpi in kpis:
-                diff, lo, hi = mean_ci((xb[kpi] - xa[kpi]).to_numpy())
+                xa = shown_a[kpi][in_a].set_axis(self.a.loc[in_a, "seed"])
+                xb = shown_b[kpi][in_b].set_axis(self.b.loc[in_b, "seed"])
+                diff, lo, hi = mean_ci((xb - xa).to_numpy())
                 rows.append(
-                    {"month": m, "kpi": kpi, "A": xa[kpi].mean(), "B": xb[kpi].mean(),
+                    {"month": m, "kpi": kpi, "A": xa.mean(), "B": xb.mean(),
                      "diff": diff, "ci_lo": lo, "ci_hi": hi}
                 )  # fmt: skip
         return pd.DataFrame(rows)
