@@ -597,3 +597,52 @@ def test_the_network_view_seats_teams_together_and_draws_ties_where_people_are()
     gaps = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
     np.fill_diagonal(gaps, np.inf)
     assert gaps.min() >= 20.0
+
+
+def test_classroom_keeps_earlier_runs_dashed_beside_this_one():
+    """The class compares settings (the 20% lesson asks: compared with 10%?) run after run."""
+    from culturesim.kpis import chart_label
+
+    _, rc = render(ClassroomPage)
+    lesson = LESSONS["twenty_percent"]
+    months = lesson.preset().meta.months
+
+    def chart(kpi: str) -> list[dict]:
+        [option] = [
+            w.option.value for w in of(rc, OptionWidget)
+            if w.option.value.get("title", {}).get("text") == chart_label(kpi)
+        ]  # fmt: skip
+        return option["series"]
+
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, months))
+    assert html_text(rc, "runs-caption") == [] and len(chart("ideas")) == 1
+    for _ in range(3):
+        click(rc, "Step")
+    first = {kpi: chart(kpi)[0]["data"] for kpi in lesson.charts}
+    assert len(first["ideas"]) == 4  # months 0-3
+    [slider] = [w for w in of(rc, v.Slider) if w.label.startswith("Innovation time")]
+    slider.v_model = 0.3  # during the run: from month 4 on
+    slider.v_model = 0.35  # the same month: one change
+    click(rc, "Reset")
+    wait(lambda: built(rc, months))
+    for kpi in lesson.charts:
+        this, before = chart(kpi)
+        assert len(this["data"]) == 1 and before["data"] == first[kpi]
+        assert before["lineStyle"]["type"] == "dashed"
+        assert before["name"] == "earlier: innovation time 0.2, then 0.35 from month 4"
+    assert html_text(rc, "runs-caption") == [
+        "Dashed grey: innovation time 0.2, then 0.35 from month 4"
+    ]
+    click(rc, "Step")
+    click(rc, "Reset")
+    wait(lambda: built(rc, months))
+    click(rc, "Reset")  # a run of no month is not kept
+    wait(lambda: built(rc, months))
+    names = [s["name"] for s in chart("launches")]
+    assert names == ["this run: innovation time 0.35", "earlier: innovation time 0.35",
+                     "earlier: innovation time 0.2, then 0.35 from month 4"]  # fmt: skip
+    [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
+    select.v_model = LESSONS["incident_trust"].title  # another lesson: its own runs only
+    assert html_text(rc, "runs-caption") == []

@@ -1,8 +1,10 @@
 """The classroom page: one lesson, large type, few controls, the org network animating.
 
 Setup builds the lesson's company (after the class has answered the prediction question), Step
-advances a month, Play/Pause runs on at the chosen speed, Reset starts the same setting over. The
-model lives in this page's own hooks, so every browser session has its own.
+advances a month, Play/Pause runs on at the chosen speed, Reset starts the same setting over (or
+the lever's new setting). The last two runs stay on the charts, dashed, named by their setting,
+so that a class compares settings run after run. The model lives in this page's own hooks, so
+every browser session has its own.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ CSS = """
   grid-template-columns: minmax(0, max-content) minmax(35%, 1fr) auto;
 }
 .classroom .v-slider .v-slider__label { white-space: normal; }
+.classroom .runs-caption { font-size: 0.95rem; color: #555; line-height: 1.2; }
 """
 
 
@@ -43,13 +46,36 @@ NETWORK_HEIGHT = "clamp(320px, calc(100vh - 400px), 620px)"
 CHART_HEIGHT = "clamp(160px, calc((100vh - 420px) / 3), 210px)"
 
 
-def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
-    scale, unit = display_scale(kpi)
-    series = np.asarray(model.history[kpi], dtype=float) / scale
+#: Earlier runs the charts keep beside this one (dashed), newest first, and their colours.
+EARLIER_RUNS = 2
+EARLIER_COLORS = ("#7f7f7f", "#c2c2c2")
+EARLIER_NAMES = ("Dashed grey", "light grey")
+
+
+def _shown_history(model: CultureModel, kpi: str) -> list[float]:
+    """``kpi`` by month so far, as the chart shows it (flows as totals so far, $ in millions)."""
+    series = np.asarray(model.history[kpi], dtype=float) / display_scale(kpi)[0]
     if shown_as_total(kpi):  # a month of launches is 0, 1 or 2: the running total reads
         series = np.cumsum(series)
+    return [round(float(v), 4) for v in series]
+
+
+def _history_option(
+    model: CultureModel, kpi: str, months: int, earlier: tuple = (), setting: str = ""
+) -> dict:
+    """A big chart of ``kpi`` in this run, with the ``earlier`` runs' lines dashed beside it.
+
+    Args:
+        model: This run's model.
+        kpi: The KPI.
+        months: The horizon (the x axis).
+        earlier: Earlier runs of the lesson, newest first: ``{"setting": ..., "series":
+            {kpi: values}}`` (see :func:`_shown_history`).
+        setting: This run's lever setting, for the tooltip.
+    """
+    unit = display_scale(kpi)[1]
     title = chart_label(kpi)
-    values = [round(float(v), 4) for v in series]
+    values = _shown_history(model, kpi)
     option = {
         "title": {"text": title, "subtext": unit, "textStyle": {"fontSize": 19}},
         "tooltip": {"trigger": "axis"},
@@ -59,13 +85,31 @@ def _history_option(model: CultureModel, kpi: str, months: int) -> dict:
                   "nameTextStyle": {"fontSize": 16}},
         "yAxis": {"type": "value", "scale": True, "splitNumber": 2, "axisLabel": {"fontSize": 16}},
         "animation": False,
-        "series": [{"type": "line", "data": values, "symbol": "none", "name": KPIS[kpi].label,
-                    "lineStyle": {"width": 4}}],
+        "series": [{"type": "line", "data": values, "symbol": "none",
+                    "name": f"this run: {setting}" if setting else KPIS[kpi].label,
+                    "lineStyle": {"width": 4}, "z": 3}],
     }  # fmt: skip
+    for run, color in zip(earlier, EARLIER_COLORS, strict=False):
+        option["series"].append(
+            {"type": "line", "data": run["series"][kpi], "symbol": "none",
+             "name": f"earlier: {run['setting']}", "color": color,
+             "lineStyle": {"width": 3, "type": "dashed", "color": color}, "z": 2}
+        )  # fmt: skip
     events = model.config.events
     if events:
         option["series"][0]["markLine"] = charts.event_marks(events)
     return option
+
+
+def _setting_text(lever, value: float) -> str:
+    """A lever's setting in words, e.g. ``innovation time 0.2``."""
+    return f"{lever.label.lower()} {float(value):g}"
+
+
+def _runs_caption(earlier: tuple) -> str:
+    """Which dashed line is which earlier run (the solid line is this one), above the charts."""
+    pairs = zip(EARLIER_NAMES, earlier, strict=False)
+    return "; ".join(f"{name}: {run['setting']}" for name, run in pairs)
 
 
 @solara.component
@@ -84,10 +128,13 @@ def ClassroomPage():
     """A guided lesson: prediction, then Setup / Step / Play-Pause / Reset beside big charts."""
     key = solara.use_reactive(next(iter(LESSONS)))
     lesson = LESSONS[key.value]
+    lever = LEVERS[lesson.lever]
     prediction = solara.use_reactive(None)
     preset = solara.use_memo(lesson.preset, [key.value])  # read once per lesson, not per frame
     lever_value = solara.use_reactive(preset.levers.model_dump()[lesson.lever])
     model = solara.use_reactive(None)
+    setting = solara.use_reactive("")  # this run's lever setting, in words
+    earlier = solara.use_reactive(())  # earlier runs of this lesson, newest first
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)  # months per second
@@ -96,6 +143,7 @@ def ClassroomPage():
         key.set(k)
         prediction.set(None)
         model.set(None)
+        earlier.set(())
         playing.set(False)
         new = LESSONS[k]
         lever_value.set(new.preset().levers.model_dump()[new.lever])
@@ -110,6 +158,7 @@ def ClassroomPage():
             built = CultureModel(scenario=scenario)
             if key.value == chosen:  # not if the class moved to another lesson meanwhile
                 model.set(built)
+                setting.set(_setting_text(lever, lever_value.value))
                 tick.set(0)
         finally:  # Setup is never left disabled
             preparing.set(False)
@@ -118,6 +167,11 @@ def ClassroomPage():
 
     def setup():
         playing.set(False)
+        m = model.value
+        if m is not None and m.month > 0:  # kept for the charts: the class compares runs
+            run = {"setting": setting.value, "months": m.month,
+                   "series": {kpi: _shown_history(m, kpi) for kpi in lesson.charts}}  # fmt: skip
+            earlier.set((run, *earlier.value)[:EARLIER_RUNS])
         preparing.set(True)
         build_task()
 
@@ -129,8 +183,18 @@ def ClassroomPage():
 
     def set_lever(v):
         lever_value.set(float(v))
-        if model.value is not None:  # takes effect from the next month, as a set_lever event
-            model.value.levers[lesson.lever] = float(v)
+        m = model.value
+        if m is not None and m.month < m.config.meta.months:
+            m.levers[lesson.lever] = float(v)  # from the next month on, as a set_lever event
+            # the setting in words: a slider's drag in one month is one change
+            start, *changes = setting.value.split(", then ")
+            if m.month == 0:
+                start, changes = _setting_text(lever, v), []
+            elif changes and changes[-1].endswith(f" from month {m.month + 1}"):
+                changes[-1] = f"{float(v):g} from month {m.month + 1}"
+            else:
+                changes.append(f"{float(v):g} from month {m.month + 1}")
+            setting.set(", then ".join([start, *changes]))
 
     loop_number = solara.use_ref(0)  # of the loop now playing: an older one stops
 
@@ -167,7 +231,6 @@ def ClassroomPage():
     _ = tick.value  # re-render after every step
     horizon = preset.meta.months
     done = m is not None and m.month >= horizon
-    lever = LEVERS[lesson.lever]
     solara.Style(CSS)
     solara.Title("culturesim — classroom")
     with solara.Column(classes=["classroom"]):
@@ -265,5 +328,13 @@ def ClassroomPage():
                             NETWORK_HEIGHT,
                         )
                         with solara.Column():
+                            if earlier.value:
+                                solara.Text(
+                                    _runs_caption(earlier.value),
+                                    classes=["runs-caption"],
+                                )
                             for kpi in lesson.charts:
-                                Chart(_history_option(m, kpi, horizon), CHART_HEIGHT)
+                                Chart(
+                                    _history_option(m, kpi, horizon, earlier.value, setting.value),
+                                    CHART_HEIGHT,
+                                )
