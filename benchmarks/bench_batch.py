@@ -10,11 +10,16 @@ over the in-process run of the same task, summed and divided by the in-process t
 per-run overhead (target: at most 20%). The worker's start-up (from a fork server that imports
 culturesim first) is timed apart and shown spread over the runs, as a sweep of that many runs
 would pay it.
+
+Then threads: two runs one after the other and two runs in two threads of this process (as a
+Dask worker with two threads runs them), best of three each. The kernels release the GIL, so
+the threads step on two cores at once; the speed-up is what that buys (2x at most).
 """
 
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 from culturesim import load_scenario
@@ -56,6 +61,27 @@ def main() -> None:
     print(f"process pool:   {pooled / n:.3f} s per run (one worker, already started)")
     print(f"overhead:       {extra / n:+.3f} s per run = {extra / inline:+.1%}")
     print(f"worker start-up: {startup:.2f} s = {startup / inline:+.1%} of these {n} runs")
+    two = tasks[:2]
+    serial = threaded = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for changes, seed in two:
+            run_one(scenario, changes, seed, args.months, outputs)
+        serial = min(serial, time.perf_counter() - t0)
+        threads = [
+            threading.Thread(target=run_one, args=(scenario, c, s, args.months, outputs))
+            for c, s in two
+        ]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        threaded = min(threaded, time.perf_counter() - t0)
+    print(
+        f"two runs: {serial:.2f} s one after the other, {threaded:.2f} s in two threads "
+        f"(speed-up {serial / threaded:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

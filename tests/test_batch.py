@@ -130,7 +130,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def dask_cluster(tmp_path):
-    """A real Dask scheduler with two workers on 127.0.0.1, as separate processes."""
+    """A real Dask scheduler with two workers on 127.0.0.1, as separate processes.
+
+    The first runs two tasks at once in two threads, as a worker started without
+    ``--nthreads`` does (one thread per core): runs in threads give the same numbers.
+    """
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = os.environ | {"DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
@@ -142,10 +146,10 @@ def dask_cluster(tmp_path):
         )
     ]  # fmt: skip
     time.sleep(2)
-    for _ in range(2):
+    for threads in ("2", "1"):
         procs.append(
             subprocess.Popen(
-                [VENV_BIN / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1",
+                [VENV_BIN / "dask", "worker", address, "--nthreads", threads, "--nworkers", "1",
                  "--host", "127.0.0.1", "--dashboard-address", ":0",
                  "--local-directory", str(tmp_path / "dask-scratch")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,

@@ -113,6 +113,30 @@ def test_population_grows_without_reindexing():
         pop.add(1, nope=1)
 
 
+def test_every_kernel_releases_the_gil():
+    """Runs in threads (a Dask worker's, the classroom's sessions) step on all cores at once."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import culturesim
+
+    modules = [
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(culturesim.__path__, "culturesim.")
+        if not m.name.endswith("__main__")
+    ]
+    kernels = {
+        f"{module.__name__}.{name}": obj.targetoptions.get("nogil", False)
+        for module in modules
+        for name, obj in vars(module).items()
+        if isinstance(obj, CPUDispatcher)
+    }
+    assert len(kernels) > 40  # the users', culture, engagement, network, KPI kernels ...
+    assert [name for name, nogil in kernels.items() if not nogil] == []
+
+
 def test_group_by_is_a_stable_sort_by_key():
     from culturesim.compiled import group_by
 
