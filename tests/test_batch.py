@@ -321,6 +321,42 @@ def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, mo
     assert "2 runs warned: their growth plan reached the simulator's headcount limit" in report
 
 
+def test_a_sweep_run_keeps_its_notices_quiet_without_touching_the_warning_filters(monkeypatch):
+    """A Dask worker runs tasks in threads: one run must not change the filters others use
+    (``warnings.catch_warnings`` did, for the whole process, while the run lasted)."""
+    import warnings
+
+    from culturesim import simulate
+    from culturesim.model import CultureModel
+    from culturesim.scenario import scenario_from_dict
+
+    monkeypatch.setattr(hiring, "MAX_HEADCOUNT", 100)
+    scenario = scenario_from_dict(
+        {
+            "organization": {"employees": 30, "cash": 1e12, "growth_per_year": 3.0},
+            "market": {"potential_users": 2000, "initial_active_users": 150},
+            "meta": {"months": 24},
+        }
+    )
+    seen = []
+    step = CultureModel.step
+
+    def watched(model):
+        seen.append(list(warnings.filters))
+        step(model)
+
+    monkeypatch.setattr(CultureModel, "step", watched)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        frame = sweep_module.run_one(scenario.to_dict(), {}, 1, 24, ["headcount"])
+    assert len(seen) == 24 and all(filters == before for filters in seen)
+    assert caught == []  # quiet...
+    assert frame.attrs["notices"] and frame["headcount"].max() <= 100  # ...and kept
+    with pytest.warns(hiring.HeadcountLimitWarning):  # outside a sweep the run warns
+        simulate(scenario, seed=1)
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

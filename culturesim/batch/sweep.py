@@ -32,7 +32,7 @@ from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
-from culturesim.processes.hiring import HeadcountLimitWarning
+from culturesim.processes.hiring import HeadcountLimitWarning, notices_kept_quiet
 from culturesim.scenario import MAX_HEADCOUNT
 
 __all__ = [
@@ -99,8 +99,7 @@ def run_one(
     from culturesim.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HeadcountLimitWarning)  # kept in notices instead
+    with notices_kept_quiet():  # kept in notices instead
         result = simulate(sc, seed=seed, months=months)
     frame = result.kpis[outputs].reset_index()
     frame.attrs["code"] = SOURCE_DIGEST  # which code ran it: see _store

@@ -12,7 +12,10 @@ their site.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +33,24 @@ APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
 
 class HeadcountLimitWarning(RuntimeWarning):
     """The growth plan reached the simulator's limit and grows no further."""
+
+
+_QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)
+
+
+@contextlib.contextmanager
+def notices_kept_quiet() -> Iterator[None]:
+    """Runs started inside keep their notices in ``model.notices`` without warning of them.
+
+    For a sweep's runs, whose output is out of sight. Unlike ``warnings.catch_warnings``,
+    which changes the whole process's filters, it holds for this thread (or task) only: runs in
+    other threads of a Dask worker warn, or not, as they were asked.
+    """
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 def fill_probability(model: CultureModel) -> float:
@@ -65,7 +86,8 @@ class Hiring:
                     "employees, the simulator's limit; it grows no further"
                 )
                 model.notices.append(notice)
-                warnings.warn(notice, HeadcountLimitWarning, stacklevel=2)
+                if not _QUIET.get():
+                    warnings.warn(notice, HeadcountLimitWarning, stacklevel=2)
             model.target_headcount = min(planned, MAX_HEADCOUNT)
         model.fill_probability = fill_probability(model)
         vacancies = max(0, round(model.target_headcount) - model.headcount)
