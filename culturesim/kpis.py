@@ -405,8 +405,11 @@ def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
     if not shown_as_total(kpi):
         return timeseries[kpi]
     run = "run_id" if "run_id" in timeseries else "seed"
-    ordered = timeseries.sort_values([run, "month"], kind="stable")
-    return ordered.groupby(run)[kpi].cumsum().reindex(timeseries.index)
+    rows = timeseries[[run, "month", kpi]].reset_index(drop=True)  # any index, repeats too
+    totals = rows.sort_values([run, "month"], kind="stable").groupby(run)[kpi].cumsum()
+    shown_values = timeseries[kpi].copy()
+    shown_values.iloc[:] = totals.sort_index().to_numpy()
+    return shown_values
 
 
 def chart_label(name: str) -> str:

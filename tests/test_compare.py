@@ -132,6 +132,11 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
     expected = a.groupby("run_id")["ideas"].cumsum()
     assert totals.equals(expected) and totals.max() > a["ideas"].max()
     assert shown(shuffled, "revenue").equals(shuffled["revenue"])  # money: per month
+    parts = [a[a["run_id"] == r] for r in (2, 0, 1)]
+    stacked = pd.concat(parts)
+    stacked.index = stacked.index % 5  # an index with repeats (frames stacked as they come)
+    want = np.concatenate([expected.loc[p.index].to_numpy() for p in parts])
+    assert np.array_equal(shown(stacked, "ideas").to_numpy(), want)
     assert band(a, "ideas").loc[18, "median"] == np.median(a.groupby("run_id")["ideas"].sum())
     diff = Comparison(a, b).difference_band("ideas")
     by_seed = b.groupby("seed")["ideas"].sum() - a.groupby("seed")["ideas"].sum()
