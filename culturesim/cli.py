@@ -51,6 +51,7 @@ from culturesim.scenario import (
     MAX_MONTHS,
     MAX_POTENTIAL_USERS,
     ScenarioError,
+    commented_toml,
     load_scenario,
     parse_toml,
 )
@@ -473,6 +474,12 @@ def cmd_levers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a scenario with every key, what it means and what is allowed."""
+    print(commented_toml(load_scenario(args.scenario)), end="")
+    return 0
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     """List the KPIs with unit and meaning."""
     for k in KPIS.values():
@@ -645,6 +652,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest market.potential_users a setting may have (default {UI_MAX_USERS:,})",
     )
     ui.set_defaults(func=cmd_ui)
+    show = sub.add_parser(
+        "show",
+        help="print a scenario with every key explained (a start for your own)",
+        description=(
+            "Print SCENARIO (a TOML file, or the name of one in scenarios/) as TOML with every "
+            "key, defaults included, each under a comment saying what it means and what values "
+            "are allowed, and the event kinds at the end. It loads back to the same scenario: "
+            "`culturesim show baseline > mine.toml` starts a scenario of your own."
+        ),
+    )
+    show.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    show.set_defaults(func=cmd_show)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
     ).set_defaults(func=cmd_levers)

@@ -28,10 +28,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import textwrap
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
 from pydantic import (
@@ -58,6 +59,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SetLeverEvent",
+    "commented_toml",
     "load_scenario",
     "scenario_from_dict",
 ]
@@ -597,6 +599,65 @@ def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
 
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _choices(annotation: Any) -> tuple:
+    """The allowed values of a ``Literal`` field, or of a list of them; () for other fields."""
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    return get_args(annotation) if get_origin(annotation) is Literal else ()
+
+
+def _key_comment(model: type[BaseModel], name: str) -> list[str]:
+    """``# what the key means; what is allowed``, wrapped, for a scenario file."""
+    field = model.model_fields[name]
+    choices = _choices(field.annotation)
+    allowed = "allowed: " + ", ".join(map(str, choices)) if choices else _bounds(model, name)
+    text = "; ".join(part for part in ((field.description or "").rstrip("."), allowed) if part)
+    return ["# " + line for line in textwrap.wrap(text, 96)]
+
+
+def commented_toml(scenario: Scenario) -> str:
+    """The scenario as TOML with every key, each under a comment on what it means and allows.
+
+    A starting point for writing a scenario: it loads back to an equal scenario (comments
+    aside, it is :meth:`Scenario.to_toml`'s content).
+
+    Args:
+        scenario: The scenario to write out.
+    """
+    data = scenario.to_dict()
+    lines = [
+        f"# culturesim scenario {scenario.meta.name!r}, every key written out. A key left out "
+        "takes its default.",
+        "# Check a file with `culturesim validate FILE`; run it with `culturesim run FILE`.",
+    ]
+    for table, field in Scenario.model_fields.items():
+        if table == "events":
+            continue
+        model = field.annotation
+        lines += ["", f"[{table}]"]
+        subtables = []
+        for key in model.model_fields:
+            value = data[table][key]
+            if isinstance(value, dict):  # e.g. organization.core_values: a table of its own
+                subtables.append(key)
+                continue
+            lines += [*_key_comment(model, key), tomli_w.dumps({key: value}).rstrip()]
+        for key in subtables:
+            lines += ["", *_key_comment(model, key), f"[{table}.{key}]"]
+            lines += tomli_w.dumps(data[table][key]).rstrip().splitlines()
+    lines += ["", "# Events: [[events]] tables with month (1 to meta.months), kind and the kind's "
+              "fields. Kinds:"]  # fmt: skip
+    lines += [f"#   {kind}: {text}" for kind, text in EVENT_HELP.items()]
+    for event in data["events"]:  # as tables: a short event would be written inline, in [dynamics]
+        first = {k: event[k] for k in ("month", "kind")}
+        rest = {k: v for k, v in event.items() if k not in first and not isinstance(v, dict)}
+        lines += ["", "[[events]]", *tomli_w.dumps(first | rest).rstrip().splitlines()]
+        for key, table in event.items():
+            if isinstance(table, dict):  # an event's values
+                lines += [f"[events.{key}]", *tomli_w.dumps(table).rstrip().splitlines()]
+    return "\n".join(lines) + "\n"
 
 
 def _describe(err: dict) -> str:

@@ -1,3 +1,4 @@
+import itertools
 import tomllib
 
 import pytest
@@ -145,3 +146,34 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_scenario(tmp_path / "absent.toml")
     with pytest.raises(ScenarioError, match="a folder, not a file"):
         load_scenario(tmp_path)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_show_writes_every_key_explained_and_loads_back_the_same(path):
+    import subprocess
+    import sys
+
+    from culturesim.scenario import commented_toml, parse_toml
+
+    scenario = load_scenario(path)
+    text = commented_toml(scenario)
+    again = scenario_from_dict(parse_toml(text.encode(), "shown"))
+    assert again.digest() == scenario.digest()
+    lines = text.splitlines()
+    explained, section = set(), ""
+    for above, line in itertools.pairwise(lines):
+        if line.startswith("["):
+            section = line.strip("[]")
+        if above.startswith("# ") and not section.startswith("events"):
+            key = line.split(" = ")[0] if " = " in line else line.strip("[]").split(".")[-1]
+            explained.add((section.split(".")[0], key))
+    for table, field in Scenario.model_fields.items():
+        for key in field.annotation.model_fields if table != "events" else ():
+            assert (table, key) in explained, (table, key)  # with a comment right above
+    assert "# Planned headcount growth per year (0.3 = +30%); allowed range -0.5 to 3" in lines
+    assert any(line.endswith("allowed: small_world, scale_free, mixed") for line in lines)
+    assert all(f"#   {kind}: " in text for kind in ("set_lever", "merger", "leadership_change"))
+    if path.stem == "baseline":
+        proc = subprocess.run([sys.executable, "-m", "culturesim", "show", "baseline"],
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0 and proc.stdout == text
