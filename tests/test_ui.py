@@ -488,8 +488,10 @@ def test_downloads_reproduce_the_view():
         wait(lambda: widget.bytes is not None)
         return widget.bytes
 
-    scenario = scenario_from_dict(tomllib.loads(fetch("scenario.toml").decode()))
+    toml = fetch("scenario.toml").decode()
+    scenario = scenario_from_dict(tomllib.loads(toml))
     assert scenario.levers.transparency == 0.9 and scenario.meta.months == 36
+    assert "# How openly leadership shares plans" in toml  # every key explained
     table = pd.read_csv(io.BytesIO(fetch("results.csv")))
     assert sorted(table["seed"].unique()) == [scenario.meta.seed, scenario.meta.seed + 1]
     again = simulate(scenario, seed=scenario.meta.seed + 1).kpis

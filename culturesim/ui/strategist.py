@@ -22,6 +22,7 @@ from culturesim.scenario import (
     SCENARIO_DIR,
     Scenario,
     ScenarioError,
+    commented_toml,
     load_scenario,
     scenario_from_dict,
 )
@@ -529,10 +530,9 @@ def StrategistPage():
             NetworkView(ens)
     if view.value == "Downloads":
         if setting is not None:
-            toml = (
-                f"# culturesim scenario saved from the strategist page.\n"
-                f"# Reproduce the view: culturesim run scenario.toml --seeds {reps.value}\n"
-                + setting.to_toml()
+            toml = (  # every key explained: a start for editing it
+                f"# Saved from the strategist page. Reproduce the view: "
+                f"culturesim run scenario.toml --seeds {reps.value}\n" + commented_toml(setting)
             )
             solara.FileDownload(toml, filename="scenario.toml", label="Scenario (TOML)")
         if ens is not None and ens.done:
