@@ -159,7 +159,17 @@ def test_a_slider_for_every_lever_with_its_cost_and_help():
     before = lever_cost(rc, "training_budget")
     set_slider(rc, "lever-training_budget", 8000.0)
     after = lever_cost(rc, "training_budget")
-    assert before != after and after.startswith("8000 ·")
+    assert before != after and after.startswith("8,000 ·")
+
+
+def test_a_levers_setting_and_cost_read_as_money():
+    base = Scenario()
+    assert runs.lever_text("compensation_premium", -0.2, base) == (
+        "-0.2 · −$300k/month cash (a saving)"  # pay below market: 20% of 120 x $150k / 12
+    )
+    assert runs.lever_text("brand_spend", 2e6, base) == "2.00M · $2.00M/month cash"  # not 2e+06
+    assert runs.lever_text("training_budget", 0, base) == "0 · $0/month cash"
+    assert runs.lever_text("innovation_time", 0.2, base).startswith("0.2 · $300k/month of work")
 
 
 def test_run_updates_the_charts_and_a_lever_changes_them():

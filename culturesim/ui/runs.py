@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.compare import Comparison, mean_ci
-from culturesim.kpis import KPIS, alignment
+from culturesim.kpis import KPIS, alignment, format_number
 from culturesim.levers import LEVERS, CostContext
 from culturesim.model import CultureModel
 from culturesim.plots import DASHBOARD_KPIS, band
@@ -162,8 +162,13 @@ def lever_text(name: str, value: float, scenario: Scenario) -> str:
     lever = LEVERS[name]
     cost = lever.monthly_cost(value, cost_context(scenario))
     kind = "cash" if lever.cost_kind == "cash" else "of work time (not paid out)"
-    amount = f"${cost / 1e6:,.2f}M" if abs(cost) >= 1e6 else f"${cost / 1e3:,.0f}k"
-    return f"{value:g} · {amount}/month {kind}"
+    size, sign = abs(cost), "−" if cost < 0 else ""
+    if size >= 1e6:
+        amount = f"{sign}${size / 1e6:,.2f}M"
+    else:
+        amount = f"{sign}${size / 1e3:,.0f}k" if size >= 1e3 else f"{sign}${size:,.0f}"
+    saving = " (a saving)" if cost < 0 else ""
+    return f"{format_number(value)} · {amount}/month {kind}{saving}"
 
 
 # --- runs ------------------------------------------------------------------------------------
