@@ -15,7 +15,7 @@ import numpy as np
 import solara
 import solara.lab
 
-from culturesim.kpis import KPIS, chart_label, display_scale, shown_as_total
+from culturesim.kpis import KPIS, chart_label, display_scale, format_number, shown_as_total
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
 from culturesim.ui import charts, runs
@@ -101,9 +101,14 @@ def _history_option(
     return option
 
 
-def _setting_text(lever, value: float) -> str:
-    """A lever's setting in words, e.g. ``innovation time 0.2``."""
-    return f"{lever.label.lower()} {float(value):g}"
+def _setting_text(lever, values: tuple) -> str:
+    """A run's lever setting in words, from ``(first month, value)`` pairs.
+
+    E.g. ``innovation time 0.2`` or ``innovation time 0.2, then 0.35 from month 4``.
+    """
+    (_, first), *changes = values
+    text = f"{lever.label.lower()} {format_number(first)}"
+    return text + "".join(f", then {format_number(v)} from month {m}" for m, v in changes)
 
 
 def _runs_caption(earlier: tuple) -> str:
@@ -133,7 +138,7 @@ def ClassroomPage():
     preset = solara.use_memo(lesson.preset, [key.value])  # read once per lesson, not per frame
     lever_value = solara.use_reactive(preset.levers.model_dump()[lesson.lever])
     model = solara.use_reactive(None)
-    setting = solara.use_reactive("")  # this run's lever setting, in words
+    setting = solara.use_reactive(((1, 0.0),))  # this run's lever: (first month, value) pairs
     earlier = solara.use_reactive(())  # earlier runs of this lesson, newest first
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -158,7 +163,7 @@ def ClassroomPage():
             built = CultureModel(scenario=scenario)
             if key.value == chosen:  # not if the class moved to another lesson meanwhile
                 model.set(built)
-                setting.set(_setting_text(lever, lever_value.value))
+                setting.set(((1, lever_value.value),))
                 tick.set(0)
         finally:  # Setup is never left disabled
             preparing.set(False)
@@ -169,7 +174,7 @@ def ClassroomPage():
         playing.set(False)
         m = model.value
         if m is not None and m.month > 0:  # kept for the charts: the class compares runs
-            run = {"setting": setting.value, "months": m.month,
+            run = {"setting": _setting_text(lever, setting.value),
                    "series": {kpi: _shown_history(m, kpi) for kpi in lesson.charts}}  # fmt: skip
             earlier.set((run, *earlier.value)[:EARLIER_RUNS])
         preparing.set(True)
@@ -186,15 +191,8 @@ def ClassroomPage():
         m = model.value
         if m is not None and m.month < m.config.meta.months:
             m.levers[lesson.lever] = float(v)  # from the next month on, as a set_lever event
-            # the setting in words: a slider's drag in one month is one change
-            start, *changes = setting.value.split(", then ")
-            if m.month == 0:
-                start, changes = _setting_text(lever, v), []
-            elif changes and changes[-1].endswith(f" from month {m.month + 1}"):
-                changes[-1] = f"{float(v):g} from month {m.month + 1}"
-            else:
-                changes.append(f"{float(v):g} from month {m.month + 1}")
-            setting.set(", then ".join([start, *changes]))
+            kept = [pair for pair in setting.value if pair[0] < m.month + 1]  # a drag: one change
+            setting.set((*kept, (m.month + 1, float(v))))
 
     loop_number = solara.use_ref(0)  # of the loop now playing: an older one stops
 
@@ -335,6 +333,12 @@ def ClassroomPage():
                                 )
                             for kpi in lesson.charts:
                                 Chart(
-                                    _history_option(m, kpi, horizon, earlier.value, setting.value),
+                                    _history_option(
+                                        m,
+                                        kpi,
+                                        horizon,
+                                        earlier.value,
+                                        _setting_text(lever, setting.value),
+                                    ),
                                     CHART_HEIGHT,
                                 )
