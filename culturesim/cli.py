@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim import __version__
-from culturesim.kpis import KPIS, format_number, report_months, shown
+from culturesim.kpis import KPIS, format_number, report_months, shown, shown_as_total
 from culturesim.levers import LEVERS
 from culturesim.manifest import (
     KINDS,
@@ -85,8 +85,9 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+_TOTALS = [name for name in KPIS if shown_as_total(name)]
 #: How tables show counted flows (see :func:`culturesim.kpis.shown_as_total`).
-TOTALS_NOTE = "hires, quits, layoffs, ideas and launches: the total so far"
+TOTALS_NOTE = f"{', '.join(_TOTALS[:-1])} and {_TOTALS[-1]}: the total so far"
 
 
 def summary_table(timeseries: pd.DataFrame) -> str:

@@ -654,9 +654,9 @@ def commented_toml(scenario: Scenario) -> str:
         first = {k: event[k] for k in ("month", "kind")}
         rest = {k: v for k, v in event.items() if k not in first and not isinstance(v, dict)}
         lines += ["", "[[events]]", *tomli_w.dumps(first | rest).rstrip().splitlines()]
-        for key, table in event.items():
-            if isinstance(table, dict):  # an event's values
-                lines += [f"[events.{key}]", *tomli_w.dumps(table).rstrip().splitlines()]
+        for key, value in event.items():
+            if isinstance(value, dict):  # an event's values
+                lines += [f"[events.{key}]", *tomli_w.dumps(value).rstrip().splitlines()]
     return "\n".join(lines) + "\n"
 
 
