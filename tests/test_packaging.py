@@ -33,3 +33,23 @@ def test_an_installed_wheel_carries_the_shipped_scenarios(tmp_path):
     assert Path(where).is_relative_to(site)
     assert names == sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
     assert name == "hypergrowth"
+
+
+def test_the_public_names_import_on_first_use_and_the_cli_starts_without_mesa():
+    check = (
+        "import sys, culturesim, culturesim.cli\n"
+        "assert 'mesa' not in sys.modules and 'culturesim.model' not in sys.modules\n"
+        "from culturesim import CultureModel, simulate, load_scenario\n"
+        "import culturesim.model, culturesim.run\n"
+        "assert CultureModel is culturesim.model.CultureModel\n"
+        "assert simulate is culturesim.run.simulate\n"
+        "assert set(culturesim.__all__) <= set(dir(culturesim))\n"
+        "try:\n"
+        "    culturesim.nothing\n"
+        "except AttributeError as exc:\n"
+        "    assert 'nothing' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('culturesim.nothing should raise AttributeError')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
