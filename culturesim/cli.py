@@ -1,12 +1,14 @@
 """The ``culturesim`` command.
 
-    culturesim run SCENARIO [--seeds N] [--months M] [--out DIR]
+    culturesim run SCENARIO [--set KEY=VALUE ...] [--seeds N] [--months M] [--out DIR]
     culturesim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS] [--resume]
     culturesim analyze DIR | report DIR
-    culturesim compare A B [--seeds N] [--months M] [--out DIR]
+    culturesim compare A [B] [--set-a KEY=VALUE ...] [--set-b KEY=VALUE ...] [--seeds N]
+        [--months M] [--out DIR]
     culturesim validate FILE...
     culturesim dock [--quick] [--json] [--figures DIR]
     culturesim ui [--host 127.0.0.1] [--port 8765]
+    culturesim show SCENARIO [--set KEY=VALUE ...]
     culturesim levers | kpis
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
@@ -26,9 +28,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import tomllib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +54,7 @@ from culturesim.scenario import (
     MAX_HEADCOUNT,
     MAX_MONTHS,
     MAX_POTENTIAL_USERS,
+    Scenario,
     ScenarioError,
     commented_toml,
     load_scenario,
@@ -85,6 +90,50 @@ _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+def _setting(text: str) -> tuple[str, Any]:
+    """An argparse type: ``KEY=VALUE``, a dotted scenario key and a TOML value (or a word).
+
+    ``levers.innovation_time=0.2`` gives ``("levers.innovation_time", 0.2)``; a value that is
+    not TOML (``market.user_network=scale_free``) is taken as text.
+    """
+    key, sep, raw = (part.strip() for part in text.partition("="))
+    if not sep or not key or not raw:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE, e.g. levers.innovation_time=0.2; got {text!r}"
+        )
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word
+    return key, value
+
+
+def _scenario(path: str, settings: list[tuple[str, Any]] | None, option: str = "--set"):
+    """The scenario at ``path`` with the ``option`` settings made; and those changes.
+
+    Raises:
+        ScenarioError: If the file is invalid, or a change is (naming the file, the option,
+            the key and what is allowed).
+    """
+    scenario = load_scenario(path)
+    changes = dict(settings or [])  # a key set twice: the last one counts
+    if changes:
+        scenario = scenario.with_changes(changes, source=f"{path} {option}")
+    return scenario, changes
+
+
+def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
+    """A scenario's name, with the changes made to it: ``baseline (levers.inclusion=0.8)``."""
+    if not changes:
+        return scenario.meta.name
+    return f"{scenario.meta.name} ({', '.join(f'{k}={v}' for k, v in changes.items())})"
+
+
+_SET_HELP = (
+    "change a scenario key (repeatable): a dotted key and a TOML value, e.g. "
+    "levers.innovation_time=0.2 or market.user_network=scale_free"
+)
+
 _TOTALS = [name for name in KPIS if shown_as_total(name)]
 #: How tables show counted flows (see :func:`culturesim.kpis.shown_as_total`).
 TOTALS_NOTE = f"{', '.join(_TOTALS[:-1])} and {_TOTALS[-1]}: the total so far"
@@ -113,7 +162,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from culturesim.plots import dashboard
     from culturesim.run import run_seeds
 
-    scenario = load_scenario(args.scenario)  # raises ScenarioError before anything is written
+    # raises ScenarioError before anything is written
+    scenario, changes = _scenario(args.scenario, args.set)
+    name = _label(scenario, changes)
     out = Path(args.out) if args.out else None
     kind = results_kind(out) if out is not None and out.is_dir() else None
     if kind not in (None, "run"):  # a run's own results are replaced
@@ -126,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ended = now()
     seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
     print(
-        f"{scenario.meta.name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
+        f"{name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
         f"over the seeds ({TOTALS_NOTE})"
     )
     print(summary_table(ts))
@@ -143,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     manifest = {
         **provenance("run"),
-        **scenario_record(scenario, args.scenario),
+        **scenario_record(scenario, args.scenario, changes),
         "seeds": seeds,
         "months": months,
         "start_time": started,
@@ -155,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         runs.to_parquet(tmp / "runs.parquet", index=False)
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        fig = dashboard(ts, title=scenario.meta.name)
+        fig = dashboard(ts, title=name)
         fig.savefig(tmp / "dashboard.png", dpi=110)
         for f in ("runs.parquet", "timeseries.parquet", "manifest.json", "dashboard.png"):
             os.replace(tmp / f, out / f)
@@ -239,14 +290,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
     from culturesim.batch.compare import compare
 
-    a, b = load_scenario(args.a), load_scenario(args.b)
+    if args.b is None and not args.set_b:
+        raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
+    b_file = args.b if args.b is not None else args.a  # B: A's file, changed by --set-b
+    a, a_changes = _scenario(args.a, args.set_a, "--set-a")
+    b, b_changes = _scenario(b_file, args.set_b, "--set-b")
+    a_name, b_name = _label(a, a_changes), _label(b, b_changes)
     out = Path(args.out) if args.out else None
     started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
     table = result.table()
     print(
-        f"A = {a.meta.name}, B = {b.meta.name}: means over {args.seeds} paired seeds, and "
+        f"A = {a_name}, B = {b_name}: means over {args.seeds} paired seeds, and "
         f"B - A with its 95% CI (a t interval over the seeds' differences; {TOTALS_NOTE})"
     )
     width = max(len(k) for k in KPIS) + 2
@@ -263,15 +319,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
     if out is not None:
         table.to_csv(out / "compare.csv", index=False)
-        result.figure(names=(f"A: {a.meta.name}", f"B: {b.meta.name}")).savefig(
-            out / "compare.png", dpi=110
-        )
+        result.figure(names=(f"A: {a_name}", f"B: {b_name}")).savefig(out / "compare.png", dpi=110)
         write_json(
             out / "manifest.json",
             {
                 **provenance("compare"),
-                "a": scenario_record(a, args.a),
-                "b": scenario_record(b, args.b),
+                "a": scenario_record(a, args.a, a_changes),
+                "b": scenario_record(b, b_file, b_changes),
                 "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
                 "months": args.months or a.meta.months,
                 "start_time": started,
@@ -477,7 +531,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a scenario with every key, what it means and what is allowed."""
-    print(commented_toml(load_scenario(args.scenario)), end="")
+    print(commented_toml(_scenario(args.scenario, args.set)[0]), end="")
     return 0
 
 
@@ -503,11 +557,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Run SCENARIO (a TOML file, or the name of one in scenarios/) for N seeds "
             "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 (those "
             "within the horizon, and the horizon's last month) as median [10%, 90%] over "
-            f"seeds ({TOTALS_NOTE}). With --out, also write runs.parquet, timeseries.parquet, "
-            "manifest.json and dashboard.png into DIR."
+            f"seeds ({TOTALS_NOTE}). --set changes the scenario for this run, e.g. "
+            "--set levers.innovation_time=0.2 (the manifest records the scenario as run). "
+            "With --out, also write runs.parquet, timeseries.parquet, manifest.json and "
+            "dashboard.png into DIR."
         ),
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    run.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP)
     run.add_argument("--seeds", type=_positive, default=10, metavar="N", help="seeds (default 10)")
     run.add_argument(
         "--months",
@@ -568,11 +625,23 @@ def build_parser() -> argparse.ArgumentParser:
             "Run scenarios A and B with the same seeds (common random numbers) and print each "
             "KPI at months 12, 36 and 60 (those within the horizon, and the horizon's last "
             "month): A, B and B - A with a 95% confidence interval over the paired "
-            f"differences ({TOTALS_NOTE}). With --out, also write compare.csv and compare.png."
+            f"differences ({TOTALS_NOTE}). B may be A changed: `culturesim compare "
+            "baseline --set-b levers.innovation_time=0.2`. With --out, also write "
+            "compare.csv and compare.png."
         ),
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")
-    cmp.add_argument("b", metavar="B", help="scenario B (file or name)")
+    cmp.add_argument(
+        "b", metavar="B", nargs="?", help="scenario B (file or name; default: A, with --set-b)"
+    )
+    cmp.add_argument(
+        "--set-a", type=_setting, action="append", metavar="KEY=VALUE",
+        help="change a key of A (repeatable), as run --set",
+    )  # fmt: skip
+    cmp.add_argument(
+        "--set-b", type=_setting, action="append", metavar="KEY=VALUE",
+        help="change a key of B (repeatable), as run --set",
+    )  # fmt: skip
     cmp.add_argument(
         "--seeds", type=_whole(2), default=20, metavar="N",
         help="paired seeds, 2 or more: the interval needs two (default 20)",
@@ -660,10 +729,12 @@ def build_parser() -> argparse.ArgumentParser:
             "Print SCENARIO (a TOML file, or the name of one in scenarios/) as TOML with every "
             "key, defaults included, each under a comment saying what it means and what values "
             "are allowed, and the event kinds at the end. It loads back to the same scenario: "
-            "`culturesim show baseline > mine.toml` starts a scenario of your own."
+            "`culturesim show baseline > mine.toml` starts a scenario of your own (with "
+            "--set, the scenario changed)."
         ),
     )
     show.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    show.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP)
     show.set_defaults(func=cmd_show)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."

@@ -59,14 +59,23 @@ def provenance(kind: str) -> dict:
     }
 
 
-def scenario_record(scenario, path: str | Path) -> dict:
-    """A scenario as a manifest records it: name, file, hash and the whole scenario."""
-    return {
+def scenario_record(scenario, path: str | Path, changes: dict | None = None) -> dict:
+    """A scenario as a manifest records it: name, file, hash and the whole scenario.
+
+    Args:
+        scenario: The scenario as run (``changes`` applied).
+        path: The file (or name) it was read from.
+        changes: The changes made to the file's scenario (``--set``), recorded when any.
+    """
+    record = {
         "scenario_name": scenario.meta.name,
         "scenario_file": str(path),
         "scenario_hash": scenario.digest(),
         "scenario": scenario.to_dict(),
     }
+    if changes:
+        record["scenario_changes"] = dict(changes)
+    return record
 
 
 def results_kind(folder: Path) -> str | None:

@@ -532,27 +532,28 @@ class Scenario(_Strict):
         canon = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canon.encode()).hexdigest()
 
-    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+    def with_changes(self, changes: dict[str, Any], source: str = "<changes>") -> Scenario:
         """Return a copy with fields replaced by dotted path, validated again.
 
         Args:
             changes: e.g. ``{"levers.innovation_time": 0.2, "meta.months": 36}``.
+            source: What the changes came from, for error messages.
 
         Raises:
-            ScenarioError: If a path is not a scenario field or a value is invalid.
+            ScenarioError: If a path is not a scenario field (the message lists the keys
+                allowed there) or a value is invalid.
         """
         data = self.to_dict()
         for path, value in changes.items():
             node = data
             *parents, leaf = path.split(".")
-            for key in parents:
-                if not isinstance(node, dict) or key not in node:
-                    raise ScenarioError("<changes>", [f"{path}: not a scenario field"])
-                node = node[key]
-            if not isinstance(node, dict) or leaf not in node:
-                raise ScenarioError("<changes>", [f"{path}: not a scenario field"])
-            node[leaf] = value
-        return scenario_from_dict(data, source="<changes>")
+            for depth, key in enumerate(parents):
+                if key in node and not isinstance(node[key], dict):
+                    table = ".".join(parents[: depth + 1])
+                    raise ScenarioError(source, [f"{path}: {table} is a value, not a table"])
+                node = node.setdefault(key, {})  # an unknown table: validation names it
+            node[leaf] = value  # an unknown key too, with the keys allowed beside it
+        return scenario_from_dict(data, source=source)
 
 
 # --- loading and error messages -------------------------------------------------------------

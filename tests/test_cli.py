@@ -251,3 +251,102 @@ def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
     assert report_months(24) == [12, 24]
     assert report_months(6) == [6]
     assert report_months(120) == [12, 36, 60, 120]
+
+
+def test_set_changes_the_scenario_run_and_the_manifest_records_it(tmp_path):
+    from culturesim import load_scenario, simulate
+    from culturesim.scenario import scenario_from_dict
+
+    out = tmp_path / "res"
+    change = "levers.innovation_time=0.3"
+    proc = cli("run", "baseline", "--set", change, "--set", "market.user_network=scale_free",
+               "--seeds", "2", "--months", "13", "--out", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(
+        "baseline (levers.innovation_time=0.3, market.user_network=scale_free): 2 seeds"
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario_changes"] == {
+        "levers.innovation_time": 0.3,  # read as TOML: a number, and a word as text
+        "market.user_network": "scale_free",
+    }
+    changed = load_scenario("baseline").with_changes(manifest["scenario_changes"])
+    assert scenario_from_dict(manifest["scenario"]) == changed
+    saved = pd.read_parquet(out / "timeseries.parquet")
+    saved = saved[saved["run_id"] == 1].set_index("month")[list(KPIS)]
+    pd.testing.assert_frame_equal(
+        saved, simulate(changed, seed=1, months=13).kpis, check_exact=True, check_names=False
+    )
+    plain = simulate("baseline", seed=1, months=13).kpis
+    assert saved["ideas"].sum() != plain["ideas"].sum()  # the change made a difference
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        (
+            "levers.innovation_time=0.9",
+            "innovation_time: value 0.9 out of range; allowed range 0 to 0.5",
+        ),
+        (
+            "levers.innovation_tme=0.2",
+            "innovation_tme: unknown key; allowed keys: innovation_time, ",
+        ),
+        ("organization.employees=many", "organization.employees: wrong type str ('many')"),
+        ("market.user_network=ring", "allowed; input should be 'small_world', 'scale_free'"),
+        ("innovation_time", "expected KEY=VALUE, e.g. levers.innovation_time=0.2"),
+    ],
+)
+def test_a_bad_set_exits_2_names_the_key_and_writes_nothing(tmp_path, setting, said):
+    out = tmp_path / "out"
+    proc = cli("run", "baseline", "--set", setting, "--out", out)
+    assert proc.returncode == 2, proc.stderr
+    assert said in proc.stderr, proc.stderr
+    if "=" in setting:
+        assert proc.stderr.startswith("baseline --set: ")  # the file and the option
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
+    out = tmp_path / "out"
+    said = "levers.inclusion: value 2 out of range; allowed range 0 to 1"
+    for args, option in (
+        (("compare", "baseline", "--set-b", "levers.inclusion=2", "--out", out), "--set-b"),
+        (("compare", "baseline", "hypergrowth", "--set-a", "levers.inclusion=2"), "--set-a"),
+        (("show", "baseline", "--set", "levers.inclusion=2"), "--set"),
+    ):
+        proc = cli(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"baseline {option}: {said}\n"
+        assert not out.exists()
+
+
+def test_compare_a_scenario_with_itself_changed(tmp_path):
+    out = tmp_path / "cmp"
+    proc = cli("compare", "baseline", "--set-b", "levers.transparency=0.9", "--seeds", "3",
+               "--months", "12", "--out", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("A = baseline, B = baseline (levers.transparency=0.9):")
+    table = pd.read_csv(out / "compare.csv")
+    trust = table[(table["kpi"] == "trust_in_leadership") & (table["month"] == 12)].iloc[0]
+    assert trust["ci_lo"] > 0  # more transparency, more trust: B is the changed baseline
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["b"]["scenario_file"] == "baseline"
+    assert manifest["b"]["scenario_changes"] == {"levers.transparency": 0.9}
+    assert manifest["b"]["scenario"]["levers"]["transparency"] == 0.9
+    assert "scenario_changes" not in manifest["a"]
+    proc = cli("compare", "baseline")  # nothing to compare with
+    assert proc.returncode == 2
+    assert "give scenario B, or A's changes for B with --set-b" in proc.stderr
+
+
+def test_show_with_set_prints_the_changed_scenario():
+    from culturesim import load_scenario
+    from culturesim.scenario import parse_toml, scenario_from_dict
+
+    proc = cli("show", "baseline", "--set", "levers.inclusion=0.8", "--set", "meta.months=36")
+    assert proc.returncode == 0, proc.stderr
+    shown = scenario_from_dict(parse_toml(proc.stdout.encode(), "shown"))
+    expected = load_scenario("baseline").with_changes({"levers.inclusion": 0.8, "meta.months": 36})
+    assert shown == expected

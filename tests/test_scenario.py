@@ -68,8 +68,12 @@ def test_with_changes_validates():
     sc = Scenario().with_changes({"levers.innovation_time": 0.2, "meta.months": 36})
     assert sc.levers.innovation_time == 0.2
     assert sc.meta.months == 36
-    with pytest.raises(ScenarioError, match="not a scenario field"):
+    with pytest.raises(ScenarioError, match=r"levers\.nope: unknown key; allowed keys: innovation"):
         Scenario().with_changes({"levers.nope": 1})
+    with pytest.raises(ScenarioError, match="nope: unknown key; allowed keys: meta, organization"):
+        Scenario().with_changes({"nope.x": 1})
+    with pytest.raises(ScenarioError, match=r"levers\.innovation_time is a value, not a table"):
+        Scenario().with_changes({"levers.innovation_time.x": 1})
     with pytest.raises(ScenarioError, match=r"levers\.innovation_time"):
         Scenario().with_changes({"levers.innovation_time": 0.9})
 
