@@ -32,10 +32,7 @@ import tomllib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from culturesim import __version__
 from culturesim.kpis import KPIS, format_number, report_months, shown, shown_as_total
@@ -49,11 +46,11 @@ from culturesim.manifest import (
     set_command_line,
     write_json,
 )
-from culturesim.processes.hiring import HeadcountLimitWarning
 from culturesim.scenario import (
     MAX_HEADCOUNT,
     MAX_MONTHS,
     MAX_POTENTIAL_USERS,
+    HeadcountLimitWarning,
     Scenario,
     ScenarioError,
     commented_toml,
@@ -61,6 +58,9 @@ from culturesim.scenario import (
     parse_toml,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -141,6 +141,8 @@ TOTALS_NOTE = f"{', '.join(_TOTALS[:-1])} and {_TOTALS[-1]}: the total so far"
 
 def summary_table(timeseries: pd.DataFrame) -> str:
     """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
+    import numpy as np
+
     months = report_months(int(timeseries["month"].max()))
     width = max(len(k) for k in KPIS) + 2
     head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in months)
@@ -159,6 +161,8 @@ def summary_table(timeseries: pd.DataFrame) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario for several seeds, print a summary, optionally write results."""
+    import pandas as pd
+
     from culturesim.plots import dashboard
     from culturesim.run import run_seeds
 
@@ -387,6 +391,8 @@ def _on_sweep_folder(folder: str, action):
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Sensitivity indices of a Sobol or Morris sweep."""
+    import pandas as pd
+
     from culturesim.batch.analyze import analyze_folder
 
     table = _on_sweep_folder(args.folder, analyze_folder)

@@ -15,7 +15,7 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 9. users        Bass awareness on a network, adoption, satisfaction, trust, churn, feedback
 10. partners    universities, investors, open source, channels
 11. brand       awareness, reputation, employer brand
-12. KPIs recorded (:func:`culturesim.kpis.measure`)
+12. KPIs recorded (:func:`culturesim.measure.measure`)
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from scipy.special import ndtr, ndtri
 
 from culturesim.agents import Employee, Partner, User
 from culturesim.compiled import kernel
-from culturesim.kpis import KPIS, measure
+from culturesim.kpis import KPIS
+from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
 from culturesim.processes import DEFAULT_PROCESSES

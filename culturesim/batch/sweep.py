@@ -32,8 +32,8 @@ from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
-from culturesim.processes.hiring import HeadcountLimitWarning, notices_kept_quiet
-from culturesim.scenario import MAX_HEADCOUNT
+from culturesim.processes.hiring import notices_kept_quiet
+from culturesim.scenario import MAX_HEADCOUNT, HeadcountLimitWarning
 
 __all__ = [
     "InlineExecutor",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.kpis import value_fit
+from culturesim.measure import value_fit
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:

@@ -23,16 +23,12 @@ import numpy as np
 from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
 from culturesim.random import cursor, uniform_at
-from culturesim.scenario import MAX_HEADCOUNT
+from culturesim.scenario import MAX_HEADCOUNT, HeadcountLimitWarning
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
-
-
-class HeadcountLimitWarning(RuntimeWarning):
-    """The growth plan reached the simulator's limit and grows no further."""
 
 
 _QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.kpis import value_fit
+from culturesim.measure import value_fit
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:

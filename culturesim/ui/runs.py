@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.compare import Comparison, mean_ci
-from culturesim.kpis import KPIS, alignment, format_number
+from culturesim.kpis import KPIS, format_number
 from culturesim.levers import LEVERS, CostContext
+from culturesim.measure import alignment
 from culturesim.model import CultureModel
 from culturesim.plots import DASHBOARD_KPIS, band
 from culturesim.scenario import Scenario, ScenarioError, parse_toml, scenario_from_dict
