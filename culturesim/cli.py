@@ -46,11 +46,11 @@ from culturesim.manifest import (
     set_command_line,
     write_json,
 )
+from culturesim.notices import Notice
 from culturesim.scenario import (
     MAX_HEADCOUNT,
     MAX_MONTHS,
     MAX_POTENTIAL_USERS,
-    HeadcountLimitWarning,
     Scenario,
     ScenarioError,
     commented_toml,
@@ -126,7 +126,12 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
     """A scenario's name, with the changes made to it: ``baseline (levers.inclusion=0.8)``."""
     if not changes:
         return scenario.meta.name
-    return f"{scenario.meta.name} ({', '.join(f'{k}={v}' for k, v in changes.items())})"
+
+    def text(value: Any) -> str:  # numbers as the tables write them (2e6 as 2.00M)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return format_number(value) if number else str(value)
+
+    return f"{scenario.meta.name} ({', '.join(f'{k}={text(v)}' for k, v in changes.items())})"
 
 
 _SET_HELP = (
@@ -753,7 +758,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Show culturesim's own warnings as one line, others as Python does."""
-    if issubclass(category, HeadcountLimitWarning):
+    if issubclass(category, Notice):
         print(f"culturesim: warning: {message}", file=sys.stderr if file is None else file)
     else:
         _python_show_warning(message, category, filename, lineno, file, line)

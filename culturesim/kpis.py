@@ -359,7 +359,16 @@ _KPI_LIST = [
         "finance",
         "Payroll with overhead plus the levers' cash costs this month.",
     ),
-    KPI("cash", "Cash", "$", -INF, INF, "stock", "finance", "Cash at the end of the month."),
+    KPI(
+        "cash",
+        "Cash",
+        "$",
+        -INF,
+        INF,
+        "stock",
+        "finance",
+        "Cash at the end of the month (below zero: the shortfall, as if borrowed).",
+    ),
     KPI(
         "runway_months",
         "Runway",
@@ -368,7 +377,7 @@ _KPI_LIST = [
         120,
         "stock",
         "finance",
-        "Cash / monthly net burn, capped at 120 (no burn = 120).",
+        "Cash / monthly net burn, capped at 120 (no burn = 120; cash below zero = 0).",
     ),
 ]
 

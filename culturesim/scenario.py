@@ -50,7 +50,6 @@ from culturesim.levers import LEVERS
 __all__ = [
     "Dynamics",
     "Event",
-    "HeadcountLimitWarning",
     "LayoffEvent",
     "Levers",
     "Market",
@@ -77,10 +76,6 @@ MAX_MONTHS = 120
 #: (checked here), and the growth plan (it stops growing there, see processes/hiring.py). About
 #: 1.1 KB of memory a person (600 MB at 355,000), so about 6 GB at the limit.
 MAX_HEADCOUNT = 5_000_000
-
-
-class HeadcountLimitWarning(RuntimeWarning):
-    """A run's growth plan reached :data:`MAX_HEADCOUNT` and grows no further (hiring says so)."""
 
 
 #: The most ties the users' network may hold (potential users x ties per user): about 37 bytes of

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
+from culturesim.notices import Notice
 from culturesim.processes import hiring
 from tests.conftest import ROOT, default_sigint
 
@@ -308,17 +310,25 @@ def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, mo
     )
     exp = load_experiment(path)
     monkeypatch.setattr(hiring, "MAX_HEADCOUNT", 100)
-    monkeypatch.setattr(sweep_module, "MAX_HEADCOUNT", 100)
-    with pytest.warns(hiring.HeadcountLimitWarning) as caught:
+    with pytest.warns(Notice) as caught:
         runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
-    # the runs do not warn one by one: the sweep says it once, with the count
-    assert [str(w.message)[:31] for w in caught] == ["2 of 4 runs: the growth plan re"]
+    # the runs do not warn one by one: the sweep says it once, with the count and the first
+    [said] = [str(w.message) for w in caught]
+    assert re.fullmatch(
+        r"2 of 4 runs gave notice, the first: seed \d+, month \d+: the growth plan reached 100 "
+        r"employees, the simulator's limit; it grows no further \(runs.parquet's warning column "
+        r"has them all\)",
+        said,
+    )
     fast = runs["organization.growth_per_year"] == 3.0
     assert runs.loc[fast, "warning"].str.match(r"seed \d+, month \d+: the growth plan").all()
     assert (runs.loc[~fast, "warning"] == "").all()
     assert ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() == 100
     report = write_report(tmp_path / "out").read_text()
-    assert "2 runs warned: their growth plan reached the simulator's headcount limit" in report
+    assert "4 runs ok. 2 gave notice (below)." in report
+    table = report.split("## Runs that gave notice\n\n| run_id | point | seed | warning |\n")[1]
+    row = r"\| \d+ \| \d+ \| \d+ \| seed \d+, month \d+: the growth plan"
+    assert len(re.findall(row, table)) == 2
 
 
 def test_a_sweep_run_keeps_its_notices_quiet_without_touching_the_warning_filters(monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 
 from culturesim import CultureModel, simulate
 from culturesim.agents import Employee, Partner
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, format_number
 from culturesim.processes import DEFAULT_PROCESSES
 
 
@@ -244,11 +244,40 @@ def test_the_growth_plan_stops_at_the_headcount_limit(small, monkeypatch):
 
 
 def test_runaway_costs_force_layoffs(small):
+    from culturesim.notices import NegativeCashWarning
+
     sc = small.with_changes({"organization.cash": 1_000_000.0, "market.price_per_user_month": 0.0})
-    k = simulate(sc, seed=1).kpis
+    with pytest.warns(NegativeCashWarning):  # layoffs come after a month in the red
+        k = simulate(sc, seed=1).kpis
     assert k["layoffs"].sum() > 0
     assert k["headcount"].iloc[-1] < k["headcount"].iloc[0]
     assert (k["runway_months"] >= 0).all()
+
+
+def test_cash_below_zero_gives_notice_once_and_leaves_no_runway(small):
+    from culturesim.notices import NegativeCashWarning
+
+    # 600 people on $2M: cash runs out in the first month; layoffs then cut the payroll below
+    # the users' revenue, and the company earns its way back while still in the red
+    sc = small.with_changes(
+        {"organization.employees": 600, "organization.cash": 2e6,
+         "market.initial_active_users": 6_000, "market.price_per_user_month": 500.0}
+    )  # fmt: skip
+    with pytest.warns(NegativeCashWarning) as caught:
+        result = simulate(sc, seed=1)
+    k = result.kpis
+    red = k["cash"] < 0
+    assert red.any() and not red.all()  # into the red and out again
+    assert len(caught) == 1  # said once, the first month in the red
+    first = int(red.idxmax())
+    assert result.model.notices == [str(caught[0].message)]
+    assert str(caught[0].message).startswith(
+        f"seed 1, month {first}: cash fell below zero (−${format_number(-k.loc[first, 'cash'])})"
+    )
+    earning = red & (k["revenue"] > k["costs"])
+    assert earning.any()  # in the red but not burning: a runway of 120 months before
+    assert (k.loc[red, "runway_months"] == 0).all()
+    assert (k.loc[~red, "runway_months"] > 0).all()
 
 
 def test_kpis_in_range_on_baseline(baseline):

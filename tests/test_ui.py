@@ -184,6 +184,7 @@ def test_run_updates_the_charts_and_a_lever_changes_them():
     charts = of(rc, echarts)
     assert len(charts) == n_charts
     assert all(len(c.option["series"][-1]["data"]) == 37 for c in charts)  # months 0..36
+    assert "gave notice" not in dump(rc)  # the baseline stays in the black
 
     def attrition():
         return html_text(rc, "caption-attrition_rate_annual")[0]
@@ -658,3 +659,30 @@ def test_classroom_keeps_earlier_runs_dashed_beside_this_one():
     [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
     select.v_model = LESSONS["incident_trust"].title  # another lesson: its own runs only
     assert html_text(rc, "runs-caption") == []
+
+
+def test_a_run_that_gave_notice_says_so_above_its_charts(monkeypatch):
+    pending = []
+
+    @solara.component
+    def FakeUpload(on_file):  # stands in for the browser's file input
+        return solara.Button("fake-upload", on_click=lambda: on_file(pending.pop()))
+
+    monkeypatch.setattr(strategist, "ScenarioUpload", FakeUpload)
+    _, rc = render(StrategistPage)
+    red = (  # cash runs out in the first month (see test_model's notice test)
+        b"[organization]\nemployees = 600\ncash = 2e6\n"
+        b"[market]\npotential_users = 10000\ninitial_active_users = 6000\n"
+        b"price_per_user_month = 500.0\n"
+    )
+    pending.append({"name": "red.toml", "size": len(red), "file_obj": io.BytesIO(red)})
+    click(rc, "fake-upload")
+    set_run_size(rc, months=36, replications=2)
+    click(rc, "Run")
+    wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")))
+    wait(lambda: "gave notice" in dump(rc))
+    said = (
+        r"2 of 2 replications gave notice; the first: seed 0, month 1: cash fell below zero "
+        r"\(−\$[\d.,]+[kM]?\); the model has no insolvency: .* \(and more\)"
+    )
+    assert re.search(said, dump(rc)), dump(rc)

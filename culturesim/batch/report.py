@@ -167,29 +167,22 @@ def _markdown(frame: pd.DataFrame) -> str:
     return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
 
 
-def _problems(runs: pd.DataFrame, warned: int, shown: int = 20) -> list[str]:
-    """Report lines on runs that failed (their errors) and runs that warned."""
+def _problems(runs: pd.DataFrame, shown: int = 20) -> list[str]:
+    """Report lines on runs that failed (their errors) and runs that gave notice (what of)."""
     lines = []
     failed = runs[runs["status"] != "ok"]
-    if len(failed):
-        lines += [
-            "## Runs that failed",
-            "",
-            "| run_id | point | seed | error |",
-            "|---|---|---|---|",
-        ]
-        for r in failed.head(shown).itertuples():
-            error = str(r.error).replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {r.run_id} | {r.point} | {r.seed} | {error} |")
-        if len(failed) > shown:
-            lines.append(f"\n... and {len(failed) - shown} more (runs.parquet has them all).")
+    warned = runs[runs["warning"] != ""] if "warning" in runs else runs.iloc[:0]
+    for rows, title, column in ((failed, "Runs that failed", "error"),
+                                (warned, "Runs that gave notice", "warning")):  # fmt: skip
+        if not len(rows):
+            continue
+        lines += [f"## {title}", "", f"| run_id | point | seed | {column} |", "|---|---|---|---|"]
+        for r in rows.head(shown).itertuples():
+            text = str(getattr(r, column)).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.run_id} | {r.point} | {r.seed} | {text} |")
+        if len(rows) > shown:
+            lines.append(f"\n... and {len(rows) - shown} more (runs.parquet has them all).")
         lines.append("")
-    if warned:
-        lines += [
-            f"{warned} runs warned: their growth plan reached the simulator's headcount limit "
-            "and grew no further (runs.parquet's warning column says when).",
-            "",
-        ]
     return lines
 
 
@@ -215,6 +208,7 @@ def write_report(folder: str | Path) -> Path:
         plt.close(fig)
     ok = (runs["status"] == "ok").sum()
     warned = int((runs["warning"] != "").sum()) if "warning" in runs else 0
+    notices = f" {warned} gave notice (below)." if warned else ""
     final = final_values(ts, outputs).join(runs.set_index("run_id")["point"])
     summary = final.groupby("point")[outputs].mean()
     summary = runs.groupby("point")[params].first().join(summary)
@@ -224,9 +218,9 @@ def write_report(folder: str | Path) -> Path:
         f"Design **{design}**, {manifest['design_points']} design points × "
         f"{manifest['replications']} replication{'' if manifest['replications'] == 1 else 's'}, "
         f"{manifest['months']} months; "
-        f"{ok} of {len(runs)} runs ok. Executor: {manifest.get('executor', '?')}.",
+        f"{ok} of {len(runs)} runs ok.{notices} Executor: {manifest.get('executor', '?')}.",
         "",
-        *_problems(runs, warned),
+        *_problems(runs),
         "## Final month (flows: total over the run), mean over replications",
         "",
         _markdown(summary if len(summary) <= 50 else summary.describe()),

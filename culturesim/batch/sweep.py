@@ -32,8 +32,7 @@ from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
-from culturesim.processes.hiring import notices_kept_quiet
-from culturesim.scenario import MAX_HEADCOUNT, HeadcountLimitWarning
+from culturesim.notices import Notice, notices_kept_quiet
 
 __all__ = [
     "InlineExecutor",
@@ -317,10 +316,9 @@ def run_sweep(
     warned = _consolidate(out, runs, points)
     if warned:
         warnings.warn(
-            f"{warned} of {len(runs)} runs: the growth plan reached {MAX_HEADCOUNT:,} employees, "
-            "the simulator's limit, and grew no further (runs.parquet's warning column says "
-            "when)",
-            HeadcountLimitWarning,
+            f"{len(warned)} of {len(runs)} runs gave notice, the first: {warned[0]} "
+            "(runs.parquet's warning column has them all)",
+            Notice,
             stacklevel=2,
         )
     manifest["status"] = "complete"
@@ -364,8 +362,12 @@ def _check_code(frame: pd.DataFrame) -> None:
         )
 
 
-def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> int:
-    """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return how many warned."""
+def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> list[str]:
+    """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return their notices.
+
+    Returns:
+        The warning column's entries of the runs that gave notice, in run order.
+    """
     frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
     rows = []
     series = []
@@ -388,7 +390,7 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> int:
     _write_atomic(pd.DataFrame(rows), out / "runs.parquet")
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
     _write_atomic(ts, out / "timeseries.parquet")
-    return sum(bool(row["warning"]) for row in rows)
+    return [row["warning"] for row in rows if row["warning"]]
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:

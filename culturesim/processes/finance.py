@@ -6,6 +6,11 @@ is the active users (at the start of the month) times ``market.price_per_user_mo
 falls below
 ``organization.layoff_runway_months`` the company lays off enough staff to stretch runway back to
 the hiring-freeze level (at most 30% at once).
+
+The model has no insolvency: cash may fall below zero, and the company runs on as if the
+shortfall were borrowed, with a runway of 0 (so it freezes hiring, and lays off while it burns
+cash) until cash is above zero again. The first time in a run, it gives notice
+(:class:`~culturesim.notices.NegativeCashWarning`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from culturesim.kpis import format_number
 from culturesim.levers import LEVERS, CostContext
+from culturesim.notices import NegativeCashWarning, notify
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -50,6 +57,7 @@ class Finance:
 
     def setup(self, model: CultureModel) -> None:
         """Set the opening cash and revenue, and the founding staff's monthly costs."""
+        self.noticed = False  # the run has given notice of cash below zero
         model.cash = float(model.config.organization.cash)
         market = model.config.market
         model.revenue = float(market.initial_active_users * market.price_per_user_month)
@@ -64,6 +72,14 @@ class Finance:
         model.costs = costs
         model.cash += model.revenue - costs
         model.runway = runway(model.cash, costs - model.revenue)
+        if model.cash < 0 and not self.noticed:
+            self.noticed = True
+            notify(
+                model,
+                NegativeCashWarning,
+                f"cash fell below zero (−${format_number(-model.cash)}); the model has no "
+                "insolvency: it runs on as if the shortfall were borrowed",
+            )
         org = model.config.organization
         burn = costs - model.revenue
         if burn > 0 and model.runway < org.layoff_runway_months and model.headcount > 1:
@@ -74,7 +90,12 @@ class Finance:
 
 
 def runway(cash: float, burn: float) -> float:
-    """Months of runway: cash / monthly net burn, capped; no burn gives the cap, no cash 0."""
+    """Months of runway: cash / monthly net burn, capped; no burn gives the cap, no cash 0.
+
+    Cash below zero is no runway, burning or not: a company in the red is out of money.
+    """
+    if cash < 0:
+        return 0.0
     if burn <= 0:
         return RUNWAY_CAP
-    return min(max(cash / burn, 0.0), RUNWAY_CAP)
+    return min(cash / burn, RUNWAY_CAP)

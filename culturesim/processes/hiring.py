@@ -2,7 +2,7 @@
 
 The planned headcount grows at ``organization.growth_per_year`` unless runway is below the
 hiring-freeze level (after layoffs the plan restarts from the smaller staff); it stops growing at
-:data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a warning. Each vacancy fills
+:data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a notice. Each vacancy fills
 this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per vacancy (from the
 employer brand, :mod:`culturesim.processes.brand`, and universities' talent pipeline) and shrinks
 with ``hiring_selectivity`` (fewer applicants pass the bar). Hires join the teams with most room
@@ -12,41 +12,20 @@ their site.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
+from culturesim.notices import HeadcountLimitWarning, notify
 from culturesim.random import cursor, uniform_at
-from culturesim.scenario import MAX_HEADCOUNT, HeadcountLimitWarning
+from culturesim.scenario import MAX_HEADCOUNT
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
-
-
-_QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)
-
-
-@contextlib.contextmanager
-def notices_kept_quiet() -> Iterator[None]:
-    """Runs started inside keep their notices in ``model.notices`` without warning of them.
-
-    For a sweep's runs, whose output is out of sight. Unlike ``warnings.catch_warnings``,
-    which changes the whole process's filters, it holds for this thread (or task) only: runs in
-    other threads of a Dask worker warn, or not, as they were asked.
-    """
-    token = _QUIET.set(True)
-    try:
-        yield
-    finally:
-        _QUIET.reset(token)
 
 
 def fill_probability(model: CultureModel) -> float:
@@ -77,13 +56,12 @@ class Hiring:
         if model.runway >= org.hiring_freeze_runway_months:
             planned = model.target_headcount * (1.0 + org.growth_per_year) ** (1.0 / 12.0)
             if planned > MAX_HEADCOUNT > model.target_headcount:
-                notice = (
-                    f"seed {model.seed}, month {t}: the growth plan reached {MAX_HEADCOUNT:,} "
-                    "employees, the simulator's limit; it grows no further"
+                notify(
+                    model,
+                    HeadcountLimitWarning,
+                    f"the growth plan reached {MAX_HEADCOUNT:,} employees, the simulator's "
+                    "limit; it grows no further",
                 )
-                model.notices.append(notice)
-                if not _QUIET.get():
-                    warnings.warn(notice, HeadcountLimitWarning, stacklevel=2)
             model.target_headcount = min(planned, MAX_HEADCOUNT)
         model.fill_probability = fill_probability(model)
         vacancies = max(0, round(model.target_headcount) - model.headcount)

@@ -9,6 +9,7 @@ ever written on the server).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ from culturesim.kpis import KPIS, format_number
 from culturesim.levers import LEVERS, CostContext
 from culturesim.measure import alignment
 from culturesim.model import CultureModel
+from culturesim.notices import notices_kept_quiet
 from culturesim.plots import DASHBOARD_KPIS, band
 from culturesim.scenario import Scenario, ScenarioError, parse_toml, scenario_from_dict
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
@@ -224,14 +226,20 @@ def network_snapshot(model: CultureModel, max_edges: int = 4000) -> dict[str, np
 
 
 def run_one(scenario: dict, seed: int, months: int, snapshots: bool) -> tuple:
-    """Run one replication (in a worker process); return its KPI frame and network snapshots."""
+    """Run one replication (in a worker process).
+
+    Returns:
+        Its KPI frame, network snapshots (None without ``snapshots``) and notices (kept for the
+        page, not printed in the server's log).
+    """
     model = CultureModel(scenario=scenario_from_dict(scenario, "<ui>"), rng=seed)
     snaps = [network_snapshot(model)] if snapshots else None
-    for _ in range(months):
-        model.step()
-        if snapshots:
-            snaps.append(network_snapshot(model))
-    return model.kpi_frame(), snaps
+    with notices_kept_quiet():
+        for _ in range(months):
+            model.step()
+            if snapshots:
+                snaps.append(network_snapshot(model))
+    return model.kpi_frame(), snaps, model.notices
 
 
 class _Inline(Executor):
@@ -396,6 +404,8 @@ class Ensemble:
         seeds: The seeds, in run order (replication ``i`` uses ``seeds[i]``).
         frames: KPI frame per finished replication, by seed.
         snapshots: Monthly network snapshots of the first seed's run.
+        notices: What each finished replication gave notice of (:mod:`culturesim.notices`),
+            by seed; a replication without notices has none here.
 
     The stacked runs and each KPI's band are computed once for the replications finished so
     far and kept until another lands (a page draws some 24 charts and their captions from
@@ -406,12 +416,26 @@ class Ensemble:
     seeds: list[int]
     frames: dict[int, pd.DataFrame] = field(default_factory=dict)
     snapshots: list[dict] | None = None
+    notices: dict[int, list[str]] = field(default_factory=dict)
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def done(self) -> int:
         """Replications finished."""
         return len(self.frames)
+
+    def copy(self) -> Ensemble:
+        """The replications finished so far, as a new ensemble (later ones land here only)."""
+        return dataclasses.replace(self, frames=dict(self.frames), notices=dict(self.notices))
+
+    def notice_text(self) -> str:
+        """The replications' notices in a sentence ("" if none gave any)."""
+        seeds = sorted(self.notices)
+        if not seeds:
+            return ""
+        first = self.notices[seeds[0]]
+        more = " (and more)" if len(seeds) > 1 or len(first) > 1 else ""
+        return f"{len(seeds)} of {self.done} replications gave notice; the first: {first[0]}{more}"
 
     @property
     def complete(self) -> bool:
@@ -471,9 +495,11 @@ def run_ensemble(
             for other in jobs:
                 other.cancel()
             break
-        frame, snaps = job.result()
+        frame, snaps, notices = job.result()
         _READY.set()
         ensemble.frames[jobs[job]] = frame
+        if notices:
+            ensemble.notices[jobs[job]] = notices
         if snaps is not None:
             ensemble.snapshots = snaps
         if on_progress is not None:

@@ -430,9 +430,7 @@ def StrategistPage():
             now = time.monotonic()
             if ens.done == 1 or ens.complete or now - shown[0] >= REDRAW_SECONDS:
                 shown[0] = now
-                ensemble.set(
-                    runs.Ensemble(ens.scenario, ens.seeds, dict(ens.frames), ens.snapshots)
-                )
+                ensemble.set(ens.copy())  # a new object: the page redraws
             progress.set(f"{ens.done} of {len(ens.seeds)} replications")  # after the charts
 
         progress.set(runs.starting_text(int(reps.value)))
@@ -518,6 +516,8 @@ def StrategistPage():
                 f"**{ens.scenario.meta.name}** — {ens.done} of {len(ens.seeds)} replications, "
                 f"{ens.scenario.meta.months} months, seeds {ens.seeds[0]}–{ens.seeds[-1]}."
             )
+            if ens.notices:
+                solara.Warning(ens.notice_text(), classes=["run-notices"])
             FamilyCharts(ens)
     if view.value == "Events":
         EventEditor(events, base.value, months.value)

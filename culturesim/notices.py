@@ -1,0 +1,77 @@
+"""Notices: what a run did that its user should know of, though nothing failed.
+
+A run gives notice where the simulator's limits, rather than the scenario, shaped its numbers:
+
+* :class:`HeadcountLimitWarning`: the growth plan reached the simulator's headcount limit and
+  grew no further;
+* :class:`NegativeCashWarning`: cash fell below zero. The model has no insolvency: it runs on
+  as if the shortfall were borrowed (laying off staff to cut the burn and freezing hiring until
+  cash is above zero again), so a negative cash is the funding the company would have needed.
+
+Each notice is a warning (a :class:`Notice`) and a line in ``model.notices``, in order. A
+sweep's runs keep theirs quiet (:func:`notices_kept_quiet`): their output is out of sight, and
+``runs.parquet``'s warning column records them instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from culturesim.model import CultureModel
+
+__all__ = [
+    "HeadcountLimitWarning",
+    "NegativeCashWarning",
+    "Notice",
+    "notices_kept_quiet",
+    "notify",
+]
+
+
+class Notice(RuntimeWarning):
+    """Something a run did that its user should know of (the simulator's limits shaped it)."""
+
+
+class HeadcountLimitWarning(Notice):
+    """A run's growth plan reached the simulator's headcount limit and grows no further."""
+
+
+class NegativeCashWarning(Notice):
+    """A run's cash fell below zero; it runs on as if the shortfall were borrowed."""
+
+
+_QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)
+
+
+@contextlib.contextmanager
+def notices_kept_quiet() -> Iterator[None]:
+    """Runs started inside keep their notices in ``model.notices`` without warning of them.
+
+    For a sweep's runs, whose output is out of sight. Unlike ``warnings.catch_warnings``,
+    which changes the whole process's filters, it holds for this thread (or task) only: runs in
+    other threads of a Dask worker warn, or not, as they were asked.
+    """
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def notify(model: CultureModel, category: type[Notice], what: str) -> None:
+    """Give notice: ``"seed S, month M: what"`` kept in ``model.notices`` and warned of.
+
+    Args:
+        model: The run.
+        category: The kind of notice.
+        what: What happened, in words.
+    """
+    notice = f"seed {model.seed}, month {model.month}: {what}"
+    model.notices.append(notice)
+    if not _QUIET.get():
+        warnings.warn(notice, category, stacklevel=3)  # the line of the month that stepped it
