@@ -537,25 +537,49 @@ class Scenario(_Strict):
     def with_changes(self, changes: dict[str, Any], source: str = "<changes>") -> Scenario:
         """Return a copy with fields replaced by dotted path, validated again.
 
+        A path goes into tables by key and into the events by position:
+        ``"events.0.severity"`` is the first event's severity.
+
         Args:
             changes: e.g. ``{"levers.innovation_time": 0.2, "meta.months": 36}``.
             source: What the changes came from, for error messages.
 
         Raises:
             ScenarioError: If a path is not a scenario field (the message lists the keys
-                allowed there) or a value is invalid.
+                allowed there, or the events' positions) or a value is invalid.
         """
         data = self.to_dict()
         for path, value in changes.items():
-            node = data
+            node: Any = data
             *parents, leaf = path.split(".")
             for depth, key in enumerate(parents):
-                if key in node and not isinstance(node[key], dict):
-                    table = ".".join(parents[: depth + 1])
-                    raise ScenarioError(source, [f"{path}: {table} is a value, not a table"])
-                node = node.setdefault(key, {})  # an unknown table: validation names it
-            node[leaf] = value  # an unknown key too, with the keys allowed beside it
+                where = ".".join(parents[: depth + 1])
+                if isinstance(node, list):
+                    node = node[_position(node, key, path, where, source)]
+                elif key in node and not isinstance(node[key], dict | list):
+                    raise ScenarioError(source, [f"{path}: {where} is a value, not a table"])
+                else:
+                    node = node.setdefault(key, {})  # an unknown table: validation names it
+            if isinstance(node, list):
+                node[_position(node, leaf, path, path, source)] = value
+            else:
+                node[leaf] = value  # an unknown key too, with the keys allowed beside it
         return scenario_from_dict(data, source=source)
+
+
+def _position(items: list, key: str, path: str, where: str, source: str) -> int:
+    """The position ``key`` names in ``items`` (the list at ``where`` of ``path``).
+
+    Raises:
+        ScenarioError: If ``key`` is not a position of ``items``.
+    """
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    parent = where.rsplit(".", 1)[0]
+    held = {0: "no entries", 1: "one entry, at position 0"}.get(
+        len(items), f"entries at positions 0 to {len(items) - 1}"
+    )
+    raise ScenarioError(source, [f"{path}: {parent} is a list with {held}; got {key!r}"])
 
 
 # --- loading and error messages -------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from culturesim.batch import load_experiment, run_sweep
+from culturesim.batch import ExperimentError, load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
@@ -99,6 +99,32 @@ def test_any_scenario_field_can_vary_text_included(tmp_path):
     assert set(runs["market.user_network"]) == {"small_world", "mixed"}
     first = ts[ts["month"] == 0].merge(runs, on="run_id")
     assert (first["headcount"] == first["organization.employees"]).all()
+
+
+def test_an_events_field_can_vary_by_its_position(tmp_path):
+    body = GRID.replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"events.0.severity" = [0.1, 0.9]\n"events.0.month" = [3, 6]',
+    ).replace("replications = 2", "replications = 1")
+    path = write_experiment(tmp_path, body)
+    (tmp_path / "tiny.toml").write_text(
+        SCENARIO + '[[events]]\nmonth = 3\nkind = "incident"\nseverity = 0.5\n'
+    )
+    runs, ts = read(run_sweep(load_experiment(path), tmp_path / "out", workers=1, progress=False))
+    assert len(runs) == 4 and runs["status"].eq("ok").all()
+    trust = (
+        ts[ts["month"] == 12]
+        .merge(runs, on="run_id")
+        .set_index(["events.0.month", "events.0.severity"])["user_trust"]
+    )
+    for month in (3, 6):  # the same seed at every point: a harder incident costs more trust
+        assert trust[(month, 0.9)] < trust[(month, 0.1)]
+    before = ts[ts["month"] == 5].merge(runs, on="run_id")
+    late = before[before["events.0.month"] == 6]  # its incident has not happened by month 5
+    assert late["user_trust"].nunique() == 1
+    (tmp_path / "exp.toml").write_text(body.replace('"events.0.month"', '"events.1.month"'))
+    with pytest.raises(ExperimentError, match=r"events\.1\.month: events is a list with one "):
+        load_experiment(tmp_path / "exp.toml")
 
 
 @pytest.mark.parametrize("design", ["lhs", "sobol", "morris"])

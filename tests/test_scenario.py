@@ -78,6 +78,26 @@ def test_with_changes_validates():
         Scenario().with_changes({"levers.innovation_time": 0.9})
 
 
+def test_with_changes_reaches_the_events_by_position():
+    incident = load_scenario("ai_incident")
+    assert [ev.kind for ev in incident.events] == ["incident"]
+    changed = incident.with_changes({"events.0.severity": 0.2, "events.0.month": 30})
+    assert (changed.events[0].severity, changed.events[0].month) == (0.2, 30)
+    layoff = {"month": 3, "kind": "layoff", "share": 0.1}
+    assert incident.with_changes({"events.0": layoff}).events[0].kind == "layoff"
+    for path, said in (
+        ("events.1.severity", "events is a list with one entry, at position 0; got '1'"),
+        ("events.first.month", "events is a list with one entry, at position 0; got 'first'"),
+        ("events.0.severity", "events[0].severity: value 2 out of range; allowed range 0 to 1"),
+        ("events.0.nope", "events[0].nope: unknown key; allowed keys: month, kind, severity"),
+    ):
+        with pytest.raises(ScenarioError) as caught:
+            incident.with_changes({path: 2}, source="--set")
+        assert str(caught.value).startswith("--set: ") and said in str(caught.value), path
+    with pytest.raises(ScenarioError, match="events is a list with no entries"):
+        Scenario().with_changes({"events.0.month": 3})
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

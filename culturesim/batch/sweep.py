@@ -111,8 +111,8 @@ def _typed(scenario: dict, changes: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for path, value in changes.items():
         node: Any = scenario
-        for key in path.split("."):
-            node = node[key]
+        for key in path.split("."):  # tables by key, the events by position
+            node = node[int(key)] if isinstance(node, list) else node[key]
         whole = isinstance(node, int) and not isinstance(node, bool)
         out[path] = round(float(value)) if whole else _plain(value)
     return out
