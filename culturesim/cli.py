@@ -300,9 +300,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
     from culturesim.batch.compare import compare
 
-    if args.b is None and not args.set_b:
+    if args.b is None and not (args.set_a or args.set_b):
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
-    b_file = args.b if args.b is not None else args.a  # B: A's file, changed by --set-b
+    b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
     a, a_changes = _scenario(args.a, args.set_a, "--set-a")
     b, b_changes = _scenario(b_file, args.set_b, "--set-b")
     a_name, b_name = _label(a, a_changes), _label(b, b_changes)

@@ -5,8 +5,9 @@ A run gives notice where the simulator's limits, rather than the scenario, shape
 * :class:`HeadcountLimitWarning`: the growth plan reached the simulator's headcount limit and
   grew no further;
 * :class:`NegativeCashWarning`: cash fell below zero. The model has no insolvency: it runs on
-  as if the shortfall were borrowed (laying off staff to cut the burn and freezing hiring until
-  cash is above zero again), so a negative cash is the funding the company would have needed.
+  as if the shortfall were borrowed (with no runway: the growth plan stops, and staff are laid
+  off while it burns cash, until cash is above zero again), so a negative cash is the funding
+  the company would have needed.
 
 Each notice is a warning (a :class:`Notice`) and a line in ``model.notices``, in order. A
 sweep's runs keep theirs quiet (:func:`notices_kept_quiet`): their output is out of sight, and

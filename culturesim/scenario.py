@@ -76,8 +76,6 @@ MAX_MONTHS = 120
 #: (checked here), and the growth plan (it stops growing there, see processes/hiring.py). About
 #: 1.1 KB of memory a person (600 MB at 355,000), so about 6 GB at the limit.
 MAX_HEADCOUNT = 5_000_000
-
-
 #: The most ties the users' network may hold (potential users x ties per user): about 37 bytes of
 #: memory a tie at its peak (1.5 GB for 40 million), so about 7 GB at the limit.
 MAX_USER_TIES = 200_000_000

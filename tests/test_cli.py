@@ -336,6 +336,10 @@ def test_compare_a_scenario_with_itself_changed(tmp_path):
     assert manifest["b"]["scenario_changes"] == {"levers.transparency": 0.9}
     assert manifest["b"]["scenario"]["levers"]["transparency"] == 0.9
     assert "scenario_changes" not in manifest["a"]
+    proc = cli("compare", "baseline", "--set-a", "levers.transparency=0.1", "--seeds", "2",
+               "--months", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr  # A changed, B the file as it is
+    assert proc.stdout.startswith("A = baseline (levers.transparency=0.1), B = baseline:")
     proc = cli("compare", "baseline")  # nothing to compare with
     assert proc.returncode == 2
     assert "give scenario B, or A's changes for B with --set-b" in proc.stderr

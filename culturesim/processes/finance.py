@@ -8,8 +8,8 @@ falls below
 the hiring-freeze level (at most 30% at once).
 
 The model has no insolvency: cash may fall below zero, and the company runs on as if the
-shortfall were borrowed, with a runway of 0 (so it freezes hiring, and lays off while it burns
-cash) until cash is above zero again. The first time in a run, it gives notice
+shortfall were borrowed, with a runway of 0 (so the growth plan stops, and it lays off while it
+burns cash) until cash is above zero again. The first time in a run, it gives notice
 (:class:`~culturesim.notices.NegativeCashWarning`).
 """
 
