@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +59,60 @@ def simulate(
 
 
 def run_seeds(
-    scenario: Scenario | str | Path | dict | None, seeds: list[int], months: int | None = None
+    scenario: Scenario | str | Path | dict | None,
+    seeds: list[int],
+    months: int | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
-    """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``."""
+    """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``.
+
+    The runs go in threads, one per core unless ``threads`` says otherwise: the model's
+    compiled kernels release Python's GIL, so runs step side by side. Each run's numbers are
+    :func:`simulate`'s for its seed, whatever the threads. A Ctrl-C (or a run that fails)
+    stops the others within a month, and ``KeyboardInterrupt`` (or the run's error) is raised.
+
+    Raises:
+        ValueError: If ``months`` or ``threads`` is negative.
+    """
+    config = load_scenario(scenario)
+    horizon = config.meta.months if months is None else int(months)
+    if horizon < 0:
+        raise ValueError(f"months must be 0 or more, got {horizon}")
+    workers = threads or min(len(seeds), len(os.sched_getaffinity(0))) or 1
+    if workers < 0:
+        raise ValueError(f"threads must be 1 or more, got {threads}")
+    stop = threading.Event()
+
+    def run(seed: int) -> pd.DataFrame | None:
+        model = CultureModel(scenario=config, rng=seed)
+        for _ in range(horizon):
+            if stop.is_set():
+                return None
+            model.step()
+        return model.kpi_frame()
+
     frames = []
-    with noticing_ctrl_c() as check_ctrl_c:
-        for run_id, seed in enumerate(seeds):
-            frame = simulate(scenario, seed=seed, months=months).kpis.reset_index()
-            frame.insert(0, "seed", seed)
-            frame.insert(0, "run_id", run_id)
-            frames.append(frame)
-            check_ctrl_c()  # a Ctrl-C that Python swallowed stops here
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="culturesim-run")
+    try:
+        with noticing_ctrl_c() as check_ctrl_c:
+            # each run in a copy of this context: notices kept quiet here stay quiet there
+            futures = [pool.submit(contextvars.copy_context().run, run, seed) for seed in seeds]
+            for run_id, (seed, future) in enumerate(zip(seeds, futures, strict=True)):
+                frame = _result(future, check_ctrl_c).reset_index()
+                frame.insert(0, "seed", seed)
+                frame.insert(0, "run_id", run_id)
+                frames.append(frame)
+    finally:
+        stop.set()  # runs still going (after a Ctrl-C or a failure) end at their next month
+        pool.shutdown(wait=True, cancel_futures=True)
     return pd.concat(frames, ignore_index=True)
+
+
+def _result(future: Future, check_ctrl_c: Callable[[], None]) -> pd.DataFrame:
+    """Wait for ``future``'s run, asking after a Ctrl-C Python swallowed meanwhile."""
+    while True:
+        check_ctrl_c()
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            continue

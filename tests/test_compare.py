@@ -90,20 +90,47 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
 
 
 def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, swallowed_ctrl_c):
+    import threading
+
+    from culturesim.model import CultureModel
+
     land_in_a_callback, swallowed = swallowed_ctrl_c
-    real = run_module.simulate
-    seeds = []
+    real_result, real_step = run_module._result, CultureModel.step
+    waits, stepped = [], {}
 
-    def simulate_and_get_interrupted(scenario, seed, months):
-        seeds.append(seed)
-        if len(seeds) == 2:
+    def result_and_get_interrupted(future, check_ctrl_c):
+        waits.append(future)
+        if len(waits) == 2:  # the main thread waits for the second run: the Ctrl-C lands
             land_in_a_callback()
-        return real(scenario, seed=seed, months=months)
+        return real_result(future, check_ctrl_c)
 
-    monkeypatch.setattr(run_module, "simulate", simulate_and_get_interrupted)
+    def counted_step(model):
+        stepped[model.seed] = stepped.get(model.seed, 0) + 1
+        real_step(model)
+
+    monkeypatch.setattr(run_module, "_result", result_and_get_interrupted)
+    monkeypatch.setattr(CultureModel, "step", counted_step)
     with pytest.raises(KeyboardInterrupt):
-        run_seeds(baseline, [1, 2, 3, 4], 3)
-    assert swallowed == [KeyboardInterrupt] and seeds == [1, 2]
+        run_seeds(baseline, [1, 2, 3, 4, 5, 6], 36, threads=2)
+    assert swallowed == [KeyboardInterrupt] and len(waits) == 2
+    assert stepped[1] == 36  # the first run landed; the rest stopped, or never started
+    assert sum(stepped.values()) < 6 * 36
+    assert not [t for t in threading.enumerate() if t.name.startswith("culturesim-run")]
+
+
+def test_runs_in_threads_give_each_seeds_own_numbers(baseline):
+    """Six seeds in three threads: each seed's KPIs are simulate()'s, bit for bit."""
+    from culturesim import simulate
+
+    sc = baseline.with_changes({"market.potential_users": 20_000,
+                                "market.initial_active_users": 1_500})  # fmt: skip
+    stacked = run_seeds(sc, [7, 3, 11, 5, 2, 9], 14, threads=3)
+    assert stacked["seed"].unique().tolist() == [7, 3, 11, 5, 2, 9]  # in the order asked
+    assert stacked["run_id"].unique().tolist() == list(range(6))
+    for seed, frame in stacked.groupby("seed"):
+        alone = simulate(sc, seed=seed, months=14).kpis
+        mine = frame.drop(columns=["run_id", "seed"]).set_index("month")
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True, check_names=False)
 
 
 def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
