@@ -16,7 +16,7 @@ from culturesim.interrupts import noticing_ctrl_c
 from culturesim.model import CultureModel
 from culturesim.scenario import Scenario, load_scenario
 
-__all__ = ["SimulationResult", "run_seeds", "simulate"]
+__all__ = ["SimulationResult", "default_threads", "run_seeds", "simulate"]
 
 
 @dataclass
@@ -66,21 +66,23 @@ def run_seeds(
 ) -> pd.DataFrame:
     """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``.
 
-    The runs go in threads, one per core unless ``threads`` says otherwise: the model's
-    compiled kernels release Python's GIL, so runs step side by side. Each run's numbers are
+    The runs go in threads, one per core unless ``threads`` says otherwise (fewer where the
+    machine's available memory would not hold that many runs of the scenario at once, by
+    :meth:`~culturesim.scenario.Scenario.memory_estimate`): the model's compiled kernels
+    release Python's GIL, so runs step side by side. Each run's numbers are
     :func:`simulate`'s for its seed, whatever the threads. A Ctrl-C (or a run that fails)
     stops the others within a month, and ``KeyboardInterrupt`` (or the run's error) is raised.
 
     Raises:
-        ValueError: If ``months`` or ``threads`` is negative.
+        ValueError: If ``months`` is negative or ``threads`` below 1.
     """
     config = load_scenario(scenario)
     horizon = config.meta.months if months is None else int(months)
     if horizon < 0:
         raise ValueError(f"months must be 0 or more, got {horizon}")
-    workers = threads or min(len(seeds), len(os.sched_getaffinity(0))) or 1
-    if workers < 0:
+    if threads is not None and threads < 1:
         raise ValueError(f"threads must be 1 or more, got {threads}")
+    workers = threads or default_threads(config, len(seeds))
     stop = threading.Event()
 
     def run(seed: int) -> pd.DataFrame | None:
@@ -106,6 +108,31 @@ def run_seeds(
         stop.set()  # runs still going (after a Ctrl-C or a failure) end at their next month
         pool.shutdown(wait=True, cancel_futures=True)
     return pd.concat(frames, ignore_index=True)
+
+
+def default_threads(scenario: Scenario, runs: int) -> int:
+    """Threads for ``runs`` runs of ``scenario``: one per core, as many as memory holds, 1 or more.
+
+    Memory is what the system says is available (``MemAvailable``); where it says nothing, the
+    cores alone decide.
+    """
+    threads = min(runs, len(os.sched_getaffinity(0)))
+    available = _available_memory()
+    if available is not None:
+        threads = min(threads, int(available // scenario.memory_estimate()))
+    return max(threads, 1)
+
+
+def _available_memory() -> float | None:
+    """Bytes of memory available to new work (Linux's ``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0  # given in kB
+    except OSError:
+        pass
+    return None
 
 
 def _result(future: Future, check_ctrl_c: Callable[[], None]) -> pd.DataFrame:

@@ -518,6 +518,26 @@ class Scenario(_Strict):
         """People who join with merger and new-site events (besides hiring)."""
         return sum(ev.headcount for ev in self.events if isinstance(ev, _SiteEvent))
 
+    def planned_headcount(self) -> float:
+        """The most people the plan reaches by the horizon (growth never frozen).
+
+        Founding employees and those who join with mergers and new sites, grown at
+        ``organization.growth_per_year`` for ``meta.months`` months, as the hiring plan grows.
+        """
+        org = self.organization
+        growth = (1.0 + max(org.growth_per_year, 0.0)) ** (self.meta.months / 12.0)
+        return (org.employees + self.joining_headcount()) * growth
+
+    def memory_estimate(self) -> float:
+        """Bytes a run of this scenario may need at its peak (an estimate, on the high side).
+
+        About 1.1 KB a person at the planned headcount and 37 bytes a tie of the users' network
+        (see :data:`MAX_HEADCOUNT`, :data:`MAX_USER_TIES`), plus 150 MB for the rest (a generous
+        guess: a second baseline run kept in a process adds about 25 MB in all).
+        """
+        ties = self.market.potential_users * self.market.user_degree
+        return 1100.0 * self.planned_headcount() + 37.0 * ties + 150e6
+
     # --- conversions -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as plain data (the same shape as the TOML file)."""

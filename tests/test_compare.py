@@ -181,3 +181,20 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
     row = next(r for r in summary_table(a).splitlines() if r.startswith("ideas "))
     median_at_18 = row.split()[-3]  # ideas  <m12> [p10, p90]  <m18> [p10, p90]
     assert median_at_18 == format_number(np.median(a.groupby("run_id")["ideas"].sum()))
+
+
+def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch):
+    monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(run_module, "_available_memory", lambda: None)
+    assert run_module.default_threads(baseline, 10) == 8  # memory unknown: the cores decide
+    assert run_module.default_threads(baseline, 3) == 3  # no more threads than runs
+    one_run = baseline.memory_estimate()
+    assert 150e6 < one_run < 1e9  # 200,000 users' ties and a few hundred people
+    monkeypatch.setattr(run_module, "_available_memory", lambda: 4.5 * one_run)
+    assert run_module.default_threads(baseline, 10) == 4
+    monkeypatch.setattr(run_module, "_available_memory", lambda: 0.5 * one_run)
+    assert run_module.default_threads(baseline, 10) == 1  # one run at a time, never none
+    big = baseline.with_changes({"market.potential_users": 10_000_000, "market.user_degree": 20})
+    assert big.memory_estimate() > 7e9  # 200 million ties
+    with pytest.raises(ValueError, match="threads must be 1 or more"):
+        run_seeds(baseline, [1], 1, threads=0)

@@ -109,17 +109,6 @@ def size_limits() -> tuple[int, int]:
     )
 
 
-def planned_headcount(scenario: Scenario) -> float:
-    """The most people the scenario's plan reaches by its horizon (growth never frozen).
-
-    Founding employees and those who join with mergers and new sites, grown at
-    ``organization.growth_per_year`` for ``meta.months`` months, as the hiring plan grows.
-    """
-    org = scenario.organization
-    growth = (1.0 + max(org.growth_per_year, 0.0)) ** (scenario.meta.months / 12.0)
-    return (org.employees + scenario.joining_headcount()) * growth
-
-
 def check_size(scenario: Scenario, source: str = "this page") -> None:
     """Refuse a setting larger than this server runs (see :func:`size_limits`).
 
@@ -128,7 +117,7 @@ def check_size(scenario: Scenario, source: str = "this page") -> None:
     """
     max_employees, max_users = size_limits()
     problems = []
-    planned = planned_headcount(scenario)
+    planned = scenario.planned_headcount()
     if planned > max_employees:
         problems.append(
             f"organization.employees: this setting plans up to {planned:,.0f} employees by month "
