@@ -547,3 +547,22 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, 
     assert swallowed == [KeyboardInterrupt]  # Python swallowed it where it landed
     assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
     assert not (tmp_path / "out" / "runs.parquet").exists()
+
+
+def test_a_ctrl_c_that_surfaces_as_another_error_stops_an_inline_sweep():
+    """A Ctrl-C landing inside a compiled call surfaces as a SystemError caused by it: that is
+    the sweep being interrupted, not the run failing (a failed run is not redone on resume)."""
+
+    def interrupted_in_a_kernel():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ctrl_c:
+            raise SystemError("returned a result with an exception set") from ctrl_c
+
+    def failing():
+        raise ValueError("the run's own error")
+
+    pool = sweep_module.InlineExecutor()
+    with pytest.raises(KeyboardInterrupt):
+        pool.submit(interrupted_in_a_kernel)
+    assert isinstance(pool.submit(failing).exception(), ValueError)  # a run's error is kept

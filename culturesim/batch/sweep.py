@@ -134,8 +134,26 @@ class InlineExecutor(Executor):
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            if _caused_by_ctrl_c(exc):  # not the run's error: the sweep stops, the run is redone
+                raise KeyboardInterrupt from exc
             future.set_exception(exc)
         return future
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by a Ctrl-C.
+
+    A Ctrl-C whose handler runs inside a compiled kernel's call (while Numba's dispatcher
+    converts its arguments) leaves the call returning a result with the ``KeyboardInterrupt``
+    set, which Python reports as a ``SystemError`` caused by it: recorded as the run's error,
+    the run would never be redone on ``--resume``.
+    """
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 class SchedulerError(ConnectionError):
