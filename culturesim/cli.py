@@ -554,6 +554,14 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command's SCENARIO and its ``--set`` changes (``run``, ``show``)."""
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    parser.add_argument(
+        "--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``culturesim`` command."""
     parser = argparse.ArgumentParser(
@@ -576,8 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
             "dashboard.png into DIR."
         ),
     )
-    run.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
-    run.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP)
+    _scenario_arguments(run)
     run.add_argument("--seeds", type=_positive, default=10, metavar="N", help="seeds (default 10)")
     run.add_argument(
         "--months",
@@ -746,8 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--set, the scenario changed)."
         ),
     )
-    show.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
-    show.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP)
+    _scenario_arguments(show)
     show.set_defaults(func=cmd_show)
     sub.add_parser(
         "levers", help="list the policy levers", description="List the levers."
