@@ -116,7 +116,7 @@ def default_threads(scenario: Scenario, runs: int) -> int:
     Memory is what the system says is available (``MemAvailable``); where it says nothing, the
     cores alone decide.
     """
-    threads = min(runs, len(os.sched_getaffinity(0)))
+    threads = min(runs, os.cpu_count() or 1)  # as the sweep counts cores
     available = _available_memory()
     if available is not None:
         threads = min(threads, int(available // scenario.memory_estimate()))
