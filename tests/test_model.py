@@ -164,6 +164,7 @@ def test_neighbour_share_agrees_with_the_matrix(small):
     assert share.max() > 0
 
 
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")  # not its point
 @pytest.mark.parametrize("layoffs", [False, True])
 def test_network_matrix_holds_exactly_the_ties_between_alive_people(small, layoffs):
     """Each month, after hires, leavers (quits, layoffs) and rewired ties, the stepping matrix
@@ -271,6 +272,7 @@ def test_cash_below_zero_gives_notice_once_and_leaves_no_runway(small):
     assert len(caught) == 1  # said once, the first month in the red
     first = int(red.idxmax())
     assert result.model.notices == [str(caught[0].message)]
+    assert ";" not in result.model.notices[0]  # a sweep joins a run's notices with "; "
     assert str(caught[0].message).startswith(
         f"seed 1, month {first}: cash fell below zero (−${format_number(-k.loc[first, 'cash'])})"
     )

@@ -684,6 +684,6 @@ def test_a_run_that_gave_notice_says_so_above_its_charts(monkeypatch):
     wait(lambda: "gave notice" in dump(rc))
     said = (
         r"2 of 2 replications gave notice; the first: seed 0, month 1: cash fell below zero "
-        r"\(−\$[\d.,]+[kM]?\); the model has no insolvency: .* \(and more\)"
+        r"\(−\$[\d.,]+[kM]?\), and the model has no insolvency: .* \(and more\)"
     )
     assert re.search(said, dump(rc)), dump(rc)

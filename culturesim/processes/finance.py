@@ -77,7 +77,7 @@ class Finance:
             notify(
                 model,
                 NegativeCashWarning,
-                f"cash fell below zero (−${format_number(-model.cash)}); the model has no "
+                f"cash fell below zero (−${format_number(-model.cash)}), and the model has no "
                 "insolvency: it runs on as if the shortfall were borrowed",
             )
         org = model.config.organization

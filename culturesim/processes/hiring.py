@@ -60,7 +60,7 @@ class Hiring:
                     model,
                     HeadcountLimitWarning,
                     f"the growth plan reached {MAX_HEADCOUNT:,} employees, the simulator's "
-                    "limit; it grows no further",
+                    "limit, and grows no further",
                 )
             model.target_headcount = min(planned, MAX_HEADCOUNT)
         model.fill_probability = fill_probability(model)
