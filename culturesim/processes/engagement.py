@@ -28,6 +28,8 @@ ENGAGEMENT_RATE = 0.2
 TRUST_UP = 0.05
 TRUST_DOWN = 0.2
 PEERS_DEFAULT = (0.65, 0.6)  # engagement and trust assumed of the peers of someone with no ties
+PAY_WEIGHT = 3.0  # engagement's logit per unit of log pay against the market
+AUTONOMY_WEIGHT = 0.8  # engagement's logit per unit of autonomy from innovation time
 
 
 class Engagement:
@@ -51,18 +53,19 @@ class Engagement:
         _engagement_step(
             ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
             e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
-            lv["transparency"], 0.3 + 1.0 * growth + 0.8 * autonomy - 2.0 * overload,
+            lv["transparency"], 0.3 + 1.0 * growth + AUTONOMY_WEIGHT * autonomy - 2.0 * overload,
+            PAY_WEIGHT,
         )  # fmt: skip
 
 
 @kernel
 def _engagement_step(
     ids, indptr, indices, engagement, trust, values, core, disposition, log_pay, log_premium,
-    inclusion, transparency, conditions,
+    inclusion, transparency, conditions, pay_weight,
 ):  # fmt: skip
     """Update engagement and trust of ``ids`` in place, everyone from last month's levels.
 
-    ``conditions`` sums the company-wide terms.
+    ``conditions`` sums the company-wide terms; ``pay_weight`` weighs log pay against the market.
     """
     new_engagement = np.empty(ids.size)
     new_trust = np.empty(ids.size)
@@ -84,7 +87,7 @@ def _engagement_step(
             conditions
             + disposition[i]
             + 4.0 * (fit - 0.85) * (1.0 - 0.5 * inclusion)
-            + 3.0 * pay
+            + pay_weight * pay
             + 2.0 * (tru - 0.6)
             + 1.5 * (peer_eng - 0.65)
         )
