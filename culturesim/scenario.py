@@ -318,7 +318,7 @@ class Dynamics(_Strict):
         0.25, ge=0.0, le=1.0, description="Bounded confidence d at inclusion 0 (Deffuant)."
     )
     base_quit_rate_per_year: float = Field(
-        0.125, ge=0.0, le=1.0, description="Annual quit rate of an average employee."
+        0.12, ge=0.0, le=1.0, description="Annual quit rate of an average employee."
     )
     quit_contagion: float = Field(
         1.0, ge=0.0, le=10.0, description="Hazard multiplier per share of recently departed peers."

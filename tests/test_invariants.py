@@ -1,6 +1,7 @@
 """Invariants under random lever settings (hypothesis)."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ lever_values = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")  # levers may
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     levers=lever_values,

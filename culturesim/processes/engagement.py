@@ -28,8 +28,16 @@ ENGAGEMENT_RATE = 0.2
 TRUST_UP = 0.05
 TRUST_DOWN = 0.2
 PEERS_DEFAULT = (0.65, 0.6)  # engagement and trust assumed of the peers of someone with no ties
-PAY_WEIGHT = 3.0  # engagement's logit per unit of log pay against the market
-AUTONOMY_WEIGHT = 0.8  # engagement's logit per unit of autonomy from innovation time
+# Engagement's logit per unit of log pay against the market. Pay also enters the quit hazard
+# directly (outside offers) and trust; with this weight a 10% pay cut raises quits by about 40%
+# and a 10% raise lowers them by about 25% in the baseline, near the quit elasticity of 2-3 of
+# experimental and quasi-experimental studies (Naidu & Carr 2022; docs/ODD.md). It was 3.0,
+# which made a 10% cut raise quits by 75%.
+PAY_WEIGHT = 0.5
+# Engagement's logit per unit of autonomy from innovation time (a guess). Innovation time is not
+# the only autonomy a job gives, and autonomy predicts turnover weakly (Dysvik & Kuvaas 2013);
+# at 0.8 a company without innovation time lost 21% of its staff a year, against 13% at 0.1.
+AUTONOMY_WEIGHT = 0.3
 
 
 class Engagement:
