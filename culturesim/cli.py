@@ -258,10 +258,9 @@ def _is_experiment(path: str) -> bool:
 def _experiment_size(path: str) -> str:
     """Validate the experiment in ``path`` (its scenario too); describe the runs it asks for."""
     from culturesim.batch import load_experiment
-    from culturesim.batch.sweep import design_points
 
     exp = load_experiment(path)
-    points, reps = len(design_points(exp)), exp.settings.replications
+    points, reps = exp.design_size, exp.settings.replications
     plural = "" if reps == 1 else "s"
     return f"experiment: {points} design points x {reps} replication{plural} = {points * reps} runs"
 

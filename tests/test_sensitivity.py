@@ -141,9 +141,11 @@ def test_shipped_experiments_are_valid():
             "transparency_after_incident"} <= names  # fmt: skip
     for f in files:
         exp = load_experiment(f)
-        assert len(design_points(exp)) >= 5
+        assert len(design_points(exp)) == exp.design_size >= 5  # what validate says
     sobol = load_experiment(ROOT / "experiments" / "levers_sobol.toml")
     assert len(sobol.parameters) >= 8
+    lhs = sobol.model_copy(update={"settings": sobol.settings.model_copy(update={"design": "lhs"})})
+    assert len(design_points(lhs)) == lhs.design_size == sobol.settings.samples
 
 
 def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):

@@ -22,6 +22,7 @@ Problems raise :class:`ExperimentError`, one line each, naming the file and the 
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +85,20 @@ class Experiment(BaseModel):
     def months(self) -> int:
         """Months per run (the experiment's, else the scenario's horizon)."""
         return self.settings.months or self.scenario.meta.months
+
+    @property
+    def design_size(self) -> int:
+        """How many design points :func:`~culturesim.batch.sweep.design_points` makes.
+
+        Grid: the product of the lists' lengths; LHS: ``samples``; Sobol (no second order):
+        ``samples x (D + 2)``; Morris: ``samples x (D + 1)``, for D parameters. Counted without
+        building the design (the samplers are slow to import).
+        """
+        n, d = self.settings.samples, len(self.parameters)
+        design = self.settings.design
+        if design == "grid":
+            return math.prod(len(values) for values in self.parameters.values())
+        return {"lhs": n, "sobol": n * (d + 2), "morris": n * (d + 1)}[design]
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
