@@ -27,6 +27,24 @@ def test_twenty_percent_ideas_and_workload_rise_with_innovation_time_at_once():
         assert (high["workload"].loc[1:6] > low["workload"].loc[1:6]).all()
 
 
+def test_pay_retention_a_raise_cuts_attrition_by_about_a_quarter_at_a_high_price():
+    """ "Attrition falls by about a quarter, while costs rise from the first month ... hundreds
+    of thousands of dollars of payroll for each quit avoided" (a 10% premium against none)."""
+    for base, raised in zip(
+        lesson_runs("pay_retention"),
+        lesson_runs("pay_retention", compensation_premium=0.1),
+        strict=True,
+    ):
+        ratio = raised["attrition_rate_annual"].loc[13:].mean() / (
+            base["attrition_rate_annual"].loc[13:].mean()
+        )
+        assert 0.6 < ratio < 0.9  # 0.72-0.75 on these seeds, 0.66-0.86 over eight
+        assert raised["costs"][1] > base["costs"][1]
+        avoided = base["quits"].sum() - raised["quits"].sum()
+        extra = (raised["costs"] - base["costs"]).loc[1:].sum()
+        assert avoided > 0 and extra / avoided > 200_000  # $380k-570k on these seeds
+
+
 def test_incident_trust_drops_at_once_and_users_keep_growing_more_slowly():
     """ "The sharp drop at month 18 and the long, slow climb back. Active users keep growing,
     but more slowly for months: churn jumps with the drop in trust"."""

@@ -81,6 +81,29 @@ LESSONS = {
             "launches peak? Is the peak at 20%?",
         ),
         Lesson(
+            key="pay_retention",
+            title="Pay: does a raise keep people?",
+            scenario="baseline",
+            changes={"meta.months": 48},
+            lever="compensation_premium",
+            charts=("attrition_rate_annual", "costs", "engagement"),
+            color_by="engagement",
+            question="Pay rises from the market median to 10% above it. How much does "
+            "attrition fall?",
+            choices=("Hardly at all", "By about a quarter", "By half or more"),
+            what="Pay is the lever most companies reach for first when people leave. How much "
+            "retention does a raise buy, and at what price?",
+            how="Each month a person's chance of quitting rises with outside offers against "
+            "their pay, with low engagement and with colleagues who just left; pay also feeds "
+            "engagement and trust in leadership. Field studies find that a 10% raise lowers "
+            "quits by 20-30% (Naidu & Carr 2022): the model is calibrated to that.",
+            notice="Attrition falls by about a quarter, while costs rise from the first month: "
+            "everyone gets the raise, but only the few who would have left are kept. Over four "
+            "years that is hundreds of thousands of dollars of payroll for each quit avoided.",
+            try_="Set the premium to -0.1, a pay cut, and then to 0.2. Is the effect the same "
+            "size both ways? Where does engagement end up?",
+        ),
+        Lesson(
             key="incident_trust",
             title="Trust after an incident: does transparency help?",
             scenario="ai_incident",
