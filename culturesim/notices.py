@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 __all__ = [
+    "SEPARATOR",
     "HeadcountLimitWarning",
     "NegativeCashWarning",
     "Notice",
@@ -45,6 +46,9 @@ class HeadcountLimitWarning(Notice):
 class NegativeCashWarning(Notice):
     """A run's cash fell below zero; it runs on as if the shortfall were borrowed."""
 
+
+#: What joins a run's notices in one line (a sweep's ``runs.parquet``); no notice may hold it.
+SEPARATOR = "; "
 
 _QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)
 
@@ -70,8 +74,13 @@ def notify(model: CultureModel, category: type[Notice], what: str) -> None:
     Args:
         model: The run.
         category: The kind of notice.
-        what: What happened, in words.
+        what: What happened, in words (without :data:`SEPARATOR`, so joined notices split back).
+
+    Raises:
+        ValueError: If ``what`` holds :data:`SEPARATOR`.
     """
+    if SEPARATOR in what:
+        raise ValueError(f"a notice may not hold {SEPARATOR!r}: {what!r}")
     notice = f"seed {model.seed}, month {model.month}: {what}"
     model.notices.append(notice)
     if not _QUIET.get():

@@ -18,7 +18,8 @@ lever_values = st.fixed_dictionaries(
 )
 
 
-@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")  # levers may
+# random levers may run the cash out: that notice is not this test's point
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     levers=lever_values,

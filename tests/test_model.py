@@ -272,7 +272,6 @@ def test_cash_below_zero_gives_notice_once_and_leaves_no_runway(small):
     assert len(caught) == 1  # said once, the first month in the red
     first = int(red.idxmax())
     assert result.model.notices == [str(caught[0].message)]
-    assert ";" not in result.model.notices[0]  # a sweep joins a run's notices with "; "
     assert str(caught[0].message).startswith(
         f"seed 1, month {first}: cash fell below zero (−${format_number(-k.loc[first, 'cash'])})"
     )
@@ -280,6 +279,17 @@ def test_cash_below_zero_gives_notice_once_and_leaves_no_runway(small):
     assert earning.any()  # in the red but not burning: a runway of 120 months before
     assert (k.loc[red, "runway_months"] == 0).all()
     assert (k.loc[~red, "runway_months"] > 0).all()
+
+
+def test_a_notice_may_not_hold_the_separator_that_joins_a_runs_notices(small):
+    """A sweep joins a run's notices with ``SEPARATOR`` in runs.parquet; a notice holding it
+    would not split back (the cash and headcount notices once did), so notify refuses it."""
+    from culturesim.notices import SEPARATOR, Notice, notify
+
+    model = CultureModel(scenario=small, rng=1)
+    with pytest.raises(ValueError, match="may not hold"):
+        notify(model, Notice, f"one{SEPARATOR}two")
+    assert model.notices == []
 
 
 def test_kpis_in_range_on_baseline(baseline):

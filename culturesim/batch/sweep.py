@@ -32,7 +32,7 @@ from culturesim.batch.experiment import Experiment
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
-from culturesim.notices import Notice, notices_kept_quiet
+from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 
 __all__ = [
     "InlineExecutor",
@@ -355,7 +355,7 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     try:
         frame = future.result()
         _check_code(frame)
-        record["_warning"] = "; ".join(frame.attrs.get("notices", []))
+        record["_warning"] = SEPARATOR.join(frame.attrs.get("notices", []))
     except Exception as exc:
         error = "".join(traceback.format_exception_only(exc)).strip()
         frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
