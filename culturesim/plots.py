@@ -72,8 +72,8 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
                 fontsize=7,
                 color="0.35",
             )
-        title = chart_label(name)
-        ax.set_title(f"{title} ({unit})" if scale != 1.0 else title, fontsize=10)
+        label = chart_label(name)
+        ax.set_title(f"{label} ({unit})" if scale != 1.0 else label, fontsize=10)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)

@@ -556,6 +556,22 @@ def test_workload_charts_mark_overload_at_1_in_view():
     assert [len(lines) for lines in flat] == [1, 0]
 
 
+def test_the_dashboard_is_titled_with_its_scenario():
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+
+    frame = pd.DataFrame({"month": [0, 1, 0, 1], "run_id": [0, 0, 1, 1], "cash": 1e6,
+                          "engagement": 0.6})  # fmt: skip
+    fig = dashboard(frame, title="google_20pct", kpis=["engagement", "cash"])
+    suptitle = fig.get_suptitle()
+    panels = [ax.get_title() for ax in fig.axes[:2]]
+    plt.close(fig)
+    # the last panel's label took the figure's title before (it read "Cash  —  ...")
+    assert suptitle == "google_20pct  —  median and 10–90% band over 2 runs"
+    assert panels == ["Engagement", "Cash (M$)"]
+
+
 def test_a_run_while_the_workers_start_says_why_it_waits(monkeypatch):
     monkeypatch.setenv("CULTURESIM_UI_WORKERS", "1")  # a fresh pool: its worker must start
     monkeypatch.setattr(runs, "_READY", threading.Event())
