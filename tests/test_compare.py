@@ -183,6 +183,25 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
     assert median_at_18 == format_number(np.median(a.groupby("run_id")["ideas"].sum()))
 
 
+def test_the_comparison_figure_keeps_its_legend_off_the_panels():
+    import matplotlib.pyplot as plt
+
+    from culturesim.batch.compare import Comparison
+
+    sc = scenario_from_dict({"organization": {"employees": 30}, "meta": {"months": 6}})
+    a = run_seeds(sc, [0, 1], 6)
+    b = run_seeds(sc.with_changes({"levers.transparency": 0.9}), [0, 1], 6)
+    fig = Comparison(a, b).figure(names=("A: small", "B: small, open"))
+    fig.canvas.draw()  # lay the figure out
+    legends = fig.legends
+    assert [t.get_text() for t in legends[0].get_texts()] == ["A: small", "B: small, open"]
+    box = legends[0].get_window_extent()
+    panels = [ax.get_window_extent() for ax in fig.axes]
+    plt.close(fig)
+    assert not any(ax.get_legend() for ax in fig.axes)  # it sat in the first panel
+    assert all(box.y0 >= p.y1 for p in panels)  # above every panel, covering none
+
+
 def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch):
     monkeypatch.setattr(run_module.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(run_module, "_available_memory", lambda: None)

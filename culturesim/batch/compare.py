@@ -100,7 +100,9 @@ class Comparison:
 
         from culturesim.plots import band
 
-        fig, axes = plt.subplots(2, len(kpis), figsize=(4.2 * len(kpis), 6), sharex=True)
+        fig, axes = plt.subplots(
+            2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
+        )
         for j, kpi in enumerate(kpis):
             scale, unit = display_scale(kpi)
             for frame, name, color in ((self.a, names[0], "C0"), (self.b, names[1], "C1")):
@@ -116,8 +118,9 @@ class Comparison:
             axes[1, j].set_title(f"B - A ({chart_label(kpi)})", fontsize=9)
             axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
-        axes[0, 0].legend()
-        fig.tight_layout()
+        # one legend above the panels: inside the first it covered the early months' bands
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
         return fig
 
 
