@@ -34,6 +34,7 @@ from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
 from culturesim.processes import DEFAULT_PROCESSES
+from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST, replay_founders
 from culturesim.processes.events import schedule_events
 from culturesim.random import Streams, cursor, uniform_at
 from culturesim.scenario import Scenario, load_scenario
@@ -265,6 +266,7 @@ class CultureModel(mesa.Model):
         )
         self.org.build_informal(slots, sites, seed=self.seed % (2**31))
         self._tie_managers()
+        replay_founders(self)  # their engagement and trust since they joined
 
     def add_employees(
         self,
@@ -323,8 +325,8 @@ class CultureModel(mesa.Model):
             own_values=own,
             values=values,
             beliefs=beliefs,
-            engagement=0.7,
-            trust=0.65,
+            engagement=HIRE_ENGAGEMENT,  # founders' are then replayed (_found_company)
+            trust=HIRE_TRUST,
             disposition=disposition,
             log_pay=log_pay,
             peer_departures=0.0,

@@ -8,6 +8,15 @@ peers' engagement and a personal disposition.
 Trust in leadership builds slowly and falls fast (Slovic 1993): it moves toward its target at
 ``TRUST_UP`` a month when rising and ``TRUST_DOWN`` when falling. The target rises with
 ``transparency``, engagement, fair pay and peers' trust.
+
+Hires start at ``HIRE_ENGAGEMENT`` and ``HIRE_TRUST``, a newcomer's goodwill that fades toward
+the company's level over their first year. The founding staff have lived by these equations
+since they joined: as the company is founded, :func:`replay_founders` replays their months, a
+founder with ``T`` months of tenure starting from a hire's levels ``T`` months before month 0
+(peers who had not joined yet count at a hire's levels), so the first months show the scenario
+rather than every founder starting as a newcomer. The replay runs under the levers' defaults:
+a scenario's levers act from month 0, so scenarios that differ only in their levers start from
+the same company.
 """
 
 from __future__ import annotations
@@ -18,7 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.levers import LEVERS
 from culturesim.measure import value_fit
+from culturesim.processes.knowledge import founding_workload
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -38,6 +49,11 @@ PAY_WEIGHT = 0.5
 # the only autonomy a job gives, and autonomy predicts turnover weakly (Dysvik & Kuvaas 2013);
 # at 0.8 a company without innovation time lost 21% of its staff a year, against 13% at 0.1.
 AUTONOMY_WEIGHT = 0.3
+# Where hires start (guesses): a newcomer's goodwill, above the baseline staff's 0.65 and 0.60,
+# as job satisfaction peaks on joining and falls over the first year (the honeymoon-hangover
+# effect: Boswell, Boudreau & Tichy 2005; Boswell et al. 2009; docs/ODD.md section 5).
+HIRE_ENGAGEMENT = 0.7
+HIRE_TRUST = 0.65
 
 
 class Engagement:
@@ -46,24 +62,55 @@ class Engagement:
     name = "engagement"
 
     def setup(self, model: CultureModel) -> None:
-        """Nothing to set up: engagement and trust are per employee."""
+        """Nothing to set up: the founders' levels are replayed as the company is founded."""
 
     def step(self, model: CultureModel) -> None:
         """One month of engagement and trust dynamics (everyone reacts to last month's peers)."""
-        e, lv = model.employees, model.levers
-        ids = e.ids
-        if ids.size == 0:
-            return
-        growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
-        autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
-        overload = max(0.0, model.workload - 1.0)
-        indptr, indices = model.org.adjacency(e.alive)
-        _engagement_step(
-            ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
-            e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
-            lv["transparency"], 0.3 + 1.0 * growth + AUTONOMY_WEIGHT * autonomy - 2.0 * overload,
-            PAY_WEIGHT,
-        )  # fmt: skip
+        update(model, model.employees.ids, model.levers, model.workload)
+
+
+def replay_founders(model: CultureModel) -> None:
+    """Replay the founders' months since they joined, each from a hire's levels.
+
+    Round ``r`` of ``R`` (the longest tenure) updates the founders with at least ``R - r``
+    months of tenure, so one with ``T`` months gets ``T`` updates, under the levers' defaults
+    and the founding workload at the default innovation time. Called as the company is founded,
+    before any process is set up. No random draws: the streams are untouched.
+    """
+    e = model.employees
+    ids = e.ids
+    if ids.size == 0:
+        return
+    defaults = {name: lever.default for name, lever in LEVERS.items()}
+    workload = founding_workload(model, defaults["innovation_time"])
+    tenure = e.tenure[ids]
+    rounds = int(tenure.max())
+    for r in range(rounds):
+        update(model, ids[tenure >= rounds - r], defaults, workload)
+
+
+def update(model: CultureModel, ids: np.ndarray, lv: dict[str, float], workload: float) -> None:
+    """One month's move of ``ids``' engagement and trust toward their targets.
+
+    Args:
+        model: The model.
+        ids: Whose engagement and trust move (sorted slots).
+        lv: The lever values in force.
+        workload: Roadmap need over delivery capacity (above 1: overload).
+    """
+    e = model.employees
+    if ids.size == 0:
+        return
+    growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
+    autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
+    overload = max(0.0, workload - 1.0)
+    indptr, indices = model.org.adjacency(e.alive)
+    _engagement_step(
+        ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
+        e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
+        lv["transparency"], 0.3 + 1.0 * growth + AUTONOMY_WEIGHT * autonomy - 2.0 * overload,
+        PAY_WEIGHT,
+    )  # fmt: skip
 
 
 @kernel

@@ -55,10 +55,7 @@ class Knowledge:
         model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.pipeline = 0.0
         model.delivery_bank = 0.0
-        # the founding staff's workload (the plan is the founding headcount; see step 5)
-        e, it = model.employees, model.levers["innovation_time"]
-        capacity = _capacity(e.ids, e.skill, e.engagement, 1.0 - it)
-        model.workload = roadmap_need(model, model.headcount) / max(capacity, 1e-9)
+        model.workload = founding_workload(model, model.levers["innovation_time"])
 
     def step(self, model: CultureModel) -> None:
         """Explore, socialize, learn, have ideas and ship them."""
@@ -102,6 +99,13 @@ class Knowledge:
         model.delivery_bank -= launches
         model.flows["ideas"] += ideas
         model.flows["launches"] += launches
+
+
+def founding_workload(model: CultureModel, innovation_time: float) -> float:
+    """The founding staff's workload at ``innovation_time`` (the plan is their headcount)."""
+    e = model.employees
+    capacity = _capacity(e.ids, e.skill, e.engagement, 1.0 - innovation_time)
+    return roadmap_need(model, model.headcount) / max(capacity, 1e-9)
 
 
 def roadmap_need(model: CultureModel, planned: float) -> float:
