@@ -41,9 +41,9 @@ def test_founders_start_where_the_company_stays(baseline):
     """Founders have lived by the engagement and trust equations since they joined (a founder
     with T months of tenure gets T updates from a hire's levels, under the levers' defaults),
     so month 0 is not a start from a newcomer's goodwill. Gap between month 0 and months
-    24-36, mean over 12 seeds: engagement -0.024 (sd 0.018 a seed; it rises with culture
-    alignment), trust -0.005 (sd 0.008); when every founder started at a hire's levels, +0.053
-    and +0.043 (a fall in year one)."""
+    24-36, mean over 12 seeds: engagement -0.024 (sd 0.018 a seed; it rises a little, in part
+    with culture alignment), trust -0.005 (sd 0.008); when every founder started at a hire's
+    levels, +0.053 and +0.043 (a fall in year one)."""
     from culturesim import CultureModel
     from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 
