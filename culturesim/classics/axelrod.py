@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import label
 
+from culturesim.compiled import kernel
+
 __all__ = ["AxelrodResult", "simulate", "stable_regions"]
 
 
@@ -77,32 +79,51 @@ def simulate(
     """
     rng = np.random.default_rng(seed)
     n = width * height
-    c = rng.integers(0, traits, size=(n, features))
-    neighbours = [[] for _ in range(n)]
-    for a, b in _neighbour_pairs(height, width):
-        neighbours[a].append(b)
-        neighbours[b].append(a)
+    cells = rng.integers(0, traits, size=(n, features))
     pairs = _neighbour_pairs(height, width)
-    cells = c.tolist()
+    neighbours = np.zeros((n, 4), dtype=np.int64)  # von Neumann: 2 to 4 each, in pair order
+    degree = np.zeros(n, dtype=np.int64)
+    for a, b in pairs:
+        neighbours[a, degree[a]] = b
+        degree[a] += 1
+        neighbours[b, degree[b]] = a
+        degree[b] += 1
     events, picks, batch = 0, 0, 20_000
     while picks < max_events:
         sites = rng.integers(0, n, batch)
         u_neighbour = rng.random(batch)
         u_interact = rng.random(batch)
         u_feature = rng.random(batch)
-        for k in range(batch):
-            s = int(sites[k])
-            ns = neighbours[s]
-            other = cells[ns[int(u_neighbour[k] * len(ns))]]
-            mine = cells[s]
-            differ = [i for i in range(features) if mine[i] != other[i]]
-            if differ and len(differ) < features and u_interact[k] < 1 - len(differ) / features:
-                f = differ[int(u_feature[k] * len(differ))]
-                mine[f] = other[f]
-                events += 1
+        events += _events(cells, neighbours, degree, sites, u_neighbour, u_interact, u_feature)
         picks += batch
-        if _absorbed(np.asarray(cells), pairs):
-            arr = np.asarray(cells).reshape(height, width, features)
+        if _absorbed(cells, pairs):
+            arr = cells.reshape(height, width, features)
             return AxelrodResult(arr, stable_regions(arr), events, True)
-    arr = np.asarray(cells).reshape(height, width, features)
+    arr = cells.reshape(height, width, features)
     return AxelrodResult(arr, stable_regions(arr), events, False)
+
+
+@kernel
+def _events(cells, neighbours, degree, sites, u_neighbour, u_interact, u_feature):
+    """Play a batch of picks on ``cells`` in place; return how many changed a feature.
+
+    Pick ``k``: site ``sites[k]`` meets its neighbour ``u_neighbour[k]`` chooses; with chance
+    (shared features) / features (``u_interact[k]``) it copies the differing feature
+    ``u_feature[k]`` chooses.
+    """
+    features = cells.shape[1]
+    differ = np.empty(features, np.int64)
+    events = 0
+    for k in range(sites.size):
+        s = sites[k]
+        o = neighbours[s, int(u_neighbour[k] * degree[s])]
+        m = 0
+        for i in range(features):
+            if cells[s, i] != cells[o, i]:
+                differ[m] = i
+                m += 1
+        if 0 < m < features and u_interact[k] < 1 - m / features:
+            f = differ[int(u_feature[k] * m)]
+            cells[s, f] = cells[o, f]
+            events += 1
+    return events
