@@ -35,7 +35,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culturesim import __version__
-from culturesim.kpis import KPIS, format_number, report_months, shown, shown_as_total
+from culturesim.kpis import (
+    COMPARE_CHARTS,
+    KPIS,
+    format_number,
+    report_months,
+    shown,
+    shown_as_total,
+)
 from culturesim.levers import LEVERS
 from culturesim.manifest import (
     KINDS,
@@ -88,6 +95,16 @@ def _whole(lo: int, hi: int | None = None):
 
 _positive = _whole(1)
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
+
+
+def _kpi_names(text: str) -> list[str]:
+    """An argparse type: KPI names separated by commas (``ideas,launches``)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in KPIS]
+    if unknown or not names:
+        what = f"unknown KPI {unknown[0]!r}" if unknown else "no KPI given"
+        raise argparse.ArgumentTypeError(f"{what}; allowed: {', '.join(KPIS)}")
+    return names
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -301,6 +318,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.b is None and not (args.set_a or args.set_b):
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
+    if args.charts and args.out is None:
+        raise UsageError("compare: --charts picks what compare.png draws; give --out DIR too")
     b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
     a, a_changes = _scenario(args.a, args.set_a, "--set-a")
     b, b_changes = _scenario(b_file, args.set_b, "--set-b")
@@ -328,7 +347,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
     if out is not None:
         table.to_csv(out / "compare.csv", index=False)
-        result.figure(names=(f"A: {a_name}", f"B: {b_name}")).savefig(out / "compare.png", dpi=110)
+        charts = {"kpis": tuple(args.charts)} if args.charts else {}
+        figure = result.figure(names=(f"A: {a_name}", f"B: {b_name}"), **charts)
+        figure.savefig(out / "compare.png", dpi=110)
         write_json(
             out / "manifest.json",
             {
@@ -671,6 +692,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--out", metavar="DIR", help="write compare.csv, compare.png and manifest.json here"
     )
+    cmp.add_argument(
+        "--charts", type=_kpi_names, metavar="KPI,...",
+        help=f"the KPIs compare.png draws, a column each (default: {','.join(COMPARE_CHARTS)})",
+    )  # fmt: skip
     cmp.set_defaults(func=cmd_compare)
     ana = sub.add_parser(
         "analyze",

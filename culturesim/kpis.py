@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "COMPARE_CHARTS",
     "FAMILIES",
     "KPI",
     "KPIS",
@@ -454,6 +455,8 @@ def format_number(x: float) -> str:
 
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)
+#: The KPIs a comparison's figure draws unless told (``culturesim compare --charts``).
+COMPARE_CHARTS = ("attrition_rate_annual", "user_trust", "users_active", "cash")
 
 
 def report_months(last: int, months: tuple[int, ...] = REPORT_MONTHS) -> list[int]:

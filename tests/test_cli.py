@@ -320,6 +320,13 @@ def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr == f"baseline {option}: {said}\n"
         assert not out.exists()
+    for args, said in (
+        (("--charts", "ideas,lunches", "--out", out), "unknown KPI 'lunches'; allowed: headcount"),
+        (("--charts", "ideas"), "--charts picks what compare.png draws; give --out DIR too"),
+    ):
+        proc = cli("compare", "baseline", "--set-b", "levers.inclusion=0.9", *args)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and not out.exists()
 
 
 def test_compare_a_scenario_with_itself_changed(tmp_path):

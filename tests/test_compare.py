@@ -70,14 +70,16 @@ def test_one_seed_has_no_interval_and_the_ui_says_so():
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",
-         "--seeds", "3", "--months", "14", "--out", str(tmp_path)],
+         "--seeds", "3", "--months", "14", "--out", str(tmp_path), "--charts", "ideas,launches"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "month 12" in proc.stdout and "month 14" in proc.stdout
     assert "B - A [95% CI]" in proc.stdout
     assert "ideas" in proc.stdout
-    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    png = (tmp_path / "compare.png").read_bytes()
+    assert png[:4] == b"\x89PNG"
+    assert int.from_bytes(png[16:20], "big") == round(2 * 4.2 * 110)  # two columns: --charts
     table = (tmp_path / "compare.csv").read_text()
     assert table.startswith("month,kpi,A,B,diff,ci_lo,ci_hi")
     # the manifest is enough to reproduce the table

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import KPIS, chart_label, display_scale, report_months, shown
+from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label, display_scale, report_months, shown
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -87,7 +87,7 @@ class Comparison:
 
     def figure(
         self,
-        kpis=("attrition_rate_annual", "user_trust", "users_active", "cash"),
+        kpis=COMPARE_CHARTS,
         names=("A", "B"),
     ):
         """Draw A and B (median, 10-90% band) and B - A (mean, 95% CI) for a few KPIs.
