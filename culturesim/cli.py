@@ -347,8 +347,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
     if out is not None:
         table.to_csv(out / "compare.csv", index=False)
-        charts = {"kpis": tuple(args.charts)} if args.charts else {}
-        figure = result.figure(names=(f"A: {a_name}", f"B: {b_name}"), **charts)
+        figure = result.figure(
+            tuple(args.charts or COMPARE_CHARTS), (f"A: {a_name}", f"B: {b_name}")
+        )
         figure.savefig(out / "compare.png", dpi=110)
         write_json(
             out / "manifest.json",
