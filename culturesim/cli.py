@@ -38,6 +38,7 @@ from culturesim import __version__
 from culturesim.kpis import (
     COMPARE_CHARTS,
     KPIS,
+    check_names,
     format_number,
     report_months,
     shown,
@@ -100,10 +101,10 @@ _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months all
 def _kpi_names(text: str) -> list[str]:
     """An argparse type: KPI names separated by commas (``ideas,launches``)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in KPIS]
-    if unknown or not names:
-        what = f"unknown KPI {unknown[0]!r}" if unknown else "no KPI given"
-        raise argparse.ArgumentTypeError(f"{what}; allowed: {', '.join(KPIS)}")
+    try:
+        check_names(names or [""])  # nothing given: the empty name is unknown
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return names
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "KPIS",
     "REPORT_MONTHS",
     "chart_label",
+    "check_names",
     "display_scale",
     "format_number",
     "report_months",
@@ -415,6 +416,13 @@ def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
     shown_values = timeseries[kpi].copy()
     shown_values.iloc[:] = totals.sort_index().to_numpy()
     return shown_values
+
+
+def check_names(names) -> None:
+    """Raise ValueError naming the first of ``names`` that is not a KPI, and the allowed ones."""
+    unknown = [name for name in names if name not in KPIS]
+    if unknown:
+        raise ValueError(f"unknown KPI {unknown[0]!r}; allowed: {', '.join(KPIS)}")
 
 
 def chart_label(name: str) -> str:

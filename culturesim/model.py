@@ -325,7 +325,7 @@ class CultureModel(mesa.Model):
             own_values=own,
             values=values,
             beliefs=beliefs,
-            engagement=HIRE_ENGAGEMENT,  # founders' are then replayed (_found_company)
+            engagement=HIRE_ENGAGEMENT,  # founders' levels are then replayed (_found_company)
             trust=HIRE_TRUST,
             disposition=disposition,
             log_pay=log_pay,

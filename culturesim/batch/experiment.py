@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, check_names
 from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml
 
 __all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "load_experiment"]
@@ -116,11 +116,10 @@ class Experiment(BaseModel):
                 )
         if not self.parameters:
             raise ValueError("parameters: at least one parameter is needed")
-        unknown = [o for o in self.settings.outputs if o not in KPIS]
-        if unknown:
-            raise ValueError(
-                f"experiment.outputs: unknown KPI {unknown[0]!r}; allowed: {', '.join(KPIS)}"
-            )
+        try:
+            check_names(self.settings.outputs)
+        except ValueError as exc:
+            raise ValueError(f"experiment.outputs: {exc}") from None
         return self
 
 
