@@ -30,7 +30,7 @@ import sys
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,47 +202,61 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         ts = run_seeds(scenario, seeds, months)
-    ended = now()
+        if out is not None:  # the results before the summary: a reader that stops early
+            # (`| head`) takes nothing away
+            runs = pd.DataFrame(
+                {
+                    "run_id": range(len(seeds)),
+                    "seed": seeds,
+                    "scenario": scenario.meta.name,
+                    "months": months,
+                    "status": "ok",
+                }
+            )
+            manifest = {
+                **provenance("run"),
+                **scenario_record(scenario, args.scenario, changes),
+                "seeds": seeds,
+                "months": months,
+                "start_time": started,
+                "end_time": now(),
+            }
+            _write_files(
+                out,
+                {
+                    "runs.parquet": lambda path: runs.to_parquet(path, index=False),
+                    "timeseries.parquet": lambda path: ts.to_parquet(path, index=False),
+                    "manifest.json": lambda path: write_json(path, manifest),
+                    "dashboard.png": lambda path: dashboard(ts, title=name).savefig(path, dpi=110),
+                },
+            )
     seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
     print(
         f"{name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
         f"over the seeds ({TOTALS_NOTE})"
     )
     print(summary_table(ts))
-    if out is None:
-        return 0
-    runs = pd.DataFrame(
-        {
-            "run_id": range(len(seeds)),
-            "seed": seeds,
-            "scenario": scenario.meta.name,
-            "months": months,
-            "status": "ok",
-        }
-    )
-    manifest = {
-        **provenance("run"),
-        **scenario_record(scenario, args.scenario, changes),
-        "seeds": seeds,
-        "months": months,
-        "start_time": started,
-        "end_time": ended,
-    }
-    # write into a temporary folder beside the target, then move each file in atomically
+    if out is not None:
+        print(
+            f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}"
+        )
+        print(f"dashboard: {(out / 'dashboard.png').resolve()}")
+    return 0
+
+
+def _write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None:
+    """Write each file into ``out`` by its writer: all made beside it first, then moved in.
+
+    A failure or an interruption leaves the folder as it was (or with every file moved in).
+    """
     tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
     try:
-        runs.to_parquet(tmp / "runs.parquet", index=False)
-        ts.to_parquet(tmp / "timeseries.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        fig = dashboard(ts, title=name)
-        fig.savefig(tmp / "dashboard.png", dpi=110)
-        for f in ("runs.parquet", "timeseries.parquet", "manifest.json", "dashboard.png"):
-            os.replace(tmp / f, out / f)
+        for name, write in writers.items():
+            write(tmp / name)
+        for name in writers:
+            os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
-    print(f"dashboard: {(out / 'dashboard.png').resolve()}")
-    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -329,7 +343,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
-    table = result.table()
+        table = result.table()
+        if out is not None:  # the results before the table: a reader that stops early
+            # (`| head`) takes nothing away
+            manifest = {
+                **provenance("compare"),
+                "a": scenario_record(a, args.a, a_changes),
+                "b": scenario_record(b, b_file, b_changes),
+                "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
+                "months": args.months or a.meta.months,
+                "start_time": started,
+                "end_time": now(),
+            }
+            charts, names = tuple(args.charts or COMPARE_CHARTS), (f"A: {a_name}", f"B: {b_name}")
+            _write_files(
+                out,
+                {
+                    "compare.csv": lambda path: table.to_csv(path, index=False),
+                    "compare.png": lambda path: result.figure(charts, names).savefig(path, dpi=110),
+                    "manifest.json": lambda path: write_json(path, manifest),
+                },
+            )
     print(
         f"A = {a_name}, B = {b_name}: means over {args.seeds} paired seeds, and "
         f"B - A with its 95% CI (a t interval over the seeds' differences; {TOTALS_NOTE})"
@@ -347,23 +381,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 + ci.rjust(36)
             )
     if out is not None:
-        table.to_csv(out / "compare.csv", index=False)
-        figure = result.figure(
-            tuple(args.charts or COMPARE_CHARTS), (f"A: {a_name}", f"B: {b_name}")
-        )
-        figure.savefig(out / "compare.png", dpi=110)
-        write_json(
-            out / "manifest.json",
-            {
-                **provenance("compare"),
-                "a": scenario_record(a, args.a, a_changes),
-                "b": scenario_record(b, b_file, b_changes),
-                "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
-                "months": args.months or a.meta.months,
-                "start_time": started,
-                "end_time": now(),
-            },
-        )
         print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
     return 0
 

@@ -98,6 +98,34 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     assert err == ""  # a BrokenPipeError traceback before
 
 
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [
+        (
+            ["run", "baseline"],
+            {"runs.parquet", "timeseries.parquet", "manifest.json", "dashboard.png"},
+        ),
+        (["compare", "baseline", "google_20pct"], {"compare.csv", "compare.png", "manifest.json"}),
+    ],
+    ids=["run", "compare"],
+)
+def test_a_reader_that_stops_early_takes_no_results_away(tmp_path, command, files):
+    """`culturesim run ... --out DIR | head`: the results are written before the summary is
+    printed, so a closed pipe stops the printing, not the writing (the folder stayed empty)."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", *command, "--seeds", "2", "--months", "12",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=300) == 128 + signal.SIGPIPE, err
+    assert {f.name for f in out.iterdir()} == files  # and nothing half-made beside them
+    assert json.loads((out / "manifest.json").read_text())["kind"] == command[0]
+
+
 def test_run_writes_results_manifest_and_dashboard(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", SCENARIOS / "baseline.toml", "--seeds", "3", "--months", "14", "--out", out)
