@@ -67,6 +67,29 @@ def test_one_seed_has_no_interval_and_the_ui_says_so():
     assert proc.returncode == 2 and "--seeds: must be at least 2, got 1" in proc.stderr
 
 
+def test_the_summary_says_what_the_levers_cost():
+    """Cash holds funding rounds, which land in one arm and not the other (a pay raise showed
+    "no clear difference" in cash, B ahead by $7M, while it cost about $8M in every seed): the
+    summary also sums the costs, over the months simulated (month 0 is the start)."""
+    from culturesim.batch.compare import Comparison
+    from culturesim.ui.runs import fmt, summary_lines
+
+    sc = scenario_from_dict(
+        {
+            "organization": {"employees": 40},
+            "meta": {"months": 24},
+            "market": {"potential_users": 2000, "initial_active_users": 150},
+        }
+    )
+    a = run_seeds(sc, [1, 2, 3], 24)
+    b = run_seeds(sc.with_changes({"levers.compensation_premium": 0.1}), [1, 2, 3], 24)
+    [line] = [x for x in summary_lines(Comparison(a, b)) if x.startswith("Costs")]
+    simulated = [x[x["month"] > 0].groupby("seed")["costs"].sum() for x in (a, b)]
+    extra = (simulated[1] - simulated[0]).mean()
+    assert line.startswith(f"Costs over 2 years: {fmt('costs', simulated[1].mean())} vs ")
+    assert f"— {fmt('costs', extra, diff=True)} (95% CI +$" in line, line  # dearer, clearly
+
+
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",

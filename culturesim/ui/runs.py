@@ -67,6 +67,7 @@ SUMMARY_KPIS = (
     "users_active",
     "culture_alignment",
     "launches",
+    "costs",  # what the levers cost: cash also holds funding rounds, which land or not
     "cash",
     "runway_months",
 )
@@ -535,8 +536,9 @@ def fmt(kpi: str, value: float, diff: bool = False) -> str:
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     """B against A at the last month, in plain words, one line per KPI.
 
-    Flows (launches) are summed over the horizon; stocks and rates are read at the last month.
-    A difference whose 95% interval contains zero is called "no clear difference".
+    Flows (launches, costs) are summed over the months simulated (1 to the last: month 0 is the
+    start); stocks and rates are read at the last month. A difference whose 95% interval
+    contains zero is called "no clear difference".
     """
     last = int(comparison.a["month"].max())
     years = last / 12
@@ -544,8 +546,8 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     for kpi in kpis:
         meta = KPIS[kpi]
         if meta.aggregate == "flow":
-            xa = comparison.a.groupby("seed")[kpi].sum()
-            xb = comparison.b.groupby("seed")[kpi].sum()
+            xa = comparison.a[comparison.a["month"] > 0].groupby("seed")[kpi].sum()
+            xb = comparison.b[comparison.b["month"] > 0].groupby("seed")[kpi].sum()
             what = f"{meta.label} over {years:g} years"
         else:
             xa = comparison.a[comparison.a["month"] == last].set_index("seed")[kpi]
