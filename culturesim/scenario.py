@@ -25,6 +25,7 @@ the file, the key and what is allowed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -761,6 +762,21 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
         raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
 
 
+def _missing(p: Path) -> str:
+    """Why ``p`` is no scenario file: a folder, or no such file (a bare name: nor shipped)."""
+    if p.is_dir():
+        return "a folder, not a file"
+    names = sorted(f.stem for f in SCENARIO_DIR.glob("*.toml"))
+    if p.suffix or len(p.parts) > 1 or not names:
+        return "no such file"
+    close = difflib.get_close_matches(p.name, names, n=1)
+    return (
+        "no such file, nor a shipped scenario of that name"
+        + (f" (did you mean {close[0]}?)" if close else "")
+        + f"; shipped: {', '.join(names)}"
+    )
+
+
 def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenario:
     """Load and validate a scenario.
 
@@ -783,5 +799,5 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
         candidate = SCENARIO_DIR / f"{p.name}.toml"
         p = candidate if candidate.exists() else p
     if not p.is_file():
-        raise ScenarioError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
+        raise ScenarioError(str(path), [_missing(p)])
     return scenario_from_dict(parse_toml(p.read_bytes(), str(p)), source=str(p))

@@ -170,6 +170,15 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_scenario(tmp_path / "absent.toml")
     with pytest.raises(ScenarioError, match="a folder, not a file"):
         load_scenario(tmp_path)
+    # a bare name is a shipped scenario's: a typo is told the names
+    with pytest.raises(ScenarioError) as typo:
+        load_scenario("basline")
+    assert str(typo.value) == (
+        "basline: no such file, nor a shipped scenario of that name (did you mean baseline?); "
+        f"shipped: {', '.join(sorted(p.stem for p in SCENARIOS.glob('*.toml')))}"
+    )
+    with pytest.raises(ScenarioError, match=r"^nothing\.toml: no such file$"):
+        load_scenario("nothing.toml")  # a file name: no list of names
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
