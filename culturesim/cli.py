@@ -329,7 +329,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
-    from culturesim.batch.compare import compare
+    from culturesim.batch.compare import compare, summary_lines
 
     if args.b is None and not (args.set_a or args.set_b):
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
@@ -380,6 +380,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 + format_number(r.B).rjust(12)
                 + ci.rjust(36)
             )
+    print("\nIn short, B against A (the strategist page's summary):")
+    for line in summary_lines(result):
+        print(f"  {line}")
     if out is not None:
         print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
     return 0
@@ -684,9 +687,11 @@ def build_parser() -> argparse.ArgumentParser:
             "Run scenarios A and B with the same seeds (common random numbers) and print each "
             "KPI at months 12, 36 and 60 (those within the horizon, and the horizon's last "
             "month): A, B and B - A with a 95% confidence interval over the paired "
-            f"differences ({TOTALS_NOTE}). B may be A changed: `culturesim compare "
-            "baseline --set-b levers.innovation_time=0.2`. With --out, also write "
-            "compare.csv and compare.png."
+            f"differences ({TOTALS_NOTE}); then, in plain words as the strategist page "
+            "says it, B against A at the horizon for a few KPIs (costs summed over the "
+            "months simulated: what B spends against A). B may be A changed: `culturesim "
+            "compare baseline --set-b levers.innovation_time=0.2`. With --out, also write "
+            "compare.csv, compare.png and manifest.json."
         ),
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")

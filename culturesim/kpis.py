@@ -22,9 +22,11 @@ __all__ = [
     "KPI",
     "KPIS",
     "REPORT_MONTHS",
+    "SUMMARY_KPIS",
     "chart_label",
     "check_names",
     "display_scale",
+    "format_kpi",
     "format_number",
     "report_months",
     "shown",
@@ -465,6 +467,18 @@ def format_number(x: float) -> str:
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)
 #: The KPIs a comparison's figure draws unless told (``culturesim compare --charts``).
 COMPARE_CHARTS = ("attrition_rate_annual", "user_trust", "users_active", "cash")
+#: The KPIs of a comparison's plain-language summary (the strategist page, ``culturesim compare``).
+SUMMARY_KPIS = (
+    "attrition_rate_annual",
+    "engagement",
+    "user_trust",
+    "users_active",
+    "culture_alignment",
+    "launches",
+    "costs",  # what the levers cost: cash also holds funding rounds, which land or not
+    "cash",
+    "runway_months",
+)
 
 
 def report_months(last: int, months: tuple[int, ...] = REPORT_MONTHS) -> list[int]:
@@ -474,3 +488,27 @@ def report_months(last: int, months: tuple[int, ...] = REPORT_MONTHS) -> list[in
     24-month run 12 and 24, a 120-month run 12, 36, 60 and 120.
     """
     return [m for m in months if m < last] + [int(last)]
+
+
+def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
+    """``value`` of ``kpi`` for people: $M, percent, counts, months or three digits.
+
+    With ``diff`` it is a difference: signed, shares in percentage points, plain numbers to three
+    decimals.
+    """
+    unit = KPIS[kpi].unit
+    sign = ("+" if value >= 0 else "−") if diff else ""
+    v = abs(value) if diff else value
+    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
+        text = f"{v:,.1f}"
+    elif unit.startswith("$"):
+        text = f"${v / 1e6:,.1f}M"
+    elif unit.startswith("share"):
+        text = f"{100 * v:.1f} points" if diff else f"{100 * v:.1f}%"
+    elif unit in ("users", "employees", "partners"):
+        text = f"{v:,.0f}"
+    elif unit == "months":
+        text = f"{v:.1f} months"
+    else:
+        text = f"{v:.3f}" if diff else f"{v:.3g}"
+    return sign + text

@@ -46,8 +46,7 @@ def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, c
 
 
 def test_one_seed_has_no_interval_and_the_ui_says_so():
-    from culturesim.batch.compare import Comparison
-    from culturesim.ui.runs import summary_lines
+    from culturesim.batch.compare import Comparison, summary_lines
 
     mean, lo, hi = mean_ci(np.array([0.3]))  # it said 0.3 to 0.3: certainty from one seed
     assert mean == 0.3 and np.isnan(lo) and np.isnan(hi)
@@ -71,8 +70,8 @@ def test_the_summary_says_what_the_levers_cost():
     """Cash holds funding rounds, which land in one arm and not the other (a pay raise showed
     "no clear difference" in cash, B ahead by $7M, while it cost about $8M in every seed): the
     summary also sums the costs, over the months simulated (month 0 is the start)."""
-    from culturesim.batch.compare import Comparison
-    from culturesim.ui.runs import fmt, summary_lines
+    from culturesim.batch.compare import Comparison, summary_lines
+    from culturesim.kpis import format_kpi as fmt
 
     sc = scenario_from_dict(
         {
@@ -100,6 +99,8 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     assert "month 12" in proc.stdout and "month 14" in proc.stdout
     assert "B - A [95% CI]" in proc.stdout
     assert "ideas" in proc.stdout
+    short = proc.stdout.split("In short, B against A")[1]  # the strategist page's summary
+    assert "Costs over 14 months: $" in short and "Launches over 14 months: " in short
     png = (tmp_path / "compare.png").read_bytes()
     assert png[:4] == b"\x89PNG"
     assert int.from_bytes(png[16:20], "big") == round(2 * 4.2 * 110)  # two columns: --charts

@@ -14,11 +14,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label, display_scale, report_months, shown
+from culturesim.kpis import (
+    COMPARE_CHARTS,
+    KPIS,
+    SUMMARY_KPIS,
+    chart_label,
+    display_scale,
+    format_kpi,
+    report_months,
+    shown,
+)
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
-__all__ = ["Comparison", "compare", "mean_ci"]
+__all__ = ["Comparison", "compare", "mean_ci", "summary_lines"]
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -129,3 +138,42 @@ def compare(a: Scenario, b: Scenario, seeds: int = 20, months: int | None = None
     seed_list = [a.meta.seed + i for i in range(seeds)]
     months = months or a.meta.months
     return Comparison(run_seeds(a, seed_list, months), run_seeds(b, seed_list, months))
+
+
+def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
+    """B against A at the last month, in plain words, one line per KPI.
+
+    Flows (launches, costs) are summed over the months simulated (1 to the last: month 0 is the
+    start); stocks and rates are read at the last month. A difference whose 95% interval
+    contains zero is called "no clear difference".
+    """
+    last = int(comparison.a["month"].max())
+    years = last // 12
+    span, when = (  # whole years as years, else months
+        (f"{years} year{'s' * (years != 1)}", f"year {years}")
+        if last % 12 == 0
+        else (f"{last} months", f"month {last}")
+    )
+    lines = []
+    for kpi in kpis:
+        meta = KPIS[kpi]
+        if meta.aggregate == "flow":
+            xa = comparison.a[comparison.a["month"] > 0].groupby("seed")[kpi].sum()
+            xb = comparison.b[comparison.b["month"] > 0].groupby("seed")[kpi].sum()
+            what = f"{meta.label} over {span}"
+        else:
+            xa = comparison.a[comparison.a["month"] == last].set_index("seed")[kpi]
+            xb = comparison.b[comparison.b["month"] == last].set_index("seed")[kpi]
+            what = f"{meta.label} at {when}"
+        diff, lo, hi = mean_ci((xb - xa.reindex(xb.index)).to_numpy())
+        if len(xb) < 2:
+            verdict = f"{format_kpi(kpi, diff, diff=True)} (one replication: no interval)"
+        elif lo <= 0 <= hi:
+            verdict = "no clear difference"
+        else:
+            shown = (format_kpi(kpi, x, diff=True) for x in (diff, lo, hi))
+            verdict = "{} (95% CI {} to {})".format(*shown)
+        lines.append(
+            f"{what}: {format_kpi(kpi, xb.mean())} vs {format_kpi(kpi, xa.mean())} — {verdict}"
+        )
+    return lines

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from culturesim.batch.compare import Comparison, mean_ci
+from culturesim.batch.compare import Comparison
 from culturesim.kpis import KPIS, format_number
 from culturesim.levers import LEVERS, CostContext
 from culturesim.measure import alignment
@@ -46,7 +46,6 @@ __all__ = [
     "run_ensemble",
     "start_warm_up",
     "starting_text",
-    "summary_lines",
     "wait_for_warm_up",
     "warming_up",
 ]
@@ -58,20 +57,6 @@ MAX_UPLOAD_BYTES = 1_000_000
 FAMILY_KPIS: dict[str, list[str]] = {}
 for _name in DASHBOARD_KPIS:
     FAMILY_KPIS.setdefault(KPIS[_name].family, []).append(_name)
-
-#: KPIs of the plain-language comparison summary.
-SUMMARY_KPIS = (
-    "attrition_rate_annual",
-    "engagement",
-    "user_trust",
-    "users_active",
-    "culture_alignment",
-    "launches",
-    "costs",  # what the levers cost: cash also holds funding rounds, which land or not
-    "cash",
-    "runway_months",
-)
-
 
 # --- uploads ---------------------------------------------------------------------------------
 
@@ -507,62 +492,6 @@ def paired(a: Ensemble, b: Ensemble) -> Comparison | None:
         return None
     pick = lambda ts: ts[ts["seed"].isin(common)].reset_index(drop=True)  # noqa: E731
     return Comparison(pick(a.timeseries()), pick(b.timeseries()))
-
-
-def fmt(kpi: str, value: float, diff: bool = False) -> str:
-    """``value`` of ``kpi`` for people: $M, percent, counts, months or three digits.
-
-    With ``diff`` it is a difference: signed, shares in percentage points, plain numbers to three
-    decimals.
-    """
-    unit = KPIS[kpi].unit
-    sign = ("+" if value >= 0 else "−") if diff else ""
-    v = abs(value) if diff else value
-    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
-        text = f"{v:,.1f}"
-    elif unit.startswith("$"):
-        text = f"${v / 1e6:,.1f}M"
-    elif unit.startswith("share"):
-        text = f"{100 * v:.1f} points" if diff else f"{100 * v:.1f}%"
-    elif unit in ("users", "employees", "partners"):
-        text = f"{v:,.0f}"
-    elif unit == "months":
-        text = f"{v:.1f} months"
-    else:
-        text = f"{v:.3f}" if diff else f"{v:.3g}"
-    return sign + text
-
-
-def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
-    """B against A at the last month, in plain words, one line per KPI.
-
-    Flows (launches, costs) are summed over the months simulated (1 to the last: month 0 is the
-    start); stocks and rates are read at the last month. A difference whose 95% interval
-    contains zero is called "no clear difference".
-    """
-    last = int(comparison.a["month"].max())
-    years = last / 12
-    lines = []
-    for kpi in kpis:
-        meta = KPIS[kpi]
-        if meta.aggregate == "flow":
-            xa = comparison.a[comparison.a["month"] > 0].groupby("seed")[kpi].sum()
-            xb = comparison.b[comparison.b["month"] > 0].groupby("seed")[kpi].sum()
-            what = f"{meta.label} over {years:g} years"
-        else:
-            xa = comparison.a[comparison.a["month"] == last].set_index("seed")[kpi]
-            xb = comparison.b[comparison.b["month"] == last].set_index("seed")[kpi]
-            what = f"{meta.label} at year {years:g}"
-        diff, lo, hi = mean_ci((xb - xa.reindex(xb.index)).to_numpy())
-        if len(xb) < 2:
-            verdict = f"{fmt(kpi, diff, diff=True)} (one replication: no interval)"
-        elif lo <= 0 <= hi:
-            verdict = "no clear difference"
-        else:
-            shown = (fmt(kpi, x, diff=True) for x in (diff, lo, hi))
-            verdict = "{} (95% CI {} to {})".format(*shown)
-        lines.append(f"{what}: {fmt(kpi, xb.mean())} vs {fmt(kpi, xa.mean())} — {verdict}")
-    return lines
 
 
 # --- downloads -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import solara
 import solara.lab
 from ipyvuetify.extra import FileInput
 
-from culturesim.kpis import KPIS
+from culturesim.batch.compare import summary_lines
+from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpi
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
     EVENT_HELP,
@@ -82,7 +83,7 @@ def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Sc
 def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
     b = ensemble.band(kpi)
     last = int(b.index[-1])
-    lo, med, hi = (runs.fmt(kpi, b.loc[last, c]) for c in ("lo", "median", "hi"))
+    lo, med, hi = (format_kpi(kpi, b.loc[last, c]) for c in ("lo", "median", "hi"))
     return f"Month {last}: median {med} (10–90%: {lo} to {hi})"
 
 
@@ -323,10 +324,10 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
     n = comparison.a["seed"].nunique()
     solara.Markdown(f"**B against A**, paired over {n} common seeds (common random numbers):")
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
-        for line in runs.summary_lines(comparison):
+        for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
-        for kpi in runs.SUMMARY_KPIS:
+        for kpi in SUMMARY_KPIS:
             Chart(
                 charts.diff_option(kpi, comparison.difference_band(kpi), ensemble.scenario.events),
                 CHART_HEIGHT,
