@@ -247,7 +247,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None:
     """Write each file into ``out`` by its writer: all made beside it first, then moved in.
 
-    A failure or an interruption leaves the folder as it was (or with every file moved in).
+    The files are moved in (renamed) only once every one is written, so a failure or an
+    interruption while writing leaves the folder as it was.
     """
     tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
     try:
