@@ -22,6 +22,17 @@ KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_
 PAIRED_3X = ["engagement", "culture_alignment", "users_active"]
 
 
+def small_company(months: int, employees: int = 40):
+    """A small company in a small market, for quick paired runs."""
+    return scenario_from_dict(
+        {
+            "organization": {"employees": employees},
+            "meta": {"months": months},
+            "market": {"potential_users": 2000, "initial_active_users": 150},
+        }
+    )
+
+
 def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, capsys):
     a = baseline.with_changes(
         {"market.potential_users": 20_000, "market.initial_active_users": 1_500, "meta.months": 36}
@@ -50,13 +61,7 @@ def test_one_seed_has_no_interval_and_the_ui_says_so():
 
     mean, lo, hi = mean_ci(np.array([0.3]))  # it said 0.3 to 0.3: certainty from one seed
     assert mean == 0.3 and np.isnan(lo) and np.isnan(hi)
-    sc = scenario_from_dict(
-        {
-            "organization": {"employees": 30},
-            "meta": {"months": 12},
-            "market": {"potential_users": 2000, "initial_active_users": 150},
-        }
-    )
+    sc = small_company(12, employees=30)
     b = sc.with_changes({"levers.transparency": 0.9})
     one = Comparison(run_seeds(sc, [1], 12), run_seeds(b, [1], 12))
     lines = summary_lines(one)
@@ -73,13 +78,7 @@ def test_the_summary_says_what_the_levers_cost():
     from culturesim.batch.compare import Comparison, summary_lines
     from culturesim.kpis import format_kpi as fmt
 
-    sc = scenario_from_dict(
-        {
-            "organization": {"employees": 40},
-            "meta": {"months": 24},
-            "market": {"potential_users": 2000, "initial_active_users": 150},
-        }
-    )
+    sc = small_company(24)
     a = run_seeds(sc, [1, 2, 3], 24)
     b = run_seeds(sc.with_changes({"levers.compensation_premium": 0.1}), [1, 2, 3], 24)
     [line] = [x for x in summary_lines(Comparison(a, b)) if x.startswith("Costs")]
@@ -165,13 +164,7 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
     from culturesim.kpis import chart_label, display_scale, shown, shown_as_total
     from culturesim.plots import band
 
-    sc = scenario_from_dict(
-        {
-            "organization": {"employees": 40},
-            "meta": {"months": 18},
-            "market": {"potential_users": 2000, "initial_active_users": 150},
-        }
-    )
+    sc = small_company(18)
     a = run_seeds(sc, [1, 2, 3], 18)
     b = run_seeds(sc.with_changes({"levers.innovation_time": 0.3}), [1, 2, 3], 18)
     assert [k for k in ("launches", "ideas", "hires", "revenue", "engagement")
