@@ -364,6 +364,17 @@ _KPI_LIST = [
         "Payroll with overhead plus the levers' cash costs this month.",
     ),
     KPI(
+        "funding_raised",
+        "Funding raised",
+        "$",
+        0,
+        INF,
+        "stock",
+        "finance",
+        "Cash raised since month 0: investors' rounds (when runway is short and growth clears "
+        "the bar) and funding_round events. Cash jumps by it when a round lands.",
+    ),
+    KPI(
         "cash",
         "Cash",
         "$",
@@ -476,6 +487,7 @@ SUMMARY_KPIS = (
     "culture_alignment",
     "launches",
     "costs",  # what the levers cost: cash also holds funding rounds, which land or not
+    "funding_raised",  # the rounds, which a lever can bring forward or push past the horizon
     "cash",
     "runway_months",
 )

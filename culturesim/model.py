@@ -359,6 +359,12 @@ class CultureModel(mesa.Model):
         if managers_left:
             self._ensure_managers()
 
+    def raise_funding(self, amount: float) -> None:
+        """A funding round closes: ``amount`` dollars arrive in cash (this month's ``funding``)."""
+        self.cash += amount
+        self.funding_raised += amount
+        self.flows["funding"] += amount
+
     def lay_off(self, share: float, part: int = 0) -> int:
         """Lay off ``share`` of the staff, weakest performers first (with noise).
 

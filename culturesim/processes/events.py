@@ -49,8 +49,7 @@ class ScheduledEvent:
             partners.incident(model, spec.severity)
             brand.incident(model, spec.severity)
         elif kind == "funding_round":
-            model.cash += spec.amount
-            model.flows["funding"] += 1
+            model.raise_funding(spec.amount)
         elif kind == "market_shift":
             u = model.streams["market_shift"].uniform(
                 model.month + 1, model.reality.size, self.index

@@ -59,6 +59,7 @@ class Finance:
         """Set the opening cash and revenue, and the founding staff's monthly costs."""
         self.noticed = False  # the run has given notice of cash below zero
         model.cash = float(model.config.organization.cash)
+        model.funding_raised = 0.0  # since month 0: rounds of investors and funding_round events
         market = model.config.market
         model.revenue = float(market.initial_active_users * market.price_per_user_month)
         model.costs, _ = monthly_costs(model, 0.0)

@@ -93,9 +93,8 @@ class Partners:
             and growth_last_year(model) >= GROWTH_BAR
             and investor_backing(p) >= 0.3
         ):
-            model.cash += model.config.partners.funding_round_months_of_burn * model.costs
+            model.raise_funding(model.config.partners.funding_round_months_of_burn * model.costs)
             model.last_round_month = t
-            model.flows["funding"] += 1
 
 
 def reach(model: CultureModel) -> dict[str, float]:
