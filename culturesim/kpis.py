@@ -28,6 +28,7 @@ __all__ = [
     "display_scale",
     "format_kpi",
     "format_number",
+    "month_tick_step",
     "report_months",
     "shown",
     "shown_as_total",
@@ -454,6 +455,19 @@ def display_scale(name: str) -> tuple[float, str]:
     if shown_as_total(name):
         return 1.0, unit.removesuffix(" per month")
     return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
+
+
+def month_tick_step(months: int) -> int:
+    """Months between the labelled ticks of a chart over ``months`` months: years from two on.
+
+    A 60-month chart is labelled 0, 12, ..., 60 (not 0, 10, ... or 0, 7, ..., 56, which is what
+    the plotting libraries choose by themselves); eight years and more by two years, shorter
+    ones by half or quarter years.
+    """
+    for step, at_least in ((24, 96), (12, 24), (6, 12), (3, 6)):
+        if months >= at_least:
+            return step
+    return 1
 
 
 def format_number(x: float) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MultipleLocator
 
-from culturesim.kpis import KPIS, chart_label, display_scale, shown
+from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown
 
-__all__ = ["DASHBOARD_KPIS", "band", "dashboard"]
+__all__ = ["DASHBOARD_KPIS", "band", "dashboard", "month_ticks"]
 
 #: KPIs on the dashboard, in reading order: brand, talent, trust, culture, innovation, finance.
 DASHBOARD_KPIS = (
@@ -37,6 +38,14 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
     return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
 
 
+def month_ticks(ax: plt.Axes, months: int) -> None:
+    """Tick ``ax``'s month axis every year, as the web UI's charts are.
+
+    0, 12, ..., 60 over 60 months; see :func:`~culturesim.kpis.month_tick_step`.
+    """
+    ax.xaxis.set_major_locator(MultipleLocator(month_tick_step(months)))
+
+
 def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:
     """Draw each KPI's median and 10-90% band over runs, one panel per KPI.
 
@@ -60,6 +69,7 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         scale, unit = display_scale(name)
         ax.fill_between(b.index, b["lo"] / scale, b["hi"] / scale, alpha=0.25, color="C0", lw=0)
         ax.plot(b.index, b["median"] / scale, color="C0", lw=1.8)
+        month_ticks(ax, int(b.index.max()))
         if kpi.mark is not None:  # a level worth a line (e.g. workload 1: overload)
             level, label = kpi.mark
             ax.axhline(level / scale, color="0.45", lw=0.9, ls="--")

@@ -530,6 +530,33 @@ def test_band_charts_stack_below_zero_and_show_the_numbers():
     assert [s["data"] for s in option["series"]] == [[-3.0, -2.0], [2.0, 2.0 + 1.0], [-2.0, 0.5]]
 
 
+def test_month_axes_are_labelled_by_year_in_the_page_and_in_the_figures():
+    """0, 12, ..., 60 over five years: the libraries by themselves chose 0, 7, ..., 56 (ECharts)
+    and 0, 10, ..., 60 (matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+    from culturesim.ui import classroom
+
+    months = np.arange(61)
+    calm = pd.DataFrame({"lo": 0.5, "median": 0.6, "hi": 0.7}, index=months)
+    axis = charts.band_option("engagement", calm)["xAxis"]
+    shown = [m for i, m in enumerate(axis["data"]) if i % (axis["axisLabel"]["interval"] + 1) == 0]
+    assert shown == [0, 12, 24, 36, 48, 60]
+    assert axis["axisTick"]["interval"] == axis["axisLabel"]["interval"]
+    long = pd.DataFrame({"lo": 0.5, "median": 0.6, "hi": 0.7}, index=np.arange(121))
+    assert charts.band_option("engagement", long)["xAxis"]["axisLabel"]["interval"] == 23
+    assert charts.band_option("engagement", calm.iloc[:13])["xAxis"]["axisLabel"]["interval"] == 5
+    big = classroom._history_option(CultureModel(rng=0), "engagement", 36)["xAxis"]
+    assert big["axisLabel"] == {"interval": 11, "fontSize": 16} and big["data"][-1] == 36
+
+    frame = pd.DataFrame({"month": months, "run_id": 0, "engagement": 0.6, "cash": 1e6})
+    fig = dashboard(frame, kpis=["engagement", "cash"])
+    ticks = [[t for t in ax.get_xticks() if 0 <= t <= 60] for ax in fig.axes[:2]]
+    plt.close(fig)
+    assert ticks == [[0, 12, 24, 36, 48, 60]] * 2
+
+
 def test_workload_charts_mark_overload_at_1_in_view():
     import matplotlib.pyplot as plt
     import pandas as pd

@@ -107,7 +107,7 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band
+        from culturesim.plots import band, month_ticks
 
         fig, axes = plt.subplots(
             2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
@@ -127,6 +127,7 @@ class Comparison:
             axes[1, j].set_title(f"B - A ({chart_label(kpi)})", fontsize=9)
             axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
+            month_ticks(axes[1, j], int(ci.index.max()))
         # one legend above the panels: inside the first it covered the early months' bands
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)

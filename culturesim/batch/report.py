@@ -11,7 +11,7 @@ import pandas as pd
 
 from culturesim.batch.analyze import analyze_folder, final_values
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
-from culturesim.plots import band
+from culturesim.plots import band, month_ticks
 
 __all__ = ["write_report"]
 
@@ -94,6 +94,7 @@ def _series_figure(
             ax.plot(b.index, b["median"], color=color, label=label, lw=1.4)
         ax.set_title(_title(kpi, by_month=True), fontsize=10)
         ax.set_xlabel("month")
+        month_ticks(ax, int(merged["month"].max()))
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",

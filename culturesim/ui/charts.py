@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, chart_label, display_scale
+from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step
 
-__all__ = ["band_option", "diff_option", "event_marks", "network_option"]
+__all__ = ["band_option", "diff_option", "event_marks", "month_axis", "network_option"]
 
 EVENT_COLOR = "#777777"
 
@@ -35,8 +35,28 @@ def event_marks(events) -> dict:
     }
 
 
-# the axis name under the axis's middle: at its end (ECharts' default) it fell off the chart
-MONTH_AXIS_NAME = {"name": "month", "nameLocation": "middle", "nameGap": 24}
+def month_axis(months: list[int], font_size: int | None = None) -> dict:
+    """An ECharts category axis over ``months`` (0, 1, 2, ...), labelled every year.
+
+    The step is :func:`~culturesim.kpis.month_tick_step`'s (0, 12, ..., 60, not ECharts' own
+    0, 7, ..., 56); the axis is named "month" under its middle (at its end, ECharts' default,
+    the name fell off the chart). ``font_size`` sets the labels' and the name's size.
+    """
+    skip = month_tick_step(months[-1] if months else 0) - 1  # labels skipped between two shown
+    axis = {
+        "type": "category",
+        "data": months,
+        "boundaryGap": False,
+        "axisLabel": {"interval": skip},
+        "axisTick": {"interval": skip, "alignWithLabel": True},
+        "name": "month",
+        "nameLocation": "middle",
+        "nameGap": 24,
+    }
+    if font_size:
+        axis["axisLabel"]["fontSize"] = font_size
+        axis |= {"nameTextStyle": {"fontSize": font_size}, "nameGap": 14 + font_size}
+    return axis
 
 
 def _base(title: str, unit: str, months: list[int]) -> dict:
@@ -44,7 +64,7 @@ def _base(title: str, unit: str, months: list[int]) -> dict:
         "title": {"text": title, "subtext": unit, "left": 8, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 56, "right": 16, "top": 56, "bottom": 44},
-        "xAxis": {"type": "category", "data": months, "boundaryGap": False, **MONTH_AXIS_NAME},
+        "xAxis": month_axis(months),
         "yAxis": {"type": "value", "scale": True},
         "animation": False,
         "series": [],
