@@ -89,8 +89,10 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(kpis) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("month", fontsize=9)
+    for col in range(cols):  # under each column's lowest panel (a short last row leaves gaps)
+        lowest = axes[min(rows, -(-(len(kpis) - col) // cols)) - 1, col]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel("month", fontsize=9)
     fig.suptitle(f"{title}  —  median and 10–90% band over {n_runs} runs", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig

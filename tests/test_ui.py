@@ -557,6 +557,25 @@ def test_month_axes_are_labelled_by_year_in_the_page_and_in_the_figures():
     assert ticks == [[0, 12, 24, 36, 48, 60]] * 2
 
 
+def test_a_dashboard_with_a_short_last_row_labels_every_column():
+    """Five panels: the second to fourth columns end a row early; their x axes are labelled."""
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+
+    kpis = ["engagement", "cash", "headcount", "quits", "nps"]
+    frame = pd.DataFrame({"month": np.arange(37), "run_id": 0} | dict.fromkeys(kpis, 1.0))
+    fig = dashboard(frame, kpis=kpis)
+    fig.canvas.draw()
+    labelled = [
+        ax.get_xlabel() == "month" and any(t.get_text() for t in ax.get_xticklabels())
+        for ax in fig.axes
+        if ax.get_visible()
+    ]
+    plt.close(fig)
+    assert labelled == [False, True, True, True, True]  # the first column's is below it
+
+
 def test_workload_charts_mark_overload_at_1_in_view():
     import matplotlib.pyplot as plt
     import pandas as pd
