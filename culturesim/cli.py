@@ -231,8 +231,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 },
             )
     seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
+    months_text = f"{months} month{'s' * (months != 1)}"
     print(
-        f"{name}: {seeds_text} x {months} months; each KPI as median [10%, 90%] "
+        f"{name}: {seeds_text} x {months_text}; each KPI as median [10%, 90%] "
         f"over the seeds ({TOTALS_NOTE})"
     )
     print(summary_table(ts))

@@ -517,10 +517,12 @@ def report_months(last: int, months: tuple[int, ...] = REPORT_MONTHS) -> list[in
 
 
 def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
-    """``value`` of ``kpi`` for people: $M, percent, counts, months or three digits.
+    """``value`` of ``kpi`` for people: dollars, percent, counts, months or three digits.
 
-    With ``diff`` it is a difference: signed, shares in percentage points, plain numbers to three
-    decimals.
+    Dollars in millions from $1M, in thousands from $1,000 (so that a small difference does not
+    read $0.0M). With ``diff`` it is a difference: signed, shares in percentage points, plain
+    numbers to three decimals; a difference those decimals would show as 0 gets two significant
+    digits.
     """
     unit = KPIS[kpi].unit
     sign = ("+" if value >= 0 else "−") if diff else ""
@@ -528,13 +530,34 @@ def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
     if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
         text = f"{v:,.1f}"
     elif unit.startswith("$"):
-        text = f"${v / 1e6:,.1f}M"
+        text = _dollars(v)
     elif unit.startswith("share"):
-        text = f"{100 * v:.1f} points" if diff else f"{100 * v:.1f}%"
+        text = f"{_decimals(100 * v, 1)} points" if diff else f"{100 * v:.1f}%"
     elif unit in ("users", "employees", "partners"):
         text = f"{v:,.0f}"
     elif unit == "months":
-        text = f"{v:.1f} months"
+        text = f"{_decimals(v, 1)} months"
     else:
-        text = f"{v:.3f}" if diff else f"{v:.3g}"
+        text = _decimals(v, 3) if diff else f"{v:.3g}"
     return sign + text
+
+
+def _decimals(v: float, places: int) -> str:
+    """``v`` to ``places`` decimals, or to two significant digits where those would show 0."""
+    text = f"{v:.{places}f}"
+    return f"{v:.2g}" if v and not text.strip("-0.") else text
+
+
+def _dollars(v: float) -> str:
+    """Dollars as "$38.5M", "$250k", "$4.7k", "$820" or "−$2.3M".
+
+    Before, a difference of $4,748 read "$0.0M", and cash below zero "$-2.3M".
+    """
+    sign, size = ("−" if v <= -0.5 else ""), abs(v)
+    if size >= 999_950:  # shows as $1.0M and above
+        return f"{sign}${size / 1e6:,.1f}M"
+    if size >= 9_995:
+        return f"{sign}${size / 1e3:,.0f}k"
+    if size >= 999.5:
+        return f"{sign}${size / 1e3:.1f}k"
+    return f"{sign}${size:,.0f}"

@@ -88,6 +88,35 @@ def test_the_summary_says_what_the_levers_cost():
     assert f"— {fmt('costs', extra, diff=True)} (95% CI +$" in line, line  # dearer, clearly
 
 
+def test_a_small_clear_difference_is_shown_with_its_size():
+    """Transparency's cost over one month is hundreds of dollars, clearly: it read "+$0.0M
+    (95% CI +$0.0M to +$0.0M)", over "1 months"."""
+    from culturesim.batch.compare import Comparison, summary_lines
+
+    sc = small_company(1)
+    a, b = (run_seeds(s, [1, 2], 1) for s in (sc, sc.with_changes({"levers.transparency": 0.9})))
+    [line] = [x for x in summary_lines(Comparison(a, b)) if x.startswith("Costs")]
+    extra = (b.loc[b["month"] == 1, "costs"].to_numpy() - a.loc[a["month"] == 1, "costs"]).mean()
+    assert 100 < extra < 10_000  # a few hundred dollars: in the old format, $0.0M
+    assert line.startswith("Costs over 1 month: $"), line
+    assert f" — +${extra:,.0f} (95% CI +$" in line, line
+
+
+def test_money_and_small_differences_read_as_people_write_them():
+    from culturesim.kpis import format_kpi as fmt
+
+    assert [fmt("cash", x) for x in (3.66e7, 999_960, 250_000, 4_748, 820, -2.3e6, -0.4)] == [
+        "$36.6M", "$1.0M", "$250k", "$4.7k", "$820", "−$2.3M", "$0"
+    ]  # fmt: skip
+    assert fmt("costs", -8.3e6, diff=True) == "−$8.3M"
+    assert fmt("costs", 4_748, diff=True) == "+$4.7k"
+    assert fmt("attrition_rate_annual", -0.012, diff=True) == "−1.2 points"
+    assert fmt("attrition_rate_annual", 0.0004, diff=True) == "+0.04 points"  # not +0.0
+    assert fmt("engagement", 0.017, diff=True) == "+0.017"
+    assert fmt("engagement", -0.0004, diff=True) == "−0.0004"
+    assert fmt("runway_months", 0.039, diff=True) == "+0.039 months"
+
+
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",

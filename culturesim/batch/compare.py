@@ -153,7 +153,7 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     span, when = (  # whole years as years, else months
         (f"{years} year{'s' * (years != 1)}", f"year {years}")
         if last % 12 == 0
-        else (f"{last} months", f"month {last}")
+        else (f"{last} month{'s' * (last != 1)}", f"month {last}")
     )
     lines = []
     for kpi in kpis:
