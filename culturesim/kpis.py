@@ -383,7 +383,8 @@ _KPI_LIST = [
         INF,
         "stock",
         "finance",
-        "Cash at the end of the month (below zero: the shortfall, as if borrowed).",
+        "Cash at the end of the month (below zero: the shortfall, as if borrowed). It jumps "
+        "when a funding round lands: an investor's, or a funding_round event (Funding raised).",
     ),
     KPI(
         "runway_months",
