@@ -120,6 +120,7 @@ def test_strategist_moves_a_lever_runs_and_the_chart_changes(server, browser):
     page.screenshot(path=str(ARTIFACTS / "strategist.png"))
     page.get_by_role("button", name="Network").click()
     expect(page.locator(".network-caption")).to_contain_text("Month 36:")
+    expect(page.locator(".network-caption")).to_contain_text(" in 1 site;")  # was "1 site(s)"
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "strategist-network.png"))
     page.context.close()

@@ -348,8 +348,9 @@ def NetworkView(ensemble: runs.Ensemble):
         solara.SliderInt("Month", value=month, min=0, max=len(snaps) - 1)
         solara.ToggleButtonsSingle(value=color, values=["engagement", "alignment"])
     snap = snaps[m]
+    sites = len(set(snap["site"].tolist()))
     solara.Text(
-        f"Month {m}: {snap['slot'].size} employees in {len(set(snap['site'].tolist()))} site(s); "
+        f"Month {m}: {snap['slot'].size} employees in {sites} site{'s' * (sites != 1)}; "
         f"colour = {color.value} (red low, green high), size = skill; seed {ensemble.seeds[0]}.",
         classes=["network-caption"],
     )
