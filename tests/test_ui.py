@@ -25,7 +25,7 @@ from culturesim.model import CultureModel
 from culturesim.plots import band
 from culturesim.scenario import Scenario, ScenarioError
 from culturesim.ui import charts, runs, strategist
-from culturesim.ui.classroom import ClassroomPage
+from culturesim.ui.classroom import ClassroomPage, month_text
 from culturesim.ui.echarts import Chart, OptionWidget
 from culturesim.ui.lessons import LESSONS
 from culturesim.ui.strategist import StrategistPage
@@ -319,10 +319,20 @@ def test_event_editor_adds_edits_and_removes_events():
     assert "Month 24: incident" not in dump(rc)
 
 
+def test_the_classroom_month_keeps_its_width_as_it_plays():
+    """From "Month 9" to "Month 10" the counter grew, and on a 1280-px projector the Reset
+    button beside it jumped to a line of its own. Months are padded to the horizon's digits
+    with figure spaces (a digit's width; the counter's digits are tabular)."""
+    texts = [month_text(m, 48) for m in (0, 9, 10, 48)] + [month_text(5, 120)]
+    assert texts[0] == "Month \u20070 of 48" and texts[2] == "Month 10 of 48"
+    assert len({len(t) for t in texts[:4]}) == 1 and texts[4] == "Month \u2007\u20075 of 120"
+    assert month_text(None, 48) == "Month —"
+
+
 def built(rc, months: int) -> bool:
     """Whether the classroom's company is built and shown (Setup's task is done)."""
     text = dump(rc)
-    return f"Month 0 of {months}" in text and "Building the company" not in text
+    return month_text(0, months) in text and "Building the company" not in text
 
 
 @pytest.mark.parametrize("key", list(LESSONS))
@@ -350,7 +360,7 @@ def test_each_lesson_asks_first_then_runs(key):
     wait(lambda: built(rc, months))  # the company is built off the page's thread
     click(rc, "Step")
     click(rc, "Step")
-    assert f"Month 2 of {months}" in dump(rc)
+    assert month_text(2, months) in dump(rc)
 
 
 def test_classroom_setup_waits_for_the_workers_warm_up_and_says_why(monkeypatch):
@@ -376,7 +386,7 @@ def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     click(rc, "Setup")
     months = lesson.preset().meta.months
     wait(lambda: built(rc, months))
-    month = lambda: int(re.search(rf"Month (\d+) of {months}", dump(rc)).group(1))  # noqa: E731
+    month = lambda: int(re.search(rf"Month\s*(\d+) of {months}", dump(rc)).group(1))  # noqa: E731
     click(rc, "Play")
     wait(lambda: month() >= 2)
     click(rc, "Pause")
@@ -548,7 +558,8 @@ def test_month_axes_are_labelled_by_year_in_the_page_and_in_the_figures():
     assert charts.band_option("engagement", long)["xAxis"]["axisLabel"]["interval"] == 23
     assert charts.band_option("engagement", calm.iloc[:13])["xAxis"]["axisLabel"]["interval"] == 5
     big = classroom._history_option(CultureModel(rng=0), "engagement", 36)["xAxis"]
-    assert big["axisLabel"] == {"interval": 11, "fontSize": 16} and big["data"][-1] == 36
+    assert big["axisLabel"]["interval"] == 11 and big["axisLabel"]["fontSize"] == 16
+    assert big["data"][-1] == 36
 
     frame = pd.DataFrame({"month": months, "run_id": 0, "engagement": 0.6, "cash": 1e6})
     fig = dashboard(frame, kpis=["engagement", "cash"])

@@ -47,15 +47,15 @@ def month_axis(months: list[int], font_size: int | None = None) -> dict:
         "type": "category",
         "data": months,
         "boundaryGap": False,
-        "axisLabel": {"interval": skip},
+        "axisLabel": {"interval": skip, "margin": 10},
         "axisTick": {"interval": skip, "alignWithLabel": True},
         "name": "month",
         "nameLocation": "middle",
         "nameGap": 24,
     }
     if font_size:
-        axis["axisLabel"]["fontSize"] = font_size
-        axis |= {"nameTextStyle": {"fontSize": font_size}, "nameGap": 14 + font_size}
+        axis["axisLabel"] |= {"fontSize": font_size, "margin": 4 + font_size // 2}
+        axis |= {"nameTextStyle": {"fontSize": font_size}, "nameGap": 18 + font_size}
     return axis
 
 

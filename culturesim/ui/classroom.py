@@ -29,7 +29,7 @@ CSS = """
 .classroom .v-btn { font-size: 1.2rem !important; min-height: 52px; min-width: 120px !important; }
 .classroom h1, .classroom h2 { font-size: 2rem; }
 .classroom .lesson-info p, .classroom .lesson-info li { font-size: 1.2rem; line-height: 1.5; }
-.classroom .big-month { font-size: 2.4rem; font-weight: 600; }
+.classroom .big-month { font-size: 2.2rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .classroom .controls-row { flex-wrap: wrap; gap: 8px; }
 .classroom .choice { text-transform: none; justify-content: flex-start; }
 .classroom .v-slider.v-input--horizontal {
@@ -38,6 +38,18 @@ CSS = """
 .classroom .v-slider .v-slider__label { white-space: normal; }
 .classroom .runs-caption { font-size: 0.95rem; color: #555; line-height: 1.2; }
 """
+
+
+def month_text(month: int | None, horizon: int) -> str:
+    """The big counter's text: "Month 7 of 48", or "Month —" before Setup.
+
+    The month is padded with figure spaces (a digit's width) to the horizon's digits, so the
+    counter keeps its width as it plays: from "Month 9" to "Month 10" it grew, and on a
+    1280-px projector the Reset button beside it jumped to a line of its own.
+    """
+    if month is None:
+        return "Month —"
+    return f"Month {month:\u2007>{len(str(horizon))}} of {horizon}"
 
 
 # The network and the three charts fill the window below the controls (about 390 px down), so
@@ -261,7 +273,7 @@ def ClassroomPage():
                 with solara.Card(classes=["controls"]):
                     with solara.Row(classes=["controls-row"], style={"align-items": "center"}):
                         solara.Text(
-                            "Month —" if m is None else f"Month {m.month} of {horizon}",
+                            month_text(None if m is None else m.month, horizon),
                             classes=["big-month"],
                         )
                         solara.Button(
