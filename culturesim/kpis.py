@@ -546,7 +546,9 @@ def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
 def _decimals(v: float, places: int) -> str:
     """``v`` to ``places`` decimals, or to two significant digits where those would show 0."""
     text = f"{v:.{places}f}"
-    return f"{v:.2g}" if v and not text.strip("-0.") else text
+    if v and not text.strip("-0."):  # two significant digits, without an exponent
+        return f"{v:.{1 - math.floor(math.log10(abs(v)))}f}".rstrip("0")
+    return text
 
 
 def _dollars(v: float) -> str:

@@ -114,6 +114,7 @@ def test_money_and_small_differences_read_as_people_write_them():
     assert fmt("attrition_rate_annual", 0.0004, diff=True) == "+0.04 points"  # not +0.0
     assert fmt("engagement", 0.017, diff=True) == "+0.017"
     assert fmt("engagement", -0.0004, diff=True) == "−0.0004"
+    assert fmt("engagement", 0.00004, diff=True) == "+0.00004"  # no exponent (4e-05)
     assert fmt("runway_months", 0.039, diff=True) == "+0.039 months"
 
 
