@@ -125,8 +125,9 @@ _KPI_LIST = [
         INF,
         "rate",
         "talent",
-        "Voluntary quits over the trailing 12 months / mean headcount (annualised before "
-        "month 12).",
+        "Voluntary quits over the trailing 12 months / mean headcount. In the first year the "
+        "window reaches back before month 0, where the founders quit at the chances month 0 "
+        "gives them under the levers' defaults (expected, not drawn).",
     ),
     KPI(
         "regretted_attrition_annual",

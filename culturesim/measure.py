@@ -67,22 +67,30 @@ def alignment(values, core):
     return out
 
 
-def trailing_rate(flow: list[float], headcount: list[float], window: int = 12) -> float:
+def trailing_rate(
+    flow: list[float],
+    headcount: list[float],
+    window: int = 12,
+    before: tuple[float, float] = (0.0, 0.0),
+) -> float:
     """Annualised rate: flow over the trailing ``window`` months / mean headcount over them.
 
     Args:
         flow: Monthly flow so far, this month last (month 0 first).
         headcount: Headcount at the end of each month so far (same length).
         window: Months in the trailing window.
+        before: The flow a month and the headcount before month 0, for the months of the
+            window that fall before it (the first ``window - 1`` months).
     """
-    months = min(window, len(flow) - 1)
-    if months <= 0:
-        return 0.0
+    months = min(window, len(flow) - 1)  # months of the window since month 0
+    early = window - months
     # flows and headcounts are whole numbers: their float sums are exact in any order
-    mean_staff = sum(headcount[-months - 1 : -1]) / months  # start-of-month staff
+    recent = sum(headcount[len(headcount) - months - 1 : -1])  # start-of-month staff
+    mean_staff = (recent + early * before[1]) / window
     if mean_staff <= 0:
         return 0.0
-    return float(sum(flow[-months:]) * 12.0 / months / mean_staff)
+    total = sum(flow[len(flow) - months :]) + early * before[0]
+    return float(total * 12.0 / window / mean_staff)
 
 
 @kernel
@@ -217,6 +225,9 @@ def measure(model: CultureModel) -> dict[str, float]:
     n = ids.size
     log = model.flow_log  # this month's flows are already appended
     staff = [*model.history["headcount"][-13:], float(n)]  # the trailing windows' headcounts
+    past = model.quits_before_start  # for the windows' months before month 0
+    past_quits = (past["quits"], past["headcount"])
+    past_regret = (past["regretted_quits"], past["headcount"])
     if n:
         survey, sample = model.streams["survey"], model.streams["efficiency"]
         eng, tenure, skill, trust, fit, spread, asked, drawn = staff_kpis(
@@ -256,8 +267,8 @@ def measure(model: CultureModel) -> dict[str, float]:
         hires=flows["hires"],
         quits=flows["quits"],
         layoffs=flows["layoffs"],
-        attrition_rate_annual=trailing_rate(log["quits"], staff),
-        regretted_attrition_annual=trailing_rate(log["regretted_quits"], staff),
+        attrition_rate_annual=trailing_rate(log["quits"], staff, before=past_quits),
+        regretted_attrition_annual=trailing_rate(log["regretted_quits"], staff, before=past_regret),
         ideas=flows["ideas"],
         launches=flows["launches"],
         knowledge=model.knowledge,

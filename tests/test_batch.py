@@ -349,7 +349,9 @@ def test_runs_that_reach_the_headcount_limit_are_kept_and_told_once(tmp_path, mo
     fast = runs["organization.growth_per_year"] == 3.0
     assert runs.loc[fast, "warning"].str.match(r"seed \d+, month \d+: the growth plan").all()
     assert (runs.loc[~fast, "warning"] == "").all()
-    assert ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() == 100
+    # the plan stops at the limit; the staff follows it up to it (quits and unfilled vacancies
+    # may keep it a few below), never past it
+    assert 90 <= ts.loc[ts["run_id"].isin(runs.loc[fast, "run_id"]), "headcount"].max() <= 100
     report = write_report(tmp_path / "out").read_text()
     assert "4 runs ok. 2 gave notice (below)." in report
     table = report.split("## Runs that gave notice\n\n| run_id | point | seed | warning |\n")[1]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.levers import LEVERS
 from culturesim.measure import value_fit
 from culturesim.random import cursor, uniform_at
 
@@ -41,22 +42,78 @@ def _quitters(
     quits = 0
     for i in ids:
         peer_departures[i] *= fade
-        fit = value_fit(values, i, core)
-        offers = talent_demand * 2.0 * (skill[i] - 0.5) - 2.0 * (log_premium + log_pay[i])
-        x = (
-            3.0 * (0.65 - engagement[i])
-            + 3.0 * (0.85 - fit) * (1.0 - 0.5 * inclusion)
-            + 1.0 * offers
-        )
-        tenure_factor = 0.8 if tenure[i] < 12 else (1.2 if tenure[i] < 48 else 0.9)
-        contagion = 1.0 + quit_contagion * peer_departures[i]
-        poached = 1.0 + poaching * 2.0 * max(0.0, skill[i] - 0.5)
-        rate = base_rate * math.exp(x) * tenure_factor * contagion * poached
+        rate = quit_rate(
+            engagement[i], value_fit(values, i, core), skill[i], log_pay[i], tenure[i],
+            peer_departures[i], log_premium, inclusion, talent_demand, quit_contagion, poaching,
+            base_rate,
+        )  # fmt: skip
         u, draws = uniform_at(draws, i)
         if u < 1.0 - math.exp(-rate / 12.0):
             out[quits] = i
             quits += 1
     return out[:quits]
+
+
+@kernel
+def quit_rate(
+    engagement, fit, skill, log_pay, tenure, peer_departures, log_premium, inclusion,
+    talent_demand, quit_contagion, poaching, base_rate,
+):  # fmt: skip
+    """One person's annual quit rate (the module's docstring has the equation)."""
+    offers = talent_demand * 2.0 * (skill - 0.5) - 2.0 * (log_premium + log_pay)
+    x = 3.0 * (0.65 - engagement) + 3.0 * (0.85 - fit) * (1.0 - 0.5 * inclusion) + 1.0 * offers
+    tenure_factor = 0.8 if tenure < 12 else (1.2 if tenure < 48 else 0.9)
+    contagion = 1.0 + quit_contagion * peer_departures
+    poached = 1.0 + poaching * 2.0 * max(0.0, skill - 0.5)
+    return base_rate * math.exp(x) * tenure_factor * contagion * poached
+
+
+@kernel
+def _expected_quits(
+    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, log_premium,
+    inclusion, talent_demand, quit_contagion, base_rate, regretted_above,
+):  # fmt: skip
+    """Quits expected among ``ids`` this month: the sum of their chances.
+
+    Returns:
+        The expected quits, and those of people with skill above ``regretted_above``.
+    """
+    quits = regretted = 0.0
+    for i in ids:
+        rate = quit_rate(
+            engagement[i], value_fit(values, i, core), skill[i], log_pay[i], tenure[i],
+            peer_departures[i], log_premium, inclusion, talent_demand, quit_contagion, 0.0,
+            base_rate,
+        )  # fmt: skip
+        chance = 1.0 - math.exp(-rate / 12.0)
+        quits += chance
+        regretted += chance if skill[i] > regretted_above else 0.0
+    return quits, regretted
+
+
+def quits_before_start(model: CultureModel) -> dict[str, float]:
+    """Quits a month before month 0, for the trailing attrition windows of the first year.
+
+    The company existed before the run starts (its founders have up to three years of
+    tenure), so the trailing 12 months of attrition reach back before month 0. There the
+    founders are taken to quit at the chances month 0 gives them under the levers' defaults
+    (the history predates the scenario's policies, as the founders' engagement does), without
+    a draw: the expected count a month, and of it the regretted quits (skill above the median).
+
+    Returns:
+        ``quits`` and ``regretted_quits`` a month, and the founding ``headcount``.
+    """
+    e, dyn = model.employees, model.config.dynamics
+    ids = e.ids
+    if ids.size == 0:
+        return {"quits": 0.0, "regretted_quits": 0.0, "headcount": 0.0}
+    quits, regretted = _expected_quits(
+        ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
+        np.log1p(LEVERS["compensation_premium"].default), LEVERS["inclusion"].default,
+        model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
+        float(np.median(e.skill[ids])),
+    )  # fmt: skip
+    return {"quits": quits, "regretted_quits": regretted, "headcount": float(ids.size)}
 
 
 def poaching_intensity(model: CultureModel) -> float:
@@ -70,7 +127,8 @@ class Turnover:
     name = "turnover"
 
     def setup(self, model: CultureModel) -> None:
-        """Nothing to set up: hazards are per employee."""
+        """The quits before month 0, for the first year's trailing attrition."""
+        model.quits_before_start = quits_before_start(model)
 
     def step(self, model: CultureModel) -> None:
         """Draw this month's quits and let the memory of departures fade."""
