@@ -79,8 +79,8 @@ def trailing_rate(
         flow: Monthly flow so far, this month last (month 0 first).
         headcount: Headcount at the end of each month so far (same length).
         window: Months in the trailing window.
-        before: The flow a month and the headcount before month 0, for the months of the
-            window that fall before it (the first ``window - 1`` months).
+        before: The flow a month and the headcount before month 0, for the part of the
+            window that falls before it (in months 0 to ``window - 1``).
     """
     months = min(window, len(flow) - 1)  # months of the window since month 0
     early = window - months
