@@ -78,8 +78,8 @@ def test_the_first_years_attrition_reaches_back_before_month_0(baseline):
     at their month-0 chances under the levers' defaults (expected, not drawn). Annualised from
     the months since month 0 instead, it started every run at 0 and jumped on single quits: the
     largest month-to-month move in the first year was 0.14 on average over 12 seeds, up to 0.30
-    (a single run's month 2 read 35% in the classroom); now 0.019, at most 0.037. Month 0 reads
-    0.138-0.183 (mean 0.157); months 13-36 average 0.140."""
+    (that estimator on the same runs; a single run's month 2 read 35% in the classroom); now
+    0.019, at most 0.037. Month 0 reads 0.138-0.183 (mean 0.157); months 13-36 average 0.140."""
     from culturesim import CultureModel
 
     model = CultureModel(scenario=baseline, rng=0)
