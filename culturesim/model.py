@@ -30,12 +30,14 @@ from scipy.special import ndtr, ndtri
 from culturesim.agents import Employee, Partner, User
 from culturesim.compiled import kernel
 from culturesim.kpis import KPIS
+from culturesim.levers import LEVERS
 from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
-from culturesim.processes import DEFAULT_PROCESSES
-from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST, replay_founders
+from culturesim.processes import DEFAULT_PROCESSES, culture, engagement
+from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 from culturesim.processes.events import schedule_events
+from culturesim.processes.knowledge import founding_workload
 from culturesim.random import Streams, cursor, uniform_at
 from culturesim.scenario import Scenario, load_scenario
 
@@ -261,12 +263,43 @@ class CultureModel(mesa.Model):
             ids = self.org.open_teams(np.full(n_teams, s))
             teams[members] = ids[np.arange(members.size) * n_teams // max(members.size, 1)]
         tenure = np.floor(self.streams["founding"].uniform(0, n) * 36.0)
-        slots = self.add_employees(
-            sites, teams, tenure=tenure, enculturation=org.initial_enculturation
-        )
+        slots = self.add_employees(sites, teams, tenure=tenure)
         self.org.build_informal(slots, sites, seed=self.seed % (2**31))
         self._tie_managers()
-        replay_founders(self)  # their engagement and trust since they joined
+        self._replay_founders()
+
+    def _replay_founders(self) -> None:
+        """Replay the founders' months since they joined, each from a hire's values and levels.
+
+        Round ``r`` of ``R`` (the longest tenure) is the month ``R - r`` months before month 0:
+        the founders with at least that much tenure meet a coworker, are socialized and decay
+        (with their tenure then, for socialization's fade), then their engagement and trust
+        move, as in a month's culture and engagement steps. A founder with ``T`` months of
+        tenure gets ``T`` rounds. Only those who had joined count: they meet and are peers
+        among themselves, and a team whose manager had not joined hears leadership only. The
+        rounds run under the levers' defaults and the founding workload at the default
+        innovation time, without quits, hires or bridging: a scenario's levers act from month
+        0, so scenarios that differ only in their levers start from the same company. The
+        coworkers met are drawn from a stream of their own (``founding_coworker``, its month
+        ``r``): the months' streams are untouched.
+        """
+        e = self.employees
+        ids = e.ids
+        if ids.size == 0:
+            return
+        defaults = {name: lever.default for name, lever in LEVERS.items()}
+        workload = founding_workload(self, defaults["innovation_time"])
+        joined = e.tenure[ids]
+        rounds = int(joined.max())
+        draws = self.streams["founding_coworker"]
+        members = np.zeros(e.alive.size, dtype=bool)
+        for r in range(rounds):
+            ago = rounds - r
+            active = ids[joined >= ago]
+            members[active] = True
+            ties = self.org.ties_among(e.alive, members)  # those who had joined
+            culture.update(self, active, defaults, e.tenure - ago + 1.0, draws, r, ties)
+            engagement.update(self, active, defaults, workload, ties)
 
     def add_employees(
         self,
@@ -274,7 +307,6 @@ class CultureModel(mesa.Model):
         teams: np.ndarray,
         *,
         tenure: np.ndarray | float = 0.0,
-        enculturation: float = 0.0,
         own_values: np.ndarray | None = None,
         batch: int = 0,
     ) -> np.ndarray:
@@ -291,7 +323,6 @@ class CultureModel(mesa.Model):
             sites: Site of each hire.
             teams: Team of each hire.
             tenure: Months of tenure at the start (founders have some).
-            enculturation: How far their values already moved from their own to the core.
             own_values: Their own values (one row each), instead of drawing them from their
                 site's pool and screening them (an acquired team brings its culture).
             batch: Which of the month's batches this is (0 for regular hiring, the event's
@@ -308,10 +339,10 @@ class CultureModel(mesa.Model):
         width = 3 + self.core.size
         z = ndtri(_applicants(hire.key, hire.position(month, batch), count, width, sel))
         acquired = own_values is not None
-        quality, own, values, beliefs, disposition, log_pay = _screened(
+        quality, own, beliefs, disposition, log_pay = _screened(
             z, sites, self.site_values, self.core, org.value_spread, sel,
-            own_values if acquired else np.zeros((0, self.core.size)), acquired, enculturation,
-            belief.key, belief.position(month, batch), self.config.dynamics.market_dimensions,
+            own_values if acquired else np.zeros((0, self.core.size)), acquired, belief.key,
+            belief.position(month, batch), self.config.dynamics.market_dimensions,
         )  # fmt: skip
         skill = ndtr(quality)
         slots = e.add(
@@ -323,7 +354,7 @@ class CultureModel(mesa.Model):
             hire_month=month,
             skill=skill,
             own_values=own,
-            values=values,
+            values=own,  # a hire holds their own values; socialization moves them
             beliefs=beliefs,
             engagement=HIRE_ENGAGEMENT,  # founders' levels are then replayed (_found_company)
             trust=HIRE_TRUST,
@@ -503,23 +534,21 @@ def _applicants(key, position, count, width, selectivity):
 
 @kernel
 def _screened(
-    z, sites, site_values, core, spread, selectivity, own_values, acquired, enculturation, key,
-    position, m,
+    z, sites, site_values, core, spread, selectivity, own_values, acquired, key, position, m,
 ):  # fmt: skip
     """What hires bring, from their normal draws ``z`` (a row each, see :func:`_applicants`).
 
     Returns:
         Their quality as a normal score (``ndtr`` of it is the skill), own values (from their
         site's pool, pulled toward the ``core`` by screening; or ``own_values`` with a little
-        noise for an ``acquired`` team), values (``enculturation`` of the way to the core),
-        beliefs about the ``m`` market dimensions (-1, 0, +1 equally likely, from ``position``
-        of the stream with ``key``), disposition and pay (log of pay over the market's).
+        noise for an ``acquired`` team), beliefs about the ``m`` market dimensions (-1, 0, +1
+        equally likely, from ``position`` of the stream with ``key``), disposition and pay (log
+        of pay over the market's).
     """
     count, k = z.shape[0], core.size
     pull = 1.0 - 0.5 * selectivity
     quality = np.empty(count)
     own = np.empty((count, k))
-    values = np.empty((count, k))
     beliefs = np.empty((count, m), np.int8)
     disposition = np.empty(count)
     log_pay = np.empty(count)
@@ -537,11 +566,10 @@ def _screened(
                 o = core[c] + (o - core[c]) * pull
             o = min(max(o, 0.0), 1.0)
             own[h, c] = o
-            values[h, c] = o + enculturation * (core[c] - o)
         for j in range(m):
             u, draws = uniform_at(draws, h * m + j)
             beliefs[h, j] = np.int8(np.floor(u * 3.0)) - 1
-    return quality, own, values, beliefs, disposition, log_pay
+    return quality, own, beliefs, disposition, log_pay
 
 
 @kernel

@@ -190,6 +190,15 @@ class OrgNetwork:
             self._csr = None
         return self._adjacency
 
+    def ties_among(self, alive: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the CSR arrays of the alive ties whose two ends are both ``members``.
+
+        ``members`` is a boolean mask by slot. The network is not changed (unlike a rebuild of
+        :meth:`adjacency`, which drops the ties of leavers for good).
+        """
+        indptr, indices = self.adjacency(alive)
+        return _ties_among(indptr, indices, members)
+
     def matrix(self, alive: np.ndarray) -> sp.csr_matrix:
         """Return the symmetric 0/1 adjacency of alive employees (size = population capacity)."""
         indptr, indices = self.adjacency(alive)
@@ -557,3 +566,19 @@ def _insertion_sort(a, first, end):
             a[j + 1] = a[j]
             j -= 1
         a[j + 1] = v
+
+
+@kernel
+def _ties_among(indptr, indices, members):
+    """The CSR arrays ``(indptr, indices)`` without the ties that touch a non-member."""
+    out_ptr = np.zeros_like(indptr)
+    out = np.empty_like(indices)
+    m = 0
+    for i in range(indptr.size - 1):
+        if members[i]:
+            for p in range(indptr[i], indptr[i + 1]):
+                if members[indices[p]]:
+                    out[m] = indices[p]
+                    m += 1
+        out_ptr[i + 1] = m
+    return out_ptr, out[:m]

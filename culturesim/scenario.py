@@ -172,12 +172,6 @@ class Organization(_Strict):
     value_spread: float = Field(
         0.3, ge=0.0, le=0.5, description="Spread (sd) of newcomers' own values around their site's."
     )
-    initial_enculturation: float = Field(
-        0.5,
-        ge=0.0,
-        le=1.0,
-        description="How far founding employees' values have moved to the core.",
-    )
     cash: float = Field(40e6, ge=0.0, description="Cash at month 0, $.")
     growth_per_year: float = Field(
         0.3, ge=-0.5, le=3.0, description="Planned headcount growth per year (0.3 = +30%)."

@@ -31,6 +31,7 @@ from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
+    from culturesim.random import Stream
 
 MU = 0.3  # Deffuant's convergence parameter
 BRIDGING = 0.1  # share of informal ties rewired company-wide a month at inclusion 1 (guess)
@@ -94,23 +95,8 @@ class Culture:
 
     def step(self, model: CultureModel) -> None:
         """One month of socialization, coworker influence and decay (from last month's values)."""
-        e, dyn = model.employees, model.config.dynamics
-        ids = e.ids
-        if ids.size == 0:
-            return
-        transparency = model.levers["transparency"]
-        indptr, indices = model.org.adjacency(e.alive)
-        draws = model.streams["coworker"]
-        _culture_step(
-            ids, e.values, e.own_values, e.team, e.is_manager, model.org.n_teams, e.tenure,
-            indptr, indices, draws.key, draws.position(model.month), model.core,
-            0.3 + 0.4 * transparency,  # leadership's weight against the manager's
-            dyn.socialization_halflife_months,
-            dyn.culture_socialization,
-            REINFORCEMENT * (0.5 + transparency),
-            dyn.confidence_threshold * (1.0 + model.levers["inclusion"]),
-            dyn.culture_decay,
-        )  # fmt: skip
+        e = model.employees
+        update(model, e.ids, model.levers, e.tenure, model.streams["coworker"], model.month)
         self._bridge(model)
 
     @staticmethod
@@ -122,6 +108,43 @@ class Culture:
         if count == 0:
             return
         net.rewire(informal, count, model.streams["bridging"], t, model.employees.ids)
+
+
+def update(
+    model: CultureModel,
+    ids: np.ndarray,
+    lv: dict[str, float],
+    tenure: np.ndarray,
+    draws: Stream,
+    month: int,
+    ties: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """One month's move of ``ids``' values: a coworker met, socialization and decay.
+
+    Args:
+        model: The model.
+        ids: Whose values move (sorted slots); a team's manager counts only if among them.
+        lv: The lever values in force.
+        tenure: Months of tenure by slot, for socialization's fade.
+        draws: The stream whose draws at ``month`` pick the coworkers met.
+        month: The month of ``draws`` to read.
+        ties: CSR arrays ``(indptr, indices)`` of who can meet whom; the alive ties if None.
+    """
+    e, dyn = model.employees, model.config.dynamics
+    if ids.size == 0:
+        return
+    transparency = lv["transparency"]
+    indptr, indices = model.org.adjacency(e.alive) if ties is None else ties
+    _culture_step(
+        ids, e.values, e.own_values, e.team, e.is_manager, model.org.n_teams, tenure,
+        indptr, indices, draws.key, draws.position(month), model.core,
+        0.3 + 0.4 * transparency,  # leadership's weight against the manager's
+        dyn.socialization_halflife_months,
+        dyn.culture_socialization,
+        REINFORCEMENT * (0.5 + transparency),
+        dyn.confidence_threshold * (1.0 + lv["inclusion"]),
+        dyn.culture_decay,
+    )  # fmt: skip
 
 
 @kernel

@@ -11,12 +11,10 @@ Trust in leadership builds slowly and falls fast (Slovic 1993): it moves toward 
 
 Hires start at ``HIRE_ENGAGEMENT`` and ``HIRE_TRUST``, a newcomer's goodwill that fades toward
 the company's level over their first year. The founding staff have lived by these equations
-since they joined: as the company is founded, :func:`replay_founders` replays their months, a
-founder with ``T`` months of tenure starting from a hire's levels ``T`` months before month 0
-(peers who had not joined yet count at a hire's levels), so the first months show the scenario
-rather than every founder starting as a newcomer. The replay runs under the levers' defaults:
-a scenario's levers act from month 0, so scenarios that differ only in their levers start from
-the same company.
+since they joined: as the company is founded, their months are replayed (a founder with ``T``
+months of tenure starting from a hire's levels ``T`` months before month 0, with their values;
+see ``CultureModel._replay_founders``), so the first months show the scenario rather than every
+founder starting as a newcomer.
 """
 
 from __future__ import annotations
@@ -27,9 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.levers import LEVERS
 from culturesim.measure import value_fit
-from culturesim.processes.knowledge import founding_workload
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -69,27 +65,13 @@ class Engagement:
         update(model, model.employees.ids, model.levers, model.workload)
 
 
-def replay_founders(model: CultureModel) -> None:
-    """Replay the founders' months since they joined, each from a hire's levels.
-
-    Round ``r`` of ``R`` (the longest tenure) updates the founders with at least ``R - r``
-    months of tenure, so one with ``T`` months gets ``T`` updates, under the levers' defaults
-    and the founding workload at the default innovation time. Called as the company is founded,
-    before any process is set up. No random draws: the streams are untouched.
-    """
-    e = model.employees
-    ids = e.ids
-    if ids.size == 0:
-        return
-    defaults = {name: lever.default for name, lever in LEVERS.items()}
-    workload = founding_workload(model, defaults["innovation_time"])
-    tenure = e.tenure[ids]
-    rounds = int(tenure.max())
-    for r in range(rounds):
-        update(model, ids[tenure >= rounds - r], defaults, workload)
-
-
-def update(model: CultureModel, ids: np.ndarray, lv: dict[str, float], workload: float) -> None:
+def update(
+    model: CultureModel,
+    ids: np.ndarray,
+    lv: dict[str, float],
+    workload: float,
+    ties: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """One month's move of ``ids``' engagement and trust toward their targets.
 
     Args:
@@ -97,6 +79,7 @@ def update(model: CultureModel, ids: np.ndarray, lv: dict[str, float], workload:
         ids: Whose engagement and trust move (sorted slots).
         lv: The lever values in force.
         workload: Roadmap need over delivery capacity (above 1: overload).
+        ties: CSR arrays ``(indptr, indices)`` of whose peers are whose; the alive ties if None.
     """
     e = model.employees
     if ids.size == 0:
@@ -104,7 +87,7 @@ def update(model: CultureModel, ids: np.ndarray, lv: dict[str, float], workload:
     growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
     autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
     overload = max(0.0, workload - 1.0)
-    indptr, indices = model.org.adjacency(e.alive)
+    indptr, indices = model.org.adjacency(e.alive) if ties is None else ties
     _engagement_step(
         ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
         e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
