@@ -24,6 +24,13 @@ __all__ = ["OrgNetwork"]
 #: Edge kinds.
 TEAM, INFORMAL, MANAGERS, CROSS_SITE = 0, 1, 2, 3
 
+#: Watts-Strogatz rewiring of the founders' informal ties (a guess, chosen so the founding
+#: network is about as short as the one hiring grows: every hire's informal ties are random
+#: colleagues at their site). At 0.15 the baseline's communication efficiency rose from 0.35 at
+#: month 0 to 0.41 by month 12 as hires' random ties shortened the founders' lattice; at 0.5 it
+#: reads 0.41 at month 0 and 0.41-0.42 over the first year (docs/ODD.md section 5).
+FOUNDING_REWIRING = 0.5
+
 
 class OrgNetwork:
     """Teams, departments, sites and ties among employees (by population slot).
@@ -159,7 +166,8 @@ class OrgNetwork:
         """Lay small-world informal ties over employees ordered by site, department and team.
 
         One Watts-Strogatz graph (networkx) per site over the team order, so ring neighbours are
-        teammates and nearby teams, and rewired ties reach across the site.
+        teammates and nearby teams, and rewired ties (:data:`FOUNDING_REWIRING` of them) reach
+        across the site.
 
         Args:
             ordered: Slots in team order.
@@ -170,7 +178,9 @@ class OrgNetwork:
             nodes = ordered[sites == s]
             if nodes.size < 5:
                 continue
-            g = nx.watts_strogatz_graph(nodes.size, k=4, p=0.15, seed=int(seed) + int(s))
+            g = nx.watts_strogatz_graph(
+                nodes.size, k=4, p=FOUNDING_REWIRING, seed=int(seed) + int(s)
+            )
             edges = np.asarray(g.edges(), dtype=np.int64).reshape(-1, 2)
             self.add_edges(nodes[edges[:, 0]], nodes[edges[:, 1]], INFORMAL)
 
