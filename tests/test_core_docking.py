@@ -54,11 +54,13 @@ def test_c_alignment_settles_at_an_equilibrium_stronger_in_decline():
 def test_d_coworker_influence_forms_bounded_confidence_clusters():
     """Deffuant et al. (2000): consensus above d ~ 0.27; below it, more clusters the smaller d.
 
-    From random opinions (sd 0.29 around 0.5) the counts sit a little above the mean-field law
-    1/(2d) over 30 seeds: 4.0 at d = 0.2, 6.0 at 0.1 (docs/VALIDATION.md).
+    From opinions uniform on [0, 1] the counts sit a little above the mean-field law 1/(2d)
+    over 30 seeds: 1.03 at d = 0.35 (one run keeps a 2% wing of extremists), 3.1 at 0.2 and
+    6.4 at 0.1 (docs/VALIDATION.md).
     """
     seeds = range(12)
-    assert core.coworker_clusters(0.35, seeds) == [1] * 12  # consensus in every run
+    wide = np.asarray(core.coworker_clusters(0.35, seeds))
+    assert np.mean(wide == 1) >= core.CONSENSUS_SHARE, wide  # consensus (12 of 12 seeds here)
     narrow, mid = core.coworker_clusters(0.1, seeds), core.coworker_clusters(0.2, seeds)
     assert np.mean(np.asarray(narrow) >= 2) >= core.FRAGMENTED_SHARE, narrow  # fragmentation
     more, se = mean_se(np.subtract(narrow, mid))  # paired by seed
