@@ -18,6 +18,8 @@ came in with). Each month:
 
 With turnover and growth bringing in unsocialized newcomers, mean alignment settles where
 socialization balances decay and dilution: Harrison & Carroll's equilibrium enculturation.
+Everyone joins holding their own values, founders too: the founders' months before month 0 are
+replayed with :func:`update` as the company is founded (``CultureModel._replay_founders``).
 """
 
 from __future__ import annotations
