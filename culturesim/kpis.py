@@ -243,7 +243,9 @@ _KPI_LIST = [
         1,
         "stock",
         "culture",
-        "Global efficiency of the informal network (mean inverse path length, sampled).",
+        "Global efficiency of the informal network (mean inverse path length, sampled). It "
+        "falls as the company grows (paths lengthen): the baseline reads 0.41 at 120 people "
+        "and 0.35 at 420.",
     ),
     KPI(
         "users_aware",
