@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m culturesim.ui.assets
+	$(PY) -m culturesim.warm
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -22,7 +22,12 @@ worker's threads, the classroom's sessions in the web server) step on two cores 
 as fast as one after the other for the baseline; they would take turns otherwise.
 
 Kernels are compiled on first use and cached on disk, so only the first run on a machine pays
-the compile time (about twenty seconds for a first run). They are compiled without ``fastmath``: the
+the compile time (half a minute to a minute; ``python -m culturesim.warm``, which the Makefile
+runs after installing, pays it ahead). Inside a kernel, NumPy's sorts (``np.sort``,
+``np.unique``, ``np.argsort``), ``np.repeat`` and an array's ``max()`` cost seconds of compile
+time each for a few lines' work: kernels use :func:`group_by`, :func:`insertion_sort`,
+:func:`heap_sort` and loops instead (50 -> 31 s for the whole model, the same numbers). They are
+compiled without ``fastmath``: the
 compiler keeps the order of floating-point operations as written, so a run is reproducible to the
 bit on a machine. They use NumPy's error model: a division by zero gives an infinity or NaN
 instead of raising ZeroDivisionError. Python's model checks every division so that it can raise,
@@ -51,7 +56,16 @@ from pathlib import Path
 import numpy as np
 from numba import config, njit
 
-__all__ = ["SOURCE_DIGEST", "cache_folder", "cached_kernels", "group_by", "kernel", "source_digest"]
+__all__ = [
+    "SOURCE_DIGEST",
+    "cache_folder",
+    "cached_kernels",
+    "group_by",
+    "heap_sort",
+    "insertion_sort",
+    "kernel",
+    "source_digest",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -152,3 +166,45 @@ def group_by(keys, n_keys):
         order[cursor[keys[i]]] = i
         cursor[keys[i]] += 1
     return start, order
+
+
+@kernel
+def insertion_sort(a, first, end):
+    """Sort ``a[first:end]`` in place (fastest for a few elements, such as a person's ties)."""
+    for i in range(first + 1, end):
+        v = a[i]
+        j = i - 1
+        while j >= first and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@kernel
+def heap_sort(a, first, end):
+    """Sort ``a[first:end]`` in place in O(k log k) for k elements.
+
+    For the kernels' integer rows; NumPy's ``np.sort`` inside a kernel gives the same order but
+    takes several seconds more to compile (its quicksort and the slicing's checks).
+    """
+    n = end - first
+    for root in range(n // 2 - 1, -1, -1):  # a max-heap
+        _sift_down(a, first, root, n)
+    for last in range(n - 1, 0, -1):  # the largest to the back, the heap shrinks
+        a[first], a[first + last] = a[first + last], a[first]
+        _sift_down(a, first, 0, last)
+
+
+@kernel
+def _sift_down(a, first, root, n):
+    """Move ``a[first + root]`` down the heap of ``n`` elements at ``first`` to its place."""
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and a[first + child] < a[first + child + 1]:
+            child += 1
+        if a[first + root] >= a[first + child]:
+            return
+        a[first + root], a[first + child] = a[first + child], a[first + root]
+        root = child

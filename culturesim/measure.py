@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from culturesim.compiled import kernel
+from culturesim.compiled import insertion_sort, kernel
 from culturesim.kpis import KPIS
 from culturesim.networks import mean_inverse_distance
 from culturesim.random import cursor, uniform_at
@@ -176,7 +176,13 @@ def sampled_efficiency(indptr, indices, ids, key, position, sources):
     for k in range(sources):
         u, draws = uniform_at(draws, k)
         picks[k] = np.int64(u * n)
-    return mean_inverse_distance(indptr, indices, ids[np.unique(picks)], ids)
+    insertion_sort(picks, 0, sources)
+    kept = 0  # each person once, in slot order
+    for k in range(sources):
+        if k == 0 or picks[k] != picks[k - 1]:
+            picks[kept] = picks[k]
+            kept += 1
+    return mean_inverse_distance(indptr, indices, ids[picks[:kept]], ids)
 
 
 @kernel

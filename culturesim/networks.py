@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from culturesim.compiled import group_by, kernel
+from culturesim.compiled import group_by, heap_sort, insertion_sort, kernel
 from culturesim.random import cursor, uniform_at
 
 __all__ = ["OrgNetwork"]
@@ -336,7 +336,12 @@ def _departments(sites, dept_site, team_dept, per):
     departments opened (numbered from ``dept_site.size`` on).
     """
     n_depts = dept_site.size
-    n_sites = 1 + max(sites.max() if sites.size else -1, dept_site.max() if n_depts else -1)
+    top = -1  # the highest site (loops: ``max()`` of an array compiles slowly)
+    for s in sites:
+        top = max(top, s)
+    for s in dept_site:
+        top = max(top, s)
+    n_sites = 1 + top
     newest = np.full(n_sites, -1, np.int64)
     for d in range(n_depts):
         newest[dept_site[d]] = d
@@ -346,7 +351,8 @@ def _departments(sites, dept_site, team_dept, per):
     depts = np.empty(sites.size, np.int32)
     opened = np.empty(sites.size, np.int32)
     n_opened = 0
-    for i in np.argsort(sites, kind="mergesort"):  # by site, stable
+    order = group_by(sites, n_sites)[1]  # by site, in their order
+    for i in order:
         s = sites[i]
         d = newest[s]
         if d < 0 or teams_in[d] >= per:
@@ -540,7 +546,9 @@ def _symmetric_rows(src, dst, n):
         if src[k] != dst[k]:
             count[src[k] + 1] += 1
             count[dst[k] + 1] += 1
-    start = np.cumsum(count)
+    start = count  # the running sum: row r's ties start at start[r]
+    for r in range(n):
+        start[r + 1] += start[r]
     fill = start[:-1].copy()
     ties = np.empty(start[-1], np.int32)
     for k in range(src.size):
@@ -555,27 +563,15 @@ def _symmetric_rows(src, dst, n):
     for r in range(n):
         first, end = start[r], start[r + 1]
         if end - first > 32:  # a hub of a scale-free market
-            ties[first:end] = np.sort(ties[first:end])
+            heap_sort(ties, first, end)
         else:
-            _insertion_sort(ties, first, end)
+            insertion_sort(ties, first, end)
         for i in range(first, end):
             if i == first or ties[i] != ties[i - 1]:
                 ties[kept] = ties[i]
                 kept += 1
         indptr[r + 1] = kept
     return indptr, ties[:kept].copy()
-
-
-@kernel
-def _insertion_sort(a, first, end):
-    """Sort ``a[first:end]`` in place (fastest for the few elements of a row)."""
-    for i in range(first + 1, end):
-        v = a[i]
-        j = i - 1
-        while j >= first and a[j] > v:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = v
 
 
 @kernel

@@ -146,6 +146,19 @@ def test_group_by_is_a_stable_sort_by_key():
     assert np.array_equal(np.diff(start), np.bincount(keys, minlength=9))
 
 
+def test_the_kernels_sorts_put_a_stretch_of_an_array_in_numpys_order():
+    from culturesim.compiled import heap_sort, insertion_sort
+
+    rng = np.random.default_rng(2)
+    for sort in (heap_sort, insertion_sort):
+        for size in (0, 1, 2, 33, 500):
+            a = rng.integers(-5, 40, size + 6).astype(np.int32)  # repeats among them
+            expected = a.copy()
+            expected[3 : 3 + size] = np.sort(a[3 : 3 + size])
+            sort(a, 3, 3 + size)  # the three elements either side stay put
+            assert np.array_equal(a, expected), (sort, size)
+
+
 def test_a_changed_callee_in_another_module_is_not_served_from_a_stale_cache(tmp_path):
     """Numba's cache checks a kernel's own file only; caching by the package's digest does not
     serve the old code.
@@ -221,3 +234,27 @@ def test_kernels_are_cached_in_the_home_folder_when_the_package_is_read_only(tmp
     (package / "__init__.py").write_text("x = 1\n")
     newer = cache_folder(package)
     assert newer != folder and not folder.exists()  # a new digest; the old folder is gone
+
+
+def test_warm_compiles_every_kernel_a_run_needs():
+    """``python -m culturesim.warm`` (the Makefile runs it after installing) compiles the kernels
+    a run needs: after it, a run at the baseline's own size with an event of every kind, and one
+    with a scale-free market, compile none (in a new process: one that compiled kernels for
+    another test would hide a missed one)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from numba.core import event\n"
+        "from culturesim import load_scenario, simulate\n"
+        "from culturesim.warm import warm, with_every_event\n"
+        "warm()\n"
+        "compiled = event.RecordingListener()\n"
+        "event.register('numba:compile', compiled)\n"
+        "baseline = load_scenario('baseline')\n"
+        "simulate(with_every_event(baseline), seed=4)\n"
+        "simulate(baseline.with_changes({'market.user_network': 'scale_free'}), seed=4, months=2)\n"
+        "print(sorted({e.data['dispatcher'].py_func.__name__ for _, e in compiled.buffer}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -165,7 +165,10 @@ def _culture_step(
         if is_manager[i]:
             managers[team[i]] = i
     # socialization's fade, 2 ** (-tenure / halflife), once per whole month of tenure
-    fade = np.empty(int(tenure[ids].max()) + 1 if ids.size else 0)
+    longest = -1.0  # the longest tenure (a loop: ``tenure[ids].max()`` compiles slowly)
+    for i in ids:
+        longest = max(longest, tenure[i])
+    fade = np.empty(int(longest) + 1 if ids.size else 0)
     for t in range(fade.size):
         fade[t] = 2.0 ** (-float(t) / halflife)
     draws = cursor(key, position)

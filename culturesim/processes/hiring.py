@@ -129,7 +129,13 @@ def _largest_remainder(ids, site, n_sites, count):
                 best = s
         base[best] += 1
         rest[best] = -1.0
-    return np.repeat(np.arange(n_sites, dtype=np.int32), base)
+    out = np.empty(count, np.int32)  # site s, base[s] times
+    k = 0
+    for s in range(n_sites):
+        for _ in range(base[s]):
+            out[k] = s
+            k += 1
+    return out
 
 
 @kernel

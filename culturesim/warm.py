@@ -1,0 +1,84 @@
+"""Compile the model's kernels ahead of the first run: ``python -m culturesim.warm``.
+
+Numba compiles a kernel the first time it runs and caches it on disk (:mod:`culturesim.compiled`):
+the first run after an install or a change to the sources pays about half a minute to a minute
+for all of them, every later process loads them in about a second. ``make demo`` and ``make
+test`` run this once after installing, so that a strategist's first Run, and each of the test
+suite's worker processes, load the kernels instead of compiling them (two workers compiled the
+same kernels side by side before).
+
+Every kernel is compiled by running what calls it: each shipped scenario made small, the baseline
+with one event of every kind (:data:`EVENT_FIELDS`), the users' other network shapes, and the one
+classic model with a kernel (Axelrod's).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from culturesim.scenario import Scenario
+
+__all__ = ["EVENT_FIELDS", "warm", "with_every_event"]
+
+#: Each shipped scenario made small: the kernels' types do not depend on the sizes.
+SMALL = {
+    "organization.employees": 20,
+    "market.potential_users": 2_000,
+    "market.initial_active_users": 150,
+}
+
+#: An event of each kind, for :func:`warm` (site events bring the core's values).
+EVENT_FIELDS: dict[str, dict] = {
+    "set_lever": {"lever": "transparency", "value": 0.8},
+    "layoff": {"share": 0.1},
+    "incident": {"severity": 0.5},
+    "funding_round": {"amount": 1e6},
+    "market_shift": {"turbulence": 0.2},
+    "poaching_wave": {"intensity": 1.0, "duration": 2},
+    "merger": {"headcount": 10},
+    "new_site": {"headcount": 10},
+    "leadership_change": {},
+}
+
+
+def with_every_event(scenario: Scenario) -> Scenario:
+    """Return ``scenario`` with one event of each kind (:data:`EVENT_FIELDS`).
+
+    The events come a month apart from month 1; the horizon ends a month after the last.
+    """
+    from culturesim.scenario import EVENT_TYPES
+
+    core = dict(scenario.organization.core_values)
+    events = [
+        {"month": month, "kind": kind, **EVENT_FIELDS[kind]}
+        | ({"values": core} if "values" in model.model_fields else {})
+        for month, (kind, model) in enumerate(EVENT_TYPES.items(), start=1)
+    ]
+    return scenario.with_changes({"events": events, "meta.months": len(events) + 1})
+
+
+def warm() -> float:
+    """Run every code path that calls a kernel, small, so that all are compiled and cached.
+
+    Returns:
+        Seconds taken (most of it compiling, on a first run; about a second once cached).
+    """
+    from culturesim.classics import axelrod
+    from culturesim.run import simulate
+    from culturesim.scenario import SCENARIO_DIR, load_scenario
+
+    start = time.perf_counter()
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        simulate(load_scenario(path).with_changes(SMALL), seed=0)
+    baseline = load_scenario(SCENARIO_DIR / "baseline.toml").with_changes(SMALL)
+    simulate(with_every_event(baseline), seed=0)
+    for network in ("scale_free", "mixed"):
+        simulate(baseline.with_changes({"market.user_network": network}), seed=0, months=2)
+    axelrod.simulate(width=4, height=4, max_events=20_000)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"culturesim: kernels compiled and cached ({warm():.0f} s)")
