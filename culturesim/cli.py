@@ -185,18 +185,18 @@ def summary_table(timeseries: pd.DataFrame) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario for several seeds, print a summary, optionally write results."""
-    import pandas as pd
-
-    from culturesim.plots import dashboard
-    from culturesim.run import run_seeds
-
-    # raises ScenarioError before anything is written
+    # raises ScenarioError before anything is written (or imported: the model and the plots
+    # take seconds to import, a typo's answer should not)
     scenario, changes = _scenario(args.scenario, args.set)
     name = _label(scenario, changes)
     out = Path(args.out) if args.out else None
     kind = results_kind(out) if out is not None and out.is_dir() else None
     if kind not in (None, "run"):  # a run's own results are replaced
         raise UsageError(f"--out {out}: holds results of {_maker(kind)}; choose another folder")
+    import pandas as pd
+
+    from culturesim.run import run_seeds
+
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
     started = now()
@@ -204,6 +204,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ts = run_seeds(scenario, seeds, months)
         if out is not None:  # the results before the summary: a reader that stops early
             # (`| head`) takes nothing away
+            from culturesim.plots import dashboard
+
             runs = pd.DataFrame(
                 {
                     "run_id": range(len(seeds)),
@@ -301,10 +303,12 @@ def _experiment_size(path: str) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment file's design points x replications; write a results folder."""
-    from culturesim.batch import load_experiment, run_sweep
+    from culturesim.batch import load_experiment
+
+    exp = load_experiment(args.experiment)  # raises before anything is written (or imported)
+    from culturesim.batch import run_sweep
     from culturesim.batch.sweep import SchedulerError
 
-    exp = load_experiment(args.experiment)  # raises before anything is written
     changes = {}
     if args.replications is not None:
         changes["replications"] = args.replications
@@ -331,8 +335,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
-    from culturesim.batch.compare import compare, summary_lines
-
     if args.b is None and not (args.set_a or args.set_b):
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
     if args.charts and args.out is None:
@@ -342,6 +344,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b, b_changes = _scenario(b_file, args.set_b, "--set-b")
     a_name, b_name = _label(a, a_changes), _label(b, b_changes)
     out = Path(args.out) if args.out else None
+    from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
+
     started = now()
     with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
         result = compare(a, b, seeds=args.seeds, months=args.months)
@@ -441,11 +445,15 @@ def _on_sweep_folder(folder: str, action):
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Sensitivity indices of a Sobol or Morris sweep."""
+
+    def analyze(folder: Path):  # imported once the folder is checked: it takes seconds
+        from culturesim.batch.analyze import analyze_folder
+
+        return analyze_folder(folder)
+
+    table = _on_sweep_folder(args.folder, analyze)
     import pandas as pd
 
-    from culturesim.batch.analyze import analyze_folder
-
-    table = _on_sweep_folder(args.folder, analyze_folder)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(table.round(3).to_string(index=False))
     for output in table.loc[table.iloc[:, 2:].isna().all(axis=1), "output"].unique():
@@ -458,9 +466,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Figures and a Markdown summary of a sweep folder."""
-    from culturesim.batch.report import write_report
 
-    print(f"wrote {_on_sweep_folder(args.folder, write_report)}")
+    def report(folder: Path) -> Path:  # imported once the folder is checked: it takes seconds
+        from culturesim.batch.report import write_report
+
+        return write_report(folder)
+
+    print(f"wrote {_on_sweep_folder(args.folder, report)}")
     return 0
 
 
@@ -830,9 +842,13 @@ def main(argv: list[str] | None = None) -> int:
     set_command_line(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")  # the commands write figures to files; never open a window
+    # the commands write figures to files; never open a window. Matplotlib reads MPLBACKEND
+    # when first imported, so commands that draw nothing do not import it (a third of a
+    # second); an in-process caller may have imported it already
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+    else:
+        os.environ["MPLBACKEND"] = "Agg"
     try:
         return args.func(args)
     except ScenarioError as exc:
