@@ -52,7 +52,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks notebooks
 
 test: lint chromium
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format culturesim tests benchmarks notebooks

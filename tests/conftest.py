@@ -17,13 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
-def pytest_collection_modifyitems(items):
-    """Grouped tests first (``xdist_group``: they share a costly fixture and run on one
-    worker, ``make test`` distributes by group): the longest units of work start first, so
-    that the other worker's share of the rest evens out the end."""
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
-
-
 @pytest.fixture(scope="session")
 def baseline():
     return load_scenario(SCENARIOS / "baseline.toml")

@@ -64,7 +64,6 @@ def incident_runs(baseline):
     }
 
 
-@pytest.mark.xdist_group("incident_runs")  # computed once, on one worker
 def test_trust_falls_fast_and_recovers_slowly(incident_runs):
     """Slovic (1993): trust is quick to lose and slow to regain."""
     for paths in incident_runs.values():
@@ -74,7 +73,6 @@ def test_trust_falls_fast_and_recovers_slowly(incident_runs):
             assert recovery > fall
 
 
-@pytest.mark.xdist_group("incident_runs")  # computed once, on one worker
 def test_transparency_softens_the_fall_and_speeds_recovery(incident_runs):
     low, high = incident_runs[0.2], incident_runs[0.8]
     ok, msg = significant([lo[1] - hi[1] for lo, hi in zip(low, high, strict=True)])

@@ -32,9 +32,6 @@ ARGS = [
     "--no-first-run",
 ]
 SLOW = 90_000  # ms: a run of a few replications on a loaded 2-core machine
-# one worker runs them all (``make test`` distributes by group): one server and one Chromium
-# for the module, not one on each worker
-pytestmark = pytest.mark.xdist_group("browser")
 
 
 def ensure_chromium() -> str:
