@@ -26,15 +26,15 @@ the compile time (half a minute to a minute; ``python -m culturesim.warm``, whic
 runs after installing, pays it ahead). Inside a kernel, NumPy's sorts (``np.sort``,
 ``np.unique``, ``np.argsort``), ``np.repeat`` and an array's ``max()`` cost seconds of compile
 time each for a few lines' work: kernels use :func:`group_by`, :func:`insertion_sort`,
-:func:`heap_sort` and loops instead (50 -> 31 s for the whole model, the same numbers). They are
-compiled without ``fastmath``: the
-compiler keeps the order of floating-point operations as written, so a run is reproducible to the
-bit on a machine. They use NumPy's error model: a division by zero gives an infinity or NaN
-instead of raising ZeroDivisionError. Python's model checks every division so that it can raise,
-and the check kept the compiler from folding small callees such as ``value_fit`` into their
-loops: engagement, the quit draw and the staff KPIs ran 12-33% slower with it, to the same
-numbers. No kernel divides by zero on purpose; the invariant tests check that no KPI is ever
-NaN or infinite.
+:func:`heap_sort` and loops instead (50 -> 31 s for the whole model, the same numbers).
+
+Kernels are compiled without ``fastmath``: the compiler keeps the order of floating-point
+operations as written, so a run is reproducible to the bit on a machine. They use NumPy's error
+model: a division by zero gives an infinity or NaN instead of raising ZeroDivisionError.
+Python's model checks every division so that it can raise, and the check kept the compiler from
+folding small callees such as ``value_fit`` into their loops: engagement, the quit draw and the
+staff KPIs ran 12-33% slower with it, to the same numbers. No kernel divides by zero on
+purpose; the invariant tests check that no KPI is ever NaN or infinite.
 
 Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
 from another module (``value_fit``, ``group_by``, the random streams' cursors) would keep the
