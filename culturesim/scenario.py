@@ -49,6 +49,7 @@ from pydantic import (
 from culturesim.levers import LEVERS
 
 __all__ = [
+    "EVENT_DEFAULTS",
     "Dynamics",
     "Event",
     "LayoffEvent",
@@ -459,6 +460,20 @@ Event = Annotated[
     | LeadershipChangeEvent,
     Field(discriminator="kind"),
 ]
+
+#: Starting parameters of an event of each kind (the UI's timeline editor adds events with them,
+#: :mod:`culturesim.warm` runs one of each); events with ``values`` take the core's.
+EVENT_DEFAULTS: dict[str, dict] = {
+    "set_lever": {"lever": "innovation_time", "value": 0.2},
+    "layoff": {"share": 0.1},
+    "incident": {"severity": 0.5},
+    "funding_round": {"amount": 20e6},
+    "market_shift": {"turbulence": 0.2},
+    "poaching_wave": {"intensity": 1.0, "duration": 6},
+    "merger": {"headcount": 60},
+    "new_site": {"headcount": 30},
+    "leadership_change": {},
+}
 
 #: Help line per event kind (read by the CLI, UI and docs).
 EVENT_HELP = {

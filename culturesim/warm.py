@@ -8,8 +8,8 @@ suite's worker processes, load the kernels instead of compiling them (two worker
 same kernels side by side before).
 
 Every kernel is compiled by running what calls it: each shipped scenario made small, the baseline
-with one event of every kind (:data:`EVENT_FIELDS`), the users' other network shapes, and the one
-classic model with a kernel (Axelrod's).
+with one event of every kind (:data:`culturesim.scenario.EVENT_DEFAULTS`), the users' other
+network shapes, and the one classic model with a kernel (Axelrod's).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from culturesim.scenario import Scenario
 
-__all__ = ["EVENT_FIELDS", "warm", "with_every_event"]
+__all__ = ["warm", "with_every_event"]
 
 #: Each shipped scenario made small: the kernels' types do not depend on the sizes.
 SMALL = {
@@ -29,30 +29,17 @@ SMALL = {
     "market.initial_active_users": 150,
 }
 
-#: An event of each kind, for :func:`warm` (site events bring the core's values).
-EVENT_FIELDS: dict[str, dict] = {
-    "set_lever": {"lever": "transparency", "value": 0.8},
-    "layoff": {"share": 0.1},
-    "incident": {"severity": 0.5},
-    "funding_round": {"amount": 1e6},
-    "market_shift": {"turbulence": 0.2},
-    "poaching_wave": {"intensity": 1.0, "duration": 2},
-    "merger": {"headcount": 10},
-    "new_site": {"headcount": 10},
-    "leadership_change": {},
-}
-
 
 def with_every_event(scenario: Scenario) -> Scenario:
-    """Return ``scenario`` with one event of each kind (:data:`EVENT_FIELDS`).
+    """Return ``scenario`` with one event of each kind, with the UI's starting parameters.
 
     The events come a month apart from month 1; the horizon ends a month after the last.
     """
-    from culturesim.scenario import EVENT_TYPES
+    from culturesim.scenario import EVENT_DEFAULTS, EVENT_TYPES
 
     core = dict(scenario.organization.core_values)
     events = [
-        {"month": month, "kind": kind, **EVENT_FIELDS[kind]}
+        {"month": month, "kind": kind, **EVENT_DEFAULTS[kind]}
         | ({"values": core} if "values" in model.model_fields else {})
         for month, (kind, model) in enumerate(EVENT_TYPES.items(), start=1)
     ]

@@ -18,6 +18,7 @@ from culturesim.batch.compare import summary_lines
 from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpi
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
+    EVENT_DEFAULTS,
     EVENT_HELP,
     EVENT_TYPES,
     SCENARIO_DIR,
@@ -44,19 +45,6 @@ CSS = """
 .setting-error .v-alert__content { white-space: pre-line; }
 """
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
-
-#: Starting parameters of an event added in the timeline editor, by kind.
-EVENT_DEFAULTS: dict[str, dict] = {
-    "set_lever": {"lever": "innovation_time", "value": 0.2},
-    "layoff": {"share": 0.1},
-    "incident": {"severity": 0.5},
-    "funding_round": {"amount": 20e6},
-    "market_shift": {"turbulence": 0.2},
-    "poaching_wave": {"intensity": 1.0, "duration": 6},
-    "merger": {"headcount": 60},
-    "new_site": {"headcount": 30},
-    "leadership_change": {},
-}
 
 
 def scenario_names() -> list[str]:
