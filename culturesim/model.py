@@ -262,7 +262,7 @@ class CultureModel(mesa.Model):
             n_teams = max(1, int(np.ceil(members.size / org.team_size)))
             ids = self.org.open_teams(np.full(n_teams, s))
             teams[members] = ids[np.arange(members.size) * n_teams // max(members.size, 1)]
-        tenure = np.floor(self.streams["founding"].uniform(0, n) * 36.0)
+        tenure = np.floor(self.streams["founding"].uniform(0, n) * float(org.age_months))
         slots = self.add_employees(sites, teams, tenure=tenure)
         self.org.build_informal(slots, sites, seed=self.seed % (2**31))
         self._tie_managers()
@@ -281,7 +281,9 @@ class CultureModel(mesa.Model):
         innovation time, without quits, hires or bridging: a scenario's levers act from month
         0, so scenarios that differ only in their levers start from the same company. The
         coworkers met are drawn from a stream of their own (``founding_coworker``, its month
-        ``r``): the months' streams are untouched.
+        ``r``): the months' streams are untouched. The code's learning over the same months
+        is replayed by the knowledge process's set-up
+        (:func:`~culturesim.processes.knowledge.replay_founders`).
         """
         e = self.employees
         ids = e.ids

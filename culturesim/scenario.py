@@ -156,6 +156,13 @@ class Organization(_Strict):
         le=0.5,
         description="Spread (sd) of each site's regional values around the pool's.",
     )
+    age_months: int = Field(
+        36,
+        ge=0,
+        le=120,
+        description="Months since founding: the founders joined evenly over them, and their "
+        "months are replayed (0: everyone joins at month 0).",
+    )
     team_size: int = Field(7, ge=3, le=20, description="Mean team size, manager included.")
     teams_per_department: int = Field(6, ge=1, le=50, description="Teams per department.")
     core_values: ValueTable = Field(

@@ -40,13 +40,15 @@ def only(*keep: str) -> list[str]:
 def march_knowledge(p1: float, p2: float, seeds) -> np.ndarray:
     """(a) The code's knowledge after 120 months, knowledge process only, on March's terms.
 
-    Code starts neutral, no turbulence, no exploration (innovation time 0); 50 people, 30
-    dimensions; ``p1`` and ``p2`` are the monthly socialization and code-learning rates.
+    Code starts neutral, everyone joins at month 0 (no founders' months to replay), no
+    turbulence, no exploration (innovation time 0); 50 people, 30 dimensions; ``p1`` and ``p2``
+    are the monthly socialization and code-learning rates.
     """
     scenario = Scenario().with_changes({
         "meta.months": 120, "organization.employees": 50, **SMALL_MARKET,
         "market.turbulence_per_year": 0.0, "levers.innovation_time": 0.0,
-        "dynamics.initial_code_knowledge": 0.0, "dynamics.switched_off": only("knowledge"),
+        "dynamics.initial_code_knowledge": 0.0, "organization.age_months": 0,
+        "dynamics.switched_off": only("knowledge"),
         "dynamics.socialization_rate": p1, "dynamics.code_learning_rate": p2,
     })  # fmt: skip
     return np.array(

@@ -19,7 +19,8 @@ The market is a "reality" of ``m`` dimensions, each +1 or -1. Employees hold bel
    ``roadmap_load`` of a full-time person per planned head, and what is left ships ideas at
    ``launch_effort_person_months`` each. Workload = roadmap need / capacity.
 
-Knowledge (a KPI) is the share of dimensions the code gets right.
+Knowledge (a KPI) is the share of dimensions the code gets right. The code's first months, the
+founders' (:func:`replay_founders`), are replayed as the company is founded.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.levers import LEVERS
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -46,12 +48,12 @@ class Knowledge:
     name = "knowledge"
 
     def setup(self, model: CultureModel) -> None:
-        """Draw the market reality and an initial code that knows half of it."""
+        """Draw month 0's market reality, and the code the founders' months leave."""
         m = model.config.dynamics.market_dimensions
         s = model.streams["reality"]
         model.reality = np.where(s.uniform(0, m) < 0.5, 1, -1).astype(np.int8)
         known = s.uniform(0, m, part=1) < model.config.dynamics.initial_code_knowledge
-        model.code = np.where(known, model.reality, 0).astype(np.int8)
+        model.code = replay_founders(model, known)
         model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.pipeline = 0.0
         model.delivery_bank = 0.0
@@ -99,6 +101,48 @@ class Knowledge:
         model.delivery_bank -= launches
         model.flows["ideas"] += ideas
         model.flows["launches"] += launches
+
+
+def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
+    """Replay the founders' months of steps 1-4; return the code at month 0.
+
+    Round ``r`` of ``R`` (the longest tenure) is the month ``R - r`` months before month 0, as
+    in the culture and engagement replay (:meth:`CultureModel._replay_founders`): reality is
+    what it was then, the founders who had joined explore and are socialized, and the code
+    learns from them. The code starts, ``R`` months before month 0, knowing the dimensions
+    ``known`` of that month's reality. Reality's path runs backward from month 0's (a flip is
+    as likely either way), from a stream of its own (``founding_reality``, its month ``a`` for
+    ``a`` months before month 0), so month 0's reality and the months' streams are untouched;
+    the draws are ``founding_learn`` and ``founding_code``'s month ``r``. The rounds run under
+    the default innovation time, so scenarios that differ only in their levers start from the
+    same code (and the founders' beliefs it leaves).
+    """
+    e, dyn, streams = model.employees, model.config.dynamics, model.streams
+    ids = e.ids
+    m = model.reality.size
+    rounds = int(e.tenure[ids].max()) if ids.size else 0
+    p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+    path = np.empty((rounds + 1, m), np.int8)  # path[a]: reality a months before month 0
+    path[0] = model.reality
+    flips = streams["founding_reality"]
+    for ago in range(1, rounds + 1):
+        path[ago] = np.where(flips.uniform(ago, m) < p4, -path[ago - 1], path[ago - 1])
+    code = np.where(known, path[rounds], 0).astype(np.int8)
+    it = LEVERS["innovation_time"].default
+    joined = e.tenure[ids]
+    learn, teach = streams["founding_learn"], streams["founding_code"]
+    for r in range(rounds):
+        ago = rounds - r
+        active = ids[joined >= ago]
+        _explore_and_socialize(
+            active, e.beliefs, learn.matrix16(r, e.n, m), e.skill, e.engagement, code,
+            path[ago], dyn.exploration_rate * it, dyn.socialization_rate, learn.key, 0, 0.0,
+            1.0 - it,
+        )  # fmt: skip
+        code = learn_code(
+            code, e.beliefs, path[ago], dyn.code_learning_rate, teach.uniform(r, m), rows=active
+        )
+    return code
 
 
 def founding_workload(model: CultureModel, innovation_time: float) -> float:
