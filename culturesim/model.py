@@ -20,6 +20,7 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import mesa
@@ -268,6 +269,25 @@ class CultureModel(mesa.Model):
         self._tie_managers()
         self._replay_founders()
 
+    def founding_months(self) -> int:
+        """How many months the founders' replay has: the longest founder's tenure (0 if none)."""
+        ids = self.employees.ids
+        return int(self.employees.tenure[ids].max()) if ids.size else 0
+
+    def founding_rounds(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """The rounds of the founders' replayed months, oldest first: ``(r, ago, joined)``.
+
+        Round ``r`` of ``R`` (:meth:`founding_months`) is the month ``ago = R - r`` months
+        before month 0; ``joined`` are the founders with at least ``ago`` months of tenure
+        (sorted slots). A founder with ``T`` months of tenure is in ``T`` rounds. Read at
+        set-up (tenure is the founders' until month 1).
+        """
+        ids = self.employees.ids
+        tenure = self.employees.tenure[ids]
+        rounds = self.founding_months()
+        for r in range(rounds):
+            yield r, rounds - r, ids[tenure >= rounds - r]
+
     def _replay_founders(self) -> None:
         """Replay the founders' months since they joined, each from a hire's values and levels.
 
@@ -286,18 +306,13 @@ class CultureModel(mesa.Model):
         (:func:`~culturesim.processes.knowledge.replay_founders`).
         """
         e = self.employees
-        ids = e.ids
-        if ids.size == 0:
+        if e.count == 0:
             return
         defaults = {name: lever.default for name, lever in LEVERS.items()}
         workload = founding_workload(self, defaults["innovation_time"])
-        joined = e.tenure[ids]
-        rounds = int(joined.max())
         draws = self.streams["founding_coworker"]
         members = np.zeros(e.alive.size, dtype=bool)
-        for r in range(rounds):
-            ago = rounds - r
-            active = ids[joined >= ago]
+        for r, ago, active in self.founding_rounds():
             members[active] = True
             ties = self.org.ties_among(e.alive, members)  # those who had joined
             culture.update(self, active, defaults, e.tenure - ago + 1.0, draws, r, ties)

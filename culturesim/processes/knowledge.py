@@ -107,7 +107,7 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     """Replay the founders' months of steps 1-4; return the code at month 0.
 
     Round ``r`` of ``R`` (the longest tenure) is the month ``R - r`` months before month 0, as
-    in the culture and engagement replay (:meth:`CultureModel._replay_founders`): reality is
+    in the culture and engagement replay (:meth:`CultureModel.founding_rounds`): reality is
     what it was then, the founders who had joined explore and are socialized, and the code
     learns from them. The code starts, ``R`` months before month 0, knowing the dimensions
     ``known`` of that month's reality. Reality's path runs backward from month 0's (a flip is
@@ -118,9 +118,8 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     same code (and the founders' beliefs it leaves).
     """
     e, dyn, streams = model.employees, model.config.dynamics, model.streams
-    ids = e.ids
     m = model.reality.size
-    rounds = int(e.tenure[ids].max()) if ids.size else 0
+    rounds = model.founding_months()
     p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
     path = np.empty((rounds + 1, m), np.int8)  # path[a]: reality a months before month 0
     path[0] = model.reality
@@ -129,11 +128,8 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
         path[ago] = np.where(flips.uniform(ago, m) < p4, -path[ago - 1], path[ago - 1])
     code = np.where(known, path[rounds], 0).astype(np.int8)
     it = LEVERS["innovation_time"].default
-    joined = e.tenure[ids]
     learn, teach = streams["founding_learn"], streams["founding_code"]
-    for r in range(rounds):
-        ago = rounds - r
-        active = ids[joined >= ago]
+    for r, ago, active in model.founding_rounds():
         _explore_and_socialize(
             active, e.beliefs, learn.matrix16(r, e.n, m), e.skill, e.engagement, code,
             path[ago], dyn.exploration_rate * it, dyn.socialization_rate, learn.key, 0, 0.0,
