@@ -67,7 +67,7 @@ class Knowledge:
         it = model.levers["innovation_time"]
         m = model.reality.size
         # 1. turbulence
-        p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+        p4 = monthly_turbulence(model)
         turbulence = streams["turbulence"]
         _turbulence(model.reality, turbulence.key, turbulence.position(t), p4)
         # 2-3. explore or socialize, person by person, dimension by dimension; count ideas and
@@ -103,6 +103,11 @@ class Knowledge:
         model.flows["launches"] += launches
 
 
+def monthly_turbulence(model: CultureModel) -> float:
+    """Chance that a dimension of reality flips in a month (from ``turbulence_per_year``)."""
+    return 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+
+
 def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     """Replay the founders' months of steps 1-4; return the code at month 0.
 
@@ -120,7 +125,7 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     e, dyn, streams = model.employees, model.config.dynamics, model.streams
     m = model.reality.size
     rounds = model.founding_months()
-    p4 = 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+    p4 = monthly_turbulence(model)
     path = np.empty((rounds + 1, m), np.int8)  # path[a]: reality a months before month 0
     path[0] = model.reality
     flips = streams["founding_reality"]
