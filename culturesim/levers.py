@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["LEVERS", "CostContext", "Lever", "lever_costs"]
+__all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "lever_costs"]
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,8 @@ _LEVER_LIST = [
 
 #: Every lever by name, in display order.
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in _LEVER_LIST}
+#: Each lever's default: the policies the company's past ran under (its founding months).
+LEVER_DEFAULTS: dict[str, float] = {name: lever.default for name, lever in LEVERS.items()}
 
 
 def lever_costs(values: dict[str, float], ctx: CostContext) -> dict[str, float]:

@@ -31,11 +31,12 @@ from scipy.special import ndtr, ndtri
 from culturesim.agents import Employee, Partner, User
 from culturesim.compiled import kernel
 from culturesim.kpis import KPIS
-from culturesim.levers import LEVERS
+from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
-from culturesim.processes import DEFAULT_PROCESSES, culture, engagement
+from culturesim.processes import DEFAULT_PROCESSES, culture, engagement, partners, users
+from culturesim.processes.brand import employer_brand_goal, nps_score, reputation_goal
 from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 from culturesim.processes.events import schedule_events
 from culturesim.processes.knowledge import founding_workload
@@ -130,6 +131,7 @@ class CultureModel(mesa.Model):
         self._found_company()
         for process in everything:
             process.setup(self)
+        self._open_market()
         off = set(config.dynamics.switched_off)  # set up (their state exists) but never stepped
         self.processes = [process for process in everything if process.name not in off]
         self._scheduled = schedule_events(self, config.events)
@@ -308,7 +310,7 @@ class CultureModel(mesa.Model):
         e = self.employees
         if e.count == 0:
             return
-        defaults = {name: lever.default for name, lever in LEVERS.items()}
+        defaults = LEVER_DEFAULTS
         workload = founding_workload(self, defaults["innovation_time"])
         draws = self.streams["founding_coworker"]
         members = np.zeros(e.alive.size, dtype=bool)
@@ -317,6 +319,29 @@ class CultureModel(mesa.Model):
             ties = self.org.ties_among(e.alive, members)  # those who had joined
             culture.update(self, active, defaults, e.tenure - ago + 1.0, draws, r, ties)
             engagement.update(self, active, defaults, workload, ties)
+
+    def _open_market(self) -> None:
+        """Start the market's stocks at the levels month 0's company sets them.
+
+        Users' trust starts at its goal and their satisfaction at its target with that trust
+        (:func:`~culturesim.processes.users.settle`), reputation at its goal with the NPS those
+        give, partners' trust at its goal with that reputation, and employer brand at its goal
+        with month 0's engagement and attrition: each where the month's equations would hold it
+        if nothing changed. The goals are taken under the levers' defaults, at the product
+        quality of month 0's code, the founders' recent launches and the founding workload at
+        the default innovation time, so scenarios that differ only in their levers open on the
+        same market. Who is aware and active, brand awareness and partners' strength come from
+        the scenario.
+        """
+        defaults = LEVER_DEFAULTS
+        workload = founding_workload(self, defaults["innovation_time"])
+        users.settle(self, users.quality(self.knowledge, workload, self.launch_rate), defaults)
+        self.brand_reputation = min(max(reputation_goal(nps_score(self), self.launch_rate), 0), 1)
+        p = self.partners
+        p.trust[p.ids] = partners.trust_goal(self.brand_reputation, defaults["transparency"])
+        past = self.quits_before_start  # month 0's trailing attrition: the year before it
+        attrition = 12.0 * past["quits"] / past["headcount"] if past["headcount"] else 0.0
+        self.employer_brand = min(max(employer_brand_goal(self, attrition, defaults), 0.0), 1.0)
 
     def add_employees(
         self,

@@ -133,6 +133,58 @@ def test_the_code_starts_where_the_company_keeps_it(baseline):
     assert np.mean(taught) > 0.2, taught
 
 
+def test_the_market_opens_where_the_company_holds_it(baseline):
+    """Users' trust and satisfaction, reputation, partners' trust and employer brand start at
+    the levels month 0's company sets them, and the recent launch rate at the founders'
+    (docs/ODD.md section 5), so the market's KPIs do not climb in every run from guessed
+    starts. On a market of 20,000 users, 12 seeds, months 1-12 against month 0: user trust
+    +0.000 (sd 0.005 a seed), NPS +2.5 (sd 3.3), reputation +0.005, partners' trust +0.000,
+    employer brand +0.005 (sd 0.012); with trust at 0.6, satisfaction at 0.72 + taste,
+    reputation, partners' trust and employer brand at 0.5 and no recent launches (until
+    2026-12-02): +0.033, +20.6, +0.055, +0.031 and +0.024. The founders' recent launch rate is
+    0.84 of the first year's launches a month (0.66-1.07 a seed; 0 before)."""
+    from culturesim import CultureModel
+
+    model = CultureModel(scenario=baseline, rng=0)
+    # levers act from month 0: the market opened under the defaults
+    levers = {
+        "transparency": 0.9,
+        "feedback_responsiveness": 0.9,
+        "brand_spend": 400_000,
+        "compensation_premium": 0.15,
+        "partnership_openness": 0.9,
+        "innovation_time": 0.4,
+    }
+    other = CultureModel(
+        scenario=baseline.with_changes({f"levers.{k}": v for k, v in levers.items()}), rng=0
+    )  # fmt: skip
+    for name in ("brand_reputation", "employer_brand", "launch_rate"):
+        assert getattr(other, name) == getattr(model, name), name
+    for pop, field in (("users", "trust"), ("users", "satisfaction"), ("partners", "trust")):
+        assert np.array_equal(
+            getattr(getattr(other, pop), field), getattr(getattr(model, pop), field)
+        )
+
+    market = {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
+    names = ("user_trust", "nps", "brand_reputation", "partner_trust", "employer_brand")
+    gaps, recent = {name: [] for name in names}, []
+    for seed in range(12):
+        run = simulate(baseline.with_changes(market), seed=seed, months=12)
+        for name in names:
+            kpi = run.kpis[name]
+            gaps[name].append(kpi.loc[1:12].mean() - kpi.loc[0])
+        opening = CultureModel(scenario=baseline.with_changes(market), rng=seed).launch_rate
+        recent.append(opening / run.kpis["launches"].loc[1:12].mean())
+    gap = {name: np.mean(values) for name, values in gaps.items()}
+    assert abs(gap["user_trust"]) < 0.01, gap  # +0.033 before
+    assert abs(gap["nps"]) < 8, gap  # +20.6
+    assert abs(gap["brand_reputation"]) < 0.02, gap  # +0.055
+    assert abs(gap["partner_trust"]) < 0.01, gap  # +0.031
+    assert abs(gap["employer_brand"]) < 0.015, gap  # +0.024
+    # the founders' recent launches are about the first year's (0.84 of them; 0 before)
+    assert 0.5 < np.mean(recent) < 1.5, recent
+
+
 def test_the_first_years_attrition_reaches_back_before_month_0(baseline):
     """The trailing 12 months of attrition reach back before month 0, where the founders quit
     at their month-0 chances under the levers' defaults (expected, not drawn). Annualised from

@@ -43,24 +43,36 @@ class Brand:
         model.brand_awareness = min(
             max(a + min(push, 1.0) * (1 - a) - AWARENESS_DECAY * a, 0.0), 1.0
         )
-        nps = nps_score(model) / 100.0
-        rep_goal = 0.5 + 0.3 * nps + 0.1 * min(1.0, model.launch_rate)
+        rep_goal = reputation_goal(nps_score(model), model.launch_rate)
         rep = model.brand_reputation
         model.brand_reputation = min(max(rep + 0.1 * (rep_goal - rep), 0.0), 1.0)
-        e = model.employees
-        eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
         hist = model.history["attrition_rate_annual"]
-        attrition = hist[-1] if hist else 0.13
-        eb_goal = (
-            0.5
-            + 1.0 * (eng - 0.65)
-            - 1.0 * (attrition - 0.13)
-            + 0.3 * (model.brand_reputation - 0.5)
-            + lv["compensation_premium"]
-            + 0.05 * spend
-        )
+        eb_goal = employer_brand_goal(model, hist[-1] if hist else 0.13, lv)
         eb = model.employer_brand
         model.employer_brand = min(max(eb + 0.2 * (eb_goal - eb), 0.0), 1.0)
+
+
+def reputation_goal(nps: float, launch_rate: float) -> float:
+    """The level reputation moves toward: set by users' ``nps`` and recent launches."""
+    return 0.5 + 0.3 * (nps / 100.0) + 0.1 * min(1.0, launch_rate)
+
+
+def employer_brand_goal(model: CultureModel, attrition: float, levers: dict[str, float]) -> float:
+    """The level employer brand moves toward.
+
+    Set by the staff's mean engagement, ``attrition`` (annual), reputation, and the pay premium
+    and brand spend of ``levers``.
+    """
+    e = model.employees
+    eng = float(e.engagement[e.ids].mean()) if e.count else 0.5
+    return (
+        0.5
+        + 1.0 * (eng - 0.65)
+        - 1.0 * (attrition - 0.13)
+        + 0.3 * (model.brand_reputation - 0.5)
+        + levers["compensation_premium"]
+        + 0.05 * np.log1p(levers["brand_spend"] / SPEND_SCALE)
+    )
 
 
 def nps_score(model: CultureModel) -> float:

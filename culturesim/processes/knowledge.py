@@ -17,10 +17,11 @@ The market is a "reality" of ``m`` dimensions, each +1 or -1. Employees hold bel
 5. Launches: ideas wait in a pipeline (going stale at 5% a month). Delivery capacity is each
    person's productivity times the time not spent exploring; the roadmap takes
    ``roadmap_load`` of a full-time person per planned head, and what is left ships ideas at
-   ``launch_effort_person_months`` each. Workload = roadmap need / capacity.
+   ``launch_effort_person_months`` each. Workload = roadmap need / capacity. The recent
+   launch rate (a moving average, which product quality reads) follows the launches.
 
-Knowledge (a KPI) is the share of dimensions the code gets right. The code's first months, the
-founders' (:func:`replay_founders`), are replayed as the company is founded.
+Knowledge (a KPI) is the share of dimensions the code gets right. The code's and the pipeline's
+first months, the founders' (:func:`replay_founders`), are replayed as the company is founded.
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ class Knowledge:
     name = "knowledge"
 
     def setup(self, model: CultureModel) -> None:
-        """Draw month 0's market reality, and the code the founders' months leave."""
+        """Draw month 0's market reality, and the code and pipeline the founders' months leave."""
         m = model.config.dynamics.market_dimensions
         s = model.streams["reality"]
         model.reality = np.where(s.uniform(0, m) < 0.5, 1, -1).astype(np.int8)
         known = s.uniform(0, m, part=1) < model.config.dynamics.initial_code_knowledge
-        model.code = replay_founders(model, known)
-        model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.pipeline = 0.0
         model.delivery_bank = 0.0
+        model.launch_rate = 0.0
+        model.code = replay_founders(model, known)
+        model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         model.workload = founding_workload(model, model.levers["innovation_time"])
 
     def step(self, model: CultureModel) -> None:
@@ -91,16 +93,33 @@ class Knowledge:
         # 5. ideas wait for delivery capacity
         need = roadmap_need(model, model.target_headcount)
         model.workload = need / max(capacity, 1e-9)
-        model.pipeline = model.pipeline * (1.0 - PIPELINE_DECAY) + ideas
-        free = max(0.0, capacity - need)
-        model.delivery_bank = min(
-            BANK_CAP, model.delivery_bank + free / dyn.launch_effort_person_months
-        )
-        launches = min(math.floor(model.pipeline), math.floor(model.delivery_bank))
-        model.pipeline -= launches
-        model.delivery_bank -= launches
+        launches = ship(model, ideas, capacity, need)
+        model.launch_rate = recent_launches(model.launch_rate, launches)
         model.flows["ideas"] += ideas
         model.flows["launches"] += launches
+
+
+def ship(model: CultureModel, ideas: float, capacity: float, need: float) -> int:
+    """Step 5: add ``ideas`` to the pipeline, bank the capacity left after ``need``, launch.
+
+    The pipeline goes stale at :data:`PIPELINE_DECAY` a month; the bank holds at most
+    :data:`BANK_CAP` launches' worth of spare person-months. Updates ``model.pipeline`` and
+    ``model.delivery_bank``; returns the launches.
+    """
+    model.pipeline = model.pipeline * (1.0 - PIPELINE_DECAY) + ideas
+    free = max(0.0, capacity - need)
+    model.delivery_bank = min(
+        BANK_CAP, model.delivery_bank + free / model.config.dynamics.launch_effort_person_months
+    )
+    launches = min(math.floor(model.pipeline), math.floor(model.delivery_bank))
+    model.pipeline -= launches
+    model.delivery_bank -= launches
+    return launches
+
+
+def recent_launches(launch_rate: float, launches: float) -> float:
+    """The recent launch rate after a month with ``launches`` (a moving average: 0.8 / 0.2)."""
+    return 0.8 * launch_rate + 0.2 * launches
 
 
 def monthly_turbulence(model: CultureModel) -> float:
@@ -109,7 +128,7 @@ def monthly_turbulence(model: CultureModel) -> float:
 
 
 def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
-    """Replay the founders' months of steps 1-4; return the code at month 0.
+    """Replay the founders' months of steps 1-5; return the code at month 0.
 
     Round ``r`` of ``R`` (the longest tenure) is the month ``R - r`` months before month 0, as
     in the culture and engagement replay (:meth:`CultureModel.founding_rounds`): reality is
@@ -121,6 +140,11 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     the draws are ``founding_learn`` and ``founding_code``'s month ``r``. The rounds run under
     the default innovation time, so scenarios that differ only in their levers start from the
     same code (and the founders' beliefs it leaves).
+
+    The founders' ideas (``founding_ideas``' month ``r``) wait for their spare capacity, the
+    roadmap asking for those who had joined, as in step 5 (:func:`ship`): ``model.pipeline``,
+    ``model.delivery_bank`` and the recent launch rate ``model.launch_rate`` are what month 0
+    inherits (partners' ideas are not replayed).
     """
     e, dyn, streams = model.employees, model.config.dynamics, model.streams
     m = model.reality.size
@@ -134,15 +158,18 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     code = np.where(known, path[rounds], 0).astype(np.int8)
     it = LEVERS["innovation_time"].default
     learn, teach = streams["founding_learn"], streams["founding_code"]
+    idea = streams["founding_ideas"]
     for r, ago, active in model.founding_rounds():
-        _explore_and_socialize(
+        ideas, capacity = _explore_and_socialize(
             active, e.beliefs, learn.matrix16(r, e.n, m), e.skill, e.engagement, code,
-            path[ago], dyn.exploration_rate * it, dyn.socialization_rate, learn.key, 0, 0.0,
-            1.0 - it,
+            path[ago], dyn.exploration_rate * it, dyn.socialization_rate, idea.key,
+            idea.position(r), dyn.ideas_per_year / 12.0 * it, 1.0 - it,
         )  # fmt: skip
         code = learn_code(
             code, e.beliefs, path[ago], dyn.code_learning_rate, teach.uniform(r, m), rows=active
         )
+        launches = ship(model, ideas, capacity, roadmap_need(model, active.size))
+        model.launch_rate = recent_launches(model.launch_rate, launches)
     return code
 
 

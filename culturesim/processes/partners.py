@@ -67,7 +67,7 @@ class Partners:
                 + 0.02 * joint
                 - 0.005
             )
-            goal = 0.3 + 0.4 * model.brand_reputation + 0.2 * lv["transparency"]
+            goal = trust_goal(model.brand_reputation, lv["transparency"])
             _tend(ids, p.strength, p.trust, growth, goal)
             self._contribute(model)
         # new partners come to open, reputable companies
@@ -95,6 +95,11 @@ class Partners:
         ):
             model.raise_funding(model.config.partners.funding_round_months_of_burn * model.costs)
             model.last_round_month = t
+
+
+def trust_goal(reputation: float, transparency: float) -> float:
+    """The level partners' trust moves toward: set by reputation and transparency."""
+    return 0.3 + 0.4 * reputation + 0.2 * transparency
 
 
 def reach(model: CultureModel) -> dict[str, float]:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from culturesim.model import CultureModel
 
 PROSPECT, ACTIVE, CHURNED = 0, 1, 2
-BASE_CHURN = 0.015  # monthly churn of a satisfied, trusting user (guess; see docs/ODD.md)
+BASE_CHURN = 0.0185  # monthly churn at satisfaction 0.7 and trust 0.6 (guess; see docs/ODD.md)
 TRUST_FALL = 0.3  # monthly pull of trust toward a lower target
 TRUST_BUILD = 0.03  # monthly pull toward a higher target at transparency and feedback 0
 TRUST_SPREAD = 0.1  # monthly pull of a user's trust toward their ties' mean
@@ -64,9 +64,25 @@ def bass_hazard(p, q, adopted_share):
 
 def product_quality(model: CultureModel) -> float:
     """Product quality in [0, 1] from market knowledge, delivery capacity and recent launches."""
-    delivery = min(1.0, 1.0 / max(model.workload, 1e-9))
-    freshness = 1.0 - np.exp(-model.launch_rate)
-    return min(max(0.6 * model.knowledge + 0.3 * delivery + 0.1 * freshness, 0.0), 1.0)
+    return quality(model.knowledge, model.workload, model.launch_rate)
+
+
+def quality(knowledge: float, workload: float, launch_rate: float) -> float:
+    """Product quality in [0, 1] from the code's ``knowledge``, ``workload`` and launch rate."""
+    delivery = min(1.0, 1.0 / max(workload, 1e-9))
+    freshness = 1.0 - np.exp(-launch_rate)
+    return min(max(0.6 * knowledge + 0.3 * delivery + 0.1 * freshness, 0.0), 1.0)
+
+
+def trust_goal(quality: float, transparency: float, goodwill: float) -> float:
+    """The level users' trust moves toward (step 4): ``goodwill`` is open source's reach."""
+    return 0.2 + 0.5 * quality + 0.2 * transparency + goodwill
+
+
+@kernel
+def satisfaction_target(quality, taste, trust):
+    """The level an active user's satisfaction moves toward (step 3), in [0, 1]."""
+    return min(max(0.45 + 0.35 * quality + taste + 0.2 * (trust - 0.5), 0.0), 1.0)
 
 
 class Users:
@@ -75,7 +91,10 @@ class Users:
     name = "users"
 
     def setup(self, model: CultureModel) -> None:
-        """Create the users, their network and the opening state of the market."""
+        """Create the users, who is aware and active, and their network.
+
+        Their trust and satisfaction are set when the model opens the market (:func:`settle`).
+        """
         mk = model.config.market
         n = mk.potential_users
         s = model.streams["users_init"]
@@ -93,20 +112,14 @@ class Users:
             },
             capacity=max(n, 1),
         )
-        model.users.add(
-            n,
-            state=np.where(active, ACTIVE, PROSPECT).astype(np.int8),
-            aware=aware,
-            trust=np.float32(0.6),
-            taste=taste,
-            satisfaction=np.clip(0.72 + taste, 0.0, 1.0),
+        model.users.add(  # trust and satisfaction: see settle
+            n, state=np.where(active, ACTIVE, PROSPECT).astype(np.int8), aware=aware, taste=taste
         )
         model.user_graph = user_network(mk.user_network, n, mk.user_degree, model.streams)
         # the market's mean field stands in for the ties of a user who has none (or of everyone)
         graph = model.user_graph
         model.user_mean_field = graph is None or bool(np.any(np.diff(graph.indptr) == 0))
-        model.launch_rate = 0.0
-        model.quality = 0.0
+        model.quality = product_quality(model)  # the launch rate: the founders' (knowledge)
         model.user_flows = {"churned": 0, "active_start": int(active.sum())}
         model.users_active = int(active.sum())
 
@@ -114,7 +127,6 @@ class Users:
         """One month of awareness, adoption, satisfaction, trust, churn and feedback."""
         us, mk, lv, t = model.users, model.config.market, model.levers, model.month
         n = us.n
-        model.launch_rate = 0.8 * model.launch_rate + 0.2 * model.flows["launches"]
         q = model.quality = product_quality(model)
         if n == 0:
             model.user_flows["active_start"] = 0
@@ -134,7 +146,7 @@ class Users:
             streams["aware"].position(t),  # month t's place: the same in every stream
             mk.external_influence * model.brand_awareness + reach["awareness"],
             mk.word_of_mouth, mk.conversion_rate * q * reach["distribution"], q,
-            0.2 + 0.5 * q + 0.2 * lv["transparency"] + reach["trust"],
+            trust_goal(q, lv["transparency"], reach["trust"]),
             TRUST_BUILD * (1.0 + lv["transparency"] + lv["feedback_responsiveness"]),
         )  # fmt: skip
         model.user_flows["active_start"] = start
@@ -198,8 +210,9 @@ def _users_step(
                 state[i] = ACTIVE
         # 3. satisfaction of active users
         if state[i] == ACTIVE:
-            target = min(max(0.45 + 0.35 * quality + taste[i] + 0.2 * (trust[i] - 0.5), 0.0), 1.0)
-            satisfaction[i] += 0.3 * (target - satisfaction[i])
+            satisfaction[i] += 0.3 * (
+                satisfaction_target(quality, taste[i], trust[i]) - satisfaction[i]
+            )
         # 4. trust: slow to build, fast to fall, spreading among ties
         if aware[i]:
             peer = market_trust
@@ -221,6 +234,26 @@ def _users_step(
             else:
                 active += 1
     return start, active, churned
+
+
+def settle(model: CultureModel, quality: float, levers: dict[str, float]) -> None:
+    """Start every user's trust at its goal and satisfaction at its target (steps 3-4).
+
+    ``quality`` is the product's and ``levers`` the levers the goal is set under; open
+    source's goodwill is the partners' reach. The model opens its market so
+    (``CultureModel._open_market``): where the users stand at month 0.
+    """
+    us = model.users
+    goal = min(max(trust_goal(quality, levers["transparency"], model.partner_reach["trust"]), 0), 1)
+    us.trust[: us.n] = goal
+    _settle_satisfaction(us.satisfaction[: us.n], us.taste[: us.n], quality, np.float32(goal))
+
+
+@kernel
+def _settle_satisfaction(satisfaction, taste, quality, trust):
+    """Set each user's satisfaction to its target at ``quality`` and ``trust``."""
+    for i in range(satisfaction.size):
+        satisfaction[i] = satisfaction_target(quality, taste[i], trust)
 
 
 def incident(model: CultureModel, severity: float) -> None:
