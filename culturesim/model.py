@@ -35,7 +35,14 @@ from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
-from culturesim.processes import DEFAULT_PROCESSES, culture, engagement, partners, users
+from culturesim.processes import (
+    DEFAULT_PROCESSES,
+    culture,
+    engagement,
+    partners,
+    skill,
+    users,
+)
 from culturesim.processes.brand import employer_brand_goal, nps_score, reputation_goal
 from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 from culturesim.processes.events import schedule_events
@@ -291,17 +298,19 @@ class CultureModel(mesa.Model):
             yield r, rounds - r, ids[tenure >= rounds - r]
 
     def _replay_founders(self) -> None:
-        """Replay the founders' months since they joined, each from a hire's values and levels.
+        """Replay the founders' months since they joined, from a hire's values, skill and levels.
 
         Round ``r`` of ``R`` (the longest tenure) is the month ``R - r`` months before month 0:
         the founders with at least that much tenure meet a coworker, are socialized and decay
-        (with their tenure then, for socialization's fade), then their engagement and trust
-        move, as in a month's culture and engagement steps. A founder with ``T`` months of
-        tenure gets ``T`` rounds. Only those who had joined count: they meet and are peers
-        among themselves, and a team whose manager had not joined hears leadership only. The
-        rounds run under the levers' defaults and the founding workload at the default
-        innovation time, without quits, hires or bridging: a scenario's levers act from month
-        0, so scenarios that differ only in their levers start from the same company. The
+        (with their tenure then, for socialization's fade), learn (at the default training
+        budget), then their engagement and trust move, as in a month's culture, skill and
+        engagement steps. A founder with ``T`` months of tenure gets ``T`` rounds (the code's
+        learning over them, replayed apart, reads their skill and engagement at month 0). Only
+        those who had joined count: they meet and are peers among themselves, and a team whose
+        manager had not joined hears leadership only. The rounds run under the levers'
+        defaults and the founding workload at the default innovation time, without quits,
+        hires or bridging: a scenario's levers act from month 0, so scenarios that differ only
+        in their levers start from the same company. The
         coworkers met are drawn from a stream of their own (``founding_coworker``, its month
         ``r``): the months' streams are untouched. The code's learning over the same months
         is replayed by the knowledge process's set-up
@@ -318,6 +327,7 @@ class CultureModel(mesa.Model):
             members[active] = True
             ties = self.org.ties_among(e.alive, members)  # those who had joined
             culture.update(self, active, defaults, e.tenure - ago + 1.0, draws, r, ties)
+            skill.learn(self, active, defaults)
             engagement.update(self, active, defaults, workload, ties)
 
     def _open_market(self) -> None:

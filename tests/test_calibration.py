@@ -39,12 +39,13 @@ def test_quits_respond_to_pay_as_field_studies_find(baseline):
 
 
 def test_founders_start_where_the_company_stays(baseline):
-    """Founders have lived by the culture, engagement and trust equations since they joined (a
-    founder with T months of tenure gets T months from a hire's values and levels, among those
-    who had joined, under the levers' defaults), so month 0 is not a start from a newcomer's
-    goodwill nor from values set part way to the core. Gap between month 0 and months 24-36,
-    mean over 12 seeds: culture alignment +0.002 (sd 0.004 a seed), engagement -0.009 (sd
-    0.015), trust -0.004 (sd 0.006); alignment moves +0.002 from month 0 to 3 (-0.004 to
+    """Founders have lived by the culture, skill, engagement and trust equations since they
+    joined (a founder with T months of tenure gets T months from a hire's values, skill and
+    levels, among those who had joined, under the levers' defaults), so month 0 is not a start
+    from a newcomer's goodwill and skill nor from values set part way to the core. Gap between
+    month 0 and months 24-36, mean over 12 seeds: culture alignment +0.001 (sd 0.005 a seed),
+    engagement -0.010 (sd 0.014), trust -0.004 (sd 0.005), mean skill -0.011 (sd 0.007; -0.037
+    with a hire's skill, until 2026-12-02); alignment moves +0.002 from month 0 to 3 (-0.004 to
     +0.007). With founders' values set half way to the core (until 2026-12-01) alignment's gap
     was -0.025 (sd 0.011) and it rose 0.013-0.040 in three months; with every founder at a
     hire's engagement and trust, those gaps were +0.053 and +0.043 (a fall in year one). The
@@ -71,10 +72,12 @@ def test_founders_start_where_the_company_stays(baseline):
     # differ only in levers start from the same company
     other = CultureModel(scenario=baseline.with_changes({"levers.transparency": 0.1,
                          "levers.compensation_premium": -0.2, "levers.innovation_time": 0.5,
-                         "levers.inclusion": 0.9}), rng=0).employees  # fmt: skip
+                         "levers.inclusion": 0.9, "levers.training_budget": 6000}),
+                         rng=0).employees  # fmt: skip
     assert np.array_equal(other.engagement[e.ids], engagement)
     assert np.array_equal(other.trust[e.ids], trust)
     assert np.array_equal(other.values[e.ids], values)
+    assert np.array_equal(other.skill[e.ids], e.skill[e.ids])
 
     gaps, moves, shortened = [], [], []
     for seed in range(4):
@@ -92,6 +95,9 @@ def test_founders_start_where_the_company_stays(baseline):
     assert np.mean(shortened) < 0.03, shortened
     assert abs(gap["engagement"]) < 0.045, gap["engagement"]
     assert abs(gap["trust_in_leadership"]) < 0.02, gap["trust_in_leadership"]
+    # the founders trained for their months: mean skill -0.011 (sd 0.007 a seed, 12 seeds);
+    # from a hire's skill (until 2026-12-02) -0.037, a climb in every run
+    assert abs(gap["mean_skill"]) < 0.02, gap["mean_skill"]
 
 
 def test_the_code_starts_where_the_company_keeps_it(baseline):

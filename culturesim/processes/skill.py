@@ -38,9 +38,13 @@ class Skill:
 
     def step(self, model: CultureModel) -> None:
         """One month of learning and obsolescence."""
-        e = model.employees
-        rate = ON_THE_JOB + TRAINING_GAIN * training_effect(model.levers["training_budget"])
-        _learn(e.ids, e.skill, rate)
+        learn(model, model.employees.ids, model.levers)
+
+
+def learn(model: CultureModel, ids: np.ndarray, levers: dict[str, float]) -> None:
+    """One month of learning under ``levers``' training budget and obsolescence, for ``ids``."""
+    rate = ON_THE_JOB + TRAINING_GAIN * training_effect(levers["training_budget"])
+    _learn(ids, model.employees.skill, rate)
 
 
 @kernel
