@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.levers import LEVERS
+from culturesim.levers import LEVER_DEFAULTS
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
     for ago in range(1, rounds + 1):
         path[ago] = np.where(flips.uniform(ago, m) < p4, -path[ago - 1], path[ago - 1])
     code = np.where(known, path[rounds], 0).astype(np.int8)
-    it = LEVERS["innovation_time"].default
+    it = LEVER_DEFAULTS["innovation_time"]
     learn, teach = streams["founding_learn"], streams["founding_code"]
     idea = streams["founding_ideas"]
     for r, ago, active in model.founding_rounds():

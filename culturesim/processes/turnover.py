@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.levers import LEVERS
+from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import value_fit
 from culturesim.random import cursor, uniform_at
 
@@ -109,7 +109,7 @@ def quits_before_start(model: CultureModel) -> dict[str, float]:
         return {"quits": 0.0, "regretted_quits": 0.0, "headcount": 0.0}
     quits, regretted = _expected_quits(
         ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
-        np.log1p(LEVERS["compensation_premium"].default), LEVERS["inclusion"].default,
+        np.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
         model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         float(np.median(e.skill[ids])),
     )  # fmt: skip
