@@ -10,8 +10,9 @@ Sources for the calibrated defaults and cost figures are given in ``docs/ODD.md`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 __all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "lever_costs"]
@@ -207,7 +208,10 @@ _LEVER_LIST = [
 #: Every lever by name, in display order.
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in _LEVER_LIST}
 #: Each lever's default: the policies the company's past ran under (its founding months).
-LEVER_DEFAULTS: dict[str, float] = {name: lever.default for name, lever in LEVERS.items()}
+#: Read-only: the replays read it, and a run's own levers are ``model.levers``.
+LEVER_DEFAULTS: Mapping[str, float] = MappingProxyType(
+    {name: lever.default for name, lever in LEVERS.items()}
+)
 
 
 def lever_costs(values: dict[str, float], ctx: CostContext) -> dict[str, float]:

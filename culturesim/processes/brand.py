@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,7 +58,9 @@ def reputation_goal(nps: float, launch_rate: float) -> float:
     return 0.5 + 0.3 * (nps / 100.0) + 0.1 * min(1.0, launch_rate)
 
 
-def employer_brand_goal(model: CultureModel, attrition: float, levers: dict[str, float]) -> float:
+def employer_brand_goal(
+    model: CultureModel, attrition: float, levers: Mapping[str, float]
+) -> float:
     """The level employer brand moves toward.
 
     Set by the staff's mean engagement, ``attrition`` (annual), reputation, and the pay premium

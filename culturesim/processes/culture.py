@@ -24,6 +24,7 @@ replayed with :func:`update` as the company is founded (``CultureModel._replay_f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -115,7 +116,7 @@ class Culture:
 def update(
     model: CultureModel,
     ids: np.ndarray,
-    lv: dict[str, float],
+    lv: Mapping[str, float],
     tenure: np.ndarray,
     draws: Stream,
     month: int,

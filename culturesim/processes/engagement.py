@@ -20,6 +20,7 @@ founder starting as a newcomer.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,7 +69,7 @@ class Engagement:
 def update(
     model: CultureModel,
     ids: np.ndarray,
-    lv: dict[str, float],
+    lv: Mapping[str, float],
     workload: float,
     ties: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:

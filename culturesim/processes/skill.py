@@ -8,6 +8,7 @@ outside offers (turnover).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,7 +42,7 @@ class Skill:
         learn(model, model.employees.ids, model.levers)
 
 
-def learn(model: CultureModel, ids: np.ndarray, levers: dict[str, float]) -> None:
+def learn(model: CultureModel, ids: np.ndarray, levers: Mapping[str, float]) -> None:
     """One month of learning under ``levers``' training budget and obsolescence, for ``ids``."""
     rate = ON_THE_JOB + TRAINING_GAIN * training_effect(levers["training_budget"])
     _learn(ids, model.employees.skill, rate)

@@ -26,6 +26,7 @@ NPS = % promoters (satisfaction >= 0.8) - % detractors (< 0.6) among active user
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -236,7 +237,7 @@ def _users_step(
     return start, active, churned
 
 
-def settle(model: CultureModel, quality: float, levers: dict[str, float]) -> None:
+def settle(model: CultureModel, quality: float, levers: Mapping[str, float]) -> None:
     """Start every user's trust at its goal and satisfaction at its target (steps 3-4).
 
     ``quality`` is the product's and ``levers`` the levers the goal is set under; open
