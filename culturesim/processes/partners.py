@@ -1,10 +1,11 @@
 """Partners: universities, investors, open-source communities and channel partners.
 
 Each partner is a row of ``model.partners`` (and a Mesa ``Partner`` agent) with a kind, a
-relationship strength and a trust. Each month strength grows with ``partnership_openness``, the
-company's reputation and joint results (launches), and fades without them; trust moves toward a
-level set by reputation and transparency and falls at incidents. A partner is active while its
-strength is at least ``ACTIVE_STRENGTH``. What active partners give, weighted by strength:
+relationship strength and a trust. Each month strength moves toward a level set by
+``partnership_openness``, the company's reputation and joint results (its recent launches), and
+fades toward a low one without them; trust moves toward a level set by reputation and
+transparency and falls at incidents. A partner is active while its strength is at least
+``ACTIVE_STRENGTH``. What active partners give, weighted by strength:
 
 * **universities**: research ideas (into the idea pipeline) and a talent pipeline (applicants);
 * **investors**: a funding round (``partners.funding_round_months_of_burn`` months of costs) when
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 UNIVERSITY, INVESTOR, OPEN_SOURCE, CHANNEL = 0, 1, 2, 3
 KIND_NAMES = ("university", "investor", "open_source", "channel")
 ACTIVE_STRENGTH = 0.3
+STRENGTH_RATE = 0.05  # share of the gap to the strength goal closed a month (guess)
 ROUND_COOLDOWN = 12
 GROWTH_BAR = 0.3
 NO_REACH = {"awareness": 0.0, "distribution": 1.0, "trust": 0.0, "applicants": 0.0}
@@ -60,15 +62,9 @@ class Partners:
         p, lv, t = model.partners, model.levers, model.month
         ids = p.ids
         if ids.size:
-            joint = min(1.0, model.flows["launches"] / 2.0)
-            growth = (
-                0.04 * (lv["partnership_openness"] - 0.3)
-                + 0.03 * (model.brand_reputation - 0.5)
-                + 0.02 * joint
-                - 0.005
-            )
-            goal = trust_goal(model.brand_reputation, lv["transparency"])
-            _tend(ids, p.strength, p.trust, growth, goal)
+            rep = model.brand_reputation
+            goal = strength_goal(lv["partnership_openness"], rep, model.launch_rate)
+            _tend(ids, p.strength, p.trust, goal, trust_goal(rep, lv["transparency"]))
             self._contribute(model)
         # new partners come to open, reputable companies
         s = model.streams["partner_new"]
@@ -95,6 +91,19 @@ class Partners:
         ):
             model.raise_funding(model.config.partners.funding_round_months_of_burn * model.costs)
             model.last_round_month = t
+
+
+def strength_goal(openness: float, reputation: float, launch_rate: float) -> float:
+    """The level partners' strength moves toward, in [0, 1].
+
+    Args:
+        openness: The ``partnership_openness`` lever.
+        reputation: The brand's reputation.
+        launch_rate: Recent launches a month (their moving average): joint results.
+    """
+    joint = min(1.0, launch_rate / 2.0)
+    goal = 0.4 + 0.5 * (openness - 0.3) + 0.3 * (reputation - 0.5) + 0.2 * joint
+    return min(max(goal, 0.0), 1.0)
 
 
 def trust_goal(reputation: float, transparency: float) -> float:
@@ -126,12 +135,12 @@ def investor_backing(p: Population) -> float:
 
 
 @kernel
-def _tend(ids, strength, trust, growth, goal):
-    """Strength grows by ``growth`` (within 0-1); trust moves toward ``goal`` (faster down)."""
+def _tend(ids, strength, trust, strength_goal, trust_goal):
+    """Strength and trust move toward their goals (trust faster down than up)."""
     for i in ids:
-        strength[i] = min(max(strength[i] + growth, 0.0), 1.0)
+        strength[i] += STRENGTH_RATE * (strength_goal - strength[i])
         tr = trust[i]
-        trust[i] = tr + (0.05 if goal > tr else 0.2) * (goal - tr)
+        trust[i] = tr + (0.05 if trust_goal > tr else 0.2) * (trust_goal - tr)
 
 
 @kernel
