@@ -191,13 +191,48 @@ def test_the_market_opens_where_the_company_holds_it(baseline):
     assert 0.5 < np.mean(recent) < 1.5, recent
 
 
+def test_founders_remember_the_peers_who_left(baseline):
+    """The founders' replayed months have no quits, so their memory of departed ties (which
+    raises the quit hazard through contagion) started at 0 and took about a year to build up
+    (until 2026-12-02): month 0 minus months 12-36, mean over 8 seeds, -0.037 (sd 0.007 a
+    seed). It now starts at its expected value after their tenure at month 0's quit chances
+    (turnover.remember_founders_departures): +0.000 (sd 0.007)."""
+    from culturesim import CultureModel
+
+    model = CultureModel(scenario=baseline, rng=0)
+    e = model.employees
+    memory, tenure = e.peer_departures[e.ids], e.tenure[e.ids]
+    assert (memory[tenure == 0] == 0).all()  # joined at month 0: nobody has left on them
+    assert memory[tenure >= 12].mean() > 0.02
+    other = CultureModel(scenario=baseline.with_changes({"levers.compensation_premium": -0.2,
+                         "levers.inclusion": 0.9}), rng=0).employees  # fmt: skip
+    assert np.array_equal(other.peer_departures[e.ids], memory)  # under the levers' defaults
+    young = CultureModel(scenario=baseline.with_changes({"organization.age_months": 0}), rng=0)
+    assert not young.employees.peer_departures.any()  # no past, no departures
+
+    market = {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
+    gaps = []
+    for seed in range(8):
+        model = CultureModel(scenario=baseline.with_changes(market), rng=seed)
+        e, later = model.employees, []
+        start = e.peer_departures[e.ids].mean()
+        for month in range(1, 37):
+            model.step()
+            if month >= 12:
+                later.append(e.peer_departures[e.ids].mean())
+        gaps.append(start - np.mean(later))
+    assert abs(np.mean(gaps)) < 0.01, gaps  # -0.037 before
+
+
 def test_the_first_years_attrition_reaches_back_before_month_0(baseline):
     """The trailing 12 months of attrition reach back before month 0, where the founders quit
     at their month-0 chances under the levers' defaults (expected, not drawn). Annualised from
     the months since month 0 instead, it started every run at 0 and jumped on single quits: the
     largest month-to-month move in the first year was 0.14 on average over 12 seeds, up to 0.30
     (that estimator on the same runs; a single run's month 2 read 35% in the classroom); now
-    0.019, at most 0.037. Month 0 reads 0.138-0.183 (mean 0.157); months 13-36 average 0.140."""
+    0.019, at most 0.038. Month 0 reads 0.114-0.170 (mean 0.147, 12 seeds; 0.143 before the
+    founders' memory of departed peers, test_founders_remember_the_peers_who_left); months
+    13-36 average 0.141."""
     from culturesim import CultureModel
 
     model = CultureModel(scenario=baseline, rng=0)

@@ -69,26 +69,87 @@ def quit_rate(
 
 
 @kernel
+def _quit_chance(
+    i, engagement, values, core, skill, log_pay, tenure, peer_departures, fade, log_premium,
+    inclusion, talent_demand, quit_contagion, base_rate,
+):  # fmt: skip
+    """Slot ``i``'s chance of quitting in a month (no poaching), its memory faded by ``fade``."""
+    rate = quit_rate(
+        engagement[i], value_fit(values, i, core), skill[i], log_pay[i], tenure[i],
+        fade * peer_departures[i], log_premium, inclusion, talent_demand, quit_contagion, 0.0,
+        base_rate,
+    )  # fmt: skip
+    return 1.0 - math.exp(-rate / 12.0)
+
+
+@kernel
 def _expected_quits(
-    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, log_premium,
+    ids, engagement, values, core, skill, log_pay, tenure, peer_departures, fade, log_premium,
     inclusion, talent_demand, quit_contagion, base_rate, regretted_above,
 ):  # fmt: skip
-    """Quits expected among ``ids`` this month: the sum of their chances.
+    """Quits expected among ``ids`` in a month: the sum of their chances.
 
     Returns:
         The expected quits, and those of people with skill above ``regretted_above``.
     """
     quits = regretted = 0.0
     for i in ids:
-        rate = quit_rate(
-            engagement[i], value_fit(values, i, core), skill[i], log_pay[i], tenure[i],
-            peer_departures[i], log_premium, inclusion, talent_demand, quit_contagion, 0.0,
-            base_rate,
+        chance = _quit_chance(
+            i, engagement, values, core, skill, log_pay, tenure, peer_departures, fade,
+            log_premium, inclusion, talent_demand, quit_contagion, base_rate,
         )  # fmt: skip
-        chance = 1.0 - math.exp(-rate / 12.0)
         quits += chance
         regretted += chance if skill[i] > regretted_above else 0.0
     return quits, regretted
+
+
+@kernel
+def _expected_peer_departures(
+    indptr, indices, ids, engagement, values, core, skill, log_pay, tenure, peer_departures,
+    fade, log_premium, inclusion, talent_demand, quit_contagion, base_rate,
+):  # fmt: skip
+    """Each of ``ids``'s expected memory of departed ties after their months (in place).
+
+    A month adds the share of one's ties who quit (expected: the mean of their chances) and
+    fades the memory by ``fade``; after ``T`` months of tenure from none the memory is that
+    share times ``(1 - fade ** T) / (1 - fade)``.
+    """
+    chance = np.zeros(peer_departures.size)
+    for j in ids:
+        chance[j] = _quit_chance(
+            j, engagement, values, core, skill, log_pay, tenure, peer_departures, fade,
+            log_premium, inclusion, talent_demand, quit_contagion, base_rate,
+        )  # fmt: skip
+    for i in ids:
+        start, stop = indptr[i], indptr[i + 1]
+        share = 0.0
+        for k in range(start, stop):
+            share += chance[indices[k]]
+        share = share / (stop - start) if stop > start else 0.0
+        peer_departures[i] = share * (1.0 - fade ** tenure[i]) / (1.0 - fade)
+
+
+def remember_founders_departures(model: CultureModel, rounds: int = 3) -> None:
+    """Start the founders' memory of departed peers where their months would leave it.
+
+    The founders' replayed months have no quits (docs/ODD.md section 5), so their memory of
+    departed ties would start at 0, below a running company's. It starts instead at the
+    expected value after their tenure: each month the share of their ties who quit at month
+    0's chances under the levers' defaults (no draw), fading by :data:`CONTAGION_MEMORY`. The
+    chances depend on the memory through contagion: ``rounds`` passes settle it.
+    """
+    e, dyn = model.employees, model.config.dynamics
+    ids = e.ids
+    if ids.size == 0:
+        return
+    indptr, indices = model.org.adjacency(e.alive)
+    for _ in range(rounds):
+        _expected_peer_departures(
+            indptr, indices, ids, e.engagement, e.values, model.core, e.skill, e.log_pay,
+            e.tenure, e.peer_departures, CONTAGION_MEMORY,
+            np.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
+            model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
+        )  # fmt: skip
 
 
 def quits_before_start(model: CultureModel) -> dict[str, float]:
@@ -109,7 +170,8 @@ def quits_before_start(model: CultureModel) -> dict[str, float]:
         return {"quits": 0.0, "regretted_quits": 0.0, "headcount": 0.0}
     quits, regretted = _expected_quits(
         ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
-        np.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
+        CONTAGION_MEMORY, np.log1p(LEVER_DEFAULTS["compensation_premium"]),
+        LEVER_DEFAULTS["inclusion"],
         model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         float(np.median(e.skill[ids])),
     )  # fmt: skip
@@ -127,7 +189,8 @@ class Turnover:
     name = "turnover"
 
     def setup(self, model: CultureModel) -> None:
-        """The quits before month 0, for the first year's trailing attrition."""
+        """The founders' memory of departed peers, and the quits before month 0."""
+        remember_founders_departures(model)
         model.quits_before_start = quits_before_start(model)
 
     def step(self, model: CultureModel) -> None:
