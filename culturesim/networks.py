@@ -420,46 +420,80 @@ def _add_tie_shares(indptr, indices, slots, out):
             out[j] += 1.0 / (indptr[j + 1] - indptr[j])
 
 
-@kernel
-def _bfs_levels(indptr, indices, nodes, source, level, queue, counts):
-    """Breadth-first search from ``source``, counting nodes per hop into ``counts``.
+#: Sources one breadth-first sweep carries: one bit each of a byte per node.
+SOURCES_PER_SWEEP = 8
 
-    Level by level; a level whose frontier is large is found bottom-up (every unreached node
-    of ``nodes`` looks for a tie in the frontier and stops at the first: Beamer, Asanovic &
-    Patterson 2012), which checks far fewer ties in the middle levels of a small world.
+
+@kernel
+def _bfs_levels(indptr, indices, nodes, sources, seen, front, found, queue, fresh, counts):
+    """Breadth-first search from up to 8 ``sources`` at once, counting nodes per hop.
+
+    Bit ``b`` of a node's byte stands for ``sources[b]`` (Then et al. 2014's multi-source
+    BFS): one sweep over the ties serves every source, so a small network's eight searches
+    cost little more than one. Level by level; a level whose frontier is large is found
+    bottom-up (every node not yet reached by all sources ORs its ties' frontier bits and stops
+    once it has them all: Beamer, Asanovic & Patterson 2012), which checks far fewer ties in
+    the middle levels of a small world; a small frontier pushes to its ties (top-down).
     ``nodes`` must hold every node with a tie (leavers and unused slots need not be swept).
-    ``level`` (all -1 on entry, restored on exit), ``queue`` and ``counts`` (zeros) are work
-    arrays of the graph's size. Returns the deepest level reached.
+    ``seen``, ``front`` and ``found`` (uint8, all 0 on entry; ``front`` and ``found`` are 0
+    again on exit, ``seen`` is not), ``queue`` and ``fresh`` are work arrays of the graph's
+    size; ``counts[b, d]`` (zeros) gets the number of nodes at hop ``d`` from ``sources[b]``.
+    Returns the deepest level any source reached.
     """
-    n = nodes.size
-    level[source] = 0
-    queue[0] = source
-    counts[0] = 1
-    start, stop, depth = 0, 1, 0  # the frontier is queue[start:stop], at level depth
-    while stop > start:
+    everyone = 0
+    m = 0  # the frontier is queue[:m]
+    for b in range(sources.size):
+        s = sources[b]
+        if front[s] == 0:
+            queue[m] = s
+            m += 1
+        seen[s] |= np.uint8(1 << b)
+        front[s] |= np.uint8(1 << b)
+        everyone |= 1 << b
+    n, reached, depth = nodes.size, m, 0
+    while m > 0:
         depth += 1
-        tail = stop
-        if (stop - start) * 14 > n - stop:  # bottom-up
+        t = 0  # nodes reached at this level, by one source or more: fresh[:t]
+        if m * 14 > n - reached:  # bottom-up
             for v in nodes:
-                if level[v] < 0:
+                missing = everyone & ~seen[v]
+                if missing:
+                    got = 0
                     for p in range(indptr[v], indptr[v + 1]):
-                        if level[indices[p]] == depth - 1:
-                            level[v] = depth
-                            queue[tail] = v
-                            tail += 1
+                        got |= front[indices[p]]
+                        if got & missing == missing:
                             break
+                    got &= missing
+                    if got:
+                        found[v] = got
+                        seen[v] |= got
+                        fresh[t] = v
+                        t += 1
         else:  # top-down
-            for k in range(start, stop):
-                v = queue[k]
+            for q in range(m):
+                v = queue[q]
+                bits = front[v]
                 for p in range(indptr[v], indptr[v + 1]):
                     w = indices[p]
-                    if level[w] < 0:
-                        level[w] = depth
-                        queue[tail] = w
-                        tail += 1
-        counts[depth] = tail - stop
-        start, stop = stop, tail
-    level[queue[:stop]] = -1
+                    got = bits & ~seen[w]
+                    if got:
+                        if found[w] == 0:
+                            fresh[t] = w
+                            t += 1
+                        found[w] |= got
+                        seen[w] |= got
+        for q in range(m):
+            front[queue[q]] = 0
+        for q in range(t):
+            v = fresh[q]
+            bits = found[v]
+            found[v] = 0
+            front[v] = bits
+            queue[q] = v
+            for b in range(sources.size):
+                counts[b, depth] += (bits >> b) & 1
+        m = t
+        reached += t
     return depth - 1
 
 
@@ -467,18 +501,26 @@ def _bfs_levels(indptr, indices, nodes, source, level, queue, counts):
 def inverse_distance_sum(indptr, indices, sources, nodes):
     """Sum of 1/d(s, j) over ``sources`` s and the nodes j they reach (j != s).
 
-    Breadth-first searches over the CSR graph ``(indptr, indices)``; unreachable nodes add 0.
-    ``nodes`` holds every node with a tie (e.g. the alive slots).
+    Breadth-first searches over the CSR graph ``(indptr, indices)``, eight sources a sweep
+    (:func:`_bfs_levels`); unreachable nodes add 0. The sum runs source by source in the
+    order given, nearest hop first. ``nodes`` holds every node with a tie (e.g. the alive
+    slots).
     """
     n = indptr.size - 1
-    level, queue = np.full(n, -1, np.int32), np.empty(n, np.int32)
-    counts = np.zeros(n + 1, np.int64)
+    seen, front = np.zeros(n, np.uint8), np.zeros(n, np.uint8)
+    found = np.zeros(n, np.uint8)
+    queue, fresh = np.empty(n, np.int32), np.empty(n, np.int32)
     total = 0.0
-    for s in sources:
-        deepest = _bfs_levels(indptr, indices, nodes, s, level, queue, counts)
-        for d in range(1, deepest + 1):
-            total += counts[d] / d
-        counts[: deepest + 1] = 0
+    for first in range(0, sources.size, SOURCES_PER_SWEEP):
+        group = sources[first : first + SOURCES_PER_SWEEP]
+        counts = np.zeros((group.size, nodes.size + 2), np.int64)
+        deepest = _bfs_levels(
+            indptr, indices, nodes, group, seen, front, found, queue, fresh, counts
+        )
+        for b in range(group.size):
+            for d in range(1, deepest + 1):
+                total += counts[b, d] / d
+        seen[:] = 0
     return total
 
 

@@ -133,21 +133,30 @@ def test_handles_follow_the_staff_whether_read_every_month_or_once(small):
 
 
 def test_inverse_distance_sum_matches_networkx_distances():
-    """The efficiency KPI's breadth-first searches (top-down and bottom-up levels) find every
-    node at its hop distance, in connected and disconnected graphs."""
+    """The efficiency KPI's breadth-first searches (top-down and bottom-up levels, one source
+    or several sharing a sweep) find every node at its hop distance, in connected and
+    disconnected graphs."""
     import networkx as nx
 
     from culturesim.networks import inverse_distance_sum
 
+    def exact(g, source):
+        hops = nx.single_source_shortest_path_length(g, source)
+        return sum(1.0 / d for d in hops.values() if d)
+
+    nodes = np.arange(300)
     for seed in range(10):
         g = (nx.connected_watts_strogatz_graph(300, 4, 0.2, seed=seed) if seed % 2
              else nx.gnp_random_graph(300, 0.01, seed=seed))  # fmt: skip
         a = nx.to_scipy_sparse_array(g, format="csr")
         for source in (0, 7, 150):
-            hops = nx.single_source_shortest_path_length(g, source)
-            want = sum(1.0 / d for d in hops.values() if d)
-            got = inverse_distance_sum(a.indptr, a.indices, np.array([source]), np.arange(300))
-            assert got == pytest.approx(want, rel=1e-12), (seed, source)
+            got = inverse_distance_sum(a.indptr, a.indices, np.array([source]), nodes)
+            assert got == pytest.approx(exact(g, source), rel=1e-12), (seed, source)
+        # eleven sources: a sweep of eight and one of three, a source given twice
+        sources = np.array([3, 299, 0, 41, 41, 120, 7, 88, 150, 200, 5])
+        got = inverse_distance_sum(a.indptr, a.indices, sources, nodes)
+        want = sum(exact(g, int(s)) for s in sources)
+        assert got == pytest.approx(want, rel=1e-12), seed
 
 
 def test_neighbour_share_agrees_with_the_matrix(small):
