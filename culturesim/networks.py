@@ -424,6 +424,18 @@ def _add_tie_shares(indptr, indices, slots, out):
 SOURCES_PER_SWEEP = 8
 
 
+_LOWEST_BIT = np.array([(b & -b).bit_length() - 1 for b in range(256)], np.int64)
+
+
+@kernel
+def _count_bits(counts, depth, bits):
+    """Add 1 to ``counts[b, depth]`` for each bit ``b`` set in the byte ``bits``."""
+    left = np.int64(bits)
+    while left:
+        counts[_LOWEST_BIT[left], depth] += 1
+        left &= left - 1
+
+
 @kernel
 def _bfs_levels(indptr, indices, nodes, sources, seen, front, found, queue, fresh, counts):
     """Breadth-first search from up to 8 ``sources`` at once, counting nodes per hop.
@@ -437,7 +449,8 @@ def _bfs_levels(indptr, indices, nodes, sources, seen, front, found, queue, fres
     ``nodes`` must hold every node with a tie (leavers and unused slots need not be swept).
     ``seen``, ``front`` and ``found`` (uint8, all 0 on entry; ``front`` and ``found`` are 0
     again on exit, ``seen`` is not), ``queue`` and ``fresh`` are work arrays of the graph's
-    size; ``counts[b, d]`` (zeros) gets the number of nodes at hop ``d`` from ``sources[b]``.
+    size (the two pairs swap roles level by level); ``counts[b, d]`` (zeros) gets the number
+    of nodes at hop ``d`` from ``sources[b]``, counted as they are reached.
     Returns the deepest level any source reached.
     """
     everyone = 0
@@ -469,6 +482,7 @@ def _bfs_levels(indptr, indices, nodes, sources, seen, front, found, queue, fres
                         seen[v] |= got
                         fresh[t] = v
                         t += 1
+                        _count_bits(counts, depth, got)
         else:  # top-down
             for q in range(m):
                 v = queue[q]
@@ -482,16 +496,11 @@ def _bfs_levels(indptr, indices, nodes, sources, seen, front, found, queue, fres
                             t += 1
                         found[w] |= got
                         seen[w] |= got
+                        _count_bits(counts, depth, got)
         for q in range(m):
             front[queue[q]] = 0
-        for q in range(t):
-            v = fresh[q]
-            bits = found[v]
-            found[v] = 0
-            front[v] = bits
-            queue[q] = v
-            for b in range(sources.size):
-                counts[b, depth] += (bits >> b) & 1
+        front, found = found, front  # this level's nodes are the next frontier
+        queue, fresh = fresh, queue
         m = t
         reached += t
     return depth - 1
