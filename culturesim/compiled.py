@@ -36,6 +36,14 @@ folding small callees such as ``value_fit`` into their loops: engagement, the qu
 staff KPIs ran 12-33% slower with it, to the same numbers. No kernel divides by zero on
 purpose; the invariant tests check that no KPI is ever NaN or infinite.
 
+Exponentials, logarithms and powers come from the C library: in kernels (Numba calls it; it
+would use Intel's SVML only if the ``icc_rt`` package were installed, which culturesim does
+not install) and from :mod:`math` in Python. Not from NumPy, which picks its kernels by CPU: on
+a machine with AVX-512 its ``exp`` and ``log1p`` differ from the C library's in the last bit for
+5-9% of inputs, so a run's time to fill and brand awareness differed between machines with and
+without AVX-512. Ruff's banned-API rule (``pyproject.toml``) keeps them out of the model; a test
+runs a scenario with NumPy held to its baseline instructions and asks for the same numbers.
+
 Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
 from another module (``value_fit``, ``group_by``, the random streams' cursors) would keep the
 old callee compiled in after that module changed, say after a ``git pull`` or an upgrade, and

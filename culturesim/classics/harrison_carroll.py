@@ -20,6 +20,7 @@ more selective hiring.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,8 +74,11 @@ def simulate(
     tenure = np.zeros(n)
     target = float(n)
     mean_e, size = [float(e.mean())], [n]
+    # management's fade by whole periods of tenure (math.exp: the same last bits on any CPU)
+    faded = np.array([math.exp(-fade * k) for k in range(periods + 1)])
     for _ in range(periods):
-        social = management * np.exp(-fade * tenure) * (1.0 - e) + coworkers * (e.mean() - e)
+        by_manager = management * faded[tenure.astype(np.int64)] * (1.0 - e)
+        social = by_manager + coworkers * (e.mean() - e)
         e = np.clip(e + social - decay * e, 0.0, 1.0)
         tenure += 1
         stay = rng.random(e.size) >= turnover * (1.5 - e)

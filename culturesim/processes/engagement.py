@@ -86,12 +86,12 @@ def update(
     if ids.size == 0:
         return
     growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
-    autonomy = 1.0 - np.exp(-lv["innovation_time"] / 0.1) - 0.5
+    autonomy = 1.0 - math.exp(-lv["innovation_time"] / 0.1) - 0.5
     overload = max(0.0, workload - 1.0)
     indptr, indices = model.org.adjacency(e.alive) if ties is None else ties
     _engagement_step(
         ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
-        e.disposition, e.log_pay, np.log1p(lv["compensation_premium"]), lv["inclusion"],
+        e.disposition, e.log_pay, math.log1p(lv["compensation_premium"]), lv["inclusion"],
         lv["transparency"], 0.3 + 1.0 * growth + AUTONOMY_WEIGHT * autonomy - 2.0 * overload,
         PAY_WEIGHT,
     )  # fmt: skip

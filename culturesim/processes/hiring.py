@@ -12,6 +12,7 @@ their site.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,11 +32,11 @@ APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
 def fill_probability(model: CultureModel) -> float:
     """Chance that a vacancy is filled this month."""
     dyn, sel = model.config.dynamics, model.levers["hiring_selectivity"]
-    lam0 = -np.log1p(-min(dyn.hiring_fill_rate, 0.999999))
+    lam0 = -math.log1p(-min(dyn.hiring_fill_rate, 0.999999))
     pipeline = 1.0 + model.partner_reach["applicants"]
     applicants = APPLICANTS_PER_VACANCY * (0.5 + model.employer_brand) * pipeline
     lam = lam0 * applicants / APPLICANTS_PER_VACANCY * (1.0 - 0.8 * sel)
-    return float(1.0 - np.exp(-lam))
+    return 1.0 - math.exp(-lam)
 
 
 class Hiring:

@@ -8,6 +8,7 @@ outside offers (turnover).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ OBSOLESCENCE = 0.004  # monthly loss of skill as the market moves (guess)
 
 def training_effect(budget_per_year: float) -> float:
     """Share (0-1) of the maximum training benefit bought by ``budget_per_year`` per employee."""
-    return float(1.0 - np.exp(-budget_per_year / BUDGET_SCALE))
+    return 1.0 - math.exp(-budget_per_year / BUDGET_SCALE)
 
 
 class Skill:

@@ -147,7 +147,7 @@ def remember_founders_departures(model: CultureModel, rounds: int = 3) -> None:
         _expected_peer_departures(
             indptr, indices, ids, e.engagement, e.values, model.core, e.skill, e.log_pay,
             e.tenure, e.peer_departures, CONTAGION_MEMORY,
-            np.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
+            math.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
             model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         )  # fmt: skip
 
@@ -170,7 +170,7 @@ def quits_before_start(model: CultureModel) -> dict[str, float]:
         return {"quits": 0.0, "regretted_quits": 0.0, "headcount": 0.0}
     quits, regretted = _expected_quits(
         ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
-        CONTAGION_MEMORY, np.log1p(LEVER_DEFAULTS["compensation_premium"]),
+        CONTAGION_MEMORY, math.log1p(LEVER_DEFAULTS["compensation_premium"]),
         LEVER_DEFAULTS["inclusion"],
         model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         float(np.median(e.skill[ids])),
@@ -202,7 +202,7 @@ class Turnover:
         draws = model.streams["quit"]
         quitters = _quitters(
             ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure,
-            e.peer_departures, CONTAGION_MEMORY, np.log1p(lv["compensation_premium"]),
+            e.peer_departures, CONTAGION_MEMORY, math.log1p(lv["compensation_premium"]),
             lv["inclusion"], model.config.market.talent_demand, dyn.quit_contagion,
             poaching_intensity(model), dyn.base_quit_rate_per_year, draws.key,
             draws.position(model.month),

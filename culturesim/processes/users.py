@@ -71,7 +71,7 @@ def product_quality(model: CultureModel) -> float:
 def quality(knowledge: float, workload: float, launch_rate: float) -> float:
     """Product quality in [0, 1] from the code's ``knowledge``, ``workload`` and launch rate."""
     delivery = min(1.0, 1.0 / max(workload, 1e-9))
-    freshness = 1.0 - np.exp(-launch_rate)
+    freshness = 1.0 - math.exp(-launch_rate)
     return min(max(0.6 * knowledge + 0.3 * delivery + 0.1 * freshness, 0.0), 1.0)
 
 
@@ -157,7 +157,7 @@ class Users:
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
         wrong = np.flatnonzero(model.code != model.reality)
         u = model.streams["feedback"].uniform(t, model.reality.size + 1)
-        if wrong.size and u[-1] < 1.0 - np.exp(-feedback / FEEDBACK_SCALE):
+        if wrong.size and u[-1] < 1.0 - math.exp(-feedback / FEEDBACK_SCALE):
             fix = wrong[np.argmin(u[wrong])]
             model.code[fix] = model.reality[fix]
             model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
