@@ -45,7 +45,8 @@ lab: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; }
+	  APT="$$SUDO apt-get -o DPkg::Lock::Timeout=600"; \
+	  $$APT install -y -q chromium || { $$APT update -q && $$APT install -y -q chromium; }; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check culturesim tests benchmarks notebooks

@@ -423,7 +423,7 @@ def _add_tie_shares(indptr, indices, slots, out):
 #: Sources one breadth-first sweep carries: one bit each of a byte per node.
 SOURCES_PER_SWEEP = 8
 
-
+#: The lowest set bit of each byte value (counting a byte's bits one by one).
 _LOWEST_BIT = np.array([(b & -b).bit_length() - 1 for b in range(256)], np.int64)
 
 

@@ -38,10 +38,12 @@ def ensure_chromium() -> str:
     """Debian's chromium, installed with apt when missing (fails, never skips, if it cannot be)."""
     if not Path(CHROMIUM).exists():
         sudo = [] if os.geteuid() == 0 else ["sudo"]
-        ok = subprocess.call([*sudo, "apt-get", "install", "-y", "-q", "chromium"]) == 0
-        if not ok:
-            subprocess.call([*sudo, "apt-get", "update", "-q"])
-            subprocess.call([*sudo, "apt-get", "install", "-y", "-q", "chromium"])
+        # each test worker may get here at once: wait for the other's apt-get, not fail
+        apt = [*sudo, "apt-get", "-o", "DPkg::Lock::Timeout=600"]
+        ok = subprocess.call([*apt, "install", "-y", "-q", "chromium"]) == 0
+        if not ok and not Path(CHROMIUM).exists():
+            subprocess.call([*apt, "update", "-q"])
+            subprocess.call([*apt, "install", "-y", "-q", "chromium"])
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
     return CHROMIUM
