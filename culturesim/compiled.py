@@ -41,8 +41,9 @@ would use Intel's SVML only if the ``icc_rt`` package were installed, which cult
 not install) and from :mod:`math` in Python. Not from NumPy, which picks its kernels by CPU: on
 a machine with AVX-512 its ``exp`` and ``log1p`` differ from the C library's in the last bit for
 5-9% of inputs, so a run's time to fill and brand awareness differed between machines with and
-without AVX-512. Ruff's banned-API rule (``pyproject.toml``) keeps them out of the model; a test
-runs a scenario with NumPy held to its baseline instructions and asks for the same numbers.
+without AVX-512. Ruff's banned-API rule (``pyproject.toml``) keeps them out of the package (the
+web UI's display aside), the classic models and their fits included; a test runs a scenario
+with NumPy held to its baseline instructions and asks for the same numbers.
 
 Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
 from another module (``value_fit``, ``group_by``, the random streams' cursors) would keep the

@@ -33,8 +33,11 @@ class BassResult:
 
 
 def closed_form(t: np.ndarray, p: float, q: float) -> np.ndarray:
-    """Cumulative adoption share of the Bass model at times ``t``."""
-    e = np.exp(-(p + q) * np.asarray(t, dtype=float))  # noqa: TID251 (a closed form)
+    """Cumulative adoption share of the Bass model at times ``t``.
+
+    ``math.exp`` (the C library's) rather than NumPy's, whose last bits depend on the CPU.
+    """
+    e = np.array([math.exp(-(p + q) * float(x)) for x in np.ravel(t)]).reshape(np.shape(t))
     return (1.0 - e) / (1.0 + (q / p) * e)
 
 

@@ -8,9 +8,12 @@ its classic on the classic's own terms. ``culturesim dock`` reports them beside 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.optimize import curve_fit
 
+from culturesim.classics import bass
 from culturesim.classics.deffuant import count_clusters
 from culturesim.model import CultureModel
 from culturesim.processes.users import PROSPECT
@@ -57,8 +60,8 @@ def march_knowledge(p1: float, p2: float, seeds) -> np.ndarray:
 
 
 def _bass(t, p, q, m):
-    e = np.exp(-(p + q) * t)
-    return m * (1 - e) / (1 + (q / p) * e)
+    """The Bass closed form scaled to a market share ``m`` (the curve :func:`bass_fit` fits)."""
+    return m * bass.closed_form(t, p, q)
 
 
 def adoption_curve(seed: int, months: int = 60) -> np.ndarray:
@@ -91,7 +94,7 @@ def bass_fit(seed: int, months: int = 60) -> dict[str, float]:
     r2 = 1.0 - np.sum((f - _bass(t, p, q, m)) ** 2) / np.sum((f - f.mean()) ** 2)
     return {
         "p": float(p), "q": float(q), "m": float(m), "r2": float(r2),
-        "peak": float(np.argmax(np.diff(f))), "bass_peak": float(np.log(q / p) / (p + q)),
+        "peak": float(np.argmax(np.diff(f))), "bass_peak": math.log(q / p) / (p + q),
     }  # fmt: skip
 
 

@@ -9,6 +9,7 @@ tests do); the full run is what ``docs/VALIDATION.md`` records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -129,7 +130,7 @@ def _axelrod(reps: int) -> list[Check]:
     # Table 1's pattern: more traits, more regions; more features, fewer
     steps = [((5, 5), (5, 10)), ((5, 10), (5, 15)), ((10, 10), (5, 10)), ((10, 15), (5, 15))]
     margins = [
-        (runs[hi].mean() - runs[lo].mean()) / np.hypot(_se(runs[hi]), _se(runs[lo]))
+        (runs[hi].mean() - runs[lo].mean()) / math.hypot(_se(runs[hi]), _se(runs[lo]))
         for lo, hi in steps
     ]
     out.append(
