@@ -37,8 +37,9 @@ staff KPIs ran 12-33% slower with it, to the same numbers. No kernel divides by 
 purpose; the invariant tests check that no KPI is ever NaN or infinite.
 
 Exponentials, logarithms and powers come from the C library: in kernels (Numba calls it; it
-would use Intel's SVML only if the ``icc_rt`` package were installed, which culturesim does
-not install) and from :mod:`math` in Python. Not from NumPy, which picks its kernels by CPU: on
+would vectorize them with Intel's SVML only with conda's SVML-patched LLVM and the ``icc_rt``
+package: with ``icc_rt`` from PyPI beside pip's Numba it reports SVML not operational) and from
+:mod:`math` in Python. Not from NumPy, which picks its kernels by CPU: on
 a machine with AVX-512 its ``exp`` and ``log1p`` differ from the C library's in the last bit for
 5-9% of inputs, so a run's time to fill and brand awareness differed between machines with and
 without AVX-512. Ruff's banned-API rule (``pyproject.toml``) keeps them out of the package (the
