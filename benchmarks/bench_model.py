@@ -43,8 +43,12 @@ from culturesim.agents import Employee
 FIT_UP_TO = 10_000
 
 
-def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
-    sc = Scenario().with_changes(
+def company(n: int) -> Scenario:
+    """The benchmark's company: the baseline with ``n`` founding employees and no users.
+
+    One site per 2,000 people, and cash enough that no layoffs interfere.
+    """
+    return Scenario().with_changes(
         {
             "organization.employees": n,
             "organization.sites": max(1, n // 2000),
@@ -53,6 +57,10 @@ def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
             "market.initial_active_users": 0,
         }
     )
+
+
+def culturesim_cost(n: int, months: int, seed: int = 1) -> dict:
+    sc = company(n)
     t0 = time.perf_counter()
     model = CultureModel(scenario=sc, rng=seed)
     t1 = time.perf_counter()

@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/profile_month.py [--employees 150] [--months 60] [--runs 10] [--kernels N]
 
-The benchmark's company (the baseline scaled to ``--employees`` founding employees, no users,
-cash enough that no layoffs interfere, as in ``bench_model.py``) runs ``--runs`` times; every
+The benchmark's company (``bench_model.company``: the baseline scaled to ``--employees``
+founding employees, no users, cash enough that no layoffs interfere) runs ``--runs`` times; every
 process's step, the KPIs' record and every compiled kernel called from Python are timed, and
 for each the fastest run's microseconds a month count. A process's "kernels" are the kernels it
 calls from Python (a kernel's call overhead included: about 0.06 us an array argument and 0.5
@@ -21,10 +21,11 @@ import pkgutil
 import time
 
 import numpy as np
+from bench_model import company  # the benchmark's company (this folder's script)
 from numba.core.registry import CPUDispatcher
 
 import culturesim
-from culturesim import CultureModel, Scenario
+from culturesim import CultureModel
 
 #: Packages whose kernels a month does not call (the web UI, batch runs, classic models, CLI).
 NOT_THE_MONTH = ("ui", "batch", "classics", "cli", "__main__")
@@ -98,15 +99,7 @@ def main() -> None:
     parser.add_argument("--kernels", type=int, default=0, help="list the N costliest kernels")
     args = parser.parse_args()
     n = args.employees
-    scenario = Scenario().with_changes(
-        {
-            "organization.employees": n,
-            "organization.sites": max(1, n // 2000),
-            "organization.cash": 1e12,
-            "market.potential_users": 0,
-            "market.initial_active_users": 0,
-        }
-    )
+    scenario = company(n)
     timers = Timers()
     time_kernels(timers)
     month, fastest = float("inf"), {}  # the fastest run's month; each timer's fastest
