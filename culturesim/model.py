@@ -175,6 +175,7 @@ class CultureModel(mesa.Model):
         for name, value in measure(self).items():
             self.history[name].append(value)
         self.flows = dict.fromkeys(FLOWS, 0.0)
+        self.user_flows["churned"] = 0  # the users' step counts the next month's
 
     def kpi_frame(self) -> pd.DataFrame:
         """Return the KPIs so far: one row per month (index ``month``), one column per KPI."""

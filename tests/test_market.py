@@ -9,6 +9,7 @@ from culturesim import CultureModel, simulate
 from culturesim.networks import _symmetric_rows, user_network
 from culturesim.processes.users import (
     ACTIVE,
+    BASE_CHURN,
     CHURNED,
     PROSPECT,
     TRUST_FALL,
@@ -91,6 +92,26 @@ def test_users_are_conserved_and_revenue_comes_from_active_users(small):
     # revenue at month t is the active users at the start of month t times the price
     price = small.market.price_per_user_month
     assert k.loc[12, "revenue"] == pytest.approx(k.loc[11, "users_active"] * price)
+
+
+def test_user_churn_opens_at_the_churn_its_market_expects(baseline):
+    """Month 0 reads the active users' expected churn, not 0: near the first months' churn."""
+    for seed in range(4):
+        model = CultureModel(scenario=baseline, rng=seed)
+        us = model.users
+        active = us.state[: us.n] == ACTIVE
+        sat = us.satisfaction[: us.n][active].astype(float)
+        trust = us.trust[: us.n][active].astype(float)
+        hazard = np.minimum(BASE_CHURN * np.exp(3.0 * (0.7 - sat) + 2.0 * (0.6 - trust)), 1.0)
+        k = model.run(3)
+        churn = k["user_churn_rate"]
+        assert churn[0] == pytest.approx(hazard.sum() / active.sum(), rel=1e-12)
+        # the first months' churn also counts users who adopt and leave in the same month
+        # (outside the start's active users): 0.81-0.99 of it at month 0 over 20 seeds
+        assert 0.7 < churn[0] / churn[1:].mean() < 1.1
+    off = simulate(baseline.with_changes({"dynamics.switched_off": ["users"]}), seed=0, months=2)
+    churn = off.kpis["user_churn_rate"]
+    assert churn[0] > 0 and (churn[1:] == 0).all()  # users never stepped: nobody churns
 
 
 def test_incident_cuts_user_trust_reputation_and_partner_trust_at_once(small):

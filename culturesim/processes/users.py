@@ -81,6 +81,22 @@ def trust_goal(quality: float, transparency: float, goodwill: float) -> float:
 
 
 @kernel
+def churn_hazard(satisfaction, trust):
+    """An active user's chance of churning this month (step 5; above 1 they churn surely)."""
+    return BASE_CHURN * math.exp(3.0 * (0.7 - satisfaction) + 2.0 * (0.6 - trust))
+
+
+@kernel
+def _expected_churn(state, satisfaction, trust):
+    """The churn expected this month of the active users at their satisfaction and trust."""
+    expected = 0.0
+    for i in range(state.size):
+        if state[i] == ACTIVE:
+            expected += min(churn_hazard(satisfaction[i], trust[i]), 1.0)
+    return expected
+
+
+@kernel
 def satisfaction_target(quality, taste, trust):
     """The level an active user's satisfaction moves toward (step 3), in [0, 1]."""
     return min(max(0.45 + 0.35 * quality + taste + 0.2 * (trust - 0.5), 0.0), 1.0)
@@ -227,9 +243,8 @@ def _users_step(
             trust[i] = min(max(new, 0.0), 1.0)
         # 5. churn
         if state[i] == ACTIVE:
-            hazard = BASE_CHURN * math.exp(3.0 * (0.7 - satisfaction[i]) + 2.0 * (0.6 - trust[i]))
             u, churn_draws = uniform_at(churn_draws, i)
-            if u < hazard:
+            if u < churn_hazard(satisfaction[i], trust[i]):
                 state[i] = CHURNED
                 churned += 1
             else:
@@ -242,12 +257,16 @@ def settle(model: CultureModel, quality: float, levers: Mapping[str, float]) -> 
 
     ``quality`` is the product's and ``levers`` the levers the goal is set under; open
     source's goodwill is the partners' reach. The model opens its market so
-    (``CultureModel._open_market``): where the users stand at month 0.
+    (``CultureModel._open_market``): where the users stand at month 0. Month 0's churn is
+    the churn those levels give the active users (expected, not drawn: no month has run), so
+    the churn rate opens where the first months hold it rather than at 0.
     """
     us = model.users
+    n = us.n
     goal = min(max(trust_goal(quality, levers["transparency"], model.partner_reach["trust"]), 0), 1)
-    us.trust[: us.n] = goal
-    _settle_satisfaction(us.satisfaction[: us.n], us.taste[: us.n], quality, np.float32(goal))
+    us.trust[:n] = goal
+    _settle_satisfaction(us.satisfaction[:n], us.taste[:n], quality, np.float32(goal))
+    model.user_flows["churned"] = _expected_churn(us.state[:n], us.satisfaction[:n], us.trust[:n])
 
 
 @kernel
