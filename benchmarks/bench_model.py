@@ -3,6 +3,9 @@
 Usage: python benchmarks/bench_model.py [--sizes 150 1000 10000 100000] [--months 60] [--repeat N]
        [--users 20000 200000 1000000] [--big 10000 1000000]
 
+``--users`` with no sizes skips the users' table and ``--big 0 0`` the large run (e.g. to time
+the employees' table alone).
+
 For each size the baseline scenario is scaled to that many employees (one site per 2,000 people,
 cash large enough that no layoffs interfere, no users: they are timed apart), built, then run for
 the given months, several times (the fastest counts: the others were slowed by something
@@ -185,9 +188,20 @@ def main() -> None:
         default=0,
         help="runs per size, the fastest counts (default: 2-10, about a second of runs)",
     )
-    parser.add_argument("--users", type=int, nargs="+", default=[20_000, 200_000, 1_000_000])
     parser.add_argument(
-        "--big", type=int, nargs=2, default=[10_000, 1_000_000], metavar=("EMPLOYEES", "USERS")
+        "--users",
+        type=int,
+        nargs="*",
+        default=[20_000, 200_000, 1_000_000],
+        help="market sizes for the users' table (none: skip it)",
+    )
+    parser.add_argument(
+        "--big",
+        type=int,
+        nargs=2,
+        default=[10_000, 1_000_000],
+        metavar=("EMPLOYEES", "USERS"),
+        help="the large run (0 0: skip it)",
     )
     args = parser.parse_args()
     boltz = min(boltzmann_cost() for _ in range(3))
@@ -221,12 +235,15 @@ def main() -> None:
             f"{per_employee / boltz:.2f}x BoltzmannWealth; the fixed part adds "
             f"{fixed / staff.min():.2f} us an employee-month at {staff.min():,.0f} staff"
         )
-    print(f"{'users':>10} {'setup s':>8} {'us/user-month':>14}")
-    user_cost(1_000, 2)  # compile (or load) the users' kernels first: that is not their cost
+    if args.users:
+        print(f"{'users':>10} {'setup s':>8} {'us/user-month':>14}")
+        user_cost(1_000, 2)  # compile (or load) the users' kernels first: that is not their cost
     for n in args.users:
         r = user_cost(n, args.months)
         print(f"{n:>10,} {r['setup_s']:>8.2f} {r['us_per_user_month']:>14.3f}")
     employees, users = args.big
+    if employees == users == 0:
+        return
     r = big_run(employees, users, args.months)
     print(
         f"{employees:,} employees + {users:,} users, {args.months} months: "
