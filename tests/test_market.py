@@ -14,6 +14,7 @@ from culturesim.processes.users import (
     PROSPECT,
     TRUST_FALL,
     TRUST_SPREAD,
+    _active_ties,
     _users_step,
 )
 from culturesim.random import Streams
@@ -69,7 +70,8 @@ def test_users_react_to_last_months_ties_and_a_user_without_ties_to_the_market()
     goal, market_trust = 0.1, 0.7  # every user's goal is below their trust: trust falls
     start, active, churned = _users_step(
         state, np.ones(4, dtype=bool), trust, np.full(4, 0.9, dtype=np.float32),
-        np.zeros(4, dtype=np.float32), indptr, indices, False, market_trust,
+        np.zeros(4, dtype=np.float32), _active_ties(indptr, indices, state), indptr, indices,
+        False, market_trust,
         streams["aware"].key, streams["adopt"].key, streams["user_churn"].key, 0,
         0.0, 0.0, 0.0, 0.5, goal, 0.03,
     )  # fmt: skip
@@ -92,6 +94,21 @@ def test_users_are_conserved_and_revenue_comes_from_active_users(small):
     # revenue at month t is the active users at the start of month t times the price
     price = small.market.price_per_user_month
     assert k.loc[12, "revenue"] == pytest.approx(k.loc[11, "users_active"] * price)
+
+
+@pytest.mark.parametrize("kind", ["small_world", "scale_free"])
+def test_users_count_of_active_ties_follows_who_adopts_and_churns(small, kind):
+    """The count each user's awareness reads, kept up to date as users move, is a recount."""
+    model = CultureModel(scenario=small.with_changes({"market.user_network": kind}), rng=2)
+    us, graph = model.users, model.user_graph
+    moved = 0
+    for _ in range(12):
+        before = us.state[: us.n].copy()
+        model.step()
+        moved += np.count_nonzero((before == ACTIVE) != (us.state[: us.n] == ACTIVE))
+        recount = _active_ties(graph.indptr, graph.indices, us.state[: us.n])
+        np.testing.assert_array_equal(us.active_ties[: us.n], recount)
+    assert moved > 400  # adoption and churn moved the counts (811-816 moves here)
 
 
 def test_user_churn_opens_at_the_churn_its_market_expects(baseline):

@@ -126,6 +126,7 @@ class Users:
                 "trust": Field(np.float32),
                 "satisfaction": Field(np.float32),
                 "taste": Field(np.float32),
+                "active_ties": Field(np.int32),  # how many of their ties are active users
             },
             capacity=max(n, 1),
         )
@@ -135,6 +136,10 @@ class Users:
         model.user_graph = user_network(mk.user_network, n, mk.user_degree, model.streams)
         # the market's mean field stands in for the ties of a user who has none (or of everyone)
         graph = model.user_graph
+        if graph is not None:
+            model.users.active_ties[:n] = _active_ties(
+                graph.indptr, graph.indices, model.users.state[:n]
+            )
         model.user_mean_field = graph is None or bool(np.any(np.diff(graph.indptr) == 0))
         model.quality = product_quality(model)  # the launch rate: the founders' (knowledge)
         model.user_flows = {"churned": 0, "active_start": int(active.sum())}
@@ -157,8 +162,8 @@ class Users:
         indptr, indices = (graph.indptr, graph.indices) if graph is not None else (EMPTY, EMPTY)
         streams = model.streams
         start, active, churned = _users_step(
-            state, aware, trust, us.satisfaction[:n], us.taste[:n], indptr, indices,
-            graph is None, market_trust,
+            state, aware, trust, us.satisfaction[:n], us.taste[:n], us.active_ties[:n], indptr,
+            indices, graph is None, market_trust,
             streams["aware"].key, streams["adopt"].key, streams["user_churn"].key,
             streams["aware"].position(t),  # month t's place: the same in every stream
             mk.external_influence * model.brand_awareness + reach["awareness"],
@@ -183,18 +188,29 @@ EMPTY = np.zeros(0, dtype=np.int32)
 
 
 @kernel
+def _active_ties(indptr, indices, state):
+    """How many of each user's ties are active users."""
+    out = np.zeros(state.size, np.int32)
+    for i in range(state.size):
+        for p in range(indptr[i], indptr[i + 1]):
+            out[i] += state[indices[p]] == ACTIVE
+    return out
+
+
+@kernel
 def _users_step(
-    state, aware, trust, satisfaction, taste, indptr, indices, mixed, market_trust,
+    state, aware, trust, satisfaction, taste, active_ties, indptr, indices, mixed, market_trust,
     aware_key, adopt_key, churn_key, position, external, word_of_mouth, conversion, quality,
     goal, build,
 ):  # fmt: skip
     """Steps 1-5 for every user, in place; returns the active users before and after, and churn.
 
     Everyone reacts to their ties as they were before the step: an unaware user to the share
-    of their ties who were active, an aware one to their ties' mean trust, both read from a
-    copy of the states taken before anyone moves (on a ``mixed`` market, and for a user without
-    ties, the market's active share and ``market_trust`` instead). Each tie list is read only for
-    the step that needs it. User ``i``'s draws are number ``i`` from ``position`` of the
+    of their ties who were active (``active_ties``, kept up to date here: after everyone has
+    moved, the ties of each user who started or stopped being active are counted up or down),
+    an aware one to their ties' mean trust, read from a copy of the trusts taken before anyone
+    moves (on a ``mixed`` market, and for a user without ties, the market's active share and
+    ``market_trust`` instead). User ``i``'s draws are number ``i`` from ``position`` of the
     awareness, adoption and churn streams (given by their keys), read as the loop goes.
     """
     n = state.size
@@ -202,22 +218,19 @@ def _users_step(
     for i in range(n):
         start += state[i] == ACTIVE
     market_active = start / n
-    was_state = state.copy() if not mixed else state[:0]
     was_trust = trust.copy() if not mixed else trust[:0]
+    moved = np.empty(n, np.int32)  # users who started or stopped being active
+    n_moved = 0
     active = churned = 0
     aware_draws = cursor(aware_key, position)
     adopt_draws = cursor(adopt_key, position)
     churn_draws = cursor(churn_key, position)
     for i in range(n):
         ties = 0 if mixed else indptr[i + 1] - indptr[i]
+        was_active = state[i] == ACTIVE
         # 1. awareness: Bass hazard, external from brand and partners, internal from ties
         if not aware[i]:
-            share = market_active
-            if ties:
-                on = 0.0
-                for j in indices[indptr[i] : indptr[i + 1]]:
-                    on += was_state[j] == ACTIVE
-                share = on / ties
+            share = active_ties[i] / ties if ties else market_active
             u, aware_draws = uniform_at(aware_draws, i)
             aware[i] = u < bass_hazard(external, word_of_mouth, share)
         # 2. adoption by aware prospects
@@ -249,6 +262,15 @@ def _users_step(
                 churned += 1
             else:
                 active += 1
+        if was_active != (state[i] == ACTIVE):
+            moved[n_moved] = i
+            n_moved += 1
+    if not mixed:  # next month's counts (a few percent of users move a month)
+        for k in range(n_moved):
+            i = moved[k]
+            change = 1 if state[i] == ACTIVE else -1
+            for p in range(indptr[i], indptr[i + 1]):
+                active_ties[indices[p]] += change
     return start, active, churned
 
 
