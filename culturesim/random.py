@@ -144,19 +144,53 @@ def cursor(key, position):
     return (sh, sl, key[2], key[3], _ZERO)
 
 
+def _jumps(longest: int) -> np.ndarray:
+    """Row ``g``: the multiplier and the increment's factor of ``g`` steps at once (128-bit).
+
+    ``g`` steps take state ``s`` to ``CM**g * s + inc * (1 + CM + ... + CM**(g-1))`` modulo
+    2**128; the columns are those two numbers' high and low 64-bit halves.
+    """
+    out = np.zeros((longest + 1, 4), dtype=np.uint64)
+    mask, mult, total = 2**128 - 1, 1, 0
+    for g in range(longest + 1):
+        out[g] = [mult >> 64, mult & (2**64 - 1), total >> 64, total & (2**64 - 1)]
+        total = (total + mult) & mask
+        mult = (mult * int(_CM)) & mask
+    return out
+
+
+_JUMPS = _jumps(64)  # gaps a cursor jumps in one step (longer ones: 64 at a time)
+_LONGEST = np.uint64(_JUMPS.shape[0] - 1)
+
+
+@kernel
+def _jump(sh, sl, ih, il, g):
+    """The state ``g`` steps (at most :data:`_LONGEST`) after ``(sh, sl)``, in one step."""
+    row = _JUMPS[g]
+    mh, ml = _mul128(row[0], row[1], sh, sl)
+    ch, cl = _mul128(row[2], row[3], ih, il)
+    return _add128(mh, ml, ch, cl)
+
+
 @kernel
 def _skip_to(cur, k):
     """The cursor moved to index ``k`` (not below its next index: that is an error).
 
-    It steps over the draws in between: as cheap as drawing them into an array, which is
-    what the skipped slots (leavers) cost before.
+    A gap of one draw is one step of the generator; a longer one is jumped in one (two
+    128-bit multiplications instead of a chain of steps), 64 draws at a time at most.
     """
     sh, sl, ih, il, at = cur
     if k < at:  # a kernel reading slots out of order would get wrong draws silently
         raise ValueError("a stream cursor was read backwards (slots must be read in order)")
-    while at < k:
+    gap = k - at
+    if gap == _ONE:
         sh, sl = _step(sh, sl, ih, il)
-        at += _ONE
+    else:
+        while gap > _LONGEST:
+            sh, sl = _jump(sh, sl, ih, il, _LONGEST)
+            gap -= _LONGEST
+        if gap:
+            sh, sl = _jump(sh, sl, ih, il, gap)
     return (sh, sl, ih, il, k)
 
 

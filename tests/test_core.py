@@ -79,6 +79,11 @@ def test_a_cursor_reads_the_same_numbers_inside_kernels():
     slots = np.unique(np.random.default_rng(1).integers(0, 3_000, 300))  # gaps of 1 to dozens
     want = s.uniform(5, 3_000, part=1)[slots]
     assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots), want)
+    # gaps jumped at once, 64 draws at a time at most: around 64 and its multiples, and long
+    slots = np.cumsum([0, 1, 2, 63, 64, 65, 127, 128, 129, 1_000, 1])
+    want = s.uniform(5, slots[-1] + 1, part=1)[slots]
+    assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots), want)
+    assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots[1:]), want[1:])
     with pytest.raises(ValueError, match="read backwards"):  # not a silently wrong draw
         uniforms(s.key, s.position(5), np.array([10, 3]))
 
