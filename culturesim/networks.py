@@ -564,10 +564,7 @@ def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | Non
     s = streams["user_network"]
     half = max(1, degree // 2)
     if kind == "small_world":
-        src = np.repeat(np.arange(n, dtype=np.int64), half)
-        dst = (src + np.tile(np.arange(1, half + 1), n)) % n
-        rewire = s.uniform(0, src.size) < 0.1
-        dst[rewire] = (s.uniform(0, src.size, part=1)[rewire] * n).astype(np.int64)
+        src, dst = _ring_ties(n, half, s.key, s.position(0), s.position(0, 1))
     elif kind == "scale_free":
         gamma = 2.5
         weights = (np.arange(n) + 1.0) ** (-1.0 / (gamma - 1.0))
@@ -581,6 +578,30 @@ def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | Non
     indptr, indices = _symmetric_rows(src, dst, n)
     ones = np.ones(indices.size, dtype=np.float32)
     return sp.csr_matrix((ones, indices, indptr), shape=(n, n))  # canonical: sorted, no repeats
+
+
+@kernel
+def _ring_ties(n, half, key, rewire_at, target_at):
+    """A ring lattice's ties, each user to the next ``half``, 10% of far ends rewired.
+
+    Tie ``k`` is user ``k // half`` to the ``k % half + 1``-th next user around the ring, or,
+    where draw ``k`` at ``rewire_at`` of the stream with ``key`` is below 0.1, to user
+    ``floor(u * n)`` for draw ``k`` at ``target_at``.
+    """
+    src = np.empty(n * half, np.int32)
+    dst = np.empty(n * half, np.int32)
+    rewire, target = cursor(key, rewire_at), cursor(key, target_at)
+    for i in range(n):
+        for h in range(half):
+            k = i * half + h
+            src[k] = i
+            u, rewire = uniform_at(rewire, k)
+            if u < 0.1:
+                v, target = uniform_at(target, k)
+                dst[k] = np.int64(v * n)
+            else:
+                dst[k] = (i + h + 1) % n
+    return src, dst
 
 
 @kernel
@@ -622,7 +643,7 @@ def _symmetric_rows(src, dst, n):
                 ties[kept] = ties[i]
                 kept += 1
         indptr[r + 1] = kept
-    return indptr, ties[:kept].copy()
+    return indptr, ties[:kept]
 
 
 @kernel

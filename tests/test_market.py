@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from culturesim import CultureModel, simulate
-from culturesim.networks import _symmetric_rows, user_network
+from culturesim.networks import _ring_ties, _symmetric_rows, user_network
 from culturesim.processes.users import (
     ACTIVE,
     BASE_CHURN,
@@ -42,6 +42,19 @@ def test_user_networks_are_symmetric_without_self_ties(kind):
     if kind == "scale_free":
         assert degree.max() > 10 * np.median(degree)  # hubs
     assert user_network("mixed", 5_000, 10, Streams(1)) is None
+
+
+def test_small_world_users_are_a_ring_with_a_tenth_of_far_ends_rewired():
+    n, half = 5_000, 5
+    s = Streams(3)["user_network"]
+    src, dst = _ring_ties(n, half, s.key, s.position(0), s.position(0, 1))
+    want_src = np.repeat(np.arange(n), half)
+    ring = (want_src + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = s.uniform(0, n * half) < 0.1
+    far = (s.uniform(0, n * half, part=1) * n).astype(np.int64)
+    np.testing.assert_array_equal(src, want_src)
+    np.testing.assert_array_equal(dst, np.where(rewire, far, ring))
+    assert 0.09 < rewire.mean() < 0.11
 
 
 def test_user_ties_are_the_canonical_symmetric_rows_of_their_pairs():
