@@ -159,7 +159,7 @@ def _jumps(longest: int) -> np.ndarray:
     return out
 
 
-_JUMPS = _jumps(64)  # gaps a cursor jumps in one step (longer ones: 64 at a time)
+_JUMPS = _jumps(64)  # gaps a cursor jumps in one step from the table (longer: _advance)
 _LONGEST = np.uint64(_JUMPS.shape[0] - 1)
 
 
@@ -176,8 +176,9 @@ def _jump(sh, sl, ih, il, g):
 def _skip_to(cur, k):
     """The cursor moved to index ``k`` (not below its next index: that is an error).
 
-    A gap of one draw is one step of the generator; a longer one is jumped in one (two
-    128-bit multiplications instead of a chain of steps), 64 draws at a time at most.
+    A gap of one draw is one step of the generator; one of up to 64 is jumped in one (two
+    128-bit multiplications from a table instead of a chain of steps); a longer one is
+    :func:`_advance`'s jump (O(log gap)).
     """
     sh, sl, ih, il, at = cur
     if k < at:  # a kernel reading slots out of order would get wrong draws silently
@@ -185,12 +186,10 @@ def _skip_to(cur, k):
     gap = k - at
     if gap == _ONE:
         sh, sl = _step(sh, sl, ih, il)
-    else:
-        while gap > _LONGEST:
-            sh, sl = _jump(sh, sl, ih, il, _LONGEST)
-            gap -= _LONGEST
-        if gap:
-            sh, sl = _jump(sh, sl, ih, il, gap)
+    elif gap > _LONGEST:
+        sh, sl = _advance(sh, sl, ih, il, gap)
+    elif gap:
+        sh, sl = _jump(sh, sl, ih, il, gap)
     return (sh, sl, ih, il, k)
 
 
