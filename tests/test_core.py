@@ -79,7 +79,7 @@ def test_a_cursor_reads_the_same_numbers_inside_kernels():
     slots = np.unique(np.random.default_rng(1).integers(0, 3_000, 300))  # gaps of 1 to dozens
     want = s.uniform(5, 3_000, part=1)[slots]
     assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots), want)
-    # gaps jumped at once, 64 draws at a time at most: around 64 and its multiples, and long
+    # gaps jumped at once (from a table up to 64, longer by _advance): around 64 and beyond
     slots = np.cumsum([0, 1, 2, 63, 64, 65, 127, 128, 129, 1_000, 1])
     want = s.uniform(5, slots[-1] + 1, part=1)[slots]
     assert np.array_equal(uniforms(s.key, s.position(5, part=1), slots), want)
