@@ -1,4 +1,4 @@
-"""Invariants under random lever settings (hypothesis)."""
+"""Invariants under random lever settings and random events (hypothesis)."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from culturesim import simulate
 from culturesim.kpis import KPIS
 from culturesim.levers import LEVERS
-from culturesim.scenario import Scenario
+from culturesim.scenario import EVENT_TYPES, Scenario
 
 lever_values = st.fixed_dictionaries(
     {
@@ -16,6 +16,27 @@ lever_values = st.fixed_dictionaries(
         for name, lever in LEVERS.items()
     }
 )
+
+CORE_VALUES = tuple(Scenario().organization.core_values)
+
+
+def check_invariants(result, users: int) -> None:
+    """Every KPI finite and in its declared range; headcount and users conserved."""
+    k = result.kpis
+    assert np.isfinite(k.to_numpy()).all()
+    for name, kpi in KPIS.items():
+        assert k[name].between(kpi.lo, kpi.hi).all(), (name, k[name].min(), k[name].max())
+    h = k["headcount"].to_numpy()
+    flows = (k["hires"] - k["quits"] - k["layoffs"]).to_numpy()
+    assert np.array_equal(h[1:], h[:-1] + flows[1:])
+    assert result.model.headcount == h[-1]
+    # users are conserved: prospects + active + churned = potential, every month's end
+    us = result.model.users
+    states = np.bincount(us.state[: us.n], minlength=3)
+    assert states.sum() == users
+    assert states[1] == k["users_active"].iloc[-1]
+    assert (k["users_aware"] <= users).all()
+    assert (k["users_active"] <= k["users_aware"]).all()
 
 
 # random levers may run the cash out: that notice is not this test's point
@@ -44,19 +65,87 @@ def test_invariants_hold_for_any_levers(
             "market.user_network": network,
         }
     )
-    result = simulate(sc, seed=seed)
-    k = result.kpis
-    values = k.to_numpy()
-    assert np.isfinite(values).all()
-    for name, kpi in KPIS.items():
-        assert k[name].between(kpi.lo, kpi.hi).all(), (name, k[name].min(), k[name].max())
-    h = k["headcount"].to_numpy()
-    flows = (k["hires"] - k["quits"] - k["layoffs"]).to_numpy()
-    assert np.array_equal(h[1:], h[:-1] + flows[1:])
-    # users are conserved: prospects + active + churned = potential, every month's end
-    us = result.model.users
-    states = np.bincount(us.state[: us.n], minlength=3)
-    assert states.sum() == users
-    assert states[1] == k["users_active"].iloc[-1]
-    assert (k["users_aware"] <= users).all()
-    assert (k["users_active"] <= k["users_aware"]).all()
+    check_invariants(simulate(sc, seed=seed), users)
+
+
+def _share(hi: float) -> st.SearchStrategy[float]:
+    """Floats in ``(0, hi]``, the ends included as far as the schema allows."""
+    return st.floats(0.0, hi, exclude_min=True)
+
+
+_values = st.fixed_dictionaries({name: st.floats(0.0, 1.0) for name in CORE_VALUES})
+_lever_change = st.sampled_from(sorted(LEVERS)).flatmap(
+    lambda name: st.fixed_dictionaries(
+        {"lever": st.just(name), "value": st.floats(LEVERS[name].lo, LEVERS[name].hi)}
+    )
+)
+#: Each event kind's fields within the schema's ranges (headcounts kept small: a test).
+EVENT_FIELDS = {
+    "set_lever": _lever_change,
+    "layoff": st.fixed_dictionaries({"share": _share(0.9)}),
+    "incident": st.fixed_dictionaries({"severity": _share(1.0)}),
+    "funding_round": st.fixed_dictionaries({"amount": _share(1e11)}),
+    "market_shift": st.fixed_dictionaries({"turbulence": _share(1.0)}),
+    "poaching_wave": st.fixed_dictionaries(
+        {"intensity": _share(5.0), "duration": st.integers(1, 36)}
+    ),
+    "merger": st.fixed_dictionaries({"headcount": st.integers(1, 80), "values": _values}),
+    "new_site": st.fixed_dictionaries({"headcount": st.integers(1, 80), "values": _values}),
+    "leadership_change": st.fixed_dictionaries({"values": _values}),
+}
+
+
+def test_every_event_kind_is_drawn():
+    assert set(EVENT_FIELDS) == set(EVENT_TYPES)
+
+
+MONTHS = 18
+
+
+@st.composite
+def events(draw) -> list[dict]:
+    """Up to six events of any kinds, in any months (several in one month too)."""
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(sorted(EVENT_FIELDS)))
+        month = draw(st.integers(1, MONTHS))
+        out.append({"month": month, "kind": kind} | draw(EVENT_FIELDS[kind]))
+    return out
+
+
+# a company with no cash, a pay cut and layoffs may run down to nobody: it must still add up
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=events(),
+    seed=st.integers(0, 2**31),
+    employees=st.sampled_from([1, 2, 5, 30]),
+    sites=st.integers(1, 3),
+    cash=st.sampled_from([0.0, 1e5, 4e7]),
+    growth=st.sampled_from([-0.5, 0.0, 0.3, 3.0]),
+    users=st.sampled_from([0, 1, 7, 3_000]),
+    premium=st.floats(LEVERS["compensation_premium"].lo, LEVERS["compensation_premium"].hi),
+)
+def test_invariants_hold_for_any_events(
+    events, seed, employees, sites, cash, growth, users, premium
+):
+    """Events of every kind, stacked and combined, on companies down to one person."""
+    sc = Scenario.model_validate(
+        Scenario()
+        .with_changes(
+            {
+                "meta.months": MONTHS,
+                "organization.employees": employees,
+                "organization.sites": sites,
+                "organization.cash": cash,
+                "organization.growth_per_year": growth,
+                "market.potential_users": users,
+                "market.initial_active_users": users // 3,
+                "levers.compensation_premium": premium,
+            }
+        )
+        .to_dict()
+        | {"events": events}
+    )
+    assert len(sc.events) == len(events)
+    check_invariants(simulate(sc, seed=seed), users)
