@@ -19,8 +19,9 @@ A scenario is a TOML file; it is everything a run needs to be reproduced (with a
     lever = "transparency"
     value = 0.8
 
-Unknown keys, wrong types and out-of-range values raise :class:`ScenarioError`, whose lines name
-the file, the key and what is allowed.
+Unknown keys, wrong types and out-of-range values (every number has a finite range; TOML's
+``inf`` and ``nan`` are refused) raise :class:`ScenarioError`, whose lines name the file, the key
+and what is allowed.
 """
 
 from __future__ import annotations
@@ -133,7 +134,10 @@ ValueTable = dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # allow_inf_nan: TOML reads `inf` and `nan` as numbers; no key of a scenario means either
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class Meta(_Strict):
@@ -180,12 +184,12 @@ class Organization(_Strict):
     value_spread: float = Field(
         0.3, ge=0.0, le=0.5, description="Spread (sd) of newcomers' own values around their site's."
     )
-    cash: float = Field(40e6, ge=0.0, description="Cash at month 0, $.")
+    cash: float = Field(40e6, ge=0.0, le=1e15, description="Cash at month 0, $.")
     growth_per_year: float = Field(
         0.3, ge=-0.5, le=3.0, description="Planned headcount growth per year (0.3 = +30%)."
     )
     salary_per_year: float = Field(
-        150_000.0, gt=0.0, description="Market median salary, $ per year."
+        150_000.0, gt=0.0, le=1e9, description="Market median salary, $ per year."
     )
     overhead_rate: float = Field(
         0.25, ge=0.0, le=1.0, description="Benefits, taxes and office cost as a share of payroll."
@@ -224,7 +228,7 @@ class Market(_Strict):
         0.2, ge=0.0, le=1.0, description="Share of prospects aware of the product at month 0."
     )
     price_per_user_month: float = Field(
-        60.0, ge=0.0, description="Revenue per active user per month, $."
+        60.0, ge=0.0, le=1e6, description="Revenue per active user per month, $."
     )
     user_network: Literal["small_world", "scale_free", "mixed"] = Field(
         "small_world", description="Social network among users (mixed = mean field)."
@@ -300,7 +304,7 @@ class Dynamics(_Strict):
         3.0, ge=0.0, le=50.0, description="Ideas per employee-year at full innovation time."
     )
     launch_effort_person_months: float = Field(
-        24.0, gt=0.0, description="Delivery effort to ship one idea, person-months."
+        24.0, gt=0.0, le=10_000.0, description="Delivery effort to ship one idea, person-months."
     )
     roadmap_load: float = Field(
         0.45,
@@ -312,7 +316,7 @@ class Dynamics(_Strict):
         0.08, ge=0.0, le=1.0, description="Monthly pull of a newcomer's values (Harrison-Carroll)."
     )
     socialization_halflife_months: float = Field(
-        12.0, gt=0.0, description="Tenure at which socialization has halved."
+        12.0, gt=0.0, le=1200.0, description="Tenure at which socialization has halved."
     )
     culture_decay: float = Field(
         0.03, ge=0.0, le=1.0, description="Monthly drift of values back to one's own."
@@ -660,7 +664,7 @@ def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _choices(annotation: Any) -> tuple:
@@ -735,6 +739,9 @@ def _describe(err: dict) -> str:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(model, name) or err["msg"]
         return f"{key}: value {err['input']!r} out of range; {bounds}"
+    if kind == "finite_number":
+        bounds = _bounds(model, name) or "allowed: a finite number"
+        return f"{key}: value {err['input']!r} is not a finite number; {bounds}"
     if kind == "literal_error":
         return f"{key}: {err['input']!r} is not allowed; {err['msg'].lower()}"
     if kind == "union_tag_invalid":

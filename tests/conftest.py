@@ -1,3 +1,4 @@
+import math
 import os
 import shutil
 import signal
@@ -10,8 +11,10 @@ import weakref
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from culturesim import load_scenario
+from culturesim import Scenario, load_scenario
+from culturesim.scenario import EVENT_DEFAULTS, EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -33,6 +36,69 @@ def small(baseline):
             "market.initial_active_users": 750,
         }
     )
+
+
+#: A small company with one event of each kind (each kind's starting fields), months 2 to 6.
+ALL_EVENTS = Scenario().with_changes(
+    {
+        "meta.months": 6,
+        "organization.employees": 30,
+        "market.potential_users": 2_000,
+        "market.initial_active_users": 200,
+    }
+)
+ALL_EVENTS = ALL_EVENTS.with_changes(
+    {
+        "events": [
+            {"month": 2 + i % 5, "kind": kind}
+            | fields
+            | (
+                {"values": ALL_EVENTS.organization.core_values}
+                if "values" in EVENT_TYPES[kind].model_fields
+                else {}
+            )
+            for i, (kind, fields) in enumerate(EVENT_DEFAULTS.items())
+        ]
+    }
+)
+
+
+def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, float | None]]:
+    """Every number ``scenario`` holds: ``(dotted key, int or float, lowest, highest)``.
+
+    Keys as :meth:`Scenario.with_changes` takes them (events by position); the bounds are the
+    lowest and highest values the schema's field allows (``gt=0`` gives 1 for a whole number,
+    the next float above 0 for a float; ``None`` where the field has no bound). An event's
+    month is left out (the horizon bounds it).
+    """
+
+    def inside(bound: float, kind: type, up: bool) -> float:  # the allowed value next to it
+        if kind is int:
+            return bound + (1 if up else -1)
+        return math.nextafter(bound, math.inf if up else -math.inf)
+
+    def walk(model: type[BaseModel], prefix: str):
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                yield from walk(ann, f"{prefix}{name}.")
+            elif ann in (int, float) and not (prefix.startswith("events.") and name == "month"):
+                lo = hi = None
+                for m in field.metadata:
+                    if getattr(m, "ge", None) is not None:
+                        lo = m.ge
+                    if getattr(m, "gt", None) is not None:
+                        lo = inside(m.gt, ann, up=True)
+                    if getattr(m, "le", None) is not None:
+                        hi = m.le
+                    if getattr(m, "lt", None) is not None:
+                        hi = inside(m.lt, ann, up=False)
+                yield f"{prefix}{name}", ann, lo, hi
+
+    out = list(walk(type(scenario), ""))
+    for i, event in enumerate(scenario.events):
+        out += walk(type(event), f"events.{i}.")
+    return out
 
 
 def default_sigint() -> None:

@@ -1,4 +1,6 @@
 import itertools
+import math
+import re
 import tomllib
 
 import pytest
@@ -6,7 +8,7 @@ import pytest
 from culturesim import Scenario, ScenarioError, load_scenario
 from culturesim.levers import LEVERS
 from culturesim.scenario import scenario_from_dict
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ALL_EVENTS, ROOT, SCENARIOS, scenario_numbers
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -105,7 +107,7 @@ def test_with_changes_reaches_the_events_by_position():
          ["levers.innovaton_time", "unknown key", "innovation_time"]),
         ({"levers": {"innovation_time": 0.8}}, ["levers.innovation_time", "0 to 0.5"]),
         ({"levers": {"transparency": "high"}}, ["levers.transparency", "wrong type"]),
-        ({"organization": {"employees": -3}}, ["organization.employees", "1 to 1000000"]),
+        ({"organization": {"employees": -3}}, ["organization.employees", "1 to 1,000,000"]),
         ({"meta": {"months": 24}, "events": [{"month": 30, "kind": "layoff", "share": 0.1}]},
          ["events[0].month", "horizon", "1 to meta.months = 24"]),
         ({"events": [{"month": 5, "kind": "set_lever", "lever": "inclusion", "value": 2.0}]},
@@ -210,3 +212,27 @@ def test_show_writes_every_key_explained_and_loads_back_the_same(path):
         proc = subprocess.run([sys.executable, "-m", "culturesim", "show", "baseline"],
                               capture_output=True, text=True)  # fmt: skip
         assert proc.returncode == 0 and proc.stdout == text
+
+
+def test_no_number_in_a_scenario_takes_infinity_or_nan():
+    """TOML reads ``inf`` and ``nan`` as numbers; every key refuses them, naming itself."""
+    numbers = scenario_numbers(ALL_EVENTS)
+    assert {"organization.cash", "events.3.amount", "events.5.duration"} <= {
+        key for key, *_ in numbers
+    }
+    for key, _, _, _ in numbers:
+        shown = re.sub(r"\.(\d+)\.", r"[\1].", key)  # events.3.amount -> events[3].amount
+        for value in (math.inf, -math.inf, math.nan):
+            with pytest.raises(ScenarioError) as info:
+                ALL_EVENTS.with_changes({key: value}, source="f.toml")
+            assert str(info.value).startswith(f"f.toml: {shown}: value {value!r} "), key
+
+
+def test_every_number_has_a_finite_range():
+    """So that no valid scenario's arithmetic overflows (a salary of 1e308 made costs inf)."""
+    unbounded = [
+        key
+        for key, _, lo, hi in scenario_numbers(ALL_EVENTS)
+        if lo is None or hi is None or not math.isfinite(lo) or not math.isfinite(hi)
+    ]
+    assert unbounded == ["events.0.value"]  # a set_lever's value: its lever's range bounds it
