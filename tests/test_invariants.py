@@ -9,6 +9,7 @@ from culturesim import simulate
 from culturesim.kpis import KPIS
 from culturesim.levers import LEVERS
 from culturesim.scenario import EVENT_TYPES, Scenario
+from tests.conftest import ALL_EVENTS, scenario_numbers
 
 lever_values = st.fixed_dictionaries(
     {
@@ -149,3 +150,32 @@ def test_invariants_hold_for_any_events(
     )
     assert len(sc.events) == len(events)
     check_invariants(simulate(sc, seed=seed), users)
+
+
+#: Extra changes a corner needs to be a valid scenario: a one-month horizon holds no events,
+#: a market of no one no active users.
+COMPANIONS = {
+    ("meta.months", 1): {"events": []},
+    ("market.potential_users", 0): {"market.initial_active_users": 0},
+}
+#: Keys whose highest value is a size a test does not build (the benchmark's large runs do).
+SIZES = ("organization.employees", "market.potential_users", "headcount")
+
+
+def _corners():
+    for key, _, lo, hi in scenario_numbers(ALL_EVENTS):
+        if key == "market.initial_active_users":
+            hi = ALL_EVENTS.market.potential_users  # at most the market
+        elif key.endswith(SIZES):
+            hi = None
+        for end, value in (("lowest", lo), ("highest", hi)):
+            if value is not None:
+                yield pytest.param(key, value, id=f"{key}={end}")
+
+
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")
+@pytest.mark.parametrize(("key", "value"), list(_corners()))
+def test_invariants_hold_with_any_number_at_either_end_of_its_range(key, value):
+    """Each number of a scenario (with one event of each kind) at its lowest and highest."""
+    sc = ALL_EVENTS.with_changes({key: value} | COMPANIONS.get((key, value), {}))
+    check_invariants(simulate(sc, seed=5), sc.market.potential_users)
