@@ -19,9 +19,9 @@ A scenario is a TOML file; it is everything a run needs to be reproduced (with a
     lever = "transparency"
     value = 0.8
 
-Unknown keys, wrong types and out-of-range values (every number has a finite range; TOML's
-``inf`` and ``nan`` are refused) raise :class:`ScenarioError`, whose lines name the file, the key
-and what is allowed.
+Unknown keys, wrong types (strictly: ``"0.2"`` is text, ``true`` no number, ``12.0`` no head
+count) and out-of-range values (every number has a finite range; TOML's ``inf`` and ``nan`` are
+refused) raise :class:`ScenarioError`, whose lines name the file, the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
+import numpy as np
 import tomli_w
 from pydantic import (
     BaseModel,
@@ -136,7 +137,7 @@ ValueTable = dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]
 class _Strict(BaseModel):
     # allow_inf_nan: TOML reads `inf` and `nan` as numbers; no key of a scenario means either
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False, strict=True
     )
 
 
@@ -780,9 +781,22 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
              "(its [experiment] table names the scenario it varies)"],
         )  # fmt: skip
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(_python_scalars(data))
     except ValidationError as exc:
         raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+
+
+def _python_scalars(data: Any) -> Any:
+    """``data`` with NumPy scalars as the Python numbers they hold, in tables and lists.
+
+    The schema is strict (a TOML file's ``12.0`` is no head count, ``"0.2"`` no share), and
+    NumPy's integers are not Python's: ``np.int64(40)`` from a design or ``np.arange`` is 40.
+    """
+    if isinstance(data, dict):
+        return {key: _python_scalars(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_python_scalars(value) for value in data]
+    return data.item() if isinstance(data, np.generic) else data
 
 
 def _missing(p: Path) -> str:

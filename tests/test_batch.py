@@ -135,7 +135,7 @@ def test_sampled_designs_use_their_samplers(tmp_path, design):
             '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
             '"levers.innovation_time" = { min = 0.0, max = 0.5 }\n'
             '"levers.transparency" = { min = 0.0, max = 1.0 }\n'
-            '"organization.employees" = { min = 20, max = 40 }',
+            '"organization.employees" = { min = 19.5, max = 40.0 }',
         )
         .replace("replications = 2", "replications = 1\nsamples = 4")
     )
@@ -144,7 +144,14 @@ def test_sampled_designs_use_their_samplers(tmp_path, design):
     expected = {"lhs": 4, "sobol": 4 * (3 + 2), "morris": 4 * (3 + 1)}[design]
     assert len(points) == expected
     assert points["levers.innovation_time"].between(0, 0.5).all()
-    assert points["organization.employees"].between(20, 40).all()
+    assert points["organization.employees"].between(19.5, 40).all()
+    # a head count is sampled as a real number and runs as the nearest whole one
+    sampled = points["organization.employees"].to_numpy()
+    real = sampled[sampled % 1 != 0][0]
+    run = sweep_module.run_one(
+        exp.scenario.to_dict(), {"organization.employees": real}, 0, 1, ["headcount"]
+    )
+    assert run["headcount"].iloc[0] == round(real)
     if design == "lhs":  # one sample in each of the 4 strata of every parameter
         strata = (points["levers.transparency"] * 4).astype(int)
         assert sorted(strata) == [0, 1, 2, 3]
@@ -500,21 +507,39 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     assert proc.returncode == 2 and "other culturesim code" in proc.stderr, proc.stderr
 
 
+GRID_PARAMETERS = '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]'
+
+
+def lhs(parameters: str) -> str:
+    """The GRID experiment as a Latin hypercube over ``parameters`` (TOML lines)."""
+    return GRID.replace('design = "grid"', 'design = "lhs"').replace(GRID_PARAMETERS, parameters)
+
+
 BAD = {
     "unknown_design": (GRID.replace('design = "grid"', 'design = "factorial"'),
                        "experiment.design"),
     "not_a_field": (GRID.replace('"levers.transparency"', '"levers.transparncy"'),
                     "parameters.levers.transparncy"),
-    "reversed_bounds": (
-        GRID.replace('design = "grid"', 'design = "lhs"').replace(
-            '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
-            '"levers.transparency" = { min = 0.9, max = 0.1 }',
-        ),
-        "parameters.levers.transparency",
-    ),
+    "reversed_bounds": (lhs('"levers.transparency" = { min = 0.9, max = 0.1 }'),
+                        "parameters.levers.transparency"),
     "zero_replications": (GRID.replace("replications = 2", "replications = 0"),
                           "experiment.replications"),
     "unknown_output": (GRID.replace('"headcount"]', '"head_count"]'), "experiment.outputs"),
+    # a grid lists values as they run: 30.0 is no head count (a sampled range is rounded)
+    "float_head_count": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
+                                      '"organization.employees" = [20, 30.0]'),
+                         "parameters.organization.employees: wrong type float (30.0)"),
+    "text_bound": (lhs('"levers.transparency" = { min = 0.1, max = "0.9" }'),
+                   "parameters.levers.transparency: wrong type str ('0.9')"),
+    "range_extra_key": (lhs('"levers.transparency" = { min = 0.1, max = 0.9, step = 0.1 }'),
+                        "parameters.levers.transparency: expected a list of values or { min,"),
+    "infinite_bound": (lhs('"organization.cash" = { min = 0.0, max = inf }'),
+                       "parameters.organization.cash: value inf is not a finite number"),
+    "parameters_not_a_table": ('parameters = ["levers.transparency"]\n'
+                               + GRID.split("[parameters]")[0],
+                               "parameters: expected a table ([parameters]: "),
+    "experiment_not_a_table": ('experiment = "grid"\n[parameters]\n"levers.transparency" = [0.2]\n',
+                               "experiment: expected a table ([experiment]: "),
 }  # fmt: skip
 
 

@@ -3,6 +3,7 @@ import math
 import re
 import tomllib
 
+import numpy as np
 import pytest
 
 from culturesim import Scenario, ScenarioError, load_scenario
@@ -107,6 +108,15 @@ def test_with_changes_reaches_the_events_by_position():
          ["levers.innovaton_time", "unknown key", "innovation_time"]),
         ({"levers": {"innovation_time": 0.8}}, ["levers.innovation_time", "0 to 0.5"]),
         ({"levers": {"transparency": "high"}}, ["levers.transparency", "wrong type"]),
+        # the schema is strict: a number in quotes, a boolean or 12.0 heads are wrong types
+        ({"levers": {"transparency": "0.5"}},
+         ["levers.transparency: wrong type str ('0.5'); expected a valid number"]),
+        ({"levers": {"inclusion": True}}, ["levers.inclusion: wrong type bool (True)"]),
+        ({"organization": {"sites": True}}, ["organization.sites: wrong type bool (True)"]),
+        ({"organization": {"employees": 12.0}},
+         ["organization.employees: wrong type float (12.0); expected a valid integer"]),
+        ({"organization": {"cash": float("inf")}},
+         ["organization.cash: value inf is not a finite number; allowed range 0 to "]),
         ({"organization": {"employees": -3}}, ["organization.employees", "1 to 1,000,000"]),
         ({"meta": {"months": 24}, "events": [{"month": 30, "kind": "layoff", "share": 0.1}]},
          ["events[0].month", "horizon", "1 to meta.months = 24"]),
@@ -220,12 +230,14 @@ def test_no_number_in_a_scenario_takes_infinity_or_nan():
     assert {"organization.cash", "events.3.amount", "events.5.duration"} <= {
         key for key, *_ in numbers
     }
-    for key, _, _, _ in numbers:
+    for key, kind, _, _ in numbers:
         shown = re.sub(r"\.(\d+)\.", r"[\1].", key)  # events.3.amount -> events[3].amount
         for value in (math.inf, -math.inf, math.nan):
             with pytest.raises(ScenarioError) as info:
                 ALL_EVENTS.with_changes({key: value}, source="f.toml")
-            assert str(info.value).startswith(f"f.toml: {shown}: value {value!r} "), key
+            said = "is not a finite number" if kind is float else "expected a valid integer"
+            assert str(info.value).startswith(f"f.toml: {shown}: "), key
+            assert repr(value) in str(info.value) and said in str(info.value), key
 
 
 def test_every_number_has_a_finite_range():
@@ -236,3 +248,14 @@ def test_every_number_has_a_finite_range():
         if lo is None or hi is None or not math.isfinite(lo) or not math.isfinite(hi)
     ]
     assert unbounded == ["events.0.value"]  # a set_lever's value: its lever's range bounds it
+
+
+def test_numpy_numbers_are_the_python_numbers_they_hold():
+    """A design or ``np.arange`` gives NumPy scalars; the strict schema takes them as numbers."""
+    sc = Scenario().with_changes(
+        {"organization.employees": np.int64(40), "levers.inclusion": np.float32(0.25)}
+    )
+    assert sc.organization.employees == 40 and type(sc.organization.employees) is int
+    assert sc.levers.inclusion == 0.25 and type(sc.levers.inclusion) is float
+    with pytest.raises(ScenarioError, match=r"organization\.sites: wrong type bool"):
+        Scenario().with_changes({"organization.sites": np.bool_(True)})

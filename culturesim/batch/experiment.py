@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from culturesim.kpis import KPIS, check_names
 from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml
 
-__all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "load_experiment"]
+__all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "as_run", "load_experiment"]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 
@@ -43,7 +43,7 @@ class ExperimentError(ScenarioError):
 class Range(BaseModel):
     """Bounds of a parameter for sampled designs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     min: float
     max: float
 
@@ -51,7 +51,7 @@ class Range(BaseModel):
 class Settings(BaseModel):
     """The ``[experiment]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = "experiment"
     scenario: str
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
@@ -123,6 +123,28 @@ class Experiment(BaseModel):
         return self
 
 
+def as_run(scenario: dict, key: str, value: Any) -> Any:
+    """``value`` as a run sets the scenario's ``key`` to it: rounded where the key is whole.
+
+    A sampled design draws real numbers; a whole-number key (a head count) runs with the
+    nearest whole number. Other values (a grid's, which the schema checks as they are) pass.
+
+    Args:
+        scenario: The scenario as plain data (:meth:`Scenario.to_dict`).
+        key: A dotted scenario key (events by position).
+        value: The design's value.
+    """
+    node: Any = scenario
+    try:
+        for part in key.split("."):  # tables by key, the events by position
+            node = node[int(part)] if isinstance(node, list) else node[part]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return value  # no such key: the scenario's check names it
+    whole = isinstance(node, int) and not isinstance(node, bool)
+    real = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return round(float(value)) if whole and real else value
+
+
 def _message(err: dict) -> str:
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
     msg = err["msg"].removeprefix("Value error, ")
@@ -157,6 +179,16 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ExperimentError(
             str(p), [f"{sorted(extra)[0]}: unknown table; allowed: experiment, parameters"]
         )
+    for table, holds in (
+        ("experiment", "the scenario, design, samples, replications ..."),
+        ("parameters", "a dotted scenario key = a list of values or { min, max } on each line"),
+    ):
+        if not isinstance(data.get(table, {}), dict):
+            raise ExperimentError(
+                str(p),
+                [f"{table}: expected a table ([{table}]: {holds}), "
+                 f"got {type(data[table]).__name__}"],
+            )  # fmt: skip
     try:
         settings = Settings.model_validate(data.get("experiment", {}))
     except ValidationError as exc:
@@ -169,11 +201,13 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
     parameters = data.get("parameters", {})
     problems = []
+    base = scenario.to_dict()
     for key, value in parameters.items():
         if isinstance(value, list):
             probes = value
-        elif isinstance(value, dict) and {"min", "max"} <= set(value):
-            probes = [value["min"], value["max"]]
+        elif isinstance(value, dict) and set(value) == {"min", "max"}:
+            # a run takes a sampled value as the field's type (rounded for a whole number)
+            probes = [as_run(base, key, value["min"]), as_run(base, key, value["max"])]
         else:
             problems.append(f"parameters.{key}: expected a list of values or {{ min, max }}")
             continue

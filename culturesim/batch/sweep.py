@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from culturesim.batch.experiment import Experiment
+from culturesim.batch.experiment import Experiment, as_run
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, provenance, write_json
@@ -97,30 +97,15 @@ def run_one(
     from culturesim import simulate
     from culturesim.scenario import scenario_from_dict
 
-    sc = scenario_from_dict(scenario).with_changes(_typed(scenario, changes))
+    sc = scenario_from_dict(scenario).with_changes(
+        {key: as_run(scenario, key, value) for key, value in changes.items()}
+    )
     with notices_kept_quiet():  # kept in notices instead
         result = simulate(sc, seed=seed, months=months)
     frame = result.kpis[outputs].reset_index()
     frame.attrs["code"] = SOURCE_DIGEST  # which code ran it: see _store
     frame.attrs["notices"] = list(result.model.notices)
     return frame
-
-
-def _typed(scenario: dict, changes: dict[str, Any]) -> dict[str, Any]:
-    """Give each sampled value the type of the field it replaces (a sampled head count is whole)."""
-    out = {}
-    for path, value in changes.items():
-        node: Any = scenario
-        for key in path.split("."):  # tables by key, the events by position
-            node = node[int(key)] if isinstance(node, list) else node[key]
-        whole = isinstance(node, int) and not isinstance(node, bool)
-        out[path] = round(float(value)) if whole else _plain(value)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar from a design frame as the Python value the schema expects."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class InlineExecutor(Executor):
