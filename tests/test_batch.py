@@ -253,6 +253,32 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["resumed"]
 
 
+def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path):
+    """A part cut short (a full disk, a crash) runs again; an unreadable manifest is refused."""
+    path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    for folder in (whole, out):
+        assert cli("sweep", path, "--out", folder, "--workers", "1").returncode == 0
+    parts = sorted((out / "parts").glob("run-*.parquet"))
+    parts[1].write_bytes(b"")  # renamed but never written
+    parts[4].write_bytes(parts[4].read_bytes()[:200])  # cut short
+    manifest = (out / "manifest.json").read_text()
+    (out / "manifest.json").write_text(manifest[:50])
+    refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"{out / 'manifest.json'} cannot be read" in refused.stderr
+    assert "start a new folder" in refused.stderr
+    assert parts[1].read_bytes() == b""  # nothing touched
+    (out / "manifest.json").write_text(manifest)
+    again = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "2 finished runs in" in again.stderr and "run-0000001.parquet); they run again" in (
+        again.stderr
+    )
+    for a, b in zip(read(out), read(whole), strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
 def signal_masks(pid: int) -> str:
     """The blocked, ignored and caught signal masks of ``pid`` (for a failure's message)."""
     try:

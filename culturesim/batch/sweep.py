@@ -2,8 +2,9 @@
 
 Run ``r`` of design point ``p`` has id ``p * replications + r`` and seed ``experiment.seed + r``:
 every design point sees the same seeds, so points are paired through common random numbers.
-Each finished run is written at once as its own Parquet part (written to a temporary name, then
-renamed, so a part is either whole or absent). ``resume=True`` skips runs whose part exists; a
+Each finished run is written at once as its own Parquet part (written to a temporary name,
+flushed to disk, then renamed, so a part is either whole or absent). ``resume=True`` skips runs
+whose part exists and reads whole (one that does not, say after a full disk, runs again); a
 run that raises is recorded with its error and the sweep goes on; a Ctrl-C stops it, even one
 Python swallowed (:mod:`culturesim.interrupts`), after the run it came in. At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
@@ -182,9 +183,28 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` whole or not at all: to a temporary name, on disk, then renamed.
+
+    The data reach the disk before the rename (``fsync``), so that a machine that loses power
+    leaves a part whole or absent, not renamed but empty.
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     frame.to_parquet(tmp, index=False)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _whole(path: Path) -> bool:
+    """Whether ``path`` is a readable Parquet file (its footer reads)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
 
 
 class _Progress:
@@ -256,7 +276,7 @@ def run_sweep(
         if not resume:
             raise FileExistsError(f"{out} is not empty; use --resume to continue it")
         if manifest_path.exists():
-            old = json.loads(manifest_path.read_text())
+            old = _read_manifest(manifest_path)
             if (
                 old.get("experiment_hash") != exp.digest
                 or old.get("months") != exp.months
@@ -278,7 +298,7 @@ def run_sweep(
     ]
     manifest = _manifest(exp, points)
     if resume and manifest_path.exists():
-        earlier = json.loads(manifest_path.read_text())
+        earlier = _read_manifest(manifest_path)
         manifest["start_time"] = earlier.get("start_time", manifest["start_time"])
         manifest["resumed"] = [*earlier.get("resumed", []), now()]
     manifest["status"] = "running"
@@ -293,6 +313,20 @@ def run_sweep(
         parts.mkdir(parents=True, exist_ok=True)
         for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
             stale.unlink()
+        damaged = [
+            path
+            for run in runs
+            if (path := parts / f"run-{run[0]:07d}.parquet").exists() and not _whole(path)
+        ]
+        for path in damaged:  # e.g. a disk that filled up, or a copy cut short: run them again
+            path.unlink()
+        if damaged:
+            warnings.warn(
+                f"{len(damaged)} finished runs in {parts} could not be read (the first: "
+                f"{damaged[0].name}); they run again",
+                Notice,
+                stacklevel=2,
+            )
         todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
         queue = iter(todo)
         bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
@@ -328,6 +362,26 @@ def run_sweep(
     manifest["end_time"] = now()
     write_json(manifest_path, manifest)
     return out
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest of a folder being resumed.
+
+    Raises:
+        FileExistsError: If it is not a manifest (then which experiment and code the folder's
+            runs come from cannot be told, and they are not mixed with new ones).
+    """
+    try:
+        manifest = json.loads(path.read_text())
+        problem = "" if isinstance(manifest, dict) else "not a JSON object"
+    except (ValueError, OSError) as exc:
+        problem = str(exc)
+    if problem:
+        raise FileExistsError(
+            f"{path} cannot be read ({problem}): which experiment and code its runs come from "
+            "is unknown; start a new folder"
+        )
+    return manifest
 
 
 def _store(parts: Path, run: tuple, future: Future) -> None:
