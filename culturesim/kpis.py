@@ -295,9 +295,9 @@ _KPI_LIST = [
         1,
         "rate",
         "trust",
-        "Active users lost this month / active users at the start of the month. Month 0 reads "
-        "the churn expected of the active users at the market's opening levels (their "
-        "chances, not drawn).",
+        "Share of the month's first active users who left during it (a prospect who adopts and "
+        "leaves within the month is not counted). Month 0 reads the churn expected of the "
+        "active users at the market's opening levels (their chances, not drawn).",
     ),
     KPI(
         "brand_awareness",

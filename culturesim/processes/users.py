@@ -205,6 +205,9 @@ def _users_step(
 ):  # fmt: skip
     """Steps 1-5 for every user, in place; returns the active users before and after, and churn.
 
+    Churn counts the users active at the start who left (a prospect who adopts and leaves in
+    the same month is not counted: the churn rate is a share of the start's active users).
+
     Everyone reacts to their ties as they were before the step: an unaware user to the share
     of their ties who were active (``active_ties``, kept up to date here: after everyone has
     moved, the ties of each user who started or stopped being active are counted up or down),
@@ -259,7 +262,7 @@ def _users_step(
             u, churn_draws = uniform_at(churn_draws, i)
             if u < churn_hazard(satisfaction[i], trust[i]):
                 state[i] = CHURNED
-                churned += 1
+                churned += was_active  # of those active at the start: a rate of at most 1
             else:
                 active += 1
         if was_active != (state[i] == ACTIVE):
