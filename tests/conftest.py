@@ -11,10 +11,17 @@ import weakref
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from pydantic import BaseModel
 
 from culturesim import Scenario, load_scenario
+from culturesim.levers import LEVERS
 from culturesim.scenario import EVENT_DEFAULTS, EVENT_TYPES
+
+# hypothesis draws the same examples every run (rule: tests stay deterministic), and keeps no
+# database of failures in the checkout
+settings.register_profile("culturesim", derandomize=True, database=None)
+settings.load_profile("culturesim")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -68,8 +75,9 @@ def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, 
 
     Keys as :meth:`Scenario.with_changes` takes them (events by position); the bounds are the
     lowest and highest values the schema's field allows (``gt=0`` gives 1 for a whole number,
-    the next float above 0 for a float; ``None`` where the field has no bound). An event's
-    month is left out (the horizon bounds it).
+    the next float above 0 for a float; a ``set_lever`` event's value, its lever's range;
+    ``None`` where the field has no bound). An event's month is left out (the horizon bounds
+    it).
     """
 
     def inside(bound: float, kind: type, up: bool) -> float:  # the allowed value next to it
@@ -97,7 +105,10 @@ def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, 
 
     out = list(walk(type(scenario), ""))
     for i, event in enumerate(scenario.events):
-        out += walk(type(event), f"events.{i}.")
+        for key, kind, lo, hi in walk(type(event), f"events.{i}."):
+            if event.kind == "set_lever" and key.endswith(".value"):  # its lever's range
+                lo, hi = LEVERS[event.lever].lo, LEVERS[event.lever].hi
+            out.append((key, kind, lo, hi))
     return out
 
 

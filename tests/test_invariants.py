@@ -179,3 +179,32 @@ def test_invariants_hold_with_any_number_at_either_end_of_its_range(key, value):
     """Each number of a scenario (with one event of each kind) at its lowest and highest."""
     sc = ALL_EVENTS.with_changes({key: value} | COMPANIONS.get((key, value), {}))
     check_invariants(simulate(sc, seed=5), sc.market.potential_users)
+
+
+#: The most a drawn scenario holds of each size (a test builds small companies and markets).
+DRAWN_SIZES = {"organization.employees": 60, "market.potential_users": 3_000, "headcount": 80}
+
+
+@st.composite
+def any_scenario(draw) -> Scenario:
+    """Every number of a scenario with one event of each kind, drawn at once from its range."""
+    changes = {}
+    for key, kind, lo, hi in scenario_numbers(ALL_EVENTS):
+        cap = next((v for size, v in DRAWN_SIZES.items() if key.endswith(size)), None)
+        hi = min(hi, cap) if cap is not None else hi
+        if key == "meta.months":
+            lo = max(e.month for e in ALL_EVENTS.events)  # the events stay within the horizon
+        elif key == "market.initial_active_users":
+            continue  # a share of the market, below
+        changes[key] = draw(st.integers(lo, hi) if kind is int else st.floats(lo, hi))
+    share = draw(st.floats(0.0, 1.0))
+    changes["market.initial_active_users"] = int(share * changes["market.potential_users"])
+    return ALL_EVENTS.with_changes(changes)
+
+
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=any_scenario(), seed=st.integers(0, 2**31))
+def test_invariants_hold_with_every_number_drawn_at_once(scenario, seed):
+    """Any valid scenario, every number drawn at once (sizes kept small)."""
+    check_invariants(simulate(scenario, seed=seed), scenario.market.potential_users)
