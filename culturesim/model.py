@@ -20,6 +20,7 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,7 +51,22 @@ from culturesim.processes.knowledge import founding_workload
 from culturesim.random import Streams, cursor, uniform_at
 from culturesim.scenario import Scenario, load_scenario
 
-__all__ = ["CultureModel"]
+__all__ = ["CultureModel", "whole_months"]
+
+
+def whole_months(months: object) -> int:
+    """``months`` as a count of months to run: a whole number, 0 or more.
+
+    Raises:
+        TypeError: If it is not a whole number (2.5 months, "3" or True are not run as 2, 3, 1).
+        ValueError: If it is negative.
+    """
+    if isinstance(months, bool) or not isinstance(months, numbers.Integral):
+        raise TypeError(f"months must be a whole number, got {months!r}")
+    if months < 0:
+        raise ValueError(f"months must be 0 or more, got {months}")
+    return int(months)
+
 
 FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches", "funding")
 
@@ -158,13 +174,12 @@ class CultureModel(mesa.Model):
         """Run ``months`` more months (default: to the scenario's horizon); return the KPIs.
 
         Raises:
+            TypeError: If ``months`` is not a whole number.
             ValueError: If ``months`` is negative.
         """
         if months is None:  # what is left of the horizon (none once past it)
             months = max(0, self.config.meta.months - self.month)
-        if months < 0:
-            raise ValueError(f"months must be 0 or more, got {months}")
-        for _ in range(int(months)):
+        for _ in range(whole_months(months)):
             self.step()
         return self.kpi_frame()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from culturesim.interrupts import noticing_ctrl_c
-from culturesim.model import CultureModel
+from culturesim.model import CultureModel, whole_months
 from culturesim.scenario import Scenario, load_scenario
 
 __all__ = ["SimulationResult", "default_threads", "run_seeds", "simulate"]
@@ -51,6 +51,11 @@ def simulate(
 
     Returns:
         A :class:`SimulationResult` whose ``kpis`` has rows for months 0..months.
+
+    Raises:
+        ScenarioError: If the scenario is invalid.
+        TypeError: If ``months`` is not a whole number.
+        ValueError: If ``months`` is negative.
     """
     config = load_scenario(scenario)
     model = CultureModel(scenario=config, rng=seed)
@@ -74,12 +79,11 @@ def run_seeds(
     stops the others within a month, and ``KeyboardInterrupt`` (or the run's error) is raised.
 
     Raises:
+        TypeError: If ``months`` is not a whole number.
         ValueError: If ``months`` is negative or ``threads`` below 1.
     """
     config = load_scenario(scenario)
-    horizon = config.meta.months if months is None else int(months)
-    if horizon < 0:
-        raise ValueError(f"months must be 0 or more, got {horizon}")
+    horizon = config.meta.months if months is None else whole_months(months)
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be 1 or more, got {threads}")
     workers = threads or default_threads(config, len(seeds))

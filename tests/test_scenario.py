@@ -41,6 +41,7 @@ def test_load_by_name_and_default():
 
 def test_a_dict_shaped_like_a_file_is_a_scenario_everywhere():
     from culturesim import CultureModel, simulate
+    from culturesim.run import run_seeds
 
     data = {"levers": {"innovation_time": 0.2}, "meta": {"months": 2}}
     assert load_scenario(data) == scenario_from_dict(data)
@@ -50,6 +51,12 @@ def test_a_dict_shaped_like_a_file_is_a_scenario_everywhere():
         load_scenario({"levers": {"innovation_time": 2}})
     with pytest.raises(ValueError, match="months must be 0 or more"):
         simulate(data, months=-1)
+    for months in (2.5, "3", True):  # were run as 2 months, a TypeError deep inside, 1 month
+        with pytest.raises(TypeError, match=f"months must be a whole number, got {months!r}"):
+            simulate(data, months=months)
+        with pytest.raises(TypeError, match="months must be a whole number"):
+            run_seeds(data, [0], months=months)
+    assert simulate(data, seed=1, months=np.int64(1)).kpis.index[-1] == 1
 
 
 def test_levers_schema_follows_levers_py():
