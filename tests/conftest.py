@@ -70,20 +70,32 @@ ALL_EVENTS = ALL_EVENTS.with_changes(
 )
 
 
+def number_range(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """The lowest and highest values a numeric field of ``model`` allows (``None``: no bound).
+
+    ``gt=0`` gives 1 for a whole number and the next float above 0 for a float.
+    """
+    kind = model.model_fields[name].annotation
+    lo = hi = None
+    for m in model.model_fields[name].metadata:
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo = m.gt + 1 if kind is int else math.nextafter(m.gt, math.inf)
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+        if getattr(m, "lt", None) is not None:
+            hi = m.lt - 1 if kind is int else math.nextafter(m.lt, -math.inf)
+    return lo, hi
+
+
 def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, float | None]]:
     """Every number ``scenario`` holds: ``(dotted key, int or float, lowest, highest)``.
 
-    Keys as :meth:`Scenario.with_changes` takes them (events by position); the bounds are the
-    lowest and highest values the schema's field allows (``gt=0`` gives 1 for a whole number,
-    the next float above 0 for a float; a ``set_lever`` event's value, its lever's range;
-    ``None`` where the field has no bound). An event's month is left out (the horizon bounds
-    it).
+    Keys as :meth:`Scenario.with_changes` takes them (events by position); the bounds are
+    :func:`number_range`'s (a ``set_lever`` event's value: its lever's range). An event's month
+    is left out (the horizon bounds it).
     """
-
-    def inside(bound: float, kind: type, up: bool) -> float:  # the allowed value next to it
-        if kind is int:
-            return bound + (1 if up else -1)
-        return math.nextafter(bound, math.inf if up else -math.inf)
 
     def walk(model: type[BaseModel], prefix: str):
         for name, field in model.model_fields.items():
@@ -91,17 +103,7 @@ def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, 
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 yield from walk(ann, f"{prefix}{name}.")
             elif ann in (int, float) and not (prefix.startswith("events.") and name == "month"):
-                lo = hi = None
-                for m in field.metadata:
-                    if getattr(m, "ge", None) is not None:
-                        lo = m.ge
-                    if getattr(m, "gt", None) is not None:
-                        lo = inside(m.gt, ann, up=True)
-                    if getattr(m, "le", None) is not None:
-                        hi = m.le
-                    if getattr(m, "lt", None) is not None:
-                        hi = inside(m.lt, ann, up=False)
-                yield f"{prefix}{name}", ann, lo, hi
+                yield f"{prefix}{name}", ann, *number_range(model, name)
 
     out = list(walk(type(scenario), ""))
     for i, event in enumerate(scenario.events):
