@@ -374,6 +374,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"A = {a_name}, B = {b_name}: means over {args.seeds} paired seeds, and "
         f"B - A with its 95% CI (a t interval over the seeds' differences; {TOTALS_NOTE})"
     )
+    if args.months is None and b.meta.months != a.meta.months:
+        print(
+            f"Both run A's horizon, {a.meta.months} months: B's meta.months "
+            f"({b.meta.months}) is not used (--months sets the horizon)"
+        )
+    if b.meta.seed != a.meta.seed:
+        print(
+            f"Both run A's seeds, from its meta.seed {a.meta.seed}: B's ({b.meta.seed}) is not "
+            "used (the same seeds pair the runs)"
+        )
     width = max(len(k) for k in KPIS) + 2
     for month, rows in table.groupby("month"):
         print(f"\nmonth {month}")
@@ -704,8 +714,9 @@ def build_parser() -> argparse.ArgumentParser:
             f"differences ({TOTALS_NOTE}); then, in plain words as the strategist page "
             "says it, B against A at the horizon for a few KPIs (costs summed over the "
             "months simulated: what B spends against A). B may be A changed: `culturesim "
-            "compare baseline --set-b levers.innovation_time=0.2`. With --out, also write "
-            "compare.csv, compare.png and manifest.json."
+            "compare baseline --set-b levers.innovation_time=0.2`. Both run A's horizon (or "
+            "--months) and A's seeds, so that they pair. With --out, also write compare.csv, "
+            "compare.png and manifest.json."
         ),
     )
     cmp.add_argument("a", metavar="A", help="scenario A (file or name)")

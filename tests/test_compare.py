@@ -144,6 +144,24 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "compare.csv"), again, check_dtype=False)
 
 
+def test_compare_says_that_b_runs_as_a_horizon_and_seeds():
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "compare", "baseline", "--seeds", "2",
+         "--set-a", "meta.months=3", "--set-b", "meta.months=5", "--set-b", "meta.seed=9"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Both run A's horizon, 3 months: B's meta.months (5) is not used" in proc.stdout
+    assert "Both run A's seeds, from its meta.seed 0: B's (9) is not used" in proc.stdout
+    assert "month 3" in proc.stdout and "month 5" not in proc.stdout
+    same = subprocess.run(
+        [sys.executable, "-m", "culturesim", "compare", "baseline", "--seeds", "2",
+         "--months", "3", "--set-b", "levers.inclusion=0.9"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert same.returncode == 0 and "Both run" not in same.stdout, same.stderr
+
+
 def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, swallowed_ctrl_c):
     import threading
 

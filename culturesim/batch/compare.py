@@ -135,7 +135,11 @@ class Comparison:
 
 
 def compare(a: Scenario, b: Scenario, seeds: int = 20, months: int | None = None) -> Comparison:
-    """Run ``a`` and ``b`` with the same seeds (0..seeds-1 offset by A's ``meta.seed``)."""
+    """Run ``a`` and ``b`` with the same seeds (0..seeds-1 offset by A's ``meta.seed``).
+
+    Both run ``months`` months, by default A's ``meta.months`` (B's horizon and seed are not
+    used: the pairing needs the same seeds and months).
+    """
     seed_list = [a.meta.seed + i for i in range(seeds)]
     months = months or a.meta.months
     return Comparison(run_seeds(a, seed_list, months), run_seeds(b, seed_list, months))
