@@ -269,6 +269,9 @@ def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path)
     assert f"{out / 'manifest.json'} cannot be read" in refused.stderr
     assert "start a new folder" in refused.stderr
     assert parts[1].read_bytes() == b""  # nothing touched
+    (out / "manifest.json").unlink()  # runs without a manifest: the same
+    refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
+    assert refused.returncode == 2 and "holds runs but no manifest.json" in refused.stderr
     (out / "manifest.json").write_text(manifest)
     again = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
     assert again.returncode == 0, again.stderr

@@ -266,15 +266,22 @@ def run_sweep(
 
     Raises:
         FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
-            of another experiment or of other code (runs of two versions are never mixed).
+            of another experiment or of other code (runs of two versions are never mixed), or
+            runs whose manifest is missing or unreadable (their origin cannot be told).
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
     """
     out = Path(out)
     parts = out / PARTS
     manifest_path = out / "manifest.json"
+    old = None  # the manifest of the sweep being resumed
     if out.exists() and any(out.iterdir()):
         if not resume:
             raise FileExistsError(f"{out} is not empty; use --resume to continue it")
+        if not manifest_path.exists() and any(parts.glob("run-*.parquet")):
+            raise FileExistsError(
+                f"{out} holds runs but no manifest.json: which experiment and code they come "
+                "from is unknown; start a new folder"
+            )
         if manifest_path.exists():
             old = _read_manifest(manifest_path)
             if (
@@ -297,10 +304,9 @@ def run_sweep(
         for r in range(reps)
     ]
     manifest = _manifest(exp, points)
-    if resume and manifest_path.exists():
-        earlier = _read_manifest(manifest_path)
-        manifest["start_time"] = earlier.get("start_time", manifest["start_time"])
-        manifest["resumed"] = [*earlier.get("resumed", []), now()]
+    if old is not None:
+        manifest["start_time"] = old.get("start_time", manifest["start_time"])
+        manifest["resumed"] = [*old.get("resumed", []), now()]
     manifest["status"] = "running"
     manifest["executor"] = described
     scenario = exp.scenario.to_dict()
