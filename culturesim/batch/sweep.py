@@ -277,11 +277,6 @@ def run_sweep(
     if out.exists() and any(out.iterdir()):
         if not resume:
             raise FileExistsError(f"{out} is not empty; use --resume to continue it")
-        if not manifest_path.exists() and any(parts.glob("run-*.parquet")):
-            raise FileExistsError(
-                f"{out} holds runs but no manifest.json: which experiment and code they come "
-                "from is unknown; start a new folder"
-            )
         if manifest_path.exists():
             old = _read_manifest(manifest_path)
             if (
@@ -295,6 +290,11 @@ def run_sweep(
                     f"{out} was begun by other culturesim code (digest {old['code_digest']}, "
                     f"here {SOURCE_DIGEST}): resume it with that version, or start a new folder"
                 )
+        elif any(parts.glob("run-*.parquet")):
+            raise FileExistsError(
+                f"{out} holds runs but no manifest.json: which experiment and code they come "
+                "from is unknown; start a new folder"
+            )
     executor, described, close = make_executor(workers, scheduler)  # before writing anything
     points = design_points(exp)
     reps = exp.settings.replications
