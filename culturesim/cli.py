@@ -680,8 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run every design point of EXPERIMENT (grid, lhs, sobol or morris) for each "
             "replication, replication r with seed experiment.seed + r at every point. Finished "
-            "runs are written as they finish, so an interrupted sweep continues with --resume; "
-            "the results are runs.parquet, timeseries.parquet and manifest.json in DIR."
+            "runs are written as they finish, so an interrupted sweep continues with --resume "
+            "(one sweep at a time writes a folder); the results are runs.parquet, "
+            "timeseries.parquet and manifest.json in DIR."
         ),
     )
     sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment TOML file")

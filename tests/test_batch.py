@@ -282,6 +282,37 @@ def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path)
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_a_folder_another_sweep_is_writing_is_refused_untouched(tmp_path):
+    """A second sweep on a folder that a running sweep writes exits 2, naming the holder."""
+    path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 24"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
+         "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list((out / "parts").glob("run-*")):
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGSTOP)  # frozen part-way, holding the folder
+    try:
+        assert not (out / "runs.parquet").exists(), "stop the first sweep part-way"
+        before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
+        after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=300)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"{out} is being written by another sweep (process {proc.pid} on " in refused.stderr
+    assert after == before  # not a byte touched: not even a half-written part of the first
+    assert proc.returncode == 0, err  # the first sweep goes on to the end
+    runs, ts = read(out)
+    assert len(runs) == 12 and runs["status"].eq("ok").all()
+    assert ts.groupby("run_id").size().eq(25).all()  # each run once, months 0..24
+    assert cli("sweep", path, "--out", out, "--workers", "1", "--resume").returncode == 0
+
+
 def signal_masks(pid: int) -> str:
     """The blocked, ignored and caught signal masks of ``pid`` (for a failure's message)."""
     try:

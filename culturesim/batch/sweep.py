@@ -8,7 +8,9 @@ whose part exists and reads whole (one that does not, say after a full disk, run
 run that raises is recorded with its error and the sweep goes on; a Ctrl-C stops it, even one
 Python swallowed (:mod:`culturesim.interrupts`), after the run it came in. At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
-do not depend on the executor or on the order in which runs finished.
+do not depend on the executor or on the order in which runs finished. A sweep locks its folder
+while it writes it (:data:`LOCK`): a second sweep on it, say one resumed while the first still
+runs, is refused rather than running the same runs and removing the first's unfinished parts.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import itertools
 import json
 import multiprocessing
 import os
+import socket
 import sys
 import time
 import traceback
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -45,6 +48,8 @@ __all__ = [
 ]
 
 PARTS = "parts"
+#: The file a sweep locks while it writes its folder (one sweep at a time a folder).
+LOCK = ".sweep.lock"
 
 
 def design_points(exp: Experiment) -> pd.DataFrame:
@@ -267,7 +272,8 @@ def run_sweep(
     Raises:
         FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
             of another experiment or of other code (runs of two versions are never mixed), or
-            runs whose manifest is missing or unreadable (their origin cannot be told).
+            runs whose manifest is missing or unreadable (their origin cannot be told), or is
+            being written by another sweep.
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
     """
     out = Path(out)
@@ -314,60 +320,98 @@ def run_sweep(
     pending: dict[Future, tuple] = {}
     # keep every worker busy; inline, run one at a time so each result is stored at once
     limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
-    bar = None
     try:
         parts.mkdir(parents=True, exist_ok=True)
-        for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
-            stale.unlink()
-        damaged = [
-            path
-            for run in runs
-            if (path := parts / f"run-{run[0]:07d}.parquet").exists() and not _whole(path)
-        ]
-        for path in damaged:  # e.g. a disk that filled up, or a copy cut short: run them again
-            path.unlink()
-        if damaged:
+        lock = _lock(out)  # before touching the folder: another sweep may be writing it
+    except BaseException:
+        close()
+        raise
+    bar = None
+    with lock:  # held until the results are whole (closing the file releases it)
+        try:
+            for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
+                stale.unlink()
+            damaged = [
+                path
+                for run in runs
+                if (path := parts / f"run-{run[0]:07d}.parquet").exists() and not _whole(path)
+            ]
+            for path in damaged:  # e.g. a disk that filled up, or a copy cut short: run them again
+                path.unlink()
+            if damaged:
+                warnings.warn(
+                    f"{len(damaged)} finished runs in {parts} could not be read (the first: "
+                    f"{damaged[0].name}); they run again",
+                    Notice,
+                    stacklevel=2,
+                )
+            todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
+            queue = iter(todo)
+            bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+            write_json(manifest_path, manifest)
+            with noticing_ctrl_c() as check_ctrl_c:
+                while True:
+                    for run in itertools.islice(queue, max(0, limit - len(pending))):
+                        changes = points.loc[run[1]].to_dict()
+                        task = (scenario, changes, run[3], exp.months, outputs)
+                        pending[executor.submit(run_one, *task)] = run
+                    if not pending:
+                        break
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        run = pending.pop(future)
+                        _store(parts, run, future)
+                        if bar:
+                            bar.tick()
+                    check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
+        finally:
+            close()
+            if bar:
+                bar.close()
+        warned = _consolidate(out, runs, points)
+        if warned:
             warnings.warn(
-                f"{len(damaged)} finished runs in {parts} could not be read (the first: "
-                f"{damaged[0].name}); they run again",
+                f"{len(warned)} of {len(runs)} runs gave notice, the first: {warned[0]} "
+                "(runs.parquet's warning column has them all)",
                 Notice,
                 stacklevel=2,
             )
-        todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
-        queue = iter(todo)
-        bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+        manifest["status"] = "complete"
+        manifest["end_time"] = now()
         write_json(manifest_path, manifest)
-        with noticing_ctrl_c() as check_ctrl_c:
-            while True:
-                for run in itertools.islice(queue, max(0, limit - len(pending))):
-                    changes = points.loc[run[1]].to_dict()
-                    task = (scenario, changes, run[3], exp.months, outputs)
-                    pending[executor.submit(run_one, *task)] = run
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    run = pending.pop(future)
-                    _store(parts, run, future)
-                    if bar:
-                        bar.tick()
-                check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
-    finally:
-        close()
-        if bar:
-            bar.close()
-    warned = _consolidate(out, runs, points)
-    if warned:
-        warnings.warn(
-            f"{len(warned)} of {len(runs)} runs gave notice, the first: {warned[0]} "
-            "(runs.parquet's warning column has them all)",
-            Notice,
-            stacklevel=2,
-        )
-    manifest["status"] = "complete"
-    manifest["end_time"] = now()
-    write_json(manifest_path, manifest)
     return out
+
+
+def _lock(out: Path) -> TextIO:
+    """Lock the folder ``out`` for this sweep: two sweeps writing one folder would clash.
+
+    The lock is the operating system's (``flock`` on :data:`LOCK`), so it goes with the
+    process: a sweep killed by any signal leaves none behind. The file names its holder, for
+    the message another sweep gives.
+
+    Returns:
+        The open lock file; closing it releases the lock.
+
+    Raises:
+        FileExistsError: If another sweep holds the lock.
+    """
+    import fcntl
+
+    file = open(out / LOCK, "a+")  # noqa: SIM115 - the caller closes it, which unlocks
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.seek(0)
+        holder = file.read().strip() or "a process that is starting"
+        file.close()
+        raise FileExistsError(
+            f"{out} is being written by another sweep ({holder}): let it finish, or stop it "
+            "and continue with --resume"
+        ) from None
+    file.truncate(0)
+    file.write(f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n")
+    file.flush()
+    return file
 
 
 def _read_manifest(path: Path) -> dict:
