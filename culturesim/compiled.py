@@ -36,15 +36,13 @@ folding small callees such as ``value_fit`` into their loops: engagement, the qu
 staff KPIs ran 12-33% slower with it, to the same numbers. No kernel divides by zero on
 purpose; the invariant tests check that no KPI is ever NaN or infinite.
 
-Exponentials, logarithms and powers come from the C library: in kernels (Numba calls it; it
-would vectorize them with Intel's SVML only with conda's SVML-patched LLVM and the ``icc_rt``
-package: with ``icc_rt`` from PyPI beside pip's Numba it reports SVML not operational) and from
-:mod:`math` in Python. Not from NumPy, which picks its kernels by CPU: on
-a machine with AVX-512 its ``exp`` and ``log1p`` differ from the C library's in the last bit for
-5-9% of inputs, so a run's time to fill and brand awareness differed between machines with and
-without AVX-512. Ruff's banned-API rule (``pyproject.toml``) keeps them out of the package (the
-web UI's display aside), the classic models and their fits included; a test runs a scenario
-with NumPy held to its baseline instructions and asks for the same numbers.
+Exponentials, logarithms, powers and the normal distribution come from
+:mod:`culturesim.portable`, in kernels and in Python alike: not from NumPy, which picks its
+kernels by CPU (on AVX-512 its ``exp`` and ``log1p`` differ from the C library's in the last bit
+for 5-9% of inputs), nor from the C library (glibc picks its own by CPU, with or without FMA;
+other systems have other ones) or SciPy, which calls it. Ruff's banned-API rule
+(``pyproject.toml``) keeps them out of the package (the web UI's display aside); a test runs a
+scenario with NumPy and glibc held to their kernels for old CPUs and asks for the same numbers.
 
 Numba checks a cached kernel against its own source file only: a kernel that calls a kernel
 from another module (``value_fit``, ``group_by``, the random streams' cursors) would keep the

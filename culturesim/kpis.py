@@ -552,7 +552,7 @@ def _decimals(v: float, places: int) -> str:
     """``v`` to ``places`` decimals, or to two significant digits where those would show 0."""
     text = f"{v:.{places}f}"
     if v and not text.strip("-0."):  # two significant digits, without an exponent
-        return f"{v:.{1 - math.floor(math.log10(abs(v)))}f}".rstrip("0")
+        return f"{v:.{1 - math.floor(math.log10(abs(v)))}f}".rstrip("0")  # noqa: TID251 (display)
     return text
 
 

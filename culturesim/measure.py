@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtri
 
 from culturesim.compiled import insertion_sort, kernel
 from culturesim.kpis import KPIS
 from culturesim.networks import mean_inverse_distance
+from culturesim.portable import ndtri_of
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def measure(model: CultureModel) -> dict[str, float]:
         sources = efficiency_sources(indices.size)
         row = {
             "engagement": eng,
-            "survey_satisfaction": _favourable_share(e.engagement, asked, ndtri(drawn)),
+            "survey_satisfaction": _favourable_share(e.engagement, asked, ndtri_of(drawn)),
             "mean_tenure_months": tenure,
             "mean_skill": skill,
             "culture_alignment": fit,

@@ -27,7 +27,6 @@ from pathlib import Path
 import mesa
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
 
 from culturesim.agents import Employee, Partner, User
 from culturesim.compiled import kernel
@@ -36,6 +35,7 @@ from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
 from culturesim.population import Field, Population
+from culturesim.portable import ndtr_of, ndtri_of
 from culturesim.processes import (
     DEFAULT_PROCESSES,
     culture,
@@ -405,14 +405,14 @@ class CultureModel(mesa.Model):
         # one row of draws per hire: quality, then normals for disposition, pay and values;
         # quality is a standard normal truncated below at the selectivity quantile of applicants
         width = 3 + self.core.size
-        z = ndtri(_applicants(hire.key, hire.position(month, batch), count, width, sel))
+        z = ndtri_of(_applicants(hire.key, hire.position(month, batch), count, width, sel))
         acquired = own_values is not None
         quality, own, beliefs, disposition, log_pay = _screened(
             z, sites, self.site_values, self.core, org.value_spread, sel,
             own_values if acquired else np.zeros((0, self.core.size)), acquired, belief.key,
             belief.position(month, batch), self.config.dynamics.market_dimensions,
         )  # fmt: skip
-        skill = ndtr(quality)
+        skill = ndtr_of(quality)
         slots = e.add(
             count,
             site=sites,

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from culturesim.compiled import group_by, heap_sort, insertion_sort, kernel
+from culturesim.portable import powers
 from culturesim.random import cursor, uniform_at
 
 __all__ = ["OrgNetwork"]
@@ -567,7 +568,7 @@ def user_network(kind: str, n: int, degree: int, streams) -> sp.csr_matrix | Non
         src, dst = _ring_ties(n, half, s.key, s.position(0), s.position(0, 1))
     elif kind == "scale_free":
         gamma = 2.5
-        weights = (np.arange(n) + 1.0) ** (-1.0 / (gamma - 1.0))
+        weights = powers(np.arange(1.0, n + 1.0), -1.0 / (gamma - 1.0))
         cdf = np.cumsum(weights)
         cdf /= cdf[-1]
         m = n * half

@@ -20,9 +20,9 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-from scipy.special import ndtri
 
 from culturesim.compiled import kernel
+from culturesim.portable import ndtri_of
 
 __all__ = ["Stream", "Streams", "cursor", "raw_at", "uniform_at"]
 
@@ -245,7 +245,7 @@ class Stream:
 
     def normal(self, month: int, stop: int, part: int = 0, start: int = 0) -> np.ndarray:
         """Return standard normals for slots ``start .. stop-1`` (inverse CDF of uniforms)."""
-        return ndtri(self.uniform(month, stop, part, start))
+        return ndtri_of(self.uniform(month, stop, part, start))
 
     def matrix16(self, month: int, rows: int, cols: int, part: int = 0) -> np.ndarray:
         """Return a ``(rows, cols)`` uint16 matrix (uniform on 0..65535); row ``i`` is slot ``i``.

@@ -7,11 +7,11 @@ share who have adopted (the market is fully mixed); the closed form of the cumul
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from culturesim.portable import exp
 from culturesim.processes.users import bass_hazard
 
 __all__ = ["BassResult", "closed_form", "simulate"]
@@ -35,9 +35,9 @@ class BassResult:
 def closed_form(t: np.ndarray, p: float, q: float) -> np.ndarray:
     """Cumulative adoption share of the Bass model at times ``t``.
 
-    ``math.exp`` (the C library's) rather than NumPy's, whose last bits depend on the CPU.
+    :func:`culturesim.portable.exp`: the same last bits on any machine.
     """
-    e = np.array([math.exp(-(p + q) * float(x)) for x in np.ravel(t)]).reshape(np.shape(t))
+    e = np.array([exp(-(p + q) * float(x)) for x in np.ravel(t)]).reshape(np.shape(t))
     return (1.0 - e) / (1.0 + (q / p) * e)
 
 
@@ -66,7 +66,7 @@ def simulate(
     share = np.zeros(steps + 1)
     for k in range(1, steps + 1):
         hazard = bass_hazard(p, q, adopted.mean())
-        adopted |= rng.random(m) < 1.0 - math.exp(-hazard * dt)
+        adopted |= rng.random(m) < 1.0 - exp(-hazard * dt)
         share[k] = adopted.mean()
     t = np.arange(steps + 1) * dt
     return BassResult(t, share, closed_form(t, p, q))

@@ -8,14 +8,13 @@ its classic on the classic's own terms. ``culturesim dock`` reports them beside 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.optimize import curve_fit
 
 from culturesim.classics import bass
 from culturesim.classics.deffuant import count_clusters
 from culturesim.model import CultureModel
+from culturesim.portable import log
 from culturesim.processes.users import PROSPECT
 from culturesim.scenario import Scenario
 
@@ -94,7 +93,7 @@ def bass_fit(seed: int, months: int = 60) -> dict[str, float]:
     r2 = 1.0 - np.sum((f - _bass(t, p, q, m)) ** 2) / np.sum((f - f.mean()) ** 2)
     return {
         "p": float(p), "q": float(q), "m": float(m), "r2": float(r2),
-        "peak": float(np.argmax(np.diff(f))), "bass_peak": math.log(q / p) / (p + q),
+        "peak": float(np.argmax(np.diff(f))), "bass_peak": log(q / p) / (p + q),
     }  # fmt: skip
 
 

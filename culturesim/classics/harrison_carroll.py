@@ -20,10 +20,11 @@ more selective hiring.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from culturesim.portable import exp
 
 __all__ = ["HCResult", "simulate"]
 
@@ -74,8 +75,8 @@ def simulate(
     tenure = np.zeros(n)
     target = float(n)
     mean_e, size = [float(e.mean())], [n]
-    # management's fade by whole periods of tenure (math.exp: the same last bits on any CPU)
-    faded = np.array([math.exp(-fade * k) for k in range(periods + 1)])
+    # management's fade by whole periods of tenure (the same last bits on any machine)
+    faded = np.array([exp(-fade * k) for k in range(periods + 1)])
     for _ in range(periods):
         by_manager = management * faded[tenure.astype(np.int64)] * (1.0 - e)
         social = by_manager + coworkers * (e.mean() - e)

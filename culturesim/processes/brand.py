@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from culturesim.compiled import kernel
+from culturesim.portable import log1p
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -37,7 +37,7 @@ class Brand:
     def step(self, model: CultureModel) -> None:
         """One month of brand dynamics."""
         lv = model.levers
-        spend = math.log1p(lv["brand_spend"] / SPEND_SCALE)
+        spend = log1p(lv["brand_spend"] / SPEND_SCALE)
         a = model.brand_awareness
         push = 0.08 * spend + 0.02 * model.flows["launches"] + 20 * model.partner_reach["awareness"]
         model.brand_awareness = min(
@@ -73,7 +73,7 @@ def employer_brand_goal(
         - 1.0 * (attrition - 0.13)
         + 0.3 * (model.brand_reputation - 0.5)
         + levers["compensation_premium"]
-        + 0.05 * math.log1p(levers["brand_spend"] / SPEND_SCALE)
+        + 0.05 * log1p(levers["brand_spend"] / SPEND_SCALE)
     )
 
 

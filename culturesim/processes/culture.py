@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.portable import power
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def _culture_step(
         longest = max(longest, tenure[i])
     fade = np.empty(int(longest) + 1 if ids.size else 0)
     for t in range(fade.size):
-        fade[t] = 2.0 ** (-float(t) / halflife)
+        fade[t] = power(2.0, -float(t) / halflife)
     draws = cursor(key, position)
     out = np.empty((ids.size, core.size))
     for r, i in enumerate(ids):
@@ -185,7 +186,7 @@ def _culture_step(
                 out[r, c] = values[i, c]
         manager = managers[team[i]]
         whole = int(tenure[i])
-        f = fade[whole] if whole == tenure[i] else 2.0 ** (-tenure[i] / halflife)
+        f = fade[whole] if whole == tenure[i] else power(2.0, -tenure[i] / halflife)
         s = socialization * (f + reinforce)
         for c in range(core.size):
             v = values[i, c]

@@ -19,7 +19,6 @@ founder starting as a newcomer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from culturesim.compiled import kernel
 from culturesim.measure import value_fit
+from culturesim.portable import exp, log1p
 from culturesim.processes.skill import training_effect
 
 if TYPE_CHECKING:
@@ -86,12 +86,12 @@ def update(
     if ids.size == 0:
         return
     growth = 0.6 * training_effect(lv["training_budget"]) + 0.4 * lv["internal_mobility"] - 0.3
-    autonomy = 1.0 - math.exp(-lv["innovation_time"] / 0.1) - 0.5
+    autonomy = 1.0 - exp(-lv["innovation_time"] / 0.1) - 0.5
     overload = max(0.0, workload - 1.0)
     indptr, indices = model.org.adjacency(e.alive) if ties is None else ties
     _engagement_step(
         ids, indptr, indices, e.engagement, e.trust, e.values, model.core,
-        e.disposition, e.log_pay, math.log1p(lv["compensation_premium"]), lv["inclusion"],
+        e.disposition, e.log_pay, log1p(lv["compensation_premium"]), lv["inclusion"],
         lv["transparency"], 0.3 + 1.0 * growth + AUTONOMY_WEIGHT * autonomy - 2.0 * overload,
         PAY_WEIGHT,
     )  # fmt: skip
@@ -130,7 +130,7 @@ def _engagement_step(
             + 2.0 * (tru - 0.6)
             + 1.5 * (peer_eng - 0.65)
         )
-        new_engagement[r] = eng + ENGAGEMENT_RATE * (1.0 / (1.0 + math.exp(-x)) - eng)
+        new_engagement[r] = eng + ENGAGEMENT_RATE * (1.0 / (1.0 + exp(-x)) - eng)
         y = (
             0.4
             + 2.5 * (transparency - 0.5)
@@ -138,7 +138,7 @@ def _engagement_step(
             + 2.0 * pay
             + 1.0 * (peer_trust - 0.6)
         )
-        gap = 1.0 / (1.0 + math.exp(-y)) - tru
+        gap = 1.0 / (1.0 + exp(-y)) - tru
         new_trust[r] = tru + (TRUST_UP if gap > 0 else TRUST_DOWN) * gap
     for r, i in enumerate(ids):
         engagement[i] = new_engagement[r]

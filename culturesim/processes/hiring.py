@@ -12,7 +12,6 @@ their site.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy as np
 from culturesim.compiled import group_by, kernel
 from culturesim.networks import INFORMAL
 from culturesim.notices import HeadcountLimitWarning, notify
+from culturesim.portable import exp, log1p, power
 from culturesim.random import cursor, uniform_at
 from culturesim.scenario import MAX_HEADCOUNT
 
@@ -32,11 +32,11 @@ APPLICANTS_PER_VACANCY = 10.0  # at an employer brand of 0.5 (guess)
 def fill_probability(model: CultureModel) -> float:
     """Chance that a vacancy is filled this month."""
     dyn, sel = model.config.dynamics, model.levers["hiring_selectivity"]
-    lam0 = -math.log1p(-min(dyn.hiring_fill_rate, 0.999999))
+    lam0 = -log1p(-min(dyn.hiring_fill_rate, 0.999999))
     pipeline = 1.0 + model.partner_reach["applicants"]
     applicants = APPLICANTS_PER_VACANCY * (0.5 + model.employer_brand) * pipeline
     lam = lam0 * applicants / APPLICANTS_PER_VACANCY * (1.0 - 0.8 * sel)
-    return 1.0 - math.exp(-lam)
+    return 1.0 - exp(-lam)
 
 
 class Hiring:
@@ -55,7 +55,7 @@ class Hiring:
         if model.flows["layoffs"] > 0:
             model.target_headcount = float(model.headcount)
         if model.runway >= org.hiring_freeze_runway_months:
-            planned = model.target_headcount * (1.0 + org.growth_per_year) ** (1.0 / 12.0)
+            planned = model.target_headcount * power(1.0 + org.growth_per_year, 1.0 / 12.0)
             if planned > MAX_HEADCOUNT > model.target_headcount:
                 notify(
                     model,

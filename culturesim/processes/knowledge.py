@@ -33,6 +33,7 @@ import numpy as np
 
 from culturesim.compiled import kernel
 from culturesim.levers import LEVER_DEFAULTS
+from culturesim.portable import power
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def recent_launches(launch_rate: float, launches: float) -> float:
 
 def monthly_turbulence(model: CultureModel) -> float:
     """Chance that a dimension of reality flips in a month (from ``turbulence_per_year``)."""
-    return 1.0 - (1.0 - model.config.market.turbulence_per_year) ** (1.0 / 12.0)
+    return 1.0 - power(1.0 - model.config.market.turbulence_per_year, 1.0 / 12.0)
 
 
 def replay_founders(model: CultureModel, known: np.ndarray) -> np.ndarray:
@@ -282,7 +283,7 @@ def _learned(code, beliefs, reality, p2, u, rows):
     for c in range(code.size):
         lead = plus[c] - minus[c]  # the majority's lead: its sign is the majority view
         majority = 1 if lead > 0 else (-1 if lead < 0 else 0)
-        adopt = u[c] < 1.0 - (1.0 - p2) ** np.float64(abs(lead))
+        adopt = u[c] < 1.0 - power(1.0 - p2, abs(lead))
         if majority != 0 and majority != code[c] and adopt:
             out[c] = majority
     return out

@@ -8,13 +8,13 @@ outside offers (turnover).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.portable import exp
 
 if TYPE_CHECKING:
     from culturesim.model import CultureModel
@@ -27,7 +27,7 @@ OBSOLESCENCE = 0.004  # monthly loss of skill as the market moves (guess)
 
 def training_effect(budget_per_year: float) -> float:
     """Share (0-1) of the maximum training benefit bought by ``budget_per_year`` per employee."""
-    return 1.0 - math.exp(-budget_per_year / BUDGET_SCALE)
+    return 1.0 - exp(-budget_per_year / BUDGET_SCALE)
 
 
 class Skill:

@@ -11,7 +11,6 @@ chance of quitting is ``1 - exp(-rate / 12)``, drawn from the ``"quit"`` stream 
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from culturesim.compiled import kernel
 from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import value_fit
+from culturesim.portable import exp, log1p, power
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _quitters(
             base_rate,
         )  # fmt: skip
         u, draws = uniform_at(draws, i)
-        if u < 1.0 - math.exp(-rate / 12.0):
+        if u < 1.0 - exp(-rate / 12.0):
             out[quits] = i
             quits += 1
     return out[:quits]
@@ -65,7 +65,7 @@ def quit_rate(
     tenure_factor = 0.8 if tenure < 12 else (1.2 if tenure < 48 else 0.9)
     contagion = 1.0 + quit_contagion * peer_departures
     poached = 1.0 + poaching * 2.0 * max(0.0, skill - 0.5)
-    return base_rate * math.exp(x) * tenure_factor * contagion * poached
+    return base_rate * exp(x) * tenure_factor * contagion * poached
 
 
 @kernel
@@ -79,7 +79,7 @@ def _quit_chance(
         fade * peer_departures[i], log_premium, inclusion, talent_demand, quit_contagion, 0.0,
         base_rate,
     )  # fmt: skip
-    return 1.0 - math.exp(-rate / 12.0)
+    return 1.0 - exp(-rate / 12.0)
 
 
 @kernel
@@ -126,7 +126,7 @@ def _expected_peer_departures(
         for k in range(start, stop):
             share += chance[indices[k]]
         share = share / (stop - start) if stop > start else 0.0
-        peer_departures[i] = share * (1.0 - fade ** tenure[i]) / (1.0 - fade)
+        peer_departures[i] = share * (1.0 - power(fade, tenure[i])) / (1.0 - fade)
 
 
 def remember_founders_departures(model: CultureModel, rounds: int = 3) -> None:
@@ -147,7 +147,7 @@ def remember_founders_departures(model: CultureModel, rounds: int = 3) -> None:
         _expected_peer_departures(
             indptr, indices, ids, e.engagement, e.values, model.core, e.skill, e.log_pay,
             e.tenure, e.peer_departures, CONTAGION_MEMORY,
-            math.log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
+            log1p(LEVER_DEFAULTS["compensation_premium"]), LEVER_DEFAULTS["inclusion"],
             model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         )  # fmt: skip
 
@@ -170,7 +170,7 @@ def quits_before_start(model: CultureModel) -> dict[str, float]:
         return {"quits": 0.0, "regretted_quits": 0.0, "headcount": 0.0}
     quits, regretted = _expected_quits(
         ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure, e.peer_departures,
-        CONTAGION_MEMORY, math.log1p(LEVER_DEFAULTS["compensation_premium"]),
+        CONTAGION_MEMORY, log1p(LEVER_DEFAULTS["compensation_premium"]),
         LEVER_DEFAULTS["inclusion"],
         model.config.market.talent_demand, dyn.quit_contagion, dyn.base_quit_rate_per_year,
         float(np.median(e.skill[ids])),
@@ -202,7 +202,7 @@ class Turnover:
         draws = model.streams["quit"]
         quitters = _quitters(
             ids, e.engagement, e.values, model.core, e.skill, e.log_pay, e.tenure,
-            e.peer_departures, CONTAGION_MEMORY, math.log1p(lv["compensation_premium"]),
+            e.peer_departures, CONTAGION_MEMORY, log1p(lv["compensation_premium"]),
             lv["inclusion"], model.config.market.talent_demand, dyn.quit_contagion,
             poaching_intensity(model), dyn.base_quit_rate_per_year, draws.key,
             draws.position(model.month),

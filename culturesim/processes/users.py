@@ -25,7 +25,6 @@ NPS = % promoters (satisfaction >= 0.8) - % detractors (< 0.6) among active user
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -34,6 +33,7 @@ import numpy as np
 from culturesim.compiled import kernel
 from culturesim.networks import user_network
 from culturesim.population import Field, Population
+from culturesim.portable import exp
 from culturesim.random import cursor, uniform_at
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def product_quality(model: CultureModel) -> float:
 def quality(knowledge: float, workload: float, launch_rate: float) -> float:
     """Product quality in [0, 1] from the code's ``knowledge``, ``workload`` and launch rate."""
     delivery = min(1.0, 1.0 / max(workload, 1e-9))
-    freshness = 1.0 - math.exp(-launch_rate)
+    freshness = 1.0 - exp(-launch_rate)
     return min(max(0.6 * knowledge + 0.3 * delivery + 0.1 * freshness, 0.0), 1.0)
 
 
@@ -83,7 +83,7 @@ def trust_goal(quality: float, transparency: float, goodwill: float) -> float:
 @kernel
 def churn_hazard(satisfaction, trust):
     """An active user's chance of churning this month (step 5; above 1 they churn surely)."""
-    return BASE_CHURN * math.exp(3.0 * (0.7 - satisfaction) + 2.0 * (0.6 - trust))
+    return BASE_CHURN * exp(3.0 * (0.7 - satisfaction) + 2.0 * (0.6 - trust))
 
 
 @kernel
@@ -178,7 +178,7 @@ class Users:
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
         wrong = np.flatnonzero(model.code != model.reality)
         u = model.streams["feedback"].uniform(t, model.reality.size + 1)
-        if wrong.size and u[-1] < 1.0 - math.exp(-feedback / FEEDBACK_SCALE):
+        if wrong.size and u[-1] < 1.0 - exp(-feedback / FEEDBACK_SCALE):
             fix = wrong[np.argmin(u[wrong])]
             model.code[fix] = model.reality[fix]
             model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
