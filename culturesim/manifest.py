@@ -38,6 +38,10 @@ def set_command_line(argv: list[str]) -> None:
     _command_line = ["culturesim", *argv]
 
 
+#: The installed packages whose versions a manifest records: the numbers depend on them too.
+RECORDED_PACKAGES = ("numpy", "numba", "mesa", "networkx", "scipy", "SALib")
+
+
 def provenance(kind: str) -> dict:
     """What every manifest starts with: what wrote it, with which code, how.
 
@@ -53,9 +57,11 @@ def provenance(kind: str) -> dict:
         "git_commit": git_commit(),
         "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
         "command": _command_line,
-        # the numbers also depend on these (NumPy's generator and math, Numba's compiler)
+        # the numbers also depend on these: NumPy's generator and arrays, Numba's compiler,
+        # Mesa's model, networkx's founding ties (over Python's random), and the designs of
+        # sweeps (SciPy's Latin hypercube, SALib's Sobol and Morris samples)
         "python": platform.python_version(),
-        "packages": {name: _version(name) for name in ("numpy", "numba", "mesa", "scipy")},
+        "packages": {name: _version(name) for name in RECORDED_PACKAGES},
     }
 
 

@@ -1,3 +1,4 @@
+import importlib.metadata
 import json
 import platform
 import signal
@@ -6,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,6 +178,8 @@ def test_run_writes_results_manifest_and_dashboard(tmp_path):
     assert manifest["seeds"] == [0, 1, 2]
     assert manifest["kind"] == "run" and manifest["code_digest"] == SOURCE_DIGEST
     assert manifest["packages"]["numpy"] == np.__version__  # the numbers depend on them too
+    assert manifest["packages"]["networkx"] == nx.__version__  # the founders' ties
+    assert manifest["packages"]["SALib"] == importlib.metadata.version("SALib")  # designs
     assert manifest["python"] == platform.python_version()
     png = (out / "dashboard.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
