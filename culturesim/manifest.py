@@ -9,6 +9,7 @@ the command line. The rest (scenarios, seeds, months, times) is the command's ow
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import json
 import os
@@ -18,9 +19,12 @@ from pathlib import Path
 
 __all__ = [
     "KINDS",
+    "RECORDED_PACKAGES",
     "now",
+    "other_code",
     "provenance",
     "results_kind",
+    "running_code",
     "scenario_record",
     "set_command_line",
     "write_json",
@@ -49,20 +53,54 @@ def provenance(kind: str) -> dict:
         kind: Which command's results the folder holds (one of :data:`KINDS`).
     """
     from culturesim import __version__
-    from culturesim.compiled import SOURCE_DIGEST
 
     return {
         "kind": kind,
         "culturesim_version": __version__,
         "git_commit": git_commit(),
-        "code_digest": SOURCE_DIGEST,  # the sources themselves, where there is no git commit
         "command": _command_line,
-        # the numbers also depend on these: NumPy's generator and arrays, Numba's compiler,
-        # Mesa's model, networkx's founding ties (over Python's random), and the designs of
-        # sweeps (SciPy's Latin hypercube, SALib's Sobol and Morris samples)
-        "python": platform.python_version(),
-        "packages": {name: _version(name) for name in RECORDED_PACKAGES},
+        **running_code(),
     }
+
+
+@functools.cache
+def _running_code() -> tuple[str, str, tuple[tuple[str, str | None], ...]]:
+    from culturesim.compiled import SOURCE_DIGEST
+
+    packages = tuple((name, _version(name)) for name in RECORDED_PACKAGES)
+    return SOURCE_DIGEST, platform.python_version(), packages
+
+
+def running_code() -> dict:
+    """The code this process computes with, as manifests and a sweep's runs record it.
+
+    ``code_digest``: the digest of culturesim's sources (the code itself, where there is no git
+    commit); ``python`` and ``packages``: the versions the numbers also depend on (NumPy's
+    generator and arrays, Numba's compiler, Mesa's model, networkx's founding ties over Python's
+    random, and the designs of sweeps: SciPy's Latin hypercube, SALib's Sobol and Morris samples).
+    """
+    digest, python, packages = _running_code()
+    return {"code_digest": digest, "python": python, "packages": dict(packages)}
+
+
+def other_code(recorded: dict) -> str:
+    """How the code ``recorded`` (as :func:`running_code` says it) differs from this process's.
+
+    Only what ``recorded`` holds is compared (older manifests hold no digest or packages).
+
+    Returns:
+        The differences in words, ``""`` if there are none.
+    """
+    here = running_code()
+    said = []
+    if recorded.get("code_digest", here["code_digest"]) != here["code_digest"]:
+        said.append(f"culturesim code digest {recorded['code_digest']}, here {here['code_digest']}")
+    if recorded.get("python", here["python"]) != here["python"]:
+        said.append(f"Python {recorded['python']}, here {here['python']}")
+    for name, version in (recorded.get("packages") or {}).items():
+        if name in here["packages"] and version != here["packages"][name]:
+            said.append(f"{name} {version}, here {here['packages'][name]}")
+    return "; ".join(said)
 
 
 def scenario_record(scenario, path: str | Path, changes: dict | None = None) -> dict:

@@ -19,6 +19,7 @@ from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
+from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
 from tests.conftest import ROOT, default_sigint
@@ -536,21 +537,28 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
 
 
 def test_a_run_computed_by_other_code_is_an_error(tmp_path, monkeypatch):
-    """A Dask worker with another culturesim installed computes other numbers: not kept."""
+    """A Dask worker with another culturesim or other packages installed could compute other
+    numbers: its runs are not kept (nor are those of an older culturesim, which recorded only
+    its digest)."""
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one
+    numpy = running_code()["packages"]["numpy"]
 
     def stale_worker(scenario, changes, seed, months, outputs):
         frame = real(scenario, changes, seed, months, outputs)
         if changes["levers.innovation_time"] == 0.4:
-            frame.attrs["code"] = "0123456789abcdef01234567"  # another version's digest
+            frame.attrs["code"] = "0123456789abcdef01234567"  # an older version's record
+        elif changes["levers.innovation_time"] == 0.2 and changes["levers.transparency"] == 0.8:
+            frame.attrs["code"]["packages"]["numpy"] = "1.26.0"
         return frame
 
     monkeypatch.setattr(sweep_module, "run_one", stale_worker)
     runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
     stale = runs[runs["status"] == "error"]
-    assert len(stale) == 4 and (runs["status"] == "ok").sum() == 8
-    assert stale["error"].str.contains("other culturesim code").all()
+    assert len(stale) == 6 and (runs["status"] == "ok").sum() == 6
+    assert stale["error"].str.contains("computed by other code").all()
+    assert stale["error"].str.contains("culturesim code digest 0123456789abcdef01234567").sum() == 4
+    assert stale["error"].str.contains(f"numpy 1.26.0, here {numpy}").sum() == 2
     assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
 
 
@@ -564,7 +572,17 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     manifest = json.loads(manifest_path.read_text())
     manifest_path.write_text(json.dumps({**manifest, "code_digest": "0" * 24}))
     proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume")
-    assert proc.returncode == 2 and "other culturesim code" in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "begun by other code (culturesim code digest 000000000000000000000000" in proc.stderr
+    # nor one begun with other packages: the manifest would say one NumPy for runs of two
+    packages = {**manifest["packages"], "networkx": "3.2"}
+    manifest_path.write_text(json.dumps({**manifest, "packages": packages}))
+    proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume")
+    assert proc.returncode == 2, proc.stderr
+    here = manifest["packages"]["networkx"]
+    assert f"begun by other code (networkx 3.2, here {here})" in proc.stderr
+    manifest_path.write_text(json.dumps(manifest))
+    assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume").returncode == 0
 
 
 GRID_PARAMETERS = '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]'

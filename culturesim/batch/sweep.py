@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.experiment import Experiment, as_run
-from culturesim.compiled import SOURCE_DIGEST
 from culturesim.interrupts import noticing_ctrl_c
-from culturesim.manifest import now, provenance, write_json
+from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 
 __all__ = [
@@ -93,9 +92,10 @@ def run_one(
 ) -> pd.DataFrame:
     """Run one scenario variant; return month and the output KPIs (a task for any executor).
 
-    The frame's ``attrs["code"]`` is the running code's digest
-    (:data:`culturesim.compiled.SOURCE_DIGEST`): a Dask worker with another culturesim installed
-    would compute other numbers, and the sweep records such a run as an error. Its
+    The frame's ``attrs["code"]`` is the running code (:func:`culturesim.manifest.running_code`:
+    culturesim's digest, Python's and the packages' versions): a Dask worker with another
+    culturesim or other packages installed could compute other numbers, and the sweep records
+    such a run as an error. Its
     ``attrs["notices"]`` are what the run warned of (``model.notices``): the run does not print
     them (a worker's output is out of sight, on a Dask cluster in another machine's log); the
     sweep keeps them in ``runs.parquet`` and says how many runs had any.
@@ -109,7 +109,7 @@ def run_one(
     with notices_kept_quiet():  # kept in notices instead
         result = simulate(sc, seed=seed, months=months)
     frame = result.kpis[outputs].reset_index()
-    frame.attrs["code"] = SOURCE_DIGEST  # which code ran it: see _store
+    frame.attrs["code"] = running_code()  # which code ran it: see _store
     frame.attrs["notices"] = list(result.model.notices)
     return frame
 
@@ -291,10 +291,10 @@ def run_sweep(
                 or (old.get("replications") != exp.settings.replications)
             ):
                 raise FileExistsError(f"{out} holds the results of another experiment")
-            if old.get("code_digest", SOURCE_DIGEST) != SOURCE_DIGEST:  # older manifests: none
+            if differences := other_code(old):
                 raise FileExistsError(
-                    f"{out} was begun by other culturesim code (digest {old['code_digest']}, "
-                    f"here {SOURCE_DIGEST}): resume it with that version, or start a new folder"
+                    f"{out} was begun by other code ({differences}): resume it with that, or "
+                    "start a new folder (runs of two codes are not mixed)"
                 )
         elif any(parts.glob("run-*.parquet")):
             raise FileExistsError(
@@ -456,16 +456,17 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
 
 
 class OtherCodeError(RuntimeError):
-    """A run was computed by other culturesim code than this process's (a stale worker)."""
+    """A run was computed by other code than this process's (a stale worker)."""
 
 
 def _check_code(frame: pd.DataFrame) -> None:
     """Raise :class:`OtherCodeError` unless ``frame`` was computed by this process's code."""
     code = frame.attrs.get("code")
-    if code != SOURCE_DIGEST:
+    recorded = code if isinstance(code, dict) else {"code_digest": code}  # older: a digest
+    if differences := other_code(recorded):
         raise OtherCodeError(
-            f"computed by other culturesim code (digest {code}, here {SOURCE_DIGEST}): "
-            "install this version on every worker"
+            f"computed by other code ({differences}): install this culturesim and these "
+            "packages on every worker"
         )
 
 
