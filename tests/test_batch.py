@@ -314,6 +314,23 @@ def test_a_folder_another_sweep_is_writing_is_refused_untouched(tmp_path):
     assert cli("sweep", path, "--out", out, "--workers", "1", "--resume").returncode == 0
 
 
+def test_a_file_system_without_locks_runs_the_sweep_with_a_notice(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(file, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    exp = load_experiment(
+        write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    )
+    with pytest.warns(Notice, match="cannot be locked \\(No locks available\\)"):
+        out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+    runs, _ = read(out)
+    assert len(runs) == 6 and runs["status"].eq("ok").all()
+
+
 def signal_masks(pid: int) -> str:
     """The blocked, ignored and caught signal masks of ``pid`` (for a failure's message)."""
     try:

@@ -387,7 +387,8 @@ def _lock(out: Path) -> TextIO:
 
     The lock is the operating system's (``flock`` on :data:`LOCK`), so it goes with the
     process: a sweep killed by any signal leaves none behind. The file names its holder, for
-    the message another sweep gives.
+    the message another sweep gives. On a file system without locks (some network ones, such
+    as Lustre mounted without them) the sweep goes on unlocked, with a notice.
 
     Returns:
         The open lock file; closing it releases the lock.
@@ -408,6 +409,12 @@ def _lock(out: Path) -> TextIO:
             f"{out} is being written by another sweep ({holder}): let it finish, or stop it "
             "and continue with --resume"
         ) from None
+    except OSError as exc:  # no locks on this file system: the sweep is not refused for that
+        warnings.warn(
+            f"{out} cannot be locked ({exc.strerror}): make sure no other sweep writes it",
+            Notice,
+            stacklevel=3,
+        )
     file.truncate(0)
     file.write(f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n")
     file.flush()
