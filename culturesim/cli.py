@@ -307,7 +307,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     exp = load_experiment(args.experiment)  # raises before anything is written (or imported)
     from culturesim.batch import run_sweep
-    from culturesim.batch.sweep import SchedulerError
+    from culturesim.batch.sweep import OtherCodeError, SchedulerError
 
     changes = {}
     if args.replications is not None:
@@ -321,7 +321,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             out = run_sweep(
                 exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
             )
-    except (FileExistsError, SchedulerError) as exc:
+    except (FileExistsError, SchedulerError, OtherCodeError) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print(

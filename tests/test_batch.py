@@ -553,30 +553,64 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
         assert not (tmp_path / "o").exists()
 
 
-def test_a_run_computed_by_other_code_is_an_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("stale", "said"),
+    [
+        ({"packages": {"numpy": "1.26.0"}}, "numpy 1.26.0, here {numpy}"),
+        ("0123456789abcdef01234567", "culturesim code digest 0123456789abcdef01234567, here"),
+    ],
+)
+def test_a_run_by_other_code_stops_the_sweep_which_resumes(tmp_path, monkeypatch, stale, said):
     """A Dask worker with another culturesim or other packages installed could compute other
-    numbers: its runs are not kept (nor are those of an older culturesim, which recorded only
-    its digest)."""
+    numbers: the sweep stops at its first run, keeps the runs finished before, and continues
+    with --resume once the workers agree (a run recorded as failed would stay failed). An older
+    culturesim recorded only its digest."""
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one
     numpy = running_code()["packages"]["numpy"]
 
     def stale_worker(scenario, changes, seed, months, outputs):
         frame = real(scenario, changes, seed, months, outputs)
-        if changes["levers.innovation_time"] == 0.4:
-            frame.attrs["code"] = "0123456789abcdef01234567"  # an older version's record
-        elif changes["levers.innovation_time"] == 0.2 and changes["levers.transparency"] == 0.8:
-            frame.attrs["code"]["packages"]["numpy"] = "1.26.0"
+        if changes["levers.innovation_time"] == 0.2:
+            if isinstance(stale, str):
+                frame.attrs["code"] = stale
+            else:
+                frame.attrs["code"]["packages"] |= stale["packages"]
         return frame
 
     monkeypatch.setattr(sweep_module, "run_one", stale_worker)
-    runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
-    stale = runs[runs["status"] == "error"]
-    assert len(stale) == 6 and (runs["status"] == "ok").sum() == 6
-    assert stale["error"].str.contains("computed by other code").all()
-    assert stale["error"].str.contains("culturesim code digest 0123456789abcdef01234567").sum() == 4
-    assert stale["error"].str.contains(f"numpy 1.26.0, here {numpy}").sum() == 2
-    assert set(ts["run_id"]) == set(runs.loc[runs["status"] == "ok", "run_id"])
+    out = tmp_path / "out"
+    with pytest.raises(sweep_module.OtherCodeError, match="then continue with --resume") as info:
+        run_sweep(exp, out, workers=1, progress=False)
+    assert said.format(numpy=numpy) in str(info.value)
+    kept = sorted(out.glob("parts/run-*.parquet"))
+    assert 0 < len(kept) < 12 and not (out / "runs.parquet").exists()
+    assert all(pd.read_parquet(p)["_status"].eq("ok").all() for p in kept)
+    monkeypatch.setattr(sweep_module, "run_one", real)  # the workers updated
+    runs, ts = read(run_sweep(exp, out, workers=1, progress=False, resume=True))
+    assert len(runs) == 12 and runs["status"].eq("ok").all()
+    whole_runs, whole_ts = read(run_sweep(exp, tmp_path / "whole", workers=1, progress=False))
+    pd.testing.assert_frame_equal(runs, whole_runs, check_exact=True)
+    pd.testing.assert_frame_equal(ts, whole_ts, check_exact=True)
+
+
+def test_the_command_says_which_code_differs_and_exits_2(tmp_path, monkeypatch, capsys):
+    from culturesim import cli as cli_module
+
+    path = write_experiment(tmp_path, GRID)
+    real = sweep_module.run_one
+
+    def stale_worker(*args):
+        frame = real(*args)
+        frame.attrs["code"]["python"] = "3.12.0"
+        return frame
+
+    monkeypatch.setattr(sweep_module, "run_one", stale_worker)
+    code = cli_module.main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith("culturesim: a run was computed by other code (Python 3.12.0, here")
+    assert err[0].endswith("then continue with --resume (finished runs are kept)")
 
 
 def test_refuses_to_overwrite_without_resume(tmp_path):

@@ -6,7 +6,8 @@ Each finished run is written at once as its own Parquet part (written to a tempo
 flushed to disk, then renamed, so a part is either whole or absent). ``resume=True`` skips runs
 whose part exists and reads whole (one that does not, say after a full disk, runs again); a
 run that raises is recorded with its error and the sweep goes on; a Ctrl-C stops it, even one
-Python swallowed (:mod:`culturesim.interrupts`), after the run it came in. At the end the parts are
+Python swallowed (:mod:`culturesim.interrupts`), after the run it came in, and so does a run a
+worker computed with other code (:class:`OtherCodeError`). At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
 do not depend on the executor or on the order in which runs finished. A sweep locks its folder
 while it writes it (:data:`LOCK`): a second sweep on it, say one resumed while the first still
@@ -275,6 +276,7 @@ def run_sweep(
             runs whose manifest is missing or unreadable (their origin cannot be told), or is
             being written by another sweep.
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
+        OtherCodeError: If a worker computed a run with other code (the finished runs are kept).
     """
     out = Path(out)
     parts = out / PARTS
@@ -450,12 +452,13 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     }  # fmt: skip
     try:
         frame = future.result()
-        _check_code(frame)
-        record["_warning"] = SEPARATOR.join(frame.attrs.get("notices", []))
     except Exception as exc:
         error = "".join(traceback.format_exception_only(exc)).strip()
         frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
         record |= {"_status": "error", "_error": error}
+    else:
+        _check_code(frame)  # other code: the sweep stops, nothing of this run is kept
+        record["_warning"] = SEPARATOR.join(frame.attrs.get("notices", []))
     frame.insert(0, "run_id", run_id)
     for key, value in record.items():
         frame[key] = value
@@ -463,7 +466,12 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
 
 
 class OtherCodeError(RuntimeError):
-    """A run was computed by other code than this process's (a stale worker)."""
+    """A run was computed by other code than this process's (a stale worker): the sweep stops.
+
+    Its runs are not errors of the model: recorded as failed runs they would stay failed on
+    ``--resume`` (which redoes only missing runs), so the sweep stops instead, keeping the
+    finished runs, and continues with ``--resume`` once every worker has the same code.
+    """
 
 
 def _check_code(frame: pd.DataFrame) -> None:
@@ -472,8 +480,8 @@ def _check_code(frame: pd.DataFrame) -> None:
     recorded = code if isinstance(code, dict) else {"code_digest": code}  # older: a digest
     if differences := other_code(recorded):
         raise OtherCodeError(
-            f"computed by other code ({differences}): install this culturesim and these "
-            "packages on every worker"
+            f"a run was computed by other code ({differences}): install this culturesim and "
+            "these packages on every worker, then continue with --resume (finished runs are kept)"
         )
 
 
