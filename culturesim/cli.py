@@ -307,7 +307,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     exp = load_experiment(args.experiment)  # raises before anything is written (or imported)
     from culturesim.batch import run_sweep
-    from culturesim.batch.sweep import OtherCodeError, SchedulerError
+    from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError
 
     changes = {}
     if args.replications is not None:
@@ -323,6 +323,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
     except (FileExistsError, SchedulerError, OtherCodeError) as exc:
         raise UsageError(str(exc)) from None
+    except WorkerLostError as exc:  # not the input's fault: exit 1, as a failed command
+        print(f"culturesim: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: finished runs are kept in {args.out}; continue with --resume",

@@ -1,5 +1,6 @@
 """Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
 
+import contextlib
 import io
 import json
 import os
@@ -329,6 +330,64 @@ def test_a_file_system_without_locks_runs_the_sweep_with_a_notice(tmp_path, monk
         out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
     runs, _ = read(out)
     assert len(runs) == 6 and runs["status"].eq("ok").all()
+
+
+def descendants(pid: int) -> dict[int, int]:
+    """The processes below ``pid``, each with its depth (1: a child, 2: a grandchild ...)."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier, depth = {}, {pid}, 0
+    while frontier:
+        depth += 1
+        frontier = {p for p, pp in parent.items() if pp in frontier}
+        found |= dict.fromkeys(frontier, depth)
+    return found
+
+
+def test_a_worker_killed_mid_sweep_stops_it_and_resume_redoes_its_run(tmp_path):
+    """A worker process killed (by the kernel's out-of-memory killer, say) broke the pool: the
+    sweep failed with a traceback and recorded the lost runs as failed, for good."""
+    path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 30"))
+    out = tmp_path / "out"
+    args = ["--workers", "2", "--replications", "30"]  # 180 runs: still going when we kill
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
+        time.sleep(0.05)
+    # the pool's workers: forked by its fork server, the sweep's child
+    workers = [p for p, depth in descendants(proc.pid).items() if depth == 2]
+    assert workers, descendants(proc.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "a worker died before its run finished" in err, err
+    assert "continue with --resume" in err
+    kept = list((out / "parts").glob("run-*.parquet"))
+    assert 3 <= len(kept) < 180 and not (out / "runs.parquet").exists()
+    assert all(pd.read_parquet(p)["_status"].eq("ok").all() for p in kept)  # none failed
+    again = cli("sweep", path, "--out", out, "--resume", *args)
+    assert again.returncode == 0, again.stderr
+    runs, ts = read(out)
+    assert len(runs) == 180 and runs["status"].eq("ok").all()
+    assert ts.groupby("run_id").size().eq(31).all()
+
+
+def test_what_says_a_run_was_lost_with_its_worker():
+    from concurrent.futures import CancelledError
+    from concurrent.futures.process import BrokenProcessPool
+
+    from distributed import KilledWorker
+
+    lost = sweep_module.lost_with_its_worker
+    assert lost(BrokenProcessPool("gone")) and lost(CancelledError())
+    assert lost(KilledWorker("run_one-1", None, 3))  # Dask: the task's workers kept dying
+    assert not lost(RuntimeError("boom")) and not lost(MemoryError())
 
 
 def signal_masks(pid: int) -> str:

@@ -7,7 +7,8 @@ flushed to disk, then renamed, so a part is either whole or absent). ``resume=Tr
 whose part exists and reads whole (one that does not, say after a full disk, runs again); a
 run that raises is recorded with its error and the sweep goes on; a Ctrl-C stops it, even one
 Python swallowed (:mod:`culturesim.interrupts`), after the run it came in, and so does a run a
-worker computed with other code (:class:`OtherCodeError`). At the end the parts are
+worker computed with other code (:class:`OtherCodeError`) or lost as it died
+(:class:`WorkerLostError`): their runs are left for ``--resume``. At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
 do not depend on the executor or on the order in which runs finished. A sweep locks its folder
 while it writes it (:data:`LOCK`): a second sweep on it, say one resumed while the first still
@@ -26,7 +27,15 @@ import sys
 import time
 import traceback
 import warnings
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,7 +49,9 @@ from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 
 __all__ = [
     "InlineExecutor",
+    "OtherCodeError",
     "SchedulerError",
+    "WorkerLostError",
     "design_points",
     "make_executor",
     "run_one",
@@ -277,6 +288,7 @@ def run_sweep(
             being written by another sweep.
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
         OtherCodeError: If a worker computed a run with other code (the finished runs are kept).
+        WorkerLostError: If a worker died with a run unfinished (the finished runs are kept).
     """
     out = Path(out)
     parts = out / PARTS
@@ -356,7 +368,10 @@ def run_sweep(
                     for run in itertools.islice(queue, max(0, limit - len(pending))):
                         changes = points.loc[run[1]].to_dict()
                         task = (scenario, changes, run[3], exp.months, outputs)
-                        pending[executor.submit(run_one, *task)] = run
+                        try:
+                            pending[executor.submit(run_one, *task)] = run
+                        except BrokenExecutor as exc:  # a worker died since the last wait
+                            raise WorkerLostError(_lost(exc)) from exc
                     if not pending:
                         break
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -453,6 +468,8 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     try:
         frame = future.result()
     except Exception as exc:
+        if lost_with_its_worker(exc):  # not the run's error: the sweep stops, the run is redone
+            raise WorkerLostError(_lost(exc)) from exc
         error = "".join(traceback.format_exception_only(exc)).strip()
         frame = pd.DataFrame({"month": [-1]})  # one row to carry the record
         record |= {"_status": "error", "_error": error}
@@ -463,6 +480,37 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     for key, value in record.items():
         frame[key] = value
     _write_atomic(frame, parts / f"run-{run_id:07d}.parquet")
+
+
+class WorkerLostError(RuntimeError):
+    """A worker died with a run unfinished (killed for memory, say): the sweep stops.
+
+    The run is not the model's failure: recorded as failed it would stay failed on
+    ``--resume`` (which redoes only missing runs), so the sweep stops instead, keeping the
+    finished runs, and ``--resume`` runs the lost ones again.
+    """
+
+
+def lost_with_its_worker(exc: BaseException) -> bool:
+    """Whether a run's ``exc`` says its worker was lost rather than that the run failed.
+
+    A local process pool whose process died (``BrokenProcessPool``), a run cancelled with its
+    executor, or Dask's ``KilledWorker`` (a task whose workers kept dying; Dask itself runs a
+    task again on another worker first).
+    """
+    return isinstance(exc, (BrokenExecutor, CancelledError)) or (
+        type(exc).__name__ == "KilledWorker" and type(exc).__module__.startswith("distributed")
+    )
+
+
+def _lost(exc: BaseException) -> str:
+    """What a :class:`WorkerLostError` says."""
+    return (
+        f"a worker died before its run finished ({type(exc).__name__}: {str(exc).rstrip('.')}); "
+        "out of memory? "
+        "The finished runs are kept: continue with --resume (with fewer --workers if memory "
+        "ran out)"
+    )
 
 
 class OtherCodeError(RuntimeError):
