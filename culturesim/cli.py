@@ -12,7 +12,8 @@
     culturesim levers | kpis
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
-problem on stderr, and writes nothing.
+problem on stderr, and writes nothing. A disk that cannot be written (full, read-only) exits
+with status 1 and one line; ``run`` and ``compare`` leave nothing then, a sweep its finished runs.
 """
 
 from __future__ import annotations
@@ -325,6 +326,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except WorkerLostError as exc:  # not the input's fault: exit 1, as a failed command
         print(f"culturesim: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, say: the parts written are whole (see run_sweep)
+        if exc.errno not in DISK_ERRORS:
+            raise
+        print(
+            f"culturesim: cannot write in {args.out}: {_disk_error(exc)}. The finished runs "
+            "are kept: free some space and continue with --resume",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print(
@@ -852,6 +862,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 _python_show_warning = warnings.showwarning
 
 
+#: Errors of the disk a command writes to, not of its input (one line and exit 1 for them).
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+
+
+def _disk_error(exc: OSError) -> str:
+    """A disk's error in words: what went wrong, and where when known."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{os.strerror(exc.errno)}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     set_command_line(sys.argv[1:] if argv is None else argv)
@@ -879,6 +899,11 @@ def main(argv: list[str] | None = None) -> int:
         # (Python's recipe: point stdout at devnull so that flushing it at exit is quiet too)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE  # as a program killed by SIGPIPE
+    except OSError as exc:  # after BrokenPipeError, one of them
+        if exc.errno not in DISK_ERRORS:
+            raise
+        print(f"culturesim: cannot write: {_disk_error(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -672,6 +672,43 @@ def test_the_command_says_which_code_differs_and_exits_2(tmp_path, monkeypatch, 
     assert err[0].endswith("then continue with --resume (finished runs are kept)")
 
 
+def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
+    tmp_path, monkeypatch, capsys
+):
+    """A disk that filled up mid-sweep failed it with pyarrow's traceback."""
+    import errno
+
+    from culturesim import cli as cli_module
+
+    path = write_experiment(tmp_path, GRID)
+    out = tmp_path / "out"
+    real = pd.DataFrame.to_parquet
+    written = []
+
+    def filling(self, target, *args, **kwargs):
+        if len(written) == 3:
+            Path(target).write_bytes(b"PAR1")  # cut short, as a full disk leaves it
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(target)
+        return real(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", filling)
+    code = cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"])
+    said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
+    assert code == 1 and len(said) == 1, said
+    assert said[0] == (
+        f"culturesim: cannot write in {out}: No space left on device. The finished runs are "
+        "kept: free some space and continue with --resume"
+    )
+    assert len(list((out / "parts").glob("run-*.parquet"))) == 3
+    assert not list((out / "parts").glob(".*"))  # the part cut short is not left behind
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)  # space freed
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
+    whole = run_sweep(load_experiment(path), tmp_path / "whole", workers=1, progress=False)
+    for a, b in zip(read(out), read(whole), strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
 def test_refuses_to_overwrite_without_resume(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0

@@ -423,3 +423,20 @@ def test_show_with_set_prints_the_changed_scenario():
     shown = scenario_from_dict(parse_toml(proc.stdout.encode(), "shown"))
     expected = load_scenario("baseline").with_changes({"levers.inclusion": 0.8, "meta.months": 36})
     assert shown == expected
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from culturesim import cli as cli_module
+
+    def full(self, target, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    out = tmp_path / "results"
+    args = ["run", str(SCENARIOS / "baseline.toml"), "--seeds", "1", "--months", "3"]
+    code = cli_module.main([*args, "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err == ["culturesim: cannot write: No space left on device"], err
+    assert not out.exists()

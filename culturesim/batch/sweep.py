@@ -17,6 +17,7 @@ runs, is refused rather than running the same runs and removing the first's unfi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -206,10 +207,15 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     leaves a part whole or absent, not renamed but empty.
     """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:  # a full disk, say: do not leave the part cut short
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _whole(path: Path) -> bool:
