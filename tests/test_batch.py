@@ -388,6 +388,11 @@ def test_what_says_a_run_was_lost_with_its_worker():
     assert lost(BrokenProcessPool("gone")) and lost(CancelledError())
     assert lost(KilledWorker("run_one-1", None, 3))  # Dask: the task's workers kept dying
     assert not lost(RuntimeError("boom")) and not lost(MemoryError())
+    said = sweep_module._lost(CancelledError())
+    assert said.startswith("a run was cancelled: its worker or the Dask scheduler was lost.")
+    said = sweep_module._lost(BrokenProcessPool("A child process terminated abruptly."))
+    assert "(BrokenProcessPool: A child process terminated abruptly); out of memory?" in said
+    assert said.endswith(". The finished runs are kept: continue with --resume")
 
 
 def signal_masks(pid: int) -> str:

@@ -510,13 +510,14 @@ def lost_with_its_worker(exc: BaseException) -> bool:
 
 
 def _lost(exc: BaseException) -> str:
-    """What a :class:`WorkerLostError` says."""
-    return (
-        f"a worker died before its run finished ({type(exc).__name__}: {str(exc).rstrip('.')}); "
-        "out of memory? "
-        "The finished runs are kept: continue with --resume (with fewer --workers if memory "
-        "ran out)"
-    )
+    """What a :class:`WorkerLostError` says: what was lost, and what to do."""
+    if isinstance(exc, CancelledError):  # with the executor: a Dask scheduler gone, say
+        what = "a run was cancelled: its worker or the Dask scheduler was lost"
+    else:
+        detail = str(exc).rstrip(".")
+        what = f"a worker died before its run finished ({type(exc).__name__}: {detail}); "
+        what += "out of memory? Try fewer --workers"
+    return f"{what}. The finished runs are kept: continue with --resume"
 
 
 class OtherCodeError(RuntimeError):
