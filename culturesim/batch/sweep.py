@@ -107,8 +107,8 @@ def run_one(
 
     The frame's ``attrs["code"]`` is the running code (:func:`culturesim.manifest.running_code`:
     culturesim's digest, Python's and the packages' versions): a Dask worker with another
-    culturesim or other packages installed could compute other numbers, and the sweep records
-    such a run as an error. Its
+    culturesim or other packages installed could compute other numbers, and the sweep stops at
+    such a run (:class:`OtherCodeError`). Its
     ``attrs["notices"]`` are what the run warned of (``model.notices``): the run does not print
     them (a worker's output is out of sight, on a Dask cluster in another machine's log); the
     sweep keeps them in ``runs.parquet`` and says how many runs had any.
@@ -337,7 +337,6 @@ def run_sweep(
     manifest["executor"] = described
     scenario = exp.scenario.to_dict()
     outputs = list(exp.settings.outputs)
-    pending: dict[Future, tuple] = {}
     # keep every worker busy; inline, run one at a time so each result is stored at once
     limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
     try:
@@ -366,27 +365,14 @@ def run_sweep(
                     stacklevel=2,
                 )
             todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
-            queue = iter(todo)
             bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
             write_json(manifest_path, manifest)
-            with noticing_ctrl_c() as check_ctrl_c:
-                while True:
-                    for run in itertools.islice(queue, max(0, limit - len(pending))):
-                        changes = points.loc[run[1]].to_dict()
-                        task = (scenario, changes, run[3], exp.months, outputs)
-                        try:
-                            pending[executor.submit(run_one, *task)] = run
-                        except BrokenExecutor as exc:  # a worker died since the last wait
-                            raise WorkerLostError(_lost(exc)) from exc
-                    if not pending:
-                        break
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        run = pending.pop(future)
-                        _store(parts, run, future)
-                        if bar:
-                            bar.tick()
-                    check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
+
+            def task(run: tuple) -> tuple:
+                changes = points.loc[run[1]].to_dict()
+                return scenario, changes, run[3], exp.months, outputs
+
+            _run_all(executor, todo, task, limit, parts, bar)
         finally:
             close()
             if bar:
@@ -403,6 +389,36 @@ def run_sweep(
         manifest["end_time"] = now()
         write_json(manifest_path, manifest)
     return out
+
+
+def _run_all(executor: Executor, todo: list[tuple], task, limit: int, parts: Path, bar) -> None:
+    """Run ``todo`` on ``executor``, ``limit`` at a time, storing each run as it finishes.
+
+    Args:
+        executor: Where the runs run.
+        todo: The runs (run id, point, replication, seed).
+        task: A run's arguments of :func:`run_one`.
+        limit: Runs submitted at once.
+        parts: The folder of the finished runs.
+        bar: The progress bar, or None.
+    """
+    pending: dict[Future, tuple] = {}
+    queue = iter(todo)
+    with noticing_ctrl_c() as check_ctrl_c:
+        while True:
+            for run in itertools.islice(queue, max(0, limit - len(pending))):
+                try:
+                    pending[executor.submit(run_one, *task(run))] = run
+                except BrokenExecutor as exc:  # a worker died since the last wait
+                    raise WorkerLostError(_lost(exc)) from exc
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                _store(parts, pending.pop(future), future)
+                if bar:
+                    bar.tick()
+            check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
 
 
 def _lock(out: Path) -> TextIO:
