@@ -378,6 +378,28 @@ def test_a_worker_killed_mid_sweep_stops_it_and_resume_redoes_its_run(tmp_path):
     assert ts.groupby("run_id").size().eq(31).all()
 
 
+def test_a_run_out_of_memory_stops_the_sweep_and_resume_redoes_it(tmp_path, monkeypatch):
+    """A MemoryError depends on what else the machine ran: recorded as the run's failure, the
+    run would never be redone."""
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+
+    def short_of_memory(scenario, changes, seed, months, outputs):
+        if changes["levers.innovation_time"] == 0.2:
+            raise MemoryError
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", short_of_memory)
+    out = tmp_path / "out"
+    with pytest.raises(sweep_module.WorkerLostError, match="a run ran out of memory"):
+        run_sweep(exp, out, workers=1, progress=False)
+    kept = sorted(out.glob("parts/run-*.parquet"))
+    assert kept and all(pd.read_parquet(p)["_status"].eq("ok").all() for p in kept)
+    monkeypatch.setattr(sweep_module, "run_one", real)
+    runs, _ = read(run_sweep(exp, out, workers=1, progress=False, resume=True))
+    assert len(runs) == 12 and runs["status"].eq("ok").all()
+
+
 def test_what_says_a_run_was_lost_with_its_worker():
     from concurrent.futures import CancelledError
     from concurrent.futures.process import BrokenProcessPool
@@ -387,7 +409,13 @@ def test_what_says_a_run_was_lost_with_its_worker():
     lost = sweep_module.lost_with_its_worker
     assert lost(BrokenProcessPool("gone")) and lost(CancelledError())
     assert lost(KilledWorker("run_one-1", None, 3))  # Dask: the task's workers kept dying
-    assert not lost(RuntimeError("boom")) and not lost(MemoryError())
+    assert lost(MemoryError())  # the memory of the worker's machine, not the run, fell short
+    assert not lost(RuntimeError("boom")) and not lost(ValueError("bad"))
+    said = sweep_module._lost(MemoryError())
+    assert said == (
+        "a run ran out of memory (MemoryError); try fewer --workers. The finished runs are "
+        "kept: continue with --resume"
+    )
     said = sweep_module._lost(CancelledError())
     assert said.startswith("a run was cancelled: its worker or the Dask scheduler was lost.")
     said = sweep_module._lost(BrokenProcessPool("A child process terminated abruptly."))

@@ -517,10 +517,11 @@ def lost_with_its_worker(exc: BaseException) -> bool:
     """Whether a run's ``exc`` says its worker was lost rather than that the run failed.
 
     A local process pool whose process died (``BrokenProcessPool``), a run cancelled with its
-    executor, or Dask's ``KilledWorker`` (a task whose workers kept dying; Dask itself runs a
-    task again on another worker first).
+    executor, Dask's ``KilledWorker`` (a task whose workers kept dying; Dask itself runs a
+    task again on another worker first), or a ``MemoryError`` (the worker's memory was short:
+    with fewer runs beside it, the run may well fit).
     """
-    return isinstance(exc, (BrokenExecutor, CancelledError)) or (
+    return isinstance(exc, (BrokenExecutor, CancelledError, MemoryError)) or (
         type(exc).__name__ == "KilledWorker" and type(exc).__module__.startswith("distributed")
     )
 
@@ -529,6 +530,8 @@ def _lost(exc: BaseException) -> str:
     """What a :class:`WorkerLostError` says: what was lost, and what to do."""
     if isinstance(exc, CancelledError):  # with the executor: a Dask scheduler gone, say
         what = "a run was cancelled: its worker or the Dask scheduler was lost"
+    elif isinstance(exc, MemoryError):
+        what = "a run ran out of memory (MemoryError); try fewer --workers"
     else:
         detail = str(exc).rstrip(".")
         what = f"a worker died before its run finished ({type(exc).__name__}: {detail}); "
