@@ -64,11 +64,9 @@ def provenance(kind: str) -> dict:
 
 
 @functools.cache
-def _running_code() -> tuple[str, str, tuple[tuple[str, str | None], ...]]:
-    from culturesim.compiled import SOURCE_DIGEST
-
-    packages = tuple((name, _version(name)) for name in RECORDED_PACKAGES)
-    return SOURCE_DIGEST, platform.python_version(), packages
+def _package_versions() -> tuple[tuple[str, str | None], ...]:
+    """Each of :data:`RECORDED_PACKAGES` with its version (read once: a few ms a package)."""
+    return tuple((name, _version(name)) for name in RECORDED_PACKAGES)
 
 
 def running_code() -> dict:
@@ -79,8 +77,13 @@ def running_code() -> dict:
     generator and arrays, Numba's compiler, Mesa's model, networkx's founding ties over Python's
     random, and the designs of sweeps: SciPy's Latin hypercube, SALib's Sobol and Morris samples).
     """
-    digest, python, packages = _running_code()
-    return {"code_digest": digest, "python": python, "packages": dict(packages)}
+    from culturesim.compiled import SOURCE_DIGEST
+
+    return {
+        "code_digest": SOURCE_DIGEST,
+        "python": platform.python_version(),
+        "packages": dict(_package_versions()),
+    }
 
 
 def other_code(recorded: dict) -> str:

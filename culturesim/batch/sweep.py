@@ -52,6 +52,7 @@ __all__ = [
     "InlineExecutor",
     "OtherCodeError",
     "SchedulerError",
+    "SweepStoppedError",
     "WorkerLostError",
     "design_points",
     "make_executor",
@@ -504,13 +505,16 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     _write_atomic(frame, parts / f"run-{run_id:07d}.parquet")
 
 
-class WorkerLostError(RuntimeError):
-    """A worker died with a run unfinished (killed for memory, say): the sweep stops.
+class SweepStoppedError(RuntimeError):
+    """A run failed for a reason not the model's: the sweep stops, and ``--resume`` redoes it.
 
-    The run is not the model's failure: recorded as failed it would stay failed on
-    ``--resume`` (which redoes only missing runs), so the sweep stops instead, keeping the
-    finished runs, and ``--resume`` runs the lost ones again.
+    Recorded as a failed run it would stay failed on ``--resume`` (which redoes only missing
+    runs); so the sweep stops instead, keeping the finished runs.
     """
+
+
+class WorkerLostError(SweepStoppedError):
+    """A run was lost with its worker (killed, say for memory), or ran out of memory."""
 
 
 def lost_with_its_worker(exc: BaseException) -> bool:
@@ -539,13 +543,8 @@ def _lost(exc: BaseException) -> str:
     return f"{what}. The finished runs are kept: continue with --resume"
 
 
-class OtherCodeError(RuntimeError):
-    """A run was computed by other code than this process's (a stale worker): the sweep stops.
-
-    Its runs are not errors of the model: recorded as failed runs they would stay failed on
-    ``--resume`` (which redoes only missing runs), so the sweep stops instead, keeping the
-    finished runs, and continues with ``--resume`` once every worker has the same code.
-    """
+class OtherCodeError(SweepStoppedError):
+    """A run was computed by other code than this process's (a stale worker)."""
 
 
 def _check_code(frame: pd.DataFrame) -> None:
