@@ -23,15 +23,13 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import tomllib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +51,7 @@ from culturesim.manifest import (
     results_kind,
     scenario_record,
     set_command_line,
+    write_files,
     write_json,
 )
 from culturesim.notices import Notice
@@ -65,6 +64,7 @@ from culturesim.scenario import (
     commented_toml,
     load_scenario,
     parse_toml,
+    read_file,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
@@ -191,17 +191,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario, changes = _scenario(args.scenario, args.set)
     name = _label(scenario, changes)
     out = Path(args.out) if args.out else None
-    kind = results_kind(out) if out is not None and out.is_dir() else None
-    if kind not in (None, "run"):  # a run's own results are replaced
-        raise UsageError(f"--out {out}: holds results of {_maker(kind)}; choose another folder")
-    import pandas as pd
-
-    from culturesim.run import run_seeds
-
     months = args.months if args.months is not None else scenario.meta.months
     seeds = [scenario.meta.seed + i for i in range(args.seeds)]
     started = now()
-    with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
+    with _output_folder(out, "run"):  # a bad folder fails now, not after the runs
+        import pandas as pd
+
+        from culturesim.run import run_seeds
+
         ts = run_seeds(scenario, seeds, months)
         if out is not None:  # the results before the summary: a reader that stops early
             # (`| head`) takes nothing away
@@ -224,7 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "start_time": started,
                 "end_time": now(),
             }
-            _write_files(
+            write_files(
                 out,
                 {
                     "runs.parquet": lambda path: runs.to_parquet(path, index=False),
@@ -246,22 +243,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         print(f"dashboard: {(out / 'dashboard.png').resolve()}")
     return 0
-
-
-def _write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None:
-    """Write each file into ``out`` by its writer: all made beside it first, then moved in.
-
-    The files are moved in (renamed) only once every one is written, so a failure or an
-    interruption while writing leaves the folder as it was.
-    """
-    tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        for name in writers:
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -287,8 +268,8 @@ def _is_experiment(path: str) -> bool:
     if not p.is_file():
         return False
     try:
-        return "experiment" in parse_toml(p.read_bytes(), path)
-    except ScenarioError:  # not TOML: load_scenario says so
+        return "experiment" in parse_toml(read_file(p), path)
+    except ScenarioError:  # unreadable or not TOML: load_scenario says so
         return False
 
 
@@ -318,7 +299,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if changes:
         exp = exp.model_copy(update={"settings": exp.settings.model_copy(update=changes)})
     try:
-        with _output_folder(Path(args.out)):  # a sweep keeps what it wrote: see _output_folder
+        # a sweep keeps what it wrote (see _output_folder), and resumes only its own folders
+        with _output_folder(Path(args.out), "sweep"):
             out = run_sweep(
                 exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
             )
@@ -331,7 +313,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if exc.errno not in DISK_ERRORS:
             raise
         print(
-            f"culturesim: cannot write in {args.out}: {_disk_error(exc)}. The finished runs "
+            f"culturesim: cannot write in {args.out}: {_file_error(exc)}. The finished runs "
             "are kept: free some space and continue with --resume",
             file=sys.stderr,
         )
@@ -357,10 +339,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b, b_changes = _scenario(b_file, args.set_b, "--set-b")
     a_name, b_name = _label(a, a_changes), _label(b, b_changes)
     out = Path(args.out) if args.out else None
-    from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
-
     started = now()
-    with _output_folder(out):  # a folder that cannot be made fails now, not after the runs
+    with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
+        from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
+
         result = compare(a, b, seeds=args.seeds, months=args.months)
         table = result.table()
         if out is not None:  # the results before the table: a reader that stops early
@@ -375,7 +357,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "end_time": now(),
             }
             charts, names = tuple(args.charts or COMPARE_CHARTS), (f"A: {a_name}", f"B: {b_name}")
-            _write_files(
+            write_files(
                 out,
                 {
                     "compare.csv": lambda path: table.to_csv(path, index=False),
@@ -418,26 +400,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _output_folder(out: Path | None) -> Iterator[None]:
+def _output_folder(out: Path | None, kind: str, option: str = "--out") -> Iterator[None]:
     """Make the folder ``out`` before a long computation that ends by writing into it.
 
-    A folder that cannot be made fails at once, not after the runs; if the block fails or is
+    A folder that cannot be made, or that holds another command's results (its manifest
+    would be replaced), fails at once, not after the runs; if the block fails or is
     interrupted, the folders made here are removed again (those still empty), so nothing is
     left behind. ``None``: no folder.
 
+    Args:
+        out: The folder, or ``None``.
+        kind: The command's manifest kind (see :data:`culturesim.manifest.KINDS`): a folder
+            of its own results may be written again.
+        option: The command-line option that named it, for the message.
+
     Raises:
-        UsageError: If ``out`` is a file or cannot be made.
+        UsageError: If ``out`` is a file, holds other results or cannot be made.
     """
     if out is None:
         yield
         return
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+        raise UsageError(f"{option} {out}: exists and is not a folder")
+    found = results_kind(out) if out.is_dir() else None
+    if found == "unknown":
+        raise UsageError(
+            f"{option} {out}: holds a manifest.json culturesim cannot read (damaged, or another "
+            "program's); choose another folder"
+        )
+    if found not in (None, kind):
+        raise UsageError(f"{option} {out}: holds results of {_maker(found)}; choose another folder")
     made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make it: {exc.strerror}") from None
+        raise UsageError(f"{option} {out}: cannot make it: {exc.strerror}") from None
     try:
         yield
     except BaseException:
@@ -499,30 +496,48 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_docking_figures(out: Path, checks: list, started: str, *, quick: bool) -> None:
+    """Draw the docking figures into ``out`` with their manifest, all or none."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from culturesim.classics.figures import docking_figures
+
+    drawn = docking_figures(quick=quick)
+    manifest = {
+        **provenance("dock"),
+        "quick": quick,
+        "figures": list(drawn),
+        "checks": [c.to_dict() for c in checks],
+        "start_time": started,
+        "end_time": now(),
+    }
+    writers = {
+        name: lambda path, fig=fig: fig.savefig(path, dpi=100) for name, fig in drawn.items()
+    }
+    try:
+        write_files(out, {**writers, "manifest.json": lambda path: write_json(path, manifest)})
+    finally:
+        for fig in drawn.values():
+            plt.close(fig)
+    for name in drawn:
+        print(f"figure: {out / name}", file=sys.stderr)
+
+
 def cmd_dock(args: argparse.Namespace) -> int:
     """Run the docking checks of the classic models and the core; exit 1 if one fails."""
     from culturesim.classics.dock import run_checks
 
     started = now()
-    checks = run_checks(quick=args.quick)
-    if args.figures:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from culturesim.classics.figures import write_figures
-
-        paths = write_figures(args.figures, quick=args.quick)
-        for path in paths:
-            print(f"figure: {path}", file=sys.stderr)
-        manifest = {
-            **provenance("dock"),
-            "quick": args.quick,
-            "figures": [p.name for p in paths],
-            "checks": [c.to_dict() for c in checks],
-            "start_time": started,
-            "end_time": now(),
-        }
-        write_json(Path(args.figures) / "manifest.json", manifest)
+    figures = None if args.figures is None else Path(args.figures)
+    with _output_folder(
+        figures, "dock", "--figures"
+    ):  # made (or refused) before the checks' minutes
+        checks = run_checks(quick=args.quick)
+        if figures is not None:
+            _write_docking_figures(figures, checks, started, quick=args.quick)
     if args.json:
         print(json.dumps([c.to_dict() for c in checks], indent=2))
     else:
@@ -866,8 +881,8 @@ _python_show_warning = warnings.showwarning
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
 
 
-def _disk_error(exc: OSError) -> str:
-    """A disk's error in words: what went wrong, and where when known."""
+def _file_error(exc: OSError) -> str:
+    """A file system's error in words: what went wrong, and where when known."""
     where = f" ({exc.filename})" if exc.filename else ""
     return f"{os.strerror(exc.errno)}{where}"
 
@@ -900,9 +915,12 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE  # as a program killed by SIGPIPE
     except OSError as exc:  # after BrokenPipeError, one of them
-        if exc.errno not in DISK_ERRORS:
+        if exc.errno in DISK_ERRORS:
+            print(f"culturesim: cannot write: {_file_error(exc)}", file=sys.stderr)
+        elif exc.errno in (errno.EACCES, errno.EPERM):  # another user's file or folder
+            print(f"culturesim: {_file_error(exc)}", file=sys.stderr)
+        else:
             raise
-        print(f"culturesim: cannot write: {_disk_error(exc)}", file=sys.stderr)
         return 1
 
 

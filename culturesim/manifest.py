@@ -14,7 +14,10 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "running_code",
     "scenario_record",
     "set_command_line",
+    "write_files",
     "write_json",
 ]
 
@@ -152,6 +156,32 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(tmp, path)
+
+
+def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None:
+    """Write each file into ``out`` by its writer: all made beside it first, then moved in.
+
+    The files are moved in (renamed) only once every one is written, so a failure or an
+    interruption while writing leaves the folder as it was.
+
+    Args:
+        out: An existing folder.
+        writers: For each file's name, a function that writes it to the path it is given.
+
+    Raises:
+        OSError: If ``out`` cannot be written (named as the error's file) or a writer fails.
+    """
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".culturesim-", dir=out))
+    except OSError as exc:  # name the folder, not the temporary name inside it
+        raise type(exc)(exc.errno, exc.strerror, str(out)) from None
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+        for name in writers:
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def git_commit() -> str | None:

@@ -799,6 +799,20 @@ def _python_scalars(data: Any) -> Any:
     return data.item() if isinstance(data, np.generic) else data
 
 
+def read_file(path: Path, error: type[ScenarioError] = ScenarioError) -> bytes:
+    """The bytes of the file at ``path``; raise ``error`` naming it if it cannot be read.
+
+    Args:
+        path: The file (a scenario or an experiment).
+        error: The error to raise (a :class:`ScenarioError` or a subclass), saying why: the
+            file may be another user's, or on a disk that fails.
+    """
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(str(path), [f"cannot read it: {exc.strerror}"]) from None
+
+
 def _missing(p: Path) -> str:
     """Why ``p`` is no scenario file: a folder, or no such file (a bare name: nor shipped)."""
     if p.is_dir():
@@ -823,7 +837,7 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
             (``{"levers": {"innovation_time": 0.2}}``), or ``None`` for the built-in baseline.
 
     Raises:
-        ScenarioError: If the file is missing, not TOML, or not a valid scenario.
+        ScenarioError: If the file is missing, unreadable, not TOML, or not a valid scenario.
     """
     if isinstance(path, Scenario):
         return path
@@ -837,4 +851,4 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
         p = candidate if candidate.exists() else p
     if not p.is_file():
         raise ScenarioError(str(path), [_missing(p)])
-    return scenario_from_dict(parse_toml(p.read_bytes(), str(p)), source=str(p))
+    return scenario_from_dict(parse_toml(read_file(p), str(p)), source=str(p))

@@ -268,8 +268,8 @@ def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path)
     (out / "manifest.json").write_text(manifest[:50])
     refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert f"{out / 'manifest.json'} cannot be read" in refused.stderr
-    assert "start a new folder" in refused.stderr
+    assert f"{out}: holds a manifest.json culturesim cannot read" in refused.stderr
+    assert "choose another folder" in refused.stderr
     assert parts[1].read_bytes() == b""  # nothing touched
     (out / "manifest.json").unlink()  # runs without a manifest: the same
     refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
@@ -613,6 +613,25 @@ def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
         proc = cli(command, run_out)
         assert proc.returncode == 2, proc.stderr
         assert "not of culturesim sweep" in proc.stderr and "Traceback" not in proc.stderr
+    # every command that writes a folder with a manifest keeps out of another command's
+    tiny = tmp_path / "tiny.toml"
+    writers = {
+        "compare": ["compare", tiny, "--set-b", "levers.transparency=0.9", "--seeds", "2",
+                    "--months", "2", "--out"],
+        "dock": ["dock", "--quick", "--figures"],
+        "sweep": ["sweep", path, "--resume", "--out"],
+    }  # fmt: skip
+    for folder, kind in ((sweep_out, "sweep"), (run_out, "run")):
+        before = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()}
+        for command, args in writers.items():
+            if command == kind:
+                continue
+            proc = cli(*args, folder)
+            assert proc.returncode == 2, (command, proc.stderr)
+            assert proc.stderr.strip().endswith(
+                f"{folder}: holds results of culturesim {kind}; choose another folder"
+            ), (command, proc.stderr)
+        assert {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()} == before
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])

@@ -118,6 +118,44 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
     assert "levers.inclusion" in proc.stderr and str(tmp_path / "tiny.toml") in proc.stderr
 
 
+def test_a_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    """Another user's scenario or experiment file: exit 2 and why, as for any bad input."""
+    import errno
+    from pathlib import Path
+
+    from culturesim import cli as cli_module
+
+    scenario = tmp_path / "theirs.toml"
+    scenario.write_text((SCENARIOS / "baseline.toml").read_text())
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(
+        '[experiment]\nname = "x"\nscenario = "theirs.toml"\ndesign = "grid"\n'
+        '[parameters]\n"levers.transparency" = [0.2, 0.8]\n'
+    )
+    real = Path.read_bytes
+    unreadable = {scenario}
+
+    def read_bytes(path):  # as the OS answers another user (root reads anything: not testable)
+        if path in unreadable:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    out = tmp_path / "out"
+    line = f"{scenario}: cannot read it: Permission denied"
+    for args in (["validate", scenario], ["run", scenario, "--out", out], ["show", scenario],
+                 ["validate", experiment], ["sweep", experiment, "--out", out]):  # fmt: skip
+        code = cli_module.main([str(a) for a in args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and err[0].endswith(line), (args, err)
+    unreadable = {experiment}  # the experiment itself
+    for args in (["validate", experiment], ["sweep", experiment, "--out", out]):
+        code = cli_module.main([str(a) for a in args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and err == [f"{experiment}: cannot read it: Permission denied"], err
+    assert not out.exists()
+
+
 def test_a_reader_that_stops_early_gets_no_traceback():
     """`culturesim kpis | head -1`: the pipe closes before the listing ends."""
     proc = subprocess.Popen(
@@ -275,7 +313,7 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
     seen = []
 
     def interrupted_run(folder, error):
-        with _output_folder(folder):
+        with _output_folder(folder, "run"):
             seen.append(folder.is_dir())
             raise error
 

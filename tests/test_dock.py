@@ -27,3 +27,18 @@ def test_dock_quick_reports_every_check_and_draws_the_figures_with_a_manifest(tm
     assert manifest["kind"] == "dock" and manifest["quick"] is True
     assert manifest["figures"] == names and manifest["checks"] == checks
     assert manifest["command"][1:] == ["dock", "--quick", "--json", "--figures", str(tmp_path)]
+
+
+def test_a_figures_folder_that_cannot_be_made_is_refused_before_the_checks(tmp_path):
+    taken = tmp_path / "a-file"
+    taken.write_text("mine")
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "dock", "--quick", "--figures", str(taken / "figs")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""  # no check ran
+    assert (
+        proc.stderr.strip()
+        == f"culturesim: --figures {taken / 'figs'}: cannot make it: Not a directory"
+    )
+    assert taken.read_text() == "mine"

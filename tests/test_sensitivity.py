@@ -197,3 +197,58 @@ def test_the_report_colours_one_numeric_parameter_in_its_order():
     text = _point_colors(runs, ["market.user_network"])  # no order: distinct colours
     assert len({to_rgb(c) for c in text.values()}) == 4
     assert _point_colors(runs.iloc[:2], ["levers.innovation_time"]) == {0: "C0", 1: "C1"}
+
+
+def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, capsys):
+    """A report writes its figures, indices and Markdown all or none, with one line if it cannot."""
+    import errno
+    import tempfile
+
+    from matplotlib.figure import Figure
+
+    from culturesim import cli
+    from culturesim.batch import load_experiment, run_sweep
+
+    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"levers.transparency" = { min = 0.0, max = 1.0 }',
+    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
+                    workers=1, progress=False)  # fmt: skip
+
+    def files():
+        return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    before = files()
+    real_savefig = Figure.savefig
+    saved = []
+
+    def full_on_the_second(fig, path, *args, **kwargs):  # the disk fills after one figure
+        saved.append(path)
+        if len(saved) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_savefig(fig, path, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Figure, "savefig", full_on_the_second)
+        code = cli.main(["report", str(out)])
+    assert len(saved) == 2  # the scatter plot was written, then the indices' figure failed
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err == ["culturesim: cannot write: No space left on device"], err
+    assert files() == before  # no figure, no sensitivity.csv, no report.md, no temporary folder
+
+    def refused(*args, dir=None, **kwargs):  # the folder is another user's (as root: not testable)
+        raise PermissionError(errno.EACCES, "Permission denied", f"{dir}/.culturesim-x")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile, "mkdtemp", refused)
+        for command in ("report", "analyze"):
+            code = cli.main([command, str(out)])
+            err = capsys.readouterr().err.strip().splitlines()
+            assert code == 1 and err == [f"culturesim: Permission denied ({out})"], err
+    assert files() == before
+
+    assert cli.main(["report", str(out)]) == 0
+    written = set(files()) - set(before)
+    assert {p.name for p in written} == {"timeseries.png", "scatter.png", "sensitivity.csv",
+                                         "sensitivity.png", "report.md"}  # fmt: skip

@@ -9,14 +9,23 @@ replications share seeds across points, so the average is paired noise); the ind
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from culturesim.kpis import KPIS, display_scale
+from culturesim.manifest import write_files
 
-__all__ = ["analyze_folder", "final_values", "sensitivity", "sensitivity_figure"]
+__all__ = [
+    "analyze_folder",
+    "final_values",
+    "sensitivity",
+    "sensitivity_figure",
+    "sensitivity_table",
+    "sensitivity_writers",
+]
 
 
 def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
@@ -76,6 +85,38 @@ def sensitivity(
 def analyze_folder(folder: str | Path) -> pd.DataFrame:
     """Compute the indices of every output of a sweep folder; write sensitivity.csv and .png.
 
+    Both files are written, or neither (see :func:`culturesim.manifest.write_files`).
+
+    Raises:
+        ValueError: If the sweep's design is not sobol or morris, or it has failed runs.
+    """
+    folder = Path(folder)
+    table, design = sensitivity_table(folder)
+    write_files(folder, sensitivity_writers(table, design))
+    return table
+
+
+def sensitivity_writers(table: pd.DataFrame, design: str) -> dict[str, Callable[[Path], object]]:
+    """The writers of ``sensitivity.csv`` and ``sensitivity.png`` for ``write_files``."""
+    return {
+        "sensitivity.csv": lambda path: table.to_csv(path, index=False),
+        "sensitivity.png": lambda path: _save(sensitivity_figure(table, design), path),
+    }
+
+
+def _save(fig, path: Path) -> None:
+    """Save ``fig`` to ``path`` and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
+    """The indices of every output of a sweep folder (a row a parameter and output), and its design.
+
+    The design is ``sobol`` or ``morris``.
+
     Raises:
         ValueError: If the sweep's design is not sobol or morris, or it has failed runs.
     """
@@ -110,10 +151,7 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
         frame = sensitivity(design, problem, x, per_point[output].to_numpy(), seed=seed)
         frame.insert(0, "output", output)
         frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
-    table.to_csv(folder / "sensitivity.csv", index=False)
-    sensitivity_figure(table, design).savefig(folder / "sensitivity.png", dpi=110)
-    return table
+    return pd.concat(frames, ignore_index=True), design
 
 
 def sensitivity_figure(table: pd.DataFrame, design: str):

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS, check_names
-from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml
+from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml, read_file
 
 __all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "as_run", "load_experiment"]
 
@@ -166,7 +166,7 @@ def load_experiment(path: str | Path) -> Experiment:
     p = Path(path)
     if not p.is_file():
         raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
-    raw = p.read_bytes()
+    raw = read_file(p, ExperimentError)
     data: dict[str, Any] = parse_toml(raw, str(p), ExperimentError)
     extra = set(data) - {"experiment", "parameters"}
     if "experiment" not in data and extra & set(Scenario.model_fields):  # a scenario's tables

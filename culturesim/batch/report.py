@@ -9,8 +9,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from culturesim.batch.analyze import analyze_folder, final_values
+from culturesim.batch.analyze import final_values, sensitivity_table, sensitivity_writers
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
+from culturesim.manifest import write_files
 from culturesim.plots import band, month_ticks
 
 __all__ = ["write_report"]
@@ -188,7 +189,10 @@ def _problems(runs: pd.DataFrame, shown: int = 20) -> list[str]:
 
 
 def write_report(folder: str | Path) -> Path:
-    """Write figures and ``report.md`` into a sweep folder; return the Markdown's path."""
+    """Write figures and ``report.md`` into a sweep folder; return the Markdown's path.
+
+    Every file is written, or none (see :func:`culturesim.manifest.write_files`).
+    """
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     runs = pd.read_parquet(folder / "runs.parquet")
@@ -201,12 +205,12 @@ def write_report(folder: str | Path) -> Path:
         figures["response.png"] = _response_figure(ts, runs, params, outputs)
     else:
         figures["scatter.png"] = _scatter_figure(ts, runs, params, outputs)
+    writers = {
+        name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
+    }
     indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
     if indexed:
-        analyze_folder(folder)  # writes sensitivity.csv and sensitivity.png
-    for name, fig in figures.items():
-        fig.savefig(folder / name, dpi=110)
-        plt.close(fig)
+        writers.update(sensitivity_writers(*sensitivity_table(folder)))
     ok = (runs["status"] == "ok").sum()
     warned = int((runs["warning"] != "").sum()) if "warning" in runs else 0
     notices = f" {warned} gave notice (below)." if warned else ""
@@ -243,6 +247,10 @@ def write_report(folder: str | Path) -> Path:
         "```",
         "",
     ]
-    path = folder / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    writers["report.md"] = lambda path: path.write_text("\n".join(lines))
+    try:
+        write_files(folder, writers)  # all of them or none
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+    return folder / "report.md"

@@ -6,35 +6,25 @@ process beside its classic (:mod:`culturesim.classics.core`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from culturesim.classics import axelrod, bass, core, deffuant, hegselmann_krause, march
 
-__all__ = ["write_figures"]
+__all__ = ["docking_figures"]
 
 
-def _save(fig, out: Path, name: str) -> Path:
-    path = out / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+def docking_figures(quick: bool = False) -> dict[str, Figure]:
+    """Draw every docking figure; return them by file name (``classics.png``, ``core.png``).
 
-
-def write_figures(out: str | Path, quick: bool = False) -> list[Path]:
-    """Draw every docking figure into ``out`` (created if missing); return the files written.
+    The caller saves them (at 100 dpi, as docs/VALIDATION.md shows them) and closes them.
 
     Args:
-        out: Folder for the PNG files.
         quick: Fewer replications and shorter runs (as the tests do).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     reps = 3 if quick else 10
-    paths = []
+    figures = {}
 
     # classics: Bass closed form; bounded-confidence cluster laws; March Figure 1, turnover and
     # turbulence; Axelrod's Table 1 (F = 5)
@@ -98,7 +88,8 @@ def write_figures(out: str | Path, quick: bool = False) -> list[Path]:
         ylabel="stable regions",
     )
     axes[5].legend()
-    paths.append(_save(fig, out, "classics"))
+    fig.tight_layout()
+    figures["classics.png"] = fig
 
     # the company model's own processes, the others switched off
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
@@ -135,5 +126,6 @@ def write_figures(out: str | Path, quick: bool = False) -> list[Path]:
         title="(d) coworkers ~ Deffuant", xlabel="confidence d", ylabel="value clusters, month 120"
     )
     axes[1, 1].legend()
-    paths.append(_save(fig, out, "core"))
-    return paths
+    fig.tight_layout()
+    figures["core.png"] = fig
+    return figures
