@@ -8,6 +8,7 @@ the command line. The rest (scenarios, seeds, months, times) is the command's ow
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib.metadata
@@ -17,7 +18,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -162,7 +163,9 @@ def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None
     """Write each file into ``out`` by its writer: all made beside it first, then moved in.
 
     The files are moved in (renamed) only once every one is written, so a failure or an
-    interruption while writing leaves the folder as it was.
+    interruption while writing leaves the folder as it was; and they are moved in holding a
+    lock on the folder, so that two commands writing one folder at once (two ``run --out``
+    with the same folder) leave the files of one of them, not a mix.
 
     Args:
         out: An existing folder.
@@ -178,10 +181,28 @@ def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None
     try:
         for name, write in writers.items():
             write(tmp / name)
-        for name in writers:
-            os.replace(tmp / name, out / name)
+        with _folder_lock(out):
+            for name in writers:
+                os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the operating system's lock (``flock``) on ``folder`` itself, waiting for it.
+
+    On a file system without locks the block runs unlocked (its renames take milliseconds).
+    """
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError):  # no locks here: go on
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def git_commit() -> str | None:

@@ -1,5 +1,6 @@
 import importlib.metadata
 import json
+import os
 import platform
 import signal
 import socket
@@ -478,3 +479,37 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err == ["culturesim: cannot write: No space left on device"], err
     assert not out.exists()
+
+
+def test_files_are_moved_in_holding_the_folders_lock(tmp_path):
+    """Two commands writing one folder at once leave one's files, not a mix of both."""
+    import fcntl
+    import threading
+
+    from culturesim.manifest import write_files
+
+    out = tmp_path / "out"
+    out.mkdir()
+    written = threading.Event()
+
+    def writer(text):
+        def write(path):
+            path.write_text(text)
+            if path.name == "b.txt":
+                written.set()
+
+        return write
+
+    held = os.open(out, os.O_RDONLY)  # another command moving its files in
+    fcntl.flock(held, fcntl.LOCK_EX)
+    thread = threading.Thread(
+        target=write_files, args=(out, {"a.txt": writer("A"), "b.txt": writer("B")})
+    )
+    thread.start()
+    assert written.wait(30)
+    time.sleep(0.3)  # unlocked, the renames take microseconds
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == []
+    os.close(held)
+    thread.join(30)
+    assert (out / "a.txt").read_text() == "A" and (out / "b.txt").read_text() == "B"
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]  # no temporary left
