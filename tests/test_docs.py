@@ -26,6 +26,22 @@ def test_odd_names_every_lever_process_and_kpi():
         assert f"`{name}`" in odd or f"**{name}**" in odd, name
 
 
+def test_odd_gives_every_scenario_default_a_source_or_calls_it_a_guess():
+    """Every number a scenario file may set, its default in section 6's table (source or guess)."""
+    from culturesim.scenario import Dynamics, Market, Organization, Partners
+
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    table = odd[odd.index("## 6. Input data") : odd.index("## 7. Submodels")]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    sections = {"organization": Organization, "market": Market, "partners": Partners,
+                "dynamics": Dynamics}  # fmt: skip
+    for section, model in sections.items():
+        for name in model.model_fields:
+            row = next((r for r in rows if f"`{section}.{name}`" in r or f"`{name}`" in r), None)
+            assert row is not None, f"{section}.{name} has no row in docs/ODD.md section 6"
+            assert row.count("|") >= 4 and row.split("|")[3].strip(), f"{section}.{name}: source"
+
+
 def test_sampled_efficiency_equals_networkx_from_the_same_sources():
     model = CultureModel(scenario=Scenario().with_changes({"organization.employees": 200}), rng=3)
     model.run(8)
