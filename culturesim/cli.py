@@ -156,7 +156,7 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
 _SET_HELP = (
     "change a scenario key (repeatable): a dotted key and a TOML value, e.g. "
     "levers.innovation_time=0.2, market.user_network=scale_free or events.0.month=24 (the first "
-    "event's month)"
+    "event's month; events[0].month too)"
 )
 
 _TOTALS = [name for name in KPIS if shown_as_total(name)]

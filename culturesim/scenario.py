@@ -578,7 +578,8 @@ class Scenario(_Strict):
         """Return a copy with fields replaced by dotted path, validated again.
 
         A path goes into tables by key and into the events by position:
-        ``"events.0.severity"`` is the first event's severity.
+        ``"events.0.severity"`` is the first event's severity, as is ``"events[0].severity"``
+        (the form error messages name it by).
 
         Args:
             changes: e.g. ``{"levers.innovation_time": 0.2, "meta.months": 36}``.
@@ -591,7 +592,7 @@ class Scenario(_Strict):
         data = self.to_dict()
         for path, value in changes.items():
             node: Any = data
-            *parents, leaf = path.split(".")
+            *parents, leaf = _POSITION.sub(r".\1", path).split(".")
             for depth, key in enumerate(parents):
                 where = ".".join(parents[: depth + 1])
                 if isinstance(node, list):
@@ -605,6 +606,10 @@ class Scenario(_Strict):
             else:
                 node[leaf] = value  # an unknown key too, with the keys allowed beside it
         return scenario_from_dict(data, source=source)
+
+
+#: A position written as an index, ``events[0]``: the same as ``events.0``.
+_POSITION = re.compile(r"\[(\d+)\]")
 
 
 def _position(items: list, key: str, path: str, where: str, source: str) -> int:

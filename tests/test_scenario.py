@@ -93,8 +93,11 @@ def test_with_changes_reaches_the_events_by_position():
     assert [ev.kind for ev in incident.events] == ["incident"]
     changed = incident.with_changes({"events.0.severity": 0.2, "events.0.month": 30})
     assert (changed.events[0].severity, changed.events[0].month) == (0.2, 30)
+    # the form the messages name an event's key by works too (copied from one, say)
+    assert incident.with_changes({"events[0].severity": 0.2, "events[0].month": 30}) == changed
     layoff = {"month": 3, "kind": "layoff", "share": 0.1}
     assert incident.with_changes({"events.0": layoff}).events[0].kind == "layoff"
+    assert incident.with_changes({"events[0]": layoff}).events[0].kind == "layoff"
     for path, said in (
         ("events.1.severity", "events is a list with one entry, at position 0; got '1'"),
         ("events.first.month", "events is a list with one entry, at position 0; got 'first'"),
