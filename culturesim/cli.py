@@ -236,6 +236,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{name}: {seeds_text} x {months_text}; each KPI as median [10%, 90%] "
         f"over the seeds ({TOTALS_NOTE})"
     )
+    for line in _unreached(scenario, months):
+        print(line)
     print(summary_table(ts))
     if out is not None:
         print(
@@ -287,17 +289,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment file's design points x replications; write a results folder."""
     from culturesim.batch import load_experiment
 
-    exp = load_experiment(args.experiment)  # raises before anything is written (or imported)
+    overrides = {"replications": args.replications, "months": args.months}
+    exp = load_experiment(  # raises before anything is written (or imported)
+        args.experiment, **{key: value for key, value in overrides.items() if value is not None}
+    )
     from culturesim.batch import run_sweep
     from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError
 
-    changes = {}
-    if args.replications is not None:
-        changes["replications"] = args.replications
-    if args.months is not None:
-        changes["months"] = args.months
-    if changes:
-        exp = exp.model_copy(update={"settings": exp.settings.model_copy(update=changes)})
     try:
         # a sweep keeps what it wrote (see _output_folder), and resumes only its own folders
         with _output_folder(Path(args.out), "sweep"):
@@ -379,6 +377,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"Both run A's seeds, from its meta.seed {a.meta.seed}: B's ({b.meta.seed}) is not "
             "used (the same seeds pair the runs)"
         )
+    for label, scenario in (("A", a), ("B", b)):
+        for line in _unreached(scenario, args.months or a.meta.months, f"{label}'s "):
+            print(line)
     width = max(len(k) for k in KPIS) + 2
     for month, rows in table.groupby("month"):
         print(f"\nmonth {month}")
@@ -494,6 +495,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     print(f"wrote {_on_sweep_folder(args.folder, report)}")
     return 0
+
+
+def _unreached(scenario: Scenario, months: int, whose: str = "") -> list[str]:
+    """A line for each event of ``scenario`` after the runs' last month: it does not happen."""
+    return [
+        f"{whose}events[{i}] ({event.kind} at month {event.month}) falls after the runs' "
+        f"{months} months: it does not happen"
+        for i, event in enumerate(scenario.events)
+        if event.month > months
+    ]
 
 
 def _write_docking_figures(out: Path, checks: list, started: str, *, quick: bool) -> None:

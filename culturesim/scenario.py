@@ -592,7 +592,7 @@ class Scenario(_Strict):
         data = self.to_dict()
         for path, value in changes.items():
             node: Any = data
-            *parents, leaf = _POSITION.sub(r".\1", path).split(".")
+            *parents, leaf = key_path(path)
             for depth, key in enumerate(parents):
                 where = ".".join(parents[: depth + 1])
                 if isinstance(node, list):
@@ -610,6 +610,14 @@ class Scenario(_Strict):
 
 #: A position written as an index, ``events[0]``: the same as ``events.0``.
 _POSITION = re.compile(r"\[(\d+)\]")
+
+
+def key_path(key: str) -> list[str]:
+    """The parts of a dotted scenario key: ``"events[0].month"`` -> ``["events", "0", "month"]``.
+
+    Tables are named by key and events by position, as ``events.0`` or ``events[0]``.
+    """
+    return _POSITION.sub(r".\1", key).split(".")
 
 
 def _position(items: list, key: str, path: str, where: str, source: str) -> int:

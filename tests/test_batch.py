@@ -129,6 +129,43 @@ def test_an_events_field_can_vary_by_its_position(tmp_path):
         load_experiment(tmp_path / "exp.toml")
 
 
+def test_the_runs_months_are_the_experiments_for_the_events_too(tmp_path):
+    """An event the runs reach is allowed though past the scenario's own months; one they never
+    reach is an error, whether the scenario's, a parameter's or after --months shortens them."""
+    incident = '[[events]]\nmonth = 9\nkind = "incident"\nseverity = 0.9\n'
+    body = (
+        GRID.replace(GRID_PARAMETERS, '"events[0].month" = [3, 16]')
+        .replace("replications = 2", "replications = 1")
+        .replace("months = 12", "months = 18")
+    )  # the scenario's are 12
+    path = write_experiment(tmp_path, body)
+    (tmp_path / "tiny.toml").write_text(SCENARIO + incident)
+    runs, ts = read(run_sweep(load_experiment(path), tmp_path / "out", workers=1, progress=False))
+    assert runs["status"].eq("ok").all(), runs["error"].tolist()  # it was "past the horizon"
+    trust = ts.merge(runs, on="run_id").pivot(index="month", columns="events[0].month",
+                                              values="user_trust")  # fmt: skip
+    for month in (3, 16):  # each incident happened, the one at 16 too: trust fell
+        assert trust.loc[month + 1, month] < trust.loc[month - 1, month]
+    refused = {
+        "shortened": "parameters.events[0].month: value 16 is past the runs' 12 months "
+                     "(experiment.months); allowed range 1 to 12",
+        "never": "experiment.months: the runs end at month 18, before the scenario's events[1] "
+                 "(incident at month 20), which would never happen",
+    }  # fmt: skip
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path, months=12)
+    assert refused["shortened"] in str(caught.value)
+    # a scenario of 24 months whose second incident, at 20, the experiment's 18 never reach
+    longer = SCENARIO.replace("months = 12", "months = 24") + incident + incident.replace("9", "20")
+    (tmp_path / "tiny.toml").write_text(longer)
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    assert refused["never"] in str(caught.value)
+    proc = cli("sweep", path, "--out", tmp_path / "o2", "--months", "12")
+    assert proc.returncode == 2 and "experiment.months: the runs end at month 12" in proc.stderr
+    assert not (tmp_path / "o2").exists()
+
+
 @pytest.mark.parametrize("design", ["lhs", "sobol", "morris"])
 def test_sampled_designs_use_their_samplers(tmp_path, design):
     body = (
@@ -817,6 +854,11 @@ BAD = {
                                "parameters: expected a table ([parameters]: "),
     "experiment_not_a_table": ('experiment = "grid"\n[parameters]\n"levers.transparency" = [0.2]\n',
                                "experiment: expected a table ([experiment]: "),
+    # the sweep sets these for every run: varied, they would change nothing
+    "meta_seed": (GRID.replace('"levers.transparency" = [0.2, 0.8]', '"meta.seed" = [1, 2]'),
+                  "parameters.meta.seed: an experiment does not vary meta: a run's seed is"),
+    "meta_months": (lhs('"meta.months" = { min = 6, max = 12 }'),
+                    "parameters.meta.months: an experiment does not vary meta"),
 }  # fmt: skip
 
 

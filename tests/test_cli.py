@@ -513,3 +513,18 @@ def test_files_are_moved_in_holding_the_folders_lock(tmp_path):
     thread.join(30)
     assert (out / "a.txt").read_text() == "A" and (out / "b.txt").read_text() == "B"
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]  # no temporary left
+
+
+def test_run_and_compare_say_which_events_fall_after_their_months(capsys):
+    from culturesim import cli as cli_module
+
+    line = "events[0] (incident at month 18) falls after the runs' 12 months: it does not happen"
+    assert cli_module.main(["run", "ai_incident", "--months", "12", "--seeds", "1"]) == 0
+    assert line in capsys.readouterr().out.splitlines()
+    assert (
+        cli_module.main(["compare", "baseline", "ai_incident", "--months", "12", "--seeds", "2"])
+        == 0
+    )
+    assert f"B's {line}" in capsys.readouterr().out.splitlines()
+    assert cli_module.main(["run", "ai_incident", "--months", "18", "--seeds", "1"]) == 0
+    assert "falls after" not in capsys.readouterr().out  # month 18 is run

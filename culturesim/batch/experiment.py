@@ -29,7 +29,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS, check_names
-from culturesim.scenario import Scenario, ScenarioError, load_scenario, parse_toml, read_file
+from culturesim.scenario import (
+    MAX_MONTHS,
+    Scenario,
+    ScenarioError,
+    key_path,
+    load_scenario,
+    parse_toml,
+    read_file,
+)
 
 __all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "as_run", "load_experiment"]
 
@@ -104,6 +112,11 @@ class Experiment(BaseModel):
     def _consistent(self) -> Experiment:
         design = self.settings.design
         for path, spec in self.parameters.items():
+            if key_path(path)[0] == "meta":
+                raise ValueError(
+                    f"parameters.{path}: an experiment does not vary meta: a run's seed is "
+                    "experiment.seed + its replication, its months experiment.months"
+                )
             if design == "grid" and not isinstance(spec, list):
                 raise ValueError(f"parameters.{path}: a grid needs a list of values")
             if design != "grid" and not isinstance(spec, Range):
@@ -136,13 +149,35 @@ def as_run(scenario: dict, key: str, value: Any) -> Any:
     """
     node: Any = scenario
     try:
-        for part in key.split("."):  # tables by key, the events by position
+        for part in key_path(key):  # tables by key, the events by position
             node = node[int(part)] if isinstance(node, list) else node[part]
     except (KeyError, IndexError, ValueError, TypeError):
         return value  # no such key: the scenario's check names it
     whole = isinstance(node, int) and not isinstance(node, bool)
     real = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     return round(float(value)) if whole and real else value
+
+
+def _event_of(key: str) -> int | None:
+    """The position of the event whose month ``key`` names (``events.0.month``), else None."""
+    parts = key_path(key)
+    is_month = len(parts) == 3 and parts[0] == "events" and parts[2] == "month"
+    return int(parts[1]) if is_month and parts[1].isdigit() else None
+
+
+def _late_events(scenario: Scenario, months: int, parameters: dict) -> list[str]:
+    """The scenario's events after the runs' last month (that no parameter moves): problems.
+
+    Such an event would never happen in any run, which is never what an experiment means.
+    """
+    moved = {_event_of(key) for key in parameters}
+    return [
+        f"experiment.months: the runs end at month {months}, before the scenario's events[{i}] "
+        f"({event.kind} at month {event.month}), which would never happen: run {event.month} "
+        f"months or more, or vary events.{i}.month"
+        for i, event in enumerate(scenario.events)
+        if event.month > months and i not in moved
+    ]
 
 
 def _message(err: dict) -> str:
@@ -157,8 +192,14 @@ def _message(err: dict) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     """Load and validate an experiment file (its scenario path is relative to the file).
+
+    Args:
+        path: The experiment file.
+        overrides: Settings of the ``[experiment]`` table that replace the file's (the sweep
+            command's ``--months`` and ``--replications``), checked as the file's are: the
+            scenario's events and the parameters' event months must fall within the months.
 
     Raises:
         ExperimentError: If the file, its scenario or a parameter is invalid.
@@ -190,7 +231,7 @@ def load_experiment(path: str | Path) -> Experiment:
                  f"got {type(data[table]).__name__}"],
             )  # fmt: skip
     try:
-        settings = Settings.model_validate(data.get("experiment", {}))
+        settings = Settings.model_validate({**data.get("experiment", {}), **overrides})
     except ValidationError as exc:
         lines = [f"experiment.{_message(e)}" for e in exc.errors()]
         raise ExperimentError(str(p), lines) from None
@@ -200,7 +241,11 @@ def load_experiment(path: str | Path) -> Experiment:
     except ScenarioError as exc:
         raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
     parameters = data.get("parameters", {})
-    problems = []
+    months = settings.months or scenario.meta.months
+    problems = _late_events(scenario, months, parameters)
+    # the runs' horizon is the experiment's: values are probed on the longest scenario (no
+    # event is late there), event months against the runs' months below
+    probed = scenario.with_changes({"meta.months": MAX_MONTHS})
     base = scenario.to_dict()
     for key, value in parameters.items():
         if isinstance(value, list):
@@ -213,9 +258,15 @@ def load_experiment(path: str | Path) -> Experiment:
             continue
         for probe in probes:  # every listed value, or both bounds, must make a valid scenario
             try:
-                scenario.with_changes({key: probe})
+                probed.with_changes({key: probe})
             except ScenarioError as exc:
                 problems.append(f"parameters.{key}: {exc.problems[0].split(': ', 1)[-1]}")
+                break
+            if _event_of(key) is not None and probe > months:  # a month, a valid number
+                problems.append(
+                    f"parameters.{key}: value {probe} is past the runs' {months} months "
+                    f"(experiment.months); allowed range 1 to {months}"
+                )
                 break
     if problems:
         raise ExperimentError(str(p), problems)

@@ -117,8 +117,11 @@ def run_one(
     from culturesim import simulate
     from culturesim.scenario import scenario_from_dict
 
-    sc = scenario_from_dict(scenario).with_changes(
-        {key: as_run(scenario, key, value) for key, value in changes.items()}
+    sc = scenario_from_dict(scenario).with_changes(  # the horizon is the experiment's
+        {
+            **{key: as_run(scenario, key, value) for key, value in changes.items()},
+            "meta.months": months,
+        }
     )
     with notices_kept_quiet():  # kept in notices instead
         result = simulate(sc, seed=seed, months=months)
