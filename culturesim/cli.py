@@ -103,7 +103,7 @@ def _kpi_names(text: str) -> list[str]:
     """An argparse type: KPI names separated by commas (``ideas,launches``)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     try:
-        check_names(names or [""])  # nothing given: the empty name is unknown
+        check_names(names)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return names

@@ -439,10 +439,20 @@ def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
 
 
 def check_names(names) -> None:
-    """Raise ValueError naming the first of ``names`` that is not a KPI, and the allowed ones."""
+    """Check a list of KPI names: at least one, each a KPI, none twice.
+
+    Raises:
+        ValueError: Naming the first problem (and, for an unknown name, the allowed ones).
+    """
+    names = list(names)
     unknown = [name for name in names if name not in KPIS]
     if unknown:
         raise ValueError(f"unknown KPI {unknown[0]!r}; allowed: {', '.join(KPIS)}")
+    if not names:
+        raise ValueError(f"no KPI named; allowed: {', '.join(KPIS)}")
+    twice = [name for i, name in enumerate(names) if name in names[:i]]
+    if twice:
+        raise ValueError(f"KPI {twice[0]!r} is named twice")
 
 
 def chart_label(name: str) -> str:

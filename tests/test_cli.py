@@ -423,6 +423,8 @@ def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
         assert not out.exists()
     for args, said in (
         (("--charts", "ideas,lunches", "--out", out), "unknown KPI 'lunches'; allowed: headcount"),
+        (("--charts", "ideas,ideas", "--out", out), "KPI 'ideas' is named twice"),
+        (("--charts", ",", "--out", out), "no KPI named; allowed: headcount"),
         (("--charts", "ideas"), "--charts picks what compare.png draws; give --out DIR too"),
     ):
         proc = cli("compare", "baseline", "--set-b", "levers.inclusion=0.9", *args)

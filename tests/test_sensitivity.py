@@ -1,5 +1,6 @@
 """Sensitivity analysis: the pipeline recovers known Sobol indices; analyze works on a sweep."""
 
+import re
 import subprocess
 import sys
 
@@ -252,3 +253,37 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
     written = set(files()) - set(before)
     assert {p.name for p in written} == {"timeseries.png", "scatter.png", "sensitivity.csv",
                                          "sensitivity.png", "report.md"}  # fmt: skip
+
+
+def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
+    import warnings
+
+    import pytest
+
+    from culturesim.batch import load_experiment
+    from culturesim.notices import Notice
+    from tests.test_batch import cli
+
+    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"levers.transparency" = { min = 0.0, max = 1.0 }',
+    ).replace("replications = 2", "replications = 1\nsamples = 5")  # fmt: skip
+    path = write_experiment(tmp_path, body)
+    said = (
+        "experiment.samples = 5: Sobol' points are balanced only when it is a power of 2 (4 or 8)"
+    )
+    with pytest.warns(Notice, match=re.escape(said)):
+        exp = load_experiment(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SALib's own warning is not repeated
+        assert len(design_points(exp)) == 5 * 3
+    proc = cli("validate", path)
+    assert (
+        proc.returncode == 0
+        and proc.stderr
+        == f"culturesim: warning: {path}: {said}; the indices converge more slowly\n"
+    ), proc.stderr
+    path.write_text(body.replace("samples = 5", "samples = 4"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_experiment(path)  # a power of 2: nothing to say

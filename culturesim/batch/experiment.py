@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS, check_names
+from culturesim.notices import Notice
 from culturesim.scenario import (
     MAX_MONTHS,
     Scenario,
@@ -235,6 +237,15 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     except ValidationError as exc:
         lines = [f"experiment.{_message(e)}" for e in exc.errors()]
         raise ExperimentError(str(p), lines) from None
+    n = settings.samples
+    if settings.design == "sobol" and n & (n - 1):
+        warnings.warn(
+            f"{p}: experiment.samples = {n}: Sobol' points are balanced only when it is a "
+            f"power of 2 ({2 ** (n.bit_length() - 1)} or {2 ** n.bit_length()}); the indices "
+            "converge more slowly",
+            Notice,
+            stacklevel=2,
+        )
     scenario_path = (p.parent / settings.scenario).resolve()
     try:
         scenario = load_scenario(scenario_path)

@@ -91,7 +91,9 @@ def design_points(exp: Experiment) -> pd.DataFrame:
             if design == "sobol":
                 from SALib.sample import sobol
 
-                values = sobol.sample(problem, n, calc_second_order=False, seed=seed)
+                with warnings.catch_warnings():  # load_experiment said so, in one line
+                    warnings.filterwarnings("ignore", "The balance properties of Sobol")
+                    values = sobol.sample(problem, n, calc_second_order=False, seed=seed)
             else:
                 from SALib.sample import morris
 
