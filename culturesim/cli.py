@@ -230,10 +230,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     "dashboard.png": lambda path: dashboard(ts, title=name).savefig(path, dpi=110),
                 },
             )
-    seeds_text = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}"
-    months_text = f"{months} month{'s' * (months != 1)}"
     print(
-        f"{name}: {seeds_text} x {months_text}; each KPI as median [10%, 90%] "
+        f"{name}: {_count(len(seeds), 'seed')} x {_count(months, 'month')}; each KPI as median [10%, 90%] "
         f"over the seeds ({TOTALS_NOTE})"
     )
     for line in _unreached(scenario, months):
@@ -281,8 +279,15 @@ def _experiment_size(path: str) -> str:
 
     exp = load_experiment(path)
     points, reps = exp.design_size, exp.settings.replications
-    plural = "" if reps == 1 else "s"
-    return f"experiment: {points} design points x {reps} replication{plural} = {points * reps} runs"
+    return (
+        f"experiment: {_count(points, 'design point')} x {_count(reps, 'replication')} = "
+        f"{_count(points * reps, 'run')}"
+    )
+
+
+def _count(n: int, thing: str) -> str:
+    """``n`` things, in words: "1 run", "768 runs"."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

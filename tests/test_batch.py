@@ -859,6 +859,9 @@ BAD = {
                                "parameters: expected a table ([parameters]: "),
     "experiment_not_a_table": ('experiment = "grid"\n[parameters]\n"levers.transparency" = [0.2]\n',
                                "experiment: expected a table ([experiment]: "),
+    "one_sobol_sample": (lhs('"levers.transparency" = { min = 0.1, max = 0.9 }').replace(
+        'design = "lhs"', 'design = "sobol"\nsamples = 1'),
+        "experiment.samples: value 1 out of range; sobol needs 2 or more"),
     # the sweep sets these for every run: varied, they would change nothing
     "meta_seed": (GRID.replace('"levers.transparency" = [0.2, 0.8]', '"meta.seed" = [1, 2]'),
                   "parameters.meta.seed: an experiment does not vary meta: a run's seed is"),

@@ -113,6 +113,12 @@ class Experiment(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         design = self.settings.design
+        if design in ("sobol", "morris") and self.settings.samples < 2:
+            raise ValueError(
+                f"experiment.samples: value {self.settings.samples} out of range; {design} "
+                "needs 2 or more (its confidence intervals are bootstrapped over the samples"
+                + (", its sigma a spread over them)" if design == "morris" else ")")
+            )
         for path, spec in self.parameters.items():
             if key_path(path)[0] == "meta":
                 raise ValueError(
