@@ -231,8 +231,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 },
             )
     print(
-        f"{name}: {_count(len(seeds), 'seed')} x {_count(months, 'month')}; each KPI as median [10%, 90%] "
-        f"over the seeds ({TOTALS_NOTE})"
+        f"{name}: {_count(len(seeds), 'seed')} x {_count(months, 'month')}; each KPI as median "
+        f"[10%, 90%] over the seeds ({TOTALS_NOTE})"
     )
     for line in _unreached(scenario, months):
         print(line)
