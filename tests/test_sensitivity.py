@@ -200,6 +200,23 @@ def test_the_report_colours_one_numeric_parameter_in_its_order():
     assert _point_colors(runs.iloc[:2], ["levers.innovation_time"]) == {0: "C0", 1: "C1"}
 
 
+def test_a_grids_response_is_ticked_at_the_grids_values():
+    """A head count varied over 1 and 2 reads 1, 2 on its axis, not 1.0, 1.2, ... 2.0."""
+    import pandas as pd
+
+    from culturesim.batch.report import _response_figure
+
+    network = ["mixed", "mixed", "small_world", "small_world"]
+    runs = pd.DataFrame({"run_id": range(4), "point": range(4),
+                         "organization.sites": [1, 2, 1, 2], "market.user_network": network})  # fmt: skip
+    ts = pd.DataFrame({"run_id": range(4), "month": 3, "engagement": [0.6, 0.7, 0.62, 0.71]})
+    fig = _response_figure(ts, runs, ["organization.sites", "market.user_network"], ["engagement"])
+    sites, network = fig.axes
+    assert list(sites.get_xticks()) == [1, 2]
+    assert [t.get_text() for t in sites.get_xticklabels()] == ["1", "2"]
+    assert [t.get_text() for t in network.get_xticklabels()] == ["mixed", "small_world"]
+
+
 def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, capsys):
     """A report writes its figures, indices and Markdown all or none, with one line if it cannot."""
     import errno

@@ -120,6 +120,8 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
             mean, sem = g.mean(), g.sem().fillna(0.0)
             ax = axes[i, j]
             ax.errorbar(mean.index, mean, yerr=1.96 * sem, marker="o", capsize=3)
+            if mean.index.dtype.kind in "iuf" and len(mean) <= 10:  # the grid's own values
+                ax.set_xticks(mean.index, [_value(v) for v in mean.index])
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
     fig.suptitle(
