@@ -207,8 +207,10 @@ def test_a_grids_response_is_ticked_at_the_grids_values():
     from culturesim.batch.report import _response_figure
 
     network = ["mixed", "mixed", "small_world", "small_world"]
-    runs = pd.DataFrame({"run_id": range(4), "point": range(4),
-                         "organization.sites": [1, 2, 1, 2], "market.user_network": network})  # fmt: skip
+    runs = pd.DataFrame(
+        {"run_id": range(4), "point": range(4), "organization.sites": [1, 2, 1, 2],
+         "market.user_network": network}
+    )  # fmt: skip
     ts = pd.DataFrame({"run_id": range(4), "month": 3, "engagement": [0.6, 0.7, 0.62, 0.71]})
     fig = _response_figure(ts, runs, ["organization.sites", "market.user_network"], ["engagement"])
     sites, network = fig.axes
