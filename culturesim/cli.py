@@ -55,6 +55,7 @@ from culturesim.manifest import (
     write_json,
 )
 from culturesim.notices import Notice
+from culturesim.progress import Progress
 from culturesim.scenario import (
     MAX_HEADCOUNT,
     MAX_MONTHS,
@@ -199,7 +200,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         from culturesim.run import run_seeds
 
-        ts = run_seeds(scenario, seeds, months)
+        bar = Progress(len(seeds), log=False)  # a bar on a terminal, else nothing
+        try:
+            ts = run_seeds(scenario, seeds, months, progress=bar)
+        finally:
+            bar.close()
         if out is not None:  # the results before the summary: a reader that stops early
             # (`| head`) takes nothing away
             from culturesim.plots import dashboard
@@ -346,7 +351,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
         from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
 
-        result = compare(a, b, seeds=args.seeds, months=args.months)
+        bar = Progress(2 * args.seeds, log=False)
+        try:
+            result = compare(a, b, seeds=args.seeds, months=args.months, progress=bar)
+        finally:
+            bar.close()
         table = result.table()
         if out is not None:  # the results before the table: a reader that stops early
             # (`| head`) takes nothing away

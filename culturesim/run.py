@@ -14,6 +14,7 @@ import pandas as pd
 
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.model import CultureModel, whole_months
+from culturesim.progress import Progress
 from culturesim.scenario import Scenario, load_scenario
 
 __all__ = ["SimulationResult", "default_threads", "run_seeds", "simulate"]
@@ -68,6 +69,7 @@ def run_seeds(
     seeds: list[int],
     months: int | None = None,
     threads: int | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``.
 
@@ -77,6 +79,8 @@ def run_seeds(
     release Python's GIL, so runs step side by side. Each run's numbers are
     :func:`simulate`'s for its seed, whatever the threads. A Ctrl-C (or a run that fails)
     stops the others within a month, and ``KeyboardInterrupt`` (or the run's error) is raised.
+    ``progress``, if given, is ticked as each run finishes (``culturesim run`` and ``compare``
+    draw it on a terminal).
 
     Raises:
         TypeError: If ``months`` is not a whole number.
@@ -95,7 +99,10 @@ def run_seeds(
             if stop.is_set():
                 return None
             model.step()
-        return model.kpi_frame()
+        frame = model.kpi_frame()
+        if progress is not None:
+            progress.tick()
+        return frame
 
     frames = []
     pool = ThreadPoolExecutor(workers, thread_name_prefix="culturesim-run")

@@ -615,16 +615,20 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
-    log, terminal = io.StringIO(), _Terminal()
-    for stream in (log, terminal):
-        bar = sweep_module._Progress(total=200, done=40, stream=stream)  # resumed at 40
+    from culturesim.progress import Progress
+
+    log, terminal, unlogged = io.StringIO(), _Terminal(), io.StringIO()
+    for stream, log_too in ((log, True), (terminal, True), (unlogged, False)):
+        bar = Progress(total=200, done=40, stream=stream, log=log_too)  # resumed at 40
         for _ in range(160):
             bar.tick()
         bar.close()
+        assert bar.done == 200
     lines = log.getvalue().splitlines()  # a redraw per run made one line of 160 updates
     assert "\r" not in log.getvalue() and len(lines) == 8  # tenths 3 to 10
     assert lines[0].startswith("60/200 runs, ETA ") and lines[-1].startswith("200/200 runs")
     assert terminal.getvalue().count("\r") == 160 and terminal.getvalue().endswith("\n")
+    assert unlogged.getvalue() == ""  # run and compare: a bar on a terminal, else nothing
 
 
 def test_a_scenario_file_given_as_an_experiment_says_so():

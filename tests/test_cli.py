@@ -530,3 +530,30 @@ def test_run_and_compare_say_which_events_fall_after_their_months(capsys):
     assert f"B's {line}" in capsys.readouterr().out.splitlines()
     assert cli_module.main(["run", "ai_incident", "--months", "18", "--seeds", "1"]) == 0
     assert "falls after" not in capsys.readouterr().out  # month 18 is run
+
+
+def test_run_and_compare_draw_a_progress_bar_on_a_terminal_only(monkeypatch, capsys):
+    import io
+
+    from culturesim import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    commands = {
+        "run": (["run", "baseline", "--seeds", "3", "--months", "2"], 3),
+        "compare": (["compare", "baseline", "--set-b", "levers.inclusion=0.9", "--seeds", "2",
+                     "--months", "2"], 4),
+    }  # fmt: skip
+    for args, runs in commands.values():
+        terminal = Terminal()
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stderr", terminal)
+            assert cli_module.main(args) == 0
+        drawn = terminal.getvalue()
+        assert drawn.count("\r") == runs and f"] {runs}/{runs} runs, ETA" in drawn, drawn
+        assert drawn.endswith("\n")
+        capsys.readouterr()
+        assert cli_module.main(args) == 0  # not a terminal (a script's pipe): nothing added
+        assert capsys.readouterr().err == ""

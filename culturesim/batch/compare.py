@@ -24,6 +24,7 @@ from culturesim.kpis import (
     report_months,
     shown,
 )
+from culturesim.progress import Progress
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario
 
@@ -134,15 +135,25 @@ class Comparison:
         return fig
 
 
-def compare(a: Scenario, b: Scenario, seeds: int = 20, months: int | None = None) -> Comparison:
+def compare(
+    a: Scenario,
+    b: Scenario,
+    seeds: int = 20,
+    months: int | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
     """Run ``a`` and ``b`` with the same seeds (0..seeds-1 offset by A's ``meta.seed``).
 
     Both run ``months`` months, by default A's ``meta.months`` (B's horizon and seed are not
-    used: the pairing needs the same seeds and months).
+    used: the pairing needs the same seeds and months). ``progress`` (of ``2 * seeds`` runs),
+    if given, is ticked as each run finishes.
     """
     seed_list = [a.meta.seed + i for i in range(seeds)]
     months = months or a.meta.months
-    return Comparison(run_seeds(a, seed_list, months), run_seeds(b, seed_list, months))
+    return Comparison(
+        run_seeds(a, seed_list, months, progress=progress),
+        run_seeds(b, seed_list, months, progress=progress),
+    )
 
 
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:

@@ -18,14 +18,11 @@ runs, is refused rather than running the same runs and removing the first's unfi
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import itertools
 import json
 import multiprocessing
 import os
 import socket
-import sys
-import time
 import traceback
 import warnings
 from concurrent.futures import (
@@ -47,6 +44,7 @@ from culturesim.batch.experiment import Experiment, as_run
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
+from culturesim.progress import Progress
 
 __all__ = [
     "InlineExecutor",
@@ -236,41 +234,6 @@ def _whole(path: Path) -> bool:
     return True
 
 
-class _Progress:
-    """Runs done and the time left, on stderr.
-
-    On a terminal, a bar redrawn in place; in a log file (a batch job's, CI's), a line at each
-    tenth of the runs (a redraw per run made one line of thousands of updates there).
-    """
-
-    def __init__(self, total: int, done: int, stream=None):
-        self.total, self.start_done, self.done = total, done, done
-        self.t0 = time.monotonic()
-        self.stream = stream = sys.stderr if stream is None else stream
-        self.terminal = hasattr(stream, "isatty") and stream.isatty()
-        self.tenth = done * 10 // max(total, 1)  # the last tenth reported to a log
-
-    def tick(self) -> None:
-        self.done += 1
-        rate = (self.done - self.start_done) / max(time.monotonic() - self.t0, 1e-9)
-        left = (self.total - self.done) / rate if rate > 0 else 0
-        eta = str(dt.timedelta(seconds=int(left)))
-        if self.terminal:
-            width = 30
-            fill = int(width * self.done / max(self.total, 1))
-            bar = f"[{'#' * fill}{'.' * (width - fill)}]"
-            self.stream.write(f"\r{bar} {self.done}/{self.total} runs, ETA {eta}")
-        elif (tenth := self.done * 10 // max(self.total, 1)) > self.tenth:
-            self.tenth = tenth
-            self.stream.write(f"{self.done}/{self.total} runs, ETA {eta}\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.terminal:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def run_sweep(
     exp: Experiment,
     out: str | Path,
@@ -371,7 +334,7 @@ def run_sweep(
                     stacklevel=2,
                 )
             todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
-            bar = _Progress(len(runs), len(runs) - len(todo)) if progress else None
+            bar = Progress(len(runs), len(runs) - len(todo)) if progress else None
             write_json(manifest_path, manifest)
 
             def task(run: tuple) -> tuple:
