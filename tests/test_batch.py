@@ -823,6 +823,20 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     assert f"begun by other code (networkx 3.2, here {here})" in proc.stderr
     manifest_path.write_text(json.dumps(manifest))
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume").returncode == 0
+    # nor one of another experiment, and the message says what differs
+    before = {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()}
+    other = {
+        ("--replications", "2", "--months", "6"): "months 6, the folder's 12; replications 2, "
+                                                   "the folder's 1",
+        (): f"({path} changed since it was begun)",  # after the edit below
+    }  # fmt: skip
+    for args, said in other.items():
+        if not args:
+            path.write_text(path.read_text().replace("seed = 5", "seed = 6"))
+        proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume", *args)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert "resume it as it was begun, or start a new folder" in proc.stderr
+    assert {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()} == before
 
 
 GRID_PARAMETERS = '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]'

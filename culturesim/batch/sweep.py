@@ -274,12 +274,11 @@ def run_sweep(
             raise FileExistsError(f"{out} is not empty; use --resume to continue it")
         if manifest_path.exists():
             old = _read_manifest(manifest_path)
-            if (
-                old.get("experiment_hash") != exp.digest
-                or old.get("months") != exp.months
-                or (old.get("replications") != exp.settings.replications)
-            ):
-                raise FileExistsError(f"{out} holds the results of another experiment")
+            if differences := _other_experiment(old, exp):
+                raise FileExistsError(
+                    f"{out} holds the results of another experiment ({'; '.join(differences)}): "
+                    "resume it as it was begun, or start a new folder"
+                )
             if differences := other_code(old):
                 raise FileExistsError(
                     f"{out} was begun by other code ({differences}): resume it with that, or "
@@ -427,6 +426,22 @@ def _lock(out: Path) -> TextIO:
     file.write(f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n")
     file.flush()
     return file
+
+
+def _other_experiment(manifest: dict, exp: Experiment) -> list[str]:
+    """How ``exp`` differs from the experiment a folder's ``manifest`` records (none: [])."""
+    said = []
+    if manifest.get("experiment_hash") != exp.digest:
+        begun = manifest.get("experiment_file")
+        said.append(
+            f"{exp.source} changed since it was begun"
+            if begun == exp.source
+            else f"it was begun with {begun or 'another file'}, whose content differs"
+        )
+    for key, now_ in (("months", exp.months), ("replications", exp.settings.replications)):
+        if manifest.get(key) != now_:
+            said.append(f"{key} {now_}, the folder's {manifest.get(key)}")
+    return said
 
 
 def _read_manifest(path: Path) -> dict:
