@@ -804,6 +804,14 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
 
 def test_refuses_to_overwrite_without_resume(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    mine = tmp_path / "mine"  # a folder of the user's own files holds no sweep to continue
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    for resume in ((), ("--resume",)):
+        proc = cli("sweep", path, "--out", mine, "--workers", "1", *resume)
+        assert proc.returncode == 2, proc.stderr
+        assert "is not empty and holds no sweep: choose a new or empty folder" in proc.stderr
+    assert [f.name for f in mine.iterdir()] == ["notes.txt"]
     assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1").returncode == 0
     proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1")
     assert proc.returncode == 2 and "--resume" in proc.stderr

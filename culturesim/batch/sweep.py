@@ -257,10 +257,10 @@ def run_sweep(
         The results folder.
 
     Raises:
-        FileExistsError: If ``out`` holds results and ``resume`` is False, or holds the results
-            of another experiment or of other code (runs of two versions are never mixed), or
-            runs whose manifest is missing or unreadable (their origin cannot be told), or is
-            being written by another sweep.
+        FileExistsError: If ``out`` holds files but no sweep, or results and ``resume`` is
+            False, or holds the results of another experiment or of other code (runs of two
+            versions are never mixed), or runs whose manifest is missing or unreadable (their
+            origin cannot be told), or is being written by another sweep.
         SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
         OtherCodeError: If a worker computed a run with other code (the finished runs are kept).
         WorkerLostError: If a worker died with a run unfinished (the finished runs are kept).
@@ -270,6 +270,10 @@ def run_sweep(
     manifest_path = out / "manifest.json"
     old = None  # the manifest of the sweep being resumed
     if out.exists() and any(out.iterdir()):
+        if not any((out / name).exists() for name in ("manifest.json", PARTS, LOCK)):
+            raise FileExistsError(  # the user's own files: a sweep does not mix in with them
+                f"{out} is not empty and holds no sweep: choose a new or empty folder"
+            )
         if not resume:
             raise FileExistsError(f"{out} is not empty; use --resume to continue it")
         if manifest_path.exists():
