@@ -72,18 +72,30 @@ FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches", "f
 
 
 def _as_seed(rng, default: int) -> int:
-    """Turn Mesa's ``rng`` argument (None, int, str, Generator, SeedSequence) into an int seed."""
+    """Turn Mesa's ``rng`` argument (None, int, str, Generator, SeedSequence) into an int seed.
+
+    Raises:
+        TypeError: If ``rng`` is none of those (a float, say).
+        ValueError: If it is a negative number, or text that is not a whole number.
+    """
     if rng is None:
         return int(default)
     if isinstance(rng, str):  # SolaraViz passes a typed seed as text (Mesa issue #3516)
+        if not rng.strip().isdigit():
+            raise ValueError(f"rng (the seed) must be a whole number 0 or more, got {rng!r}")
         return int(rng.strip())
-    if isinstance(rng, (int, np.integer)):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng (the seed) must be 0 or more, got {rng}")
         return int(rng)
     if isinstance(rng, np.random.SeedSequence):
         return int(rng.generate_state(1, np.uint64)[0])
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63 - 1))
-    raise TypeError(f"rng must be an int, a numpy Generator or SeedSequence, not {type(rng)!r}")
+    raise TypeError(
+        f"rng (the seed) must be a whole number, a numpy Generator or SeedSequence, not "
+        f"{type(rng).__name__} ({rng!r})"
+    )
 
 
 class CultureModel(mesa.Model):

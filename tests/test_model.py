@@ -118,6 +118,20 @@ def test_rng_as_text_is_a_seed(small):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_a_seed_that_is_no_seed_is_refused_naming_rng(small):
+    for rng, error, said in (
+        (1.5, TypeError, "rng (the seed) must be a whole number, a numpy Generator or "
+                         "SeedSequence, not float (1.5)"),
+        (True, TypeError, "not bool (True)"),
+        (-1, ValueError, "rng (the seed) must be 0 or more, got -1"),
+        ("a", ValueError, "rng (the seed) must be a whole number 0 or more, got 'a'"),
+        ("-3", ValueError, "got '-3'"),
+    ):  # fmt: skip
+        with pytest.raises(error) as caught:
+            CultureModel(scenario=small, rng=rng)
+        assert said in str(caught.value), (rng, str(caught.value))
+
+
 def test_common_random_numbers_keep_the_past_identical(baseline):
     event = {"month": 24, "kind": "set_lever", "lever": "transparency", "value": 0.9}
     b = baseline.with_changes({"events": [event]})
