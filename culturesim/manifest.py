@@ -192,11 +192,16 @@ def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Hold the operating system's lock (``flock``) on ``folder`` itself, waiting for it.
 
-    On a file system without locks the block runs unlocked (its renames take milliseconds).
+    On a file system without locks, or a system without ``flock`` (Windows), the block runs
+    unlocked (its renames take milliseconds).
     """
-    import fcntl
+    try:
+        import fcntl
 
-    fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)  # Windows cannot open a folder so
+    except (ImportError, OSError):
+        yield
+        return
     try:
         with contextlib.suppress(OSError):  # no locks here: go on
             fcntl.flock(fd, fcntl.LOCK_EX)

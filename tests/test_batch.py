@@ -369,6 +369,24 @@ def test_a_file_system_without_locks_runs_the_sweep_with_a_notice(tmp_path, monk
     assert len(runs) == 6 and runs["status"].eq("ok").all()
 
 
+def test_a_system_without_flock_runs_sweeps_with_a_notice_and_writes_files(tmp_path, monkeypatch):
+    """Windows has no fcntl: the sweep and write_files go on unlocked, as without locks."""
+    import sys
+
+    from culturesim.manifest import write_files
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` raises ImportError
+    exp = load_experiment(
+        write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    )
+    with pytest.warns(Notice, match="cannot be locked \\(no flock on this system\\)"):
+        out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+    runs, _ = read(out)
+    assert len(runs) == 6 and runs["status"].eq("ok").all()
+    write_files(out, {"a.txt": lambda path: path.write_text("a")})
+    assert (out / "a.txt").read_text() == "a"
+
+
 def descendants(pid: int) -> dict[int, int]:
     """The processes below ``pid``, each with its depth (1: a child, 2: a grandchild ...)."""
     parent = {}

@@ -18,6 +18,7 @@ runs, is refused rather than running the same runs and removing the first's unfi
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import multiprocessing
@@ -399,7 +400,8 @@ def _lock(out: Path) -> TextIO:
     The lock is the operating system's (``flock`` on :data:`LOCK`), so it goes with the
     process: a sweep killed by any signal leaves none behind. The file names its holder, for
     the message another sweep gives. On a file system without locks (some network ones, such
-    as Lustre mounted without them) the sweep goes on unlocked, with a notice.
+    as Lustre mounted without them) or a system without ``flock`` (Windows) the sweep goes on
+    unlocked, with a notice.
 
     Returns:
         The open lock file; closing it releases the lock.
@@ -407,11 +409,9 @@ def _lock(out: Path) -> TextIO:
     Raises:
         FileExistsError: If another sweep holds the lock.
     """
-    import fcntl
-
     file = open(out / LOCK, "a+")  # noqa: SIM115 - the caller closes it, which unlocks
     try:
-        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _flock(file)
     except BlockingIOError:
         file.seek(0)
         holder = file.read().strip() or "a process that is starting"
@@ -430,6 +430,20 @@ def _lock(out: Path) -> TextIO:
     file.write(f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n")
     file.flush()
     return file
+
+
+def _flock(file: TextIO) -> None:
+    """Take ``file``'s lock without waiting.
+
+    Raises:
+        BlockingIOError: If another process holds it.
+        OSError: If the file system has no locks, or the system no ``flock`` (Windows).
+    """
+    try:
+        import fcntl
+    except ImportError:
+        raise OSError(errno.ENOSYS, "no flock on this system") from None
+    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _other_experiment(manifest: dict, exp: Experiment) -> list[str]:
