@@ -103,6 +103,27 @@ def test_any_scenario_field_can_vary_text_included(tmp_path):
     assert (first["headcount"] == first["organization.employees"]).all()
 
 
+def test_a_whole_number_parameter_stays_whole_beside_real_ones(tmp_path):
+    """A design row of numbers is upcast to floats: sites were recorded (and run) as 2.0."""
+    body = GRID.replace(GRID_PARAMETERS, '"levers.transparency" = [0.2, 0.8]\n'
+                        '"organization.sites" = [1, 2]').replace("replications = 2",
+                                                                 "replications = 1")  # fmt: skip
+    exp = load_experiment(write_experiment(tmp_path, body))
+    seen = []
+    real = sweep_module.run_one
+
+    def spy(scenario, changes, seed, months, outputs):
+        seen.append(changes["organization.sites"])
+        return real(scenario, changes, seed, months, outputs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep_module, "run_one", spy)
+        runs, _ = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    assert sorted(seen) == [1, 1, 2, 2] and all(type(v) is int for v in seen)
+    assert runs["organization.sites"].dtype.kind == "i"
+    assert runs["levers.transparency"].dtype.kind == "f"
+
+
 def test_an_events_field_can_vary_by_its_position(tmp_path):
     body = GRID.replace(
         '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',

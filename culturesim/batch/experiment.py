@@ -86,7 +86,7 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     settings: Settings
-    parameters: dict[str, list[float | str | bool] | Range]
+    parameters: dict[str, list[bool | int | float | str] | Range]  # each value as written
     scenario: Scenario
     source: str = "<dict>"
     digest: str = ""

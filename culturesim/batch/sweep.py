@@ -341,9 +341,10 @@ def run_sweep(
             bar = Progress(len(runs), len(runs) - len(todo)) if progress else None
             write_json(manifest_path, manifest)
 
+            values = points.to_dict("index")  # each column's own type (a row would upcast)
+
             def task(run: tuple) -> tuple:
-                changes = points.loc[run[1]].to_dict()
-                return scenario, changes, run[3], exp.months, outputs
+                return scenario, values[run[1]], run[3], exp.months, outputs
 
             _run_all(executor, todo, task, limit, parts, bar)
         finally:
@@ -566,6 +567,7 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> list[str
         The warning column's entries of the runs that gave notice, in run order.
     """
     frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
+    values = points.to_dict("index")  # a head count stays whole (a row of floats upcast it)
     rows = []
     series = []
     for (run_id, point, rep, seed), frame in zip(runs, frames, strict=True):
@@ -576,7 +578,7 @@ def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> list[str
                 "point": point,
                 "replication": rep,
                 "seed": seed,
-                **points.loc[point].to_dict(),
+                **values[point],
                 "status": first["_status"],
                 "error": first["_error"],
                 "warning": first["_warning"],
