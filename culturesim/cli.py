@@ -675,7 +675,11 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     """A command's SCENARIO and its ``--set`` changes (``run``, ``show``)."""
-    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file or name")
+    parser.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="scenario file or name, or a run's results manifest.json (the scenario as it ran)",
+    )
     parser.add_argument(
         "--set", type=_setting, action="append", metavar="KEY=VALUE", help=_SET_HELP
     )

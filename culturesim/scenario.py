@@ -846,8 +846,10 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
 
     Args:
         path: A TOML file, the name of a file in ``scenarios/`` (with or without ``.toml``),
-            a :class:`Scenario` (returned as is), a mapping shaped like a scenario file
-            (``{"levers": {"innovation_time": 0.2}}``), or ``None`` for the built-in baseline.
+            the ``manifest.json`` of a ``culturesim run`` results folder (the scenario as it
+            ran, ``--set`` changes included), a :class:`Scenario` (returned as is), a mapping
+            shaped like a scenario file (``{"levers": {"innovation_time": 0.2}}``), or ``None``
+            for the built-in baseline.
 
     Raises:
         ScenarioError: If the file is missing, unreadable, not TOML, or not a valid scenario.
@@ -864,4 +866,27 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
         p = candidate if candidate.exists() else p
     if not p.is_file():
         raise ScenarioError(str(path), [_missing(p)])
+    if p.suffix == ".json":
+        return _from_manifest(p)
     return scenario_from_dict(parse_toml(read_file(p), str(p)), source=str(p))
+
+
+def _from_manifest(p: Path) -> Scenario:
+    """The scenario a ``culturesim run`` results folder's ``manifest.json`` records as run.
+
+    Raises:
+        ScenarioError: If the file is not JSON or not the manifest of a run.
+    """
+    try:
+        manifest = json.loads(read_file(p))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ScenarioError(str(p), [f"not valid JSON: {exc}"]) from None
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    if kind != "run" or not isinstance(manifest.get("scenario"), dict):
+        what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
+        raise ScenarioError(
+            str(p),
+            [f"{what}: a .json scenario is the manifest.json of a `culturesim run` results "
+             "folder (it records the scenario as run); else give a TOML scenario file"],
+        )  # fmt: skip
+    return scenario_from_dict(manifest["scenario"], source=str(p))

@@ -557,3 +557,26 @@ def test_run_and_compare_draw_a_progress_bar_on_a_terminal_only(monkeypatch, cap
         capsys.readouterr()
         assert cli_module.main(args) == 0  # not a terminal (a script's pipe): nothing added
         assert capsys.readouterr().err == ""
+
+
+def test_a_runs_manifest_is_a_scenario_that_reproduces_it(tmp_path, capsys):
+    """`culturesim run DIR/manifest.json` runs the scenario as it ran, --set changes included."""
+    from culturesim import cli as cli_module
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    args = ["--seeds", "2", "--months", "3"]
+    assert cli_module.main(["run", "baseline", *args, "--set", "levers.inclusion=0.8",
+                            "--out", str(first)]) == 0  # fmt: skip
+    assert cli_module.main(["run", str(first / "manifest.json"), *args, "--out", str(again)]) == 0
+    series = [pd.read_parquet(f / "timeseries.parquet") for f in (first, again)]
+    pd.testing.assert_frame_equal(*series, check_exact=True)
+    recorded = [json.loads((f / "manifest.json").read_text()) for f in (first, again)]
+    assert recorded[0]["scenario_hash"] == recorded[1]["scenario_hash"]
+    assert recorded[1]["scenario"]["levers"]["inclusion"] == 0.8
+    capsys.readouterr()
+    assert cli_module.main(["compare", "baseline", "--set-b", "levers.inclusion=0.8", *args,
+                            "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert cli_module.main(["validate", str(tmp_path / "cmp" / "manifest.json")]) == 2
+    assert "the manifest of culturesim compare: a .json scenario is the manifest.json of a " \
+        "`culturesim run` results folder" in capsys.readouterr().err  # fmt: skip
