@@ -373,38 +373,34 @@ def test_a_folder_another_sweep_is_writing_is_refused_untouched(tmp_path):
     assert cli("sweep", path, "--out", out, "--workers", "1", "--resume").returncode == 0
 
 
-def test_a_file_system_without_locks_runs_the_sweep_with_a_notice(tmp_path, monkeypatch):
+@pytest.mark.parametrize("system", ["file system without locks", "no flock (Windows)"])
+def test_without_locks_a_sweep_goes_on_with_a_notice_and_files_are_written(
+    tmp_path, monkeypatch, system
+):
     import errno
-    import fcntl
-
-    def no_locks(file, operation):
-        raise OSError(errno.ENOLCK, "No locks available")
-
-    monkeypatch.setattr(fcntl, "flock", no_locks)
-    exp = load_experiment(
-        write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
-    )
-    with pytest.warns(Notice, match="cannot be locked \\(No locks available\\)"):
-        out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
-    runs, _ = read(out)
-    assert len(runs) == 6 and runs["status"].eq("ok").all()
-
-
-def test_a_system_without_flock_runs_sweeps_with_a_notice_and_writes_files(tmp_path, monkeypatch):
-    """Windows has no fcntl: the sweep and write_files go on unlocked, as without locks."""
     import sys
 
     from culturesim.manifest import write_files
 
-    monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` raises ImportError
+    if system == "file system without locks":
+        import fcntl
+
+        def no_locks(file, operation):
+            raise OSError(errno.ENOLCK, "No locks available")
+
+        monkeypatch.setattr(fcntl, "flock", no_locks)
+        said = "No locks available"
+    else:
+        monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` raises ImportError
+        said = "no flock on this system"
     exp = load_experiment(
         write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     )
-    with pytest.warns(Notice, match="cannot be locked \\(no flock on this system\\)"):
+    with pytest.warns(Notice, match=f"cannot be locked \\({said}\\)"):
         out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
     runs, _ = read(out)
     assert len(runs) == 6 and runs["status"].eq("ok").all()
-    write_files(out, {"a.txt": lambda path: path.write_text("a")})
+    write_files(out, {"a.txt": lambda path: path.write_text("a")})  # moved in unlocked
     assert (out / "a.txt").read_text() == "a"
 
 
