@@ -200,11 +200,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         from culturesim.run import run_seeds
 
-        bar = Progress(len(seeds), log=False)  # a bar on a terminal, else nothing
-        try:
+        with Progress(len(seeds), log=False) as bar:  # a bar on a terminal, else nothing
             ts = run_seeds(scenario, seeds, months, progress=bar)
-        finally:
-            bar.close()
         if out is not None:  # the results before the summary: a reader that stops early
             # (`| head`) takes nothing away
             from culturesim.plots import dashboard
@@ -351,11 +348,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
         from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
 
-        bar = Progress(2 * args.seeds, log=False)
-        try:
+        with Progress(2 * args.seeds, log=False) as bar:
             result = compare(a, b, seeds=args.seeds, months=args.months, progress=bar)
-        finally:
-            bar.close()
         table = result.table()
         if out is not None:  # the results before the table: a reader that stops early
             # (`| head`) takes nothing away
@@ -557,9 +551,8 @@ def cmd_dock(args: argparse.Namespace) -> int:
 
     started = now()
     figures = None if args.figures is None else Path(args.figures)
-    with _output_folder(
-        figures, "dock", "--figures"
-    ):  # made (or refused) before the checks' minutes
+    # the figures' folder is made (or refused) before the checks' minutes
+    with _output_folder(figures, "dock", "--figures"):
         checks = run_checks(quick=args.quick)
         if figures is not None:
             _write_docking_figures(figures, checks, started, quick=args.quick)

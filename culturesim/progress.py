@@ -16,7 +16,8 @@ class Progress:
     On a terminal, a bar redrawn in place; in a log file (a batch job's, CI's), a line at each
     tenth of the runs (a redraw per run made one line of thousands of updates there), or
     nothing with ``log=False`` (for commands whose output is mostly read in a terminal, where a
-    script's captured stderr should stay as it was). :meth:`tick` may be called from any thread.
+    script's captured stderr should stay as it was). :meth:`tick` may be called from any thread;
+    used as a context manager, the bar is closed on leaving it.
 
     Args:
         total: Runs in all.
@@ -58,3 +59,9 @@ class Progress:
         if self.terminal:
             self.stream.write("\n")
             self.stream.flush()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()  # the bar's line ends whether the runs finished or not

@@ -303,6 +303,7 @@ def run_sweep(
         for r in range(reps)
     ]
     manifest = _manifest(exp, points)
+    values = points.to_dict("index")  # each column's own type: a row of numbers upcasts to floats
     if old is not None:
         manifest["start_time"] = old.get("start_time", manifest["start_time"])
         manifest["resumed"] = [*old.get("resumed", []), now()]
@@ -341,8 +342,6 @@ def run_sweep(
             bar = Progress(len(runs), len(runs) - len(todo)) if progress else None
             write_json(manifest_path, manifest)
 
-            values = points.to_dict("index")  # each column's own type (a row would upcast)
-
             def task(run: tuple) -> tuple:
                 return scenario, values[run[1]], run[3], exp.months, outputs
 
@@ -351,7 +350,7 @@ def run_sweep(
             close()
             if bar:
                 bar.close()
-        warned = _consolidate(out, runs, points)
+        warned = _consolidate(out, runs, values)
         if warned:
             warnings.warn(
                 f"{len(warned)} of {len(runs)} runs gave notice, the first: {warned[0]} "
@@ -560,14 +559,15 @@ def _check_code(frame: pd.DataFrame) -> None:
         )
 
 
-def _consolidate(out: Path, runs: list[tuple], points: pd.DataFrame) -> list[str]:
+def _consolidate(out: Path, runs: list[tuple], values: dict[int, dict]) -> list[str]:
     """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return their notices.
+
+    ``values`` are the design's parameter values by point (``runs.parquet`` records them).
 
     Returns:
         The warning column's entries of the runs that gave notice, in run order.
     """
     frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
-    values = points.to_dict("index")  # a head count stays whole (a row of floats upcast it)
     rows = []
     series = []
     for (run_id, point, rep, seed), frame in zip(runs, frames, strict=True):
