@@ -117,6 +117,15 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
     proc = cli("validate", bad)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "levers.inclusion" in proc.stderr and str(tmp_path / "tiny.toml") in proc.stderr
+    # a shipped scenario by name works, and a typo in it gets the command line's hint
+    hint = "experiment.scenario: baselin: no such file, nor a shipped scenario of that name " \
+        "(did you mean baseline?)"  # fmt: skip
+    for name, said in (("baseline", None), ("baselin", hint)):
+        text = bad.read_text().replace('"tiny.toml"', f'"{name}"')
+        bad.write_text(text.replace('"baseline"', f'"{name}"'))
+        proc = cli("validate", bad)
+        assert proc.returncode == (0 if said is None else 2), proc.stderr
+        assert said is None or said in proc.stderr, proc.stderr
 
 
 def test_a_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkeypatch, capsys):

@@ -253,8 +253,10 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             stacklevel=2,
         )
     scenario_path = (p.parent / settings.scenario).resolve()
-    try:
-        scenario = load_scenario(scenario_path)
+    name = Path(settings.scenario)
+    bare = str(name) == name.stem and not scenario_path.exists()  # "baseline", not "x.toml"
+    try:  # a bare name not beside the file: a shipped scenario's (or a did-you-mean)
+        scenario = load_scenario(settings.scenario if bare else scenario_path)
     except ScenarioError as exc:
         raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
     parameters = data.get("parameters", {})
