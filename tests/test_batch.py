@@ -865,7 +865,11 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     here = manifest["packages"]["networkx"]
     assert f"begun by other code (networkx 3.2, here {here})" in proc.stderr
     manifest_path.write_text(json.dumps(manifest))
-    assert cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume").returncode == 0
+    proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume")
+    assert proc.returncode == 0, proc.stderr
+    assert f"all 6 runs in {tmp_path / 'o'} were finished: their results are written again" in (
+        proc.stderr
+    )
     # nor one of another experiment, and the message says what differs
     before = {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()}
     other = {

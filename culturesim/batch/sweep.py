@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import socket
+import sys
 import traceback
 import warnings
 from concurrent.futures import (
@@ -340,6 +341,11 @@ def run_sweep(
                 )
             todo = [run for run in runs if not (parts / f"run-{run[0]:07d}.parquet").exists()]
             bar = Progress(len(runs), len(runs) - len(todo)) if progress else None
+            if progress and not todo:  # a finished sweep resumed: nothing to run
+                print(
+                    f"all {len(runs)} runs in {out} were finished: their results are written again",
+                    file=sys.stderr,
+                )
             write_json(manifest_path, manifest)
 
             def task(run: tuple) -> tuple:
