@@ -66,6 +66,7 @@ __all__ = [
     "commented_toml",
     "load_scenario",
     "scenario_from_dict",
+    "scenario_from_manifest",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -872,21 +873,33 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
 
 
 def _from_manifest(p: Path) -> Scenario:
-    """The scenario a ``culturesim run`` results folder's ``manifest.json`` records as run.
+    """The scenario a ``culturesim run`` results folder's ``manifest.json`` records as run."""
+    return scenario_from_manifest(read_file(p), str(p))
+
+
+def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
+    """The scenario recorded by the ``manifest.json`` of a ``culturesim run`` results folder.
+
+    The manifest records the scenario as it ran (``--set`` changes and ``--months`` included),
+    so it reproduces the run: the command line and the web UI's upload read it as a scenario.
+
+    Args:
+        data: The manifest's bytes.
+        source: Where they came from, for error messages.
 
     Raises:
-        ScenarioError: If the file is not JSON or not the manifest of a run.
+        ScenarioError: If the bytes are not JSON or not the manifest of a run.
     """
     try:
-        manifest = json.loads(read_file(p))
+        manifest = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ScenarioError(str(p), [f"not valid JSON: {exc}"]) from None
+        raise ScenarioError(source, [f"not valid JSON: {exc}"]) from None
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind != "run" or not isinstance(manifest.get("scenario"), dict):
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
         raise ScenarioError(
-            str(p),
+            source,
             [f"{what}: a .json scenario is the manifest.json of a `culturesim run` results "
              "folder (it records the scenario as run); else give a TOML scenario file"],
         )  # fmt: skip
-    return scenario_from_dict(manifest["scenario"], source=str(p))
+    return scenario_from_dict(manifest["scenario"], source=source)

@@ -237,11 +237,17 @@ def test_a_chart_sends_its_option_as_plain_json_and_follows_changes():
     assert widget.get_state()["option"]["series"][2]["data"] == [0.2]
 
 
-def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
+@pytest.fixture
+def upload(monkeypatch):
+    """``upload(rc, name, data, size=None)``: a visitor's upload, in place of the file input.
+
+    The page's file input is tested in a browser (test_ui_browser.py); here a button stands in
+    for it and hands the page what the input would.
+    """
     pending = []
 
     @solara.component
-    def FakeUpload(on_file):  # stands in for the browser's file input (tested in a browser)
+    def FakeUpload(on_file):
         return solara.Button("fake-upload", on_click=lambda: on_file(pending.pop()))
 
     def upload(rc, name, data, size=None):
@@ -250,6 +256,10 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
         click(rc, "fake-upload")
 
     monkeypatch.setattr(strategist, "ScenarioUpload", FakeUpload)
+    return upload
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_setting(upload):
     _, rc = render(StrategistPage)
     upload(rc, "../../etc/evil.toml", b"[levers]\ninnovation_time = 0.9\n")
     text = dump(rc)
@@ -266,6 +276,26 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(monkeypatch):
     )
     assert lever_cost(rc, "innovation_time").startswith("0.3 ·")
     assert "not valid TOML" not in dump(rc)
+
+
+def test_a_runs_manifest_uploads_as_the_scenario_it_ran(upload, tmp_path):
+    """The manifest.json of `culturesim run` is a scenario on the page, as on the command line."""
+    from culturesim.cli import main
+
+    out = tmp_path / "run"
+    args = ["run", "baseline", "--seeds", "1", "--months", "2", "--out", str(out)]
+    assert main([*args, "--set", "levers.innovation_time=0.35"]) == 0
+    _, rc = render(StrategistPage)
+    upload(rc, "manifest.json", (out / "manifest.json").read_bytes())
+    assert lever_cost(rc, "innovation_time").startswith("0.35 ·")
+    # another command's manifest, or no JSON, is refused with the setting kept
+    assert main(["compare", "baseline", "google_20pct", "--seeds", "2", "--months", "2",
+                 "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
+    upload(rc, "cmp.json", (tmp_path / "cmp" / "manifest.json").read_bytes())
+    assert "the manifest of culturesim compare" in dump(rc)
+    upload(rc, "x.json", b"[levers]")
+    assert "x.json: not valid JSON" in dump(rc)
+    assert lever_cost(rc, "innovation_time").startswith("0.35 ·")
 
 
 def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
@@ -736,22 +766,14 @@ def test_classroom_keeps_earlier_runs_dashed_beside_this_one():
     wait(lambda: html_text(rc, "runs-caption") == [])
 
 
-def test_a_run_that_gave_notice_says_so_above_its_charts(monkeypatch):
-    pending = []
-
-    @solara.component
-    def FakeUpload(on_file):  # stands in for the browser's file input
-        return solara.Button("fake-upload", on_click=lambda: on_file(pending.pop()))
-
-    monkeypatch.setattr(strategist, "ScenarioUpload", FakeUpload)
+def test_a_run_that_gave_notice_says_so_above_its_charts(upload):
     _, rc = render(StrategistPage)
     red = (  # cash runs out in the first month (see test_model's notice test)
         b"[organization]\nemployees = 600\ncash = 2e6\n"
         b"[market]\npotential_users = 10000\ninitial_active_users = 6000\n"
         b"price_per_user_month = 500.0\n"
     )
-    pending.append({"name": "red.toml", "size": len(red), "file_obj": io.BytesIO(red)})
-    click(rc, "fake-upload")
+    upload(rc, "red.toml", red)
     set_run_size(rc, months=36, replications=2)
     click(rc, "Run")
     wait(lambda: "2 of 2 replications" in " ".join(html_text(rc, "run-progress")))

@@ -31,7 +31,13 @@ from culturesim.measure import alignment
 from culturesim.model import CultureModel
 from culturesim.notices import notices_kept_quiet
 from culturesim.plots import DASHBOARD_KPIS, band
-from culturesim.scenario import Scenario, ScenarioError, parse_toml, scenario_from_dict
+from culturesim.scenario import (
+    Scenario,
+    ScenarioError,
+    parse_toml,
+    scenario_from_dict,
+    scenario_from_manifest,
+)
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
 __all__ = [
@@ -67,18 +73,24 @@ def upload_label(name: str | None) -> str:
 
 
 def parse_upload(name: str, data: bytes) -> Scenario:
-    """Validate an uploaded scenario file: TOML only, at most 1 MB, the scenario schema.
+    """Validate an uploaded scenario: at most 1 MB, a TOML scenario or a run's manifest.json.
+
+    A name ending in ``.json`` is read as the ``manifest.json`` of a ``culturesim run``
+    results folder (the scenario as it ran), as the command line reads it; any other as TOML.
 
     Args:
         name: The file name the visitor's browser gave (used in messages only, never as a path).
         data: The file's bytes.
 
     Raises:
-        ScenarioError: If the file is too large, not UTF-8 TOML, or not a valid scenario.
+        ScenarioError: If the file is too large, not UTF-8 TOML (or a run's manifest), or not a
+            valid scenario.
     """
     label = upload_label(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
+    if label.lower().endswith(".json"):
+        return scenario_from_manifest(data, label)
     return scenario_from_dict(parse_toml(data, label), source=label)
 
 

@@ -77,7 +77,9 @@ def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
 
 @solara.component
 def ScenarioUpload(on_file):
-    """A file picker for one scenario file (``.toml``); ``on_file`` gets name, size, file_obj.
+    """A file picker for one scenario file (``.toml`` or a run's ``.json``), read by ``on_file``.
+
+    ``on_file`` gets the file's name, size and file_obj.
 
     Like ``solara.FileDrop``, but with a real file input, so a visitor can browse for the file.
     The file is read lazily by the handler, which checks the size before reading.
@@ -85,7 +87,7 @@ def ScenarioUpload(on_file):
     file_info, set_file_info = solara.use_state(None)
     wired, set_wired = solara.use_state(None)
     element = FileInput.element(
-        multiple=False, accept=".toml", on_file_info=set_file_info, show_progress=False
+        multiple=False, accept=".toml,.json", on_file_info=set_file_info, show_progress=False
     )
 
     def wire():
@@ -450,7 +452,8 @@ def StrategistPage():
                 "Scenario file", values=scenario_names(), value=choice.value, on_value=pick
             )
             solara.Text(
-                "…or upload a scenario file (TOML, at most 1 MB):", style={"font-size": "0.85rem"}
+                "…or upload a scenario file (TOML, or the manifest.json of a run; at most 1 MB):",
+                style={"font-size": "0.85rem"},
             )
             ScenarioUpload(on_upload)
             if base_error.value:
