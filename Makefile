@@ -28,8 +28,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m culturesim.warm
 	@touch $(STAMP)
 
+# `make demo PORT=8766` serves on another port (HOST=0.0.0.0: to other machines too; only
+# the command line sets them, not the environment, where HOST may name this machine).
+HOST = 127.0.0.1
+PORT = 8765
+
 demo: $(STAMP)
-	$(VENV)/bin/culturesim ui --host 127.0.0.1 --port 8765
+	$(VENV)/bin/culturesim ui --host $(HOST) --port $(PORT)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/culturesim run scenarios/baseline.toml --seeds 10 --out out

@@ -641,7 +641,11 @@ def _check_free(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             in_use = exc.errno == errno.EADDRINUSE
-            hint = " (is the UI already running? --port chooses another)" if in_use else ""
+            hint = (
+                " (is the UI already running? --port chooses another; `make demo PORT=N`)"
+                if in_use
+                else ""
+            )
             raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}{hint}") from None
 
 

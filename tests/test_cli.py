@@ -301,6 +301,20 @@ def test_ui_on_a_port_in_use_says_so_and_starts_nothing():
     assert proc.returncode == 2
     assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout and "Solara" not in proc.stdout
+    assert "`make demo PORT=N`" in proc.stderr
+
+
+def test_make_demo_serves_on_the_port_and_host_it_is_given():
+    def demo(*settings):
+        # HOST and PORT in the environment (tcsh sets HOST to this machine's name) are not read
+        env = {**os.environ, "HOST": "somewhere.example", "PORT": "1"}
+        command = ["make", "-n", "--no-print-directory", "demo", *settings]
+        dry = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+        [line] = [line for line in dry.stdout.splitlines() if "culturesim ui" in line]
+        return line
+
+    assert demo().endswith("culturesim ui --host 127.0.0.1 --port 8765")
+    assert demo("PORT=9123", "HOST=0.0.0.0").endswith("culturesim ui --host 0.0.0.0 --port 9123")
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])
