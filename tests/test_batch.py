@@ -737,6 +737,7 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
         )  # fmt: skip
         assert proc.returncode == 2, proc.stderr
         assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
+        assert ("is a Dask scheduler running there?" in proc.stderr) == address.startswith("tcp")
         assert not (tmp_path / "o").exists()
 
 

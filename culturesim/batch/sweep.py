@@ -181,7 +181,12 @@ def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor,
 
         try:
             client = Client(scheduler)
-        except (OSError, ValueError) as exc:  # unreachable, or not an address
+        except OSError as exc:  # nothing answers there
+            raise SchedulerError(
+                f"--scheduler {scheduler}: {exc} (is a Dask scheduler running there? "
+                f"`dask scheduler` starts one, `dask worker ADDRESS` its workers)"
+            ) from None
+        except ValueError as exc:  # not an address
             raise SchedulerError(f"--scheduler {scheduler}: {exc}") from None
         return client.get_executor(), f"dask:{scheduler}", client.close
     if workers == 1:
