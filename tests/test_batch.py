@@ -1,5 +1,6 @@
 """Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
 
+import collections
 import contextlib
 import io
 import json
@@ -205,16 +206,45 @@ def test_sampled_designs_use_their_samplers(tmp_path, design):
     assert len(points) == expected
     assert points["levers.innovation_time"].between(0, 0.5).all()
     assert points["organization.employees"].between(19.5, 40).all()
-    # a head count is sampled as a real number and runs as the nearest whole one
-    sampled = points["organization.employees"].to_numpy()
-    real = sampled[sampled % 1 != 0][0]
-    run = sweep_module.run_one(
-        exp.scenario.to_dict(), {"organization.employees": real}, 0, 1, ["headcount"]
-    )
-    assert run["headcount"].iloc[0] == round(real)
+    # a head count is sampled as a real number and runs as a whole one within the range
+    ran = sweep_module.run_changes(exp, points.to_dict("index"))
+    heads = [changes["organization.employees"] for changes in ran.values()]
+    assert all(type(h) is int and 20 <= h <= 40 for h in heads)
+    run = sweep_module.run_one(exp.scenario.to_dict(), ran[0], 0, 1, ["headcount"])
+    assert run["headcount"].iloc[0] == heads[0]
+    assert [changes["levers.transparency"] for changes in ran.values()] == list(
+        points["levers.transparency"]
+    )  # a real-valued key runs as sampled
     if design == "lhs":  # one sample in each of the 4 strata of every parameter
         strata = (points["levers.transparency"] * 4).astype(int)
         assert sorted(strata) == [0, 1, 2, 3]
+
+
+def test_a_sampled_whole_number_runs_each_value_in_its_range_equally_often(tmp_path):
+    """Sites 1 to 3 ran 1, 2 and 3 a quarter, a half and a quarter of the time (rounded)."""
+    body = lhs('"organization.employees" = { min = 19.5, max = 40.0 }\n'
+               '"organization.sites" = { min = 1, max = 3 }')  # fmt: skip
+    body = body.replace("replications = 2", "replications = 1\nsamples = 21")
+    body = body.replace("months = 12", "months = 1")
+    runs, ts = read(run_sweep(load_experiment(write_experiment(tmp_path, body)),
+                              tmp_path / "out", workers=1, progress=False))  # fmt: skip
+    # a Latin hypercube has one of its 21 samples in each 21st of a range: 21 head counts from
+    # 20 to 40 run once each, and 1, 2 and 3 sites 7 times each
+    founders = ts[ts["month"] == 0].set_index("run_id")["headcount"]
+    assert sorted(founders) == list(range(20, 41))
+    assert runs["organization.employees"].between(19.5, 40).all()  # kept as sampled
+    exp = load_experiment(tmp_path / "exp.toml")
+    ran = sweep_module.run_changes(exp, design_points(exp).to_dict("index"))
+    sites = collections.Counter(changes["organization.sites"] for changes in ran.values())
+    assert sites == {1: 7, 2: 7, 3: 7}
+    # a range holding no whole number is refused, naming the key
+    none = body.replace("{ min = 1, max = 3 }", "{ min = 1.2, max = 1.8 }")
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(write_experiment(tmp_path, none, "none.toml"))
+    assert caught.value.problems == [
+        "parameters.organization.sites: a whole number (it is one) between min 1.2 and max 1.8 "
+        "is needed; there is none"
+    ]
 
 
 def free_port() -> int:

@@ -41,7 +41,16 @@ from culturesim.scenario import (
     read_file,
 )
 
-__all__ = ["DESIGNS", "Experiment", "ExperimentError", "Range", "as_run", "load_experiment"]
+__all__ = [
+    "DESIGNS",
+    "Experiment",
+    "ExperimentError",
+    "Range",
+    "as_run",
+    "is_whole",
+    "load_experiment",
+    "whole_numbers",
+]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 
@@ -144,26 +153,43 @@ class Experiment(BaseModel):
         return self
 
 
-def as_run(scenario: dict, key: str, value: Any) -> Any:
-    """``value`` as a run sets the scenario's ``key`` to it: rounded where the key is whole.
-
-    A sampled design draws real numbers; a whole-number key (a head count) runs with the
-    nearest whole number. Other values (a grid's, which the schema checks as they are) pass.
+def is_whole(scenario: dict, key: str) -> bool:
+    """Whether ``key`` of ``scenario`` (plain data) holds a whole number: a head count, a month.
 
     Args:
         scenario: The scenario as plain data (:meth:`Scenario.to_dict`).
         key: A dotted scenario key (events by position).
-        value: The design's value.
     """
     node: Any = scenario
     try:
         for part in key_path(key):  # tables by key, the events by position
             node = node[int(part)] if isinstance(node, list) else node[part]
     except (KeyError, IndexError, ValueError, TypeError):
-        return value  # no such key: the scenario's check names it
-    whole = isinstance(node, int) and not isinstance(node, bool)
-    real = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return round(float(value)) if whole and real else value
+        return False  # no such key: the scenario's check names it
+    return isinstance(node, int) and not isinstance(node, bool)
+
+
+def whole_numbers(bounds: Range) -> tuple[int, int]:
+    """The first and last whole numbers within ``bounds`` (first > last if there is none)."""
+    return math.ceil(bounds.min), math.floor(bounds.max)
+
+
+def as_run(value: float, bounds: Range) -> int:
+    """A sampled ``value`` of a whole-number key as a run takes it.
+
+    ``[min, max]`` is cut into as many equal cells as it holds whole numbers, and a value in the
+    k-th cell runs the k-th of them, so a design that samples the range evenly runs each whole
+    number equally often (``{ min = 1, max = 3 }``: 1, 2 and 3 a third of the time each;
+    rounding to the nearest ran the two ends half as often as the others).
+
+    Args:
+        value: The design's value (within ``bounds``).
+        bounds: The parameter's range (holding a whole number: see :func:`whole_numbers`).
+    """
+    first, last = whole_numbers(bounds)
+    cells = last - first + 1
+    share = (float(value) - bounds.min) / (bounds.max - bounds.min)
+    return first + min(max(math.floor(share * cells), 0), cells - 1)
 
 
 def _event_of(key: str) -> int | None:
@@ -270,8 +296,17 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         if isinstance(value, list):
             probes = value
         elif isinstance(value, dict) and set(value) == {"min", "max"}:
-            # a run takes a sampled value as the field's type (rounded for a whole number)
-            probes = [as_run(base, key, value["min"]), as_run(base, key, value["max"])]
+            probes = [value["min"], value["max"]]
+            if is_whole(base, key) and all(isinstance(v, int | float) for v in probes):
+                # a run takes a sampled value as a whole number within the range (as_run)
+                first, last = whole_numbers(Range.model_construct(min=probes[0], max=probes[1]))
+                if first > last:
+                    problems.append(
+                        f"parameters.{key}: a whole number (it is one) between min {probes[0]:g}"
+                        f" and max {probes[1]:g} is needed; there is none"
+                    )
+                    continue
+                probes = [first, last]
         else:
             problems.append(f"parameters.{key}: expected a list of values or {{ min, max }}")
             continue

@@ -42,7 +42,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from culturesim.batch.experiment import Experiment, as_run
+from culturesim.batch.experiment import Experiment, Range, as_run, is_whole
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
@@ -56,6 +56,7 @@ __all__ = [
     "WorkerLostError",
     "design_points",
     "make_executor",
+    "run_changes",
     "run_one",
     "run_sweep",
 ]
@@ -103,6 +104,30 @@ def design_points(exp: Experiment) -> pd.DataFrame:
     return frame
 
 
+def run_changes(exp: Experiment, values: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The changes each design point's runs make to the scenario: its values, as runs take them.
+
+    A sampled value of a whole-number key (a head count, an event's month) runs as a whole
+    number, each within the parameter's range equally often
+    (:func:`culturesim.batch.experiment.as_run`); ``runs.parquet`` keeps the value as sampled,
+    which the indices use.
+
+    Args:
+        exp: The experiment.
+        values: Each point's values (``design_points(exp).to_dict("index")``).
+    """
+    base = exp.scenario.to_dict()
+    whole = {
+        key: spec
+        for key, spec in exp.parameters.items()
+        if isinstance(spec, Range) and is_whole(base, key)
+    }
+    return {
+        point: {key: as_run(v, whole[key]) if key in whole else v for key, v in row.items()}
+        for point, row in values.items()
+    }
+
+
 def run_one(
     scenario: dict, changes: dict[str, Any], seed: int, months: int, outputs: list[str]
 ) -> pd.DataFrame:
@@ -119,12 +144,7 @@ def run_one(
     from culturesim import simulate
     from culturesim.scenario import scenario_from_dict
 
-    sc = scenario_from_dict(scenario).with_changes(  # the horizon is the experiment's
-        {
-            **{key: as_run(scenario, key, value) for key, value in changes.items()},
-            "meta.months": months,
-        }
-    )
+    sc = scenario_from_dict(scenario).with_changes({**changes, "meta.months": months})
     with notices_kept_quiet():  # kept in notices instead
         result = simulate(sc, seed=seed, months=months)
     frame = result.kpis[outputs].reset_index()
@@ -353,8 +373,10 @@ def run_sweep(
                 )
             write_json(manifest_path, manifest)
 
+            ran = run_changes(exp, values)
+
             def task(run: tuple) -> tuple:
-                return scenario, values[run[1]], run[3], exp.months, outputs
+                return scenario, ran[run[1]], run[3], exp.months, outputs
 
             _run_all(executor, todo, task, limit, parts, bar)
         finally:
