@@ -880,8 +880,9 @@ def _from_manifest(p: Path) -> Scenario:
 def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
     """The scenario recorded by the ``manifest.json`` of a ``culturesim run`` results folder.
 
-    The manifest records the scenario as it ran (``--set`` changes and ``--months`` included),
-    so it reproduces the run: the command line and the web UI's upload read it as a scenario.
+    The manifest records the scenario as it ran (``--set`` changes included; the seeds and
+    months beside it), so it reproduces the run: the command line and the web UI's upload read
+    it as a scenario.
 
     Args:
         data: The manifest's bytes.

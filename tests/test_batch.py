@@ -242,8 +242,8 @@ def test_a_sampled_whole_number_runs_each_value_in_its_range_equally_often(tmp_p
     with pytest.raises(ExperimentError) as caught:
         load_experiment(write_experiment(tmp_path, none, "none.toml"))
     assert caught.value.problems == [
-        "parameters.organization.sites: a whole number (it is one) between min 1.2 and max 1.8 "
-        "is needed; there is none"
+        "parameters.organization.sites: takes whole numbers, and there is none from min 1.2 to "
+        "max 1.8"
     ]
 
 

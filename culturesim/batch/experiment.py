@@ -169,9 +169,9 @@ def is_whole(scenario: dict, key: str) -> bool:
     return isinstance(node, int) and not isinstance(node, bool)
 
 
-def whole_numbers(bounds: Range) -> tuple[int, int]:
-    """The first and last whole numbers within ``bounds`` (first > last if there is none)."""
-    return math.ceil(bounds.min), math.floor(bounds.max)
+def whole_numbers(lo: float, hi: float) -> tuple[int, int]:
+    """The first and last whole numbers from ``lo`` to ``hi`` (first > last if there is none)."""
+    return math.ceil(lo), math.floor(hi)
 
 
 def as_run(value: float, bounds: Range) -> int:
@@ -186,7 +186,7 @@ def as_run(value: float, bounds: Range) -> int:
         value: The design's value (within ``bounds``).
         bounds: The parameter's range (holding a whole number: see :func:`whole_numbers`).
     """
-    first, last = whole_numbers(bounds)
+    first, last = whole_numbers(bounds.min, bounds.max)
     cells = last - first + 1
     share = (float(value) - bounds.min) / (bounds.max - bounds.min)
     return first + min(max(math.floor(share * cells), 0), cells - 1)
@@ -296,17 +296,17 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         if isinstance(value, list):
             probes = value
         elif isinstance(value, dict) and set(value) == {"min", "max"}:
-            probes = [value["min"], value["max"]]
-            if is_whole(base, key) and all(isinstance(v, int | float) for v in probes):
+            lo, hi = probes = [value["min"], value["max"]]
+            numbers = all(isinstance(v, int | float) for v in probes)
+            if numbers and lo < hi and is_whole(base, key):
                 # a run takes a sampled value as a whole number within the range (as_run)
-                first, last = whole_numbers(Range.model_construct(min=probes[0], max=probes[1]))
+                first, last = probes = list(whole_numbers(lo, hi))
                 if first > last:
                     problems.append(
-                        f"parameters.{key}: a whole number (it is one) between min {probes[0]:g}"
-                        f" and max {probes[1]:g} is needed; there is none"
+                        f"parameters.{key}: takes whole numbers, and there is none from min "
+                        f"{lo:g} to max {hi:g}"
                     )
                     continue
-                probes = [first, last]
         else:
             problems.append(f"parameters.{key}: expected a list of values or {{ min, max }}")
             continue
