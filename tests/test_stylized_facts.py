@@ -119,9 +119,8 @@ def test_culture_takes_years_after_a_leadership_change(baseline):
     event = {"events": [{"month": 24, "kind": "leadership_change", "values": new_core}]}
     kpis = runs(baseline, event)
     months = np.array([months_to_recover(k["culture_alignment"], 24) for k in kpis])
-    # Over 60 seeds 58 took more than 12 months and 2 took 11-12 (median 29.5; 57 and 3 before
-    # the founders' values were replayed, 2 of 60 with the code before the compiled kernels):
-    # a fast recovery is a rare tail, not the rule.
+    # Over 60 seeds 58 took more than 12 months and 2 took 11-12 (median 27; docs/ODD.md
+    # section 8): a fast recovery is a rare tail, not the rule.
     assert np.mean(months > 12) >= 0.9, months
     assert np.median(months) > 24, months
 
