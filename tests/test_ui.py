@@ -35,6 +35,7 @@ from culturesim.ui.strategist import StrategistPage
 def inline_runs(monkeypatch):
     monkeypatch.setenv("CULTURESIM_UI_WORKERS", "0")
     monkeypatch.setattr(runs, "_POOL", {})
+    monkeypatch.setattr(runs, "_KEPT", runs.Kept())  # each test runs its replications itself
 
 
 OPEN: list = []  # render contexts of the running test, closed after it
@@ -213,6 +214,78 @@ def test_an_ensembles_bands_follow_the_replications_as_they_land():
     three = landing.band("engagement")
     assert not three.equals(one)
     assert three.equals(band(full.timeseries(), "engagement"))
+
+
+def test_replications_run_before_by_any_session_land_at_once_and_the_same(monkeypatch):
+    ran = []
+    real = runs.run_one
+
+    def counted(data, seed, months, snapshots):
+        ran.append((data["levers"]["transparency"], seed, snapshots))
+        return real(data, seed, months, snapshots)
+
+    monkeypatch.setattr(runs, "run_one", counted)
+    setting = Scenario().with_changes(
+        {"meta.months": 6, "market.potential_users": 2_000, "market.initial_active_users": 150}
+    )
+    first = runs.run_ensemble(setting, 2)
+    assert ran == [(0.5, 0, True), (0.5, 1, False)]
+    again = runs.run_ensemble(setting, 3)  # another visitor, one replication more
+    assert ran[2:] == [(0.5, 2, False)]
+    assert all(again.frames[seed] is first.frames[seed] for seed in (0, 1))
+    assert again.snapshots is first.snapshots
+    fresh = real(setting.to_dict(), 1, 6, False)[0]  # what running it again gives
+    pd.testing.assert_frame_equal(again.frames[1], fresh, check_exact=True)
+    other = setting.with_changes({"levers.transparency": 0.8})
+    runs.run_ensemble(other, 1)
+    assert ran[3:] == [(0.8, 0, True)]  # another setting runs
+
+
+def test_kept_replications_are_bounded_in_bytes_and_the_least_recently_used_go_first():
+    setting = Scenario().with_changes(
+        {"meta.months": 2, "market.potential_users": 2_000, "market.initial_active_users": 150}
+    )
+    result = runs.run_one(setting.to_dict(), 0, 2, False)
+    size = int(result[0].memory_usage(index=True).sum())
+    kept = runs.Kept(limit=2 * size)
+    keys = [runs.Kept.key(setting.to_dict(), seed, 2, False) for seed in range(3)]
+    kept.put(keys[0], result)
+    kept.put(keys[1], result)
+    assert kept.get(keys[0]) is result  # used again: now the most recent
+    kept.put(keys[2], result)  # over the limit: the least recently used, seed 1, goes
+    assert (kept.get(keys[1]), len(kept), kept.size) == (None, 2, 2 * size)
+    assert kept.get(keys[0]) is result and kept.get(keys[2]) is result
+
+
+def test_sessions_asking_for_a_running_replication_share_it():
+    from concurrent.futures import Future
+
+    kept = runs.Kept()
+    started = []
+
+    def start():
+        started.append(Future())
+        return started[-1]
+
+    key = runs.Kept.key({"levers": {}}, 0, 12, True)
+    a = kept.submit(key, start)
+    b = kept.submit(key, start)  # a second class member presses Run meanwhile
+    assert b is a and len(started) == 1
+    kept.release(key, a)  # the first closes the page: the second still waits
+    assert not a.cancelled()
+    kept.release(key, b)  # nobody waits any more: dropped
+    assert a.cancelled() and kept.get(key) is None
+    c = kept.submit(key, start)  # asked again: runs anew, and is kept when it lands
+    assert c is not a and len(started) == 2
+    frame = pd.DataFrame({"engagement": [0.6]})
+    c.set_result((frame, None, []))
+    assert kept.get(key)[0] is frame
+    d = kept.submit(key, start)
+    assert d.done() and d.result()[0] is frame and len(started) == 2
+    failed = runs.Kept.key({"levers": {}}, 1, 12, False)
+    e = kept.submit(failed, start)
+    e.set_exception(RuntimeError("a worker died"))
+    assert kept.get(failed) is None and kept.submit(failed, start) is not e  # tried again
 
 
 def test_a_chart_sends_its_option_as_plain_json_and_follows_changes():
