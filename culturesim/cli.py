@@ -914,9 +914,23 @@ def _file_error(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    The manifests it writes record ``argv``; warnings print as one line while it runs. Both
+    are as they were when it returns (to a notebook or a test calling it in-process).
+    """
+    shown = warnings.showwarning
     set_command_line(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = _show_warning
+    try:
+        return _main(argv)
+    finally:
+        set_command_line(None)
+        warnings.showwarning = shown
+
+
+def _main(argv: list[str] | None) -> int:
+    """:func:`main` once its command line is recorded."""
     args = build_parser().parse_args(argv)
     # the commands write figures to files; never open a window. Matplotlib reads MPLBACKEND
     # when first imported, so commands that draw nothing do not import it (a third of a

@@ -9,6 +9,7 @@ per year (or a share) and is averaged. How each is measured in a model is
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -438,6 +439,12 @@ def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
     return shown_values
 
 
+def did_you_mean(name: str, choices) -> str:
+    """`` (did you mean X?)`` for the choice nearest a mistyped ``name``; ``""`` if none is."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def check_names(names) -> None:
     """Check a list of KPI names: at least one, each a KPI, none twice.
 
@@ -447,7 +454,10 @@ def check_names(names) -> None:
     names = list(names)
     unknown = [name for name in names if name not in KPIS]
     if unknown:
-        raise ValueError(f"unknown KPI {unknown[0]!r}; allowed: {', '.join(KPIS)}")
+        raise ValueError(
+            f"unknown KPI {unknown[0]!r}{did_you_mean(unknown[0], KPIS)}; "
+            f"allowed: {', '.join(KPIS)}"
+        )
     if not names:
         raise ValueError(f"no KPI named; allowed: {', '.join(KPIS)}")
     twice = [name for i, name in enumerate(names) if name in names[:i]]

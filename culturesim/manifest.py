@@ -41,10 +41,14 @@ KINDS = ("run", "sweep", "compare", "dock")
 _command_line: list[str] | None = None  # None: written from Python (a notebook's run_sweep)
 
 
-def set_command_line(argv: list[str]) -> None:
-    """Record this process's culturesim command line (``culturesim.cli.main`` does)."""
+def set_command_line(argv: list[str] | None) -> None:
+    """Record the culturesim command line now running (``culturesim.cli.main`` does).
+
+    ``None`` when it has returned: a folder written from Python after it (a notebook's
+    ``run_sweep``) has no command line.
+    """
     global _command_line
-    _command_line = ["culturesim", *argv]
+    _command_line = None if argv is None else ["culturesim", *argv]
 
 
 #: The installed packages whose versions a manifest records: the numbers depend on them too.

@@ -26,7 +26,6 @@ refused) raise :class:`ScenarioError`, whose lines name the file, the key and wh
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -48,6 +47,7 @@ from pydantic import (
     model_validator,
 )
 
+from culturesim.kpis import did_you_mean
 from culturesim.levers import LEVERS
 
 __all__ = [
@@ -749,8 +749,10 @@ def _describe(err: dict) -> str:
     model, name = _field_at(tuple(err["loc"]))
     if kind == "extra_forbidden":
         parent, _ = _field_at((*tuple(err["loc"])[:-1], "__x__"))
-        allowed = ", ".join(getattr(parent, "model_fields", {})) if parent else ""
-        return f"{key}: unknown key" + (f"; allowed keys: {allowed}" if allowed else "")
+        fields = list(getattr(parent, "model_fields", {})) if parent else []
+        hint = did_you_mean(loc[-1], fields) if loc else ""
+        allowed = f"; allowed keys: {', '.join(fields)}" if fields else ""
+        return f"{key}: unknown key{hint}{allowed}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(model, name) or err["msg"]
         return f"{key}: value {err['input']!r} out of range; {bounds}"
@@ -834,10 +836,9 @@ def _missing(p: Path) -> str:
     names = sorted(f.stem for f in SCENARIO_DIR.glob("*.toml"))
     if p.suffix or len(p.parts) > 1 or not names:
         return "no such file"
-    close = difflib.get_close_matches(p.name, names, n=1)
     return (
         "no such file, nor a shipped scenario of that name"
-        + (f" (did you mean {close[0]}?)" if close else "")
+        + did_you_mean(p.name, names)
         + f"; shipped: {', '.join(names)}"
     )
 

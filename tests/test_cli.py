@@ -283,6 +283,20 @@ def test_levers_command_lists_every_lever():
     assert all(name in proc.stdout for name in LEVERS)
 
 
+def test_a_folder_written_from_python_after_a_command_records_no_command_line():
+    """An in-process main() left its command line (and warning format) behind: a notebook's
+    run_sweep after it recorded the command that had run before as its own."""
+    import warnings
+
+    from culturesim import cli as cli_module
+    from culturesim.manifest import provenance
+
+    shown = warnings.showwarning
+    assert cli_module.main(["levers"]) == 0
+    assert provenance("sweep")["command"] is None
+    assert warnings.showwarning is shown
+
+
 def test_ui_binds_this_machine_only_unless_told():
     from culturesim.cli import build_parser
 
@@ -414,7 +428,8 @@ def test_set_changes_the_scenario_run_and_the_manifest_records_it(tmp_path):
         ),
         (
             "levers.innovation_tme=0.2",
-            "innovation_tme: unknown key; allowed keys: innovation_time, ",
+            "innovation_tme: unknown key (did you mean innovation_time?); allowed keys: "
+            "innovation_time, ",
         ),
         ("organization.employees=many", "organization.employees: wrong type str ('many')"),
         ("market.user_network=ring", "allowed; input should be 'small_world', 'scale_free'"),
@@ -445,7 +460,10 @@ def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
         assert proc.stderr == f"baseline {option}: {said}\n"
         assert not out.exists()
     for args, said in (
-        (("--charts", "ideas,lunches", "--out", out), "unknown KPI 'lunches'; allowed: headcount"),
+        (
+            ("--charts", "ideas,lunches", "--out", out),
+            "unknown KPI 'lunches' (did you mean launches?)",
+        ),
         (("--charts", "ideas,ideas", "--out", out), "KPI 'ideas' is named twice"),
         (("--charts", ",", "--out", out), "no KPI named; allowed: headcount"),
         (("--charts", "ideas"), "--charts picks what compare.png draws; give --out DIR too"),

@@ -269,3 +269,23 @@ def test_numpy_numbers_are_the_python_numbers_they_hold():
     assert sc.levers.inclusion == 0.25 and type(sc.levers.inclusion) is float
     with pytest.raises(ScenarioError, match=r"organization\.sites: wrong type bool"):
         Scenario().with_changes({"organization.sites": np.bool_(True)})
+
+
+def test_a_mistyped_key_or_kpi_gets_the_nearest_name():
+    """British spelling, a dropped letter: the message names the key meant, then all of them."""
+    from culturesim.kpis import check_names
+
+    said = {
+        "[organisation]\nemployees = 10\n": "organisation: unknown key (did you mean "
+        "organization?); allowed keys: meta, organization,",
+        "[levers]\ninnovation_tme = 0.2\n": "levers.innovation_tme: unknown key (did you mean "
+        "innovation_time?); allowed keys: innovation_time,",
+        '[[events]]\nmonth = 3\nkind = "incident"\nsevrity = 0.5\n': "events[0].sevrity: "
+        "unknown key (did you mean severity?); allowed keys: month, kind, severity",
+    }
+    for text, expected in said.items():
+        with pytest.raises(ScenarioError) as caught:
+            scenario_from_dict(tomllib.loads(text), "f.toml")
+        assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+    with pytest.raises(ValueError, match=r"unknown KPI 'atrition_rate_annual' \(did you mean "):
+        check_names(["atrition_rate_annual"])
