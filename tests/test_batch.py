@@ -934,13 +934,16 @@ BAD = {
                         "parameters.levers.transparency"),
     "zero_replications": (GRID.replace("replications = 2", "replications = 0"),
                           "experiment.replications"),
+    "unknown_setting": (GRID.replace("replications = 2", "replicatons = 2"),
+                        "experiment.replicatons: unknown key (did you mean replications?); "
+                        "allowed keys: name, scenario, design, samples, replications,"),
     "unknown_output": (GRID.replace('"headcount"]', '"head_count"]'), "experiment.outputs"),
     "output_twice": (GRID.replace('"headcount"]', '"launches"]'),
                      "experiment.outputs: KPI 'launches' is named twice"),
     "no_outputs": (GRID.replace('outputs = ["launches", "attrition_rate_annual", "user_trust", '
                                 '"headcount"]', "outputs = []"),
                    "experiment.outputs: no KPI named; allowed: headcount"),
-    # a grid lists values as they run: 30.0 is no head count (a sampled range is rounded)
+    # a grid lists values as they run: 30.0 is no head count (a sampled range runs whole ones)
     "float_head_count": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
                                       '"organization.employees" = [20, 30.0]'),
                          "parameters.organization.employees: wrong type float (30.0)"),

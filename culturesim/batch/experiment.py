@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from culturesim.kpis import KPIS, check_names
+from culturesim.kpis import KPIS, check_names, did_you_mean
 from culturesim.notices import Notice
 from culturesim.scenario import (
     MAX_MONTHS,
@@ -219,8 +219,10 @@ def _message(err: dict) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "literal_error":
         return f"{loc}: {err['input']!r} is not allowed; {msg.lower()}"
-    if err["type"] == "extra_forbidden":
-        return f"{loc}: unknown key"
+    if err["type"] == "extra_forbidden":  # in [experiment], or a parameter's { min, max }
+        keys = list((Range if "parameters" in err["loc"] else Settings).model_fields)
+        hint = did_you_mean(err["loc"][-1], keys) if err["loc"] else ""
+        return f"{loc}: unknown key{hint}; allowed keys: {', '.join(keys)}"
     if err["type"] in ("greater_than_equal", "less_than_equal"):
         return f"{loc}: value {err['input']!r} out of range; {msg.lower()}"
     return f"{loc}: {msg}" if loc else msg
