@@ -760,11 +760,13 @@ def _describe(err: dict) -> str:
         bounds = _bounds(model, name) or "allowed: a finite number"
         return f"{key}: value {err['input']!r} is not a finite number; {bounds}"
     if kind == "literal_error":
-        return f"{key}: {err['input']!r} is not allowed; {err['msg'].lower()}"
+        choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        hint = did_you_mean(err["input"], choices)
+        return f"{key}: {err['input']!r} is not allowed{hint}; {err['msg'].lower()}"
     if kind == "union_tag_invalid":
-        return f"{key}: unknown event kind {err['input'].get('kind')!r}; allowed: " + ", ".join(
-            EVENT_HELP
-        )
+        given = err["input"].get("kind")
+        hint = did_you_mean(given, EVENT_HELP)
+        return f"{key}: unknown event kind {given!r}{hint}; allowed: " + ", ".join(EVENT_HELP)
     if kind == "union_tag_not_found":
         return f"{key}: missing 'kind'; allowed: " + ", ".join(EVENT_HELP)
     if kind == "missing":

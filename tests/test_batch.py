@@ -928,6 +928,9 @@ def lhs(parameters: str) -> str:
 BAD = {
     "unknown_design": (GRID.replace('design = "grid"', 'design = "factorial"'),
                        "experiment.design"),
+    "mistyped_design": (GRID.replace('design = "grid"', 'design = "lhss"'),
+                        "experiment.design: 'lhss' is not allowed (did you mean lhs?); input "
+                        "should be 'grid', 'lhs', 'sobol' or 'morris'"),
     "not_a_field": (GRID.replace('"levers.transparency"', '"levers.transparncy"'),
                     "parameters.levers.transparncy"),
     "reversed_bounds": (lhs('"levers.transparency" = { min = 0.9, max = 0.1 }'),

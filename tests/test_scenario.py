@@ -282,6 +282,10 @@ def test_a_mistyped_key_or_kpi_gets_the_nearest_name():
         "innovation_time?); allowed keys: innovation_time,",
         '[[events]]\nmonth = 3\nkind = "incident"\nsevrity = 0.5\n': "events[0].sevrity: "
         "unknown key (did you mean severity?); allowed keys: month, kind, severity",
+        '[[events]]\nmonth = 3\nkind = "incidnet"\n': "events[0]: unknown event kind "
+        "'incidnet' (did you mean incident?); allowed: set_lever,",
+        '[market]\nuser_network = "smallworld"\n': "market.user_network: 'smallworld' is not "
+        "allowed (did you mean small_world?); input should be 'small_world',",
     }
     for text, expected in said.items():
         with pytest.raises(ScenarioError) as caught:

@@ -218,7 +218,8 @@ def _message(err: dict) -> str:
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "literal_error":
-        return f"{loc}: {err['input']!r} is not allowed; {msg.lower()}"
+        hint = did_you_mean(err["input"], DESIGNS)  # the only choice of names an experiment has
+        return f"{loc}: {err['input']!r} is not allowed{hint}; {msg.lower()}"
     if err["type"] == "extra_forbidden":  # in [experiment], or a parameter's { min, max }
         keys = list((Range if "parameters" in err["loc"] else Settings).model_fields)
         hint = did_you_mean(err["loc"][-1], keys) if err["loc"] else ""
