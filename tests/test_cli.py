@@ -378,7 +378,14 @@ def test_ctrl_c_during_a_run_says_so_and_leaves_no_folder(tmp_path):
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    # 130, or killed by SIGINT: a shell reports either as 130. Now and then on a loaded machine
+    # (1 run in 32 with two busy processes beside it) the interpreter, after culturesim had
+    # caught the Ctrl-C, printed its line and returned 130, ends by sending itself SIGINT
+    # (traced: kill(own pid, SIGINT) at exit, CPython's way out after a KeyboardInterrupt it
+    # saw unhandled), with no traceback. Why is not known: not reproduced with markers around
+    # main() (0 in 40); culturesim's own code never signals itself.
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
+    assert "interrupted" in err and "Traceback" not in err, err
     assert not (tmp_path / "new").exists()
 
 
