@@ -69,10 +69,7 @@ def main() -> None:
             time.sleep(8)  # the server warms its workers at start
             t0 = time.perf_counter()  # one run untimed: after any change to the sources the
             page.locator(".run-button").click()  # workers compile the kernels first
-            page.wait_for_function(
-                "document.querySelector('.run-progress')?.innerText === '10 of 10 replications'",
-                timeout=300_000,
-            )
+            page.wait_for_function(ALL_DONE, timeout=300_000)
             print(f"warm-up run (not counted): {time.perf_counter() - t0:.2f} s")
             first, full = [], []
             for i in range(args.repeats):
@@ -88,11 +85,7 @@ def main() -> None:
                 )
                 page.wait_for_selector(".caption-headcount", timeout=90_000)
                 first.append(time.perf_counter() - t0)
-                page.wait_for_function(
-                    "document.querySelector('.run-progress')?.innerText === "
-                    "'10 of 10 replications'",
-                    timeout=180_000,
-                )
+                page.wait_for_function(ALL_DONE, timeout=180_000)
                 full.append(time.perf_counter() - t0)
                 print(f"run {i + 1}: first charts {first[-1]:.2f} s, all 10 in {full[-1]:.2f} s")
             print(
