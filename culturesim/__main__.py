@@ -1,7 +1,5 @@
 """Allow ``python -m culturesim``."""
 
-import sys
+from culturesim.cli import console
 
-from culturesim.cli import main
-
-sys.exit(main())
+console()

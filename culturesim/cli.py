@@ -14,11 +14,13 @@
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
 problem on stderr, and writes nothing. A disk that cannot be written (full, read-only) exits
 with status 1 and one line; ``run`` and ``compare`` leave nothing then, a sweep its finished runs.
+Ctrl-C says so, leaves the same, and ends the program killed by SIGINT (:func:`console`).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import errno
 import json
@@ -27,6 +29,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import tomllib
 import warnings
 from collections.abc import Iterator
@@ -72,7 +75,11 @@ from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["main"]
+__all__ = ["console", "main"]
+
+
+#: :func:`main`'s status after a Ctrl-C (128 + SIGINT, what a shell reports for one).
+INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -328,7 +335,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"\ninterrupted: finished runs are kept in {args.out}; continue with --resume",
             file=sys.stderr,
         )
-        return 130
+        return INTERRUPTED
     print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
     return 0
 
@@ -618,7 +625,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
             server.kill()
             server.wait()
         print("culturesim UI: stopped", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -949,7 +956,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except KeyboardInterrupt:  # Ctrl-C: nothing half-written is left (see _output_folder)
         print("\nculturesim: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # `culturesim kpis | head`: the reader has what it wanted
         # (Python's recipe: point stdout at devnull so that flushing it at exit is quiet too)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -964,5 +971,35 @@ def _main(argv: list[str] | None) -> int:
         return 1
 
 
+def console() -> None:
+    """The ``culturesim`` program (and ``python -m culturesim``): :func:`main`, then exit.
+
+    After a Ctrl-C, once :func:`main` has cleaned up and said so, the program ends killed by
+    SIGINT rather than with status 130, as Python ends after a ``KeyboardInterrupt`` nothing
+    caught: a shell running it in a loop or script stops there (after an exit with 130 it goes
+    on to its next command), and ``python -m culturesim`` ends the same way every time (Python
+    itself ended it so now and then, when the Ctrl-C had landed in a string ``exec`` of an
+    import such as a dataclass's methods). The kill comes after Python's other exit handlers
+    (threads joined, files flushed), so nothing is cut short.
+    """
+    interrupted = threading.Event()
+    atexit.register(_end_by_sigint, interrupted)  # registered first, so it runs last
+    status = main()
+    if status == INTERRUPTED and os.name == "posix":
+        interrupted.set()
+    sys.exit(status)
+
+
+def _end_by_sigint(interrupted: threading.Event) -> None:
+    """At exit: if ``interrupted`` is set, end the process by SIGINT (see :func:`console`)."""
+    if not interrupted.is_set():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+            stream.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
