@@ -14,7 +14,8 @@
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
 problem on stderr, and writes nothing. A disk that cannot be written (full, read-only) exits
 with status 1 and one line; ``run`` and ``compare`` leave nothing then, a sweep its finished runs.
-Ctrl-C says so, leaves the same, and ends the program killed by SIGINT (:func:`console`).
+Ctrl-C (or SIGTERM, SIGHUP) says so, leaves the same, and ends the program killed by that
+signal (:func:`console`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import argparse
 import atexit
 import contextlib
 import errno
+import functools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import tomllib
 import warnings
 from collections.abc import Iterator
@@ -981,24 +982,50 @@ def console() -> None:
     itself ended it so now and then, when the Ctrl-C had landed in a string ``exec`` of an
     import such as a dataclass's methods). The kill comes after Python's other exit handlers
     (threads joined, files flushed), so nothing is cut short.
+
+    SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
+    closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
+    workers shut down), and it then ends killed by that signal. Where SIGINT does not reach
+    Python (ignored or blocked, as in a background job), they keep their default action.
     """
-    interrupted = threading.Event()
-    atexit.register(_end_by_sigint, interrupted)  # registered first, so it runs last
+    stopped_by: list[int] = []  # the signal the program ends by, if one stopped it
+    atexit.register(_end_by_signal, stopped_by)  # registered first, so it runs last
+    if os.name == "posix" and _ctrl_c_reaches_python():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is signal.SIG_DFL:
+                signal.signal(sig, functools.partial(_stop_as_ctrl_c, stopped_by))
     status = main()
-    if status == INTERRUPTED and os.name == "posix":
-        interrupted.set()
+    if status == INTERRUPTED and os.name == "posix" and not stopped_by:
+        stopped_by.append(signal.SIGINT)
     sys.exit(status)
 
 
-def _end_by_sigint(interrupted: threading.Event) -> None:
-    """At exit: if ``interrupted`` is set, end the process by SIGINT (see :func:`console`)."""
-    if not interrupted.is_set():
+def _ctrl_c_reaches_python() -> bool:
+    """Whether a SIGINT sent to this process now would raise ``KeyboardInterrupt``."""
+    handled = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    return handled and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ())
+
+
+def _stop_as_ctrl_c(stopped_by: list[int], signum: int, frame) -> None:
+    """A signal handler: remember ``signum`` and stop as after a Ctrl-C (see :func:`console`).
+
+    Sending this process SIGINT, not raising ``KeyboardInterrupt`` here, lets whatever handles
+    Ctrl-C now handle it (a sweep's :func:`~culturesim.interrupts.noticing_ctrl_c`, say).
+    """
+    if not stopped_by:
+        stopped_by.append(signum)
+    signal.raise_signal(signal.SIGINT)
+
+
+def _end_by_signal(stopped_by: list[int]) -> None:
+    """At exit: end the process killed by the signal in ``stopped_by``, if one (:func:`console`)."""
+    if not stopped_by:
         return
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or terminal
             stream.flush()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
+    signal.signal(stopped_by[0], signal.SIG_DFL)
+    os.kill(os.getpid(), stopped_by[0])
 
 
 if __name__ == "__main__":

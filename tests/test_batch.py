@@ -534,12 +534,16 @@ def signal_masks(pid: int) -> str:
     return " ".join(line for line in status if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
-def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_leaves_a_resumable_folder(tmp_path, sig):
+    """SIGTERM (``timeout``, ``scancel``) stops a sweep as Ctrl-C does: its workers shut down
+    (killed outright, the sweep left their semaphores for Python to report as leaked)."""
     body = GRID.replace("months = 12", "months = 36")
     path = write_experiment(tmp_path, body)
     out = tmp_path / "out"
     reps = 30  # 180 runs: the sweep is still going when the first parts land (runs are fast)
-    args = ["--workers", "1", "--replications", str(reps), "--months", "30"]
+    workers = "1" if sig == signal.SIGINT else "2"  # in this process, and a pool of processes
+    args = ["--workers", workers, "--replications", str(reps), "--months", "30"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -549,10 +553,10 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path):
     while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
         time.sleep(0.05)
     masks = signal_masks(proc.pid)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == -signal.SIGINT, f"{masks}\n{err[-2000:]}"  # see test_cli
-    assert "--resume" in err and "Traceback" not in err
+    assert proc.returncode == -sig, f"{masks}\n{err[-2000:]}"  # see test_cli
+    assert "--resume" in err and "Traceback" not in err and "leaked" not in err, err
     assert len(list((out / "parts").glob("run-*"))) < 6 * reps  # it stopped part-way
     again = cli("sweep", path, "--out", out, "--resume", *args)
     assert again.returncode == 0, again.stderr

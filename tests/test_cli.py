@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -131,7 +132,6 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
 def test_a_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
     """Another user's scenario or experiment file: exit 2 and why, as for any bad input."""
     import errno
-    from pathlib import Path
 
     from culturesim import cli as cli_module
 
@@ -364,6 +364,20 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
     assert (tmp_path / "kept").is_dir()  # a folder that was there stays
 
 
+def start_a_long_run(command: list, out: Path, **popen) -> subprocess.Popen:
+    """Start ``command`` (a run of 500 seeds into ``out``); return once its runs have begun."""
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint, **popen,  # what a terminal's Ctrl-C would meet
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline:  # made just before the runs
+        time.sleep(0.02)
+    assert out.exists(), "the run did not start"
+    time.sleep(0.5)
+    return proc
+
+
 def test_ctrl_c_during_a_run_says_so_leaves_no_folder_and_stops_the_script_around_it(tmp_path):
     """A terminal's Ctrl-C reaches the whole foreground group: here a shell script and the run
     it runs. culturesim says so, cleans up and ends killed by SIGINT, so the shell stops too;
@@ -371,20 +385,27 @@ def test_ctrl_c_during_a_run_says_so_leaves_no_folder_and_stops_the_script_aroun
     Python itself ended it by SIGINT now and then: a Ctrl-C landing in an import's ``exec``)."""
     out = tmp_path / "new" / "out"
     script = '"$0" -m culturesim run baseline --seeds 500 --out "$1"; echo "went on: $?"'
-    proc = subprocess.Popen(
-        ["bash", "-c", script, sys.executable, out],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=default_sigint, start_new_session=True,  # a terminal's foreground group
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not out.exists() and time.monotonic() < deadline:  # made just before the runs
-        time.sleep(0.02)
-    assert out.exists(), "the run did not start"
-    time.sleep(0.5)
+    command = ["bash", "-c", script, sys.executable, out]
+    proc = start_a_long_run(command, out, start_new_session=True)  # a foreground group
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
     said, err = proc.communicate(timeout=60)
     assert "went on" not in said, said
     assert proc.returncode == -signal.SIGINT, (proc.returncode, err)
+    assert err == "\nculturesim: interrupted\n", err
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig):
+    """``timeout``, ``kill``, ``scancel`` or a closed terminal: the run stops as after a
+    Ctrl-C (its folders made for the results were left behind, empty) and ends killed by the
+    signal that stopped it."""
+    out = tmp_path / "new" / "out"
+    proc = start_a_long_run([sys.executable, "-m", "culturesim", "run", "baseline", "--seeds",
+                             "500", "--out", out], out)  # fmt: skip
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -sig, (proc.returncode, err)
     assert err == "\nculturesim: interrupted\n", err
     assert not (tmp_path / "new").exists()
 
