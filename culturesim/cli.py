@@ -24,7 +24,6 @@ import argparse
 import atexit
 import contextlib
 import errno
-import functools
 import json
 import os
 import signal
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culturesim import __version__
+from culturesim.interrupts import stop_on
 from culturesim.kpis import (
     COMPARE_CHARTS,
     KPIS,
@@ -985,36 +985,17 @@ def console() -> None:
 
     SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
     closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
-    workers shut down), and it then ends killed by that signal. Where SIGINT does not reach
-    Python (ignored or blocked, as in a background job), they keep their default action.
+    workers shut down; :func:`~culturesim.interrupts.stop_on`), and it then ends killed by that
+    signal.
     """
     stopped_by: list[int] = []  # the signal the program ends by, if one stopped it
     atexit.register(_end_by_signal, stopped_by)  # registered first, so it runs last
-    if os.name == "posix" and _ctrl_c_reaches_python():
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(sig) is signal.SIG_DFL:
-                signal.signal(sig, functools.partial(_stop_as_ctrl_c, stopped_by))
+    if os.name == "posix":
+        stop_on((signal.SIGTERM, signal.SIGHUP), stopped_by)
     status = main()
     if status == INTERRUPTED and os.name == "posix" and not stopped_by:
         stopped_by.append(signal.SIGINT)
     sys.exit(status)
-
-
-def _ctrl_c_reaches_python() -> bool:
-    """Whether a SIGINT sent to this process now would raise ``KeyboardInterrupt``."""
-    handled = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    return handled and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ())
-
-
-def _stop_as_ctrl_c(stopped_by: list[int], signum: int, frame) -> None:
-    """A signal handler: remember ``signum`` and stop as after a Ctrl-C (see :func:`console`).
-
-    Sending this process SIGINT, not raising ``KeyboardInterrupt`` here, lets whatever handles
-    Ctrl-C now handle it (a sweep's :func:`~culturesim.interrupts.noticing_ctrl_c`, say).
-    """
-    if not stopped_by:
-        stopped_by.append(signum)
-    signal.raise_signal(signal.SIGINT)
 
 
 def _end_by_signal(stopped_by: list[int]) -> None:

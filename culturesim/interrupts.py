@@ -5,17 +5,42 @@ that is a weakref callback or a ``__del__`` method (Mesa's agent sets hold agent
 dictionaries, so a finished model's clean-up runs such callbacks), Python prints "Exception
 ignored in ..." and carries on: the Ctrl-C is lost, and a sweep would run to its end.
 :func:`noticing_ctrl_c` remembers the signal as well as raising it, and a loop asks after each
-run.
+run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["noticing_ctrl_c"]
+__all__ = ["noticing_ctrl_c", "stop_on"]
+
+#: Set once a signal given to :func:`stop_on` came: the program is stopping.
+_STOPPING = threading.Event()
+
+
+def stop_on(signals: tuple[int, ...], came: list[int]) -> None:
+    """Make each of ``signals`` stop the program as a Ctrl-C does, and say which one came.
+
+    Each raises ``KeyboardInterrupt`` in the main thread, is remembered for
+    :func:`noticing_ctrl_c`'s check as a Ctrl-C is (even where SIGINT itself is ignored, as in
+    a job started in the background), and appends its number to ``came`` (the first only).
+    Signals whose handling is not the default are left alone. Call it from the main thread.
+    """
+    for sig in signals:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, functools.partial(_stop, came))
+
+
+def _stop(came: list[int], signum: int, frame) -> None:
+    """:func:`stop_on`'s handler."""
+    if not came:
+        came.append(signum)
+    _STOPPING.set()
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -23,19 +48,21 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
     """Within the block, a Ctrl-C raises ``KeyboardInterrupt`` as usual and is also remembered.
 
     Yields:
-        ``check()``: raises ``KeyboardInterrupt`` if a Ctrl-C came since the block began (call
-        it between runs). It never raises where SIGINT is not Python's default handler (a
-        thread other than the main one, or a program that handles SIGINT itself): those keep
-        their own handling.
+        ``check()``: raises ``KeyboardInterrupt`` if a Ctrl-C, or a signal given to
+        :func:`stop_on`, came since the block began (call it between runs). It never raises
+        in a thread other than the main one; where SIGINT is not Python's default handler (a
+        program that handles or ignores SIGINT itself), a Ctrl-C keeps its own handling.
     """
     came = threading.Event()
 
     def check() -> None:
-        if came.is_set():
+        if came.is_set() or _STOPPING.is_set():
             raise KeyboardInterrupt
 
-    in_main = threading.current_thread() is threading.main_thread()
-    if not in_main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield check
         return
 

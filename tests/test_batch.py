@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -1007,6 +1008,54 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, 
     assert swallowed == [KeyboardInterrupt]  # Python swallowed it where it landed
     assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
     assert not (tmp_path / "out" / "runs.parquet").exists()
+
+
+def test_a_stop_signal_python_swallowed_stops_the_sweep_where_sigint_is_ignored(
+    tmp_path, monkeypatch
+):
+    """``interrupts.stop_on`` (SIGTERM and SIGHUP for the program; SIGUSR1 here): its
+    ``KeyboardInterrupt`` landing where Python swallows it still stops the sweep after the
+    run, though SIGINT is ignored (a job started in the background), so that the sweep's
+    Ctrl-C watch cannot see it."""
+    from culturesim import interrupts
+
+    swallowed, came = [], []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: swallowed.append(u.exc_type))
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.getsignal(signal.SIGUSR1)
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+    calls = []
+
+    def run_and_get_stopped(*args):
+        calls.append(args)
+        if len(calls) == 2:
+
+            class Thing:
+                pass
+
+            def callback(_):  # as when a finished model's agents are collected
+                os.kill(os.getpid(), signal.SIGUSR1)
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:  # the handler runs here, in the callback
+                    pass
+
+            thing = Thing()
+            ref = weakref.ref(thing, callback)
+            del thing
+            assert ref() is None
+        return real(*args)
+
+    monkeypatch.setattr(sweep_module, "run_one", run_and_get_stopped)
+    try:
+        interrupts.stop_on((signal.SIGUSR1,), came)
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGUSR1, before[1])
+        interrupts._STOPPING.clear()
+    assert swallowed == [KeyboardInterrupt] and came == [signal.SIGUSR1]
+    assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
 
 
 def test_a_ctrl_c_that_surfaces_as_another_error_stops_an_inline_sweep():

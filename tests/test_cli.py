@@ -366,10 +366,10 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
 
 def start_a_long_run(command: list, out: Path, **popen) -> subprocess.Popen:
     """Start ``command`` (a run of 500 seeds into ``out``); return once its runs have begun."""
+    popen = {"preexec_fn": default_sigint, **popen}  # what a terminal's Ctrl-C would meet
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=default_sigint, **popen,  # what a terminal's Ctrl-C would meet
-    )  # fmt: skip
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
     deadline = time.monotonic() + 120
     while not out.exists() and time.monotonic() < deadline:  # made just before the runs
         time.sleep(0.02)
@@ -395,14 +395,24 @@ def test_ctrl_c_during_a_run_says_so_leaves_no_folder_and_stops_the_script_aroun
     assert not (tmp_path / "new").exists()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig):
+def ignore_sigint() -> None:
+    """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("sig", "preexec"),
+    [(signal.SIGTERM, default_sigint), (signal.SIGHUP, default_sigint),
+     (signal.SIGTERM, ignore_sigint)],
+)  # fmt: skip
+def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig, preexec):
     """``timeout``, ``kill``, ``scancel`` or a closed terminal: the run stops as after a
     Ctrl-C (its folders made for the results were left behind, empty) and ends killed by the
-    signal that stopped it."""
+    signal that stopped it; also where SIGINT is ignored."""
     out = tmp_path / "new" / "out"
-    proc = start_a_long_run([sys.executable, "-m", "culturesim", "run", "baseline", "--seeds",
-                             "500", "--out", out], out)  # fmt: skip
+    command = [sys.executable, "-m", "culturesim", "run", "baseline", "--seeds", "500", "--out",
+               out]  # fmt: skip
+    proc = start_a_long_run(command, out, preexec_fn=preexec)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == -sig, (proc.returncode, err)
