@@ -535,7 +535,7 @@ def signal_masks(pid: int) -> str:
     return " ".join(line for line in status if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda sig: sig.name)
 def test_ctrl_c_or_sigterm_leaves_a_resumable_folder(tmp_path, sig):
     """SIGTERM (``timeout``, ``scancel``) stops a sweep as Ctrl-C does: its workers shut down
     (killed outright, the sweep left their semaphores for Python to report as leaked)."""

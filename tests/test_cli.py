@@ -404,6 +404,7 @@ def ignore_sigint() -> None:
     ("sig", "preexec"),
     [(signal.SIGTERM, default_sigint), (signal.SIGHUP, default_sigint),
      (signal.SIGTERM, ignore_sigint)],
+    ids=["SIGTERM", "SIGHUP", "SIGTERM-with-SIGINT-ignored"],
 )  # fmt: skip
 def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig, preexec):
     """``timeout``, ``kill``, ``scancel`` or a closed terminal: the run stops as after a
