@@ -5,18 +5,22 @@ that is a weakref callback or a ``__del__`` method (Mesa's agent sets hold agent
 dictionaries, so a finished model's clean-up runs such callbacks), Python prints "Exception
 ignored in ..." and carries on: the Ctrl-C is lost, and a sweep would run to its end.
 :func:`noticing_ctrl_c` remembers the signal as well as raising it, and a loop asks after each
-run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way.
+run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way, and
+:func:`when_gone` lets a worker process end with the process it works for, however that ended.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import select
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["noticing_ctrl_c", "stop_on"]
+__all__ = ["noticing_ctrl_c", "stop_on", "when_gone"]
 
 #: Set once a signal given to :func:`stop_on` came: the program is stopping.
 _STOPPING = threading.Event()
@@ -75,3 +79,37 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         yield check
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def when_gone(pid: int, action: Callable[[], object]) -> None:
+    """Call ``action`` (from a watching thread) once process ``pid`` has ended.
+
+    For a worker whose master may end without stopping it (killed outright: ``kill -9``, the
+    out-of-memory killer): a pool's worker waits for work on a queue whose pipe it holds both
+    ends of, so it would never learn. On Linux the end is known at once (a ``pidfd`` turns
+    readable); elsewhere the process is looked for twice a second.
+    """
+
+    def watch() -> None:
+        try:
+            watched = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfd here, or the process is gone already
+            while _running(pid):
+                time.sleep(0.5)
+        else:
+            select.select([watched], [], [])
+            os.close(watched)
+        action()
+
+    threading.Thread(target=watch, name=f"when-{pid}-is-gone", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (and has not yet been reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: it exists
+        return True
+    return True

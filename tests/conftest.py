@@ -187,3 +187,20 @@ def start_ui(workers: int, *args: str, timeout: float = 90.0) -> tuple[subproces
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             pytest.fail(f"culturesim ui did not start:\n{out[-3000:]}")
         time.sleep(0.5)
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: set[int], timeout: float) -> set[int]:
+    """Wait until none of ``pids`` runs; return those still running at the timeout."""
+    deadline = time.monotonic() + timeout
+    while (left := {p for p in pids if running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left

@@ -25,7 +25,7 @@ from culturesim.compiled import SOURCE_DIGEST
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
-from tests.conftest import ROOT, default_sigint
+from tests.conftest import ROOT, default_sigint, wait_gone
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -448,6 +448,29 @@ def descendants(pid: int) -> dict[int, int]:
         frontier = {p for p, pp in parent.items() if pp in frontier}
         found |= dict.fromkeys(frontier, depth)
     return found
+
+
+def test_a_sweep_killed_outright_leaves_no_worker_running(tmp_path):
+    """``kill -9`` or the out-of-memory killer on the sweep itself: its workers (waiting for
+    work on a queue they hold both ends of) and their fork server ran on for good."""
+    path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 30"))
+    out = tmp_path / "out"
+    args = ["--workers", "2", "--replications", "30"]  # 180 runs: still going when we kill
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
+        time.sleep(0.05)
+    below = descendants(proc.pid)  # the fork server and the two workers it forked
+    assert sorted(below.values()).count(2) == 2, below
+    proc.kill()
+    proc.wait()
+    left = wait_gone(set(below), timeout=15)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"still running after the sweep was killed: {left}"
 
 
 def test_a_worker_killed_mid_sweep_stops_it_and_resume_redoes_its_run(tmp_path):

@@ -9,16 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import start_ui
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
+from tests.conftest import running, start_ui, wait_gone
 
 
 def descendants(pid: int) -> set[int]:
@@ -37,14 +28,6 @@ def descendants(pid: int) -> set[int]:
         todo.extend(kids - found)
         found |= kids
     return found
-
-
-def wait_gone(pids: set[int], timeout: float) -> set[int]:
-    """Wait until none of ``pids`` runs; return those still running at the timeout."""
-    deadline = time.monotonic() + timeout
-    while (left := {p for p in pids if running(p)}) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return left
 
 
 def test_workers_exit_when_the_server_process_dies():

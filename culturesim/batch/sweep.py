@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.experiment import Experiment, Range, as_run, is_whole
-from culturesim.interrupts import noticing_ctrl_c
+from culturesim.interrupts import noticing_ctrl_c, when_gone
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 from culturesim.progress import Progress
@@ -222,13 +222,22 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     They come from a fork server (Python 3.14's default on Linux) that has imported culturesim
     once, not from a fork of this process: it has threads by then (the pool's own), and a fork
     copies any lock one of them holds (Python 3.12 warns of it). Where there is no fork server
-    (Windows), they are spawned.
+    (Windows), they are spawned. Each ends with this process however it ends: killed outright
+    (``kill -9``, out of memory), a sweep left its workers and the fork server running for good.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["culturesim.batch.sweep"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["culturesim.batch.sweep"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+    )
+
+
+def _end_with(sweep: int) -> None:
+    """In a worker: exit as soon as process ``sweep``, which the worker runs for, is gone."""
+    when_gone(sweep, lambda: os._exit(1))
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

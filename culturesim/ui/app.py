@@ -116,9 +116,9 @@ if os.environ.get("CULTURESIM_UI_WARMUP") == "1":  # set by `culturesim ui`: sta
     start_warm_up()
 
 if parent := os.environ.get("CULTURESIM_UI_PARENT"):  # `culturesim ui`: stop when it is gone
-    from culturesim.ui.runs import when_orphaned
+    from culturesim.interrupts import when_gone
 
-    when_orphaned(int(parent), lambda: os.kill(os.getpid(), signal.SIGINT))  # as cli.cmd_ui
+    when_gone(int(parent), lambda: os.kill(os.getpid(), signal.SIGINT))  # as cli.cmd_ui
 
 # Solara wraps every page in the root route's layout (a module-level Layout is not used when
 # the module defines routes)

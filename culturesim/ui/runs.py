@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.compare import Comparison
+from culturesim.interrupts import when_gone
 from culturesim.kpis import KPIS, format_number
 from culturesim.levers import LEVERS, CostContext
 from culturesim.measure import alignment
@@ -408,18 +408,7 @@ def _exit_with_parent(parent: int) -> None:
     stops its workers): a worker interrupted while waiting for work printed a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    when_orphaned(parent, lambda: os._exit(0))
-
-
-def when_orphaned(parent: int, action: Callable[[], object]) -> None:
-    """Call ``action`` (from a watching thread) once process ``parent`` is no longer ours."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        action()
-
-    threading.Thread(target=watch, name="when-orphaned", daemon=True).start()
+    when_gone(parent, lambda: os._exit(0))
 
 
 def reset_if_broken() -> None:
