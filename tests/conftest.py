@@ -124,34 +124,37 @@ def default_sigint() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def land_in_a_callback(sig: int = signal.SIGINT) -> None:
+    """Send this process ``sig`` from inside a weakref callback, where Python swallows the
+    exception its handler raises (as when a finished model's agents are collected)."""
+
+    class Thing:
+        pass
+
+    def callback(_):
+        os.kill(os.getpid(), sig)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the handler runs here, in the callback
+            pass
+
+    thing = Thing()
+    ref = weakref.ref(thing, callback)
+    del thing
+    assert ref() is None
+
+
 @pytest.fixture
 def swallowed_ctrl_c(monkeypatch):
     """A function that makes a Ctrl-C land where Python swallows it, and the record of those.
 
-    Calling it sends SIGINT to this process from inside a weakref callback (as when a finished
-    model's agents are collected): Python reports the ``KeyboardInterrupt`` to
+    Calling it sends SIGINT to this process from inside a weakref callback
+    (:func:`land_in_a_callback`): Python reports the ``KeyboardInterrupt`` to
     ``sys.unraisablehook``, here recorded in the list returned with the function, and goes on.
     SIGINT has Python's default handler meanwhile (a test runner may have set another).
     """
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     swallowed = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: swallowed.append(u.exc_type))
-
-    def land_in_a_callback():
-        class Thing:
-            pass
-
-        def callback(_):
-            os.kill(os.getpid(), signal.SIGINT)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:  # the handler runs here, in the callback
-                pass
-
-        thing = Thing()
-        ref = weakref.ref(thing, callback)
-        del thing
-        assert ref() is None
-
     yield land_in_a_callback, swallowed
     signal.signal(signal.SIGINT, before)
 

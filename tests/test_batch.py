@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,7 @@ from culturesim.compiled import SOURCE_DIGEST
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
-from tests.conftest import ROOT, default_sigint, wait_gone
+from tests.conftest import ROOT, default_sigint, land_in_a_callback, wait_gone
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -1052,20 +1051,7 @@ def test_a_stop_signal_python_swallowed_stops_the_sweep_where_sigint_is_ignored(
     def run_and_get_stopped(*args):
         calls.append(args)
         if len(calls) == 2:
-
-            class Thing:
-                pass
-
-            def callback(_):  # as when a finished model's agents are collected
-                os.kill(os.getpid(), signal.SIGUSR1)
-                deadline = time.monotonic() + 5
-                while time.monotonic() < deadline:  # the handler runs here, in the callback
-                    pass
-
-            thing = Thing()
-            ref = weakref.ref(thing, callback)
-            del thing
-            assert ref() is None
+            land_in_a_callback(signal.SIGUSR1)
         return real(*args)
 
     monkeypatch.setattr(sweep_module, "run_one", run_and_get_stopped)
