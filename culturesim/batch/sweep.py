@@ -222,8 +222,8 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     They come from a fork server (Python 3.14's default on Linux) that has imported culturesim
     once, not from a fork of this process: it has threads by then (the pool's own), and a fork
     copies any lock one of them holds (Python 3.12 warns of it). Where there is no fork server
-    (Windows), they are spawned. Each ends with this process however it ends: killed outright
-    (``kill -9``, out of memory), a sweep left its workers and the fork server running for good.
+    (Windows), they are spawned. Each ends with this process, however that ends: a sweep killed
+    outright (``kill -9``, out of memory) used to leave its workers and fork server running.
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
