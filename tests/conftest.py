@@ -1,3 +1,4 @@
+import contextlib
 import math
 import os
 import shutil
@@ -8,6 +9,7 @@ import sys
 import time
 import urllib.request
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -201,7 +203,22 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_gone(pids: set[int], timeout: float) -> set[int]:
+def descendants(pid: int) -> dict[int, int]:
+    """The processes below ``pid``, each with its depth (1: a child, 2: a grandchild ...)."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier, depth = {}, {pid}, 0
+    while frontier:
+        depth += 1
+        frontier = {p for p, pp in parent.items() if pp in frontier}
+        found |= dict.fromkeys(frontier, depth)
+    return found
+
+
+def wait_gone(pids: Iterable[int], timeout: float) -> set[int]:
     """Wait until none of ``pids`` runs; return those still running at the timeout."""
     deadline = time.monotonic() + timeout
     while (left := {p for p in pids if running(p)}) and time.monotonic() < deadline:

@@ -1,7 +1,6 @@
 """Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
 
 import collections
-import contextlib
 import io
 import json
 import os
@@ -24,7 +23,7 @@ from culturesim.compiled import SOURCE_DIGEST
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
-from tests.conftest import ROOT, default_sigint, land_in_a_callback, wait_gone
+from tests.conftest import ROOT, default_sigint, descendants, land_in_a_callback, wait_gone
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -434,21 +433,6 @@ def test_without_locks_a_sweep_goes_on_with_a_notice_and_files_are_written(
     assert (out / "a.txt").read_text() == "a"
 
 
-def descendants(pid: int) -> dict[int, int]:
-    """The processes below ``pid``, each with its depth (1: a child, 2: a grandchild ...)."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parent[int(stat.parent.name)] = int(fields[1])
-    found, frontier, depth = {}, {pid}, 0
-    while frontier:
-        depth += 1
-        frontier = {p for p, pp in parent.items() if pp in frontier}
-        found |= dict.fromkeys(frontier, depth)
-    return found
-
-
 def test_a_sweep_killed_outright_leaves_no_worker_running(tmp_path):
     """``kill -9`` or the out-of-memory killer on the sweep itself: its workers (waiting for
     work on a queue they hold both ends of) and their fork server ran on for good."""
@@ -466,7 +450,7 @@ def test_a_sweep_killed_outright_leaves_no_worker_running(tmp_path):
     assert sorted(below.values()).count(2) == 2, below
     proc.kill()
     proc.wait()
-    left = wait_gone(set(below), timeout=15)
+    left = wait_gone(below, timeout=15)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"still running after the sweep was killed: {left}"

@@ -7,27 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from tests.conftest import running, start_ui, wait_gone
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` now."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        parent[int(stat.parent.name)] = int(fields[1])
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        kids = {c for c, pp in parent.items() if pp == p}
-        todo.extend(kids - found)
-        found |= kids
-    return found
+from tests.conftest import descendants, running, start_ui, wait_gone
 
 
 def test_workers_exit_when_the_server_process_dies():
