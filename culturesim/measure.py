@@ -185,34 +185,18 @@ def sampled_efficiency(indptr, indices, ids, key, position, sources):
     return mean_inverse_distance(indptr, indices, ids[picks[:kept]], ids)
 
 
-@kernel
-def _aware_trust(aware, trust):
-    """How many users are aware, and their mean trust (0 when none is).
-
-    An unaware user adds ``trust * 0``, exactly 0: a branch on who is aware (random) was
-    mispredicted half the time and made this pass 5x slower on a large market.
-    """
-    count, total = 0, 0.0
-    for i in range(aware.size):
-        count += aware[i]
-        total += np.float64(trust[i]) * aware[i]
-    return count, total / count if count else 0.0
-
-
 def market_kpis(model: CultureModel) -> dict[str, float]:
     """The users', partners' and brand KPIs of ``model``."""
-    from culturesim.processes.brand import nps_score
     from culturesim.processes.partners import ACTIVE_STRENGTH
 
-    us, p = model.users, model.partners
-    aware, trust = _aware_trust(us.aware[: us.n], us.trust[: us.n])
+    p, users = model.partners, model.user_tally
     pids = p.ids
     start = model.user_flows["active_start"]
     return {
-        "users_aware": float(aware),
+        "users_aware": float(users.aware),
         "users_active": float(model.users_active),
-        "user_trust": trust,
-        "nps": nps_score(model),
+        "user_trust": users.mean_trust,
+        "nps": users.nps,
         "user_churn_rate": model.user_flows["churned"] / start if start else 0.0,
         "brand_awareness": model.brand_awareness,
         "brand_reputation": model.brand_reputation,

@@ -14,7 +14,9 @@ from culturesim.processes.users import (
     PROSPECT,
     TRUST_FALL,
     TRUST_SPREAD,
+    UserTally,
     _active_ties,
+    _tally,
     _users_step,
 )
 from culturesim.random import Streams
@@ -81,7 +83,7 @@ def test_users_react_to_last_months_ties_and_a_user_without_ties_to_the_market()
     state = np.array([PROSPECT, ACTIVE, ACTIVE, PROSPECT], dtype=np.int8)
     streams = Streams(1)
     goal, market_trust = 0.1, 0.7  # every user's goal is below their trust: trust falls
-    start, active, churned = _users_step(
+    start, churned, aware, _, active, promoters, _ = _users_step(
         state, np.ones(4, dtype=bool), trust, np.full(4, 0.9, dtype=np.float32),
         np.zeros(4, dtype=np.float32), _active_ties(indptr, indices, state), indptr, indices,
         False, market_trust,
@@ -89,6 +91,7 @@ def test_users_react_to_last_months_ties_and_a_user_without_ties_to_the_market()
         0.0, 0.0, 0.0, 0.5, goal, 0.03,
     )  # fmt: skip
     assert start == 2 and active + churned == 2 and active == np.count_nonzero(state == ACTIVE)
+    assert aware == 4 and promoters == active  # satisfaction 0.9 falls toward 0.45 + 0.35 / 2
     # peers as they were before anyone moved (user 1 reads user 0's old trust), and the
     # market's mean for the user who has no ties
     peer = np.array([was[1], (was[0] + was[2]) / 2, was[1], market_trust])
@@ -122,6 +125,35 @@ def test_users_count_of_active_ties_follows_who_adopts_and_churns(small, kind):
         recount = _active_ties(graph.indptr, graph.indices, us.state[: us.n])
         np.testing.assert_array_equal(us.active_ties[: us.n], recount)
     assert moved > 400  # adoption and churn moved the counts (811-816 moves here)
+
+
+@pytest.mark.parametrize("off", [False, True])
+def test_the_users_tally_is_a_recount_every_month_incidents_included(small, off):
+    """The counts the KPIs read, kept as the users' month goes, are those of the arrays."""
+    scenario = with_event(small, month=4, kind="incident", severity=0.9)
+    if off:  # never stepped: the tally is the market's opening one, then the incident's
+        scenario = scenario.with_changes({"dynamics.switched_off": ["users"]})
+    model = CultureModel(scenario=scenario, rng=5)
+    us, trusts = model.users, []
+    for month in range(9):
+        if month:
+            model.step()
+        state, aware = us.state[: us.n], us.aware[: us.n]
+        sat, trust = us.satisfaction[: us.n], us.trust[: us.n].astype(np.float64)
+        active = state == ACTIVE
+        promoters = np.count_nonzero(active & (sat >= 0.8))
+        detractors = np.count_nonzero(active & (sat < 0.6))
+        kept = model.user_tally
+        assert kept == UserTally(*_tally(state, aware, us.trust[: us.n], sat))  # bit for bit
+        assert (kept.aware, kept.active) == (np.count_nonzero(aware), np.count_nonzero(active))
+        assert (kept.promoters, kept.detractors) == (promoters, detractors)
+        assert kept.mean_trust == pytest.approx(trust[aware].mean(), rel=1e-12)
+        nps = 100 * (promoters - detractors) / np.count_nonzero(active)
+        assert model.history["nps"][-1] == pytest.approx(nps, rel=1e-12)
+        assert model.history["user_trust"][-1] == kept.mean_trust
+        trusts.append(kept.mean_trust)
+    assert trusts[4] < trusts[3] - 0.1  # the incident's cut is counted in its month
+    assert (len(set(trusts[:4])) == 1) == off  # stepped users move month by month
 
 
 def test_user_churn_opens_at_the_churn_its_market_expects(baseline):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from culturesim.compiled import kernel
 from culturesim.portable import log1p
 
 if TYPE_CHECKING:
@@ -79,19 +78,7 @@ def employer_brand_goal(
 
 def nps_score(model: CultureModel) -> float:
     """Net promoter score of active users: % promoters - % detractors (0 with no users)."""
-    us = model.users
-    return _nps(us.state[: us.n], us.satisfaction[: us.n])
-
-
-@kernel
-def _nps(state, satisfaction):
-    active = promoters = detractors = 0
-    for i in range(state.size):  # without a branch: who is active is random
-        on = state[i] == 1
-        active += on
-        promoters += on & (satisfaction[i] >= 0.8)
-        detractors += on & (satisfaction[i] < 0.6)
-    return 100.0 * (promoters - detractors) / active if active else 0.0
+    return model.user_tally.nps
 
 
 def incident(model: CultureModel, severity: float) -> None:

@@ -26,7 +26,7 @@ NPS = % promoters (satisfaction >= 0.8) - % detractors (< 0.6) among active user
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -102,6 +102,54 @@ def satisfaction_target(quality, taste, trust):
     return min(max(0.45 + 0.35 * quality + taste + 0.2 * (trust - 0.5), 0.0), 1.0)
 
 
+class UserTally(NamedTuple):
+    """Who the users are now, counted in one pass: what the KPIs, NPS and brand read.
+
+    Kept on the model as ``model.user_tally`` by every code that changes the users: the
+    users' month counts it as it goes (no pass of its own), the market's opening and an
+    incident count it afresh (:func:`tally`).
+    """
+
+    aware: int  #: users who know the product
+    aware_trust: float  #: the sum of the aware users' trust (float64, in slot order)
+    active: int  #: active users
+    promoters: int  #: active users with satisfaction >= 0.8
+    detractors: int  #: active users with satisfaction < 0.6
+
+    @property
+    def mean_trust(self) -> float:
+        """The aware users' mean trust (0 when none is)."""
+        return self.aware_trust / self.aware if self.aware else 0.0
+
+    @property
+    def nps(self) -> float:
+        """Net promoter score: % promoters - % detractors among active users (0 with none)."""
+        return 100.0 * (self.promoters - self.detractors) / self.active if self.active else 0.0
+
+
+def tally(model: CultureModel) -> None:
+    """Count the users afresh into ``model.user_tally`` (after a change outside their month)."""
+    us = model.users
+    model.user_tally = UserTally(
+        *_tally(us.state[: us.n], us.aware[: us.n], us.trust[: us.n], us.satisfaction[: us.n])
+    )
+
+
+@kernel
+def _tally(state, aware, trust, satisfaction):
+    """The fields of a :class:`UserTally`, in one pass (as :func:`_users_step` counts them)."""
+    n_aware = active = promoters = detractors = 0
+    aware_trust = 0.0
+    for i in range(state.size):  # without branches: who is aware or active is random
+        n_aware += aware[i]
+        aware_trust += np.float64(trust[i]) * aware[i]
+        on = state[i] == ACTIVE
+        active += on
+        promoters += on & (satisfaction[i] >= 0.8)
+        detractors += on & (satisfaction[i] < 0.6)
+    return n_aware, aware_trust, active, promoters, detractors
+
+
 class Users:
     """The company's (potential) users."""
 
@@ -161,7 +209,7 @@ class Users:
         graph = model.user_graph  # None on a mixed market: ties are the whole market
         indptr, indices = (graph.indptr, graph.indices) if graph is not None else (EMPTY, EMPTY)
         streams = model.streams
-        start, active, churned = _users_step(
+        start, churned, *counts = _users_step(
             state, aware, trust, us.satisfaction[:n], us.taste[:n], us.active_ties[:n], indptr,
             indices, graph is None, market_trust,
             streams["aware"].key, streams["adopt"].key, streams["user_churn"].key,
@@ -173,7 +221,8 @@ class Users:
         )  # fmt: skip
         model.user_flows["active_start"] = start
         model.user_flows["churned"] = churned
-        model.users_active = active
+        model.user_tally = UserTally(*counts)
+        model.users_active = model.user_tally.active
         # 6. feedback corrects the code where it is wrong
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
         wrong = np.flatnonzero(model.code != model.reality)
@@ -203,7 +252,7 @@ def _users_step(
     aware_key, adopt_key, churn_key, position, external, word_of_mouth, conversion, quality,
     goal, build,
 ):  # fmt: skip
-    """Steps 1-5 for every user, in place; returns the active users before and after, and churn.
+    """Steps 1-5 for every user, in place.
 
     Churn counts the users active at the start who left (a prospect who adopts and leaves in
     the same month is not counted: the churn rate is a share of the start's active users).
@@ -215,6 +264,10 @@ def _users_step(
     moves (on a ``mixed`` market, and for a user without ties, the market's active share and
     ``market_trust`` instead). User ``i``'s draws are number ``i`` from ``position`` of the
     awareness, adoption and churn streams (given by their keys), read as the loop goes.
+
+    Returns:
+        The users active at the start, the churn, and the fields of a :class:`UserTally` of
+        the users as the step leaves them (counted as each user's step ends).
     """
     n = state.size
     start = 0
@@ -224,7 +277,8 @@ def _users_step(
     was_trust = trust.copy() if not mixed else trust[:0]
     moved = np.empty(n, np.int32)  # users who started or stopped being active
     n_moved = 0
-    active = churned = 0
+    active = churned = n_aware = promoters = detractors = 0
+    aware_trust = 0.0
     aware_draws = cursor(aware_key, position)
     adopt_draws = cursor(adopt_key, position)
     churn_draws = cursor(churn_key, position)
@@ -257,6 +311,8 @@ def _users_step(
             rate = build if goal > trust[i] else TRUST_FALL
             new = trust[i] + rate * (goal - trust[i]) + TRUST_SPREAD * (peer - trust[i])
             trust[i] = min(max(new, 0.0), 1.0)
+            n_aware += 1  # the tally (as _tally counts it: an unaware user adds 0)
+            aware_trust += np.float64(trust[i])
         # 5. churn
         if state[i] == ACTIVE:
             u, churn_draws = uniform_at(churn_draws, i)
@@ -265,6 +321,8 @@ def _users_step(
                 churned += was_active  # of those active at the start: a rate of at most 1
             else:
                 active += 1
+                promoters += satisfaction[i] >= 0.8
+                detractors += satisfaction[i] < 0.6
         if was_active != (state[i] == ACTIVE):
             moved[n_moved] = i
             n_moved += 1
@@ -274,7 +332,7 @@ def _users_step(
             change = 1 if state[i] == ACTIVE else -1
             for p in range(indptr[i], indptr[i + 1]):
                 active_ties[indices[p]] += change
-    return start, active, churned
+    return start, churned, n_aware, aware_trust, active, promoters, detractors
 
 
 def settle(model: CultureModel, quality: float, levers: Mapping[str, float]) -> None:
@@ -292,6 +350,7 @@ def settle(model: CultureModel, quality: float, levers: Mapping[str, float]) -> 
     us.trust[:n] = goal
     _settle_satisfaction(us.satisfaction[:n], us.taste[:n], quality, np.float32(goal))
     model.user_flows["churned"] = _expected_churn(us.state[:n], us.satisfaction[:n], us.trust[:n])
+    tally(model)
 
 
 @kernel
@@ -308,3 +367,4 @@ def incident(model: CultureModel, severity: float) -> None:
     aware = us.aware[: us.n]
     trust = us.trust[: us.n]
     trust[aware] = np.clip(trust[aware] - drop, 0.0, 1.0)
+    tally(model)
