@@ -259,6 +259,11 @@ class CultureModel(mesa.Model):
         return self.employees.count
 
     @property
+    def users_active(self) -> int:
+        """Active users now (as counted in :class:`~culturesim.processes.users.UserTally`)."""
+        return self.user_tally.active
+
+    @property
     def n_sites(self) -> int:
         """Number of sites (founding sites plus those opened by events)."""
         return int(self.site_values.shape[0])

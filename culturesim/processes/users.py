@@ -191,7 +191,6 @@ class Users:
         model.user_mean_field = graph is None or bool(np.any(np.diff(graph.indptr) == 0))
         model.quality = product_quality(model)  # the launch rate: the founders' (knowledge)
         model.user_flows = {"churned": 0, "active_start": int(active.sum())}
-        model.users_active = int(active.sum())
 
     def step(self, model: CultureModel) -> None:
         """One month of awareness, adoption, satisfaction, trust, churn and feedback."""
@@ -222,7 +221,6 @@ class Users:
         model.user_flows["active_start"] = start
         model.user_flows["churned"] = churned
         model.user_tally = UserTally(*counts)
-        model.users_active = model.user_tally.active
         # 6. feedback corrects the code where it is wrong
         feedback = FEEDBACK_SHARE * model.users_active * lv["feedback_responsiveness"]
         wrong = np.flatnonzero(model.code != model.reality)
