@@ -44,7 +44,7 @@ from culturesim.processes import (
     skill,
     users,
 )
-from culturesim.processes.brand import employer_brand_goal, nps_score, reputation_goal
+from culturesim.processes.brand import employer_brand_goal, reputation_goal
 from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 from culturesim.processes.events import schedule_events
 from culturesim.processes.knowledge import founding_workload
@@ -379,7 +379,8 @@ class CultureModel(mesa.Model):
         defaults = LEVER_DEFAULTS
         workload = founding_workload(self, defaults["innovation_time"])
         users.settle(self, users.quality(self.knowledge, workload, self.launch_rate), defaults)
-        self.brand_reputation = min(max(reputation_goal(nps_score(self), self.launch_rate), 0), 1)
+        goal = reputation_goal(self.user_tally.nps, self.launch_rate)
+        self.brand_reputation = min(max(goal, 0), 1)
         p = self.partners
         p.trust[p.ids] = partners.trust_goal(self.brand_reputation, defaults["transparency"])
         past = self.quits_before_start  # month 0's trailing attrition: the year before it

@@ -42,7 +42,7 @@ class Brand:
         model.brand_awareness = min(
             max(a + min(push, 1.0) * (1 - a) - AWARENESS_DECAY * a, 0.0), 1.0
         )
-        rep_goal = reputation_goal(nps_score(model), model.launch_rate)
+        rep_goal = reputation_goal(model.user_tally.nps, model.launch_rate)
         rep = model.brand_reputation
         model.brand_reputation = min(max(rep + 0.1 * (rep_goal - rep), 0.0), 1.0)
         hist = model.history["attrition_rate_annual"]
@@ -74,11 +74,6 @@ def employer_brand_goal(
         + levers["compensation_premium"]
         + 0.05 * log1p(levers["brand_spend"] / SPEND_SCALE)
     )
-
-
-def nps_score(model: CultureModel) -> float:
-    """Net promoter score of active users: % promoters - % detractors (0 with no users)."""
-    return model.user_tally.nps
 
 
 def incident(model: CultureModel, severity: float) -> None:

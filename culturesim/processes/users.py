@@ -103,7 +103,7 @@ def satisfaction_target(quality, taste, trust):
 
 
 class UserTally(NamedTuple):
-    """Who the users are now, counted in one pass: what the KPIs, NPS and brand read.
+    """Who the users are now: the counts the KPIs and brand's reputation read.
 
     Kept on the model as ``model.user_tally`` by every code that changes the users: the
     users' month counts it as it goes (no pass of its own), the market's opening and an
