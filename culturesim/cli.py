@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culturesim import __version__
-from culturesim.interrupts import stop_on
+from culturesim.interrupts import quiet_when_remembered, stop_on
 from culturesim.kpis import (
     COMPARE_CHARTS,
     KPIS,
@@ -986,12 +986,15 @@ def console() -> None:
     SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
     closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
     workers shut down; :func:`~culturesim.interrupts.stop_on`), and it then ends killed by that
-    signal.
+    signal. An interrupt Python swallowed where it landed (in a weakref callback) but that is
+    remembered, and so stops the program all the same, is not reported with a traceback
+    (:func:`~culturesim.interrupts.quiet_when_remembered`).
     """
     stopped_by: list[int] = []  # the signal the program ends by, if one stopped it
     atexit.register(_end_by_signal, stopped_by)  # registered first, so it runs last
     if os.name == "posix":
         stop_on((signal.SIGTERM, signal.SIGHUP), stopped_by)
+    quiet_when_remembered()
     status = main()
     if status == INTERRUPTED and os.name == "posix" and not stopped_by:
         stopped_by.append(signal.SIGINT)

@@ -5,8 +5,10 @@ that is a weakref callback or a ``__del__`` method (Mesa's agent sets hold agent
 dictionaries, so a finished model's clean-up runs such callbacks), Python prints "Exception
 ignored in ..." and carries on: the Ctrl-C is lost, and a sweep would run to its end.
 :func:`noticing_ctrl_c` remembers the signal as well as raising it, and a loop asks after each
-run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way, and
-:func:`when_gone` lets a worker process end with the process it works for, however that ended.
+run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way,
+:func:`quiet_when_remembered` keeps Python from printing a traceback for an interrupt that is
+remembered, and :func:`when_gone` lets a worker process end with the process it works for,
+however that ended.
 """
 
 from __future__ import annotations
@@ -16,14 +18,44 @@ import functools
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["noticing_ctrl_c", "stop_on", "when_gone"]
+__all__ = ["noticing_ctrl_c", "quiet_when_remembered", "stop_on", "when_gone"]
 
 #: Set once a signal given to :func:`stop_on` came: the program is stopping.
 _STOPPING = threading.Event()
+
+#: The Ctrl-C records of the :func:`noticing_ctrl_c` blocks open now (innermost last).
+_NOTICING: list[threading.Event] = []
+
+
+def _remembered() -> bool:
+    """Whether an interrupt came that a loop's ``check()`` will raise again."""
+    return _STOPPING.is_set() or any(came.is_set() for came in _NOTICING)
+
+
+def quiet_when_remembered() -> None:
+    """From now on, say nothing of an interrupt Python swallowed if it is remembered.
+
+    Where a Ctrl-C (or a signal given to :func:`stop_on`) lands in a weakref callback or a
+    ``__del__`` method, Python hands the ``KeyboardInterrupt`` to ``sys.unraisablehook``, which
+    prints "Exception ignored in ..." and a traceback. Once the interrupt is remembered, the
+    next ``check()`` raises it again and the program stops as after any Ctrl-C, so that
+    traceback is noise in the middle of its one-line "interrupted". This wraps the hook in place
+    now: remembered interrupts are dropped, everything else (an interrupt nothing remembers, any
+    other exception) still goes to it. For a program's entry point, which owns the process.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt) and _remembered():
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def stop_on(signals: tuple[int, ...], came: list[int]) -> None:
@@ -53,9 +85,10 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
 
     Yields:
         ``check()``: raises ``KeyboardInterrupt`` if a Ctrl-C, or a signal given to
-        :func:`stop_on`, came since the block began (call it between runs). It never raises
-        in a thread other than the main one; where SIGINT is not Python's default handler (a
-        program that handles or ignores SIGINT itself), a Ctrl-C keeps its own handling.
+        :func:`stop_on`, came since the block began (call it between runs; the block's end
+        calls it once more). It never raises in a thread other than the main one; where
+        SIGINT is not Python's default handler (a program that handles or ignores SIGINT
+        itself), a Ctrl-C keeps its own handling.
     """
     came = threading.Event()
 
@@ -68,6 +101,7 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         return
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield check
+        check()
         return
 
     def handler(signum, frame):
@@ -75,10 +109,13 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
+    _NOTICING.append(came)
     try:
         yield check
+        check()  # one swallowed after the block's last check is not lost either
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        _NOTICING.remove(came)
 
 
 def when_gone(pid: int, action: Callable[[], object]) -> None:

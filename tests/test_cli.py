@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import networkx as nx
@@ -419,6 +420,40 @@ def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig, pr
     assert proc.returncode == -sig, (proc.returncode, err)
     assert err == "\nculturesim: interrupted\n", err
     assert not (tmp_path / "new").exists()
+
+
+def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed_ctrl_c):
+    """What a run's stderr met now and then after a SIGHUP: the signal had landed in a weakref
+    callback, and Python printed "Exception ignored" and a traceback above "interrupted". The
+    program's hook drops an interrupt that will be raised again, and nothing else; and one
+    swallowed after a loop's last check still stops it, at the end of its block."""
+    from culturesim import interrupts
+
+    land_in_a_callback, reported = swallowed_ctrl_c  # reported: what reached the hook before
+    interrupts.quiet_when_remembered()  # wraps the fixture's hook, which it then restores
+    with pytest.raises(KeyboardInterrupt), interrupts.noticing_ctrl_c():
+        land_in_a_callback()  # no check() after it in the block
+    assert reported == []
+    land_in_a_callback()  # no block open: nothing remembers it, so it is reported as before
+
+    def fail(_):
+        raise ValueError("a callback's own error")
+
+    class Thing:
+        pass
+
+    thing = Thing()
+    ref = weakref.ref(thing, fail)
+    del thing
+    assert ref() is None and reported == [KeyboardInterrupt, ValueError]
+    stopped_by, before = [], signal.getsignal(signal.SIGUSR1)
+    try:
+        interrupts.stop_on((signal.SIGUSR1,), stopped_by)  # as SIGTERM and SIGHUP in the program
+        land_in_a_callback(signal.SIGUSR1)  # outside a block too, but remembered
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+        interrupts._STOPPING.clear()
+    assert stopped_by == [signal.SIGUSR1] and reported == [KeyboardInterrupt, ValueError]
 
 
 def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
