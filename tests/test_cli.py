@@ -456,6 +456,49 @@ def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed
     assert stopped_by == [signal.SIGUSR1] and reported == [KeyboardInterrupt, ValueError]
 
 
+LANDS_IN_A_CALLBACK = """
+import os, signal, sys, time, weakref
+import culturesim.run
+from culturesim.cli import console
+
+real = culturesim.run._result
+
+def first_result(future, check):  # the first wait for a run: SIGTERM lands in a callback
+    class Thing:
+        pass
+
+    def callback(_):
+        os.kill(os.getpid(), signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the handler runs here
+            pass
+
+    thing = Thing()
+    ref = weakref.ref(thing, callback)
+    del thing
+    culturesim.run._result = real
+    return real(future, check)
+
+culturesim.run._result = first_result
+console()
+"""
+
+
+def test_a_stop_signal_python_swallowed_still_stops_the_program_with_one_line(tmp_path):
+    """The program end to end, with the signal made to land where Python swallows it (CI met
+    it by chance): the run stops, says only that it was interrupted, leaves no folder and ends
+    killed by the signal."""
+    out = tmp_path / "new" / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", LANDS_IN_A_CALLBACK, "run", "baseline", "--seeds", "4",
+         "--months", "6", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == -signal.SIGTERM, (proc.returncode, proc.stderr)
+    assert proc.stderr == "\nculturesim: interrupted\n", proc.stderr
+    assert not (tmp_path / "new").exists()
+
+
 def test_summaries_show_the_report_months_within_the_horizon_and_its_end():
     from culturesim.kpis import report_months
 
