@@ -457,26 +457,16 @@ def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed
 
 
 LANDS_IN_A_CALLBACK = """
-import os, signal, sys, time, weakref
+import signal
 import culturesim.run
 from culturesim.cli import console
+from tests.conftest import land_in_a_callback
 
 real = culturesim.run._result
 
 def first_result(future, check):  # the first wait for a run: SIGTERM lands in a callback
-    class Thing:
-        pass
-
-    def callback(_):
-        os.kill(os.getpid(), signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:  # the handler runs here
-            pass
-
-    thing = Thing()
-    ref = weakref.ref(thing, callback)
-    del thing
     culturesim.run._result = real
+    land_in_a_callback(signal.SIGTERM)
     return real(future, check)
 
 culturesim.run._result = first_result
@@ -492,7 +482,7 @@ def test_a_stop_signal_python_swallowed_still_stops_the_program_with_one_line(tm
     proc = subprocess.run(
         [sys.executable, "-c", LANDS_IN_A_CALLBACK, "run", "baseline", "--seeds", "4",
          "--months", "6", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, cwd=ROOT,  # ROOT: for tests.conftest
     )  # fmt: skip
     assert proc.returncode == -signal.SIGTERM, (proc.returncode, proc.stderr)
     assert proc.stderr == "\nculturesim: interrupted\n", proc.stderr
