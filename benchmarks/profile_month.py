@@ -26,6 +26,7 @@ from numba.core.registry import CPUDispatcher
 
 import culturesim
 from culturesim import CultureModel
+from culturesim.warm import warm
 
 #: Packages whose kernels a month does not call (the web UI, batch runs, classic models, CLI).
 NOT_THE_MONTH = ("ui", "batch", "classics", "cli", "__main__")
@@ -48,7 +49,12 @@ class Timers:
 
 
 def time_kernels(timers: Timers) -> None:
-    """Wrap every kernel that culturesim's modules call from Python in a timer."""
+    """Wrap every kernel that culturesim's modules call from Python in a timer.
+
+    Every kernel is compiled (or loaded from the cache) first: a kernel compiled after the
+    wrapping would find a timer, not a kernel, where it calls another kernel, and fail.
+    """
+    warm()
     wrapped = {}
     for info in pkgutil.walk_packages(culturesim.__path__, "culturesim."):
         if info.name.split(".")[1].startswith(NOT_THE_MONTH):
