@@ -8,19 +8,20 @@ the employees' table alone).
 
 For each size the baseline scenario is scaled to that many employees (one site per 2,000 people,
 cash large enough that no layoffs interfere, no users: they are timed apart), built, then run for
-the given months, several times (the fastest counts: the others were slowed by something
-else): by default as often as fits in about a second of runs, 2 to 10 times (``--repeat`` fixes
-the number), since a small company's run takes a few hundredths of a second and two tries of
-that are often both disturbed, while BoltzmannWealth is timed over half a second. The figure
-is run time / employee-months actually simulated (the company grows, so employee-months exceed
-size x months). Setup time is reported separately. BoltzmannWealth (mesa.examples) is timed on
-the same machine in the same run, per agent-step, once at the start and again just before each
-size (the machine's speed can drift within a run), and each size's ratio uses the latter. The
-cost of one Mesa ``Employee`` handle's life is printed too: handles follow the staff lazily (made
-when ``model.agents`` is read), so the timed runs, which never read them, do not pay it; the
-last column is what reading ``model.agents`` every month would add (churn times that cost).
-Then a line splits a month's time into a fixed part and a part per employee (a straight line
-through the sizes up to 10,000: a month's time against its mean staff).
+the given months, several times (the fastest counts: the others were slowed by something else): by
+default as often as fits in about a second of runs, 2 to 10 times (``--repeat`` fixes the number),
+since a small company's run takes a few hundredths of a second and two tries of that are often both
+disturbed, while BoltzmannWealth is timed over half a second. The figure is run time /
+employee-months actually simulated (the company grows, so employee-months exceed size x months).
+Setup time is reported separately. Before the first size a small company runs once untimed, so that
+Numba's kernels are loaded (or compiled) outside every timing, even with ``--repeat 1``.
+BoltzmannWealth (mesa.examples) is timed on the same machine in the same run, per agent-step, once
+at the start and again just before each size (the machine's speed can drift within a run), and each
+size's ratio uses the latter. The cost of one Mesa ``Employee`` handle's life is printed too:
+handles follow the staff lazily (made when ``model.agents`` is read), so the timed runs, which
+never read them, do not pay it; the last column is what reading ``model.agents`` every month would
+add (churn times that cost). Then a line splits a month's time into a fixed part and a part per
+employee (a straight line through the sizes up to 10,000: a month's time against its mean staff).
 
 Users: the users process alone is timed per user-month in a 150-person company with each market
 size. Last, a company of ``--big`` employees and users runs the full horizon in a fresh process,
@@ -214,6 +215,7 @@ def main() -> None:
         f"{'us/emp-month':>13} {'Boltzmann us':>13} {'x Boltzmann':>12} {'+handles us':>12}"
     )
     months_and_staff = []  # (us a month, mean staff) of each size
+    culturesim_cost(150, 12)  # load (or compile) the kernels first: that is not their cost
     for n in args.sizes:
         boltz = min(boltzmann_cost() for _ in range(2))  # again beside each size: speed drifts
         r = fastest_run(n, args.months, args.repeat)

@@ -129,8 +129,8 @@ def main() -> None:
     calls = sum(timers.calls.values()) / args.months
     print(
         f"{n:,} founding employees ({staff:,.0f} staff on average), {args.months} months, "
-        f"fastest of {args.runs} runs: a month {month / args.months * 1e6:,.0f} us, of it "
-        f"{in_kernels:,.0f} in {calls:.0f} kernel calls"
+        f"fastest of {args.runs} run{'s' if args.runs != 1 else ''}: a month "
+        f"{month / args.months * 1e6:,.0f} us, of it {in_kernels:,.0f} in {calls:.0f} kernel calls"
     )
     print(f"{'':14}{'us a month':>12}{'kernels':>10}{'Python':>10}")
     for name in sorted(timers.process, key=lambda p: -us("process", p)):
