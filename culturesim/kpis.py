@@ -24,6 +24,7 @@ __all__ = [
     "KPIS",
     "REPORT_MONTHS",
     "SUMMARY_KPIS",
+    "WORKLOAD_CAP",
     "chart_label",
     "check_names",
     "display_scale",
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 INF = math.inf
+
+#: The most the workload reads: the roadmap needs a hundred times what the staff can deliver. A
+#: month with no one left to deliver reads it (a ratio with nothing below it); runs with staff
+#: stay far below (two 90% layoffs in a row, one person left with twelve people's roadmap: 9-11).
+WORKLOAD_CAP = 100.0
 
 
 @dataclass(frozen=True)
@@ -229,11 +235,12 @@ _KPI_LIST = [
         "Workload",
         "need / capacity",
         0,
-        INF,
+        WORKLOAD_CAP,
         "stock",
         "innovation",
         "Roadmap work needed / delivery capacity (work time not spent exploring, by skill and "
-        "engagement); above 1 the team is overloaded, which costs engagement.",
+        "engagement); above 1 the team is overloaded, which costs engagement. At most 100 (no "
+        "one left to deliver).",
         mark=(1.0, "overload"),
     ),
     KPI(

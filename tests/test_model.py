@@ -7,9 +7,12 @@ import pytest
 
 from culturesim import CultureModel, load_scenario, simulate
 from culturesim.agents import Employee, Partner
-from culturesim.kpis import KPIS, format_number
+from culturesim.kpis import KPIS, WORKLOAD_CAP, format_number
 from culturesim.processes import DEFAULT_PROCESSES
+from culturesim.processes.knowledge import workload
+from culturesim.scenario import Scenario
 from tests.conftest import SCENARIOS
+from tests.test_invariants import check_invariants
 
 
 def test_model_builds_with_no_arguments():
@@ -110,6 +113,29 @@ def test_numbers_do_not_depend_on_the_cpu_or_the_c_library(tmp_path):
     here = [simulate(scenario, seed=3, months=12).kpis, simulate(free, seed=3, months=12).kpis]
     for out, kpis in zip(outs, here, strict=True):
         pd.testing.assert_frame_equal(pd.read_parquet(out), kpis, check_exact=True)
+
+
+def test_a_company_with_no_one_left_reads_the_workload_cap():
+    """The workload is need / capacity; with no one left to deliver it is the cap.
+
+    It read need / 1e-9 (450 million) in every month with no staff, on the charts too.
+    """
+    assert workload(45.0, 60.0) == 0.75 and workload(450.0, 2.0) == WORKLOAD_CAP
+    assert workload(0.45, 0.0) == WORKLOAD_CAP
+    scenario = Scenario().with_changes(
+        {
+            "organization.employees": 1,
+            "organization.growth_per_year": -0.5,  # no one is hired again
+            "events": [{"month": 2, "kind": "layoff", "share": 0.9}],
+            "meta.months": 6,
+        }
+    )
+    result = simulate(scenario, seed=0)
+    k = result.kpis
+    assert k["headcount"].tolist() == [1, 1, 0, 0, 0, 0, 0]
+    assert 0 < k["workload"].loc[1] < 2  # one person's own ratio
+    assert (k["workload"].loc[2:] == WORKLOAD_CAP).all()
+    check_invariants(result, Scenario().market.potential_users)
 
 
 def test_rng_as_text_is_a_seed(small):

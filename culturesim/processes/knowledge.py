@@ -17,7 +17,8 @@ The market is a "reality" of ``m`` dimensions, each +1 or -1. Employees hold bel
 5. Launches: ideas wait in a pipeline (going stale at 5% a month). Delivery capacity is each
    person's productivity times the time not spent exploring; the roadmap takes
    ``roadmap_load`` of a full-time person per planned head, and what is left ships ideas at
-   ``launch_effort_person_months`` each. Workload = roadmap need / capacity. The recent
+   ``launch_effort_person_months`` each. Workload = roadmap need / capacity, at most
+   :data:`~culturesim.kpis.WORKLOAD_CAP` (reached when no one is left to deliver). The recent
    launch rate (a moving average, which product quality reads) follows the launches.
 
 Knowledge (a KPI) is the share of dimensions the code gets right. The code's and the pipeline's
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
+from culturesim.kpis import WORKLOAD_CAP
 from culturesim.levers import LEVER_DEFAULTS
 from culturesim.portable import power
 from culturesim.random import cursor, uniform_at
@@ -93,7 +95,7 @@ class Knowledge:
         model.knowledge = np.count_nonzero(model.code == model.reality) / model.code.size
         # 5. ideas wait for delivery capacity
         need = roadmap_need(model, model.target_headcount)
-        model.workload = need / max(capacity, 1e-9)
+        model.workload = workload(need, capacity)
         launches = ship(model, ideas, capacity, need)
         model.launch_rate = recent_launches(model.launch_rate, launches)
         model.flows["ideas"] += ideas
@@ -178,7 +180,15 @@ def founding_workload(model: CultureModel, innovation_time: float) -> float:
     """The founding staff's workload at ``innovation_time`` (the plan is their headcount)."""
     e = model.employees
     capacity = _capacity(e.ids, e.skill, e.engagement, 1.0 - innovation_time)
-    return roadmap_need(model, model.headcount) / max(capacity, 1e-9)
+    return workload(roadmap_need(model, model.headcount), capacity)
+
+
+def workload(need: float, capacity: float) -> float:
+    """The roadmap's ``need`` over delivery ``capacity``, at most :data:`WORKLOAD_CAP`.
+
+    No capacity (no one left to deliver) is the cap, not a division by zero.
+    """
+    return min(need / capacity, WORKLOAD_CAP) if capacity > 0 else WORKLOAD_CAP
 
 
 def roadmap_need(model: CultureModel, planned: float) -> float:
