@@ -715,21 +715,34 @@ def test_a_scenario_file_given_as_an_experiment_says_so():
         load_experiment(scenario)
 
 
-def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
+def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path, capsys):
+    """A command that writes a results folder refuses another's; analyze and report a run's.
+
+    The folders are written by the program; the refusals are asked of :func:`cli.main` in
+    process (the status it returns is the program's: the CLI tests run the program itself).
+    """
+    from culturesim import cli as cli_module
+
+    def refused(*args) -> str:
+        """What ``culturesim *args`` said, having exited 2."""
+        status = cli_module.main([str(a) for a in args])
+        err = capsys.readouterr().err
+        assert status == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1, err  # one line, no traceback
+        return err
+
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     sweep_out, run_out = tmp_path / "sweep", tmp_path / "run"
     assert cli("sweep", path, "--out", sweep_out, "--workers", "1").returncode == 0
     before = {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()}
-    proc = cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", sweep_out)
-    assert proc.returncode == 2 and "holds results of culturesim sweep" in proc.stderr
+    err = refused("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", sweep_out)
+    assert "holds results of culturesim sweep" in err
     assert {f.name: f.read_bytes() for f in sweep_out.iterdir() if f.is_file()} == before
     assert cli("run", tmp_path / "tiny.toml", "--seeds", "1", "--out", run_out).returncode == 0
     again = cli("run", tmp_path / "tiny.toml", "--seeds", "2", "--out", run_out)
     assert again.returncode == 0  # a run's own results are replaced by a new run
     for command in ("analyze", "report"):
-        proc = cli(command, run_out)
-        assert proc.returncode == 2, proc.stderr
-        assert "not of culturesim sweep" in proc.stderr and "Traceback" not in proc.stderr
+        assert "not of culturesim sweep" in refused(command, run_out)
     # every command that writes a folder with a manifest keeps out of another command's
     tiny = tmp_path / "tiny.toml"
     writers = {
@@ -743,11 +756,8 @@ def test_run_and_sweep_folders_are_not_mistaken_for_each_other(tmp_path):
         for command, args in writers.items():
             if command == kind:
                 continue
-            proc = cli(*args, folder)
-            assert proc.returncode == 2, (command, proc.stderr)
-            assert proc.stderr.strip().endswith(
-                f"{folder}: holds results of culturesim {kind}; choose another folder"
-            ), (command, proc.stderr)
+            want = f"{folder}: holds results of culturesim {kind}; choose another folder"
+            assert refused(*args, folder).strip().endswith(want), command
         assert {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()} == before
 
 
