@@ -39,8 +39,8 @@ __all__ = [
 INF = math.inf
 
 #: The most the workload reads: the roadmap needs a hundred times what the staff can deliver. A
-#: month with no one left to deliver reads it (a ratio with nothing below it); runs with staff
-#: stay far below (two 90% layoffs in a row, one person left with twelve people's roadmap: 9-11).
+#: month with no one left to deliver reads it (need over no capacity); runs with staff stay far
+#: below (two 90% layoffs in a row, one person left with twelve people's roadmap: 9-11).
 WORKLOAD_CAP = 100.0
 
 

@@ -43,6 +43,7 @@ def bench_model():
 
 
 def number(text: str) -> float:
+    """A printed number (with thousands separators) as a float."""
     return float(text.replace(",", ""))
 
 
@@ -53,7 +54,7 @@ def test_bench_model_times_the_company_it_names_and_its_ratios_add_up(bench_mode
         "--users", 2000, "--big", 0, 0,
     )  # fmt: skip
     lines = out.splitlines()
-    header = lines.index(next(line for line in lines if line.split()[:1] == ["employees"]))
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["employees"])
     rows = [[number(x) for x in line.split()] for line in lines[header + 1 : header + 3]]
     assert [int(row[0]) for row in rows] == list(sizes)
     for n, final, setup, run, us, boltzmann, ratio, handles in rows:
@@ -93,7 +94,7 @@ def test_profile_month_splits_the_month_of_the_benchmarks_company(bench_model):
         assert total == pytest.approx(kernels + python, abs=0.11)  # each printed to 0.1
         assert total > 0 and kernels >= 0
     assert sum(row[1] for row in processes.values()) <= in_kernels + 1  # rounding
-    kernel_rows = lines[lines.index(next(x for x in lines if x.startswith("kernel"))) + 1 :]
+    kernel_rows = lines[next(i for i, x in enumerate(lines) if x.startswith("kernel")) + 1 :]
     assert len(kernel_rows) == 3
     for row in kernel_rows:
         name, us, calls = row.split()
