@@ -284,9 +284,10 @@ def dask_cluster(tmp_path):
     with Client(address, timeout=30) as client:
         client.wait_for_workers(2, timeout=60)
     yield address
+    # workers first, each gone before the next: a worker told to stop while its scheduler
+    # stops too often hangs until its nanny kills it 8 s later (Dask's, not culturesim's)
     for p in reversed(procs):
         p.terminate()
-    for p in procs:
         p.wait(timeout=30)
 
 
