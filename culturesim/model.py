@@ -30,10 +30,11 @@ import pandas as pd
 
 from culturesim.agents import Employee, Partner, User
 from culturesim.compiled import kernel
-from culturesim.kpis import KPIS
+from culturesim.kpis import KPIS, WORKLOAD_CAP
 from culturesim.levers import LEVER_DEFAULTS
 from culturesim.measure import measure
 from culturesim.networks import CROSS_SITE, MANAGERS, OrgNetwork
+from culturesim.notices import NoStaffWarning, notify
 from culturesim.population import Field, Population
 from culturesim.portable import ndtr_of, ndtri_of
 from culturesim.processes import (
@@ -119,6 +120,7 @@ class CultureModel(mesa.Model):
         self._left: list[np.ndarray] = []
         #: What the run warned of, in order (the messages of its warnings): a sweep keeps them.
         self.notices: list[str] = []
+        self._noticed_no_staff = False  # the run has given notice of a company with no one left
         super().__init__(rng=seed)
         self.config = config
         self.seed = seed
@@ -201,6 +203,14 @@ class CultureModel(mesa.Model):
             self.flow_log[name].append(value)
         for name, value in measure(self).items():
             self.history[name].append(value)
+        if self.headcount == 0 and not self._noticed_no_staff:
+            self._noticed_no_staff = True
+            notify(
+                self,
+                NoStaffWarning,
+                "no staff left: the staff's KPIs read 0 (engagement, trust, skill, tenure, ...) "
+                f"and the workload {WORKLOAD_CAP:g}, its cap, until someone is hired",
+            )
         self.flows = dict.fromkeys(FLOWS, 0.0)
         self.user_flows["churned"] = 0  # the users' step counts the next month's
 

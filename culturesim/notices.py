@@ -7,7 +7,10 @@ A run gives notice where the simulator's limits, rather than the scenario, shape
 * :class:`NegativeCashWarning`: cash fell below zero. The model has no insolvency: it runs on
   as if the shortfall were borrowed (with no runway: the growth plan stops, and staff are laid
   off while it burns cash, until cash is above zero again), so a negative cash is the funding
-  the company would have needed.
+  the company would have needed;
+* :class:`NoStaffWarning`: no one was left (laid off or quit). The staff's KPIs have no one to
+  measure and read 0 (engagement, trust, skill, tenure, ...), the workload its cap
+  (:data:`~culturesim.kpis.WORKLOAD_CAP`), until someone is hired.
 
 Each notice is a warning (a :class:`Notice`) and a line in ``model.notices``, in order. A
 sweep's runs keep theirs quiet (:func:`notices_kept_quiet`): their output is out of sight, and
@@ -29,6 +32,7 @@ __all__ = [
     "SEPARATOR",
     "HeadcountLimitWarning",
     "NegativeCashWarning",
+    "NoStaffWarning",
     "Notice",
     "notices_kept_quiet",
     "notify",
@@ -45,6 +49,10 @@ class HeadcountLimitWarning(Notice):
 
 class NegativeCashWarning(Notice):
     """A run's cash fell below zero; it runs on as if the shortfall were borrowed."""
+
+
+class NoStaffWarning(Notice):
+    """A run's company had no staff left; the staff's KPIs read 0 and the workload its cap."""
 
 
 #: What joins a run's notices in one line (a sweep's ``runs.parquet``); no notice may hold it.

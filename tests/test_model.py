@@ -115,11 +115,14 @@ def test_numbers_do_not_depend_on_the_cpu_or_the_c_library(tmp_path):
         pd.testing.assert_frame_equal(pd.read_parquet(out), kpis, check_exact=True)
 
 
-def test_a_company_with_no_one_left_reads_the_workload_cap():
+def test_a_company_with_no_one_left_reads_the_workload_cap_and_says_so_once():
     """The workload is need / capacity; with no one left to deliver it is the cap.
 
-    It read need / 1e-9 (450 million) in every month with no staff, on the charts too.
+    It read need / 1e-9 (450 million) in every month with no staff, on the charts too. The
+    run gives notice of the first such month (the staff's KPIs read 0 then, not a measure).
     """
+    from culturesim.notices import NoStaffWarning
+
     assert workload(45.0, 60.0) == 0.75 and workload(450.0, 2.0) == WORKLOAD_CAP
     assert workload(0.45, 0.0) == WORKLOAD_CAP
     scenario = Scenario().with_changes(
@@ -130,12 +133,20 @@ def test_a_company_with_no_one_left_reads_the_workload_cap():
             "meta.months": 6,
         }
     )
-    result = simulate(scenario, seed=0)
+    with pytest.warns(NoStaffWarning) as caught:
+        result = simulate(scenario, seed=0)
     k = result.kpis
     assert k["headcount"].tolist() == [1, 1, 0, 0, 0, 0, 0]
     assert 0 < k["workload"].loc[1] < 2  # one person's own ratio
     assert (k["workload"].loc[2:] == WORKLOAD_CAP).all()
+    assert (k[["engagement", "trust_in_leadership", "mean_skill"]].loc[2:] == 0).all().all()
     check_invariants(result, Scenario().market.potential_users)
+    said = [str(w.message) for w in caught if w.category is NoStaffWarning]
+    expected = (
+        "seed 0, month 2: no staff left: the staff's KPIs read 0 (engagement, trust, skill, "
+        "tenure, ...) and the workload 100, its cap, until someone is hired"
+    )
+    assert said == result.model.notices == [expected]
 
 
 def test_rng_as_text_is_a_seed(small):
@@ -344,6 +355,7 @@ def test_the_growth_plan_stops_at_the_headcount_limit(small, monkeypatch):
     assert capped.iloc[-1] >= 0.95 * 600  # the company still hires up to the limit
 
 
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NoStaffWarning")  # the end: not its point
 def test_runaway_costs_force_layoffs(small):
     from culturesim.notices import NegativeCashWarning
 
