@@ -754,7 +754,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="1 runs in this process; N local processes (default: all cores)",
     )  # fmt: skip
     sweep.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://127.0.0.1:8786"
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (its workers need this culturesim and "
+        "its packages: they are asked first)",
     )
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
     sweep.add_argument(

@@ -1,6 +1,7 @@
 """Batch sweeps: designs, executors that agree, resume after SIGKILL, failures, bad input."""
 
 import collections
+import contextlib
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -252,12 +254,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A real Dask scheduler with two workers on 127.0.0.1, as separate processes.
+@contextlib.contextmanager
+def dask_scheduler(tmp_path: Path):
+    """A real Dask scheduler on 127.0.0.1 (a process of its own), and a way to add workers.
 
-    The first runs two tasks at once in two threads, as a worker started without
-    ``--nthreads`` does (one thread per core): runs in threads give the same numbers.
+    Yields:
+        Its address, and ``start_worker(*args)``, which starts a ``dask worker`` process with
+        ``args`` (``--nthreads``, ``--preload``, ...). Workers stop first when it ends, each
+        gone before the next: a worker told to stop while its scheduler stops too often hangs
+        until its nanny kills it 8 s later (Dask's, not culturesim's).
     """
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -269,26 +274,125 @@ def dask_cluster(tmp_path):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
     ]  # fmt: skip
-    time.sleep(2)
-    for threads in ("2", "1"):
+
+    def start_worker(*args: str) -> None:
         procs.append(
             subprocess.Popen(
-                [VENV_BIN / "dask", "worker", address, "--nthreads", threads, "--nworkers", "1",
-                 "--host", "127.0.0.1", "--dashboard-address", ":0",
-                 "--local-directory", str(tmp_path / "dask-scratch")],
+                [VENV_BIN / "dask", "worker", address, "--nworkers", "1", "--host", "127.0.0.1",
+                 "--dashboard-address", ":0", "--local-directory", str(tmp_path / "dask-scratch"),
+                 *args],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
             )
         )  # fmt: skip
+
+    try:
+        time.sleep(2)
+        yield address, start_worker
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
+
+
+def wait_for_workers(address: str, n: int) -> None:
+    """Wait until ``n`` workers have joined the scheduler at ``address``."""
     from distributed import Client
 
     with Client(address, timeout=30) as client:
-        client.wait_for_workers(2, timeout=60)
-    yield address
-    # workers first, each gone before the next: a worker told to stop while its scheduler
-    # stops too often hangs until its nanny kills it 8 s later (Dask's, not culturesim's)
-    for p in reversed(procs):
-        p.terminate()
-        p.wait(timeout=30)
+        client.wait_for_workers(n, timeout=60)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler with two workers on 127.0.0.1, as separate processes.
+
+    The first runs two tasks at once in two threads, as a worker started without
+    ``--nthreads`` does (one thread per core): runs in threads give the same numbers.
+    """
+    with dask_scheduler(tmp_path) as (address, start_worker):
+        start_worker("--nthreads", "2")
+        start_worker("--nthreads", "1")
+        wait_for_workers(address, 2)
+        yield address
+
+
+#: A worker's preload: culturesim is not installed there (it cannot be imported).
+NO_CULTURESIM = """
+import sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "culturesim":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+#: A worker's preload: another culturesim is installed there (its code digest differs).
+OTHER_CULTURESIM = """
+import culturesim.compiled
+
+culturesim.compiled.SOURCE_DIGEST = "0123456789abcdef01234567"
+"""
+
+
+def test_a_cluster_whose_workers_cannot_run_this_code_is_refused_before_any_run(tmp_path):
+    """A worker without culturesim cannot read a run: it dropped its connection at the first
+    run sent and stopped, and the sweep then waited for ever, saying nothing. Now every worker
+    is asked first; one that cannot run this code is named, and nothing is run or written."""
+    path = write_experiment(tmp_path, GRID)
+    (tmp_path / "not_installed.py").write_text(NO_CULTURESIM)
+    (tmp_path / "other_code.py").write_text(OTHER_CULTURESIM)
+    with dask_scheduler(tmp_path) as (address, start_worker):
+        start_worker("--nthreads", "1")
+        start_worker("--nthreads", "1", "--preload", str(tmp_path / "not_installed.py"))
+        start_worker("--nthreads", "1", "--preload", str(tmp_path / "other_code.py"))
+        wait_for_workers(address, 3)
+        proc = subprocess.run(
+            [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
+             "--scheduler", address],
+            capture_output=True, text=True, timeout=120,  # it used to wait for ever
+        )  # fmt: skip
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            still = len(client.scheduler_info()["workers"])
+    assert proc.returncode == 2, proc.stderr
+    said = proc.stderr.strip()
+    assert "\n" not in said and "Traceback" not in said, said
+    assert said.startswith(f"culturesim: --scheduler {address}: 2 of 3 workers cannot run "), said
+    assert "cannot run culturesim (ModuleNotFoundError: No module named 'culturesim')" in said
+    digest = f"culturesim code digest 0123456789abcdef01234567, here {SOURCE_DIGEST}"
+    assert f"runs other code ({digest})" in said, said
+    assert said.endswith("(`pip install .` from this checkout) and restart them"), said
+    assert not (tmp_path / "o").exists()
+    assert still == 3  # asking stopped no worker (a run sent to the first one stopped it)
+
+
+def test_a_sweep_started_before_its_workers_says_so_and_runs_when_one_joins(tmp_path):
+    path = write_experiment(tmp_path, GRID)
+    with dask_scheduler(tmp_path) as (address, start_worker):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
+             "--scheduler", address],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        guard = threading.Timer(120, proc.kill)  # a sweep that waits without a word ends here
+        guard.start()
+        try:
+            first = proc.stderr.readline()  # the sweep waits, having said why
+            start_worker("--nthreads", "2")
+            rest = proc.stderr.read()
+            status = proc.wait(timeout=300)
+        finally:
+            guard.cancel()
+    assert first == (
+        f"culturesim: warning: no Dask worker at {address} yet: the runs wait for one to join "
+        f"(`dask worker {address}`)\n"
+    )
+    assert status == 0, rest
+    runs = pd.read_parquet(tmp_path / "o" / "runs.parquet")
+    assert len(runs) == 12 and (runs["status"] == "ok").all()
 
 
 def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):

@@ -54,6 +54,7 @@ __all__ = [
     "SchedulerError",
     "SweepStoppedError",
     "WorkerLostError",
+    "check_workers",
     "design_points",
     "make_executor",
     "run_changes",
@@ -187,14 +188,15 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
 
 
 class SchedulerError(ConnectionError):
-    """The Dask scheduler given could not be reached."""
+    """The Dask scheduler given could not be reached, or its workers cannot run this code."""
 
 
 def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor, str, Any]:
     """Return (executor, description, closer) for in-process, local processes or Dask.
 
     Raises:
-        SchedulerError: If ``scheduler`` cannot be reached.
+        SchedulerError: If ``scheduler`` cannot be reached, or a worker of its cluster cannot
+            run this culturesim (:func:`check_workers`).
     """
     if scheduler:
         from distributed import Client
@@ -208,12 +210,74 @@ def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor,
             ) from None
         except ValueError as exc:  # not an address
             raise SchedulerError(f"--scheduler {scheduler}: {exc}") from None
+        try:
+            check_workers(client, scheduler)
+        except BaseException:
+            client.close()
+            raise
         return client.get_executor(), f"dask:{scheduler}", client.close
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None
     n = workers or os.cpu_count() or 1
     pool = process_pool(n)
     return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True)
+
+
+def check_workers(client, scheduler: str) -> None:
+    """Ask each worker of a Dask cluster which code it runs; refuse the cluster if one differs.
+
+    A worker without culturesim cannot even read a run: Dask's worker drops its connection
+    to the scheduler and stops, and with no worker left a sweep waited for ever, saying
+    nothing. A worker with other code (another culturesim, Python or package version) would
+    compute other numbers. Both are refused before any run is sent. Workers that join later
+    (an adaptive cluster) are not asked: each run's code is checked as it is stored
+    (:class:`OtherCodeError`). With no worker yet, the sweep says so and waits for one.
+
+    Args:
+        client: A Dask client connected to the cluster.
+        scheduler: The scheduler's address as given (the messages name it).
+
+    Raises:
+        SchedulerError: Naming each worker that cannot run this code, and why.
+    """
+
+    def code_or_why_not() -> dict | str:
+        # defined in here, Dask sends it whole rather than as a name in culturesim, which a
+        # worker without culturesim could not read; and it returns why not rather than raise
+        # (a worker's error whose traceback cannot come back made Dask's client fail)
+        try:
+            from culturesim.manifest import running_code
+
+            return running_code()
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    try:
+        codes = client.run(code_or_why_not, on_error="return")  # by worker address
+    except Exception as exc:  # a worker lost as it answered, say
+        raise SchedulerError(
+            f"--scheduler {scheduler}: could not ask its workers which code they run "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    problems = []
+    for address, code in sorted(codes.items()):
+        if not isinstance(code, dict):  # why not: culturesim not installed there, say
+            problems.append(f"{address} cannot run culturesim ({code})")
+        elif differences := other_code(code):
+            problems.append(f"{address} runs other code ({differences})")
+    if problems:
+        raise SchedulerError(
+            f"--scheduler {scheduler}: {len(problems)} of {len(codes)} workers cannot run this "
+            f"code: {'; '.join(problems)}. Install this culturesim and these packages on every "
+            "worker (`pip install .` from this checkout) and restart them"
+        )
+    if not codes:
+        warnings.warn(
+            f"no Dask worker at {scheduler} yet: the runs wait for one to join "
+            f"(`dask worker {scheduler}`)",
+            Notice,
+            stacklevel=3,
+        )
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -297,7 +361,8 @@ def run_sweep(
             False, or holds the results of another experiment or of other code (runs of two
             versions are never mixed), or runs whose manifest is missing or unreadable (their
             origin cannot be told), or is being written by another sweep.
-        SchedulerError: If ``scheduler`` cannot be reached (nothing is written).
+        SchedulerError: If ``scheduler`` cannot be reached or a worker of its cluster cannot
+            run this code (nothing is written).
         OtherCodeError: If a worker computed a run with other code (the finished runs are kept).
         WorkerLostError: If a worker died with a run unfinished (the finished runs are kept).
     """
