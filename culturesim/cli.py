@@ -757,7 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         metavar="ADDRESS",
         help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (its workers need this culturesim and "
-        "its packages: they are asked first)",
+        "its packages: they are asked first; with no worker, the sweep waits and says so)",
     )
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
     sweep.add_argument(

@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import os
+import queue
 import re
 import signal
 import socket
@@ -259,8 +260,9 @@ def dask_scheduler(tmp_path: Path):
     """A real Dask scheduler on 127.0.0.1 (a process of its own), and a way to add workers.
 
     Yields:
-        Its address, and ``start_worker(*args)``, which starts a ``dask worker`` process with
-        ``args`` (``--nthreads``, ``--preload``, ...). Workers stop first when it ends, each
+        Its address; ``start_worker(*args)``, which starts a ``dask worker`` process with
+        ``args`` (``--nthreads``, ``--preload``, ...) and returns it; and the scheduler's
+        process. Workers stop first when it ends, each
         gone before the next: a worker told to stop while its scheduler stops too often hangs
         until its nanny kills it 8 s later (Dask's, not culturesim's).
     """
@@ -275,7 +277,7 @@ def dask_scheduler(tmp_path: Path):
         )
     ]  # fmt: skip
 
-    def start_worker(*args: str) -> None:
+    def start_worker(*args: str) -> subprocess.Popen:
         procs.append(
             subprocess.Popen(
                 [VENV_BIN / "dask", "worker", address, "--nworkers", "1", "--host", "127.0.0.1",
@@ -284,10 +286,11 @@ def dask_scheduler(tmp_path: Path):
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
             )
         )  # fmt: skip
+        return procs[-1]
 
     try:
         time.sleep(2)
-        yield address, start_worker
+        yield address, start_worker, procs[0]
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -309,7 +312,7 @@ def dask_cluster(tmp_path):
     The first runs two tasks at once in two threads, as a worker started without
     ``--nthreads`` does (one thread per core): runs in threads give the same numbers.
     """
-    with dask_scheduler(tmp_path) as (address, start_worker):
+    with dask_scheduler(tmp_path) as (address, start_worker, _):
         start_worker("--nthreads", "2")
         start_worker("--nthreads", "1")
         wait_for_workers(address, 2)
@@ -343,7 +346,7 @@ def test_a_cluster_whose_workers_cannot_run_this_code_is_refused_before_any_run(
     path = write_experiment(tmp_path, GRID)
     (tmp_path / "not_installed.py").write_text(NO_CULTURESIM)
     (tmp_path / "other_code.py").write_text(OTHER_CULTURESIM)
-    with dask_scheduler(tmp_path) as (address, start_worker):
+    with dask_scheduler(tmp_path) as (address, start_worker, _):
         start_worker("--nthreads", "1")
         start_worker("--nthreads", "1", "--preload", str(tmp_path / "not_installed.py"))
         start_worker("--nthreads", "1", "--preload", str(tmp_path / "other_code.py"))
@@ -369,30 +372,80 @@ def test_a_cluster_whose_workers_cannot_run_this_code_is_refused_before_any_run(
     assert still == 3  # asking stopped no worker (a run sent to the first one stopped it)
 
 
-def test_a_sweep_started_before_its_workers_says_so_and_runs_when_one_joins(tmp_path):
+def test_a_sweep_without_workers_says_so_and_runs_when_one_joins(tmp_path):
+    """Started before any worker, and again when its only worker dies part-way (a sweep
+    used to wait without a word then), the sweep says it waits, and finishes when one joins."""
     path = write_experiment(tmp_path, GRID)
-    with dask_scheduler(tmp_path) as (address, start_worker):
+    parts = tmp_path / "o" / "parts"
+    with dask_scheduler(tmp_path) as (address, start_worker, _):
         proc = subprocess.Popen(
             [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
              "--scheduler", address],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        guard = threading.Timer(120, proc.kill)  # a sweep that waits without a word ends here
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr])
+        reader.start()
+        guard = threading.Timer(180, proc.kill)  # a sweep that waits without a word ends here
         guard.start()
         try:
-            first = proc.stderr.readline()  # the sweep waits, having said why
+            first = lines.get(timeout=120)  # the sweep waits, having said why
+            worker = start_worker("--no-nanny", "--nthreads", "1")  # kill -9 kills the worker
+            while len(list(parts.glob("run-*.parquet"))) < 2:
+                assert proc.poll() is None
+                time.sleep(0.02)
+            worker.kill()  # its machine died, say
+            said = []
+            while not (said and said[-1].startswith("culturesim: warning: no Dask worker")):
+                said.append(lines.get(timeout=60))
+            stored = len(list(parts.glob("run-*.parquet")))
             start_worker("--nthreads", "2")
-            rest = proc.stderr.read()
-            status = proc.wait(timeout=300)
+            status = proc.wait(timeout=120)
         finally:
             guard.cancel()
+            reader.join(timeout=60)
+    rest = "".join(lines.queue)
     assert first == (
         f"culturesim: warning: no Dask worker at {address} yet: the runs wait for one to join "
         f"(`dask worker {address}`)\n"
     )
+    assert said[-1] == (
+        f"culturesim: warning: no Dask worker at {address} now: the {12 - stored} runs left wait "
+        f"for one to join (`dask worker {address}`); Ctrl-C stops the sweep, and --resume "
+        "continues it\n"
+    )
+    assert 2 <= stored < 12  # said while runs were left
     assert status == 0, rest
+    assert "warning" not in rest  # said once
     runs = pd.read_parquet(tmp_path / "o" / "runs.parquet")
     assert len(runs) == 12 and (runs["status"] == "ok").all()
+
+
+def test_a_scheduler_lost_mid_sweep_is_one_line_and_keeps_the_finished_runs(tmp_path):
+    """Dask's client logged a traceback of its failed reconnection before the sweep's line."""
+    path = write_experiment(tmp_path, GRID)
+    parts = tmp_path / "o" / "parts"
+    with dask_scheduler(tmp_path) as (address, start_worker, scheduler):
+        start_worker("--nthreads", "1")
+        wait_for_workers(address, 1)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
+             "--scheduler", address],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(list(parts.glob("run-*.parquet"))) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        scheduler.kill()  # its machine died, say
+        _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.splitlines() if "runs, ETA" not in line]
+    assert lines == [
+        "culturesim: a run was cancelled: its worker or the Dask scheduler was lost. The "
+        "finished runs are kept: continue with --resume"
+    ]
+    assert proc.returncode == 1
+    assert len(list(parts.glob("run-*.parquet"))) >= 2
 
 
 def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):

@@ -17,16 +17,19 @@ runs, is refused rather than running the same runs and removing the first's unfi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import socket
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
@@ -191,8 +194,15 @@ class SchedulerError(ConnectionError):
     """The Dask scheduler given could not be reached, or its workers cannot run this code."""
 
 
-def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor, str, Any]:
-    """Return (executor, description, closer) for in-process, local processes or Dask.
+def make_executor(
+    workers: int | None, scheduler: str | None
+) -> tuple[Executor, str, Callable[[], None], Callable[[int], str | None]]:
+    """Return (executor, description, closer, idle) for in-process, local processes or Dask.
+
+    ``idle(left)`` is called when no run has finished for :data:`IDLE_SECONDS`, with the runs
+    left, and returns what the sweep should say then, if anything: on Dask, that the cluster
+    has no worker (:class:`WorkerWatch`); elsewhere nothing (a local process that dies breaks
+    its pool, which the sweep reports).
 
     Raises:
         SchedulerError: If ``scheduler`` cannot be reached, or a worker of its cluster cannot
@@ -215,12 +225,80 @@ def make_executor(workers: int | None, scheduler: str | None) -> tuple[Executor,
         except BaseException:
             client.close()
             raise
-        return client.get_executor(), f"dask:{scheduler}", client.close
+        quiet = _ConnectionLost()
+        for name in CONNECTION_LOGGERS:
+            logging.getLogger(name).addFilter(quiet)
+
+        def close() -> None:
+            client.close()
+            for name in CONNECTION_LOGGERS:
+                logging.getLogger(name).removeFilter(quiet)
+
+        return client.get_executor(), f"dask:{scheduler}", close, WorkerWatch(client, scheduler)
     if workers == 1:
-        return InlineExecutor(), "inline", lambda: None
+        return InlineExecutor(), "inline", lambda: None, lambda left: None
     n = workers or os.cpu_count() or 1
     pool = process_pool(n)
-    return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True)
+    return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True), lambda left: None
+
+
+#: Seconds without a finished run after which a sweep asks whether its cluster has workers.
+IDLE_SECONDS = 5.0
+
+
+class WorkerWatch:
+    """Says when a Dask cluster has no worker left to run a sweep's runs.
+
+    Dask runs a lost worker's runs again on the others; with none left, they wait for one to
+    join, and a sweep whose workers had all died or stopped used to wait without a word.
+    Called when no run has finished for a while, this asks the scheduler how many workers it
+    has and, when none, says so once (again if workers come and all go again): it returns
+    what to say.
+
+    Args:
+        client: A Dask client connected to the cluster.
+        scheduler: The scheduler's address as given (the message names it).
+    """
+
+    def __init__(self, client, scheduler: str):
+        self.client, self.scheduler = client, scheduler
+        self.said = False  # said so since the cluster last had a worker
+
+    def __call__(self, left: int) -> str | None:
+        """What to say if the cluster has no worker now, with the ``left`` runs that wait."""
+        try:
+            workers = self.client.scheduler_info(n_workers=0)["n_workers"]
+        except Exception:  # the scheduler lost: its runs are cancelled, and the sweep says so
+            return None
+        say = workers == 0 and not self.said
+        self.said = workers == 0
+        if not say:
+            return None
+        return (
+            f"no Dask worker at {self.scheduler} now: the {left} runs left wait for one to "
+            f"join (`dask worker {self.scheduler}`); Ctrl-C stops the sweep, and --resume "
+            "continues it"
+        )
+
+
+class _ConnectionLost(logging.Filter):
+    """Drops a log record of the connection to the cluster lost, which the sweep reports itself.
+
+    When a Dask scheduler is lost, its runs are cancelled and the sweep says so in one line;
+    before it, Dask's client and Tornado's event loop logged tracebacks of the broken connection
+    (``CommClosedError``, an ``OSError``) and of the reconnection given up (``CancelledError``),
+    and, as the sweep closed the client, that it "failed to reconnect after 30.00 seconds".
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (OSError, asyncio.CancelledError)):
+            return False
+        return not str(record.msg).startswith("Failed to reconnect to scheduler")
+
+
+#: The loggers that report a lost connection to a Dask cluster (:class:`_ConnectionLost`).
+CONNECTION_LOGGERS = ("distributed.client", "tornado.application")
 
 
 def check_workers(client, scheduler: str) -> None:
@@ -394,7 +472,7 @@ def run_sweep(
                 f"{out} holds runs but no manifest.json: which experiment and code they come "
                 "from is unknown; start a new folder"
             )
-    executor, described, close = make_executor(workers, scheduler)  # before writing anything
+    executor, described, close, idle = make_executor(workers, scheduler)  # before any writing
     points = design_points(exp)
     reps = exp.settings.replications
     runs = [
@@ -452,7 +530,7 @@ def run_sweep(
             def task(run: tuple) -> tuple:
                 return scenario, ran[run[1]], run[3], exp.months, outputs
 
-            _run_all(executor, todo, task, limit, parts, bar)
+            _run_all(executor, todo, task, limit, parts, bar, idle)
         finally:
             close()
             if bar:
@@ -471,7 +549,15 @@ def run_sweep(
     return out
 
 
-def _run_all(executor: Executor, todo: list[tuple], task, limit: int, parts: Path, bar) -> None:
+def _run_all(
+    executor: Executor,
+    todo: list[tuple],
+    task,
+    limit: int,
+    parts: Path,
+    bar: Progress | None,
+    idle: Callable[[int], str | None],
+) -> None:
     """Run ``todo`` on ``executor``, ``limit`` at a time, storing each run as it finishes.
 
     Args:
@@ -481,9 +567,12 @@ def _run_all(executor: Executor, todo: list[tuple], task, limit: int, parts: Pat
         limit: Runs submitted at once.
         parts: The folder of the finished runs.
         bar: The progress bar, or None.
+        idle: Called with the runs left when none has finished for :data:`IDLE_SECONDS`;
+            returns what to say then, if anything.
     """
     pending: dict[Future, tuple] = {}
     queue = iter(todo)
+    stored = 0
     with noticing_ctrl_c() as check_ctrl_c:
         while True:
             for run in itertools.islice(queue, max(0, limit - len(pending))):
@@ -493,9 +582,14 @@ def _run_all(executor: Executor, todo: list[tuple], task, limit: int, parts: Pat
                     raise WorkerLostError(_lost(exc)) from exc
             if not pending:
                 return
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=IDLE_SECONDS, return_when=FIRST_COMPLETED)
+            if not finished and (news := idle(len(todo) - stored)):
+                if bar:
+                    bar.close()  # ends the bar's line on a terminal: the notice has its own
+                warnings.warn(news, Notice, stacklevel=3)
             for future in finished:
                 _store(parts, pending.pop(future), future)
+                stored += 1
                 if bar:
                     bar.tick()
             check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
