@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m culturesim.ui.assets
-	$(PY) -m culturesim.warm
+	@# the UI's assets download while the kernels compile (one core each); either failing fails
+	$(PY) -m culturesim.ui.assets & assets=$$!; \
+	  $(PY) -m culturesim.warm; warm=$$?; wait $$assets && exit $$warm
 	@touch $(STAMP)
 
 # `make demo PORT=8766` serves on another port (HOST=0.0.0.0: to other machines too; only
