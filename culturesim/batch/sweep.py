@@ -225,14 +225,15 @@ def make_executor(
         except BaseException:
             client.close()
             raise
+        handlers = {h for name in CONNECTION_LOGGERS for h in _handlers(logging.getLogger(name))}
         quiet = _ConnectionLost()
-        for name in CONNECTION_LOGGERS:
-            logging.getLogger(name).addFilter(quiet)
+        for handler in handlers:
+            handler.addFilter(quiet)
 
         def close() -> None:
             client.close()
-            for name in CONNECTION_LOGGERS:
-                logging.getLogger(name).removeFilter(quiet)
+            for handler in handlers:
+                handler.removeFilter(quiet)
 
         return client.get_executor(), f"dask:{scheduler}", close, WorkerWatch(client, scheduler)
     if workers == 1:
@@ -286,8 +287,11 @@ class _ConnectionLost(logging.Filter):
 
     When a Dask scheduler is lost, its runs are cancelled and the sweep says so in one line;
     before it, Dask's client and Tornado's event loop logged tracebacks of the broken connection
-    (``CommClosedError``, an ``OSError``) and of the reconnection given up (``CancelledError``),
-    and, as the sweep closed the client, that it "failed to reconnect after 30.00 seconds".
+    (``CommClosedError``, an ``OSError``; from the client, or from whichever part of Dask was
+    sending then, e.g. ``distributed.batched``) and of the reconnection given up
+    (``CancelledError``), and, as the sweep closed the client, that it "failed to reconnect
+    after 30.00 seconds". The filter sits on the handlers Dask's loggers write through (by
+    default one handler they share), so it sees the records of all of them.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -297,8 +301,19 @@ class _ConnectionLost(logging.Filter):
         return not str(record.msg).startswith("Failed to reconnect to scheduler")
 
 
-#: The loggers that report a lost connection to a Dask cluster (:class:`_ConnectionLost`).
-CONNECTION_LOGGERS = ("distributed.client", "tornado.application")
+#: The loggers whose handlers write Dask's reports of a lost connection (:class:`_ConnectionLost`).
+CONNECTION_LOGGERS = ("distributed", "distributed.client", "tornado.application")
+
+
+def _handlers(logger: logging.Logger) -> list[logging.Handler]:
+    """The handlers a record of ``logger`` reaches (Python's last resort if none)."""
+    found: list[logging.Handler] = []
+    while logger:
+        found += logger.handlers
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return found or [logging.lastResort]
 
 
 def check_workers(client, scheduler: str) -> None:
