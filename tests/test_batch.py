@@ -374,7 +374,8 @@ def test_a_cluster_whose_workers_cannot_run_this_code_is_refused_before_any_run(
 
 def test_a_sweep_without_workers_says_so_and_runs_when_one_joins(tmp_path):
     """Started before any worker, and again when its only worker dies part-way (a sweep
-    used to wait without a word then), the sweep says it waits, and finishes when one joins."""
+    used to wait without a word then), the sweep says it waits, once each time however long
+    it waits, and finishes when one joins."""
     path = write_experiment(tmp_path, GRID)
     parts = tmp_path / "o" / "parts"
     with dask_scheduler(tmp_path) as (address, start_worker, _):
@@ -390,6 +391,8 @@ def test_a_sweep_without_workers_says_so_and_runs_when_one_joins(tmp_path):
         guard.start()
         try:
             first = lines.get(timeout=120)  # the sweep waits, having said why
+            time.sleep(sweep_module.IDLE_SECONDS + 1.5)  # and does not say it again ("now")
+            assert lines.empty(), list(lines.queue)
             worker = start_worker("--no-nanny", "--nthreads", "1")  # kill -9 kills the worker
             while len(list(parts.glob("run-*.parquet"))) < 2:
                 assert proc.poll() is None

@@ -221,7 +221,7 @@ def make_executor(
         except ValueError as exc:  # not an address
             raise SchedulerError(f"--scheduler {scheduler}: {exc}") from None
         try:
-            check_workers(client, scheduler)
+            asked = check_workers(client, scheduler)
         except BaseException:
             client.close()
             raise
@@ -235,7 +235,8 @@ def make_executor(
             for handler in handlers:
                 handler.removeFilter(quiet)
 
-        return client.get_executor(), f"dask:{scheduler}", close, WorkerWatch(client, scheduler)
+        watch = WorkerWatch(client, scheduler, said=asked == 0)  # said "yet" already if none
+        return client.get_executor(), f"dask:{scheduler}", close, watch
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None, lambda left: None
     n = workers or os.cpu_count() or 1
@@ -259,11 +260,12 @@ class WorkerWatch:
     Args:
         client: A Dask client connected to the cluster.
         scheduler: The scheduler's address as given (the message names it).
+        said: Whether the sweep has said already that the cluster has no worker (yet).
     """
 
-    def __init__(self, client, scheduler: str):
+    def __init__(self, client, scheduler: str, said: bool = False):
         self.client, self.scheduler = client, scheduler
-        self.said = False  # said so since the cluster last had a worker
+        self.said = said  # said so since the cluster last had a worker
 
     def __call__(self, left: int) -> str | None:
         """What to say if the cluster has no worker now, with the ``left`` runs that wait."""
@@ -316,7 +318,7 @@ def _handlers(logger: logging.Logger) -> list[logging.Handler]:
     return found or [logging.lastResort]
 
 
-def check_workers(client, scheduler: str) -> None:
+def check_workers(client, scheduler: str) -> int:
     """Ask each worker of a Dask cluster which code it runs; refuse the cluster if one differs.
 
     A worker without culturesim cannot even read a run: Dask's worker drops its connection
@@ -329,6 +331,9 @@ def check_workers(client, scheduler: str) -> None:
     Args:
         client: A Dask client connected to the cluster.
         scheduler: The scheduler's address as given (the messages name it).
+
+    Returns:
+        The number of workers asked (0: the sweep has said it waits for one).
 
     Raises:
         SchedulerError: Naming each worker that cannot run this code, and why.
@@ -371,6 +376,7 @@ def check_workers(client, scheduler: str) -> None:
             Notice,
             stacklevel=3,
         )
+    return len(codes)
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
