@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import sys
 import threading
 import time
 
 __all__ = ["Progress"]
+
+#: Runs whose pace gives the time left.
+WINDOW = 10
 
 
 class Progress:
@@ -17,7 +21,9 @@ class Progress:
     tenth of the runs (a redraw per run made one line of thousands of updates there), or
     nothing with ``log=False`` (for commands whose output is mostly read in a terminal, where a
     script's captured stderr should stay as it was). :meth:`tick` may be called from any thread;
-    used as a context manager, the bar is closed on leaving it.
+    used as a context manager, the bar is closed on leaving it. The time left is reckoned from
+    the last :data:`WINDOW` runs' pace, so that a wait (a Dask sweep's for a worker, say) does
+    not weigh on it once runs come again.
 
     Args:
         total: Runs in all.
@@ -28,7 +34,7 @@ class Progress:
 
     def __init__(self, total: int, done: int = 0, stream=None, log: bool = True):
         self.total, self.start_done, self.done = total, done, done
-        self.t0 = time.monotonic()
+        self.times = collections.deque([time.monotonic()], maxlen=WINDOW + 1)
         self.stream = stream = sys.stderr if stream is None else stream
         self.terminal = hasattr(stream, "isatty") and stream.isatty()
         self.quiet = not (self.terminal or log)
@@ -39,10 +45,11 @@ class Progress:
         """Count one more run done and redraw."""
         with self._lock:
             self.done += 1
+            self.times.append(time.monotonic())
             if self.quiet:
                 return
-            rate = (self.done - self.start_done) / max(time.monotonic() - self.t0, 1e-9)
-            left = (self.total - self.done) / rate if rate > 0 else 0
+            pace = (self.times[-1] - self.times[0]) / (len(self.times) - 1)  # seconds a run
+            left = (self.total - self.done) * pace
             eta = str(dt.timedelta(seconds=int(left)))
             if self.terminal:
                 width = 30

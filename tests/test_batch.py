@@ -913,6 +913,24 @@ def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
     assert unlogged.getvalue() == ""  # run and compare: a bar on a terminal, else nothing
 
 
+def test_progress_reckons_the_time_left_from_the_recent_runs_not_a_wait(monkeypatch):
+    """A resumed Dask sweep that waited 28 minutes for a worker, then ran a run a second,
+    showed an ETA of 0:49:10 with 12 runs left: the pace was reckoned since the start."""
+    from culturesim import progress
+
+    now = [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    log = io.StringIO()
+    bar = progress.Progress(total=40, stream=log)
+    now[0] = 1680.0  # waited for a worker
+    for _ in range(40):
+        now[0] += 1.0  # then a run a second
+        bar.tick()
+    lines = log.getvalue().splitlines()
+    assert lines[1] == "8/40 runs, ETA 1:52:32"  # the wait is among the last 10 runs' time
+    assert lines[2:] == [f"{n}/40 runs, ETA 0:00:{40 - n:02d}" for n in range(12, 44, 4)]
+
+
 def test_a_scenario_file_given_as_an_experiment_says_so():
     from culturesim.batch.experiment import ExperimentError
 
