@@ -39,6 +39,7 @@ class Progress:
         self.terminal = hasattr(stream, "isatty") and stream.isatty()
         self.quiet = not (self.terminal or log)
         self.tenth = done * 10 // max(total, 1)  # the last tenth reported to a log
+        self.drawn = False  # a bar's line drawn and not ended
         self._lock = threading.Lock()
 
     def tick(self) -> None:
@@ -56,16 +57,18 @@ class Progress:
                 fill = int(width * self.done / max(self.total, 1))
                 bar = f"[{'#' * fill}{'.' * (width - fill)}]"
                 self.stream.write(f"\r{bar} {self.done}/{self.total} runs, ETA {eta}")
+                self.drawn = True
             elif (tenth := self.done * 10 // max(self.total, 1)) > self.tenth:
                 self.tenth = tenth
                 self.stream.write(f"{self.done}/{self.total} runs, ETA {eta}\n")
             self.stream.flush()
 
     def close(self) -> None:
-        """End the bar's line on a terminal."""
-        if self.terminal:
+        """End the bar's line on a terminal, if one is drawn (a later tick draws another)."""
+        if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
 
     def __enter__(self) -> Progress:
         return self

@@ -408,15 +408,16 @@ def test_a_sweep_without_workers_says_so_and_runs_when_one_joins(tmp_path):
             guard.cancel()
             reader.join(timeout=60)
     rest = "".join(lines.queue)
-    assert first == (
-        f"culturesim: warning: no Dask worker at {address} yet: the runs wait for one to join "
-        f"(`dask worker {address}`)\n"
-    )
-    assert said[-1] == (
-        f"culturesim: warning: no Dask worker at {address} now: the {12 - stored} runs left wait "
-        f"for one to join (`dask worker {address}`); Ctrl-C stops the sweep, and --resume "
-        "continues it\n"
-    )
+
+    def waiting(left: int) -> str:
+        return (
+            f"culturesim: warning: no Dask worker at {address} now: the {left} runs left wait "
+            f"for one to join (`dask worker {address}`); Ctrl-C stops the sweep, and --resume "
+            "continues it\n"
+        )
+
+    assert first == waiting(12)
+    assert said[-1] == waiting(12 - stored)
     assert 2 <= stored < 12  # said while runs were left
     assert status == 0, rest
     assert "warning" not in rest  # said once

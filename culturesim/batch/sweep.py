@@ -199,10 +199,10 @@ def make_executor(
 ) -> tuple[Executor, str, Callable[[], None], Callable[[int], str | None]]:
     """Return (executor, description, closer, idle) for in-process, local processes or Dask.
 
-    ``idle(left)`` is called when no run has finished for :data:`IDLE_SECONDS`, with the runs
-    left, and returns what the sweep should say then, if anything: on Dask, that the cluster
-    has no worker (:class:`WorkerWatch`); elsewhere nothing (a local process that dies breaks
-    its pool, which the sweep reports).
+    ``idle(left)`` is called as the runs start and whenever none has finished for
+    :data:`IDLE_SECONDS`, with the runs left, and returns what the sweep should say then, if
+    anything: on Dask, that the cluster has no worker (:class:`WorkerWatch`); elsewhere
+    nothing (a local process that dies breaks its pool, which the sweep reports).
 
     Raises:
         SchedulerError: If ``scheduler`` cannot be reached, or a worker of its cluster cannot
@@ -221,7 +221,7 @@ def make_executor(
         except ValueError as exc:  # not an address
             raise SchedulerError(f"--scheduler {scheduler}: {exc}") from None
         try:
-            asked = check_workers(client, scheduler)
+            check_workers(client, scheduler)
         except BaseException:
             client.close()
             raise
@@ -235,8 +235,7 @@ def make_executor(
             for handler in handlers:
                 handler.removeFilter(quiet)
 
-        watch = WorkerWatch(client, scheduler, said=asked == 0)  # said "yet" already if none
-        return client.get_executor(), f"dask:{scheduler}", close, watch
+        return client.get_executor(), f"dask:{scheduler}", close, WorkerWatch(client, scheduler)
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None, lambda left: None
     n = workers or os.cpu_count() or 1
@@ -253,19 +252,19 @@ class WorkerWatch:
 
     Dask runs a lost worker's runs again on the others; with none left, they wait for one to
     join, and a sweep whose workers had all died or stopped used to wait without a word.
-    Called when no run has finished for a while, this asks the scheduler how many workers it
-    has and, when none, says so once (again if workers come and all go again): it returns
-    what to say.
+    Called as the runs start and when none has finished for a while, this asks the scheduler
+    how many workers it has and, when none, returns what to say: once for as long as no run
+    finishes (a worker seen between two calls may have come and gone; runs finished since
+    mean one did).
 
     Args:
         client: A Dask client connected to the cluster.
         scheduler: The scheduler's address as given (the message names it).
-        said: Whether the sweep has said already that the cluster has no worker (yet).
     """
 
-    def __init__(self, client, scheduler: str, said: bool = False):
+    def __init__(self, client, scheduler: str):
         self.client, self.scheduler = client, scheduler
-        self.said = said  # said so since the cluster last had a worker
+        self.said_at: int | None = None  # the runs left when it last said so
 
     def __call__(self, left: int) -> str | None:
         """What to say if the cluster has no worker now, with the ``left`` runs that wait."""
@@ -273,10 +272,9 @@ class WorkerWatch:
             workers = self.client.scheduler_info(n_workers=0)["n_workers"]
         except Exception:  # the scheduler lost: its runs are cancelled, and the sweep says so
             return None
-        say = workers == 0 and not self.said
-        self.said = workers == 0
-        if not say:
+        if workers or left == self.said_at:
             return None
+        self.said_at = left
         return (
             f"no Dask worker at {self.scheduler} now: the {left} runs left wait for one to "
             f"join (`dask worker {self.scheduler}`); Ctrl-C stops the sweep, and --resume "
@@ -318,7 +316,7 @@ def _handlers(logger: logging.Logger) -> list[logging.Handler]:
     return found or [logging.lastResort]
 
 
-def check_workers(client, scheduler: str) -> int:
+def check_workers(client, scheduler: str) -> None:
     """Ask each worker of a Dask cluster which code it runs; refuse the cluster if one differs.
 
     A worker without culturesim cannot even read a run: Dask's worker drops its connection
@@ -326,14 +324,12 @@ def check_workers(client, scheduler: str) -> int:
     nothing. A worker with other code (another culturesim, Python or package version) would
     compute other numbers. Both are refused before any run is sent. Workers that join later
     (an adaptive cluster) are not asked: each run's code is checked as it is stored
-    (:class:`OtherCodeError`). With no worker yet, the sweep says so and waits for one.
+    (:class:`OtherCodeError`). With no worker yet, the sweep waits for one, saying so
+    (:class:`WorkerWatch`).
 
     Args:
         client: A Dask client connected to the cluster.
         scheduler: The scheduler's address as given (the messages name it).
-
-    Returns:
-        The number of workers asked (0: the sweep has said it waits for one).
 
     Raises:
         SchedulerError: Naming each worker that cannot run this code, and why.
@@ -369,14 +365,6 @@ def check_workers(client, scheduler: str) -> int:
             f"code: {'; '.join(problems)}. Install this culturesim and these packages on every "
             "worker (`pip install .` from this checkout) and restart them"
         )
-    if not codes:
-        warnings.warn(
-            f"no Dask worker at {scheduler} yet: the runs wait for one to join "
-            f"(`dask worker {scheduler}`)",
-            Notice,
-            stacklevel=3,
-        )
-    return len(codes)
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -588,14 +576,19 @@ def _run_all(
         limit: Runs submitted at once.
         parts: The folder of the finished runs.
         bar: The progress bar, or None.
-        idle: Called with the runs left when none has finished for :data:`IDLE_SECONDS`;
-            returns what to say then, if anything.
+        idle: Called with the runs left as they start and when none has finished for
+            :data:`IDLE_SECONDS`; returns what to say then, if anything.
     """
     pending: dict[Future, tuple] = {}
     queue = iter(todo)
     stored = 0
+    news = idle(len(todo))  # a cluster with no worker yet, say
     with noticing_ctrl_c() as check_ctrl_c:
         while True:
+            if news:
+                if bar:
+                    bar.close()  # ends the bar's line on a terminal: the notice has its own
+                warnings.warn(news, Notice, stacklevel=3)
             for run in itertools.islice(queue, max(0, limit - len(pending))):
                 try:
                     pending[executor.submit(run_one, *task(run))] = run
@@ -604,10 +597,7 @@ def _run_all(
             if not pending:
                 return
             finished, _ = wait(pending, timeout=IDLE_SECONDS, return_when=FIRST_COMPLETED)
-            if not finished and (news := idle(len(todo) - stored)):
-                if bar:
-                    bar.close()  # ends the bar's line on a terminal: the notice has its own
-                warnings.warn(news, Notice, stacklevel=3)
+            news = None if finished else idle(len(todo) - stored)
             for future in finished:
                 _store(parts, pending.pop(future), future)
                 stored += 1
