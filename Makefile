@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dashboard lab test lint format bench chromium clean
+.PHONY: demo dashboard lab test test-slow lint format bench chromium clean
 
 # Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
 PYTHON312 := $(shell \
@@ -58,8 +58,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check culturesim tests benchmarks notebooks
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks notebooks
 
+# The long validation runs (marked slow: calibration, two stylized facts, the full docking
+# table, the numbers on a generic CPU) run in `make test-slow`; `.ci/run` runs both.
 test: lint chromium
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -n 2 -m slow
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format culturesim tests benchmarks notebooks

@@ -289,7 +289,13 @@ def dask_scheduler(tmp_path: Path):
         return procs[-1]
 
     try:
-        time.sleep(2)
+        deadline = time.monotonic() + 60
+        while True:  # until the scheduler listens (a second or two; more on a busy machine)
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert procs[0].poll() is None, "the Dask scheduler exited on start"
+            assert time.monotonic() < deadline, "the Dask scheduler did not listen within 60 s"
+            time.sleep(0.1)
         yield address, start_worker, procs[0]
     finally:
         for p in reversed(procs):

@@ -12,6 +12,7 @@ import pytest
 from culturesim import simulate
 
 
+@pytest.mark.slow
 def test_baseline_attrition_is_calibrated(baseline):
     means = [
         simulate(baseline, seed=seed).kpis.loc[13:60, "attrition_rate_annual"].mean()
@@ -21,6 +22,7 @@ def test_baseline_attrition_is_calibrated(baseline):
     assert 0.10 <= overall <= 0.18, overall
 
 
+@pytest.mark.slow
 def test_quits_respond_to_pay_as_field_studies_find(baseline):
     """A 10% pay cut or raise moves quits by about 20-30% (elasticity 2-3) in experimental and
     quasi-experimental studies (Naidu & Carr 2022, docs/ODD.md). Measured over 16 seeds (36

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from culturesim.classics.dock import run_checks
 from tests.conftest import ROOT
 
@@ -47,6 +49,7 @@ def test_a_figures_folder_that_cannot_be_made_is_refused_before_the_checks(tmp_p
     assert taken.read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_the_validation_table_is_what_the_full_run_gives():
     """docs/VALIDATION.md's table is the full `culturesim dock` run (12 seconds): every row's
     published, reproduced, tolerance, level and result as the code gives them today."""

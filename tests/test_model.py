@@ -65,6 +65,7 @@ def test_same_seed_is_bit_identical_and_seeds_differ(small):
     assert not a.equals(c)
 
 
+@pytest.mark.slow
 def test_numbers_do_not_depend_on_the_cpu_or_the_c_library(tmp_path):
     """The same KPIs to the bit with NumPy and the C library held to their kernels for old CPUs.
 

@@ -26,6 +26,7 @@ def significant(diffs, sign=+1):
     return sign * mean > 3 * se, f"mean {mean:+.4f}, se {se:.4f}"
 
 
+@pytest.mark.slow
 def test_slack_and_innovation_inverted_u(baseline):
     """Nohria & Gulati (1996): innovation peaks at intermediate slack."""
     levels = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
@@ -81,6 +82,7 @@ def test_transparency_softens_the_fall_and_speeds_recovery(incident_runs):
     assert ok, f"recovery months: {msg}"
 
 
+@pytest.mark.slow
 def test_culture_clash_after_a_merger_and_inclusion_eases_it(baseline):
     merger = {"events": [{"month": 24, "kind": "merger", "headcount": 60, "values": FAR_VALUES}]}
     window_f, window_a = slice(25, 42), slice(30, 48)
