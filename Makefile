@@ -58,8 +58,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check culturesim tests benchmarks notebooks
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks notebooks
 
-# The long validation runs (marked slow: calibration, two stylized facts, the full docking
-# table, the numbers on a generic CPU) run in `make test-slow`; `.ci/run` runs both.
+# The long validation runs (marked slow; the README lists them) run in `make test-slow`;
+# `.ci/run` runs both.
 test: lint chromium
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
