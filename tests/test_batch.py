@@ -545,6 +545,8 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert not (out / "runs.parquet").exists()
     again = cli("sweep", path, "--out", out, "--workers", "2", "--resume")
     assert again.returncode == 0, again.stderr
+    said = f"resuming {out}: {done_before} of 24 runs were finished, {24 - done_before} to run"
+    assert said in again.stderr
     assert cli("sweep", path, "--out", tmp_path / "whole", "--workers", "1").returncode == 0
     runs, ts = read(out)
     assert runs["run_id"].is_unique and len(runs) == 24

@@ -532,6 +532,12 @@ def run_sweep(
                     f"all {len(runs)} runs in {out} were finished: their results are written again",
                     file=sys.stderr,
                 )
+            elif progress and len(todo) < len(runs):  # say what the resume found
+                print(
+                    f"resuming {out}: {len(runs) - len(todo)} of {len(runs)} runs were finished, "
+                    f"{len(todo)} to run",
+                    file=sys.stderr,
+                )
             write_json(manifest_path, manifest)
 
             ran = run_changes(exp, values)
