@@ -611,8 +611,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # server stops by itself (it watches CULTURESIM_UI_PARENT). The server is stopped with
     # SIGINT: uvicorn re-raises the signal it stopped for, and SIGTERM's would end the process
     # before Python's exit handlers release the workers' locks (a "leaked semaphore" warning).
+    # A signal this process ignores stays ignored: `nohup culturesim ui` outlives its terminal.
     server = subprocess.Popen(cmd, env=env, start_new_session=True)
-    stopping = [signal.SIGTERM, signal.SIGHUP]
+    stopping = [
+        sig for sig in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(sig) != signal.SIG_IGN
+    ]
     previous = {
         sig: signal.signal(sig, lambda *_: server.send_signal(signal.SIGINT)) for sig in stopping
     }
@@ -989,8 +992,9 @@ def console() -> None:
     SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
     closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
     workers shut down; :func:`~culturesim.interrupts.stop_on`), and it then ends killed by that
-    signal. An interrupt Python swallowed where it landed (in a weakref callback) but that is
-    remembered, and so stops the program all the same, is not reported with a traceback
+    signal; one it was started ignoring (``nohup``'s SIGHUP) stays ignored. An interrupt Python
+    swallowed where it landed (in a weakref callback) but that is remembered, and so stops the
+    program all the same, is not reported with a traceback
     (:func:`~culturesim.interrupts.quiet_when_remembered`).
     """
     stopped_by: list[int] = []  # the signal the program ends by, if one stopped it

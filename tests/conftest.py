@@ -116,14 +116,20 @@ def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, 
     return out
 
 
-def default_sigint() -> None:
-    """In a child before exec: SIGINT with its default disposition, and not blocked.
+#: The signals a program started from a terminal meets with their default disposition.
+TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    A runner started in the background (``cmd &``) ignores SIGINT and its children inherit
-    that (and a blocked mask); a test of Ctrl-C gives its process what a terminal's would meet.
+
+def terminal_signals() -> None:
+    """In a child before exec: SIGINT, SIGTERM and SIGHUP with their default disposition, unblocked.
+
+    A runner started in the background (``cmd &``) ignores SIGINT, one started with ``nohup``
+    ignores SIGHUP, and their children inherit that (and a blocked mask); a test of Ctrl-C or of
+    a closed terminal gives its process what a terminal's would meet.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    for sig in TERMINAL_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(TERMINAL_SIGNALS))
 
 
 def land_in_a_callback(sig: int = signal.SIGINT) -> None:
@@ -161,10 +167,19 @@ def swallowed_ctrl_c(monkeypatch):
     signal.signal(signal.SIGINT, before)
 
 
-def start_ui(workers: int, *args: str, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+def nohup() -> None:
+    """In a child before exec: SIGHUP ignored, as ``nohup`` starts a program; the rest default."""
+    terminal_signals()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def start_ui(
+    workers: int, *args: str, timeout: float = 90.0, preexec_fn=terminal_signals
+) -> tuple[subprocess.Popen, str]:
     """Start ``culturesim ui ARGS`` on a free port in its own session; return it and its URL.
 
-    Fails (never skips) if the page does not answer within ``timeout`` seconds.
+    ``preexec_fn`` sets its signals up (by default as a terminal's job has them). Fails (never
+    skips) if the page does not answer within ``timeout`` seconds.
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -177,7 +192,7 @@ def start_ui(workers: int, *args: str, timeout: float = 90.0) -> tuple[subproces
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=default_sigint,  # its Ctrl-C test needs the default disposition
+        preexec_fn=preexec_fn,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout

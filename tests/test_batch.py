@@ -26,7 +26,7 @@ from culturesim.compiled import SOURCE_DIGEST
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
-from tests.conftest import ROOT, default_sigint, descendants, land_in_a_callback, wait_gone
+from tests.conftest import ROOT, descendants, land_in_a_callback, terminal_signals, wait_gone
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -769,7 +769,7 @@ def test_ctrl_c_or_sigterm_leaves_a_resumable_folder(tmp_path, sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=default_sigint,  # what a terminal's Ctrl-C would meet
+        preexec_fn=terminal_signals,  # what a terminal's job would meet
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:

@@ -17,7 +17,7 @@ import pytest
 
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
-from tests.conftest import ROOT, SCENARIOS, default_sigint
+from tests.conftest import ROOT, SCENARIOS, nohup, terminal_signals
 
 
 def cli(*args, cwd=None):
@@ -367,7 +367,7 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
 
 def start_a_long_run(command: list, out: Path, **popen) -> subprocess.Popen:
     """Start ``command`` (a run of 500 seeds into ``out``); return once its runs have begun."""
-    popen = {"preexec_fn": default_sigint, **popen}  # what a terminal's Ctrl-C would meet
+    popen = {"preexec_fn": terminal_signals, **popen}  # what a terminal's job would meet
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
     )
@@ -398,12 +398,13 @@ def test_ctrl_c_during_a_run_says_so_leaves_no_folder_and_stops_the_script_aroun
 
 def ignore_sigint() -> None:
     """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
+    terminal_signals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.mark.parametrize(
     ("sig", "preexec"),
-    [(signal.SIGTERM, default_sigint), (signal.SIGHUP, default_sigint),
+    [(signal.SIGTERM, terminal_signals), (signal.SIGHUP, terminal_signals),
      (signal.SIGTERM, ignore_sigint)],
     ids=["SIGTERM", "SIGHUP", "SIGTERM-with-SIGINT-ignored"],
 )  # fmt: skip
@@ -418,6 +419,23 @@ def test_sigterm_or_sighup_during_a_run_stop_it_as_ctrl_c_does(tmp_path, sig, pr
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == -sig, (proc.returncode, err)
+    assert err == "\nculturesim: interrupted\n", err
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_run_started_with_nohup_goes_on_after_a_sighup(tmp_path):
+    """``nohup culturesim run ...`` outlives its terminal: a SIGHUP it ignores stays ignored
+    (only signals with their default handling stop it as Ctrl-C does); SIGTERM still stops it."""
+    out = tmp_path / "new" / "out"
+    command = [sys.executable, "-m", "culturesim", "run", "baseline", "--seeds", "500", "--out",
+               out]  # fmt: skip
+    proc = start_a_long_run(command, out, preexec_fn=nohup)
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(2)  # a run stopped by it is gone by now (it stops within a month of each run)
+    assert proc.poll() is None, "SIGHUP stopped a run started with nohup"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGTERM, (proc.returncode, err)
     assert err == "\nculturesim: interrupted\n", err
     assert not (tmp_path / "new").exists()
 

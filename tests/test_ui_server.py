@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
-from tests.conftest import descendants, running, start_ui, wait_gone
+from tests.conftest import descendants, nohup, running, start_ui, wait_gone
 
 
 def test_workers_exit_when_the_server_process_dies():
@@ -45,6 +46,26 @@ def test_sigterm_to_culturesim_ui_stops_the_server_and_its_workers():
             os.kill(pid, signal.SIGKILL)
     assert not left, f"still running after SIGTERM: {sorted(left)}"
     assert status == 0  # a service stopped as asked (Solara's own command line exits 1)
+
+
+def test_culturesim_ui_started_with_nohup_outlives_its_terminal():
+    """`nohup culturesim ui &` over ssh, then logging out: the SIGHUP it ignores stays ignored
+    (it used to stop the server), and SIGTERM still stops it."""
+    proc, url = start_ui(workers=1, preexec_fn=nohup)
+    try:
+        os.kill(proc.pid, signal.SIGHUP)
+        time.sleep(3)  # a server stopped by it is gone by now (it stops in under a second)
+        assert proc.poll() is None, "SIGHUP stopped a server started with nohup"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.status == 200
+        below = descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not wait_gone(below, timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_ctrl_c_stops_culturesim_ui_quietly():
