@@ -670,8 +670,30 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a scenario with every key, what it means and what is allowed."""
-    print(commented_toml(_scenario(args.scenario, args.set)[0]), end="")
+    text = commented_toml(_scenario(args.scenario, args.set)[0])
+    print(toml_escaped(text, sys.stdout.encoding), end="")
     return 0
+
+
+def toml_escaped(text: str, encoding: str | None) -> str:
+    r"""``text`` with each character ``encoding`` cannot write as TOML's ``\uXXXX`` escape.
+
+    Where the output is ASCII or Latin-1 (a locale, Windows' code page when piped), a name or
+    description in another script would otherwise be ``\xNN``, which TOML does not read. In
+    the scenario's strings, where such text is, the escape means the same character, so
+    ``culturesim show`` still loads back to the same scenario (in a comment it is only text).
+    """
+    if not encoding:
+        return text
+
+    def escaped(ch: str) -> str:
+        try:
+            ch.encode(encoding)
+        except UnicodeEncodeError:
+            return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+        return ch
+
+    return "".join(ch if ch.isascii() else escaped(ch) for ch in text)
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
@@ -979,7 +1001,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def console() -> None:
-    """The ``culturesim`` program (and ``python -m culturesim``): :func:`main`, then exit.
+    r"""The ``culturesim`` program (and ``python -m culturesim``): :func:`main`, then exit.
 
     After a Ctrl-C, once :func:`main` has cleaned up and said so, the program ends killed by
     SIGINT rather than with status 130, as Python ends after a ``KeyboardInterrupt`` nothing
@@ -992,7 +1014,8 @@ def console() -> None:
     SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
     closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
     workers shut down; :func:`~culturesim.interrupts.stop_on`), and it then ends killed by that
-    signal; one it was started ignoring (``nohup``'s SIGHUP) stays ignored. An interrupt Python
+    signal; one it was started ignoring (``nohup``'s SIGHUP) stays ignored. Text stdout's
+    encoding cannot show is escaped (``\xf6``), as on stderr. An interrupt Python
     swallowed where it landed (in a weakref callback) but that is remembered, and so stops the
     program all the same, is not reported with a traceback
     (:func:`~culturesim.interrupts.quiet_when_remembered`).
@@ -1002,6 +1025,10 @@ def console() -> None:
     if os.name == "posix":
         stop_on((signal.SIGTERM, signal.SIGHUP), stopped_by)
     quiet_when_remembered()
+    # a name or path the output's encoding cannot show (an ASCII or Latin-1 locale, Windows'
+    # code page when piped) is escaped, as Python's stderr does, not a traceback after the work
+    with contextlib.suppress(AttributeError):  # a stream replaced by one without reconfigure
+        sys.stdout.reconfigure(errors="backslashreplace")
     status = main()
     if status == INTERRUPTED and os.name == "posix" and not stopped_by:
         stopped_by.append(signal.SIGINT)

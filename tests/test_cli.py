@@ -632,6 +632,46 @@ def test_show_with_set_prints_the_changed_scenario():
     assert shown == expected
 
 
+def ascii_cli(*args):
+    """``cli`` where stdout and stderr are ASCII (a C locale, Windows' code page when piped)."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    return subprocess.run(
+        [sys.executable, "-m", "culturesim", *map(str, args)],
+        capture_output=True, text=True, env=env, encoding="ascii", timeout=300,
+    )  # fmt: skip
+
+
+NAMED = '[meta]\nname = "Z\u00fcrich \u5317\u4eac \U0001f600"\ndescription = "Caf\u00e9"\n'
+
+
+def test_a_name_the_output_cannot_show_is_escaped_not_a_traceback(tmp_path):
+    """A run whose scenario name and folder the output's encoding cannot show used to write its
+    results and then end in a traceback (exit 1) printing them."""
+    path = tmp_path / "z\u00fcrich.toml"
+    path.write_text(NAMED, encoding="utf-8")
+    out = tmp_path / "r\u00e9sultats"
+    proc = ascii_cli("run", path, "--seeds", "1", "--months", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("Z\\xfcrich \\u5317\\u4eac \\U0001f600: 1 seed x 2 months")
+    assert f"dashboard: {tmp_path}/r\\xe9sultats/dashboard.png" in proc.stdout
+    assert (out / "dashboard.png").exists()
+
+
+def test_show_on_an_ascii_output_still_loads_back_to_the_same_scenario(tmp_path):
+    from culturesim import load_scenario
+    from culturesim.scenario import parse_toml, scenario_from_dict
+
+    path = tmp_path / "named.toml"
+    path.write_text(NAMED, encoding="utf-8")
+    proc = ascii_cli("show", path)
+    assert proc.returncode == 0, proc.stderr
+    assert 'name = "Z\\u00fcrich \\u5317\\u4eac \\U0001f600"' in proc.stdout
+    shown = scenario_from_dict(parse_toml(proc.stdout.encode(), "shown"))
+    assert shown == load_scenario(path)
+    assert shown.meta.name == "Z\u00fcrich \u5317\u4eac \U0001f600"
+
+
 def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
     import errno
 
