@@ -26,6 +26,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -928,10 +929,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Matplotlib's warning for a character its fonts lack, at each drawing: for the names culturesim
+#: draws, :func:`culturesim.plots.fonts_for` has given one notice naming them all.
+_MISSING_GLYPH = re.compile(r"Glyph \d+ \(.*\) missing from font")
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Show culturesim's own warnings as one line, others as Python does."""
     if issubclass(category, Notice):
         print(f"culturesim: warning: {message}", file=sys.stderr if file is None else file)
+    elif issubclass(category, UserWarning) and _MISSING_GLYPH.match(str(message)):
+        return
     else:
         _python_show_warning(message, category, filename, lineno, file, line)
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.ticker import MultipleLocator
 
 from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown
+from culturesim.notices import Notice
 
-__all__ = ["DASHBOARD_KPIS", "band", "dashboard", "month_ticks"]
+__all__ = ["DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fonts_for", "month_ticks"]
+
+#: Font families tried in turn for the characters of a name that DejaVu Sans, matplotlib's own
+#: font, lacks (a scenario named in Chinese, Japanese or Korean, say): those this machine has.
+#: Linux's Noto and Source Han, Windows' and macOS's own CJK fonts, then wide-coverage ones.
+FALLBACK_FONTS = (
+    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Source Han Sans SC",
+    "WenQuanYi Zen Hei", "Droid Sans Fallback", "Microsoft YaHei", "Yu Gothic", "Malgun Gothic",
+    "PingFang SC", "Hiragino Sans", "Apple SD Gothic Neo", "Arial Unicode MS", "Noto Sans",
+)  # fmt: skip
 
 #: KPIs on the dashboard, in reading order: brand, talent, trust, culture, innovation, finance.
 DASHBOARD_KPIS = (
@@ -36,6 +50,50 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
     """
     g = shown(timeseries, kpi).groupby(timeseries["month"])
     return pd.DataFrame({"lo": g.quantile(lo), "median": g.median(), "hi": g.quantile(hi)})
+
+
+@functools.cache
+def _installed() -> frozenset[str]:
+    """The font families matplotlib finds on this machine."""
+    return frozenset(font.name for font in font_manager.fontManager.ttflist)
+
+
+def fonts_for(text: str) -> list[str]:
+    """The font families to draw ``text`` (a name a user gave) with, first choice first.
+
+    DejaVu Sans, then each of :data:`FALLBACK_FONTS` this machine has: matplotlib takes each
+    character from the first family that has it. Characters none has are drawn as boxes, and a
+    :class:`~culturesim.notices.Notice` names them (the command line shows it in place of
+    matplotlib's warning per character and drawing).
+
+    Args:
+        text: What will be drawn.
+
+    Returns:
+        Family names for ``fontfamily=`` or a ``prop={"family": ...}``.
+    """
+    families = ["DejaVu Sans", *(f for f in FALLBACK_FONTS if f in _installed())]
+    shown_by = [
+        font_manager.get_font(font_manager.findfont(font_manager.FontProperties(family=f)))
+        for f in families
+    ]
+    missing = "".join(
+        dict.fromkeys(
+            ch
+            for ch in text
+            if ch.isprintable()
+            and not ch.isspace()
+            and not any(font.get_char_index(ord(ch)) for font in shown_by)
+        )
+    )
+    if missing:
+        warnings.warn(
+            f"no font on this machine has {missing!r} (in {text!r}): figures show them as "
+            "boxes (a font such as Noto Sans CJK adds them)",
+            Notice,
+            stacklevel=2,
+        )
+    return families
 
 
 def month_ticks(ax: plt.Axes, months: int) -> None:
@@ -93,6 +151,10 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         lowest = axes[min(rows, -(-(len(kpis) - col) // cols)) - 1, col]
         lowest.xaxis.set_tick_params(labelbottom=True)
         lowest.set_xlabel("month", fontsize=9)
-    fig.suptitle(f"{title}  —  median and 10–90% band over {n_runs} runs", fontsize=12)
+    fig.suptitle(
+        f"{title}  —  median and 10–90% band over {n_runs} runs",
+        fontsize=12,
+        fontfamily=fonts_for(title),
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig

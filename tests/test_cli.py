@@ -652,10 +652,24 @@ def test_a_name_the_output_cannot_show_is_escaped_not_a_traceback(tmp_path):
     out = tmp_path / "r\u00e9sultats"
     proc = ascii_cli("run", path, "--seeds", "1", "--months", "2", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr and "UserWarning" not in proc.stderr, proc.stderr
     assert proc.stdout.startswith("Z\\xfcrich \\u5317\\u4eac \\U0001f600: 1 seed x 2 months")
     assert f"dashboard: {tmp_path}/r\\xe9sultats/dashboard.png" in proc.stdout
     assert (out / "dashboard.png").exists()
+
+
+def test_a_name_no_font_has_is_one_notice_not_a_warning_per_character(tmp_path):
+    """Matplotlib warns of each missing character at each drawing (four lines and their source
+    for a two-character name): the run says it once, in one line."""
+    path = tmp_path / "hieroglyphs.toml"
+    path.write_text('[meta]\nname = "Firm \\U00013000\\U00013001"\n', encoding="utf-8")
+    proc = cli("run", path, "--seeds", "1", "--months", "2", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "culturesim: warning: no font on this machine has '\U00013000\U00013001' (in 'Firm "
+        "\U00013000\U00013001'): figures show them as boxes (a font such as Noto Sans CJK adds "
+        "them)\n"
+    )
 
 
 def test_show_on_an_ascii_output_still_loads_back_to_the_same_scenario(tmp_path):

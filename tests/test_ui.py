@@ -733,6 +733,54 @@ def test_the_dashboard_is_titled_with_its_scenario():
     assert panels == ["Engagement", "Cash (M$)"]
 
 
+#: A character DejaVu Sans (matplotlib's default) lacks and STIXGeneral (bundled with it) has.
+TELEPHONE_RECORDER = "\u2315"
+#: One no font culturesim falls back to has (an Egyptian hieroglyph).
+HIEROGLYPH = "\U00013000"
+
+
+def draw_title(title: str) -> list[str]:
+    """Draw a dashboard titled ``title``; return the warnings drawing it gave."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+
+    frame = pd.DataFrame({"month": [0, 1], "run_id": 0, "engagement": 0.6})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = dashboard(frame, title=title, kpis=["engagement"])
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
+    return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def test_a_title_in_another_script_is_drawn_from_a_fallback_font(monkeypatch):
+    """A scenario named in Chinese drew boxes and warned per character and drawing: the title
+    now takes characters DejaVu Sans lacks from the first fallback font this machine has."""
+    from matplotlib import font_manager
+
+    from culturesim import plots
+
+    dejavu = font_manager.get_font(font_manager.findfont("DejaVu Sans"))
+    assert not dejavu.get_char_index(ord(TELEPHONE_RECORDER))  # what the test stands on
+    monkeypatch.setattr(plots, "FALLBACK_FONTS", ("No Such Font", "STIXGeneral"))
+    assert plots.fonts_for(f"Zürich {TELEPHONE_RECORDER}") == ["DejaVu Sans", "STIXGeneral"]
+    assert draw_title(f"Zürich {TELEPHONE_RECORDER}") == []
+    monkeypatch.setattr(plots, "FALLBACK_FONTS", ())  # none: boxes, and matplotlib's warning
+    assert any("missing from font" in w for w in draw_title(TELEPHONE_RECORDER))
+
+
+def test_characters_no_font_has_are_named_in_one_notice():
+    title = f"A {HIEROGLYPH}{HIEROGLYPH} B"
+    notices = [w for w in draw_title(title) if w.startswith("Notice")]
+    assert notices == [
+        f"Notice: no font on this machine has {HIEROGLYPH!r} (in {title!r}): figures show them "
+        "as boxes (a font such as Noto Sans CJK adds them)"
+    ]
+
+
 def test_a_run_while_the_workers_start_says_why_it_waits(monkeypatch):
     monkeypatch.setenv("CULTURESIM_UI_WORKERS", "1")  # a fresh pool: its worker must start
     monkeypatch.setattr(runs, "_READY", threading.Event())

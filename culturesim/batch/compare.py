@@ -108,7 +108,7 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band, month_ticks
+        from culturesim.plots import band, fonts_for, month_ticks
 
         fig, axes = plt.subplots(
             2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
@@ -131,7 +131,14 @@ class Comparison:
             month_ticks(axes[1, j], int(ci.index.max()))
         # one legend above the panels: inside the first it covered the early months' bands
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
+        fig.legend(
+            handles,
+            labels,
+            loc="outside upper center",
+            ncols=2,
+            frameon=False,
+            prop={"family": fonts_for(" ".join(names))},
+        )
         return fig
 
 
