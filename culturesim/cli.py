@@ -601,7 +601,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
         # Solara's "This website runs on Solara" banner sits over the charts' last lines
         "SOLARA_THEME_SHOW_BANNER": os.environ.get("SOLARA_THEME_SHOW_BANNER", "False"),
     }
-    print(f"culturesim UI: http://{args.host}:{args.port}/  (classroom: /classroom; Ctrl-C stops)")
+    print(f"culturesim UI: {_url(args.host, args.port)}  (classroom: /classroom; Ctrl-C stops)")
+    if args.host in WILDCARD_HOSTS:  # 0.0.0.0 is no address to open: say which one to give out
+        here = _lan_address()
+        print(
+            f"  from other machines: {_url(here, args.port)}"
+            if here
+            else f"  from other machines: http://<this machine's address>:{args.port}/"
+        )
     sys.stdout.flush()
     cmd = [sys.executable, "-m", "culturesim.ui.serve", "--production",
            "--host", args.host, "--port", str(args.port)]  # fmt: skip
@@ -634,6 +641,31 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+#: ``--host`` values that serve on every address of the machine.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _url(host: str, port: int) -> str:
+    """The page's address on ``host`` (an IPv6 address in brackets, as URLs write it)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _lan_address() -> str | None:
+    """This machine's address on its network (the one its default route leaves by), or None.
+
+    Connecting a UDP socket sends nothing: it only asks the system which address it would
+    send from. With no route (no network), the host name's address if that is not loopback.
+    """
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # a documentation address (RFC 5737): nothing is sent
+        return s.getsockname()[0]
+    with contextlib.suppress(OSError):
+        address = socket.gethostbyname(socket.gethostname())
+        if not address.startswith("127."):
+            return address
+    return None
 
 
 def _check_free(host: str, port: int) -> None:

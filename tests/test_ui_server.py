@@ -68,6 +68,36 @@ def test_culturesim_ui_started_with_nohup_outlives_its_terminal():
             proc.wait()
 
 
+def test_culturesim_ui_on_every_address_says_which_one_to_give_out():
+    """A teacher serving the class (``--host 0.0.0.0``) was shown http://0.0.0.0:PORT/, which no
+    student's browser opens: the address other machines reach it at is printed under it and
+    serves the page."""
+    from culturesim.cli import _lan_address
+
+    proc, url = start_ui(1, "--host", "0.0.0.0")
+    try:
+        port = url.rsplit(":", 1)[1].strip("/")
+        first, second = proc.stdout.readline().decode(), proc.stdout.readline().decode()
+        assert first.startswith(f"culturesim UI: http://0.0.0.0:{port}/  (classroom")
+        here = _lan_address()
+        if here is None:  # a machine with no network: nothing to give out, and it says so
+            assert second == f"  from other machines: http://<this machine's address>:{port}/\n"
+        else:
+            assert second == f"  from other machines: http://{here}:{port}/\n"
+            with urllib.request.urlopen(f"http://{here}:{port}/", timeout=10) as r:
+                assert r.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_an_ipv6_address_is_printed_in_brackets():
+    from culturesim.cli import _url
+
+    assert _url("::1", 8765) == "http://[::1]:8765/"
+    assert _url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
+
+
 def test_ctrl_c_stops_culturesim_ui_quietly():
     """Ctrl-C in the terminal (SIGINT to the whole process group, after a page was served)
     stops the server and its workers within seconds, without a traceback or a warning."""
