@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 import warnings
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culturesim import __version__
-from culturesim.interrupts import quiet_when_remembered, stop_on
+from culturesim.interrupts import quiet_when_remembered, remembered, stop_on
 from culturesim.kpis import (
     COMPARE_CHARTS,
     KPIS,
@@ -620,19 +621,35 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # SIGINT: uvicorn re-raises the signal it stopped for, and SIGTERM's would end the process
     # before Python's exit handlers release the workers' locks (a "leaked semaphore" warning).
     # A signal this process ignores stays ignored: `nohup culturesim ui` outlives its terminal.
-    server = subprocess.Popen(cmd, env=env, start_new_session=True)
+    # A server that has not stopped STOP_WAIT seconds after it was asked to is killed (its
+    # workers end with it), so that no stop is lost, not even one the server swallowed.
+    # It starts with SIGINT blocked, so that a stop sent before it can take one waits for it
+    # (culturesim.ui.serve unblocks SIGINT once its handler is in place).
+    blocking = hasattr(signal, "pthread_sigmask")
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocking else None
+    try:
+        server = subprocess.Popen(cmd, env=env, start_new_session=True)
+    finally:
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    asked: list[float] = []  # when the server was asked to stop
+
+    def stop(*_) -> None:
+        asked.append(time.monotonic())
+        server.send_signal(signal.SIGINT)
+
     stopping = [
         sig for sig in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(sig) != signal.SIG_IGN
     ]
-    previous = {
-        sig: signal.signal(sig, lambda *_: server.send_signal(signal.SIGINT)) for sig in stopping
-    }
+    previous = {sig: signal.signal(sig, stop) for sig in stopping}
     try:
-        return server.wait()
+        if remembered():  # a SIGTERM that came before, swallowed where it landed
+            raise KeyboardInterrupt
+        return _wait_for(server, asked)
     except KeyboardInterrupt:
         server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=STOP_WAIT)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
@@ -641,6 +658,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+#: Seconds ``culturesim ui`` gives its server to stop before killing it.
+STOP_WAIT = 20
+
+
+def _wait_for(server: subprocess.Popen, asked: list[float]) -> int:
+    """Wait for ``server`` to end; return its status, or 1 once it had to be killed.
+
+    Args:
+        server: The server process.
+        asked: When it was asked to stop (:func:`time.monotonic`), filled in meanwhile by a
+            signal handler; it is killed :data:`STOP_WAIT` seconds after the first.
+    """
+    while True:
+        try:
+            return server.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            if asked and time.monotonic() - asked[0] > STOP_WAIT:
+                server.kill()
+                server.wait()
+                print(f"culturesim UI: stopped (killed after {STOP_WAIT} s)", file=sys.stderr)
+                return 1
 
 
 #: ``--host`` values that serve on every address of the machine.

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["noticing_ctrl_c", "quiet_when_remembered", "stop_on", "when_gone"]
+__all__ = ["noticing_ctrl_c", "quiet_when_remembered", "remembered", "stop_on", "when_gone"]
 
 #: Set once a signal given to :func:`stop_on` came: the program is stopping.
 _STOPPING = threading.Event()
@@ -32,8 +32,12 @@ _STOPPING = threading.Event()
 _NOTICING: list[threading.Event] = []
 
 
-def _remembered() -> bool:
-    """Whether an interrupt came that a loop's ``check()`` will raise again."""
+def remembered() -> bool:
+    """Whether an interrupt came that is remembered, even one Python swallowed where it landed.
+
+    That is a signal given to :func:`stop_on`, or a Ctrl-C within a :func:`noticing_ctrl_c`
+    block.
+    """
     return _STOPPING.is_set() or any(came.is_set() for came in _NOTICING)
 
 
@@ -51,7 +55,7 @@ def quiet_when_remembered() -> None:
     previous = sys.unraisablehook
 
     def hook(unraisable) -> None:
-        if issubclass(unraisable.exc_type, KeyboardInterrupt) and _remembered():
+        if issubclass(unraisable.exc_type, KeyboardInterrupt) and remembered():
             return
         previous(unraisable)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
-from tests.conftest import descendants, nohup, running, start_ui, wait_gone
+from tests.conftest import descendants, nohup, running, start_ui, terminal_signals, wait_gone
 
 
 def test_workers_exit_when_the_server_process_dies():
@@ -96,6 +99,60 @@ def test_an_ipv6_address_is_printed_in_brackets():
 
     assert _url("::1", 8765) == "http://[::1]:8765/"
     assert _url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
+
+
+def ignore_sigint() -> None:
+    """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
+    terminal_signals()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_sigterm_while_the_server_starts_stops_it_even_where_sigint_is_ignored():
+    """``culturesim ui &`` in a script, then ``kill %1`` at once: the server, still importing
+    Solara, inherited SIGINT ignored and never saw the stop passed on to it; both processes
+    served on with nobody to stop them. Its stop is now held until it can take it."""
+    culturesim = shutil.which("culturesim", path=str(Path(sys.executable).parent))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [culturesim, "ui", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=ignore_sigint,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (below := descendants(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert below, "the server did not start"
+    os.kill(proc.pid, signal.SIGTERM)  # while the server imports Solara (a second or two)
+    try:
+        out, _ = proc.communicate(timeout=15)  # well within STOP_WAIT: not the kill's doing
+    finally:
+        left = wait_gone(set(below) | set(descendants(proc.pid)), timeout=15)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in out, out.decode(errors="replace")[-2000:]
+    assert not left, f"still running: {sorted(left)}"
+
+
+def test_a_server_that_does_not_stop_when_asked_is_killed(monkeypatch):
+    from culturesim import cli
+
+    monkeypatch.setattr(cli, "STOP_WAIT", 1)
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, "
+         "signal.SIG_IGN); print(flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    stubborn.stdout.readline()  # its SIGINT is ignored by now
+    stubborn.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    assert cli._wait_for(stubborn, [started]) == 1
+    assert stubborn.returncode == -signal.SIGKILL
+    assert 1 <= time.monotonic() - started < 10
 
 
 def test_ctrl_c_stops_culturesim_ui_quietly():
