@@ -162,6 +162,28 @@ def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):
         assert f"]({name})" in report
 
 
+def test_report_is_written_in_utf8_whatever_the_locale(tmp_path):
+    """On an ASCII locale (LC_ALL=C without Python's UTF-8 mode) every report failed on its
+    "x" sign, with one line and nothing written; a name in another script failed anywhere
+    whose encoding lacks it (Windows' code pages)."""
+    import os
+
+    from culturesim.batch import load_experiment, run_sweep
+
+    body = GRID.replace('name = "grid"', 'name = "Z\u00fcrich \u5317\u4eac"')
+    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "o", workers=1,
+                    progress=False)  # fmt: skip
+    ascii_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "report", str(out)],
+        capture_output=True, text=True, env={**os.environ, **ascii_locale}, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Sweep report: Z\u00fcrich \u5317\u4eac\n")
+    assert "design points \u00d7 2 replications" in report
+
+
 def test_the_report_legend_names_each_design_point_by_its_levers():
     """A reader of timeseries.png sees which lever values a line is, not just a point number."""
     import pandas as pd

@@ -249,7 +249,8 @@ def write_report(folder: str | Path) -> Path:
         "```",
         "",
     ]
-    writers["report.md"] = lambda path: path.write_text("\n".join(lines))
+    # UTF-8 whatever the locale: an experiment's name may be in any script
+    writers["report.md"] = lambda path: path.write_text("\n".join(lines), encoding="utf-8")
     try:
         write_files(folder, writers)  # all of them or none
     finally:

@@ -627,7 +627,7 @@ def _lock(out: Path) -> TextIO:
     Raises:
         FileExistsError: If another sweep holds the lock.
     """
-    file = open(out / LOCK, "a+")  # noqa: SIM115 - the caller closes it, which unlocks
+    file = open(out / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - the caller closes it
     try:
         _flock(file)
     except BlockingIOError:
