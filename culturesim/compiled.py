@@ -98,17 +98,17 @@ def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | 
     read-only (an installed release), ``~/.cache/culturesim/<package>-kernels-<digest>``; the
     first writable one is made and returned, and folders of other digests beside it are
     removed (as are kernels cached by earlier versions straight in ``__pycache__``). None if
-    neither is writable: then kernels are compiled in every process, not cached.
+    neither is writable, or there is no home folder (a container's user with no passwd entry
+    and no ``HOME``): then kernels are compiled in every process, not cached.
     """
     digest = digest or source_digest(package)  # the package's, unless known already
     for pattern in ("__pycache__/*.nb[ic]", "__pycache__/kernels.digest"):  # the old layout
         for stale in package.rglob(pattern):
             with contextlib.suppress(OSError):
                 stale.unlink()
-    places = [
-        (package / "__pycache__", "kernels-"),
-        (Path.home() / ".cache" / "culturesim", f"{package.name}-kernels-"),
-    ]
+    places = [(package / "__pycache__", "kernels-")]
+    with contextlib.suppress(RuntimeError):  # no home: HOME unset, a user with no passwd entry
+        places.append((Path.home() / ".cache" / "culturesim", f"{package.name}-kernels-"))
     for base, prefix in places:
         folder = base / (prefix + digest)
         try:

@@ -241,6 +241,25 @@ def test_kernels_are_cached_in_the_home_folder_when_the_package_is_read_only(tmp
     assert newer != folder and not folder.exists()  # a new digest; the old folder is gone
 
 
+def test_a_read_only_package_with_no_home_folder_compiles_without_a_cache(tmp_path, monkeypatch):
+    """A container's user with no passwd entry and no HOME (OpenShift's arbitrary user ids):
+    ``Path.home()`` raises, which stopped ``import culturesim`` of a read-only install."""
+    from pathlib import Path
+
+    from culturesim.compiled import cache_folder
+
+    package = tmp_path / "site" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__pycache__").write_text("")  # not a folder: nothing can be made in it
+
+    def no_home(cls):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    assert cache_folder(package) is None
+
+
 def test_warm_compiles_every_kernel_a_run_needs():
     """``python -m culturesim.warm`` (the Makefile runs it after installing) compiles the kernels
     a run needs: after it, a run at the baseline's own size with an event of every kind, and one
