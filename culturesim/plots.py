@@ -14,7 +14,9 @@ from matplotlib.ticker import MultipleLocator
 from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown
 from culturesim.notices import Notice
 
-__all__ = ["DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fonts_for", "month_ticks"]
+__all__ = [
+    "DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fonts_for", "literal", "month_ticks",
+]  # fmt: skip
 
 #: Font families tried in turn for the characters of a name that DejaVu Sans, matplotlib's own
 #: font, lacks (a scenario named in Chinese, Japanese or Korean, say): those this machine has.
@@ -56,6 +58,16 @@ def band(timeseries: pd.DataFrame, kpi: str, lo: float = 0.1, hi: float = 0.9) -
 def _installed() -> frozenset[str]:
     """The font families matplotlib finds on this machine."""
     return frozenset(font.name for font in font_manager.fontManager.ttflist)
+
+
+def literal(text: str) -> str:
+    r"""``text`` (a name a user gave) as matplotlib draws it unchanged.
+
+    Matplotlib reads what stands between two ``$`` as a formula: "Budget $5M vs $10M" lost its
+    dollar signs to italics, and "cut $\frac{1$" stopped a run with a parse error. Escaped
+    dollar signs are drawn as they are.
+    """
+    return text.replace("$", r"\$")
 
 
 def fonts_for(text: str) -> list[str]:
@@ -152,7 +164,7 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         lowest.xaxis.set_tick_params(labelbottom=True)
         lowest.set_xlabel("month", fontsize=9)
     fig.suptitle(
-        f"{title}  —  median and 10–90% band over {n_runs} runs",
+        f"{literal(title)}  —  median and 10–90% band over {n_runs} run{'s' * (n_runs != 1)}",
         fontsize=12,
         fontfamily=fonts_for(title),
     )

@@ -772,6 +772,22 @@ def test_a_title_in_another_script_is_drawn_from_a_fallback_font(monkeypatch):
     assert any("missing from font" in w for w in draw_title(TELEPHONE_RECORDER))
 
 
+@pytest.mark.parametrize("title", ["Budget $5M vs $10M", "cut $\\frac{1$ now"])
+def test_dollar_signs_in_a_title_are_drawn_as_written(title):
+    """Matplotlib reads text between two $ as a formula: the first title lost its dollar signs
+    to italics, and the second stopped `culturesim run` with a parse error after its runs."""
+    from matplotlib import cbook
+
+    from culturesim.plots import dashboard
+
+    frame = pd.DataFrame({"month": [0, 1], "run_id": 0, "engagement": 0.6})
+    fig = dashboard(frame, title=title, kpis=["engagement"])
+    fig.savefig(io.BytesIO(), format="png")  # drawn, formula or not
+    assert not cbook.is_math_text(fig.get_suptitle())  # plain text: every $ escaped
+    assert fig.get_suptitle().replace("\\$", "$").startswith(f"{title}  —  ")
+    assert fig.get_suptitle().endswith("over 1 run")
+
+
 def test_characters_no_font_has_are_named_in_one_notice():
     title = f"A {HIEROGLYPH}{HIEROGLYPH} B"
     notices = [w for w in draw_title(title) if w.startswith("Notice")]

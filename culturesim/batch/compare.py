@@ -108,7 +108,7 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band, fonts_for, month_ticks
+        from culturesim.plots import band, fonts_for, literal, month_ticks
 
         fig, axes = plt.subplots(
             2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
@@ -118,7 +118,7 @@ class Comparison:
             for frame, name, color in ((self.a, names[0], "C0"), (self.b, names[1], "C1")):
                 bd = band(frame, kpi) / scale
                 axes[0, j].fill_between(bd.index, bd["lo"], bd["hi"], color=color, alpha=0.2, lw=0)
-                axes[0, j].plot(bd.index, bd["median"], color=color, label=name)
+                axes[0, j].plot(bd.index, bd["median"], color=color, label=literal(name))
             ci = self.difference_band(kpi) / scale
             axes[1, j].fill_between(ci.index, ci["lo"], ci["hi"], color="C2", alpha=0.3, lw=0)
             axes[1, j].plot(ci.index, ci["mean"], color="C2")
