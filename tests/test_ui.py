@@ -351,6 +351,29 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(upload):
     assert "not valid TOML" not in dump(rc)
 
 
+def test_a_scenarios_name_is_shown_as_text_not_markup(upload):
+    """The run's heading and the pinned line were Markdown, which the page compiles as a Vue
+    template: a name's ``$...$`` became a formula, its HTML tags markup and its ``{{ }}`` an
+    expression run in the visitor's browser. A name is whatever a visitor uploaded."""
+    name = "{{ 6*7 }} <b>bold</b> $x$ *not em*"
+    _, rc = render(StrategistPage)
+    toml = f'[meta]\nname = "{name}"\n'.encode()
+    upload(rc, "odd.toml", toml)
+    set_run_size(rc, months=12, replications=1)
+    click(rc, "Run")
+    wait(lambda: "1 of 1 replications" in " ".join(html_text(rc, "run-progress")))
+    templates = [w.template for w in of(rc, v.VuetifyTemplate) if isinstance(w.template, str)]
+    assert not [t for t in templates if "{{ 6" in t or "<b>bold" in t]  # none the page compiles
+    assert html_text(rc, "run-heading")[0].startswith(f"{name} — 1 of 1 replications")
+    click(rc, "Pin as A")
+    [tabs] = [w for w in of(rc, v.BtnToggle) if "view-tabs" in (w.class_ or "")]
+    tabs.v_model = "Compare"
+    wait(lambda: html_text(rc, "pinned-line"))
+    assert html_text(rc, "pinned-line")[0].startswith(f"A is pinned: {name}, 1 replications")
+    templates = [w.template for w in of(rc, v.VuetifyTemplate) if isinstance(w.template, str)]
+    assert not [t for t in templates if "{{ 6" in t or "<b>bold" in t]
+
+
 def test_a_runs_manifest_uploads_as_the_scenario_it_ran(upload, tmp_path):
     """The manifest.json of `culturesim run` is a scenario on the page, as on the command line."""
     from culturesim.cli import main

@@ -301,8 +301,9 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
         solara.Info("Run a setting, press “Pin as A”, change levers or events, and Run again.")
         return
     a = pinned.scenario
-    solara.Markdown(
-        f"**A** is pinned: {a.meta.name}, {len(pinned.seeds)} replications, {a.meta.months} months."
+    solara.Text(  # text, not Markdown: a name is whatever a visitor uploaded
+        f"A is pinned: {a.meta.name}, {len(pinned.seeds)} replications, {a.meta.months} months.",
+        classes=["pinned-line"],
     )
     if ensemble is None or ensemble.scenario.digest() == a.digest():
         solara.Info("Change levers or events and press Run to see B against A.")
@@ -505,9 +506,11 @@ def StrategistPage():
                 "10–90% band over replications; dashed lines mark events."
             )
         else:
-            solara.Markdown(
-                f"**{ens.scenario.meta.name}** — {ens.done} of {len(ens.seeds)} replications, "
-                f"{ens.scenario.meta.months} months, seeds {ens.seeds[0]}–{ens.seeds[-1]}."
+            solara.Text(  # text, not Markdown: a name is whatever a visitor uploaded
+                f"{ens.scenario.meta.name} — {ens.done} of {len(ens.seeds)} replications, "
+                f"{ens.scenario.meta.months} months, seeds {ens.seeds[0]}–{ens.seeds[-1]}.",
+                classes=["run-heading"],
+                style={"font-weight": "500", "display": "block", "margin-bottom": "8px"},
             )
             if ens.notices:
                 solara.Warning(ens.notice_text(), classes=["run-notices"])
