@@ -1197,6 +1197,10 @@ BAD = {
     "unknown_output": (GRID.replace('"headcount"]', '"head_count"]'), "experiment.outputs"),
     "output_twice": (GRID.replace('"headcount"]', '"launches"]'),
                      "experiment.outputs: KPI 'launches' is named twice"),
+    "value_twice": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
+                                 '"levers.transparency" = [0.2, 0.8, 0.20]'),
+                    "parameters.levers.transparency: value 0.2 is listed twice (a grid runs "
+                    "each value once; experiment.replications repeats runs)"),
     "no_outputs": (GRID.replace('outputs = ["launches", "attrition_rate_annual", "user_trust", '
                                 '"headcount"]', "outputs = []"),
                    "experiment.outputs: no KPI named; allowed: headcount"),

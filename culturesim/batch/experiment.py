@@ -140,6 +140,13 @@ class Experiment(BaseModel):
                 raise ValueError(f"parameters.{path}: design {design!r} needs {{ min, max }}")
             if isinstance(spec, list) and not spec:
                 raise ValueError(f"parameters.{path}: the list of values is empty")
+            if isinstance(spec, list) and (
+                twice := [v for i, v in enumerate(spec) if v in spec[:i]]
+            ):
+                raise ValueError(
+                    f"parameters.{path}: value {twice[0]!r} is listed twice (a grid runs each "
+                    "value once; experiment.replications repeats runs)"
+                )
             if isinstance(spec, Range) and not spec.min < spec.max:
                 raise ValueError(
                     f"parameters.{path}: min {spec.min:g} must be below max {spec.max:g}"
