@@ -167,6 +167,12 @@ def swallowed_ctrl_c(monkeypatch):
     signal.signal(signal.SIGINT, before)
 
 
+def ignore_sigint() -> None:
+    """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
+    terminal_signals()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def nohup() -> None:
     """In a child before exec: SIGHUP ignored, as ``nohup`` starts a program; the rest default."""
     terminal_signals()

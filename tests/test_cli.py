@@ -17,7 +17,7 @@ import pytest
 
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
-from tests.conftest import ROOT, SCENARIOS, nohup, terminal_signals
+from tests.conftest import ROOT, SCENARIOS, ignore_sigint, nohup, terminal_signals
 
 
 def cli(*args, cwd=None):
@@ -394,12 +394,6 @@ def test_ctrl_c_during_a_run_says_so_leaves_no_folder_and_stops_the_script_aroun
     assert proc.returncode == -signal.SIGINT, (proc.returncode, err)
     assert err == "\nculturesim: interrupted\n", err
     assert not (tmp_path / "new").exists()
-
-
-def ignore_sigint() -> None:
-    """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
-    terminal_signals()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import descendants, nohup, running, start_ui, terminal_signals, wait_gone
+from tests.conftest import descendants, ignore_sigint, nohup, running, start_ui, wait_gone
 
 
 def test_workers_exit_when_the_server_process_dies():
@@ -99,12 +99,6 @@ def test_an_ipv6_address_is_printed_in_brackets():
 
     assert _url("::1", 8765) == "http://[::1]:8765/"
     assert _url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
-
-
-def ignore_sigint() -> None:
-    """In a child before exec: SIGINT ignored, as in a job a script starts with ``&``."""
-    terminal_signals()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def test_sigterm_while_the_server_starts_stops_it_even_where_sigint_is_ignored():
