@@ -621,8 +621,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # SIGINT: uvicorn re-raises the signal it stopped for, and SIGTERM's would end the process
     # before Python's exit handlers release the workers' locks (a "leaked semaphore" warning).
     # A signal this process ignores stays ignored: `nohup culturesim ui` outlives its terminal.
-    # A server that has not stopped STOP_WAIT seconds after it was asked to is killed (its
-    # workers end with it), so that no stop is lost, not even one the server swallowed.
+    # A server not stopped STOP_WAIT seconds after it was asked is killed (_wait_for).
     # It starts with SIGINT blocked, so that a stop sent before it can take one waits for it
     # (culturesim.ui.serve unblocks SIGINT once its handler is in place).
     blocking = hasattr(signal, "pthread_sigmask")

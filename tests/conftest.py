@@ -180,12 +180,13 @@ def nohup() -> None:
 
 
 def start_ui(
-    workers: int, *args: str, timeout: float = 90.0, preexec_fn=terminal_signals
+    workers: int, *args: str, timeout: float = 90.0, preexec_fn=terminal_signals, wait=True
 ) -> tuple[subprocess.Popen, str]:
     """Start ``culturesim ui ARGS`` on a free port in its own session; return it and its URL.
 
-    ``preexec_fn`` sets its signals up (by default as a terminal's job has them). Fails (never
-    skips) if the page does not answer within ``timeout`` seconds.
+    ``preexec_fn`` sets its signals up (by default as a terminal's job has them). With
+    ``wait``, returns once the page answers, and fails (never skips) if it does not within
+    ``timeout`` seconds; without, at once.
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -202,7 +203,7 @@ def start_ui(
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
-    while True:
+    while wait:
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
@@ -213,6 +214,7 @@ def start_ui(
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             pytest.fail(f"culturesim ui did not start:\n{out[-3000:]}")
         time.sleep(0.5)
+    return proc, url
 
 
 def running(pid: int) -> bool:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from tests.conftest import descendants, ignore_sigint, nohup, running, start_ui, wait_gone
 
@@ -105,15 +102,7 @@ def test_sigterm_while_the_server_starts_stops_it_even_where_sigint_is_ignored()
     """``culturesim ui &`` in a script, then ``kill %1`` at once: the server, still importing
     Solara, inherited SIGINT ignored and never saw the stop passed on to it; both processes
     served on with nobody to stop them. Its stop is now held until it can take it."""
-    culturesim = shutil.which("culturesim", path=str(Path(sys.executable).parent))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [culturesim, "ui", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=ignore_sigint,
-    )  # fmt: skip
+    proc, _ = start_ui(1, preexec_fn=ignore_sigint, wait=False)
     deadline = time.monotonic() + 60
     while not (below := descendants(proc.pid)) and time.monotonic() < deadline:
         time.sleep(0.01)
