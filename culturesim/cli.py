@@ -960,7 +960,12 @@ def build_parser() -> argparse.ArgumentParser:
             "in the page with a message (any valid scenario runs with `culturesim run`)."
         ),
     )
-    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; 0.0.0.0 serves other machines too, and the "
+        "address they open is printed)",
+    )
     ui.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
     ui.add_argument(
         "--max-employees",
