@@ -1097,17 +1097,18 @@ def console() -> None:
 
     SIGTERM (``timeout``, ``kill``, a batch system's ``scancel``, ``docker stop``) and SIGHUP (a
     closed terminal) stop it the same way, as a Ctrl-C would (no folder left empty, a sweep's
-    workers shut down; :func:`~culturesim.interrupts.stop_on`), and it then ends killed by that
-    signal; one it was started ignoring (``nohup``'s SIGHUP) stays ignored. Text stdout's
-    encoding cannot show is escaped (``\xf6``), as on stderr. An interrupt Python
-    swallowed where it landed (in a weakref callback) but that is remembered, and so stops the
-    program all the same, is not reported with a traceback
+    workers shut down; :func:`~culturesim.interrupts.stop_on`, which also remembers a Ctrl-C
+    from the start, so one Python swallowed during the imports still stops the runs), and it
+    then ends killed by that signal; one it was started ignoring (``nohup``'s SIGHUP) stays
+    ignored. Text stdout's encoding cannot show is escaped (``\xf6``), as on stderr. An
+    interrupt Python swallowed where it landed (in a weakref callback) but that is remembered,
+    and so stops the program all the same, is not reported with a traceback
     (:func:`~culturesim.interrupts.quiet_when_remembered`).
     """
     stopped_by: list[int] = []  # the signal the program ends by, if one stopped it
     atexit.register(_end_by_signal, stopped_by)  # registered first, so it runs last
     if os.name == "posix":
-        stop_on((signal.SIGTERM, signal.SIGHUP), stopped_by)
+        stop_on((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), stopped_by)
     quiet_when_remembered()
     # a name or path the output's encoding cannot show (an ASCII or Latin-1 locale, Windows'
     # code page when piped) is escaped, as Python's stderr does, not a traceback after the work

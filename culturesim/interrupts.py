@@ -68,10 +68,14 @@ def stop_on(signals: tuple[int, ...], came: list[int]) -> None:
     Each raises ``KeyboardInterrupt`` in the main thread, is remembered for
     :func:`noticing_ctrl_c`'s check as a Ctrl-C is (even where SIGINT itself is ignored, as in
     a job started in the background), and appends its number to ``came`` (the first only).
-    Signals whose handling is not the default are left alone. Call it from the main thread.
+    SIGINT given here is remembered from now on, not only within a :func:`noticing_ctrl_c`
+    block: one swallowed before a loop's block opens (in an import's module-lock callback)
+    still stops the loop. Signals whose handling is not the default (for SIGINT, Python's
+    ``KeyboardInterrupt``) are left alone. Call it from the main thread.
     """
     for sig in signals:
-        if signal.getsignal(sig) is signal.SIG_DFL:
+        default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+        if signal.getsignal(sig) is default:
             signal.signal(sig, functools.partial(_stop, came))
 
 

@@ -17,7 +17,14 @@ import pytest
 
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
-from tests.conftest import ROOT, SCENARIOS, ignore_sigint, nohup, terminal_signals
+from tests.conftest import (
+    ROOT,
+    SCENARIOS,
+    ignore_sigint,
+    land_in_a_callback,
+    nohup,
+    terminal_signals,
+)
 
 
 def cli(*args, cwd=None):
@@ -432,6 +439,26 @@ def test_a_run_started_with_nohup_goes_on_after_a_sighup(tmp_path):
     assert proc.returncode == -signal.SIGTERM, (proc.returncode, err)
     assert err == "\nculturesim: interrupted\n", err
     assert not (tmp_path / "new").exists()
+
+
+def test_a_ctrl_c_swallowed_before_the_runs_began_still_stops_them(monkeypatch):
+    """Seen in CI: a Ctrl-C that landed in an import's module-lock callback, before `run` had
+    opened its Ctrl-C watch, was swallowed there and forgotten, and the 500 runs went on. The
+    program now remembers SIGINT from the start, as it does SIGTERM (``stop_on``)."""
+    from culturesim import interrupts
+
+    swallowed, came = [], []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: swallowed.append(u.exc_type))
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a program has it
+    try:
+        interrupts.stop_on((signal.SIGINT,), came)
+        land_in_a_callback(signal.SIGINT)  # no watch open yet
+        with pytest.raises(KeyboardInterrupt), interrupts.noticing_ctrl_c() as check:
+            check()  # a loop's first check, before its first run
+    finally:
+        signal.signal(signal.SIGINT, before)
+        interrupts._STOPPING.clear()
+    assert swallowed == [KeyboardInterrupt] and came == [signal.SIGINT]
 
 
 def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed_ctrl_c):
