@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import os
+import shutil
 import sys
 import threading
 import time
@@ -40,6 +42,7 @@ class Progress:
         self.quiet = not (self.terminal or log)
         self.tenth = done * 10 // max(total, 1)  # the last tenth reported to a log
         self.drawn = False  # a bar's line drawn and not ended
+        self.shown = 0  # characters of the line drawn last (a shorter one blanks the rest)
         self._lock = threading.Lock()
 
     def tick(self) -> None:
@@ -53,22 +56,43 @@ class Progress:
             left = (self.total - self.done) * pace
             eta = str(dt.timedelta(seconds=int(left)))
             if self.terminal:
-                width = 30
-                fill = int(width * self.done / max(self.total, 1))
-                bar = f"[{'#' * fill}{'.' * (width - fill)}]"
-                self.stream.write(f"\r{bar} {self.done}/{self.total} runs, ETA {eta}")
-                self.drawn = True
+                self._draw(f"{self.done}/{self.total} runs, ETA {eta}")
             elif (tenth := self.done * 10 // max(self.total, 1)) > self.tenth:
                 self.tenth = tenth
                 self.stream.write(f"{self.done}/{self.total} runs, ETA {eta}\n")
             self.stream.flush()
+
+    def _draw(self, text: str) -> None:
+        """Redraw the bar's line with ``text``, within the terminal's width.
+
+        The bar narrows (down to 10 characters, then goes) so that the line never wraps: a
+        wrapped line is not redrawn by a carriage return but repeated. What a longer line drew
+        before (an ETA of 10:00:00 before 9:59:59) is blanked.
+        """
+        columns = self._columns() - 1  # the last column would move the cursor on some terminals
+        width = min(30, columns - len(text) - 3)
+        if width >= 10:
+            fill = int(width * self.done / max(self.total, 1))
+            text = f"[{'#' * fill}{'.' * (width - fill)}] {text}"
+        text = text[:columns]
+        self.stream.write("\r" + text.ljust(min(self.shown, columns)))
+        self.shown, self.drawn = len(text), True
+
+    def _columns(self) -> int:
+        """The width of the stream's terminal (``COLUMNS`` if set, else 80 if unknown)."""
+        if os.environ.get("COLUMNS", "").isdigit():
+            return max(int(os.environ["COLUMNS"]), 20)
+        try:
+            return max(os.get_terminal_size(self.stream.fileno()).columns, 20)
+        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's stream)
+            return max(shutil.get_terminal_size().columns, 20)
 
     def close(self) -> None:
         """End the bar's line on a terminal, if one is drawn (a later tick draws another)."""
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
-            self.drawn = False
+            self.drawn, self.shown = False, 0
 
     def __enter__(self) -> Progress:
         return self

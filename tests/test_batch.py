@@ -922,6 +922,45 @@ def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
     assert unlogged.getvalue() == ""  # run and compare: a bar on a terminal, else nothing
 
 
+def _screen(drawn: str, columns: int) -> list[str]:
+    """The lines a terminal of ``columns`` shows after ``drawn``: ``\\r`` returns to the start
+    of the cursor's row, a full row wraps to the next."""
+    rows, row, col = [""], 0, 0
+    for char in drawn:
+        if char == "\r":
+            col = 0
+        elif char == "\n":
+            rows.append("")
+            row, col = row + 1, 0
+        else:
+            if col == columns:  # wraps
+                rows.append("")
+                row, col = row + 1, 0
+            rows[row] = rows[row][:col].ljust(col) + char + rows[row][col + 1 :]
+            col += 1
+    return rows
+
+
+@pytest.mark.parametrize("columns", [80, 40, 30])
+def test_a_terminals_bar_is_redrawn_whole_within_its_width(monkeypatch, columns):
+    """The ETA's 10:00:00 redrawn as 9:57:44 left its last 0 (9:57:440), and a line wider than
+    the terminal wrapped, so that each redraw added a row instead of replacing its own."""
+    from culturesim import progress
+
+    now = [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    monkeypatch.setenv("COLUMNS", str(columns))
+    terminal = _Terminal()
+    bar = progress.Progress(total=1001, stream=terminal)
+    for now[0] in (36.0, 71.8):  # 1,000 runs left at 36 s, then 999 at 35.9 s
+        bar.tick()
+    rows = _screen(terminal.getvalue(), columns)
+    assert len(rows) == 1, rows  # redrawn in place
+    assert rows[0].rstrip().endswith(" 2/1001 runs, ETA 9:57:44") or columns < 35, rows
+    assert rows[0].rstrip() == "2/1001 runs, ETA 9:57:44" or columns >= 35, rows  # no bar
+    assert len(rows[0]) < columns
+
+
 def test_progress_reckons_the_time_left_from_the_recent_runs_not_a_wait(monkeypatch):
     """A resumed Dask sweep that waited 28 minutes for a worker, then ran a run a second,
     showed an ETA of 0:49:10 with 12 runs left: the pace was reckoned since the start."""
