@@ -79,13 +79,19 @@ class Progress:
         self.shown, self.drawn = len(text), True
 
     def _columns(self) -> int:
-        """The width of the stream's terminal (``COLUMNS`` if set, else 80 if unknown)."""
-        if os.environ.get("COLUMNS", "").isdigit():
-            return max(int(os.environ["COLUMNS"]), 20)
+        """The width of the stream's terminal: ``COLUMNS`` if set, else the terminal's, else 80.
+
+        A terminal that reports 0 columns (a pseudo-terminal nobody sized, as ``docker run -t``
+        or ``script`` may give) counts as unknown.
+        """
         try:
-            return max(os.get_terminal_size(self.stream.fileno()).columns, 20)
-        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's stream)
-            return max(shutil.get_terminal_size().columns, 20)
+            columns = int(os.environ.get("COLUMNS", ""))
+        except ValueError:
+            try:
+                columns = os.get_terminal_size(self.stream.fileno()).columns
+            except (AttributeError, OSError, ValueError):  # not a real terminal (a test's stream)
+                columns = shutil.get_terminal_size().columns
+        return max(columns, 20) if columns > 0 else 80
 
     def close(self) -> None:
         """End the bar's line on a terminal, if one is drawn (a later tick draws another)."""

@@ -941,16 +941,21 @@ def _screen(drawn: str, columns: int) -> list[str]:
     return rows
 
 
-@pytest.mark.parametrize("columns", [80, 40, 30])
-def test_a_terminals_bar_is_redrawn_whole_within_its_width(monkeypatch, columns):
+@pytest.mark.parametrize(("reported", "columns"), [(80, 80), (40, 40), (30, 30), (0, 80)])
+def test_a_terminals_bar_is_redrawn_whole_within_its_width(monkeypatch, reported, columns):
     """The ETA's 10:00:00 redrawn as 9:57:44 left its last 0 (9:57:440), and a line wider than
-    the terminal wrapped, so that each redraw added a row instead of replacing its own."""
+    the terminal wrapped, so that each redraw added a row instead of replacing its own. A
+    terminal reporting 0 columns (a pseudo-terminal nobody sized) is taken as 80 wide."""
     from culturesim import progress
 
     now = [0.0]
     monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
-    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.delenv("COLUMNS", raising=False)
     terminal = _Terminal()
+    terminal.fileno = lambda: 2
+    monkeypatch.setattr(
+        progress.os, "get_terminal_size", lambda fd: os.terminal_size((reported, 24))
+    )
     bar = progress.Progress(total=1001, stream=terminal)
     for now[0] in (36.0, 71.8):  # 1,000 runs left at 36 s, then 999 at 35.9 s
         bar.tick()
@@ -959,6 +964,7 @@ def test_a_terminals_bar_is_redrawn_whole_within_its_width(monkeypatch, columns)
     assert rows[0].rstrip().endswith(" 2/1001 runs, ETA 9:57:44") or columns < 35, rows
     assert rows[0].rstrip() == "2/1001 runs, ETA 9:57:44" or columns >= 35, rows  # no bar
     assert len(rows[0]) < columns
+    assert rows[0].startswith("[" + "." * 30 + "]") == (columns == 80)  # the whole bar in 80
 
 
 def test_progress_reckons_the_time_left_from_the_recent_runs_not_a_wait(monkeypatch):
