@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 
 import matplotlib.pyplot as plt
@@ -15,7 +16,8 @@ from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, s
 from culturesim.notices import Notice
 
 __all__ = [
-    "DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fonts_for", "literal", "month_ticks",
+    "DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fitted", "fonts_for", "literal",
+    "month_ticks",
 ]  # fmt: skip
 
 #: Font families tried in turn for the characters of a name that DejaVu Sans, matplotlib's own
@@ -108,6 +110,57 @@ def fonts_for(text: str) -> list[str]:
     return families
 
 
+def fitted(text: str, width: float, size: float | str, families: list[str], lines: int = 2) -> str:
+    """``text`` (a name a user gave) broken into lines ``width`` points wide, at most ``lines``.
+
+    A figure does not wrap its text: a 300-character scenario name ran off both sides of the
+    dashboard's title. Whitespace other than spaces (a newline in the name) becomes a space, the
+    text breaks between words (within a word, or in a script without spaces, where it must),
+    and what does not fit in ``lines`` lines ends the last in an ellipsis. Measured with
+    matplotlib's own text layout, so wide characters (CJK) count as wide.
+
+    Args:
+        text: What will be drawn (raw: escape it with :func:`literal` after).
+        width: The room, in points.
+        size: The font size, in points or as a name ("medium").
+        families: The font families it is drawn with (see :func:`fonts_for`).
+        lines: The most lines it may take.
+
+    Returns:
+        ``text`` with newlines where its lines break.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    renderer, prop = RendererAgg(1, 1, 72), font_manager.FontProperties(family=families, size=size)
+
+    def fits(line: str) -> bool:
+        return renderer.get_text_width_height_descent(line, prop, ismath=False)[0] <= width
+
+    def longest(line: str, tail: str = "") -> int:
+        """How many of ``line``'s first characters fit followed by ``tail`` (at least one)."""
+        lo, hi = 1, len(line)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(line[:mid].rstrip() + tail) else (lo, mid - 1)
+        return lo
+
+    rest, out = re.sub(r"\s*[^\S ]\s*", " ", text).strip(), []  # spaces kept as they are
+    while rest and len(out) < lines:
+        if fits(rest):
+            out.append(rest)
+            rest = ""
+        elif len(out) == lines - 1:  # the last line: cut, and say so
+            out.append(rest[: longest(rest, "…")].rstrip() + "…")
+            rest = ""
+        else:
+            cut = longest(rest)
+            space = rest.rfind(" ", 0, cut + 1)  # break between words where one fits
+            cut = space if space > 0 else cut
+            out.append(rest[:cut].rstrip())
+            rest = rest[cut:].lstrip()
+    return "\n".join(out)
+
+
 def month_ticks(ax: plt.Axes, months: int) -> None:
     """Tick ``ax``'s month axis every year, as the web UI's charts are.
 
@@ -163,10 +216,12 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         lowest = axes[min(rows, -(-(len(kpis) - col) // cols)) - 1, col]
         lowest.xaxis.set_tick_params(labelbottom=True)
         lowest.set_xlabel("month", fontsize=9)
-    fig.suptitle(
-        f"{literal(title)}  —  median and 10–90% band over {n_runs} run{'s' * (n_runs != 1)}",
-        fontsize=12,
-        fontfamily=fonts_for(title),
-    )
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    what = f"median and 10–90% band over {n_runs} run{'s' * (n_runs != 1)}"
+    families, room = fonts_for(title), fig.get_figwidth() * 72 - 40  # points, less a margin
+    text = fitted(f"{title}  —  {what}", room, 12, families, lines=1)
+    if text.endswith("…") and title:  # too long for one line: the name above, wrapped
+        text = f"{fitted(title, room, 12, families)}\n{what}"
+    heading = fig.suptitle(literal(text), fontsize=12, fontfamily=families)
+    below = heading.get_window_extent(fig.canvas.get_renderer()).y0 / fig.bbox.height
+    fig.tight_layout(rect=(0, 0, 1, below - 0.005))  # the panels start under the heading
     return fig

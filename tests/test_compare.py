@@ -258,15 +258,19 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
     sc = scenario_from_dict({"organization": {"employees": 30}, "meta": {"months": 6}})
     a = run_seeds(sc, [0, 1], 6)
     b = run_seeds(sc.with_changes({"levers.transparency": 0.9}), [0, 1], 6)
-    fig = Comparison(a, b).figure(names=("A: small", "B: small, open"))
-    fig.canvas.draw()  # lay the figure out
-    legends = fig.legends
-    assert [t.get_text() for t in legends[0].get_texts()] == ["A: small", "B: small, open"]
-    box = legends[0].get_window_extent()
-    panels = [ax.get_window_extent() for ax in fig.axes]
-    plt.close(fig)
-    assert not any(ax.get_legend() for ax in fig.axes)  # it sat in the first panel
-    assert all(box.y0 >= p.y1 for p in panels)  # above every panel, covering none
+    long = "B: small, open, and named at length by a strategist who likes detail " * 4
+    for names in (("A: small", "B: small, open"), ("A: small", long)):
+        fig = Comparison(a, b).figure(names=names)
+        fig.canvas.draw()  # lay the figure out
+        labels = [t.get_text() for t in fig.legends[0].get_texts()]
+        box = fig.legends[0].get_window_extent()
+        panels = [ax.get_window_extent() for ax in fig.axes]
+        plt.close(fig)
+        assert not any(ax.get_legend() for ax in fig.axes)  # it sat in the first panel
+        assert all(box.y0 >= p.y1 for p in panels)  # above every panel, covering none
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width  # a long name ran off both sides
+    assert labels[0] == "A: small" and labels[1].startswith("B: small, open, and named")
+    assert len(labels[1].splitlines()) == 2 and labels[1].endswith("…")
 
 
 def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch):

@@ -756,6 +756,9 @@ def test_the_dashboard_is_titled_with_its_scenario():
     assert panels == ["Engagement", "Cash (M$)"]
 
 
+#: Four KPIs for a dashboard: one row.
+DASHBOARD_FOUR = ["engagement", "cash", "headcount", "nps"]
+
 #: A character DejaVu Sans (matplotlib's default) lacks and STIXGeneral (bundled with it) has.
 TELEPHONE_RECORDER = "\u2315"
 #: One no font culturesim falls back to has (an Egyptian hieroglyph).
@@ -809,6 +812,58 @@ def test_dollar_signs_in_a_title_are_drawn_as_written(title):
     assert not cbook.is_math_text(fig.get_suptitle())  # plain text: every $ escaped
     assert fig.get_suptitle().replace("\\$", "$").startswith(f"{title}  —  ")
     assert fig.get_suptitle().endswith("over 1 run")
+
+
+def test_a_long_name_is_wrapped_within_the_figure_and_cut_after_two_lines():
+    """A 600-character scenario name ran off both sides of the dashboard's title (and with it
+    how many runs the bands are over); its panels now start under the wrapped heading."""
+    import matplotlib.pyplot as plt
+
+    from culturesim.plots import dashboard
+
+    name = "Series A scenario with a very long descriptive name " * 12
+    frame = pd.DataFrame({"month": [0, 1], "run_id": 0} | dict.fromkeys(DASHBOARD_FOUR, 0.6))
+    for title in (name[:200], name):
+        fig = dashboard(frame, title=title, kpis=DASHBOARD_FOUR)
+        renderer = fig.canvas.get_renderer()
+        heading = fig._suptitle.get_window_extent(renderer)
+        tops = [ax.get_tightbbox(renderer).y1 for ax in fig.axes]
+        *named, what = fig.get_suptitle().splitlines()
+        plt.close(fig)
+        assert heading.x0 >= 0 and heading.x1 <= fig.bbox.width  # inside the figure
+        assert max(tops) < heading.y0  # the panels under it
+        assert what == "median and 10–90% band over 1 run" and len(named) <= 2
+        if title == name:  # cut after two lines, and says so
+            assert len(named) == 2 and named[1].endswith("…")
+            assert name.startswith(" ".join(named)[:-1])
+        else:  # whole
+            assert " ".join(named) == title.strip()
+
+
+def test_fitted_breaks_between_words_within_the_width_and_cuts_with_an_ellipsis():
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    from culturesim.plots import fitted
+
+    families = ["DejaVu Sans"]
+    prop = FontProperties(family=families, size=10)
+
+    def width(line: str) -> float:
+        return RendererAgg(1, 1, 72).get_text_width_height_descent(line, prop, False)[0]
+
+    assert fitted("cost\ncutting\t 2027", 200, 10, families) == "cost cutting 2027"
+    words = "the twenty percent rule with a training budget and open books " * 3
+    two = fitted(words, 200, 10, families)
+    assert [width(line) <= 200 for line in two.splitlines()] == [True, True]
+    assert two.endswith("…") and " ".join(two.splitlines())[:-1] == words[: len(two) - 1]
+    first = two.splitlines()[0]
+    assert words.startswith(first + " ")  # broken between words
+    assert width(first + " " + words[len(first) + 1 :].split()[0]) > 200  # as full as it goes
+    unbroken = "x" * 200  # a word wider than the line (or a script without spaces)
+    lines = fitted(unbroken, 100, 10, families, lines=3).splitlines()
+    assert len(lines) == 3 and all(width(line) <= 100 for line in lines)
+    assert lines[0] + lines[1] == unbroken[: len(lines[0]) + len(lines[1])]
 
 
 def test_characters_no_font_has_are_named_in_one_notice():

@@ -108,11 +108,14 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band, fonts_for, literal, month_ticks
+        from culturesim.plots import band, fitted, fonts_for, literal, month_ticks
 
         fig, axes = plt.subplots(
             2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
         )
+        families = fonts_for(" ".join(names))
+        room = fig.get_figwidth() * 72 / 2 - 60  # points for each name, beside its line
+        names = [fitted(name, room, plt.rcParams["legend.fontsize"], families) for name in names]
         for j, kpi in enumerate(kpis):
             scale, unit = display_scale(kpi)
             for frame, name, color in ((self.a, names[0], "C0"), (self.b, names[1], "C1")):
@@ -137,7 +140,7 @@ class Comparison:
             loc="outside upper center",
             ncols=2,
             frameon=False,
-            prop={"family": fonts_for(" ".join(names))},
+            prop={"family": families},
         )
         return fig
 
