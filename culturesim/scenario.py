@@ -609,8 +609,9 @@ class Scenario(_Strict):
         return scenario_from_dict(data, source=source)
 
 
-#: A position written as an index, ``events[0]``: the same as ``events.0``.
-_POSITION = re.compile(r"\[(\d+)\]")
+#: A position written as an index, ``events[0]``: the same as ``events.0`` (and ``events[-1]``
+#: the same as ``events.-1``, which names no position: the message says which there are).
+_POSITION = re.compile(r"\[([^\].]*)\]")
 
 
 def key_path(key: str) -> list[str]:

@@ -101,6 +101,8 @@ def test_with_changes_reaches_the_events_by_position():
     for path, said in (
         ("events.1.severity", "events is a list with one entry, at position 0; got '1'"),
         ("events.first.month", "events is a list with one entry, at position 0; got 'first'"),
+        ("events[-1].month", "events is a list with one entry, at position 0; got '-1'"),
+        ("events[last].month", "events is a list with one entry, at position 0; got 'last'"),
         ("events.0.severity", "events[0].severity: value 2 out of range; allowed range 0 to 1"),
         ("events.0.nope", "events[0].nope: unknown key; allowed keys: month, kind, severity"),
     ):
