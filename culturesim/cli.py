@@ -275,13 +275,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _is_experiment(path: str) -> bool:
-    """Whether ``path`` is a TOML file with an ``[experiment]`` table (else: a scenario)."""
+    """Whether ``path`` is an experiment (else: a scenario).
+
+    A TOML file with an ``[experiment]`` table, or a sweep folder's ``manifest.json``.
+    """
     p = Path(path)
     if not p.is_file():
         return False
     try:
+        if p.suffix == ".json":
+            manifest = json.loads(read_file(p))
+            return isinstance(manifest, dict) and manifest.get("kind") == "sweep"
         return "experiment" in parse_toml(read_file(p), path)
-    except ScenarioError:  # unreadable or not TOML: load_scenario says so
+    except (ScenarioError, ValueError):  # unreadable, not TOML or JSON: load_scenario says so
         return False
 
 
@@ -826,9 +832,9 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check scenario and experiment files",
         description=(
-            "Check scenario and experiment files (a file with an [experiment] table is an "
-            "experiment; its scenario is checked too): exit 0 if all are valid, else 2, one line "
-            "per problem."
+            "Check scenario and experiment files (a file with an [experiment] table, or a "
+            "sweep's manifest.json, is an experiment; its scenario is checked too): exit 0 if "
+            "all are valid, else 2, one line per problem."
         ),
     )
     val.add_argument("files", nargs="+", metavar="FILE")
@@ -841,10 +847,14 @@ def build_parser() -> argparse.ArgumentParser:
             "replication, replication r with seed experiment.seed + r at every point. Finished "
             "runs are written as they finish, so an interrupted sweep continues with --resume "
             "(one sweep at a time writes a folder); the results are runs.parquet, "
-            "timeseries.parquet and manifest.json in DIR."
+            "timeseries.parquet and manifest.json in DIR. A sweep's manifest.json as EXPERIMENT "
+            "runs that sweep again (its experiment and scenario as they ran): the same numbers."
         ),
     )
-    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment TOML file")
+    sweep.add_argument(
+        "experiment", metavar="EXPERIMENT",
+        help="experiment TOML file, or a sweep folder's manifest.json",
+    )  # fmt: skip
     sweep.add_argument("--out", required=True, metavar="DIR", help="results folder")
     sweep.add_argument(
         "--workers", type=_positive, default=None, metavar="N",

@@ -93,6 +93,44 @@ def test_grid_pairs_points_through_seeds(tmp_path):
     assert manifest["experiment_hash"] and manifest["scenario_hash"]
 
 
+def test_a_sweeps_manifest_runs_it_again_with_the_same_numbers(tmp_path, capsys):
+    """The manifest records the experiment and the scenario as they ran: a sweep runs again
+    from it alone (its files since changed), and a run's manifest or a sweep's are each
+    pointed to the command that takes them."""
+    from culturesim import cli as cli_module
+    from culturesim.scenario import ScenarioError, load_scenario
+
+    body = GRID.replace('design = "grid"', 'design = "lhs"\nsamples = 3').replace(
+        "replications = 2", "replications = 1"
+    )
+    body = body.split("[parameters]")[0] + (
+        '[parameters]\n"levers.innovation_time" = { min = 0.0, max = 0.4 }\n'
+        '"organization.employees" = { min = 20, max = 40 }\n'
+    )
+    path = write_experiment(tmp_path, body)
+    first = run_sweep(load_experiment(path), tmp_path / "first", workers=1, progress=False)
+    (tmp_path / "tiny.toml").write_text(SCENARIO.replace("employees = 30", "employees = 60"))
+    path.write_text(body.replace("seed = 5", "seed = 6"))  # both files changed since
+    again = load_experiment(first / "manifest.json")
+    assert again.scenario == load_experiment(write_experiment(tmp_path / "first", body)).scenario
+    assert again.scenario.organization.employees == 30 and again.settings.seed == 5
+    second = run_sweep(again, tmp_path / "second", workers=1, progress=False)
+    (runs1, ts1), (runs2, ts2) = read(first), read(second)
+    pd.testing.assert_frame_equal(ts1, ts2)
+    columns = ["run_id", "point", "seed", "levers.innovation_time", "organization.employees"]
+    pd.testing.assert_frame_equal(runs1[columns], runs2[columns])
+    assert cli_module.main(["validate", str(first / "manifest.json")]) == 0
+    assert "ok (experiment: 3 design points x 1 replication = 3 runs)" in capsys.readouterr().out
+    with pytest.raises(ScenarioError, match="run it again with `culturesim sweep`"):
+        load_scenario(first / "manifest.json")
+    tiny, run_folder = str(tmp_path / "tiny.toml"), str(tmp_path / "r")
+    assert cli_module.main(["run", tiny, "--seeds", "1", "--months", "1", "--out", run_folder]) == 0
+    with pytest.raises(
+        ExperimentError, match="manifest of culturesim run; run it with `culturesim"
+    ):
+        load_experiment(tmp_path / "r" / "manifest.json")
+
+
 def test_any_scenario_field_can_vary_text_included(tmp_path):
     body = GRID.replace(
         '"levers.transparency" = [0.2, 0.8]',

@@ -16,12 +16,18 @@
     "levers.innovation_time" = [0.0, 0.1, 0.2]          # grid: a list of values
     # lhs / sobol / morris: "levers.transparency" = { min = 0.0, max = 1.0 }
 
+The ``manifest.json`` of a ``culturesim sweep`` folder is an experiment too: it records the
+``[experiment]`` table, the parameters and the scenario as they ran, so a sweep runs again from
+it with the same numbers (the scenario taken from the manifest, not from its file, which may
+have changed since).
+
 Problems raise :class:`ExperimentError`, one line each, naming the file and the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import warnings
 from pathlib import Path
@@ -39,6 +45,7 @@ from culturesim.scenario import (
     load_scenario,
     parse_toml,
     read_file,
+    scenario_from_dict,
 )
 
 __all__ = [
@@ -236,11 +243,35 @@ def _message(err: dict) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def _from_manifest(raw: bytes, source: str) -> dict[str, Any]:
+    """The experiment, parameters and scenario a sweep folder's ``manifest.json`` records.
+
+    Raises:
+        ExperimentError: If ``raw`` is not JSON or not the manifest of a sweep.
+    """
+    try:
+        manifest = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ExperimentError(source, [f"not valid JSON: {exc}"]) from None
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    tables = ("experiment", "parameters", "scenario")
+    if kind == "sweep" and all(isinstance(manifest.get(t), dict) for t in tables):
+        return {t: manifest[t] for t in tables}
+    what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
+    hint = "; run it with `culturesim run`" if kind == "run" else ""
+    raise ExperimentError(
+        source,
+        [f"{what}{hint}: a .json experiment is the manifest.json of a `culturesim sweep` "
+         "results folder (it records the experiment as run); else give a TOML experiment file"],
+    )  # fmt: skip
+
+
 def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     """Load and validate an experiment file (its scenario path is relative to the file).
 
     Args:
-        path: The experiment file.
+        path: The experiment file, or the ``manifest.json`` of a sweep's folder (the
+            experiment as it ran, its scenario included).
         overrides: Settings of the ``[experiment]`` table that replace the file's (the sweep
             command's ``--months`` and ``--replications``), checked as the file's are: the
             scenario's events and the parameters' event months must fall within the months.
@@ -252,8 +283,9 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     if not p.is_file():
         raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
     raw = read_file(p, ExperimentError)
-    data: dict[str, Any] = parse_toml(raw, str(p), ExperimentError)
-    extra = set(data) - {"experiment", "parameters"}
+    recorded = _from_manifest(raw, str(p)) if p.suffix == ".json" else None
+    data: dict[str, Any] = recorded or parse_toml(raw, str(p), ExperimentError)
+    extra = set(data) - {"experiment", "parameters"} - set(recorded or ())
     if "experiment" not in data and extra & set(Scenario.model_fields):  # a scenario's tables
         raise ExperimentError(
             str(p),
@@ -292,7 +324,10 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     name = Path(settings.scenario)
     bare = str(name) == name.stem and not scenario_path.exists()  # "baseline", not "x.toml"
     try:  # a bare name not beside the file: a shipped scenario's (or a did-you-mean)
-        scenario = load_scenario(settings.scenario if bare else scenario_path)
+        if recorded:  # the scenario as it ran, whatever its file holds now
+            scenario = scenario_from_dict(recorded["scenario"], source="the recorded scenario")
+        else:
+            scenario = load_scenario(settings.scenario if bare else scenario_path)
     except ScenarioError as exc:
         raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
     parameters = data.get("parameters", {})
