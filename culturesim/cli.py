@@ -72,6 +72,7 @@ from culturesim.scenario import (
     load_scenario,
     parse_toml,
     read_file,
+    scenario_from_dict,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
@@ -152,6 +153,32 @@ def _scenario(path: str, settings: list[tuple[str, Any]] | None, option: str = "
     return scenario, changes
 
 
+def _from_record(path: str, manifest: dict, arm: str, settings, option: str):
+    """Scenario ``arm`` ("a" or "b") of a compare folder's manifest, with ``option``'s changes.
+
+    Returns the scenario and ``option``'s changes.
+
+    Raises:
+        ScenarioError: If the manifest does not record the scenario, or a change is invalid.
+    """
+    record = manifest.get(arm)
+    if not isinstance(record, dict) or not isinstance(record.get("scenario"), dict):
+        raise ScenarioError(
+            path, [f"{arm}: the manifest of culturesim compare records no scenario"]
+        )
+    scenario = scenario_from_dict(record["scenario"], source=f"{path} ({arm.upper()})")
+    changes = dict(settings or [])
+    if changes:
+        scenario = scenario.with_changes(changes, source=f"{path} {option}")
+    return scenario, changes
+
+
+def _recorded_changes(record: dict | None) -> dict[str, Any]:
+    """The ``--set`` changes a manifest's scenario record says were made (for labels)."""
+    changes = (record or {}).get("scenario_changes")
+    return changes if isinstance(changes, dict) else {}
+
+
 def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
     """A scenario's name, with the changes made to it: ``baseline (levers.inclusion=0.8)``."""
     if not changes:
@@ -162,6 +189,34 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
         return format_number(value) if number else str(value)
 
     return f"{scenario.meta.name} ({', '.join(f'{k}={text(v)}' for k, v in changes.items())})"
+
+
+def _recorded(path: str, kind: str) -> dict | None:
+    """The manifest at ``path`` if it is the ``manifest.json`` of a ``kind`` folder, else None.
+
+    Given back to ``run`` or ``compare``, such a manifest reproduces what it records: the
+    scenarios as they ran and, unless ``--seeds`` or ``--months`` say otherwise, the seeds and
+    months.
+    """
+    p = Path(path)
+    if p.suffix != ".json" or not p.is_file():
+        return None
+    try:
+        manifest = json.loads(read_file(p))
+    except (ScenarioError, ValueError):  # unreadable or not JSON: load_scenario says so
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("kind") == kind else None
+
+
+def _seeds_and_months(args: argparse.Namespace, recorded: dict | None, seeds: int, months: int):
+    """How many seeds and months to run: the options', else the manifest's, else the defaults.
+
+    A manifest whose seeds and months cannot be read gives the defaults.
+    """
+    recorded = recorded or {}
+    n = len(recorded["seeds"]) if isinstance(recorded.get("seeds"), list) else seeds
+    m = recorded.get("months") if isinstance(recorded.get("months"), int) else months
+    return args.seeds or n, args.months or m
 
 
 _SET_HELP = (
@@ -200,10 +255,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     # raises ScenarioError before anything is written (or imported: the model and the plots
     # take seconds to import, a typo's answer should not)
     scenario, changes = _scenario(args.scenario, args.set)
-    name = _label(scenario, changes)
+    recorded = _recorded(args.scenario, "run")  # a run's manifest: its seeds and months too
+    name = _label(scenario, {**_recorded_changes(recorded), **changes})
     out = Path(args.out) if args.out else None
-    months = args.months if args.months is not None else scenario.meta.months
-    seeds = [scenario.meta.seed + i for i in range(args.seeds)]
+    n_seeds, months = _seeds_and_months(args, recorded, 10, scenario.meta.months)
+    seeds = [scenario.meta.seed + i for i in range(n_seeds)]
     started = now()
     with _output_folder(out, "run"):  # a bad folder fails now, not after the runs
         import pandas as pd
@@ -351,21 +407,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with the same seeds; print A, B and B - A with 95% CIs."""
-    if args.b is None and not (args.set_a or args.set_b):
+    recorded = _recorded(args.a, "compare")  # A and B as they ran, and their seeds and months
+    if recorded and args.b is not None:
+        raise UsageError(f"compare: {args.a} holds both A and B; change B with --set-b")
+    if args.b is None and not (args.set_a or args.set_b or recorded):
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
     if args.charts and args.out is None:
         raise UsageError("compare: --charts picks what compare.png draws; give --out DIR too")
-    b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
-    a, a_changes = _scenario(args.a, args.set_a, "--set-a")
-    b, b_changes = _scenario(b_file, args.set_b, "--set-b")
-    a_name, b_name = _label(a, a_changes), _label(b, b_changes)
+    if recorded:
+        a, a_changes = _from_record(args.a, recorded, "a", args.set_a, "--set-a")
+        b, b_changes = _from_record(args.a, recorded, "b", args.set_b, "--set-b")
+        b_file = args.a
+    else:
+        b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
+        a, a_changes = _scenario(args.a, args.set_a, "--set-a")
+        b, b_changes = _scenario(b_file, args.set_b, "--set-b")
+    n_seeds, months = _seeds_and_months(args, recorded, 20, None)
+    a_name, b_name = (
+        _label(scenario, {**_recorded_changes((recorded or {}).get(arm)), **changes})
+        for scenario, changes, arm in ((a, a_changes, "a"), (b, b_changes, "b"))
+    )
     out = Path(args.out) if args.out else None
     started = now()
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
         from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
 
-        with Progress(2 * args.seeds, log=False) as bar:
-            result = compare(a, b, seeds=args.seeds, months=args.months, progress=bar)
+        with Progress(2 * n_seeds, log=False) as bar:
+            result = compare(a, b, seeds=n_seeds, months=months, progress=bar)
         table = result.table()
         if out is not None:  # the results before the table: a reader that stops early
             # (`| head`) takes nothing away
@@ -373,8 +441,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 **provenance("compare"),
                 "a": scenario_record(a, args.a, a_changes),
                 "b": scenario_record(b, b_file, b_changes),
-                "seeds": [a.meta.seed + i for i in range(args.seeds)],  # as compare() uses
-                "months": args.months or a.meta.months,
+                "seeds": [a.meta.seed + i for i in range(n_seeds)],  # as compare() uses
+                "months": months or a.meta.months,
                 "start_time": started,
                 "end_time": now(),
             }
@@ -388,10 +456,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 },
             )
     print(
-        f"A = {a_name}, B = {b_name}: means over {args.seeds} paired seeds, and "
+        f"A = {a_name}, B = {b_name}: means over {n_seeds} paired seeds, and "
         f"B - A with its 95% CI (a t interval over the seeds' differences; {TOTALS_NOTE})"
     )
-    if args.months is None and b.meta.months != a.meta.months:
+    if months is None and b.meta.months != a.meta.months:
         print(
             f"Both run A's horizon, {a.meta.months} months: B's meta.months "
             f"({b.meta.months}) is not used (--months sets the horizon)"
@@ -402,7 +470,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "used (the same seeds pair the runs)"
         )
     for label, scenario in (("A", a), ("B", b)):
-        for line in _unreached(scenario, args.months or a.meta.months, f"{label}'s "):
+        for line in _unreached(scenario, months or a.meta.months, f"{label}'s "):
             print(line)
     width = max(len(k) for k in KPIS) + 2
     for month, rows in table.groupby("month"):
@@ -810,19 +878,23 @@ def build_parser() -> argparse.ArgumentParser:
             "within the horizon, and the horizon's last month) as median [10%, 90%] over "
             f"seeds ({TOTALS_NOTE}); the seeds run in threads, one per core (as memory "
             "allows). --set changes the scenario for this run, e.g. "
-            "--set levers.innovation_time=0.2 (the manifest records the scenario as run). "
+            "--set levers.innovation_time=0.2 (the manifest records the scenario as run, and "
+            "given as SCENARIO runs it again, for its seeds and months). "
             "With --out, also write runs.parquet, timeseries.parquet, manifest.json and "
             "dashboard.png into DIR."
         ),
     )
     _scenario_arguments(run)
-    run.add_argument("--seeds", type=_positive, default=10, metavar="N", help="seeds (default 10)")
+    run.add_argument(
+        "--seeds", type=_positive, metavar="N",
+        help="seeds (default 10; a run's manifest.json as SCENARIO: as many as it ran)",
+    )  # fmt: skip
     run.add_argument(
         "--months",
         type=_months,
         default=None,
         metavar="M",
-        help=f"months, 1-{MAX_MONTHS} (default meta.months)",
+        help=f"months, 1-{MAX_MONTHS} (default meta.months; a run's manifest.json: its months)",
     )
     run.add_argument(
         "--out", metavar="DIR", help="write results, manifest.json and a dashboard PNG here"
@@ -889,10 +961,13 @@ def build_parser() -> argparse.ArgumentParser:
             "months simulated: what B spends against A). B may be A changed: `culturesim "
             "compare baseline --set-b levers.innovation_time=0.2`. Both run A's horizon (or "
             "--months) and A's seeds, so that they pair. With --out, also write compare.csv, "
-            "compare.png and manifest.json."
+            "compare.png and manifest.json; that manifest.json as A runs its A and B again."
         ),
     )
-    cmp.add_argument("a", metavar="A", help="scenario A (file or name)")
+    cmp.add_argument(
+        "a", metavar="A",
+        help="scenario A (file or name), or a compare folder's manifest.json (A and B as they ran)",
+    )  # fmt: skip
     cmp.add_argument(
         "b", metavar="B", nargs="?", help="scenario B (file or name; default: A, with --set-b)"
     )
@@ -905,12 +980,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="change a key of B (repeatable), as run --set",
     )  # fmt: skip
     cmp.add_argument(
-        "--seeds", type=_whole(2), default=20, metavar="N",
-        help="paired seeds, 2 or more: the interval needs two (default 20)",
+        "--seeds", type=_whole(2), metavar="N",
+        help="paired seeds, 2 or more: the interval needs two (default 20; a manifest's: its own)",
     )  # fmt: skip
     cmp.add_argument(
-        "--months", type=_months, metavar="M", help=f"1-{MAX_MONTHS} (default: A's meta.months)"
-    )
+        "--months", type=_months, metavar="M",
+        help=f"1-{MAX_MONTHS} (default: A's meta.months; a manifest's: its own)",
+    )  # fmt: skip
     cmp.add_argument(
         "--out", metavar="DIR", help="write compare.csv, compare.png and manifest.json here"
     )

@@ -902,7 +902,8 @@ def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind != "run" or not isinstance(manifest.get("scenario"), dict):
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
-        what += "; run it again with `culturesim sweep`" if kind == "sweep" else ""
+        if kind in ("sweep", "compare"):
+            what += f"; run it again with `culturesim {kind}`"
         raise ScenarioError(
             source,
             [f"{what}: a .json scenario is the manifest.json of a `culturesim run` results "

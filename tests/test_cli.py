@@ -801,23 +801,39 @@ def test_run_and_compare_draw_a_progress_bar_on_a_terminal_only(monkeypatch, cap
 
 
 def test_a_runs_manifest_is_a_scenario_that_reproduces_it(tmp_path, capsys):
-    """`culturesim run DIR/manifest.json` runs the scenario as it ran, --set changes included."""
+    """`culturesim run DIR/manifest.json` runs the scenario as it ran, --set changes included,
+    and for as many seeds and months as it ran (they took the defaults, 10 seeds of the
+    scenario's horizon: another run); a compare folder's manifest likewise runs A and B again."""
     from culturesim import cli as cli_module
 
     first, again = tmp_path / "first", tmp_path / "again"
     args = ["--seeds", "2", "--months", "3"]
     assert cli_module.main(["run", "baseline", *args, "--set", "levers.inclusion=0.8",
                             "--out", str(first)]) == 0  # fmt: skip
-    assert cli_module.main(["run", str(first / "manifest.json"), *args, "--out", str(again)]) == 0
+    said = capsys.readouterr().out
+    assert cli_module.main(["run", str(first / "manifest.json"), "--out", str(again)]) == 0
+    assert capsys.readouterr().out.splitlines()[:-2] == said.splitlines()[:-2]  # but the paths
+    assert said.startswith("baseline (levers.inclusion=0.8): 2 seeds x 3 months")
     series = [pd.read_parquet(f / "timeseries.parquet") for f in (first, again)]
     pd.testing.assert_frame_equal(*series, check_exact=True)
     recorded = [json.loads((f / "manifest.json").read_text()) for f in (first, again)]
     assert recorded[0]["scenario_hash"] == recorded[1]["scenario_hash"]
     assert recorded[1]["scenario"]["levers"]["inclusion"] == 0.8
-    capsys.readouterr()
+    assert cli_module.main(["run", str(first / "manifest.json"), "--seeds", "1"]) == 0
+    assert "1 seed x 3 months" in capsys.readouterr().out  # the options still decide
+
+    cmp, cmp_again = tmp_path / "cmp", tmp_path / "cmp_again"
     assert cli_module.main(["compare", "baseline", "--set-b", "levers.inclusion=0.8", *args,
-                            "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
-    capsys.readouterr()
-    assert cli_module.main(["validate", str(tmp_path / "cmp" / "manifest.json")]) == 2
-    assert "the manifest of culturesim compare: a .json scenario is the manifest.json of a " \
-        "`culturesim run` results folder" in capsys.readouterr().err  # fmt: skip
+                            "--out", str(cmp)]) == 0  # fmt: skip
+    said = capsys.readouterr().out
+    assert cli_module.main(["compare", str(cmp / "manifest.json"), "--out", str(cmp_again)]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == said.splitlines()[:-1]
+    tables = [pd.read_csv(f / "compare.csv") for f in (cmp, cmp_again)]
+    pd.testing.assert_frame_equal(*tables, check_exact=True)
+    assert said.startswith("A = baseline, B = baseline (levers.inclusion=0.8): means over 2 ")
+    assert cli_module.main(["compare", str(cmp / "manifest.json"), "baseline"]) == 2
+    assert "holds both A and B; change B with --set-b" in capsys.readouterr().err
+    assert cli_module.main(["validate", str(cmp / "manifest.json")]) == 2
+    assert "the manifest of culturesim compare; run it again with `culturesim compare`: a .json " \
+        "scenario is the manifest.json of a `culturesim run` results folder" \
+        in capsys.readouterr().err  # fmt: skip
