@@ -542,9 +542,26 @@ def _maker(kind: str) -> str:
     return f"culturesim {kind}" if kind in KINDS else "something else"
 
 
+def _unfinished(path: Path) -> str:
+    """What to say of a sweep folder whose sweep has not finished (interrupted, or running)."""
+    from culturesim.batch.sweep import PARTS
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    points, reps = manifest.get("design_points"), manifest.get("replications")
+    written = sum(1 for _ in (path / PARTS).glob("run-*.parquet"))
+    of = f" of {points * reps}" if isinstance(points, int) and isinstance(reps, int) else ""
+    experiment = manifest.get("experiment_file") or "EXPERIMENT"
+    return (
+        f"{path}: its sweep has not finished ({written}{of} runs written): continue it with "
+        f"`culturesim sweep {experiment} --out {path} --resume` (unless it is running)"
+    )
+
+
 def _on_sweep_folder(folder: str, action):
     """Run ``action(folder)`` on a finished sweep folder; bad folders are usage errors."""
     path = Path(folder)
+    if results_kind(path) == "sweep" and not (path / "runs.parquet").is_file():
+        raise UsageError(_unfinished(path))
     if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
     kind = results_kind(path)

@@ -762,6 +762,36 @@ def test_a_run_out_of_memory_stops_the_sweep_and_resume_redoes_it(tmp_path, monk
     assert len(runs) == 12 and runs["status"].eq("ok").all()
 
 
+def test_report_and_analyze_of_an_unfinished_sweep_say_how_to_finish_it(
+    tmp_path, monkeypatch, capsys
+):
+    """They said "not a finished sweep folder (no manifest.json/runs.parquet)" of a folder with
+    a manifest.json: which of the two was missing, and what to do, was left to guess."""
+    from culturesim import cli as cli_module
+
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+
+    def interrupted(scenario, changes, seed, months, outputs):
+        if changes["levers.innovation_time"] == 0.4:
+            raise KeyboardInterrupt
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, out, workers=1, progress=False)
+    written = len(list(out.glob("parts/run-*.parquet")))
+    assert 0 < written < 12
+    for command in ("report", "analyze"):
+        assert cli_module.main([command, str(out)]) == 2
+        assert capsys.readouterr().err == (
+            f"culturesim: {out}: its sweep has not finished ({written} of 12 runs written): "
+            f"continue it with `culturesim sweep {tmp_path / 'exp.toml'} --out {out} --resume` "
+            "(unless it is running)\n"
+        )
+
+
 def test_what_says_a_run_was_lost_with_its_worker():
     from concurrent.futures import CancelledError
     from concurrent.futures.process import BrokenProcessPool
