@@ -176,13 +176,18 @@ class CultureModel(mesa.Model):
 
     # --- the month -----------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month: age, run every process in order, record the KPIs."""
+        """Advance one month: age, run every process in order, record the KPIs.
+
+        At the scenario's horizon ``running`` turns False, so that Mesa's ``run_model()``
+        stops there (it ran on for ever); ``step()`` and :meth:`run` go on past it when asked.
+        """
         self.month += 1
         e = self.employees
         _age(e.ids, e.tenure)
         for process in self.processes:
             process.step(self)
         self.record()
+        self.running = self.month < self.config.meta.months
 
     def run(self, months: int | None = None) -> pd.DataFrame:
         """Run ``months`` more months (default: to the scenario's horizon); return the KPIs.

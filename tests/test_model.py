@@ -57,6 +57,25 @@ def test_simulate_returns_kpis_by_month(small):
     assert simulate(small, seed=3, months=6).kpis.shape[0] == 7
 
 
+def test_mesas_run_model_stops_at_the_horizon_and_steps_go_on_past_it(small):
+    """`model.run_model()` (Mesa's: step while `running`) never stopped: `running` stayed True."""
+    short = small.with_changes({"meta.months": 6})
+
+    class Bounded(CultureModel):  # fails rather than run on for ever
+        def step(self):
+            assert self.month < 20, "run_model() ran on past the horizon"
+            super().step()
+
+    model = Bounded(scenario=short, rng=3)
+    assert model.running
+    model.run_model()
+    assert (model.month, model.running) == (6, False)
+    pd.testing.assert_frame_equal(model.kpi_frame(), simulate(short, seed=3).kpis)
+    model.step()  # asked for, a month past the horizon runs (as `run --months` does)
+    assert model.month == 7 and not model.running
+    pd.testing.assert_frame_equal(model.kpi_frame(), simulate(short, seed=3, months=7).kpis)
+
+
 def test_same_seed_is_bit_identical_and_seeds_differ(small):
     a = simulate(small, seed=11).kpis
     b = simulate(small, seed=11).kpis
