@@ -27,6 +27,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -550,10 +551,11 @@ def _unfinished(path: Path) -> str:
     points, reps = manifest.get("design_points"), manifest.get("replications")
     written = sum(1 for _ in (path / PARTS).glob("run-*.parquet"))
     of = f" of {points * reps}" if isinstance(points, int) and isinstance(reps, int) else ""
-    experiment = manifest.get("experiment_file") or "EXPERIMENT"
+    experiment = shlex.quote(str(manifest.get("experiment_file") or "EXPERIMENT"))
     return (
         f"{path}: its sweep has not finished ({written}{of} runs written): continue it with "
-        f"`culturesim sweep {experiment} --out {path} --resume` (unless it is running)"
+        f"`culturesim sweep {experiment} --out {shlex.quote(str(path))} --resume` (unless it "
+        "is running)"
     )
 
 

@@ -778,7 +778,7 @@ def test_report_and_analyze_of_an_unfinished_sweep_say_how_to_finish_it(
         return real(scenario, changes, seed, months, outputs)
 
     monkeypatch.setattr(sweep_module, "run_one", interrupted)
-    out = tmp_path / "out"
+    out = tmp_path / "out dir"  # quoted in the command to copy
     with pytest.raises(KeyboardInterrupt):
         run_sweep(exp, out, workers=1, progress=False)
     written = len(list(out.glob("parts/run-*.parquet")))
@@ -787,7 +787,7 @@ def test_report_and_analyze_of_an_unfinished_sweep_say_how_to_finish_it(
         assert cli_module.main([command, str(out)]) == 2
         assert capsys.readouterr().err == (
             f"culturesim: {out}: its sweep has not finished ({written} of 12 runs written): "
-            f"continue it with `culturesim sweep {tmp_path / 'exp.toml'} --out {out} --resume` "
+            f"continue it with `culturesim sweep {tmp_path / 'exp.toml'} --out '{out}' --resume` "
             "(unless it is running)\n"
         )
 
