@@ -388,13 +388,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"culturesim: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a full disk, say: the parts written are whole (see run_sweep)
-        if exc.errno not in DISK_ERRORS:
+        if exc.errno in DISK_ERRORS:
+            said = f"cannot write in {args.out}: {_file_error(exc)}. The finished runs are kept"
+            print(
+                f"culturesim: {said}: free some space and continue with --resume", file=sys.stderr
+            )
+        elif exc.errno in FILE_LIMIT_ERRORS:  # a pool's pipes, say
+            print(
+                f"culturesim: {_file_limit(exc)} or use fewer --workers. The finished runs are "
+                "kept: continue with --resume",
+                file=sys.stderr,
+            )
+        else:
             raise
-        print(
-            f"culturesim: cannot write in {args.out}: {_file_error(exc)}. The finished runs "
-            "are kept: free some space and continue with --resume",
-            file=sys.stderr,
-        )
         return 1
     except KeyboardInterrupt:
         print(
@@ -1130,6 +1136,19 @@ _python_show_warning = warnings.showwarning
 
 #: Errors of the disk a command writes to, not of its input (one line and exit 1 for them).
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+#: Errors of a process (or system) out of file descriptors: its limit, not the input, is short.
+FILE_LIMIT_ERRORS = (errno.EMFILE, errno.ENFILE)
+
+
+def _file_limit(exc: OSError) -> str:
+    """What to say when the open-file limit is reached: the limit, and how to raise it."""
+    try:
+        import resource
+
+        limit = f", {resource.getrlimit(resource.RLIMIT_NOFILE)[0]} here"
+    except (ImportError, OSError, ValueError):  # not POSIX
+        limit = ""
+    return f"{_file_error(exc)}: raise the limit on open files (`ulimit -n`{limit})"
 
 
 def _file_error(exc: OSError) -> str:
@@ -1184,6 +1203,8 @@ def _main(argv: list[str] | None) -> int:
             print(f"culturesim: cannot write: {_file_error(exc)}", file=sys.stderr)
         elif exc.errno in (errno.EACCES, errno.EPERM):  # another user's file or folder
             print(f"culturesim: {_file_error(exc)}", file=sys.stderr)
+        elif exc.errno in FILE_LIMIT_ERRORS:
+            print(f"culturesim: {_file_limit(exc)}", file=sys.stderr)
         else:
             raise
         return 1

@@ -1235,6 +1235,37 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_a_process_out_of_open_files_stops_in_one_line_saying_so(tmp_path, monkeypatch, capsys):
+    """A sweep under a low `ulimit -n` (12) stopped with a traceback of EMFILE."""
+    import errno
+    import resource
+
+    from culturesim import cli as cli_module
+
+    def no_pipes(workers):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(sweep_module, "process_pool", no_pipes)
+    path, out = write_experiment(tmp_path, GRID), tmp_path / "out"
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "2"]) == 1
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert capsys.readouterr().err.splitlines() == [
+        f"culturesim: Too many open files: raise the limit on open files (`ulimit -n`, {limit} "
+        "here) or use fewer --workers. The finished runs are kept: continue with --resume"
+    ]
+
+    def no_files(self, target, *args, **kwargs):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_files)  # any command: one line
+    args = ["run", str(tmp_path / "tiny.toml"), "--seeds", "1", "--out", str(tmp_path / "run")]
+    assert cli_module.main(args) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"culturesim: Too many open files: raise the limit on open files (`ulimit -n`, {limit} "
+        "here)"
+    ]
+
+
 def test_refuses_to_overwrite_without_resume(tmp_path):
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     mine = tmp_path / "mine"  # a folder of the user's own files holds no sweep to continue
