@@ -1345,6 +1345,16 @@ BAD = {
                                  '"levers.transparency" = [0.2, 0.8, 0.20]'),
                     "parameters.levers.transparency: value 0.2 is listed twice (a grid runs "
                     "each value once; experiment.replications repeats runs)"),
+    # a whole list of events as a grid's value: nine lines of pydantic's union internals
+    "events_as_values": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
+                                      '"events" = [[{month = 3, kind = "layoff"}], []]'),
+                         "parameters.events: a grid's values are numbers, text or booleans, not "
+                         "a list; vary a key within it, an event's by its position "
+                         '("events.0.month")'),
+    "table_as_value": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
+                                    '"levers" = [{ transparency = 0.2 }]'),
+                       "parameters.levers: a grid's values are numbers, text or booleans, not a "
+                       "table"),
     "no_outputs": (GRID.replace('outputs = ["launches", "attrition_rate_annual", "user_trust", '
                                 '"headcount"]', "outputs = []"),
                    "experiment.outputs: no KPI named; allowed: headcount"),

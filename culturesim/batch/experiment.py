@@ -338,6 +338,13 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     probed = scenario.with_changes({"meta.months": MAX_MONTHS})
     base = scenario.to_dict()
     for key, value in parameters.items():
+        if isinstance(value, list) and (nested := [v for v in value if isinstance(v, list | dict)]):
+            kind = "a list" if isinstance(nested[0], list) else "a table"
+            problems.append(
+                f"parameters.{key}: a grid's values are numbers, text or booleans, not {kind}; "
+                'vary a key within it, an event\'s by its position ("events.0.month")'
+            )
+            continue
         if isinstance(value, list):
             probes = value
         elif isinstance(value, dict) and set(value) == {"min", "max"}:
