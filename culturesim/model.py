@@ -120,6 +120,7 @@ class CultureModel(mesa.Model):
         self._left: list[np.ndarray] = []
         #: What the run warned of, in order (the messages of its warnings): a sweep keeps them.
         self.notices: list[str] = []
+        self.notice_kinds: list[type] = []  #: each notice's kind (a Notice subclass), in order
         self._noticed_no_staff = False  # the run has given notice of a company with no one left
         super().__init__(rng=seed)
         self.config = config

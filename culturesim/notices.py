@@ -36,6 +36,7 @@ __all__ = [
     "Notice",
     "notices_kept_quiet",
     "notify",
+    "summarize",
 ]
 
 
@@ -91,5 +92,35 @@ def notify(model: CultureModel, category: type[Notice], what: str) -> None:
         raise ValueError(f"a notice may not hold {SEPARATOR!r}: {what!r}")
     notice = f"seed {model.seed}, month {model.month}: {what}"
     model.notices.append(notice)
+    model.notice_kinds.append(category)
     if not _QUIET.get():
         warnings.warn(notice, category, stacklevel=3)  # the line of the month that stepped it
+
+
+def summarize(models: list[CultureModel], name: str = "") -> None:
+    """Warn once per kind of notice that runs of one scenario gave, for the lowest seed.
+
+    A run of several seeds (``culturesim run``, ``compare``) whose seeds each gave the same
+    notice printed a line per seed, in the order the threads finished. Each kind is now said
+    once, in seed order, naming the other seeds that gave it too; each run's own notices stay
+    whole in its ``model.notices``. Kept quiet inside :func:`notices_kept_quiet`.
+
+    Args:
+        models: The finished runs, whose notices were kept quiet as they ran.
+        name: What to call the runs before their notices (compare's ``A`` and ``B``).
+    """
+    if _QUIET.get():
+        return
+    by_kind: dict[type[Notice], list[tuple[int, str]]] = {}
+    for model in sorted(models, key=lambda m: m.seed):
+        firsts: dict[type[Notice], str] = {}
+        for kind, notice in zip(model.notice_kinds, model.notices, strict=True):
+            firsts.setdefault(kind, notice)
+        for kind, notice in firsts.items():
+            by_kind.setdefault(kind, []).append((model.seed, notice))
+    for kind, given in by_kind.items():
+        (_, first), others = given[0], [seed for seed, _ in given[1:]]
+        if others:
+            listed = ", ".join(map(str, others[:5])) + (", ..." if len(others) > 5 else "")
+            first += f" (so did {len(others)} more of the {len(models)} seeds: {listed})"
+        warnings.warn(f"{name}: {first}" if name else first, kind, stacklevel=2)

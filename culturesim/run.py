@@ -14,6 +14,7 @@ import pandas as pd
 
 from culturesim.interrupts import noticing_ctrl_c
 from culturesim.model import CultureModel, whole_months
+from culturesim.notices import notices_kept_quiet, summarize
 from culturesim.progress import Progress
 from culturesim.scenario import Scenario, load_scenario
 
@@ -70,6 +71,7 @@ def run_seeds(
     months: int | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
+    name: str = "",
 ) -> pd.DataFrame:
     """Run a scenario for each seed; return KPIs stacked with ``run_id``, ``seed``, ``month``.
 
@@ -80,7 +82,9 @@ def run_seeds(
     :func:`simulate`'s for its seed, whatever the threads. A Ctrl-C (or a run that fails)
     stops the others within a month, and ``KeyboardInterrupt`` (or the run's error) is raised.
     ``progress``, if given, is ticked as each run finishes (``culturesim run`` and ``compare``
-    draw it on a terminal).
+    draw it on a terminal). The runs' notices are given once a kind when all have finished,
+    for the lowest seed that gave it, naming the others (:func:`~culturesim.notices.summarize`;
+    ``name``, if given, before each: compare's ``A`` and ``B``).
 
     Raises:
         TypeError: If ``months`` is not a whole number.
@@ -92,14 +96,17 @@ def run_seeds(
         raise ValueError(f"threads must be 1 or more, got {threads}")
     workers = threads or default_threads(config, len(seeds))
     stop = threading.Event()
+    finished: list[CultureModel] = []
 
     def run(seed: int) -> pd.DataFrame | None:
-        model = CultureModel(scenario=config, rng=seed)
-        for _ in range(horizon):
-            if stop.is_set():
-                return None
-            model.step()
+        with notices_kept_quiet():  # said once a kind after all the runs (summarize)
+            model = CultureModel(scenario=config, rng=seed)
+            for _ in range(horizon):
+                if stop.is_set():
+                    return None
+                model.step()
         frame = model.kpi_frame()
+        finished.append(model)
         if progress is not None:
             progress.tick()
         return frame
@@ -118,6 +125,7 @@ def run_seeds(
     finally:
         stop.set()  # runs still going (after a Ctrl-C or a failure) end at their next month
         pool.shutdown(wait=True, cancel_futures=True)
+    summarize(finished, name)
     return pd.concat(frames, ignore_index=True)
 
 

@@ -413,6 +413,31 @@ def test_cash_below_zero_gives_notice_once_and_leaves_no_runway(small):
     assert (k.loc[~red, "runway_months"] > 0).all()
 
 
+def test_seeds_run_together_give_each_kind_of_notice_once_in_seed_order(small):
+    """`culturesim run --seeds 10` on a company short of cash printed the same notice ten
+    times, in the order the threads finished (so it differed from run to run)."""
+    import warnings
+
+    from culturesim.notices import NegativeCashWarning
+    from culturesim.run import run_seeds
+
+    broke = small.with_changes({"organization.cash": 0.0, "meta.months": 3})
+    alone = {}
+    for seed in (7, 8, 9, 10, 11, 12, 13):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            alone[seed] = simulate(broke, seed=seed).model.notices
+        assert [str(w.message) for w in caught] == alone[seed]  # one run: its own notice
+    for name, prefix in (("", ""), ("B", "B: ")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run_seeds(broke, [13, 12, 11, 10, 9, 8, 7], threads=2, name=name)
+        assert [(w.category, str(w.message)) for w in caught] == [
+            (NegativeCashWarning,
+             f"{prefix}{alone[7][0]} (so did 6 more of the 7 seeds: 8, 9, 10, 11, 12, ...)")
+        ]  # fmt: skip
+
+
 def test_a_notice_may_not_hold_the_separator_that_joins_a_runs_notices(small):
     """A sweep joins a run's notices with ``SEPARATOR`` in runs.parquet; a notice holding it
     would not split back (the cash and headcount notices once did), so notify refuses it."""

@@ -161,8 +161,8 @@ def compare(
     seed_list = [a.meta.seed + i for i in range(seeds)]
     months = months or a.meta.months
     return Comparison(
-        run_seeds(a, seed_list, months, progress=progress),
-        run_seeds(b, seed_list, months, progress=progress),
+        run_seeds(a, seed_list, months, progress=progress, name="A"),
+        run_seeds(b, seed_list, months, progress=progress, name="B"),
     )
 
 
