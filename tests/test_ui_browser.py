@@ -141,6 +141,30 @@ def test_a_bad_upload_shows_the_problem_in_the_page(server, browser):
     page.context.close()
 
 
+def test_a_long_word_in_an_uploaded_name_keeps_the_page_in_the_window(server, browser):
+    """A name that is one long word (or an unknown key of one in an upload's error) made the
+    page wider than the window, the charts beside it cut off at the right edge."""
+    word = "Q3plan_" + "x" * 200
+    page = open_page(browser, server)
+    named = f'[meta]\nname = "{word}"\nmonths = 36\n'.encode()
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "long.toml", "mimeType": "application/toml", "buffer": named}]
+    )
+    expect(page.get_by_text("Loaded upload long.toml")).to_be_visible(timeout=SLOW)
+    slide(page, ".replications", "Home")  # 1 replication
+    page.locator(".run-button").click()
+    expect(page.locator(".run-heading")).to_contain_text(word[:50], timeout=SLOW)
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    page.wait_for_function(fits, timeout=10_000)
+    unknown = f"[levers]\n{word} = 1\n".encode()
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": unknown}]
+    )
+    expect(page.locator(".upload-error")).to_contain_text(word[:50], timeout=SLOW)
+    page.wait_for_function(fits, timeout=10_000)
+    page.context.close()
+
+
 def test_a_company_larger_than_the_server_runs_is_refused_in_the_page(server, browser):
     page = open_page(browser, server)
     big = b"[organization]\nemployees = 140000\n"  # valid; plans 520,000 by month 60
