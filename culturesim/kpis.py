@@ -506,17 +506,18 @@ def month_tick_step(months: int) -> int:
 def format_number(x: float) -> str:
     """A KPI or lever value as a table shows it: about four significant digits.
 
-    Millions as "21.74M", thousands with commas ("66,914"), whole numbers bare, the rest with
-    one decimal from 100 ("145.6"), two from 10 ("21.59") and three below ("0.622"), trailing
-    zeros dropped ("4.2", not "4.200").
+    Millions as "21.74M" (with commas from a billion: "2,500.00M"), thousands with commas
+    ("66,914"), whole numbers bare (0, not "-0"), the rest with one decimal from 100 ("145.6"),
+    two from 10 ("21.59") and three below ("0.622"), trailing zeros dropped ("4.2", not
+    "4.200").
     """
     size = abs(x)
     if size >= 1e6:
-        return f"{x / 1e6:.2f}M"
+        return f"{x / 1e6:,.2f}M"
     if size >= 1000:
         return f"{x:,.0f}"
     if float(x).is_integer():
-        return f"{x:.0f}"
+        return f"{x:.0f}" if x else "0"
     decimals = 1 if size >= 100 else 2 if size >= 10 else 3
     shown = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if shown == "-0" else shown  # a small negative rounds to 0, not "-0"

@@ -251,6 +251,8 @@ def test_summary_numbers_show_about_four_significant_digits():
     assert shown == ["21.74M", "66,914", "148", "145.6", "21.59", "0.622", "4.2", "0.66"]
     assert format_number(-0.0421) == "-0.042"
     assert format_number(-0.0004) == "0"
+    assert format_number(-0.0) == "0"  # a difference of nothing read "-0"
+    assert format_number(2.5e9) == "2,500.00M"  # cash may reach $10^15: "1000000000.00M"
 
 
 def test_manifest_is_enough_to_reproduce(tmp_path):
