@@ -740,18 +740,24 @@ def test_a_worker_killed_mid_sweep_stops_it_and_resume_redoes_its_run(tmp_path):
     assert ts.groupby("run_id").size().eq(31).all()
 
 
+def failing_at(monkeypatch, innovation_time: float, error: type[BaseException]):
+    """Make the sweep's runs at ``innovation_time`` raise ``error``; return the real run_one."""
+    real = sweep_module.run_one
+
+    def run_one(scenario, changes, seed, months, outputs):
+        if changes["levers.innovation_time"] == innovation_time:
+            raise error
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", run_one)
+    return real
+
+
 def test_a_run_out_of_memory_stops_the_sweep_and_resume_redoes_it(tmp_path, monkeypatch):
     """A MemoryError depends on what else the machine ran: recorded as the run's failure, the
     run would never be redone."""
     exp = load_experiment(write_experiment(tmp_path, GRID))
-    real = sweep_module.run_one
-
-    def short_of_memory(scenario, changes, seed, months, outputs):
-        if changes["levers.innovation_time"] == 0.2:
-            raise MemoryError
-        return real(scenario, changes, seed, months, outputs)
-
-    monkeypatch.setattr(sweep_module, "run_one", short_of_memory)
+    real = failing_at(monkeypatch, 0.2, MemoryError)
     out = tmp_path / "out"
     with pytest.raises(sweep_module.WorkerLostError, match="a run ran out of memory"):
         run_sweep(exp, out, workers=1, progress=False)
@@ -770,14 +776,7 @@ def test_report_and_analyze_of_an_unfinished_sweep_say_how_to_finish_it(
     from culturesim import cli as cli_module
 
     exp = load_experiment(write_experiment(tmp_path, GRID))
-    real = sweep_module.run_one
-
-    def interrupted(scenario, changes, seed, months, outputs):
-        if changes["levers.innovation_time"] == 0.4:
-            raise KeyboardInterrupt
-        return real(scenario, changes, seed, months, outputs)
-
-    monkeypatch.setattr(sweep_module, "run_one", interrupted)
+    failing_at(monkeypatch, 0.4, KeyboardInterrupt)  # a Ctrl-C at the last point's runs
     out = tmp_path / "out dir"  # quoted in the command to copy
     with pytest.raises(KeyboardInterrupt):
         run_sweep(exp, out, workers=1, progress=False)
