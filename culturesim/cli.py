@@ -209,7 +209,9 @@ def _recorded(path: str, kind: str) -> dict | None:
     return manifest if isinstance(manifest, dict) and manifest.get("kind") == kind else None
 
 
-def _seeds_and_months(args: argparse.Namespace, recorded: dict | None, seeds: int, months: int):
+def _seeds_and_months(
+    args: argparse.Namespace, recorded: dict | None, seeds: int, months: int | None
+):
     """How many seeds and months to run: the options', else the manifest's, else the defaults.
 
     A manifest whose seeds and months cannot be read gives the defaults.
