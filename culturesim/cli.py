@@ -192,6 +192,23 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
     return f"{scenario.meta.name} ({', '.join(f'{k}={text(v)}' for k, v in changes.items())})"
 
 
+def _say_if_compiling() -> None:
+    """On a terminal, say so when this run will first compile the model (half a minute or more).
+
+    After an install or a `git pull` the first run compiles the kernels before its first run
+    ends, so a terminal showed nothing, not even the progress bar, for half a minute or more.
+    A script's stderr is left as it was.
+    """
+    from culturesim.compiled import kernels_cached
+
+    if sys.stderr is not None and sys.stderr.isatty() and not kernels_cached():
+        print(
+            "culturesim: compiling the model for this version of the code, once: half a minute "
+            "to a minute (`python -m culturesim.warm` does it ahead)",
+            file=sys.stderr,
+        )
+
+
 def _recorded(path: str, kind: str) -> dict | None:
     """The manifest at ``path`` if it is the ``manifest.json`` of a ``kind`` folder, else None.
 
@@ -269,6 +286,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         from culturesim.run import run_seeds
 
+        _say_if_compiling()
         with Progress(len(seeds), log=False) as bar:  # a bar on a terminal, else nothing
             ts = run_seeds(scenario, seeds, months, progress=bar)
         if out is not None:  # the results before the summary: a reader that stops early
@@ -378,6 +396,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from culturesim.batch import run_sweep
     from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError
 
+    if args.scheduler is None:  # a cluster's workers compile, or not, on their own machines
+        _say_if_compiling()
     try:
         # a sweep keeps what it wrote (see _output_folder), and resumes only its own folders
         with _output_folder(Path(args.out), "sweep"):
@@ -441,6 +461,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
         from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
 
+        _say_if_compiling()
         with Progress(2 * n_seeds, log=False) as bar:
             result = compare(a, b, seeds=n_seeds, months=months, progress=bar)
         table = result.table()
@@ -664,6 +685,7 @@ def cmd_dock(args: argparse.Namespace) -> int:
     figures = None if args.figures is None else Path(args.figures)
     # the figures' folder is made (or refused) before the checks' minutes
     with _output_folder(figures, "dock", "--figures"):
+        _say_if_compiling()
         checks = run_checks(quick=args.quick)
         if figures is not None:
             _write_docking_figures(figures, checks, started, quick=args.quick)

@@ -65,6 +65,7 @@ import numpy as np
 from numba import config, njit
 
 __all__ = [
+    "CACHE_FOLDER",
     "SOURCE_DIGEST",
     "cache_folder",
     "cached_kernels",
@@ -72,6 +73,7 @@ __all__ = [
     "heap_sort",
     "insertion_sort",
     "kernel",
+    "kernels_cached",
     "source_digest",
 ]
 
@@ -147,8 +149,20 @@ def cached_kernels(folder: Path | None):
 #: This package's :func:`source_digest`, read once at import.
 SOURCE_DIGEST = source_digest()
 
+#: Where this code's kernels are cached (:func:`cache_folder`; None: not cached).
+CACHE_FOLDER = cache_folder(digest=SOURCE_DIGEST)
+
 #: Compile ``fn`` with Numba in nopython mode, cached on disk (see :func:`cache_folder`).
-kernel = cached_kernels(cache_folder(digest=SOURCE_DIGEST))
+kernel = cached_kernels(CACHE_FOLDER)
+
+
+def kernels_cached() -> bool:
+    """Whether this code's kernels are cached yet: if not, the next run compiles them.
+
+    False after an install or any change to the sources (until a run or ``python -m
+    culturesim.warm`` has compiled them), and always where there is no cache folder.
+    """
+    return CACHE_FOLDER is not None and any(CACHE_FOLDER.rglob("*.nbi"))
 
 
 @kernel

@@ -775,6 +775,37 @@ def test_run_and_compare_say_which_events_fall_after_their_months(capsys):
     assert "falls after" not in capsys.readouterr().out  # month 18 is run
 
 
+def test_a_run_that_will_compile_the_model_says_so_on_a_terminal(tmp_path, monkeypatch, capsys):
+    """After an install or a `git pull` the first run compiled for half a minute or more with
+    nothing on the terminal, not even the progress bar (it shows after the first run)."""
+    import io
+
+    from culturesim import cli as cli_module
+    from culturesim import compiled
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    args = ["run", "baseline", "--seeds", "1", "--months", "1"]
+    said = "culturesim: compiling the model for this version of the code, once: half a minute"
+    for cached, terminal in ((False, True), (True, True), (False, False)):
+        folder = tmp_path / f"kernels-{cached}-{terminal}"
+        (folder / "culturesim_0123").mkdir(parents=True)
+        if cached:  # Numba's index files, one folder per module
+            (folder / "culturesim_0123" / "model._age-1.py312.nbi").write_bytes(b"")
+        monkeypatch.setattr(compiled, "CACHE_FOLDER", folder)
+        assert compiled.kernels_cached() == cached
+        stderr = Terminal() if terminal else io.StringIO()
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stderr", stderr)
+            assert cli_module.main(args) == 0
+        assert stderr.getvalue().startswith(said) == (terminal and not cached), stderr.getvalue()
+        capsys.readouterr()
+    monkeypatch.setattr(compiled, "CACHE_FOLDER", None)  # nowhere to cache: every run compiles
+    assert not compiled.kernels_cached()
+
+
 def test_run_and_compare_draw_a_progress_bar_on_a_terminal_only(monkeypatch, capsys):
     import io
 
