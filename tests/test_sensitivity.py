@@ -328,3 +328,20 @@ def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_experiment(path)  # a power of 2: nothing to say
+
+
+def test_the_indices_figure_tells_two_event_months_apart():
+    """Its bars were labelled by a key's last part: an incident's month and a layoff's both
+    read "month"."""
+    import matplotlib.pyplot as plt
+
+    from culturesim.batch.analyze import sensitivity_figure, short_names
+
+    keys = ["levers.transparency", "events.0.month", "events.1.month", "events.0.severity"]
+    assert short_names(keys) == ["transparency", "events.0.month", "events.1.month", "severity"]
+    table = pd.DataFrame({"output": "user_trust", "parameter": keys, "mu_star": 0.1,
+                          "mu_star_conf": 0.01, "sigma": 0.1})  # fmt: skip
+    fig = sensitivity_figure(table, "morris")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    plt.close(fig)
+    assert labels == short_names(keys)

@@ -154,6 +154,24 @@ def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
     return pd.concat(frames, ignore_index=True), design
 
 
+def short_names(keys: list[str]) -> list[str]:
+    """Each dotted key by its last parts, as few as tell it from the others.
+
+    ``levers.transparency`` is ``transparency``; ``events.0.month`` and ``events.1.month``
+    keep their table and position (by their last part alone both read ``month``).
+    """
+    parts = [key.split(".") for key in keys]
+    names = []
+    for mine in parts:
+        n = next(
+            n for n in range(1, len(mine) + 1) if [p[-n:] for p in parts].count(mine[-n:]) == 1
+        )
+        if n < len(mine) and mine[-n].isdigit():  # a position: with what it is a position in
+            n += 1
+        names.append(".".join(mine[-n:]))
+    return names
+
+
 def sensitivity_figure(table: pd.DataFrame, design: str):
     """Bar charts of the indices, one panel per output."""
     import matplotlib.pyplot as plt
@@ -180,7 +198,7 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
         if t.iloc[:, 2:].isna().all(axis=None):
             ax.text(0.5, 0.5, "the same at every design point:\nno indices", ha="center",
                     va="center", transform=ax.transAxes, fontsize=9, color="0.4")  # fmt: skip
-        ax.set_yticks(pos, [p.split(".")[-1] for p in t["parameter"]], fontsize=8)
+        ax.set_yticks(pos, short_names(list(t["parameter"])), fontsize=8)
         ax.set_title(title, fontsize=10)
     # one legend above the panels: inside a panel it covered the top bars
     handles, labels = axes.flat[0].get_legend_handles_labels()
