@@ -202,6 +202,10 @@ def test_the_report_legend_names_each_design_point_by_its_levers():
     assert _point_labels(runs, [*two, "levers.inclusion"]) == {0: "point 0", 1: "point 1"}
     runs["market.user_network"] = ["mixed", "mixed", "small_world", "small_world"]
     assert _point_labels(runs, ["market.user_network"])[1] == "user_network = small_world"
+    runs["events.0.month"], runs["events.1.month"] = [12, 12, 24, 24], [30, 30, 36, 36]
+    assert _point_labels(runs, ["events.0.month", "events.1.month"])[1] == (
+        "events.0.month = 24, events.1.month = 36"  # both read "month = ..."
+    )
 
 
 def test_the_report_colours_one_numeric_parameter_in_its_order():

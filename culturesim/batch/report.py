@@ -9,7 +9,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from culturesim.batch.analyze import final_values, sensitivity_table, sensitivity_writers
+from culturesim.batch.analyze import (
+    final_values,
+    sensitivity_table,
+    sensitivity_writers,
+    short_names,
+)
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.manifest import write_files
 from culturesim.plots import band, month_ticks
@@ -27,8 +32,9 @@ def _point_labels(runs: pd.DataFrame, params: list[str]) -> dict[int, str]:
     values = runs.groupby("point")[params].first()
     if not 1 <= len(params) <= 2:
         return {p: f"point {p}" for p in values.index}
+    names = dict(zip(params, short_names(params), strict=True))  # events.0.month, not month
     return {
-        p: ", ".join(f"{name.split('.')[-1]} = {_value(row[name])}" for name in params)
+        p: ", ".join(f"{names[name]} = {_value(row[name])}" for name in params)
         for p, row in values.iterrows()
     }
 
