@@ -195,8 +195,8 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
 def _say_if_compiling() -> None:
     """On a terminal, say so when this run will first compile the model (half a minute or more).
 
-    After an install or a `git pull` the first run compiles the kernels before its first run
-    ends, so a terminal showed nothing, not even the progress bar, for half a minute or more.
+    After an install or a `git pull` the first run compiles the kernels, and the progress bar
+    shows only once a run has finished: a terminal showed nothing for half a minute or more.
     A script's stderr is left as it was.
     """
     from culturesim.compiled import kernels_cached
@@ -359,12 +359,11 @@ def _is_experiment(path: str) -> bool:
     p = Path(path)
     if not p.is_file():
         return False
+    if p.suffix == ".json":
+        return _recorded(path, "sweep") is not None
     try:
-        if p.suffix == ".json":
-            manifest = json.loads(read_file(p))
-            return isinstance(manifest, dict) and manifest.get("kind") == "sweep"
         return "experiment" in parse_toml(read_file(p), path)
-    except (ScenarioError, ValueError):  # unreadable, not TOML or JSON: load_scenario says so
+    except ScenarioError:  # unreadable or not TOML: load_scenario says so
         return False
 
 
