@@ -393,7 +393,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.experiment, **{key: value for key, value in overrides.items() if value is not None}
     )
     from culturesim.batch import run_sweep
-    from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError
+    from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError, kept
 
     if args.scheduler is None:  # a cluster's workers compile, or not, on their own machines
         _say_if_compiling()
@@ -410,24 +410,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:  # a full disk, say: the parts written are whole (see run_sweep)
         if exc.errno in DISK_ERRORS:
-            said = f"cannot write in {args.out}: {_file_error(exc)}. The finished runs are kept"
-            print(
-                f"culturesim: {said}: free some space and continue with --resume", file=sys.stderr
-            )
+            said = f"cannot write in {args.out}: {_file_error(exc)}: free some space"
         elif exc.errno in FILE_LIMIT_ERRORS:  # a pool's pipes, say
-            print(
-                f"culturesim: {_file_limit(exc)} or use fewer --workers. The finished runs are "
-                "kept: continue with --resume",
-                file=sys.stderr,
-            )
+            said = f"{_file_limit(exc)} or use fewer --workers"
         else:
             raise
+        print(f"culturesim: {said}. {kept(Path(args.out))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: finished runs are kept in {args.out}; continue with --resume",
-            file=sys.stderr,
-        )
+        print(f"\ninterrupted. {kept(Path(args.out))}", file=sys.stderr)
         return INTERRUPTED
     print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
     return 0

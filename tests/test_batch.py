@@ -488,12 +488,12 @@ def test_a_scheduler_lost_mid_sweep_is_one_line_and_keeps_the_finished_runs(tmp_
         scheduler.kill()  # its machine died, say
         _, err = proc.communicate(timeout=120)
     lines = [line for line in err.splitlines() if "runs, ETA" not in line]
+    finished = len(list(parts.glob("run-*.parquet")))
     assert lines == [
         "culturesim: a run was cancelled: its worker or the Dask scheduler was lost. The "
-        "finished runs are kept: continue with --resume"
+        f"{finished} finished runs are kept in {tmp_path / 'o'}: continue with --resume"
     ], err
-    assert proc.returncode == 1
-    assert len(list(parts.glob("run-*.parquet"))) >= 2
+    assert proc.returncode == 1 and finished >= 2
 
 
 #: Logs what Dask logs as a connection breaks, and something else, while a sweep's Dask client
@@ -803,15 +803,14 @@ def test_what_says_a_run_was_lost_with_its_worker():
     assert lost(MemoryError())  # the memory of the worker's machine, not the run, fell short
     assert not lost(RuntimeError("boom")) and not lost(ValueError("bad"))
     said = sweep_module._lost(MemoryError())
-    assert said == (
-        "a run ran out of memory (MemoryError); try fewer --workers. The finished runs are "
-        "kept: continue with --resume"
-    )
+    assert said == "a run ran out of memory (MemoryError); try fewer --workers"
     said = sweep_module._lost(CancelledError())
-    assert said.startswith("a run was cancelled: its worker or the Dask scheduler was lost.")
+    assert said == "a run was cancelled: its worker or the Dask scheduler was lost"
     said = sweep_module._lost(BrokenProcessPool("A child process terminated abruptly."))
-    assert "(BrokenProcessPool: A child process terminated abruptly); out of memory?" in said
-    assert said.endswith(". The finished runs are kept: continue with --resume")
+    assert said.endswith(
+        "(BrokenProcessPool: A child process terminated abruptly); out of memory? Try fewer "
+        "--workers"
+    )
 
 
 def signal_masks(pid: int) -> str:
@@ -1164,7 +1163,9 @@ def test_a_run_by_other_code_stops_the_sweep_which_resumes(tmp_path, monkeypatch
 
     monkeypatch.setattr(sweep_module, "run_one", stale_worker)
     out = tmp_path / "out"
-    with pytest.raises(sweep_module.OtherCodeError, match="then continue with --resume") as info:
+    with pytest.raises(
+        sweep_module.OtherCodeError, match=r"finished runs are kept in .*: continue with --resume"
+    ) as info:
         run_sweep(exp, out, workers=1, progress=False)
     assert said.format(numpy=numpy) in str(info.value)
     kept = sorted(out.glob("parts/run-*.parquet"))
@@ -1194,7 +1195,9 @@ def test_the_command_says_which_code_differs_and_exits_2(tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith("culturesim: a run was computed by other code (Python 3.12.0, here")
-    assert err[0].endswith("then continue with --resume (finished runs are kept)")
+    # the first run's worker was stale: no run had finished, and the sweep left nothing behind
+    assert err[0].endswith("on every worker. No run had finished, so nothing is kept")
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
@@ -1222,8 +1225,8 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
     said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
     assert code == 1 and len(said) == 1, said
     assert said[0] == (
-        f"culturesim: cannot write in {out}: No space left on device. The finished runs are "
-        "kept: free some space and continue with --resume"
+        f"culturesim: cannot write in {out}: No space left on device: free some space. The 3 "
+        f"finished runs are kept in {out}: continue with --resume"
     )
     assert len(list((out / "parts").glob("run-*.parquet"))) == 3
     assert not list((out / "parts").glob(".*"))  # the part cut short is not left behind
@@ -1250,8 +1253,9 @@ def test_a_process_out_of_open_files_stops_in_one_line_saying_so(tmp_path, monke
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     assert capsys.readouterr().err.splitlines() == [
         f"culturesim: Too many open files: raise the limit on open files (`ulimit -n`, {limit} "
-        "here) or use fewer --workers. The finished runs are kept: continue with --resume"
+        "here) or use fewer --workers. No run had finished, so nothing is kept"
     ]
+    assert not out.exists()
 
     def no_files(self, target, *args, **kwargs):
         raise OSError(errno.EMFILE, "Too many open files")
@@ -1263,6 +1267,46 @@ def test_a_process_out_of_open_files_stops_in_one_line_saying_so(tmp_path, monke
         f"culturesim: Too many open files: raise the limit on open files (`ulimit -n`, {limit} "
         "here)"
     ]
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["new folder", "the user's empty folder"])
+def test_a_sweep_stopped_before_any_run_finished_leaves_nothing_behind(
+    tmp_path, monkeypatch, capsys, made
+):
+    """Under `ulimit -n 12` a sweep failed writing its manifest, and left a folder holding an
+    empty parts/ and its lock, saying "The finished runs are kept" of none."""
+    import errno
+
+    from culturesim import cli as cli_module
+    from culturesim import manifest as manifest_module
+
+    path, out = write_experiment(tmp_path, GRID), tmp_path / "out"
+    if made:
+        out.mkdir()
+    real = manifest_module.write_json
+
+    def no_files(target, data):
+        raise OSError(errno.EMFILE, "Too many open files", str(target))
+
+    monkeypatch.setattr(sweep_module, "write_json", no_files)
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].endswith("or use fewer --workers. No run had finished, so nothing is kept")
+    assert (list(out.iterdir()) == []) if made else not out.exists()
+    monkeypatch.setattr(sweep_module, "write_json", real)
+    run_one = failing_at(monkeypatch, 0.0, KeyboardInterrupt)  # a Ctrl-C in the first run
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 130
+    assert capsys.readouterr().err.endswith(
+        "\ninterrupted. No run had finished, so nothing is kept\n"
+    )
+    assert (list(out.iterdir()) == []) if made else not out.exists()
+    monkeypatch.setattr(sweep_module, "run_one", run_one)
+    failing_at(monkeypatch, 0.4, KeyboardInterrupt)  # at the last point: 8 runs are finished
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 130
+    assert capsys.readouterr().err.endswith(
+        f"\ninterrupted. The 8 finished runs are kept in {out}: continue with --resume\n"
+    )
+    assert len(list(out.glob("parts/run-*.parquet"))) == 8
 
 
 def test_refuses_to_overwrite_without_resume(tmp_path):

@@ -29,7 +29,7 @@ import socket
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
@@ -450,8 +450,12 @@ def run_sweep(
             origin cannot be told), or is being written by another sweep.
         SchedulerError: If ``scheduler`` cannot be reached or a worker of its cluster cannot
             run this code (nothing is written).
-        OtherCodeError: If a worker computed a run with other code (the finished runs are kept).
-        WorkerLostError: If a worker died with a run unfinished (the finished runs are kept).
+        OtherCodeError: If a worker computed a run with other code.
+        WorkerLostError: If a worker died with a run unfinished.
+
+    A sweep that stops keeps its finished runs for ``--resume`` (its messages say how many;
+    see :func:`kept`); one that stops before any run has finished leaves ``out`` as it found
+    it, or empty.
     """
     out = Path(out)
     parts = out / PARTS
@@ -507,7 +511,7 @@ def run_sweep(
         close()
         raise
     bar = None
-    with lock:  # held until the results are whole (closing the file releases it)
+    with lock, _keeping_what_finished(out):  # lock held until the results are whole
         try:
             for stale in parts.glob(".*.tmp-*"):  # a part being written when the sweep was killed
                 stale.unlink()
@@ -732,6 +736,43 @@ class SweepStoppedError(RuntimeError):
     """
 
 
+def kept(out: Path) -> str:
+    """What a stopped sweep keeps in ``out``, and what to do: for the end of its message."""
+    finished = sum(1 for _ in (Path(out) / PARTS).glob("run-*.parquet"))
+    if not finished:
+        return "No run had finished, so nothing is kept"
+    runs = "1 finished run is" if finished == 1 else f"{finished} finished runs are"
+    return f"The {runs} kept in {out}: continue with --resume"
+
+
+@contextlib.contextmanager
+def _keeping_what_finished(out: Path) -> Iterator[None]:
+    """Keep a stopping sweep's finished runs for ``--resume``, and say so; or, with none, clear.
+
+    A :class:`SweepStoppedError` leaving the block ends with what is kept (see :func:`kept`).
+    """
+    try:
+        yield
+    except BaseException as exc:
+        if not any((out / PARTS).glob("run-*.parquet")):  # nothing finished: nothing to keep
+            _clear(out)
+        if isinstance(exc, SweepStoppedError):
+            exc.args = (f"{exc}. {kept(out)}",)
+        raise
+
+
+def _clear(out: Path) -> None:
+    """Remove what a sweep that finished no run wrote into ``out``: its manifest and parts."""
+    parts = out / PARTS
+    for path in (out / "manifest.json", out / ".manifest.json.tmp", *parts.glob(".*.tmp-*")):
+        with contextlib.suppress(OSError):
+            path.unlink()
+    with contextlib.suppress(OSError):
+        parts.rmdir()
+    with contextlib.suppress(OSError):
+        (out / LOCK).unlink()  # held still: a sweep that starts now makes its own
+
+
 class WorkerLostError(SweepStoppedError):
     """A run was lost with its worker (killed, say for memory), or ran out of memory."""
 
@@ -759,7 +800,7 @@ def _lost(exc: BaseException) -> str:
         detail = str(exc).rstrip(".")
         what = f"a worker died before its run finished ({type(exc).__name__}: {detail}); "
         what += "out of memory? Try fewer --workers"
-    return f"{what}. The finished runs are kept: continue with --resume"
+    return what
 
 
 class OtherCodeError(SweepStoppedError):
@@ -773,7 +814,7 @@ def _check_code(frame: pd.DataFrame) -> None:
     if differences := other_code(recorded):
         raise OtherCodeError(
             f"a run was computed by other code ({differences}): install this culturesim and "
-            "these packages on every worker, then continue with --resume (finished runs are kept)"
+            "these packages on every worker"
         )
 
 
