@@ -2,7 +2,10 @@
 
 An :class:`Employee` holds only its slot; every attribute reads the model's arrays, so the handle is
 always current and costs nothing to keep in sync. Handles are created on hire and removed on
-leaving, so ``model.agents`` is the current staff, the Mesa way.
+leaving, so ``model.agents`` is the current staff, the Mesa way; and, the Mesa way too,
+``agent.remove()`` takes an employee out of the company or ends a partnership, not only the
+handle. A :class:`User` handle is a view made on demand: users are rows (up to millions), not
+among ``model.agents``.
 """
 
 from __future__ import annotations
@@ -89,6 +92,19 @@ class Employee(RowAgent):
         """Fit of the employee's values with the core values (1 = identical)."""
         return float(1.0 - np.abs(self._get("values") - self.model.core).mean())
 
+    def remove(self) -> None:
+        """Let the employee go, as Mesa's ``agent.remove()`` takes an agent out of the model.
+
+        They leave the company as a laid-off employee does (counted in ``layoffs`` of the
+        month running, or of the next month when called between steps; their peers notice the
+        departure, a team left without its manager gets one), and their handle leaves
+        ``model.agents``. Removing the handle alone would leave them working, unseen.
+        """
+        if self.alive:
+            self.model.remove_employees(np.array([self.slot]), "layoffs")
+        self.model._handles.pop(self.slot, None)
+        super().remove()
+
     def __repr__(self) -> str:
         return (
             f"Employee(slot={self.slot}, team={self.team}, site={self.site}, "
@@ -116,12 +132,26 @@ class Partner(RowAgent):
         """The partner's trust in the company, in [0, 1]."""
         return float(self.model.partners.trust[self.slot])
 
+    def remove(self) -> None:
+        """End the partnership, as Mesa's ``agent.remove()`` takes an agent out of the model.
+
+        The partner no longer contributes (ideas, reach, funding) from the next month on, and
+        its handle leaves ``model.agents``.
+        """
+        self.model.partners.remove(np.array([self.slot]))
+        self.model._partner_handles.pop(self.slot, None)
+        super().remove()
+
     def __repr__(self) -> str:
         return f"Partner(slot={self.slot}, kind={self.kind}, strength={self.strength:.2f})"
 
 
 class User(RowAgent):
-    """A user: a view of one row of ``model.users``, made on demand (users are many)."""
+    """A user: a view of one row of ``model.users``, made on demand (users are many).
+
+    Not one of ``model.agents`` (nor of ``agents_by_type``), and with no ``unique_id``: a
+    user looked at would otherwise join the staff and partners there, and take the next id.
+    """
 
     STATES = ("prospect", "active", "churned")
 

@@ -253,6 +253,11 @@ class CultureModel(mesa.Model):
         self._sync_handles()
         return super().agent_types
 
+    def register_agent(self, agent: mesa.Agent) -> None:
+        """Register ``agent`` with Mesa, unless it is a :class:`User` handle (a view only)."""
+        if not isinstance(agent, User):
+            super().register_agent(agent)
+
     def _sync_handles(self) -> None:
         """Remove the handles of employees who left and make handles for those hired since."""
         if self._left:

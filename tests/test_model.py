@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from culturesim import CultureModel, load_scenario, simulate
-from culturesim.agents import Employee, Partner
+from culturesim.agents import Employee, Partner, User
 from culturesim.kpis import KPIS, WORKLOAD_CAP, format_number
 from culturesim.processes import DEFAULT_PROCESSES
 from culturesim.processes.knowledge import workload
@@ -252,6 +252,55 @@ def test_handles_follow_the_staff_whether_read_every_month_or_once(small):
     slots = sorted(a.slot for a in unwatched.agents if isinstance(a, Employee))
     assert slots == unwatched.employees.ids.tolist() == watched.employees.ids.tolist()
     pd.testing.assert_frame_equal(watched.kpi_frame(), unwatched.kpi_frame())
+
+
+def test_agent_remove_lets_an_employee_go_or_ends_a_partnership_the_mesa_way(small):
+    """`employee.remove()` (Mesa's way to take an agent out) dropped the handle only: the
+    employee went on working, unseen in `model.agents`, which then counted one fewer than
+    the headcount for as long as they stayed."""
+    model = CultureModel(scenario=small, rng=4)
+    model.run(3)
+    staff = list(model.agents_by_type[Employee])
+    manager = next(a for a in staff if a.is_manager)
+    before = model.headcount
+    manager.remove()  # between months: counted in the next month's layoffs
+    assert model.headcount == before - 1 and not manager.alive
+    assert manager not in model.agents and len(model.agents_by_type[Employee]) == before - 1
+    with pytest.raises(KeyError):
+        model.employee(manager.slot)
+    team = model.employees.team[manager.slot]
+    e = model.employees
+    assert e.is_manager[e.ids[e.team[e.ids] == team]].sum() == 1  # the team has a manager again
+    model.step()
+    k = model.kpi_frame()
+    assert k["layoffs"].iloc[-1] == 1
+    assert k["headcount"].iloc[-1] == before + k["hires"].iloc[-1] - k["quits"].iloc[-1] - 1
+    assert len(model.agents_by_type[Employee]) == model.headcount
+    flows = (k["hires"] - k["quits"] - k["layoffs"]).iloc[1:]
+    assert k["headcount"].diff().iloc[1:].equals(flows)  # every month's staff adds up
+
+    partner = next(iter(model.agents_by_type[Partner]))
+    partners = model.partners.count
+    partner.remove()
+    assert model.partners.count == partners - 1 and partner.slot not in model.partners.ids
+    assert partner not in model.agents
+    model.step()  # the partners' processes go on without it
+    assert model.kpi_frame()["partners_active"].iloc[-1] <= partners - 1
+
+
+def test_looking_at_a_user_changes_neither_the_agents_nor_later_ids(small):
+    """A user handle joined `model.agents` beside the staff and partners, and took a
+    unique_id, so that every later hire's id shifted by one."""
+    looked, not_looked = CultureModel(scenario=small, rng=2), CultureModel(scenario=small, rng=2)
+    agents = len(looked.agents)
+    assert len(not_looked.agents) == agents  # handles made at the same time in both
+    user = looked.user(3)
+    assert user.unique_id is None and user not in looked.agents
+    assert len(looked.agents) == agents and User not in looked.agents_by_type
+    looked.run(12)
+    not_looked.run(12)
+    ids = [sorted(a.unique_id for a in m.agents) for m in (looked, not_looked)]
+    assert ids[0] == ids[1] and max(ids[0]) > agents  # hires since took the same ids
 
 
 def test_inverse_distance_sum_matches_networkx_distances():
