@@ -212,6 +212,18 @@ def test_events_fire_at_the_start_of_their_month(small):
     assert model.time == 6.0
 
 
+def test_events_of_one_month_fire_in_the_files_order(small):
+    """Two set_lever events of one lever in one month: the later one in the file holds."""
+    both = [
+        {"month": 3, "kind": "set_lever", "lever": "innovation_time", "value": value}
+        for value in (0.1, 0.3)
+    ]
+    for events in (both, both[::-1]):
+        model = CultureModel(scenario=small.with_changes({"events": events}), rng=1)
+        model.run(3)
+        assert model.levers["innovation_time"] == events[-1]["value"]
+
+
 def test_layoff_event_counts_layoffs_that_month(small):
     sc = small.with_changes({"events": [{"month": 4, "kind": "layoff", "share": 0.25}]})
     k = simulate(sc, seed=2).kpis
