@@ -662,21 +662,35 @@ def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, str | None]:
 
 
 def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
+    """A field's allowed values in words: "allowed range 0 to 1", an excluded bound marked.
+
+    A whole-number field's excluded bound is given as the next whole number ("1 to 36", not
+    "0 (excluded) to 36"); a float's is marked: "0 (excluded) to 1,000,000,000" (a salary of 0
+    was refused with "allowed range 0 to 1,000,000,000").
+    """
     if model is None or name is None:
         return ""
+    field = model.model_fields[name]
+    whole = field.annotation is int
     lo = hi = None
-    for m in model.model_fields[name].metadata:
-        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-        lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-        hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+    lo_out = hi_out = False  # the bound itself is not allowed
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo, lo_out = m.ge, False
+        if getattr(m, "gt", None) is not None:
+            lo, lo_out = (m.gt + 1, False) if whole else (m.gt, True)
+        if getattr(m, "le", None) is not None:
+            hi, hi_out = m.le, False
+        if getattr(m, "lt", None) is not None:
+            hi, hi_out = (m.lt - 1, False) if whole else (m.lt, True)
     if lo is None and hi is None:
         return ""
     if hi is None:
-        return f"allowed: at least {_num(lo)}"
+        return f"allowed: {'more than' if lo_out else 'at least'} {_num(lo)}"
     if lo is None:
-        return f"allowed: at most {_num(hi)}"
-    return f"allowed range {_num(lo)} to {_num(hi)}"
+        return f"allowed: {'less than' if hi_out else 'at most'} {_num(hi)}"
+    excluded = " (excluded)"
+    return f"allowed range {_num(lo)}{excluded * lo_out} to {_num(hi)}{excluded * hi_out}"
 
 
 def _num(x: float) -> str:

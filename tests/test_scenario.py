@@ -103,7 +103,10 @@ def test_with_changes_reaches_the_events_by_position():
         ("events.first.month", "events is a list with one entry, at position 0; got 'first'"),
         ("events[-1].month", "events is a list with one entry, at position 0; got '-1'"),
         ("events[last].month", "events is a list with one entry, at position 0; got 'last'"),
-        ("events.0.severity", "events[0].severity: value 2 out of range; allowed range 0 to 1"),
+        (
+            "events.0.severity",
+            "events[0].severity: value 2 out of range; allowed range 0 (excluded) to 1",
+        ),
         ("events.0.nope", "events[0].nope: unknown key; allowed keys: month, kind, severity"),
     ):
         with pytest.raises(ScenarioError) as caught:
@@ -141,13 +144,19 @@ def test_with_changes_reaches_the_events_by_position():
         ({"events": [{"month": 5, "kind": "merger", "headcount": 10, "values": {"x": 0.1}}]},
          ["events[0].values", "core values"]),
         ({"events": [{"month": 5, "kind": "incident", "severity": 1.5}]},
-         ["events[0].severity", "0 to 1"]),
+         ["events[0].severity", "0 (excluded) to 1"]),
         ({"market": {"potential_users": 100, "initial_active_users": 500}},
          ["market.initial_active_users", "0 to 100"]),
         ({"market": {"user_network": "random"}}, ["market.user_network", "small_world"]),
         ({"market": {"potential_users": 10_000_000, "user_degree": 40}},
          ["market.user_degree", "400,000,000 ties", "at most 200,000,000"]),
         ({"events": [{"month": 5, "kind": "layoff"}]}, ["events[0].share", "missing"]),
+        # an excluded bound: "allowed range 0 to 1,000,000,000" refused a salary of 0
+        ({"organization": {"salary_per_year": 0.0}},
+         ["organization.salary_per_year: value 0.0 out of range; allowed range 0 (excluded) "
+          "to 1,000,000,000"]),
+        ({"events": [{"month": 5, "kind": "poaching_wave", "intensity": 1.0, "duration": 0}]},
+         ["events[0].duration: value 0 out of range; allowed range 1 to 36"]),
         ({"organization": {"employees": 1_000_000},
           "events": [{"month": m, "kind": "merger", "headcount": 1_000_000,
                       "values": dict.fromkeys(Scenario().organization.core_values, 0.5)}
