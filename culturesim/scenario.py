@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import textwrap
 import tomllib
@@ -850,7 +851,7 @@ def _missing(p: Path) -> str:
     """Why ``p`` is no scenario file: a folder, or no such file (a bare name: nor shipped)."""
     if p.is_dir():
         return "a folder, not a file"
-    names = sorted(f.stem for f in SCENARIO_DIR.glob("*.toml"))
+    names = shipped_names()
     if p.suffix or len(p.parts) > 1 or not names:
         return "no such file"
     return (
@@ -858,6 +859,11 @@ def _missing(p: Path) -> str:
         + did_you_mean(p.name, names)
         + f"; shipped: {', '.join(names)}"
     )
+
+
+def shipped_names() -> list[str]:
+    """The names of the scenarios shipped in ``scenarios/``, sorted."""
+    return sorted(f.stem for f in SCENARIO_DIR.glob("*.toml"))
 
 
 def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenario:
@@ -879,6 +885,14 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
         return scenario_from_dict(dict(path), source="<dict>")
     if path is None:
         return Scenario()
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            "a scenario is a file's path, a shipped scenario's name, a Scenario, a mapping or "
+            f"None, not {type(path).__name__} ({path!r:.60})"
+        )
+    if not str(path).strip():  # no name at all: say so, not "a folder" (Path("") is ".")
+        shipped = ", ".join(shipped_names())
+        raise ScenarioError('""', [f"no name: give a scenario file or a shipped one ({shipped})"])
     p = Path(path)
     if not p.exists() and not p.suffix:
         candidate = SCENARIO_DIR / f"{p.name}.toml"

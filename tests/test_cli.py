@@ -129,9 +129,11 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
     # a shipped scenario by name works, and a typo in it gets the command line's hint
     hint = "experiment.scenario: baselin: no such file, nor a shipped scenario of that name " \
         "(did you mean baseline?)"  # fmt: skip
-    for name, said in (("baseline", None), ("baselin", hint)):
-        text = bad.read_text().replace('"tiny.toml"', f'"{name}"')
-        bad.write_text(text.replace('"baseline"', f'"{name}"'))
+    nameless = 'experiment.scenario: "": no name: give a scenario file or a shipped one ('
+    for name, said in (("baseline", None), ("baselin", hint), ("", nameless)):
+        text = bad.read_text().splitlines(keepends=True)
+        text[2] = f'scenario = "{name}"\n'
+        bad.write_text("".join(text))
         proc = cli("validate", bad)
         assert proc.returncode == (0 if said is None else 2), proc.stderr
         assert said is None or said in proc.stderr, proc.stderr

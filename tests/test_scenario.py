@@ -173,6 +173,17 @@ def test_errors_name_the_key_and_the_allowed_values(data, expected):
         assert piece in text
 
 
+def test_an_empty_name_or_a_wrong_type_says_what_a_scenario_is():
+    """An empty name read as the current folder: ': a folder, not a file'."""
+    with pytest.raises(
+        ScenarioError,
+        match=r'^"": no name: give a scenario file or a shipped one \(ai_incident, baseline, ',
+    ):
+        load_scenario("")
+    with pytest.raises(TypeError, match=r"a scenario is a file's path, .* not int \(42\)$"):
+        load_scenario(42)
+
+
 def test_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path):
     # Windows editors may save UTF-8 with a byte-order mark: TOML forbids it, people write it
     marked = tmp_path / "marked.toml"

@@ -279,6 +279,8 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     Raises:
         ExperimentError: If the file, its scenario or a parameter is invalid.
     """
+    if not str(path).strip():  # no name at all: say so, not "a folder" (Path("") is ".")
+        raise ExperimentError('""', ["no name: give an experiment file"])
     p = Path(path)
     if not p.is_file():
         raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
@@ -322,7 +324,8 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         )
     scenario_path = (p.parent / settings.scenario).resolve()
     name = Path(settings.scenario)
-    bare = str(name) == name.stem and not scenario_path.exists()  # "baseline", not "x.toml"
+    # "baseline", not "x.toml" (and "" is no name, not the experiment's folder)
+    bare = not settings.scenario.strip() or (str(name) == name.stem and not scenario_path.exists())
     try:  # a bare name not beside the file: a shipped scenario's (or a did-you-mean)
         if recorded:  # the scenario as it ran, whatever its file holds now
             scenario = scenario_from_dict(recorded["scenario"], source="the recorded scenario")

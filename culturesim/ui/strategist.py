@@ -21,13 +21,13 @@ from culturesim.scenario import (
     EVENT_DEFAULTS,
     EVENT_HELP,
     EVENT_TYPES,
-    SCENARIO_DIR,
     Scenario,
     ScenarioError,
     commented_toml,
     load_scenario,
     scenario_from_dict,
 )
+from culturesim.scenario import shipped_names as scenario_names
 from culturesim.ui import charts, runs
 from culturesim.ui.echarts import Chart
 
@@ -47,11 +47,6 @@ CSS = """
 .v-application { overflow-wrap: anywhere; }
 """
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
-
-
-def scenario_names() -> list[str]:
-    """Names of the scenario files shipped in ``scenarios/``."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
 def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Scenario:
