@@ -34,6 +34,7 @@ __all__ = [
     "report_months",
     "shown",
     "shown_as_total",
+    "value_limits",
 ]
 
 INF = math.inf
@@ -488,6 +489,44 @@ def display_scale(name: str) -> tuple[float, str]:
     if shown_as_total(name):
         return 1.0, unit.removesuffix(" per month")
     return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
+
+
+#: The least a chart's value axis spans: this share of the largest value shown (see
+#: :func:`value_limits`).
+LEAST_SPAN = 0.05
+
+
+def value_limits(name: str, low: float, high: float) -> tuple[float, float] | None:
+    """The value axis of a chart of KPI ``name`` whose values lie in ``low`` .. ``high``.
+
+    Plotting libraries fit the axis to the values, so that partners' trust going from 0.6876
+    to 0.6882 in a year filled the chart from bottom to top: a steep climb to the eye. The axis
+    spans at least :data:`LEAST_SPAN` of the largest value shown (a change that small reads as
+    the near-flat line it is), centred on the values, kept in the KPI's range, and rounded out
+    to round numbers. Values that vary more keep the fitted axis. A KPI's mark (workload's
+    overload at 1) counts as a value shown: the axis reaches it.
+
+    Args:
+        name: The KPI.
+        low: The least value shown, in the KPI's units (a chart in millions divides the
+            limits by its scale).
+        high: The largest value shown.
+
+    Returns:
+        ``(bottom, top)``, or None to let the chart fit its values.
+    """
+    kpi = KPIS[name]
+    if kpi.mark is not None:
+        low, high = min(low, kpi.mark[0]), max(high, kpi.mark[0])
+    least = LEAST_SPAN * max(abs(low), abs(high))
+    if not (math.isfinite(least) and least > 0.0) or high - low >= least:
+        return None  # nothing but zeros, no values, or enough of a change to show
+    bottom = max(kpi.lo, min((low + high - least) / 2.0, kpi.hi - least))
+    # two or more round steps across the axis (a chart's look only: no run reads it)
+    digits = -math.floor(math.log10(least / 2.0))  # noqa: TID251
+    step = 10.0**-digits
+    rounded = (math.floor(bottom / step) * step, math.ceil((bottom + least) / step) * step)
+    return max(kpi.lo, round(rounded[0], digits)), min(kpi.hi, round(rounded[1], digits))
 
 
 def month_tick_step(months: int) -> int:

@@ -12,12 +12,12 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.ticker import MultipleLocator
 
-from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown
+from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown, value_limits
 from culturesim.notices import Notice
 
 __all__ = [
     "DASHBOARD_KPIS", "FALLBACK_FONTS", "band", "dashboard", "fitted", "fonts_for", "literal",
-    "month_ticks",
+    "month_ticks", "value_axis",
 ]  # fmt: skip
 
 #: Font families tried in turn for the characters of a name that DejaVu Sans, matplotlib's own
@@ -169,6 +169,25 @@ def month_ticks(ax: plt.Axes, months: int) -> None:
     ax.xaxis.set_major_locator(MultipleLocator(month_tick_step(months)))
 
 
+def value_axis(ax: plt.Axes, kpi: str, *bands: pd.DataFrame) -> None:
+    """Span ``ax``'s value axis as :func:`~culturesim.kpis.value_limits` says for ``bands``.
+
+    ``bands`` (see :func:`band`) are in the KPI's units; the axis is in the units shown
+    (:func:`~culturesim.kpis.display_scale`).
+
+    A small change is drawn as the near-flat line it is, not across the whole panel; and the
+    axis is labelled in plain numbers (matplotlib's offset read "1e-5+5.683e-1" above a panel
+    whose values hardly moved).
+    """
+    values = np.concatenate([b[["lo", "hi"]].to_numpy(dtype=float).ravel() for b in bands])
+    values = values[np.isfinite(values)]
+    known = kpi in KPIS  # a report may draw other columns too: fitted as they are
+    if known and values.size and (limits := value_limits(kpi, values.min(), values.max())):
+        scale = display_scale(kpi)[0]
+        ax.set_ylim(limits[0] / scale, limits[1] / scale)
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+
+
 def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:
     """Draw each KPI's median and 10-90% band over runs, one panel per KPI.
 
@@ -193,6 +212,7 @@ def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) ->
         ax.fill_between(b.index, b["lo"] / scale, b["hi"] / scale, alpha=0.25, color="C0", lw=0)
         ax.plot(b.index, b["median"] / scale, color="C0", lw=1.8)
         month_ticks(ax, int(b.index.max()))
+        value_axis(ax, name, b)
         if kpi.mark is not None:  # a level worth a line (e.g. workload 1: overload)
             level, label = kpi.mark
             ax.axhline(level / scale, color="0.45", lw=0.9, ls="--")

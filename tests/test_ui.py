@@ -740,6 +740,56 @@ def test_workload_charts_mark_overload_at_1_in_view():
     assert [len(lines) for lines in flat] == [1, 0]
 
 
+def test_a_small_change_is_drawn_as_the_near_flat_line_it_is():
+    """Partners' trust from 0.6876 to 0.6882 filled its panel bottom to top, a steep climb to
+    the eye, under an offset the dashboard printed as "1e-5+5.683e-1"; so did the page's."""
+    import matplotlib.pyplot as plt
+
+    from culturesim.kpis import LEAST_SPAN, value_limits
+    from culturesim.plots import dashboard
+    from culturesim.ui import classroom
+
+    bottom, top = value_limits("partner_trust", 0.6876, 0.6882)
+    assert bottom <= 0.6876 and top >= 0.6882 and top - bottom >= LEAST_SPAN * 0.6882
+    assert (bottom, top) == (0.67, 0.71)  # round numbers
+    assert value_limits("user_trust", 0.999, 1.0) == (0.95, 1.0)  # in the KPI's range
+    assert value_limits("nps", 54.25, 56.25) == (53.0, 57.0)
+    assert value_limits("time_to_fill_months", 2.62, 3.08) is None  # a change to see: fitted
+    assert value_limits("engagement", 0.0, 0.0) is None
+    assert value_limits("workload", 0.76, 0.765) is None  # up to overload at 1: change enough
+
+    months = np.arange(13)
+    trust = 0.6876 + 0.00005 * months
+    frame = pd.DataFrame({"month": months, "run_id": 0, "partner_trust": trust,
+                          "employer_brand": 0.56831 - 1e-6 * months,
+                          "attrition_rate_annual": 0.14 + 0.013 * months})  # fmt: skip
+    fig = dashboard(frame, kpis=["partner_trust", "employer_brand", "attrition_rate_annual"])
+    fig.canvas.draw()
+    limits = [ax.get_ylim() for ax in fig.axes[:3]]
+    offsets = [ax.yaxis.get_offset_text().get_text() for ax in fig.axes[:3]]
+    plt.close(fig)
+    assert limits[0] == (0.67, 0.71) and limits[1] == (0.55, 0.59)
+    assert limits[2][0] > 0.12 and limits[2][1] < 0.31  # a real change keeps the fitted axis
+    assert offsets == ["", "", ""]
+
+    band = pd.DataFrame({"lo": trust, "median": trust, "hi": trust})
+    axis = charts.band_option("partner_trust", band)["yAxis"]
+    assert (axis["min"], axis["max"]) == (0.67, 0.71)
+    rising = pd.DataFrame(dict.fromkeys(["lo", "median", "hi"], 0.1 + 0.01 * months))
+    assert "min" not in charts.band_option("attrition_rate_annual", rising)["yAxis"]
+    diff = charts.diff_option("partner_trust", (band - 0.6876).rename(columns={"median": "mean"}))
+    assert "min" not in diff["yAxis"]  # a difference is read against zero: fitted
+    model = CultureModel(rng=0)
+    model.run(3)
+    axis = classroom._history_option(model, "partner_trust", 36)["yAxis"]
+    shown = model.history["partner_trust"]
+    assert axis["min"] <= min(shown) and axis["max"] >= max(shown)
+    assert axis["max"] - axis["min"] >= LEAST_SPAN * max(shown)
+    workload = classroom._history_option(model, "workload", 36)  # the class sees overload too
+    assert {"yAxis": 1.0, "name": "overload"} in workload["series"][0]["markLine"]["data"]
+    assert max(model.history["workload"]) < 1.0 and workload["yAxis"]["max"] == 1.0
+
+
 def test_the_dashboard_is_titled_with_its_scenario():
     import matplotlib.pyplot as plt
 

@@ -108,7 +108,7 @@ class Comparison:
         """
         import matplotlib.pyplot as plt
 
-        from culturesim.plots import band, fitted, fonts_for, literal, month_ticks
+        from culturesim.plots import band, fitted, fonts_for, literal, month_ticks, value_axis
 
         fig, axes = plt.subplots(
             2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
@@ -118,10 +118,12 @@ class Comparison:
         names = [fitted(name, room, plt.rcParams["legend.fontsize"], families) for name in names]
         for j, kpi in enumerate(kpis):
             scale, unit = display_scale(kpi)
-            for frame, name, color in ((self.a, names[0], "C0"), (self.b, names[1], "C1")):
-                bd = band(frame, kpi) / scale
+            bands = [band(self.a, kpi), band(self.b, kpi)]
+            for bd, name, color in zip(bands, names, ("C0", "C1"), strict=True):
+                bd = bd / scale
                 axes[0, j].fill_between(bd.index, bd["lo"], bd["hi"], color=color, alpha=0.2, lw=0)
                 axes[0, j].plot(bd.index, bd["median"], color=color, label=literal(name))
+            value_axis(axes[0, j], kpi, *bands)
             ci = self.difference_band(kpi) / scale
             axes[1, j].fill_between(ci.index, ci["lo"], ci["hi"], color="C2", alpha=0.3, lw=0)
             axes[1, j].plot(ci.index, ci["mean"], color="C2")

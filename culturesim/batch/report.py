@@ -17,7 +17,7 @@ from culturesim.batch.analyze import (
 )
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.manifest import write_files
-from culturesim.plots import band, month_ticks
+from culturesim.plots import band, month_ticks, value_axis
 
 __all__ = ["write_report"]
 
@@ -95,10 +95,12 @@ def _series_figure(
         if len(points) > MAX_BANDS:
             groups = [(f"all {len(points)} points", "C0", merged)]
         scale = _scale(kpi)
-        for label, color, frame in groups:
-            b = band(frame, kpi) / scale
+        bands = [band(frame, kpi) for _, _, frame in groups]
+        for (label, color, _), b in zip(groups, bands, strict=True):
+            b = b / scale
             ax.fill_between(b.index, b["lo"], b["hi"], color=color, alpha=0.15, lw=0)
             ax.plot(b.index, b["median"], color=color, label=label, lw=1.4)
+        value_axis(ax, kpi, *bands)
         ax.set_title(_title(kpi, by_month=True), fontsize=10)
         ax.set_xlabel("month")
         month_ticks(ax, int(merged["month"].max()))

@@ -10,9 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step
+from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, value_limits
 
-__all__ = ["band_option", "diff_option", "event_marks", "month_axis", "network_option"]
+__all__ = [
+    "band_option", "diff_option", "event_marks", "kpi_marks", "month_axis", "network_option",
+    "value_axis",
+]  # fmt: skip
 
 EVENT_COLOR = "#777777"
 
@@ -22,6 +25,46 @@ def _round(values, scale: float) -> list[float | None]:
     for v in np.asarray(values, dtype=float) / scale:
         out.append(None if not np.isfinite(v) else float(f"{v:.4g}"))
     return out
+
+
+def value_axis(axis: dict, kpi: str, *series) -> dict:
+    """Span an ECharts value ``axis`` as :func:`~culturesim.kpis.value_limits` says.
+
+    ECharts fits a ``scale`` axis to the values, so that a change of a thousandth filled the
+    chart; ``series`` (arrays of values, in the KPI's units) decide. The KPI's mark (see
+    :func:`kpi_marks`) is kept in view: a mark line does not stretch the axis by itself.
+    Returns ``axis``.
+    """
+    values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series] or [[]])
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return axis
+    scale, mark = display_scale(kpi)[0], KPIS[kpi].mark
+    if limits := value_limits(kpi, values.min(), values.max()):
+        axis |= {"min": limits[0] / scale, "max": limits[1] / scale}
+    elif mark is not None and values.max() < mark[0]:  # below it: the axis reaches up to it
+        axis["max"] = mark[0] / scale
+    elif mark is not None and values.min() > mark[0]:
+        axis["min"] = mark[0] / scale
+    return axis
+
+
+def kpi_marks(kpi: str, events=(), zero_line: bool = False) -> dict:
+    """A chart's ``markLine``: its events, and a line at zero or at the KPI's ``mark``.
+
+    Args:
+        kpi: The KPI.
+        events: Scenario events, drawn as dashed vertical markers (:func:`event_marks`).
+        zero_line: A line at zero (for differences) instead of the KPI's mark (a level worth
+            a line, e.g. workload 1: overload).
+    """
+    marks = event_marks(events)
+    if zero_line:
+        marks["data"] = [{"yAxis": 0, "name": ""}, *marks["data"]]
+    elif KPIS[kpi].mark is not None:
+        level, label = KPIS[kpi].mark
+        marks["data"] = [{"yAxis": level / display_scale(kpi)[0], "name": label}, *marks["data"]]
+    return marks
 
 
 def event_marks(events) -> dict:
@@ -101,14 +144,9 @@ def band_option(
     option = _base(title or chart_label(kpi), unit, [int(m) for m in band.index])
     stacked = {"type": "line", "stack": "band", "stackStrategy": "all", "symbol": "none",
                "lineStyle": {"opacity": 0}}  # fmt: skip
-    marks = event_marks(events)
-    if zero_line:
-        marks["data"] = [{"yAxis": 0, "name": ""}, *marks["data"]]
-    elif KPIS[kpi].mark is not None:  # a level worth a line (e.g. workload 1: overload)
-        level, label = KPIS[kpi].mark
-        marks["data"] = [{"yAxis": level / scale, "name": label}, *marks["data"]]
-        if not (np.nanmax(band["hi"].to_numpy(dtype=float), initial=-np.inf) >= level):
-            option["yAxis"]["max"] = level / scale  # a mark line does not stretch the axis
+    marks = kpi_marks(kpi, events, zero_line)
+    if not zero_line:  # a difference's axis is about zero: fitted to the values
+        value_axis(option["yAxis"], kpi, band["lo"], band["hi"])
     option["series"] = [
         {**stacked, "name": names[0], "data": _round(band["lo"], scale)},
         {**stacked, "name": names[1], "data": _round(band["hi"] - band["lo"], scale),

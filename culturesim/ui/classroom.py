@@ -99,15 +99,17 @@ def _history_option(
                     "name": f"this run: {setting}" if setting else KPIS[kpi].label,
                     "lineStyle": {"width": 4}, "z": 3}],
     }  # fmt: skip
+    shown = [values, *(run["series"][kpi] for run in earlier[: len(EARLIER_COLORS)])]
+    charts.value_axis(option["yAxis"], kpi, *(np.asarray(v) * display_scale(kpi)[0] for v in shown))
     for run, color in zip(earlier, EARLIER_COLORS, strict=False):
         option["series"].append(
             {"type": "line", "data": run["series"][kpi], "symbol": "none",
              "name": f"earlier: {run['setting']}", "color": color,
              "lineStyle": {"width": 3, "type": "dashed", "color": color}, "z": 2}
         )  # fmt: skip
-    events = model.config.events
-    if events:
-        option["series"][0]["markLine"] = charts.event_marks(events)
+    marks = charts.kpi_marks(kpi, model.config.events)  # events, and workload's overload line
+    if marks["data"]:
+        option["series"][0]["markLine"] = marks
     return option
 
 
