@@ -264,8 +264,8 @@ class CultureModel(mesa.Model):
             handles = self._handles
             for slot in np.concatenate(self._left).tolist():
                 handle = handles.pop(slot, None)
-                if handle is not None:
-                    handle.remove()
+                if handle is not None:  # gone already: Mesa's part only (Employee.remove lets go)
+                    mesa.Agent.remove(handle)
             self._left.clear()
         if self._hired:
             alive = self.employees.alive
