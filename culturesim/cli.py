@@ -969,7 +969,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", required=True, metavar="DIR", help="results folder")
     sweep.add_argument(
         "--workers", type=_positive, default=None, metavar="N",
-        help="1 runs in this process; N local processes (default: all cores)",
+        help="1 runs in this process; N local processes (default: one per core, as many as "
+        "memory holds)",
     )  # fmt: skip
     sweep.add_argument(
         "--scheduler",

@@ -18,7 +18,7 @@ from culturesim.notices import notices_kept_quiet, summarize
 from culturesim.progress import Progress
 from culturesim.scenario import Scenario, load_scenario
 
-__all__ = ["SimulationResult", "default_threads", "run_seeds", "simulate"]
+__all__ = ["SimulationResult", "cores", "default_threads", "run_seeds", "simulate"]
 
 
 @dataclass
@@ -129,13 +129,26 @@ def run_seeds(
     return pd.concat(frames, ignore_index=True)
 
 
-def default_threads(scenario: Scenario, runs: int) -> int:
-    """Threads for ``runs`` runs of ``scenario``: one per core, as many as memory holds, 1 or more.
+def cores() -> int:
+    """The CPU cores this process may run on, 1 or more.
 
+    Its affinity where the system says (the share of a container, a batch job or ``taskset``:
+    ``os.cpu_count()`` counts the whole machine's), else the machine's cores.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this system (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads(scenario: Scenario, runs: int) -> int:
+    """Threads (or a sweep's processes) for ``runs`` runs of ``scenario``.
+
+    One per core (:func:`cores`), as many as memory holds, no more than the runs, 1 or more.
     Memory is what the system says is available (``MemAvailable``); where it says nothing, the
     cores alone decide.
     """
-    threads = min(runs, os.cpu_count() or 1)  # as the sweep counts cores
+    threads = min(runs, cores())
     available = _available_memory()
     if available is not None:
         threads = min(threads, int(available // scenario.memory_estimate()))

@@ -1237,6 +1237,36 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp_path, monkeypatch):
+    """`--workers 1000` on two cores started a process for every run (each taking its own
+    memory), without a word; the default counted the machine's cores, not the share a
+    container or a batch job may use."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from culturesim import run as run_module
+
+    exp = load_experiment(write_experiment(tmp_path, GRID))  # 12 runs
+    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 64)  # the machine's
+    monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: {0, 1})  # this job's
+    monkeypatch.setattr(run_module, "_available_memory", lambda: None)
+    assert run_module.cores() == 2
+    assert sweep_module.local_workers(None, exp, 12) == 2
+    assert sweep_module.local_workers(None, exp, 1) == 1
+    assert sweep_module.local_workers(2, exp, 12) == 2
+    started = []
+
+    def pool(n):  # threads stand in for processes: the same runs, cheaper
+        started.append(n)
+        return ThreadPoolExecutor(n)
+
+    monkeypatch.setattr(sweep_module, "process_pool", pool)
+    with pytest.warns(Notice, match=r"^1000 workers, but 2 cores here: the runs take turns"):
+        run_sweep(exp, tmp_path / "out", workers=1000, progress=False)
+    assert started == [12]  # one per run, no more
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["executor"] == "processes:12"
+
+
 def test_a_process_out_of_open_files_stops_in_one_line_saying_so(tmp_path, monkeypatch, capsys):
     """A sweep under a low `ulimit -n` (12) stopped with a traceback of EMFILE."""
     import errno

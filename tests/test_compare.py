@@ -274,7 +274,7 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
 
 
 def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch):
-    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setattr(run_module, "_available_memory", lambda: None)
     assert run_module.default_threads(baseline, 10) == 8  # memory unknown: the cores decide
     assert run_module.default_threads(baseline, 3) == 3  # no more threads than runs

@@ -50,6 +50,7 @@ from culturesim.interrupts import noticing_ctrl_c, when_gone
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 from culturesim.progress import Progress
+from culturesim.run import cores, default_threads
 
 __all__ = [
     "InlineExecutor",
@@ -238,9 +239,30 @@ def make_executor(
         return client.get_executor(), f"dask:{scheduler}", close, WorkerWatch(client, scheduler)
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None, lambda left: None
-    n = workers or os.cpu_count() or 1
+    n = workers or cores()
     pool = process_pool(n)
     return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True), lambda left: None
+
+
+def local_workers(workers: int | None, exp: Experiment, runs: int) -> int:
+    """How many local processes run a sweep of ``runs`` runs.
+
+    ``workers`` if given, else :func:`~culturesim.run.default_threads`' choice (a core each,
+    as many as memory holds, as ``culturesim run`` chooses its threads). Never more than the
+    runs (a process with no run to do would only take memory); more than the cores this
+    process may use gives notice: the runs take turns on the cores, and each process holds its
+    own run in memory.
+    """
+    if workers is None:
+        return default_threads(exp.scenario, runs)
+    if workers > (have := cores()):
+        warnings.warn(
+            f"{workers} workers, but {have} core{'s' * (have != 1)} here: the runs take turns "
+            "on the cores, and each worker holds its run in memory",
+            Notice,
+            stacklevel=3,
+        )
+    return min(workers, runs)
 
 
 #: Seconds without a finished run after which a sweep asks whether its cluster has workers.
@@ -435,7 +457,8 @@ def run_sweep(
     Args:
         exp: The experiment.
         out: Results folder (created).
-        workers: 1 runs in this process; N uses N local processes; None uses all cores.
+        workers: 1 runs in this process; N uses N local processes; None: one per core, as
+            many as memory holds (see :func:`local_workers`).
         scheduler: Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
         resume: Keep finished runs found in ``out`` and run only the rest.
         progress: Draw a progress bar on stderr.
@@ -485,7 +508,6 @@ def run_sweep(
                 f"{out} holds runs but no manifest.json: which experiment and code they come "
                 "from is unknown; start a new folder"
             )
-    executor, described, close, idle = make_executor(workers, scheduler)  # before any writing
     points = design_points(exp)
     reps = exp.settings.replications
     runs = [
@@ -493,6 +515,9 @@ def run_sweep(
         for p in points.index
         for r in range(reps)
     ]
+    if scheduler is None:
+        workers = local_workers(workers, exp, len(runs))
+    executor, described, close, idle = make_executor(workers, scheduler)  # before any writing
     manifest = _manifest(exp, points)
     values = points.to_dict("index")  # each column's own type: a row of numbers upcasts to floats
     if old is not None:
@@ -503,7 +528,7 @@ def run_sweep(
     scenario = exp.scenario.to_dict()
     outputs = list(exp.settings.outputs)
     # keep every worker busy; inline, run one at a time so each result is stored at once
-    limit = 256 if scheduler else 1 if workers == 1 else 4 * (workers or os.cpu_count() or 1)
+    limit = 256 if scheduler else 1 if workers == 1 else 4 * workers
     try:
         parts.mkdir(parents=True, exist_ok=True)
         lock = _lock(out)  # before touching the folder: another sweep may be writing it

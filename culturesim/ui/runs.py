@@ -33,6 +33,7 @@ from culturesim.measure import alignment
 from culturesim.model import CultureModel
 from culturesim.notices import notices_kept_quiet
 from culturesim.plots import DASHBOARD_KPIS, band
+from culturesim.run import cores
 from culturesim.scenario import (
     Scenario,
     ScenarioError,
@@ -363,7 +364,7 @@ def executor() -> Executor:
     """
     with _POOL_LOCK:  # sessions start runs from their own threads
         if "pool" not in _POOL:
-            workers = int(os.environ.get("CULTURESIM_UI_WORKERS", os.cpu_count() or 1))
+            workers = int(os.environ.get("CULTURESIM_UI_WORKERS", cores()))
             _POOL["pool"] = (
                 _Inline()
                 if workers <= 0
