@@ -393,10 +393,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.experiment, **{key: value for key, value in overrides.items() if value is not None}
     )
     from culturesim.batch import run_sweep
-    from culturesim.batch.sweep import OtherCodeError, SchedulerError, WorkerLostError, kept
+    from culturesim.batch.sweep import (
+        OtherCodeError,
+        SchedulerError,
+        WorkerLostError,
+        is_complete,
+        kept,
+    )
 
     if args.scheduler is None:  # a cluster's workers compile, or not, on their own machines
         _say_if_compiling()
+    finished = args.resume and is_complete(Path(args.out))  # then nothing is run or written
     try:
         # a sweep keeps what it wrote (see _output_folder), and resumes only its own folders
         with _output_folder(Path(args.out), "sweep"):
@@ -420,7 +427,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted. {kept(Path(args.out))}", file=sys.stderr)
         return INTERRUPTED
-    print(f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}")
+    if not finished:
+        print(
+            f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}"
+        )
     return 0
 
 

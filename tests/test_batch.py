@@ -595,15 +595,18 @@ def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["resumed"]
 
 
-def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path):
+def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path, monkeypatch):
     """A part cut short (a full disk, a crash) runs again; an unreadable manifest is refused."""
     path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
     whole, out = tmp_path / "whole", tmp_path / "out"
-    for folder in (whole, out):
-        assert cli("sweep", path, "--out", folder, "--workers", "1").returncode == 0
+    assert cli("sweep", path, "--out", whole, "--workers", "1").returncode == 0
+    failing_at(monkeypatch, 0.4, KeyboardInterrupt)  # stopped at the last point's runs
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(load_experiment(path), out, workers=1, progress=False)
     parts = sorted((out / "parts").glob("run-*.parquet"))
+    assert len(parts) == 4
     parts[1].write_bytes(b"")  # renamed but never written
-    parts[4].write_bytes(parts[4].read_bytes()[:200])  # cut short
+    parts[3].write_bytes(parts[3].read_bytes()[:200])  # cut short
     manifest = (out / "manifest.json").read_text()
     (out / "manifest.json").write_text(manifest[:50])
     refused = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
@@ -622,6 +625,25 @@ def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path)
     )
     for a, b in zip(read(out), read(whole), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_a_finished_sweep_keeps_its_results_only_and_a_resume_leaves_them(tmp_path):
+    """A finished sweep kept a file for every run beside runs.parquet and timeseries.parquet,
+    which hold them all: twice the disk (about 30 KB a run), and its lock file."""
+    path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    out = tmp_path / "out"
+    assert cli("sweep", path, "--out", out, "--workers", "1").returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json", "runs.parquet", "timeseries.parquet"
+    ]  # fmt: skip
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    again = cli("sweep", path, "--out", out, "--workers", "1", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == f"all 6 runs in {out} are finished: nothing to run\n"
+    assert again.stdout == ""  # it wrote nothing, and says no "wrote"
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
+    runs, ts = read(out)
+    assert len(runs) == 6 and runs["status"].eq("ok").all() and ts["run_id"].nunique() == 6
 
 
 def test_a_folder_another_sweep_is_writing_is_refused_untouched(tmp_path):
@@ -1369,9 +1391,7 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
     manifest_path.write_text(json.dumps(manifest))
     proc = cli("sweep", path, "--out", tmp_path / "o", "--workers", "1", "--resume")
     assert proc.returncode == 0, proc.stderr
-    assert f"all 6 runs in {tmp_path / 'o'} were finished: their results are written again" in (
-        proc.stderr
-    )
+    assert f"all 6 runs in {tmp_path / 'o'} are finished: nothing to run" in (proc.stderr)
     # nor one of another experiment, and the message says what differs
     before = {f.name: f.read_bytes() for f in (tmp_path / "o").iterdir() if f.is_file()}
     other = {

@@ -10,7 +10,8 @@ Python swallowed (:mod:`culturesim.interrupts`), after the run it came in, and s
 worker computed with other code (:class:`OtherCodeError`) or lost as it died
 (:class:`WorkerLostError`): their runs are left for ``--resume``. At the end the parts are
 consolidated, in run-id order, into ``runs.parquet`` and ``timeseries.parquet`` — so the results
-do not depend on the executor or on the order in which runs finished. A sweep locks its folder
+do not depend on the executor or on the order in which runs finished — and removed (a finished
+sweep's folder is those two and its manifest; resuming it runs nothing). A sweep locks its folder
 while it writes it (:data:`LOCK`): a second sweep on it, say one resumed while the first still
 runs, is refused rather than running the same runs and removing the first's unfinished parts.
 """
@@ -25,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import socket
 import sys
 import traceback
@@ -66,6 +68,7 @@ __all__ = [
     "run_sweep",
 ]
 
+#: The folder of a running sweep's finished runs, a Parquet part each (removed at the end).
 PARTS = "parts"
 #: The file a sweep locks while it writes its folder (one sweep at a time a folder).
 LOCK = ".sweep.lock"
@@ -515,6 +518,10 @@ def run_sweep(
         for p in points.index
         for r in range(reps)
     ]
+    if old is not None and is_complete(out):  # its runs are in runs.parquet, its parts gone
+        if progress:
+            print(f"all {len(runs)} runs in {out} are finished: nothing to run", file=sys.stderr)
+        return out
     if scheduler is None:
         workers = local_workers(workers, exp, len(runs))
     executor, described, close, idle = make_executor(workers, scheduler)  # before any writing
@@ -590,7 +597,23 @@ def run_sweep(
         manifest["status"] = "complete"
         manifest["end_time"] = now()
         write_json(manifest_path, manifest)
+        # the runs are in runs.parquet and timeseries.parquet now: their parts (a file a run)
+        # would only double the folder's size; the lock goes with them
+        shutil.rmtree(parts, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (out / LOCK).unlink()
     return out
+
+
+def is_complete(out: Path) -> bool:
+    """Whether ``out`` holds a finished sweep: its manifest says so and its results are there."""
+    try:
+        manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    results = ("runs.parquet", "timeseries.parquet")
+    finished = isinstance(manifest, dict) and manifest.get("status") == "complete"
+    return finished and all((Path(out) / name).is_file() for name in results)
 
 
 def _run_all(
