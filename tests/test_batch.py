@@ -1150,11 +1150,14 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
             [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
              "--scheduler", address],
             capture_output=True, text=True, timeout=120,
-            env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+            env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "4s"},
         )  # fmt: skip
         assert proc.returncode == 2, proc.stderr
         assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
         assert ("is a Dask scheduler running there?" in proc.stderr) == address.startswith("tcp")
+        # while Dask tries, the sweep says so (it was silent for Dask's 30 s by default)
+        waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
+        assert (waiting in proc.stderr) == address.startswith("tcp"), proc.stderr
         assert not (tmp_path / "o").exists()
 
 

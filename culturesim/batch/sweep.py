@@ -29,6 +29,7 @@ import os
 import shutil
 import socket
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -216,7 +217,8 @@ def make_executor(
         from distributed import Client
 
         try:
-            client = Client(scheduler)
+            with _saying_while_connecting(scheduler):
+                client = Client(scheduler)
         except OSError as exc:  # nothing answers there
             raise SchedulerError(
                 f"--scheduler {scheduler}: {exc} (is a Dask scheduler running there? "
@@ -266,6 +268,37 @@ def local_workers(workers: int | None, exp: Experiment, runs: int) -> int:
             stacklevel=3,
         )
     return min(workers, runs)
+
+
+#: Seconds a sweep waits for its Dask scheduler to answer before saying it waits.
+CONNECT_NOTICE_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def _saying_while_connecting(scheduler: str) -> Iterator[None]:
+    """Say so if the scheduler has not answered after :data:`CONNECT_NOTICE_SECONDS`.
+
+    Dask tries for its whole connect timeout (30 s by default) before it gives up, and a
+    mistyped address or a scheduler not started yet left the sweep silent all that while.
+    """
+    import dask
+
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    waiting = threading.Timer(
+        CONNECT_NOTICE_SECONDS,
+        warnings.warn,
+        (
+            f"--scheduler {scheduler}: no answer yet; Dask tries for up to {timeout} "
+            "(distributed.comm.timeouts.connect) before it gives up",
+            Notice,
+        ),
+    )
+    waiting.daemon = True
+    waiting.start()
+    try:
+        yield
+    finally:
+        waiting.cancel()
 
 
 #: Seconds without a finished run after which a sweep asks whether its cluster has workers.
