@@ -21,6 +21,7 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,9 +111,26 @@ class CultureModel(mesa.Model):
             for the built-in baseline.
         rng: Seed (int, or a digit string) or NumPy Generator; ``None`` uses the scenario's
             ``meta.seed``. The same scenario and seed give the same run, bit for bit.
+        seed: Mesa's older name for ``rng`` (deprecated in Mesa, which warns as it does
+            here): the same run as ``rng=seed``. Give one of the two.
+
+    Raises:
+        ValueError: If both ``rng`` and ``seed`` are given (as Mesa raises).
     """
 
-    def __init__(self, *, scenario: Scenario | str | Path | dict | None = None, rng=None):
+    def __init__(
+        self, *, scenario: Scenario | str | Path | dict | None = None, rng=None, seed=None
+    ):
+        if seed is not None:  # Mesa's examples before 3.2 wrote `Model(seed=...)`
+            if rng is not None:
+                raise ValueError("you have to pass either rng or seed, not both")
+            warnings.warn(
+                "The use of the `seed` keyword argument is deprecated, use `rng` instead. No "
+                "functional changes.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            rng = seed
         config = load_scenario(scenario)
         seed = _as_seed(rng, config.meta.seed)
         # employees hired and gone since their Mesa handles were last brought up to date

@@ -32,6 +32,18 @@ def test_model_builds_with_no_arguments():
         CultureModel(None)  # keyword-only
 
 
+def test_mesas_older_seed_keyword_gives_the_same_run_with_mesas_warning(small):
+    """`CultureModel(seed=3)`, as Mesa's examples before 3.2 wrote it, was a TypeError."""
+    with pytest.warns(FutureWarning, match="use `rng` instead"):
+        old = CultureModel(scenario=small, seed=3)
+    new = CultureModel(scenario=small, rng=3)
+    old.run(6)
+    new.run(6)
+    pd.testing.assert_frame_equal(old.kpi_frame(), new.kpi_frame(), check_exact=True)
+    with pytest.raises(ValueError, match="either rng or seed, not both"):
+        CultureModel(scenario=small, rng=3, seed=3)
+
+
 def test_process_order_follows_the_design():
     names = [p.name for p in DEFAULT_PROCESSES]
     assert names == [
