@@ -53,7 +53,7 @@ from culturesim.processes.knowledge import founding_workload
 from culturesim.random import Streams, cursor, uniform_at
 from culturesim.scenario import Scenario, load_scenario
 
-__all__ = ["CultureModel", "whole_months"]
+__all__ = ["CultureModel", "KpiCollector", "whole_months"]
 
 
 def whole_months(months: object) -> int:
@@ -98,6 +98,38 @@ def _as_seed(rng, default: int) -> int:
         f"rng (the seed) must be a whole number, a numpy Generator or SeedSequence, not "
         f"{type(rng).__name__} ({rng!r})"
     )
+
+
+class KpiCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` over a model's KPIs as the model records them, month by month.
+
+    The model records its KPIs every month anyway (``model.history``); this holds them as a
+    DataCollector holds its model variables (the same lists, nothing copied), so that Mesa's
+    ways of reading a model's data work: ``model.datacollector.get_model_vars_dataframe()``
+    and ``mesa.batch_run``. A DataCollector filled every month would cost every run monthly
+    time for numbers already recorded; :meth:`collect` does nothing for the same reason.
+
+    Args:
+        model: The model whose KPIs it holds.
+    """
+
+    def __init__(self, model: CultureModel):
+        super().__init__()
+        self.model = model
+        self.model_reporters = {name: name for name in model.history}  # each KPI, by its name
+        self.model_vars = model.history
+
+    @property
+    def _collection_steps(self) -> list[int]:
+        """The months recorded so far (Mesa's batch_run reads them)."""
+        return list(range(len(self.model.history["headcount"])))
+
+    @_collection_steps.setter
+    def _collection_steps(self, value) -> None:
+        pass  # DataCollector.__init__ starts it empty: here the months recorded decide
+
+    def collect(self, model) -> None:
+        """Nothing: the model records its KPIs each month itself."""
 
 
 class CultureModel(mesa.Model):
@@ -237,6 +269,22 @@ class CultureModel(mesa.Model):
             )
         self.flows = dict.fromkeys(FLOWS, 0.0)
         self.user_flows["churned"] = 0  # the users' step counts the next month's
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's ``DataCollector`` of the KPIs by month (:class:`KpiCollector`), or one set.
+
+        ``model.datacollector.get_model_vars_dataframe()`` is :meth:`kpi_frame` the Mesa way,
+        and ``mesa.batch_run(CultureModel, ...)`` works (give it seeds, ``rng=[0, 1, 2]``:
+        ``rng=None`` is the scenario's own seed, so its ``iterations`` alone repeat one run). A
+        DataCollector of your own may be set (``model.datacollector = mesa.DataCollector(...)``)
+        and collected as in Mesa.
+        """
+        return self.__dict__.get("_datacollector") or KpiCollector(self)
+
+    @datacollector.setter
+    def datacollector(self, collector: mesa.DataCollector) -> None:
+        self.__dict__["_datacollector"] = collector
 
     def kpi_frame(self) -> pd.DataFrame:
         """Return the KPIs so far: one row per month (index ``month``), one column per KPI."""

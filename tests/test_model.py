@@ -44,6 +44,38 @@ def test_mesas_older_seed_keyword_gives_the_same_run_with_mesas_warning(small):
         CultureModel(scenario=small, rng=3, seed=3)
 
 
+def test_mesas_datacollector_and_batch_run_read_the_kpis(small):
+    """`mesa.batch_run(CultureModel, ...)` failed for want of a `datacollector`, and
+    `model.datacollector.get_model_vars_dataframe()`, Mesa's way to read a model's data, too."""
+    model = CultureModel(scenario=small, rng=1)
+    model.run(4)
+    frame = model.datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(frame, model.kpi_frame(), check_names=False, check_exact=True)
+    model.datacollector.collect(model)  # the model records its months itself: nothing twice
+    assert len(model.datacollector.get_model_vars_dataframe()) == 5 == len(model.history["cash"])
+
+    rows = pd.DataFrame(
+        mesa.batch_run(
+            CultureModel, parameters={"scenario": [small], "rng": [1, 2]}, max_steps=100,
+            number_processes=1, data_collection_period=1, display_progress=False,
+        )
+    )  # fmt: skip
+    months = small.meta.months
+    assert sorted(rows["Step"].unique()) == list(range(months + 1))  # to the horizon
+    for seed in (1, 2):
+        ran = rows[rows["rng"] == seed].set_index("Step")[list(KPIS)]
+        expected = simulate(small, seed=seed).kpis
+        pd.testing.assert_frame_equal(ran, expected, check_names=False, check_exact=True)
+
+    model.datacollector = mesa.DataCollector(model_reporters={"staff": "headcount"})  # one's own
+    model.datacollector.collect(model)
+    model.step()
+    model.datacollector.collect(model)
+    assert model.datacollector.get_model_vars_dataframe()["staff"].tolist() == [
+        model.history["headcount"][-2], model.history["headcount"][-1]
+    ]  # fmt: skip
+
+
 def test_process_order_follows_the_design():
     names = [p.name for p in DEFAULT_PROCESSES]
     assert names == [
