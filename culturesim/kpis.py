@@ -27,6 +27,7 @@ __all__ = [
     "WORKLOAD_CAP",
     "chart_label",
     "check_names",
+    "counted",
     "display_scale",
     "format_kpi",
     "format_number",
@@ -425,6 +426,14 @@ def shown_as_total(name: str) -> bool:
     """
     meta = KPIS[name]
     return meta.aggregate == "flow" and not meta.unit.startswith("$")
+
+
+def counted(name: str) -> bool:
+    """Whether KPI ``name`` is shown as whole things: people, users, partners, totals so far.
+
+    Their charts tick whole numbers only (a flat 6 partners read 5.85, 5.9, ... 6.15).
+    """
+    return KPIS[name].unit in ("users", "employees", "partners") or shown_as_total(name)
 
 
 def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:

@@ -10,9 +10,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
-from matplotlib.ticker import MultipleLocator
+from matplotlib.ticker import MaxNLocator, MultipleLocator
 
-from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, shown, value_limits
+from culturesim.kpis import (
+    KPIS,
+    chart_label,
+    counted,
+    display_scale,
+    month_tick_step,
+    shown,
+    value_limits,
+)
 from culturesim.notices import Notice
 
 __all__ = [
@@ -185,6 +193,8 @@ def value_axis(ax: plt.Axes, kpi: str, *bands: pd.DataFrame) -> None:
     if known and values.size and (limits := value_limits(kpi, values.min(), values.max())):
         scale = display_scale(kpi)[0]
         ax.set_ylim(limits[0] / scale, limits[1] / scale)
+    if known and counted(kpi):  # whole things: whole ticks
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1, steps=[1, 2, 5, 10]))
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")
 
 

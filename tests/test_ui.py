@@ -785,6 +785,17 @@ def test_a_small_change_is_drawn_as_the_near_flat_line_it_is():
     shown = model.history["partner_trust"]
     assert axis["min"] <= min(shown) and axis["max"] >= max(shown)
     assert axis["max"] - axis["min"] >= LEAST_SPAN * max(shown)
+    # whole things tick whole numbers: a flat 6 partners read 5.85, 5.9, ..., 6.15
+    flat = pd.DataFrame({"month": months, "run_id": 0, "partners_active": 6.0})
+    fig = dashboard(flat, kpis=["partners_active"])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    shown_ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    plt.close(fig)
+    assert shown_ticks == [6.0]
+    sixes = pd.DataFrame(dict.fromkeys(["lo", "median", "hi"], [6.0] * 13))
+    assert charts.band_option("partners_active", sixes)["yAxis"]["minInterval"] == 1
+    assert "minInterval" not in charts.band_option("partner_trust", band)["yAxis"]
     workload = classroom._history_option(model, "workload", 36)  # the class sees overload too
     assert {"yAxis": 1.0, "name": "overload"} in workload["series"][0]["markLine"]["data"]
     assert max(model.history["workload"]) < 1.0 and workload["yAxis"]["max"] == 1.0

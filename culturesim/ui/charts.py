@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, chart_label, display_scale, month_tick_step, value_limits
+from culturesim.kpis import (
+    KPIS,
+    chart_label,
+    counted,
+    display_scale,
+    month_tick_step,
+    value_limits,
+)
 
 __all__ = [
     "band_option", "diff_option", "event_marks", "kpi_marks", "month_axis", "network_option",
@@ -40,6 +47,8 @@ def value_axis(axis: dict, kpi: str, *series) -> dict:
     if not values.size:
         return axis
     scale, mark = display_scale(kpi)[0], KPIS[kpi].mark
+    if counted(kpi):  # whole things: whole ticks
+        axis["minInterval"] = 1
     if limits := value_limits(kpi, values.min(), values.max()):
         axis |= {"min": limits[0] / scale, "max": limits[1] / scale}
     elif mark is not None and values.max() < mark[0]:  # below it: the axis reaches up to it
