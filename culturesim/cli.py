@@ -342,8 +342,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if _is_experiment(f):
                 print(f"{f}: ok ({_experiment_size(f)})")
             else:
-                load_scenario(f)
-                print(f"{f}: ok")
+                # a file that sets nothing (empty, say, saved by mistake) runs the baseline
+                empty = load_scenario(f) == Scenario()
+                print(f"{f}: ok" + " (it sets nothing: the built-in baseline)" * empty)
         except ScenarioError as exc:  # an ExperimentError too
             bad = True
             for line in str(exc).splitlines():

@@ -98,6 +98,19 @@ def test_validate_accepts_shipped_scenarios():
     proc = cli("validate", *sorted(SCENARIOS.glob("*.toml")))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count(": ok") == len(list(SCENARIOS.glob("*.toml")))
+    assert "sets nothing" not in proc.stdout
+
+
+def test_validate_says_when_a_file_sets_nothing(tmp_path):
+    """An empty file (saved by mistake, say) was "ok", and then ran as the baseline."""
+    empty, commented = tmp_path / "empty.toml", tmp_path / "commented.toml"
+    empty.write_text("")
+    commented.write_text("# levers to come\n[levers]\n")
+    proc = cli("validate", empty, commented)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"{f}: ok (it sets nothing: the built-in baseline)" for f in (empty, commented)
+    ]
 
 
 def test_validate_reports_every_bad_file(tmp_path):
