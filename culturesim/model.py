@@ -280,7 +280,8 @@ class CultureModel(mesa.Model):
         DataCollector of your own may be set (``model.datacollector = mesa.DataCollector(...)``)
         and collected as in Mesa.
         """
-        return self.__dict__.get("_datacollector") or KpiCollector(self)
+        own = self.__dict__.get("_datacollector")
+        return KpiCollector(self) if own is None else own
 
     @datacollector.setter
     def datacollector(self, collector: mesa.DataCollector) -> None:

@@ -551,7 +551,7 @@ def run_sweep(
         for p in points.index
         for r in range(reps)
     ]
-    if old is not None and is_complete(out):  # its runs are in runs.parquet, its parts gone
+    if old is not None and _complete(old, out):  # its runs are in runs.parquet, its parts gone
         if progress:
             print(f"all {len(runs)} runs in {out} are finished: nothing to run", file=sys.stderr)
         return out
@@ -644,9 +644,14 @@ def is_complete(out: Path) -> bool:
         manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    results = ("runs.parquet", "timeseries.parquet")
+    return _complete(manifest, Path(out))
+
+
+def _complete(manifest: object, out: Path) -> bool:
+    """Whether the sweep of ``manifest`` (read from ``out``) finished, its results in ``out``."""
     finished = isinstance(manifest, dict) and manifest.get("status") == "complete"
-    return finished and all((Path(out) / name).is_file() for name in results)
+    results = ("runs.parquet", "timeseries.parquet")
+    return finished and all((out / name).is_file() for name in results)
 
 
 def _run_all(
