@@ -8,7 +8,12 @@ ignored in ..." and carries on: the Ctrl-C is lost, and a sweep would run to its
 run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the same way,
 :func:`quiet_when_remembered` keeps Python from printing a traceback for an interrupt that is
 remembered, and :func:`when_gone` lets a worker process end with the process it works for,
-however that ended.
+however that ended: :func:`work_for` starts a pool's worker so, and :func:`stop_workers` stops
+a pool without waiting for its running work.
+
+A stop signal that comes again while the program is stopping (Ctrl-C pressed twice) is
+absorbed for :data:`REPEAT_SECONDS`: raised again, it cut the first one's clean-up short, and a
+sweep's pool, shut down half-way, could wait for its workers for ever.
 """
 
 from __future__ import annotations
@@ -22,14 +27,31 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["noticing_ctrl_c", "quiet_when_remembered", "remembered", "stop_on", "when_gone"]
+__all__ = [
+    "noticing_ctrl_c",
+    "quiet_when_remembered",
+    "remembered",
+    "stop_on",
+    "stop_workers",
+    "when_gone",
+    "work_for",
+]
 
-#: Set once a signal given to :func:`stop_on` came: the program is stopping.
-_STOPPING = threading.Event()
+#: Seconds after the stop signal that began a stop during which another is the same stop (a
+#: Ctrl-C pressed again) and lets its clean-up go on; one after them interrupts it, as the first
+#: did (a clean-up stuck that long can be cut short). A stop's clean-up takes under a second.
+REPEAT_SECONDS = 5.0
 
-#: The Ctrl-C records of the :func:`noticing_ctrl_c` blocks open now (innermost last).
-_NOTICING: list[threading.Event] = []
+#: When (``time.monotonic()``) a signal given to :func:`stop_on` came, once one did: the
+#: program is stopping. The records here are lists, not ``threading.Event`` objects: a signal
+#: handler runs between two steps of the main thread, even of the handler before it, and a
+#: second Ctrl-C setting an Event the first was setting waited for its lock for ever.
+_STOPPED_AT: list[float] = []
+
+#: The Ctrl-C records (as :data:`_STOPPED_AT`) of the :func:`noticing_ctrl_c` blocks open now.
+_NOTICING: list[list[float]] = []
 
 
 def remembered() -> bool:
@@ -38,7 +60,7 @@ def remembered() -> bool:
     That is a signal given to :func:`stop_on`, or a Ctrl-C within a :func:`noticing_ctrl_c`
     block.
     """
-    return _STOPPING.is_set() or any(came.is_set() for came in _NOTICING)
+    return bool(_STOPPED_AT) or any(_NOTICING)
 
 
 def quiet_when_remembered() -> None:
@@ -83,13 +105,28 @@ def _stop(came: list[int], signum: int, frame) -> None:
     """:func:`stop_on`'s handler."""
     if not came:
         came.append(signum)
-    _STOPPING.set()
+    _interrupt(_STOPPED_AT)
+
+
+def _interrupt(record: list[float]) -> None:
+    """Raise ``KeyboardInterrupt`` and note when in ``record``, unless this repeats a stop.
+
+    A stop asked for again within :data:`REPEAT_SECONDS` of the first (noted in ``record``)
+    returns instead: the first one's clean-up goes on.
+    """
+    now = time.monotonic()
+    if record and now - record[0] < REPEAT_SECONDS:
+        return
+    if not record:
+        record.append(now)
     raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
     """Within the block, a Ctrl-C raises ``KeyboardInterrupt`` as usual and is also remembered.
+
+    One again within :data:`REPEAT_SECONDS` of the first is absorbed, as a stop signal's is.
 
     Yields:
         ``check()``: raises ``KeyboardInterrupt`` if a Ctrl-C, or a signal given to
@@ -98,10 +135,10 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         SIGINT is not Python's default handler (a program that handles or ignores SIGINT
         itself), a Ctrl-C keeps its own handling.
     """
-    came = threading.Event()
+    came: list[float] = []  # when the first Ctrl-C came, once one did
 
     def check() -> None:
-        if came.is_set() or _STOPPING.is_set():
+        if came or _STOPPED_AT:
             raise KeyboardInterrupt
 
     if threading.current_thread() is not threading.main_thread():
@@ -113,8 +150,7 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         return
 
     def handler(signum, frame):
-        came.set()
-        raise KeyboardInterrupt
+        _interrupt(came)
 
     signal.signal(signal.SIGINT, handler)
     _NOTICING.append(came)
@@ -147,6 +183,33 @@ def when_gone(pid: int, action: Callable[[], object]) -> None:
         action()
 
     threading.Thread(target=watch, name=f"when-{pid}-is-gone", daemon=True).start()
+
+
+def work_for(parent: int) -> None:
+    """A pool worker's initializer: ignore Ctrl-C, and exit as soon as process ``parent`` is gone.
+
+    Ctrl-C reaches the terminal's whole process group, workers included, and is their
+    parent's to handle: a worker interrupted while it waited for work printed a traceback, and
+    one interrupted holding its pool's queue left the others waiting for ever. The parent stops
+    its workers (:func:`stop_workers`); one that ended without doing so (killed outright, out
+    of memory) would otherwise leave them running, orphaned, holding their memory.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    when_gone(parent, lambda: os._exit(1))
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool``'s worker processes at once, its running work with them, and shut it down.
+
+    Work still running is of no use once the program stops (a sweep keeps only what has come
+    back), and a shut-down pool waits for it: a minute or more for a large run. (Python 3.14's
+    ``ProcessPoolExecutor.terminate_workers`` does the first half.)
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    # RuntimeError: its manager thread never started (Python was already exiting)
+    with contextlib.suppress(RuntimeError):
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _running(pid: int) -> bool:

@@ -876,6 +876,56 @@ def test_ctrl_c_or_sigterm_leaves_a_resumable_folder(tmp_path, sig):
     assert not list((out / "parts").glob(".*"))
 
 
+@pytest.mark.parametrize("between", [0.0, 0.2], ids=["at-once", "0.2s-apart"])
+def test_ctrl_c_pressed_twice_stops_a_sweep_of_processes_with_one_line(tmp_path, between):
+    """An impatient Ctrl-C, again, reaches the whole group: the sweep and its workers. The
+    workers printed tracebacks (interrupted while waiting for work), and the sweep could wait
+    for ever at its exit for a worker whose pool's queue another had left locked, or for the
+    lock of its own record of the first Ctrl-C, which the second's handler was setting too."""
+    path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 36"))
+    out = tmp_path / "out"
+    args = ["--workers", "2", "--replications", "30", "--months", "30"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=terminal_signals, start_new_session=True,  # a terminal's foreground group
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list((out / "parts").glob("run-*"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(between)
+    with contextlib.suppress(ProcessLookupError):  # it may be gone already
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the sweep did not end after Ctrl-C twice")
+    assert proc.returncode == -signal.SIGINT, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "finished runs are kept" in lines[0] and "--resume" in lines[0], err
+    again = cli("sweep", path, "--out", out, "--resume", *args)
+    assert again.returncode == 0, again.stderr
+    runs, _ = read(out)
+    assert len(runs) == 6 * 30 and runs["status"].eq("ok").all()
+
+
+def test_a_closed_pool_of_processes_does_not_wait_for_its_running_runs():
+    """A sweep stopping (Ctrl-C, SIGTERM to the sweep alone: ``kill``, ``docker stop``) stops its
+    workers' runs rather than wait for them, which would be of no use: a large run takes a
+    minute or more, and the pool's shut-down used to wait for it."""
+    pool, _, close, _ = sweep_module.make_executor(2, None)
+    started = time.monotonic()
+    running = pool.submit(time.sleep, 120)
+    while not running.running():
+        time.sleep(0.01)
+    close()
+    assert time.monotonic() - started < 60  # long before the run would have ended
+    assert running.done()
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one
@@ -1543,7 +1593,7 @@ def test_a_stop_signal_python_swallowed_stops_the_sweep_where_sigint_is_ignored(
     finally:
         signal.signal(signal.SIGINT, before[0])
         signal.signal(signal.SIGUSR1, before[1])
-        interrupts._STOPPING.clear()
+        interrupts._STOPPED_AT.clear()
     assert swallowed == [KeyboardInterrupt] and came == [signal.SIGUSR1]
     assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
 

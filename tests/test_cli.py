@@ -474,8 +474,27 @@ def test_a_ctrl_c_swallowed_before_the_runs_began_still_stops_them(monkeypatch):
             check()  # a loop's first check, before its first run
     finally:
         signal.signal(signal.SIGINT, before)
-        interrupts._STOPPING.clear()
+        interrupts._STOPPED_AT.clear()
     assert swallowed == [KeyboardInterrupt] and came == [signal.SIGINT]
+
+
+def test_a_stop_asked_for_again_soon_lets_the_first_clean_up(monkeypatch):
+    """Ctrl-C pressed twice: the second, within ``REPEAT_SECONDS`` of the first, is the same
+    stop and lets its clean-up go on (raised again, it cut the clean-up short); one later
+    interrupts a clean-up that has taken that long."""
+    from culturesim import interrupts
+
+    clock = [100.0]
+    monkeypatch.setattr(interrupts.time, "monotonic", lambda: clock[0])
+    record: list[float] = []
+    with pytest.raises(KeyboardInterrupt):
+        interrupts._interrupt(record)
+    clock[0] += interrupts.REPEAT_SECONDS - 0.1
+    interrupts._interrupt(record)  # absorbed: no exception
+    clock[0] += 0.2
+    with pytest.raises(KeyboardInterrupt):
+        interrupts._interrupt(record)
+    assert record == [100.0]
 
 
 def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed_ctrl_c):
@@ -508,7 +527,7 @@ def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed
         land_in_a_callback(signal.SIGUSR1)  # outside a block too, but remembered
     finally:
         signal.signal(signal.SIGUSR1, before)
-        interrupts._STOPPING.clear()
+        interrupts._STOPPED_AT.clear()
     assert stopped_by == [signal.SIGUSR1] and reported == [KeyboardInterrupt, ValueError]
 
 

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.experiment import Experiment, Range, as_run, is_whole
-from culturesim.interrupts import noticing_ctrl_c, when_gone
+from culturesim.interrupts import noticing_ctrl_c, stop_workers, work_for
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 from culturesim.progress import Progress
@@ -246,7 +246,8 @@ def make_executor(
         return InlineExecutor(), "inline", lambda: None, lambda left: None
     n = workers or cores()
     pool = process_pool(n)
-    return pool, f"processes:{n}", lambda: pool.shutdown(cancel_futures=True), lambda left: None
+    # closed, the pool's runs still running are of no use: the sweep is stopping
+    return pool, f"processes:{n}", lambda: stop_workers(pool), lambda left: None
 
 
 def local_workers(workers: int | None, exp: Experiment, runs: int) -> int:
@@ -433,6 +434,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     copies any lock one of them holds (Python 3.12 warns of it). Where there is no fork server
     (Windows), they are spawned. Each ends with this process, however that ends: a sweep killed
     outright (``kill -9``, out of memory) used to leave its workers and fork server running.
+    They leave Ctrl-C to the sweep (:func:`~culturesim.interrupts.work_for`).
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
@@ -440,13 +442,8 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+        workers, mp_context=context, initializer=work_for, initargs=(os.getpid(),)
     )
-
-
-def _end_with(sweep: int) -> None:
-    """In a worker: exit as soon as process ``sweep``, which the worker runs for, is gone."""
-    when_gone(sweep, lambda: os._exit(1))
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

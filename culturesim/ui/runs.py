@@ -8,13 +8,11 @@ ever written on the server).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import json
 import multiprocessing
 import os
-import signal
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.batch.compare import Comparison
-from culturesim.interrupts import when_gone
+from culturesim.interrupts import stop_workers, work_for
 from culturesim.kpis import KPIS, format_number
 from culturesim.levers import LEVERS, CostContext
 from culturesim.measure import alignment
@@ -371,7 +369,7 @@ def executor() -> Executor:
                 else ProcessPoolExecutor(
                     workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent,
+                    initializer=work_for,
                     initargs=(os.getpid(),),
                 )
             )
@@ -389,27 +387,12 @@ def _shut_down() -> None:
     with _POOL_LOCK:
         pool = _POOL.pop("pool", None)
     if isinstance(pool, ProcessPoolExecutor):
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        # RuntimeError: its manager thread never started (Python was already exiting)
-        with contextlib.suppress(RuntimeError):
-            pool.shutdown(wait=True, cancel_futures=True)
+        stop_workers(pool)
 
 
 # before concurrent.futures' own exit handler, which joins the pool after its running work
 # (threading's exit handlers run last registered first, and before the atexit ones)
 threading._register_atexit(_shut_down)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: ignore Ctrl-C, and exit as soon as the server that started it is gone.
-
-    A server killed or stopped without shutting its pool down would otherwise leave its
-    workers running, orphaned, holding their memory. Ctrl-C is the server's to handle (it
-    stops its workers): a worker interrupted while waiting for work printed a traceback.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    when_gone(parent, lambda: os._exit(0))
 
 
 def reset_if_broken() -> None:
