@@ -1469,6 +1469,9 @@ def lhs(parameters: str) -> str:
     return GRID.replace('design = "grid"', 'design = "lhs"').replace(GRID_PARAMETERS, parameters)
 
 
+#: The GRID experiment of a shipped scenario with an event (an AI incident at month 18).
+INCIDENT = GRID.replace('"tiny.toml"', '"ai_incident"').replace("months = 12", "months = 24")
+
 BAD = {
     "unknown_design": (GRID.replace('design = "grid"', 'design = "factorial"'),
                        "experiment.design"),
@@ -1527,6 +1530,17 @@ BAD = {
                   "parameters.meta.seed: an experiment does not vary meta: a run's seed is"),
     "meta_months": (lhs('"meta.months" = { min = 6, max = 12 }'),
                     "parameters.meta.months: an experiment does not vary meta"),
+    # a value that breaks another key names it: this said "events.0.kind: required key is
+    # missing" (a layoff needs a share)
+    "kind_missing_a_field": (INCIDENT.replace(GRID_PARAMETERS,
+                                              '"events.0.kind" = ["incident", "layoff"]'),
+                             "parameters.events.0.kind: with value 'layoff', events[0].share: "
+                             "required key is missing"),
+    # one key in two spellings: one value silently overrode the other
+    "key_twice": (INCIDENT.replace(GRID_PARAMETERS, '"events.0.severity" = [0.2, 0.9]\n'
+                                                    '"events[0].severity" = [0.3]'),
+                  'parameters.events[0].severity: the same key as "events.0.severity"; vary '
+                  "each key once"),
 }  # fmt: skip
 
 

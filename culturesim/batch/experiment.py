@@ -135,7 +135,12 @@ class Experiment(BaseModel):
                 "needs 2 or more (its confidence intervals are bootstrapped over the samples"
                 + (", its sigma a spread over them)" if design == "morris" else ")")
             )
+        spelled: dict[tuple[str, ...], str] = {}  # a key by its parts: events.0 is events[0]
         for path, spec in self.parameters.items():
+            if (first := spelled.setdefault(tuple(key_path(path)), path)) != path:
+                raise ValueError(
+                    f'parameters.{path}: the same key as "{first}"; vary each key once'
+                )
             if key_path(path)[0] == "meta":
                 raise ValueError(
                     f"parameters.{path}: an experiment does not vary meta: a run's seed is "
@@ -369,7 +374,10 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             try:
                 probed.with_changes({key: probe})
             except ScenarioError as exc:
-                problems.append(f"parameters.{key}: {exc.problems[0].split(': ', 1)[-1]}")
+                where, _, what = exc.problems[0].partition(": ")
+                if key_path(where) != key_path(key):  # the value breaks another key: name it
+                    what = f"with value {probe!r}, {exc.problems[0]}"
+                problems.append(f"parameters.{key}: {what}")
                 break
             if _event_of(key) is not None and probe > months:  # a month, a valid number
                 problems.append(
