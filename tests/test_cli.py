@@ -497,6 +497,60 @@ def test_a_stop_asked_for_again_soon_lets_the_first_clean_up(monkeypatch):
     assert record == [100.0]
 
 
+#: Sends the signal again at each call (each function once) its handler makes, directly or not:
+#: a second signal landing wherever the first one's handler is. Prints what was noted.
+SIGNAL_WITHIN_ITS_HANDLER = """
+import signal, sys
+which = sys.argv[1]
+if which == "stop":
+    from culturesim import interrupts
+    came = []
+    interrupts.stop_on((signal.SIGUSR1,), came)  # as SIGTERM and SIGHUP in the program
+    sig, names, noted = signal.SIGUSR1, {"_stop"}, lambda: (came, interrupts._STOPPED_AT)
+else:
+    from culturesim.ui import serve
+    serve.hold_sigint()  # the UI server while it starts
+    sig, names, noted = signal.SIGINT, {"note"}, lambda: serve.HELD
+sent = set()
+
+def tracer(frame, event, arg):
+    handlers, f = 0, frame.f_back
+    while f is not None:
+        handlers += f.f_code.co_name in names
+        f = f.f_back
+    if handlers == 1 and frame.f_code.co_name not in sent:  # within the first handler only
+        sent.add(frame.f_code.co_name)
+        signal.raise_signal(sig)
+
+sys.settrace(tracer)
+try:
+    signal.raise_signal(sig)
+except KeyboardInterrupt:
+    print("interrupted")
+sys.settrace(None)
+print(sorted(sent), bool(noted()))
+"""
+
+
+@pytest.mark.parametrize("which", ["stop", "hold"])
+def test_a_signal_landing_inside_the_handler_of_the_one_before_is_taken(which):
+    """Ctrl-C pressed twice, the second landing while the first's handler runs (a handler runs
+    between any two steps of the main thread, even of a handler): the handlers noted the
+    signal in a ``threading.Event``, and the second, setting it while the first held its lock,
+    waited for ever. Covers the program's stop (``stop_on``) and the UI server's start-up hold."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", SIGNAL_WITHIN_ITS_HANDLER, which],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the second signal's handler waited for ever")
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()
+    assert said[-1].endswith("True"), said  # the signal was noted
+    assert ("interrupted" in said) == (which == "stop"), said
+
+
 def test_an_interrupt_python_swallowed_is_not_reported_once_remembered(swallowed_ctrl_c):
     """What a run's stderr met now and then after a SIGHUP: the signal had landed in a weakref
     callback, and Python printed "Exception ignored" and a traceback above "interrupted". The

@@ -19,8 +19,10 @@ import signal
 import threading
 import time
 
-#: Set once a SIGINT came before the server could take it (:func:`hold_sigint`).
-HELD = threading.Event()
+#: Not empty once a SIGINT came before the server could take it (:func:`hold_sigint`). A list,
+#: not a ``threading.Event``: a second SIGINT's handler, run while the first's was setting an
+#: Event, would wait for its lock for ever (``culturesim.interrupts`` keeps its records so too).
+HELD: list[int] = []
 
 
 def hold_sigint() -> None:
@@ -32,17 +34,17 @@ def hold_sigint() -> None:
     was held. After the server has run, it puts this handler back and raises the signal it
     stopped for once more: that one is the stop itself and is dropped.
     """
-    served = threading.Event()
+    served = threading.Event()  # set by the watcher thread only, read without its lock
 
     def note(signum, frame) -> None:
         if not served.is_set():
-            HELD.set()
+            HELD.append(signum)
 
     def watch() -> None:
         while signal.getsignal(signal.SIGINT) is note:
             time.sleep(0.05)
         served.set()
-        if HELD.is_set():
+        if HELD:
             os.kill(os.getpid(), signal.SIGINT)
 
     signal.signal(signal.SIGINT, note)  # also where SIGINT was ignored: this process's stop
@@ -62,7 +64,7 @@ def main(argv: list[str]) -> int:
     import click  # Solara's command line is built on it
     from solara.__main__ import cli
 
-    if HELD.is_set():  # stopped while importing Solara: nothing to start
+    if HELD:  # stopped while importing Solara: nothing to start
         return 0
     with contextlib.suppress(click.exceptions.Abort):  # SIGINT: the stop culturesim ui asks for
         cli.main(["run", "culturesim.ui.app", *argv], standalone_mode=False)
