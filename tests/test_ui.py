@@ -992,6 +992,24 @@ def test_the_network_view_seats_teams_together_and_draws_ties_where_people_are()
     assert gaps.min() >= 20.0
 
 
+def test_the_network_view_draws_ties_from_all_over_a_large_company():
+    """Past the drawing's limit of ties, those drawn are taken from all of them: the first ones
+    alone, of the people first in order, left three in four of 2,000 people without a tie in
+    the picture. The caption says how many of the ties are drawn."""
+    model = CultureModel(
+        scenario={"organization": {"employees": 2000, "cash": 5e9}}, rng=1
+    )  # enough cash: no layoff
+    snap = runs.network_snapshot(model, max_edges=1000)
+    edges = snap["edges"]
+    ties = int(snap["ties"])
+    assert len(edges) == 1000 and ties == model.org.matrix(model.employees.alive).nnz // 2
+    assert len(np.unique(edges, axis=0)) == 1000  # no tie twice
+    assert np.unique(edges).size > 0.6 * model.headcount  # most people have a tie drawn
+    assert edges[:, 0].max() > 0.9 * model.headcount  # the last in order among them
+    small = runs.network_snapshot(CultureModel(scenario={"organization": {"employees": 40}}))
+    assert len(small["edges"]) == int(small["ties"])  # all drawn
+
+
 def test_classroom_keeps_earlier_runs_dashed_beside_this_one():
     """The class compares settings (the 20% lesson asks: compared with 10%?) run after run."""
     from culturesim.kpis import chart_label

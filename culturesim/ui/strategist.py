@@ -337,9 +337,12 @@ def NetworkView(ensemble: runs.Ensemble):
         solara.ToggleButtonsSingle(value=color, values=["engagement", "alignment"])
     snap = snaps[m]
     sites = len(set(snap["site"].tolist()))
+    ties, drawn = int(snap["ties"]), len(snap["edges"])
     solara.Text(
-        f"Month {m}: {snap['slot'].size} employees in {sites} site{'s' * (sites != 1)}; "
-        f"colour = {color.value} (red low, green high), size = skill; seed {ensemble.seeds[0]}.",
+        f"Month {m}: {snap['slot'].size:,} employees in {sites} site{'s' * (sites != 1)}"
+        + (f", {drawn:,} of their {ties:,} ties drawn" if drawn < ties else "")
+        + f"; colour = {color.value} (red low, green high), size = skill; "
+        f"seed {ensemble.seeds[0]}.",
         classes=["network-caption"],
     )
     Chart(charts.network_option(snap, color.value), "560px")
