@@ -978,12 +978,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="experiment TOML file, or a sweep folder's manifest.json",
     )  # fmt: skip
     sweep.add_argument("--out", required=True, metavar="DIR", help="results folder")
-    sweep.add_argument(
+    where = sweep.add_mutually_exclusive_group()  # a Dask cluster's workers are its own
+    where.add_argument(
         "--workers", type=_positive, default=None, metavar="N",
         help="1 runs in this process; N local processes (default: one per core, as many as "
         "memory holds)",
     )  # fmt: skip
-    sweep.add_argument(
+    where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (its workers need this culturesim and "

@@ -926,6 +926,17 @@ def test_a_closed_pool_of_processes_does_not_wait_for_its_running_runs():
     assert running.done()
 
 
+def test_workers_and_a_scheduler_together_are_refused_at_once(tmp_path):
+    """A Dask cluster's workers are its own: --workers beside --scheduler was ignored without a
+    word (after up to 30 s of trying an address that does not answer)."""
+    path = write_experiment(tmp_path, GRID)
+    out = tmp_path / "out"
+    proc = cli("sweep", path, "--out", out, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2
+    assert "argument --scheduler: not allowed with argument --workers" in proc.stderr
+    assert not out.exists()
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one
