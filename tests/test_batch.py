@@ -646,6 +646,36 @@ def test_a_finished_sweep_keeps_its_results_only_and_a_resume_leaves_them(tmp_pa
     assert len(runs) == 6 and runs["status"].eq("ok").all() and ts["run_id"].nunique() == 6
 
 
+@pytest.mark.parametrize("left", [0, 3], ids=["all parts gone", "some parts left"])
+def test_a_sweep_stopped_as_it_tidies_up_has_finished_and_loses_nothing(
+    tmp_path, monkeypatch, left
+):
+    """A Ctrl-C in the second a finished sweep takes to remove its runs' parts (10,000 files):
+    with every part gone, the stopped sweep took the folder for one that had finished no run
+    and removed its manifest, so report and analyze refused the results; with some left, it
+    said to resume a sweep that had finished."""
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    out = tmp_path / "out"
+    real = sweep_module.shutil.rmtree
+
+    def stopped_part_way(path, ignore_errors=False):
+        for part in sorted(Path(path).glob("run-*"))[left:]:
+            part.unlink()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module.shutil, "rmtree", stopped_part_way)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, out, workers=1, progress=False)
+    monkeypatch.setattr(sweep_module.shutil, "rmtree", real)
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    assert sweep_module.kept(out) == f"The sweep had finished: its results are in {out}"
+    write_report(out)  # the results are whole
+    run_sweep(exp, out, workers=1, resume=True, progress=False)  # nothing to run: it tidies
+    assert not (out / sweep_module.PARTS).exists() and not (out / sweep_module.LOCK).exists()
+    runs, ts = read(out)
+    assert len(runs) == 12 and runs["status"].eq("ok").all() and ts["run_id"].nunique() == 12
+
+
 def test_a_folder_another_sweep_is_writing_is_refused_untouched(tmp_path):
     """A second sweep on a folder that a running sweep writes exits 2, naming the holder."""
     path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 24"))

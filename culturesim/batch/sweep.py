@@ -548,7 +548,8 @@ def run_sweep(
         for p in points.index
         for r in range(reps)
     ]
-    if old is not None and _complete(old, out):  # its runs are in runs.parquet, its parts gone
+    if old is not None and _complete(old, out):  # its runs are in runs.parquet
+        _tidy(out)  # parts a stop during the last tidying left
         if progress:
             print(f"all {len(runs)} runs in {out} are finished: nothing to run", file=sys.stderr)
         return out
@@ -627,12 +628,20 @@ def run_sweep(
         manifest["status"] = "complete"
         manifest["end_time"] = now()
         write_json(manifest_path, manifest)
-        # the runs are in runs.parquet and timeseries.parquet now: their parts (a file a run)
-        # would only double the folder's size; the lock goes with them
-        shutil.rmtree(parts, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (out / LOCK).unlink()
+        _tidy(out)
     return out
+
+
+def _tidy(out: Path) -> None:
+    """Remove a finished sweep's parts and lock from ``out``.
+
+    The runs are in runs.parquet and timeseries.parquet: their parts (a file a run) would only
+    double the folder's size. A sweep stopped while it tidies (a Ctrl-C in the second it takes
+    for 10,000 parts) has finished all the same (:func:`kept` says so), and ``--resume`` tidies.
+    """
+    shutil.rmtree(out / PARTS, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (out / LOCK).unlink()
 
 
 def is_complete(out: Path) -> bool:
@@ -821,6 +830,8 @@ class SweepStoppedError(RuntimeError):
 
 def kept(out: Path) -> str:
     """What a stopped sweep keeps in ``out``, and what to do: for the end of its message."""
+    if is_complete(out):  # stopped as it tidied up: nothing is lost
+        return f"The sweep had finished: its results are in {out}"
     finished = sum(1 for _ in (Path(out) / PARTS).glob("run-*.parquet"))
     if not finished:
         return "No run had finished, so nothing is kept"
@@ -837,7 +848,8 @@ def _keeping_what_finished(out: Path) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        if not any((out / PARTS).glob("run-*.parquet")):  # nothing finished: nothing to keep
+        # nothing finished, nothing to keep (but a sweep stopped as it tidied has finished)
+        if not any((out / PARTS).glob("run-*.parquet")) and not is_complete(out):
             _clear(out)
         if isinstance(exc, SweepStoppedError):
             exc.args = (f"{exc}. {kept(out)}",)
