@@ -70,6 +70,7 @@ from culturesim.scenario import (
     Scenario,
     ScenarioError,
     commented_toml,
+    exact_number,
     load_scenario,
     parse_toml,
     read_file,
@@ -859,7 +860,8 @@ def _check_free(host: str, port: int) -> None:
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default and help."""
     for lv in LEVERS.values():
-        print(f"{lv.name:26} {lv.lo:g}..{lv.hi:g} (default {lv.default:g}) {lv.unit}")
+        lo, hi, default = map(exact_number, (lv.lo, lv.hi, lv.default))
+        print(f"{lv.name:26} {lo} to {hi} (default {default}) {lv.unit}")
         print(f"{'':26} {lv.help} Cost: {lv.cost_kind}.")
     return 0
 

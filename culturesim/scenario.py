@@ -687,14 +687,16 @@ def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
     if lo is None and hi is None:
         return ""
     if hi is None:
-        return f"allowed: {'more than' if lo_out else 'at least'} {_num(lo)}"
+        return f"allowed: {'more than' if lo_out else 'at least'} {exact_number(lo)}"
     if lo is None:
-        return f"allowed: {'less than' if hi_out else 'at most'} {_num(hi)}"
+        return f"allowed: {'less than' if hi_out else 'at most'} {exact_number(hi)}"
     excluded = " (excluded)"
-    return f"allowed range {_num(lo)}{excluded * lo_out} to {_num(hi)}{excluded * hi_out}"
+    low, high = exact_number(lo) + excluded * lo_out, exact_number(hi) + excluded * hi_out
+    return f"allowed range {low} to {high}"
 
 
-def _num(x: float) -> str:
+def exact_number(x: float) -> str:
+    """A bound or setting as messages and listings give it: ``2,000,000``, ``0.5``, ``-0.2``."""
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 

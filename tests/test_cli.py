@@ -306,6 +306,9 @@ def test_levers_command_lists_every_lever():
 
     proc = cli("levers")
     assert all(name in proc.stdout for name in LEVERS)
+    # ranges as the messages and ODD give them: "2,000,000", not "2e+06"
+    assert "brand_spend                0 to 2,000,000 (default 50,000) $ per month" in proc.stdout
+    assert "compensation_premium       -0.2 to 0.5 (default 0)" in proc.stdout
 
 
 def test_a_folder_written_from_python_after_a_command_records_no_command_line():
