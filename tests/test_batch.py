@@ -936,10 +936,7 @@ def test_ctrl_c_pressed_twice_stops_a_sweep_of_processes_with_one_line(tmp_path,
     assert proc.returncode == -signal.SIGINT, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "finished runs are kept" in lines[0] and "--resume" in lines[0], err
-    again = cli("sweep", path, "--out", out, "--resume", *args)
-    assert again.returncode == 0, again.stderr
-    runs, _ = read(out)
-    assert len(runs) == 6 * 30 and runs["status"].eq("ok").all()
+    # (that --resume finishes such a sweep: test_ctrl_c_or_sigterm_leaves_a_resumable_folder)
 
 
 def test_a_closed_pool_of_processes_does_not_wait_for_its_running_runs():
