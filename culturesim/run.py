@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -129,16 +131,26 @@ def run_seeds(
     return pd.concat(frames, ignore_index=True)
 
 
+#: Where Linux mounts its control groups, whose limits are a container's or a batch job's share
+#: of the machine, and where a process finds its own groups.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
 def cores() -> int:
     """The CPU cores this process may run on, 1 or more.
 
-    Its affinity where the system says (the share of a container, a batch job or ``taskset``:
-    ``os.cpu_count()`` counts the whole machine's), else the machine's cores.
+    Its affinity where the system says (the share of a batch job, a container's ``--cpuset-cpus``
+    or ``taskset``: ``os.cpu_count()`` counts the whole machine's), else the machine's cores;
+    fewer where a control group's CPU quota allows fewer (a container's ``--cpus``, a
+    Kubernetes CPU limit: 1.5 cores count as 2).
     """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        have = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no affinity on this system (macOS, Windows)
-        return max(1, os.cpu_count() or 1)
+        have = max(1, os.cpu_count() or 1)
+    quota = _cpu_quota()
+    return have if quota is None else max(1, min(have, math.ceil(quota)))
 
 
 def default_threads(scenario: Scenario, runs: int) -> int:
@@ -156,15 +168,110 @@ def default_threads(scenario: Scenario, runs: int) -> int:
 
 
 def _available_memory() -> float | None:
-    """Bytes of memory available to new work (Linux's ``MemAvailable``), or None if unknown."""
+    """Bytes of memory available to new work, or None if unknown.
+
+    Linux's ``MemAvailable``, or less where a control group limits this process (a container's
+    ``--memory``, a Kubernetes or batch job's memory limit): ``MemAvailable`` counts the whole
+    machine's, and runs started on it were killed for memory at the group's limit.
+    """
+    machine = None
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
                 if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024.0  # given in kB
+                    machine = float(line.split()[1]) * 1024.0  # given in kB
+                    break
     except OSError:
         pass
-    return None
+    known = [m for m in (machine, _cgroup_memory_free()) if m is not None]
+    return min(known, default=None)
+
+
+def _cgroup_dirs(controller: str) -> list[Path]:
+    """The control-group folders whose ``controller`` limits apply to this process.
+
+    Its own group's and every one above it, up to the mount's root (a limit set above applies
+    too), for cgroup v2 and v1. A container that sees only its own group (mounted at the root,
+    its path in ``/proc/self/cgroup`` being the host's) starts at the root. None off Linux.
+    """
+    try:
+        lines = PROC_CGROUP.read_text().splitlines()
+    except OSError:
+        return []
+    dirs: list[Path] = []
+    for line in lines:
+        if line.count(":") < 2:  # not "id:controllers:path"
+            continue
+        _, names, path = line.split(":", 2)
+        if names == "":  # v2: one hierarchy for all, mounted at the root or (hybrid) at unified
+            unified = (CGROUP_ROOT / "cgroup.controllers").exists()
+            base = CGROUP_ROOT if unified else CGROUP_ROOT / "unified"
+        elif controller in names.split(","):  # v1: e.g. memory, or cpu (cpu,cpuacct)
+            base = CGROUP_ROOT / controller
+        else:
+            continue
+        folder = base / path.lstrip("/")
+        folder = folder if folder.is_dir() else base
+        while True:
+            dirs.append(folder)
+            if folder == base:
+                break
+            folder = folder.parent
+    return dirs
+
+
+def _cpu_quota() -> float | None:
+    """The cores a control group's CPU quota allows (2.5 for ``--cpus 2.5``), or None if none."""
+    quotas = []
+    for folder in _cgroup_dirs("cpu"):
+        with contextlib.suppress(ValueError, IndexError, ZeroDivisionError):  # a file unlike these
+            v2 = _read_words(folder / "cpu.max")  # "200000 100000", or "max 100000"
+            if len(v2) == 2 and v2[0] != "max":
+                quotas.append(int(v2[0]) / int(v2[1]))
+            v1 = _read_words(folder / "cpu.cfs_quota_us")  # -1: none
+            if v1 and int(v1[0]) > 0:
+                quotas.append(int(v1[0]) / int(_read_words(folder / "cpu.cfs_period_us")[0]))
+    return min(quotas, default=None)
+
+
+def _cgroup_memory_free() -> float | None:
+    """Bytes a control group's memory limit leaves free to this process, or None if none.
+
+    The limit less the group's use, not counting the file cache the kernel reclaims first
+    (``inactive_file``), as ``docker stats`` counts it.
+    """
+    free = []
+    for folder in _cgroup_dirs("memory"):
+        for limit_file, use_file, cache in (
+            ("memory.max", "memory.current", "inactive_file"),  # v2
+            ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),  # v1
+        ):
+            limit = _read_words(folder / limit_file)
+            if not limit or limit[0] == "max":
+                continue
+            with contextlib.suppress(ValueError, IndexError):  # a file unlike these
+                if int(limit[0]) >= 2**60:  # v1's "no limit" is a huge number
+                    continue
+                use = _read_words(folder / use_file)
+                stat = dict(
+                    line.split()[:2] for line in _read_lines(folder / "memory.stat") if " " in line
+                )
+                used = (int(use[0]) if use else 0) - int(stat.get(cache, 0))
+                free.append(float(max(0, int(limit[0]) - max(0, used))))
+    return min(free, default=None)
+
+
+def _read_words(path: Path) -> list[str]:
+    """The words of a small system file, or none if it cannot be read."""
+    return " ".join(_read_lines(path)).split()
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a small system file, or none if it cannot be read."""
+    try:
+        return path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _result(future: Future, check_ctrl_c: Callable[[], None]) -> pd.DataFrame:

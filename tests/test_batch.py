@@ -1361,6 +1361,7 @@ def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp
     exp = load_experiment(write_experiment(tmp_path, GRID))  # 12 runs
     monkeypatch.setattr(run_module.os, "cpu_count", lambda: 64)  # the machine's
     monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: {0, 1})  # this job's
+    monkeypatch.setattr(run_module, "PROC_CGROUP", tmp_path / "none")  # no control groups
     monkeypatch.setattr(run_module, "_available_memory", lambda: None)
     assert run_module.cores() == 2
     assert sweep_module.local_workers(None, exp, 12) == 2

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -273,7 +274,69 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
     assert len(labels[1].splitlines()) == 2 and labels[1].endswith("…")
 
 
-def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch):
+def fake_cgroups(root: Path, own: str, files: dict[str, str]) -> Path:
+    """A control-group tree under ``root`` (``files`` by path from it) and the process's list."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    listing = root / "proc-self-cgroup"
+    listing.write_text(own)
+    return listing
+
+
+GIB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("own", "files", "cores", "free"),
+    [
+        # cgroup v2 (Docker --cpus 1.5 --memory 4g): 1.5 cores count as 2; the file cache the
+        # kernel reclaims first is not counted as used
+        ("0::/job\n", {"cgroup.controllers": "cpu memory\n", "job/cpu.max": "150000 100000\n",
+                       "job/memory.max": f"{4 * GIB}\n", "job/memory.current": f"{GIB}\n",
+                       "job/memory.stat": f"anon {GIB // 2}\ninactive_file {GIB // 2}\n"},
+         2, 3.5 * GIB),
+        # a tighter limit on the group above applies too; "max" is no limit
+        ("0::/a/b\n", {"cgroup.controllers": "", "a/cpu.max": "100000 100000\n",
+                        "a/b/cpu.max": "max 100000\n", "a/memory.max": f"{2 * GIB}\n",
+                        "a/memory.current": "0\n", "a/b/memory.max": "max\n"},
+         1, 2.0 * GIB),
+        # cgroup v1 (a container seeing its own groups at the mounts' roots)
+        ("4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n",
+         {"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n",
+          "memory/memory.limit_in_bytes": f"{3 * GIB}\n",
+          "memory/memory.usage_in_bytes": f"{GIB}\n",
+          "memory/memory.stat": "total_inactive_file 0\n"},
+         3, 2.0 * GIB),
+        # no limits (v1's is a huge number, a quota of -1), and files unlike these: the cores
+        ("4:memory:/\n2:cpu:/\n0::/\n",
+         {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n",
+          "memory/memory.limit_in_bytes": "9223372036854771712\n", "cgroup.controllers": "",
+          "cpu.max": "lots\n"},
+         8, None),
+    ],
+    ids=["v2", "v2-nested", "v1", "none"],
+)  # fmt: skip
+def test_a_containers_cpu_and_memory_limits_bound_the_threads(
+    baseline, monkeypatch, tmp_path, own, files, cores, free
+):
+    """A container's --cpus or a Kubernetes CPU limit leaves every core in the affinity: 64
+    workers ran on a 2-CPU share; and MemAvailable is the machine's, so runs started to fill it
+    were killed at the container's memory limit. Both now bound the threads and workers."""
+    monkeypatch.setattr(run_module, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(run_module, "PROC_CGROUP", fake_cgroups(tmp_path, own, files))
+    monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert run_module.cores() == cores
+    assert run_module._cgroup_memory_free() == free
+    machine = run_module._available_memory()
+    assert machine is not None and (free is None or machine <= free)
+    if free is not None:  # as many runs as the group's memory holds
+        monkeypatch.setattr(type(baseline), "memory_estimate", lambda self: free / 2.5)
+        assert run_module.default_threads(baseline, 100) == min(cores, 2)
+
+
+def test_seeds_run_in_as_many_threads_as_cores_and_memory_hold(baseline, monkeypatch, tmp_path):
+    monkeypatch.setattr(run_module, "PROC_CGROUP", tmp_path / "none")  # no control groups
     monkeypatch.setattr(run_module.os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setattr(run_module, "_available_memory", lambda: None)
     assert run_module.default_threads(baseline, 10) == 8  # memory unknown: the cores decide
