@@ -135,6 +135,7 @@ def run_seeds(
 #: of the machine, and where a process finds its own groups.
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
+MEMINFO = Path("/proc/meminfo")  # the machine's memory (Linux)
 
 
 def cores() -> int:
@@ -174,15 +175,8 @@ def _available_memory() -> float | None:
     ``--memory``, a Kubernetes or batch job's memory limit): ``MemAvailable`` counts the whole
     machine's, and runs started on it were killed for memory at the group's limit.
     """
-    machine = None
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    machine = float(line.split()[1]) * 1024.0  # given in kB
-                    break
-    except OSError:
-        pass
+    found = [line.split() for line in _read_lines(MEMINFO) if line.startswith("MemAvailable:")]
+    machine = float(found[0][1]) * 1024.0 if found and len(found[0]) > 1 else None  # in kB
     known = [m for m in (machine, _cgroup_memory_free()) if m is not None]
     return min(known, default=None)
 
