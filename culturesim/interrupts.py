@@ -9,7 +9,8 @@ run. :func:`stop_on` makes other signals (SIGTERM, SIGHUP) stop the program the 
 :func:`quiet_when_remembered` keeps Python from printing a traceback for an interrupt that is
 remembered, and :func:`when_gone` lets a worker process end with the process it works for,
 however that ended: :func:`work_for` starts a pool's worker so, and :func:`stop_workers` stops
-a pool without waiting for its running work.
+a pool without waiting for its running work. Within a :func:`held` block a stop waits for the
+block's end: for a few steps that must all happen or none.
 
 A stop signal that comes again while the program is stopping (Ctrl-C pressed twice) is
 absorbed for :data:`REPEAT_SECONDS`: raised again, it cut the first one's clean-up short, and a
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
+    "held",
     "noticing_ctrl_c",
     "quiet_when_remembered",
     "remembered",
@@ -52,6 +54,9 @@ _STOPPED_AT: list[float] = []
 
 #: The Ctrl-C records (as :data:`_STOPPED_AT`) of the :func:`noticing_ctrl_c` blocks open now.
 _NOTICING: list[list[float]] = []
+
+#: The stops held off (a list of True each) by the :func:`held` blocks open now.
+_HOLDING: list[list[bool]] = []
 
 
 def remembered() -> bool:
@@ -119,7 +124,31 @@ def _interrupt(record: list[float]) -> None:
         return
     if not record:
         record.append(now)
+    if _HOLDING:  # remembered now, raised as the block ends
+        _HOLDING[-1].append(True)
+        return
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Within the block, a stop waits: it is remembered at once and raised as the block ends.
+
+    A stop is a signal given to :func:`stop_on` or a Ctrl-C within a :func:`noticing_ctrl_c`
+    block. The block is for a few steps that must all happen or none and take moments: a
+    command's files moved into its folder one by one, where a Ctrl-C between two of them left
+    a mix of the new files and an earlier run's. A block ended by an exception of its own lets
+    that one go on instead (the stop stays remembered). A Ctrl-C that Python raises itself
+    (SIGINT's default handling, outside the program's) is not held.
+    """
+    pending: list[bool] = []
+    _HOLDING.append(pending)
+    try:
+        yield
+    finally:
+        _HOLDING.remove(pending)
+    if pending:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

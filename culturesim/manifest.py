@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from culturesim.interrupts import held
+
 __all__ = [
     "KINDS",
     "RECORDED_PACKAGES",
@@ -169,7 +171,9 @@ def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None
     The files are moved in (renamed) only once every one is written, so a failure or an
     interruption while writing leaves the folder as it was; and they are moved in holding a
     lock on the folder, so that two commands writing one folder at once (two ``run --out``
-    with the same folder) leave the files of one of them, not a mix.
+    with the same folder) leave the files of one of them, not a mix; a stop signal or Ctrl-C
+    the program handles (:func:`culturesim.interrupts.held`) waits for the last of them, so it
+    cannot leave a mix of the new files and an earlier run's either.
 
     Args:
         out: An existing folder.
@@ -185,7 +189,7 @@ def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None
     try:
         for name, write in writers.items():
             write(tmp / name)
-        with _folder_lock(out):
+        with _folder_lock(out), held():  # a Ctrl-C waits for the last one (microseconds)
             for name in writers:
                 os.replace(tmp / name, out / name)
     finally:

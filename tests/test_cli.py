@@ -500,6 +500,36 @@ def test_a_stop_asked_for_again_soon_lets_the_first_clean_up(monkeypatch):
     assert record == [100.0]
 
 
+def test_a_stop_while_the_files_move_in_waits_for_the_last_of_them(tmp_path, monkeypatch):
+    """``run --out`` and ``compare --out`` move their files in one by one, replacing an earlier
+    run's: a stop landing between two renames left the new files beside the old ones. The
+    stop now waits for the last rename (and a stop again meanwhile is the same stop)."""
+    from culturesim import interrupts, manifest
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in "abc":
+        (out / name).write_text("earlier")
+    real, came = os.replace, []
+
+    def replace(src, dst):
+        real(src, dst)
+        signal.raise_signal(signal.SIGTERM)  # lands right after each rename
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        interrupts.stop_on((signal.SIGTERM,), came)
+        monkeypatch.setattr(manifest.os, "replace", replace)
+        with pytest.raises(KeyboardInterrupt):
+            manifest.write_files(out, dict.fromkeys("abc", lambda path: path.write_text("new")))
+    finally:
+        monkeypatch.undo()
+        signal.signal(signal.SIGTERM, before)
+        interrupts._STOPPED_AT.clear()
+    assert {path.name: path.read_text() for path in out.iterdir()} == dict.fromkeys("abc", "new")
+    assert came == [signal.SIGTERM]
+
+
 #: Sends the signal again at each call (each function once) its handler makes, directly or not:
 #: a second signal landing wherever the first one's handler is. Prints what was noted.
 SIGNAL_WITHIN_ITS_HANDLER = """
