@@ -75,6 +75,7 @@ from culturesim.scenario import (
     parse_toml,
     read_file,
     scenario_from_dict,
+    seeds_from,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
@@ -193,6 +194,18 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
     return f"{scenario.meta.name} ({', '.join(f'{k}={text(v)}' for k, v in changes.items())})"
 
 
+def _seeds(path: str, scenario: Scenario, count: int) -> list[int]:
+    """The seeds of ``count`` runs of ``scenario`` (from ``path``): ``meta.seed`` on.
+
+    Raises:
+        ScenarioError: If they would pass the largest seed, naming ``path`` and ``meta.seed``.
+    """
+    try:
+        return seeds_from(scenario.meta.seed, count)
+    except ValueError as exc:
+        raise ScenarioError(path, [str(exc)]) from None
+
+
 def _say_if_compiling() -> None:
     """On a terminal, say so when this run will first compile the model (half a minute or more).
 
@@ -280,7 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     name = _label(scenario, {**_recorded_changes(recorded), **changes})
     out = Path(args.out) if args.out else None
     n_seeds, months = _seeds_and_months(args, recorded, 10, scenario.meta.months)
-    seeds = [scenario.meta.seed + i for i in range(n_seeds)]
+    seeds = _seeds(args.scenario, scenario, n_seeds)
     started = now()
     with _output_folder(out, "run"):  # a bad folder fails now, not after the runs
         import pandas as pd
@@ -454,6 +467,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         a, a_changes = _scenario(args.a, args.set_a, "--set-a")
         b, b_changes = _scenario(b_file, args.set_b, "--set-b")
     n_seeds, months = _seeds_and_months(args, recorded, 20, None)
+    seeds = _seeds(args.a, a, n_seeds)  # B runs A's seeds
     a_name, b_name = (
         _label(scenario, {**_recorded_changes((recorded or {}).get(arm)), **changes})
         for scenario, changes, arm in ((a, a_changes, "a"), (b, b_changes, "b"))
@@ -473,7 +487,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 **provenance("compare"),
                 "a": scenario_record(a, args.a, a_changes),
                 "b": scenario_record(b, b_file, b_changes),
-                "seeds": [a.meta.seed + i for i in range(n_seeds)],  # as compare() uses
+                "seeds": seeds,  # as compare() uses
                 "months": months or a.meta.months,
                 "start_time": started,
                 "end_time": now(),
@@ -926,10 +940,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a scenario for several seeds and summarise the KPIs",
         description=(
             "Run SCENARIO (a TOML file, or the name of one in scenarios/) for N seeds "
-            "(meta.seed, meta.seed+1, ...) and print each KPI at months 12, 36 and 60 (those "
-            "within the horizon, and the horizon's last month) as median [10%, 90%] over "
-            f"seeds ({TOTALS_NOTE}); the seeds run in threads, one per core (as memory "
-            "allows). --set changes the scenario for this run, e.g. "
+            "(meta.seed, meta.seed+1, ..., up to 2**63 - 1) and print each KPI at months 12, 36 "
+            "and 60 (those within the horizon, and the horizon's last month) as median "
+            f"[10%, 90%] over seeds ({TOTALS_NOTE}); the seeds run in threads, one per core "
+            "(as memory allows). --set changes the scenario for this run, e.g. "
             "--set levers.innovation_time=0.2 (the manifest records the scenario as run, and "
             "given as SCENARIO runs it again, for its seeds and months). "
             "With --out, also write runs.parquet, timeseries.parquet, manifest.json and "
@@ -968,7 +982,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run an experiment: design points x replications, resumable",
         description=(
             "Run every design point of EXPERIMENT (grid, lhs, sobol or morris) for each "
-            "replication, replication r with seed experiment.seed + r at every point. Finished "
+            "replication, replication r with seed experiment.seed + r at every point (at most "
+            "2**63 - 1). Finished "
             "runs are written as they finish, so an interrupted sweep continues with --resume "
             "(one sweep at a time writes a folder); the results are runs.parquet, "
             "timeseries.parquet and manifest.json in DIR. A sweep's manifest.json as EXPERIMENT "

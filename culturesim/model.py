@@ -51,7 +51,7 @@ from culturesim.processes.engagement import HIRE_ENGAGEMENT, HIRE_TRUST
 from culturesim.processes.events import schedule_events
 from culturesim.processes.knowledge import founding_workload
 from culturesim.random import Streams, cursor, uniform_at
-from culturesim.scenario import Scenario, load_scenario
+from culturesim.scenario import MAX_SEED, Scenario, load_scenario
 
 __all__ = ["CultureModel", "KpiCollector", "whole_months"]
 
@@ -76,22 +76,27 @@ FLOWS = ("hires", "quits", "layoffs", "regretted_quits", "ideas", "launches", "f
 def _as_seed(rng, default: int) -> int:
     """Turn Mesa's ``rng`` argument (None, int, str, Generator, SeedSequence) into an int seed.
 
+    A seed is a whole number from 0 to :data:`~culturesim.scenario.MAX_SEED` (2**63 - 1); a
+    SeedSequence's is its first 63 bits of state.
+
     Raises:
         TypeError: If ``rng`` is none of those (a float, say).
-        ValueError: If it is a negative number, or text that is not a whole number.
+        ValueError: If it is a number out of that range, or text that is not a whole number.
     """
     if rng is None:
         return int(default)
     if isinstance(rng, str):  # SolaraViz passes a typed seed as text (Mesa issue #3516)
         if not rng.strip().isdigit():
             raise ValueError(f"rng (the seed) must be a whole number 0 or more, got {rng!r}")
-        return int(rng.strip())
+        return _as_seed(int(rng.strip()), default)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         if rng < 0:
             raise ValueError(f"rng (the seed) must be 0 or more, got {rng}")
+        if rng > MAX_SEED:  # it would be taken modulo 2**64: another seed's run
+            raise ValueError(f"rng (the seed) must be at most 2**63 - 1 ({MAX_SEED}), got {rng}")
         return int(rng)
     if isinstance(rng, np.random.SeedSequence):
-        return int(rng.generate_state(1, np.uint64)[0])
+        return int(rng.generate_state(1, np.uint64)[0]) & MAX_SEED
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63 - 1))
     raise TypeError(

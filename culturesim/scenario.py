@@ -68,6 +68,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "scenario_from_manifest",
+    "seeds_from",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -86,6 +87,25 @@ MAX_HEADCOUNT = 5_000_000
 #: memory a tie at its peak (1.5 GB for 40 million), so about 7 GB at the limit.
 MAX_USER_TIES = 200_000_000
 MAX_POTENTIAL_USERS = 10_000_000
+#: The largest seed: a run's seed is a whole number from 0 to 2**63 - 1, what a signed 64-bit
+#: integer holds (the seed columns of the results' Parquet files).
+MAX_SEED = 2**63 - 1
+
+
+def seeds_from(first: int, count: int, key: str = "meta.seed", runs: str = "seeds") -> list[int]:
+    """The seeds of ``count`` runs from ``first`` on: ``first``, ``first + 1``, ...
+
+    Raises:
+        ValueError: If the last one would pass :data:`MAX_SEED`, naming ``key`` (where
+            ``first`` comes from) and the most it may be for ``count`` ``runs``.
+    """
+    if first + count - 1 > MAX_SEED:
+        raise ValueError(
+            f"{key}: value {first} with {count} {runs} (seeds {key} to {key} + {count - 1}) "
+            f"passes the largest seed, {MAX_SEED}; allowed range 0 to {MAX_SEED - count + 1} "
+            f"for {count} {runs}"
+        )
+    return [first + i for i in range(count)]
 
 
 class ScenarioError(ValueError):
@@ -149,7 +169,7 @@ class Meta(_Strict):
     name: str = Field("unnamed", description="Short name of the scenario.")
     description: str = Field("", description="What the scenario is about.")
     months: int = Field(60, ge=1, le=MAX_MONTHS, description="Horizon in months.")
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="Default random seed.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Default random seed.")
 
 
 class Organization(_Strict):

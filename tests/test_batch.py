@@ -1580,6 +1580,11 @@ BAD = {
                                                     '"events[0].severity" = [0.3]'),
                   'parameters.events[0].severity: the same key as "events.0.severity"; vary '
                   "each key once"),
+    # replication 1's seed was 2**63: runs.parquet's seed column turned unsigned
+    "seeds_past_the_largest": (GRID.replace("seed = 5", f"seed = {2**63 - 1}"),
+                               f"experiment.seed: value {2**63 - 1} with 2 replications (seeds "
+                               "experiment.seed to experiment.seed + 1) passes the largest seed, "
+                               f"{2**63 - 1}; allowed range 0 to {2**63 - 2} for 2 replications"),
 }  # fmt: skip
 
 

@@ -716,6 +716,33 @@ def test_a_bad_set_exits_2_names_the_key_and_writes_nothing(tmp_path, setting, s
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_seeds_past_the_largest_are_refused_and_the_largest_is_kept_exactly(
+    tmp_path, capsys, command
+):
+    """Two seeds from meta.seed 2**63 - 1 ran seed 2**63: runs.parquet's seed column turned
+    unsigned and timeseries.parquet's floating point, where the two seeds read the same."""
+    from culturesim import cli as cli_module
+
+    top, out = 2**63 - 1, tmp_path / "out"
+    first = {
+        "run": ["run", "baseline", "--set"],
+        "compare": ["compare", "baseline", "--set-b", "levers.inclusion=0.8", "--set-a"],
+    }[command]
+    args = ["--seeds", "2", "--months", "2", "--out", str(out)]
+    assert cli_module.main([*first, f"meta.seed={top}", *args]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(f"baseline: meta.seed: value {top} with 2 seeds (seeds meta.seed to "
+                           f"meta.seed + 1) passes the largest seed, {top}; allowed range 0 to "
+                           f"{top - 1} for 2 seeds\n"), said  # fmt: skip
+    assert not out.exists()
+    if command == "run":  # the largest seed itself runs, kept exactly
+        assert cli_module.main([*first, f"meta.seed={top - 1}", *args]) == 0
+        for name in ("runs", "timeseries"):
+            seeds = pd.read_parquet(out / f"{name}.parquet")["seed"]
+            assert seeds.dtype == np.int64 and sorted(set(seeds)) == [top - 1, top], name
+
+
 def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
     out = tmp_path / "out"
     said = "levers.inclusion: value 2 out of range; allowed range 0 to 1"

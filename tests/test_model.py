@@ -227,10 +227,28 @@ def test_a_seed_that_is_no_seed_is_refused_naming_rng(small):
         (-1, ValueError, "rng (the seed) must be 0 or more, got -1"),
         ("a", ValueError, "rng (the seed) must be a whole number 0 or more, got 'a'"),
         ("-3", ValueError, "got '-3'"),
+        # taken modulo 2**64, these ran seed 0's run
+        (2**64, ValueError, f"rng (the seed) must be at most 2**63 - 1 ({2**63 - 1}), got "
+                            f"{2**64}"),
+        (str(2**64), ValueError, f"got {2**64}"),
     ):  # fmt: skip
         with pytest.raises(error) as caught:
             CultureModel(scenario=small, rng=rng)
         assert said in str(caught.value), (rng, str(caught.value))
+
+
+def test_a_seed_sequences_seed_is_one_a_scenario_takes(small):
+    """A SeedSequence's seed is its state's first 63 bits: one with the 64th bit set gave a
+    seed (``model.seed``) that no scenario's ``meta.seed`` takes, so its run could not be
+    written down; it is now a seed like any other, the same run as that seed."""
+    sequence = next(
+        s for s in map(np.random.SeedSequence, range(20))
+        if s.generate_state(1, np.uint64)[0] >= 2**63
+    )  # fmt: skip
+    model = CultureModel(scenario=small, rng=sequence)
+    assert 0 <= model.seed <= 2**63 - 1
+    again = small.with_changes({"meta.seed": model.seed})  # refused for a seed past 2**63 - 1
+    pd.testing.assert_frame_equal(model.run(2), CultureModel(scenario=again).run(2))
 
 
 def test_common_random_numbers_keep_the_past_identical(baseline):

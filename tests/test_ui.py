@@ -418,6 +418,20 @@ def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
         strategist.compose(setting, {}, [merger], 36)
 
 
+def test_replications_past_the_largest_seed_are_refused_in_the_page():
+    """An upload's meta.seed near 2**63 - 1 with ten replications ran seeds past it; the page
+    now says so where it shows a setting's problems, and Run runs nothing."""
+    top = 2**63 - 1
+    base = strategist.load_scenario("baseline").with_changes({"meta.seed": top - 9})
+    assert strategist.compose(base, {}, [], 60, 10).meta.seed == top - 9  # the last one fits
+    with pytest.raises(ScenarioError) as info:
+        strategist.compose(base, {}, [], 60, 11)
+    assert info.value.problems == [
+        f"meta.seed: value {top - 9} with 11 replications (seeds meta.seed to meta.seed + 10) "
+        f"passes the largest seed, {top}; allowed range 0 to {top - 10} for 11 replications"
+    ]
+
+
 def test_two_sessions_keep_their_own_levers():
     _, rc1 = render(StrategistPage)
     _, rc2 = render(StrategistPage)

@@ -26,7 +26,7 @@ from culturesim.kpis import (
 )
 from culturesim.progress import Progress
 from culturesim.run import run_seeds
-from culturesim.scenario import Scenario
+from culturesim.scenario import Scenario, seeds_from
 
 __all__ = ["Comparison", "compare", "mean_ci", "summary_lines"]
 
@@ -159,8 +159,11 @@ def compare(
     Both run ``months`` months, by default A's ``meta.months`` (B's horizon and seed are not
     used: the pairing needs the same seeds and months). ``progress`` (of ``2 * seeds`` runs),
     if given, is ticked as each run finishes.
+
+    Raises:
+        ValueError: If the seeds would pass the largest seed (:func:`seeds_from`).
     """
-    seed_list = [a.meta.seed + i for i in range(seeds)]
+    seed_list = seeds_from(a.meta.seed, seeds)
     months = months or a.meta.months
     return Comparison(
         run_seeds(a, seed_list, months, progress=progress, name="A"),

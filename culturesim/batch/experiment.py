@@ -39,6 +39,7 @@ from culturesim.kpis import KPIS, check_names, did_you_mean
 from culturesim.notices import Notice
 from culturesim.scenario import (
     MAX_MONTHS,
+    MAX_SEED,
     Scenario,
     ScenarioError,
     key_path,
@@ -46,6 +47,7 @@ from culturesim.scenario import (
     parse_toml,
     read_file,
     scenario_from_dict,
+    seeds_from,
 )
 
 __all__ = [
@@ -84,7 +86,7 @@ class Settings(BaseModel):
     samples: int = Field(16, ge=1, le=100_000)
     replications: int = Field(1, ge=1, le=10_000)
     months: int | None = Field(None, ge=1, le=120)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     outputs: list[str] = Field(default_factory=lambda: list(KPIS))
 
 
@@ -165,6 +167,8 @@ class Experiment(BaseModel):
                 )
         if not self.parameters:
             raise ValueError("parameters: at least one parameter is needed")
+        seeds_from(self.settings.seed, self.settings.replications, "experiment.seed",
+                   "replications")  # fmt: skip
         try:
             check_names(self.settings.outputs)
         except ValueError as exc:

@@ -38,6 +38,7 @@ from culturesim.scenario import (
     parse_toml,
     scenario_from_dict,
     scenario_from_manifest,
+    seeds_from,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
 
@@ -559,8 +560,11 @@ def run_ensemble(
     turns true the remaining jobs are dropped and the partial ensemble is returned.
     Replications the server has run before, for any session, land at once and one running for
     another session is shared (:class:`Kept`); the others run and are kept.
+
+    Raises:
+        ValueError: If the seeds would pass the largest seed (:func:`seeds_from`).
     """
-    seeds = [scenario.meta.seed + i for i in range(replications)]
+    seeds = seeds_from(scenario.meta.seed, replications, runs="replications")
     ensemble = Ensemble(scenario, seeds)
     data, months = scenario.to_dict(), scenario.meta.months
 

@@ -26,6 +26,7 @@ from culturesim.scenario import (
     commented_toml,
     load_scenario,
     scenario_from_dict,
+    seeds_from,
 )
 from culturesim.scenario import shipped_names as scenario_names
 from culturesim.ui import charts, runs
@@ -49,12 +50,15 @@ CSS = """
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
 
 
-def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Scenario:
+def compose(
+    base: Scenario, levers: dict, events: list[dict], months: int, replications: int = 1
+) -> Scenario:
     """The setting on screen: ``base`` with the page's levers, events and horizon.
 
     Raises:
-        ScenarioError: If the combination is invalid (e.g. an event past the horizon) or larger
-            than this server runs (:func:`culturesim.ui.runs.check_size`).
+        ScenarioError: If the combination is invalid (e.g. an event past the horizon), larger
+            than this server runs (:func:`culturesim.ui.runs.check_size`), or its
+            ``replications`` seeds would pass the largest seed.
     """
     data = base.to_dict()
     data["levers"] = dict(levers)
@@ -62,6 +66,10 @@ def compose(base: Scenario, levers: dict, events: list[dict], months: int) -> Sc
     data["meta"]["months"] = int(months)
     setting = scenario_from_dict(data, source="this page")
     runs.check_size(setting)
+    try:
+        seeds_from(setting.meta.seed, replications, runs="replications")
+    except ValueError as exc:
+        raise ScenarioError("this page", [str(exc)]) from None
     return setting
 
 
@@ -403,7 +411,7 @@ def StrategistPage():
 
     setting_error = ""
     try:
-        setting = compose(base.value, levers.value, events.value, months.value)
+        setting = compose(base.value, levers.value, events.value, months.value, int(reps.value))
     except ScenarioError as exc:
         setting, setting_error = None, "\n".join(exc.problems)  # a line each
 
