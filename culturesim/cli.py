@@ -1080,8 +1080,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="figures and a Markdown summary of a sweep",
         description=(
             "Write PNG figures (KPI time series with median and 10-90% bands per design point; "
-            "response curves for grid sweeps; sensitivity bars for sobol and morris) and "
-            "report.md, which includes the manifest, into a sweep folder."
+            "response curves for grid sweeps, scatters for sampled ones; sensitivity bars for "
+            "sobol and morris) and report.md, which includes the manifest, into a sweep folder. "
+            "Parameters show as the runs took them (a sampled head count as a whole number)."
         ),
     )
     rep.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")

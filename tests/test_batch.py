@@ -277,6 +277,14 @@ def test_a_sampled_whole_number_runs_each_value_in_its_range_equally_often(tmp_p
     ran = sweep_module.run_changes(exp, design_points(exp).to_dict("index"))
     sites = collections.Counter(changes["organization.sites"] for changes in ran.values())
     assert sites == {1: 7, 2: 7, 3: 7}
+    # the report shows them as run (it showed "2.921 sites")
+    rows = [line.split(" | ") for line in write_report(tmp_path / "out").read_text().splitlines()
+            if line.startswith("| ") and line[2].isdigit()]  # fmt: skip
+    shown = {int(row[0][2:]): (row[1], row[2]) for row in rows}
+    assert shown == {
+        point: (str(changes["organization.employees"]), str(changes["organization.sites"]))
+        for point, changes in ran.items()
+    }
     # a range holding no whole number is refused, naming the key
     none = body.replace("{ min = 1, max = 3 }", "{ min = 1.2, max = 1.8 }")
     with pytest.raises(ExperimentError) as caught:

@@ -245,6 +245,25 @@ def test_a_grids_response_is_ticked_at_the_grids_values():
     assert [t.get_text() for t in network.get_xticklabels()] == ["mixed", "small_world"]
 
 
+def test_the_reports_panels_span_a_small_change_as_the_other_figures_do():
+    """147 against 150 people filled a response or scatter panel from top to bottom, a cliff,
+    where every other figure draws it as the near-flat line it is (an axis spanning at least
+    5% of its largest value); and a head count sampled for a scatter is ticked in whole ones."""
+    import pandas as pd
+
+    from culturesim.batch.report import _response_figure, _scatter_figure
+
+    runs = pd.DataFrame({"run_id": range(4), "point": range(4), "status": "ok",
+                         "organization.sites": [1, 2, 3, 3]})  # fmt: skip
+    ts = pd.DataFrame({"run_id": range(4), "month": 12, "headcount": [150, 149, 147, 148]})
+    for draw in (_response_figure, _scatter_figure):
+        (ax,) = draw(ts, runs, ["organization.sites"], ["headcount"]).axes
+        low, high = ax.get_ylim()
+        assert low <= 147 and high >= 150 and high - low >= 0.05 * 150, (draw, low, high)
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+        assert ticks == [1, 2, 3], (draw, ticks)
+
+
 def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, capsys):
     """A report writes its figures, indices and Markdown all or none, with one line if it cannot."""
     import errno

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from culturesim.batch.analyze import (
     final_values,
@@ -15,6 +16,8 @@ from culturesim.batch.analyze import (
     sensitivity_writers,
     short_names,
 )
+from culturesim.batch.experiment import load_experiment
+from culturesim.batch.sweep import run_changes
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.manifest import write_files
 from culturesim.plots import band, month_ticks, value_axis
@@ -124,10 +127,11 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
     for i, kpi in enumerate(outputs):
         scale = _scale(kpi)
         for j, param in enumerate(params):
-            g = (final[kpi] / scale).groupby(final[param])
+            g = final[kpi].groupby(final[param])
             mean, sem = g.mean(), g.sem().fillna(0.0)
             ax = axes[i, j]
-            ax.errorbar(mean.index, mean, yerr=1.96 * sem, marker="o", capsize=3)
+            ax.errorbar(mean.index, mean / scale, yerr=1.96 * sem / scale, marker="o", capsize=3)
+            value_axis(ax, kpi, pd.DataFrame({"lo": mean - 1.96 * sem, "hi": mean + 1.96 * sem}))
             if mean.index.dtype.kind in "iuf" and len(mean) <= 10:  # the grid's own values
                 ax.set_xticks(mean.index, [_value(v) for v in mean.index])
             ax.set_xlabel(param, fontsize=8)
@@ -157,8 +161,11 @@ def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figu
     )
     for i, kpi in enumerate(outputs):
         for j, param in enumerate(params):
-            ax = axes[i, j]
-            ax.scatter(per_point[param], per_point[kpi] / _scale(kpi), s=10, alpha=0.7)
+            ax, y = axes[i, j], per_point[kpi]
+            ax.scatter(per_point[param], y / _scale(kpi), s=10, alpha=0.7)
+            value_axis(ax, kpi, pd.DataFrame({"lo": y, "hi": y}))
+            if per_point[param].dtype.kind in "iu":  # a whole number as run: whole ticks
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
             ax.tick_params(labelsize=7)
@@ -168,6 +175,21 @@ def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figu
         fontsize=10,
     )
     return fig
+
+
+def _as_run(runs: pd.DataFrame, folder: Path, params: list[str]) -> pd.DataFrame:
+    """``runs`` with the values its runs took: a sampled whole-number key's as a whole number.
+
+    ``runs.parquet`` keeps a sampled value as sampled (2.92 sites), which the indices use; the
+    run had 3 sites (:func:`culturesim.batch.sweep.run_changes`), which the report's table and
+    figures show.
+    """
+    sampled = runs.groupby("point")[params].first()
+    ran = run_changes(load_experiment(folder / "manifest.json"), sampled.to_dict("index"))
+    shown = runs.copy()
+    for key in params:
+        shown[key] = runs["point"].map({point: row[key] for point, row in ran.items()})
+    return shown
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -201,14 +223,15 @@ def _problems(runs: pd.DataFrame, shown: int = 20) -> list[str]:
 def write_report(folder: str | Path) -> Path:
     """Write figures and ``report.md`` into a sweep folder; return the Markdown's path.
 
-    Every file is written, or none (see :func:`culturesim.manifest.write_files`).
+    Every file is written, or none (see :func:`culturesim.manifest.write_files`). The table
+    and figures show each parameter as the runs took it (:func:`_as_run`).
     """
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
-    runs = pd.read_parquet(folder / "runs.parquet")
     ts = pd.read_parquet(folder / "timeseries.parquet")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
     params = list(manifest["parameters"])
+    runs = _as_run(pd.read_parquet(folder / "runs.parquet"), folder, params)
     design = manifest["experiment"]["design"]
     figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
     if design == "grid":
