@@ -144,6 +144,18 @@ def test_any_scenario_field_can_vary_text_included(tmp_path):
     assert (first["headcount"] == first["organization.employees"]).all()
 
 
+def test_a_scenario_path_from_the_home_folder_is_the_users(tmp_path, monkeypatch):
+    """``scenario = "~/tiny.toml"``: no shell expands a path in a file, and it was looked for
+    as a folder named "~" beside the experiment."""
+    home, elsewhere = tmp_path / "home", tmp_path / "experiments"
+    home.mkdir(), elsewhere.mkdir()
+    write_experiment(home, "")  # tiny.toml in the home folder
+    monkeypatch.setenv("HOME", str(home))
+    path = elsewhere / "exp.toml"
+    path.write_text(GRID.replace('scenario = "tiny.toml"', 'scenario = "~/tiny.toml"'))
+    assert load_experiment(path).scenario.meta.name == "tiny"
+
+
 def test_a_whole_number_parameter_stays_whole_beside_real_ones(tmp_path):
     """A design row of numbers is upcast to floats: sites were recorded (and run) as 2.0."""
     body = GRID.replace(GRID_PARAMETERS, '"levers.transparency" = [0.2, 0.8]\n'

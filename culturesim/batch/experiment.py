@@ -278,6 +278,8 @@ def _from_manifest(raw: bytes, source: str) -> dict[str, Any]:
 def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     """Load and validate an experiment file (its scenario path is relative to the file).
 
+    ``~`` at the start of the scenario path is the user's home folder, as in a shell.
+
     Args:
         path: The experiment file, or the ``manifest.json`` of a sweep's folder (the
             experiment as it ran, its scenario included).
@@ -331,7 +333,8 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             Notice,
             stacklevel=2,
         )
-    scenario_path = (p.parent / settings.scenario).resolve()
+    # a path in a file: no shell expands its ~ (an absolute path stays as it is)
+    scenario_path = (p.parent / Path(settings.scenario).expanduser()).resolve()
     name = Path(settings.scenario)
     # "baseline", not "x.toml" (and "" is no name, not the experiment's folder)
     bare = not settings.scenario.strip() or (str(name) == name.stem and not scenario_path.exists())
