@@ -263,7 +263,12 @@ def test_classroom_lesson_predict_setup_step_play(server, browser):
     expect(page).to_have_url(server + "classroom")
     setup = page.get_by_role("button", name="Setup")
     expect(setup).to_be_disabled()
+    # and it looks it: a disabled coloured button kept its colour, as clickable as ever
+    looks = "e => getComputedStyle(e).backgroundColor + ' ' + getComputedStyle(e).color"
+    step_looks = page.get_by_role("button", name="Step").evaluate(looks)  # disabled, uncoloured
+    assert setup.evaluate(looks) == step_looks
     click_until(page.get_by_role("button", name="More launches"), lambda: setup.is_enabled())
+    assert setup.evaluate(looks) != step_looks
     setup.click()
     expect(page.locator(".big-month")).to_have_text("Month 0 of 48", timeout=SLOW)
     page.get_by_role("button", name="Step").click()

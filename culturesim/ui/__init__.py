@@ -10,3 +10,14 @@ Start it with ``culturesim ui`` (or ``make demo``); the app module is :mod:`cult
 #: valid scenario. (Here, not in :mod:`culturesim.ui.runs`, so the CLI reads them cheaply.)
 UI_MAX_EMPLOYEES = 100_000
 UI_MAX_USERS = 2_000_000
+
+#: Both pages' style for a disabled button: greyed whatever its colour. Vuetify keeps a coloured
+#: button's colour class (``bg-primary``, with ``!important``) when it is disabled, so a
+#: disabled Run (a setting with a problem) or Setup (a lesson's question not yet answered)
+#: looked as clickable as ever; now as an uncoloured disabled button does (Step before Setup).
+DISABLED_BUTTON_CSS = """
+.v-btn.v-btn--disabled[class*="bg-"] {
+  background-color: rgb(var(--v-theme-surface)) !important;
+  color: rgba(var(--v-theme-on-surface), 0.26) !important;
+}
+"""

@@ -18,13 +18,15 @@ import solara.lab
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number, shown_as_total
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
-from culturesim.ui import charts, runs
+from culturesim.ui import DISABLED_BUTTON_CSS, charts, runs
 from culturesim.ui.echarts import Chart
 from culturesim.ui.lessons import LESSONS, Lesson
 
 __all__ = ["ClassroomPage"]
 
-CSS = """
+CSS = (
+    DISABLED_BUTTON_CSS
+    + """
 .classroom { font-size: 1.3rem; }
 .classroom .v-btn { font-size: 1.2rem !important; min-height: 52px; min-width: 120px !important; }
 .classroom h1, .classroom h2 { font-size: 2rem; }
@@ -38,6 +40,7 @@ CSS = """
 .classroom .v-slider .v-slider__label { white-space: normal; }
 .classroom .runs-caption { font-size: 0.95rem; color: #555; line-height: 1.2; }
 """
+)
 
 
 def month_text(month: int | None, horizon: int) -> str:

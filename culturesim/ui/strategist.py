@@ -29,7 +29,7 @@ from culturesim.scenario import (
     seeds_from,
 )
 from culturesim.scenario import shipped_names as scenario_names
-from culturesim.ui import charts, runs
+from culturesim.ui import DISABLED_BUTTON_CSS, charts, runs
 from culturesim.ui.echarts import Chart
 
 __all__ = ["EVENT_DEFAULTS", "StrategistPage", "scenario_names"]
@@ -41,12 +41,15 @@ VIEWS = ("Charts", "Events", "Compare", "Network", "Downloads")
 # The view buttons wrap on a narrow window (a phone): in one row they made the page wider than
 # the screen, and every chart with it. So did a long word (a scenario name an upload gave, an
 # unknown key in its error): words break where they do not fit.
-CSS = """
+CSS = (
+    DISABLED_BUTTON_CSS
+    + """
 .view-tabs { flex-wrap: wrap; height: auto !important; max-width: 100%; }
 .view-tabs .v-btn { height: 48px !important; }
 .setting-error .v-alert__content { white-space: pre-line; }
 .v-application { overflow-wrap: anywhere; }
 """
+)
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
 
 
