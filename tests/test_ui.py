@@ -418,6 +418,26 @@ def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
         strategist.compose(setting, {}, [merger], 36)
 
 
+def test_an_upload_with_more_events_than_the_page_lists_is_refused():
+    """12,000 events fit in a 1 MB upload: the Events view listed them all, and the server was
+    busy for a minute, other visitors' pages waiting (11 s for a page that loads in 2)."""
+    event = '[[events]]\nmonth = 3\nkind = "set_lever"\nlever = "transparency"\nvalue = 0.6\n'
+    limit = runs.UI_MAX_EVENTS
+    assert len(runs.parse_upload("ok.toml", (event * limit).encode()).events) == limit
+    said = (f"events: {limit + 1:,} events; this page lists and edits at most {limit:,}; any "
+            "number runs with culturesim run")  # fmt: skip
+    with pytest.raises(ScenarioError) as info:
+        runs.parse_upload("many.toml", (event * (limit + 1)).encode())
+    assert str(info.value) == f"many.toml: {said}"
+    # nor does the page's own editor go past it
+    base = strategist.load_scenario("baseline")
+    events = [{"month": 3, "kind": "set_lever", "lever": "transparency", "value": 0.6}] * limit
+    assert len(strategist.compose(base, {}, events, 60).events) == limit
+    with pytest.raises(ScenarioError) as info:
+        strategist.compose(base, {}, [*events, events[0]], 60)
+    assert info.value.problems == [said]
+
+
 def test_replications_past_the_largest_seed_are_refused_in_the_page():
     """An upload's meta.seed near 2**63 - 1 with ten replications ran seeds past it; the page
     now says so where it shows a setting's problems, and Run runs nothing."""

@@ -10,6 +10,10 @@ Start it with ``culturesim ui`` (or ``make demo``); the app module is :mod:`cult
 #: valid scenario. (Here, not in :mod:`culturesim.ui.runs`, so the CLI reads them cheaply.)
 UI_MAX_EMPLOYEES = 100_000
 UI_MAX_USERS = 2_000_000
+#: The most events a setting of the strategist page may have: it lists each with its buttons
+#: and marks each on every chart. 200 show in about 2 s; the 12,000 a 1 MB upload can hold kept
+#: the server busy for a minute, every other visitor's page waiting. The command line runs any.
+UI_MAX_EVENTS = 200
 
 #: Both pages' style for a disabled button: greyed whatever its colour. Vuetify keeps a coloured
 #: button's colour class (``bg-primary``, with ``!important``) when it is disabled, so a

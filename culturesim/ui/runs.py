@@ -40,7 +40,7 @@ from culturesim.scenario import (
     scenario_from_manifest,
     seeds_from,
 )
-from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
+from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_EVENTS, UI_MAX_USERS
 
 __all__ = [
     "FAMILY_KPIS",
@@ -87,15 +87,31 @@ def parse_upload(name: str, data: bytes) -> Scenario:
         data: The file's bytes.
 
     Raises:
-        ScenarioError: If the file is too large, not UTF-8 TOML (or a run's manifest), or not a
-            valid scenario.
+        ScenarioError: If the file is too large, not UTF-8 TOML (or a run's manifest), not a
+            valid scenario, or one with more events than the page lists
+            (:data:`~culturesim.ui.UI_MAX_EVENTS`).
     """
     label = upload_label(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
     if label.lower().endswith(".json"):
-        return scenario_from_manifest(data, label)
-    return scenario_from_dict(parse_toml(data, label), source=label)
+        scenario = scenario_from_manifest(data, label)
+    else:
+        scenario = scenario_from_dict(parse_toml(data, label), source=label)
+    if problem := _events_problem(scenario):  # before the page lists them
+        raise ScenarioError(label, [problem])
+    return scenario
+
+
+def _events_problem(scenario: Scenario) -> str:
+    """What is wrong with ``scenario``'s events for this page (:data:`UI_MAX_EVENTS`), or ""."""
+    n = len(scenario.events)
+    if n <= UI_MAX_EVENTS:
+        return ""
+    return (
+        f"events: {n:,} events; this page lists and edits at most {UI_MAX_EVENTS:,}; any "
+        "number runs with culturesim run"
+    )
 
 
 def size_limits() -> tuple[int, int]:
@@ -113,6 +129,8 @@ def size_limits() -> tuple[int, int]:
 
 def check_size(scenario: Scenario, source: str = "this page") -> None:
     """Refuse a setting larger than this server runs (see :func:`size_limits`).
+
+    Also one with more events than the page lists (:data:`~culturesim.ui.UI_MAX_EVENTS`).
 
     Raises:
         ScenarioError: Naming the key, the size and the server's limit.
@@ -132,6 +150,8 @@ def check_size(scenario: Scenario, source: str = "this page") -> None:
             f"market.potential_users: {users:,}; this server runs at most {max_users:,} "
             "(culturesim ui --max-users); any size runs with culturesim run"
         )
+    if events := _events_problem(scenario):
+        problems.append(events)
     if problems:
         raise ScenarioError(source, problems)
 
