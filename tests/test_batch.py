@@ -1249,24 +1249,37 @@ def test_months_beyond_the_schemas_limit_are_refused(tmp_path, command):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
+    """Nothing listening, not an address, or another server there (a scheduler's dashboard,
+    given for the scheduler: Dask waited for its handshake for ever, dask/distributed#8071)."""
     path = write_experiment(tmp_path, GRID)
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    for address in (f"tcp://127.0.0.1:{port}", "nonsense"):
-        proc = subprocess.run(
-            [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "o"),
-             "--scheduler", address],
-            capture_output=True, text=True, timeout=120,
-            env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "4s"},
-        )  # fmt: skip
-        assert proc.returncode == 2, proc.stderr
-        assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
-        assert ("is a Dask scheduler running there?" in proc.stderr) == address.startswith("tcp")
-        # while Dask tries, the sweep says so (it was silent for Dask's 30 s by default)
-        waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
-        assert (waiting in proc.stderr) == address.startswith("tcp"), proc.stderr
-        assert not (tmp_path / "o").exists()
+    silent = socket.socket()  # a server that takes the connection and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    said = {
+        f"tcp://127.0.0.1:{port}": "is a Dask scheduler running there?",
+        "nonsense": "",
+        f"tcp://127.0.0.1:{silent.getsockname()[1]}": "something answers there, but no Dask "
+        "scheduler did within 8 s (is it the scheduler's address, which `dask scheduler` prints, "
+        "port 8786 by default, and not its dashboard's, 8787?)",
+    }
+    with silent:
+        for address, what in said.items():
+            proc = subprocess.run(
+                [sys.executable, "-m", "culturesim", "sweep", str(path), "--out",
+                 str(tmp_path / "o"), "--scheduler", address],
+                capture_output=True, text=True, timeout=120,
+                env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "4s"},
+            )  # fmt: skip
+            assert proc.returncode == 2, proc.stderr
+            assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
+            assert what in proc.stderr, proc.stderr
+            # while Dask tries, the sweep says so (it was silent for Dask's 30 s by default)
+            waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
+            assert (waiting in proc.stderr) == address.startswith("tcp"), proc.stderr
+            assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(

@@ -214,11 +214,11 @@ def make_executor(
             run this culturesim (:func:`check_workers`).
     """
     if scheduler:
-        from distributed import Client
-
         try:
             with _saying_while_connecting(scheduler):
-                client = Client(scheduler)
+                client = _connect(scheduler)
+        except SchedulerError:  # something else answers there
+            raise
         except OSError as exc:  # nothing answers there
             raise SchedulerError(
                 f"--scheduler {scheduler}: {exc} (is a Dask scheduler running there? "
@@ -275,6 +275,43 @@ def local_workers(workers: int | None, exp: Experiment, runs: int) -> int:
 CONNECT_NOTICE_SECONDS = 2.0
 
 
+def _connect(scheduler: str):
+    """A Dask client of the scheduler at ``scheduler``, within Dask's connect timeout.
+
+    Dask gives up on an address where nothing answers after its connect timeout, but waits for
+    ever for a handshake from one where another server answers (the scheduler's dashboard at
+    8787 given for the scheduler at 8786: dask/distributed#8071). The client is made in a
+    thread, given that timeout and up to 5 s more (Dask's own error comes first).
+
+    Raises:
+        SchedulerError: If the address answered, but no Dask scheduler did within that time.
+        OSError, ValueError: As Dask raises them (nothing answers; not an address).
+    """
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed import Client
+
+    limit = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "seconds")
+    limit += min(limit, 5.0)  # Dask's own error first
+    made: Future = Future()
+
+    def connect() -> None:
+        try:
+            made.set_result(Client(scheduler))
+        except BaseException as exc:  # handed to the waiting thread
+            made.set_exception(exc)
+
+    threading.Thread(target=connect, name="dask-connect", daemon=True).start()
+    try:
+        return made.result(timeout=limit)
+    except TimeoutError:  # left behind in its thread: the sweep stops
+        raise SchedulerError(
+            f"--scheduler {scheduler}: something answers there, but no Dask scheduler did "
+            f"within {limit:g} s (is it the scheduler's address, which `dask scheduler` "
+            "prints, port 8786 by default, and not its dashboard's, 8787?)"
+        ) from None
+
+
 @contextlib.contextmanager
 def _saying_while_connecting(scheduler: str) -> Iterator[None]:
     """Say so if the scheduler has not answered after :data:`CONNECT_NOTICE_SECONDS`.
@@ -283,6 +320,7 @@ def _saying_while_connecting(scheduler: str) -> Iterator[None]:
     mistyped address or a scheduler not started yet left the sweep silent all that while.
     """
     import dask
+    import distributed  # noqa: F401  (its settings, the connect timeout among them, load with it)
 
     timeout = dask.config.get("distributed.comm.timeouts.connect")
     waiting = threading.Timer(
