@@ -77,7 +77,7 @@ from culturesim.scenario import (
     scenario_from_dict,
     seeds_from,
 )
-from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_USERS
+from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_EVENTS, UI_MAX_USERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1112,8 +1112,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Start the Solara web UI: the strategist's what-if page at / and the classroom page "
             "at /classroom. It binds 127.0.0.1 (this machine only) unless --host says otherwise; "
             "every browser session has its own state. A port in use is reported (exit 2) before "
-            "anything starts. Settings larger than --max-employees and --max-users are refused "
-            "in the page with a message (any valid scenario runs with `culturesim run`)."
+            "anything starts. Settings larger than --max-employees and --max-users, or with "
+            f"more than {UI_MAX_EVENTS} events, are refused in the page with a message (any "
+            "valid scenario runs with `culturesim run`)."
         ),
     )
     ui.add_argument(
