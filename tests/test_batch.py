@@ -23,6 +23,7 @@ from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
 from culturesim.batch.sweep import design_points
 from culturesim.compiled import SOURCE_DIGEST
+from culturesim.kpis import KPIS
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
@@ -1613,6 +1614,17 @@ BAD = {
                                                     '"events[0].severity" = [0.3]'),
                   'parameters.events[0].severity: the same key as "events.0.severity"; vary '
                   "each key once"),
+    # 525 billion runs were validated, and the sweep filled the memory listing them
+    "too_many_runs": (GRID.replace("replications = 2", "replications = 10000").replace(
+        "[0.0, 0.2, 0.4]", str([i / 100 for i in range(51)])),
+        "experiment: 1,020,000 runs (102 design points x 10,000 replications); at most "
+        "1,000,000 allowed"),
+    "too_many_values": (GRID.replace("replications = 2", "replications = 10000").replace(
+        "months = 12", "months = 120").replace(
+        'outputs = ["launches", "attrition_rate_annual", "user_trust", "headcount"]\n', ""),
+        f"experiment.outputs: the results would hold {60_000 * 121 * (len(KPIS) + 2):,} values "
+        f"(60,000 runs x 121 months, 0 to 120, x {len(KPIS) + 2} columns: run_id, month and "
+        f"{len(KPIS)} outputs); at most 250,000,000 allowed"),
     # replication 1's seed was 2**63: runs.parquet's seed column turned unsigned
     "seeds_past_the_largest": (GRID.replace("seed = 5", f"seed = {2**63 - 1}"),
                                f"experiment.seed: value {2**63 - 1} with 2 replications (seeds "

@@ -62,6 +62,14 @@ __all__ = [
 ]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
+#: The most runs a sweep may have (design points x replications): it lists them all in memory
+#: and keeps a file a run until it ends. A million runs of the baseline are some 100 core-hours.
+MAX_RUNS = 1_000_000
+#: The most values timeseries.parquet may hold (runs x (months + 1) x (outputs + 2 columns)):
+#: the sweep gathers them in memory as it ends, 8 bytes each and as much again as it writes
+#: them (4 GB at the limit). A grid of four levers at 50-100 values each asked for 500 billion
+#: runs, was counted and validated, and filled the memory as the sweep listed its points.
+MAX_TIMESERIES_VALUES = 250_000_000
 
 
 class ExperimentError(ScenarioError):
@@ -173,6 +181,21 @@ class Experiment(BaseModel):
             check_names(self.settings.outputs)
         except ValueError as exc:
             raise ValueError(f"experiment.outputs: {exc}") from None
+        points, reps = self.design_size, self.settings.replications
+        if points * reps > MAX_RUNS:
+            raise ValueError(
+                f"experiment: {points * reps:,} runs ({points:,} design points x {reps:,} "
+                f"replications); at most {MAX_RUNS:,} allowed"
+            )
+        rows, columns = points * reps * (self.months + 1), len(self.settings.outputs) + 2
+        if rows * columns > MAX_TIMESERIES_VALUES:
+            raise ValueError(
+                f"experiment.outputs: the results would hold {rows * columns:,} values "
+                f"({points * reps:,} runs x {self.months + 1} months, 0 to {self.months}, x "
+                f"{columns} columns: "
+                f"run_id, month and {columns - 2} outputs); at most {MAX_TIMESERIES_VALUES:,} "
+                "allowed, gathered in memory as the sweep ends: fewer runs, months or outputs"
+            )
         return self
 
 
