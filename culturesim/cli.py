@@ -111,6 +111,9 @@ def _whole(lo: int, hi: int | None = None):
 
 
 _positive = _whole(1)
+#: The most seeds ``run`` and ``compare`` take: they hold every run's KPIs in memory, and
+#: 100,000,000 filled 5 GB in half a minute before the first run. More runs are a sweep's work.
+MAX_SEEDS = 10_000
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
@@ -952,8 +955,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _scenario_arguments(run)
     run.add_argument(
-        "--seeds", type=_positive, metavar="N",
-        help="seeds (default 10; a run's manifest.json as SCENARIO: as many as it ran)",
+        "--seeds", type=_whole(1, MAX_SEEDS), metavar="N",
+        help=f"seeds, 1-{MAX_SEEDS:,} (default 10; a run's manifest.json as SCENARIO: as many as "
+        "it ran)",
     )  # fmt: skip
     run.add_argument(
         "--months",
@@ -1049,8 +1053,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="change a key of B (repeatable), as run --set",
     )  # fmt: skip
     cmp.add_argument(
-        "--seeds", type=_whole(2), metavar="N",
-        help="paired seeds, 2 or more: the interval needs two (default 20; a manifest's: its own)",
+        "--seeds", type=_whole(2, MAX_SEEDS), metavar="N",
+        help=f"paired seeds, 2-{MAX_SEEDS:,}: the interval needs two (default 20; a manifest's: "
+        "its own)",
     )  # fmt: skip
     cmp.add_argument(
         "--months", type=_months, metavar="M",

@@ -743,6 +743,20 @@ def test_seeds_past_the_largest_are_refused_and_the_largest_is_kept_exactly(
             assert seeds.dtype == np.int64 and sorted(set(seeds)) == [top - 1, top], name
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_more_seeds_than_a_command_holds_are_refused_at_once(capsys, command):
+    """``--seeds 100000000`` filled 5 GB in half a minute before its first run finished: run
+    and compare hold every run's KPIs in memory. Past 10,000 seeds it is a sweep's work."""
+    from culturesim import cli as cli_module
+
+    with pytest.raises(SystemExit) as info:
+        cli_module.main([command, "baseline", "--seeds", "100000000"])
+    assert info.value.code == 2
+    said = capsys.readouterr().err
+    assert said.endswith(f"culturesim {command}: error: argument --seeds: must be at most 10000, "
+                         "got 100000000\n"), said  # fmt: skip
+
+
 def test_compare_and_show_refuse_a_bad_change_as_run_does(tmp_path):
     out = tmp_path / "out"
     said = "levers.inclusion: value 2 out of range; allowed range 0 to 1"
