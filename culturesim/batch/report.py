@@ -16,8 +16,7 @@ from culturesim.batch.analyze import (
     sensitivity_writers,
     short_names,
 )
-from culturesim.batch.experiment import load_experiment
-from culturesim.batch.sweep import run_changes
+from culturesim.batch.sweep import changes_as_run
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.manifest import write_files
 from culturesim.plots import band, month_ticks, value_axis
@@ -177,15 +176,16 @@ def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figu
     return fig
 
 
-def _as_run(runs: pd.DataFrame, folder: Path, params: list[str]) -> pd.DataFrame:
+def _as_run(runs: pd.DataFrame, manifest: dict, params: list[str]) -> pd.DataFrame:
     """``runs`` with the values its runs took: a sampled whole-number key's as a whole number.
 
     ``runs.parquet`` keeps a sampled value as sampled (2.92 sites), which the indices use; the
     run had 3 sites (:func:`culturesim.batch.sweep.run_changes`), which the report's table and
-    figures show.
+    figures show. Read from the manifest as recorded, not validated again: a report of a
+    folder written by other code needs only what it holds.
     """
-    sampled = runs.groupby("point")[params].first()
-    ran = run_changes(load_experiment(folder / "manifest.json"), sampled.to_dict("index"))
+    sampled = runs.groupby("point")[params].first().to_dict("index")
+    ran = changes_as_run(manifest["scenario"], manifest["parameters"], sampled)
     shown = runs.copy()
     for key in params:
         shown[key] = runs["point"].map({point: row[key] for point, row in ran.items()})
@@ -231,7 +231,7 @@ def write_report(folder: str | Path) -> Path:
     ts = pd.read_parquet(folder / "timeseries.parquet")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
     params = list(manifest["parameters"])
-    runs = _as_run(pd.read_parquet(folder / "runs.parquet"), folder, params)
+    runs = _as_run(pd.read_parquet(folder / "runs.parquet"), manifest, params)
     design = manifest["experiment"]["design"]
     figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
     if design == "grid":

@@ -61,6 +61,7 @@ __all__ = [
     "SchedulerError",
     "SweepStoppedError",
     "WorkerLostError",
+    "changes_as_run",
     "check_workers",
     "design_points",
     "make_executor",
@@ -125,11 +126,24 @@ def run_changes(exp: Experiment, values: dict[int, dict[str, Any]]) -> dict[int,
         exp: The experiment.
         values: Each point's values (``design_points(exp).to_dict("index")``).
     """
-    base = exp.scenario.to_dict()
+    return changes_as_run(exp.scenario.to_dict(), exp.parameters, values)
+
+
+def changes_as_run(
+    scenario: dict, parameters: dict[str, Any], values: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """:func:`run_changes` from plain data: a sweep manifest's ``scenario`` and ``parameters``.
+
+    Args:
+        scenario: The scenario the parameters vary (plain data).
+        parameters: Each parameter's list of values (a grid) or range (a :class:`Range`, or
+            its ``min`` and ``max`` as a manifest records them).
+        values: Each point's values.
+    """
     whole = {
-        key: spec
-        for key, spec in exp.parameters.items()
-        if isinstance(spec, Range) and is_whole(base, key)
+        key: spec if isinstance(spec, Range) else Range(**spec)
+        for key, spec in parameters.items()
+        if isinstance(spec, Range | dict) and is_whole(scenario, key)
     }
     return {
         point: {key: as_run(v, whole[key]) if key in whole else v for key, v in row.items()}
