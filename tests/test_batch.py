@@ -298,6 +298,13 @@ def test_a_sampled_whole_number_runs_each_value_in_its_range_equally_often(tmp_p
         point: (str(changes["organization.employees"]), str(changes["organization.sites"]))
         for point, changes in ran.items()
     }
+    # from the manifest as recorded: a folder whose scenario this code would refuse (a key a
+    # later version dropped) is reported all the same
+    path = tmp_path / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["scenario"]["organization"]["dropped_key"] = 1
+    path.write_text(json.dumps(manifest))
+    assert "| 0 | " + " | ".join(rows[0][1:3]) in write_report(tmp_path / "out").read_text()
     # a range holding no whole number is refused, naming the key
     none = body.replace("{ min = 1, max = 3 }", "{ min = 1.2, max = 1.8 }")
     with pytest.raises(ExperimentError) as caught:
