@@ -645,6 +645,28 @@ def test_compare_pins_a_and_summarises_b_against_a_paired():
     assert len(of(rc, solara.components.echarts.EchartsWidget)) == len(SUMMARY_KPIS)
 
 
+def test_compare_says_why_b_does_not_pair_with_a():
+    """B uploaded with another meta.seed shares no seed with A: the page said "B must use A's
+    horizon", its horizon the same; and it said so too while B's first replication ran."""
+    base = strategist.load_scenario("baseline").with_changes({"meta.months": 36})
+    a = runs.Ensemble(base, [0, 1, 2])  # what it ran is not needed to say why B does not pair
+
+    def shown(b: runs.Ensemble) -> str:
+        _, rc = solara.render(strategist.CompareView(a, b), handle_error=False)
+        OPEN.append(rc)
+        return dump(rc)
+
+    other = base.with_changes({"meta.seed": 100, "levers.inclusion": 0.8})
+    said = shown(runs.Ensemble(other, [100, 101, 102]))
+    assert "B's seeds (100–102) share none with A's (0–2), so nothing pairs them: give B A's " \
+        "meta.seed (0) to compare it." in said and "horizon" not in said  # fmt: skip
+    longer = base.with_changes({"meta.months": 48, "levers.inclusion": 0.8})
+    assert "B must use A's horizon" in shown(runs.Ensemble(longer, [0, 1, 2]))
+    running = runs.Ensemble(base.with_changes({"levers.inclusion": 0.8}), [0, 1, 2])
+    said = shown(running)  # none of B's replications has landed yet
+    assert "shows as soon as B's first replication lands" in said and "horizon" not in said
+
+
 def test_downloads_reproduce_the_view():
     """The TOML download re-runs to the very numbers in the CSV download; the PNG is a PNG."""
     import tomllib

@@ -302,6 +302,11 @@ def FamilyCharts(ensemble: runs.Ensemble):
                         )
 
 
+def _seed_range(seeds: list[int]) -> str:
+    """Seeds as the page names them: ``5``, or ``0–9``."""
+    return f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]}"
+
+
 @solara.component
 def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
     """B (the current run) against the pinned A, paired by seed: summary and difference charts."""
@@ -316,9 +321,20 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
     if ensemble is None or ensemble.scenario.digest() == a.digest():
         solara.Info("Change levers or events and press Run to see B against A.")
         return
-    comparison = runs.paired(pinned, ensemble)
-    if comparison is None:
+    b = ensemble.scenario
+    if b.meta.months != a.meta.months:
         solara.Warning("B must use A's horizon to be compared (paired months and seeds).")
+        return
+    if not set(ensemble.seeds) & set(pinned.seeds):  # it said "A's horizon" here too
+        solara.Warning(
+            f"B's seeds ({_seed_range(ensemble.seeds)}) share none with A's "
+            f"({_seed_range(pinned.seeds)}), so nothing pairs them: give B A's meta.seed "
+            f"({a.meta.seed}) to compare it."
+        )
+        return
+    comparison = runs.paired(pinned, ensemble)
+    if comparison is None:  # no replication of a common seed has landed in both yet
+        solara.Info("B against A shows as soon as B's first replication lands.")
         return
     n = comparison.a["seed"].nunique()
     solara.Markdown(f"**B against A**, paired over {n} common seeds (common random numbers):")
