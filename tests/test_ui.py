@@ -364,7 +364,9 @@ def test_a_scenarios_name_is_shown_as_text_not_markup(upload):
     wait(lambda: "1 of 1 replications" in " ".join(html_text(rc, "run-progress")))
     templates = [w.template for w in of(rc, v.VuetifyTemplate) if isinstance(w.template, str)]
     assert not [t for t in templates if "{{ 6" in t or "<b>bold" in t]  # none the page compiles
-    assert html_text(rc, "run-heading")[0].startswith(f"{name} — 1 of 1 replications")
+    heading = html_text(rc, "run-heading")[0]
+    assert heading.startswith(f"{name} — 1 of 1 replications")
+    assert heading.endswith("12 months, seed 0.")  # it said "seeds 0–0"
     click(rc, "Pin as A")
     [tabs] = [w for w in of(rc, v.BtnToggle) if "view-tabs" in (w.class_ or "")]
     tabs.v_model = "Compare"

@@ -535,7 +535,8 @@ def StrategistPage():
         else:
             solara.Text(  # text, not Markdown: a name is whatever a visitor uploaded
                 f"{ens.scenario.meta.name} — {ens.done} of {len(ens.seeds)} replications, "
-                f"{ens.scenario.meta.months} months, seeds {ens.seeds[0]}–{ens.seeds[-1]}.",
+                f"{ens.scenario.meta.months} months, seed{'s' * (len(ens.seeds) > 1)} "
+                f"{_seed_range(ens.seeds)}.",
                 classes=["run-heading"],
                 style={"font-weight": "500", "display": "block", "margin-bottom": "8px"},
             )
