@@ -975,8 +975,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check scenario and experiment files",
         description=(
             "Check scenario and experiment files (a file with an [experiment] table, or a "
-            "sweep's manifest.json, is an experiment; its scenario is checked too): exit 0 if "
-            "all are valid, else 2, one line per problem."
+            "sweep's manifest.json, is an experiment; its scenario is checked too, and every "
+            "design point as its runs take it): exit 0 if all are valid, else 2, one line per "
+            "problem."
         ),
     )
     val.add_argument("files", nargs="+", metavar="FILE")
@@ -987,10 +988,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run every design point of EXPERIMENT (grid, lhs, sobol or morris) for each "
             "replication, replication r with seed experiment.seed + r at every point (at most "
-            "2**63 - 1). Finished "
+            "2**63 - 1); every point is checked first, as validate does. Finished "
             "runs are written as they finish, so an interrupted sweep continues with --resume "
             "(one sweep at a time writes a folder); the results are runs.parquet, "
-            "timeseries.parquet and manifest.json in DIR. A sweep's manifest.json as EXPERIMENT "
+            "timeseries.parquet and manifest.json in DIR (a run that fails is recorded there with "
+            "its error, and the sweep says how many did). A sweep's manifest.json as EXPERIMENT "
             "runs that sweep again (its experiment and scenario as they ran): the same numbers."
         ),
     )

@@ -1002,7 +1002,11 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
         return real(scenario, changes, seed, months, outputs)
 
     monkeypatch.setattr(sweep_module, "run_one", flaky)
-    runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
+    # it said nothing of them: a sweep ended as if all had run
+    with pytest.warns(
+        Notice, match=r"^2 of 12 runs failed, the first \(run 5\): RuntimeError: boom"
+    ):
+        runs, ts = read(run_sweep(exp, tmp_path / "out", workers=1, progress=False))
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["command"] is None  # from Python: no CLI
     assert manifest["code_digest"] == SOURCE_DIGEST
@@ -1016,14 +1020,44 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
         assert f"| {r.run_id} | {r.point} | 6 | RuntimeError: boom |" in report
 
 
-def test_a_combination_invalid_in_a_worker_is_that_runs_error_only(tmp_path):
-    # each value is valid alone (the experiment's check), one pair is not: 1,500 active users
-    # of a market of 1,000; the worker's ScenarioError must come back, not break the pool
-    body = GRID.replace('"levers.innovation_time" = [0.0, 0.2, 0.4]', (
-        '"market.potential_users" = [1000, 5000]\n"market.initial_active_users" = [100, 1500]'
-    )).replace('"levers.transparency" = [0.2, 0.8]\n', "")  # fmt: skip
-    exp = load_experiment(write_experiment(tmp_path, body))
-    runs, _ = read(run_sweep(exp, tmp_path / "out", workers=2, progress=False))
+PAIRED = GRID.replace('"levers.innovation_time" = [0.0, 0.2, 0.4]', (
+    '"market.potential_users" = [1000, 5000]\n"market.initial_active_users" = [100, 1500]'
+)).replace('"levers.transparency" = [0.2, 0.8]\n', "")  # fmt: skip
+
+
+def test_values_valid_alone_but_not_together_are_refused_before_any_run(tmp_path):
+    """Each value was checked alone, so 1,500 active users of a market of 1,000 (a grid's
+    pair, or a sampled box's corner) was validated "ok"; the sweep ran, recorded that point's
+    runs as failed without a word, and a Sobol sweep's indices then refused the whole sweep."""
+    path = write_experiment(tmp_path, PAIRED)
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    [line] = str(caught.value).splitlines()
+    assert line.startswith(f"{path}: parameters: 1 of 4 design points makes no valid scenario")
+    assert "point 1 (market.potential_users = 1000, market.initial_active_users = 1500)" in line
+    assert "value 1500 exceeds potential_users; allowed range 0 to 1000" in line
+    box = {
+        'design = "grid"': 'design = "lhs"\nsamples = 16',
+        "[1000, 5000]": "{ min = 1000, max = 2000 }",  # the scenario's potential_users: 2000
+        "[100, 1500]": "{ min = 100, max = 1900 }",
+    }
+    sampled = PAIRED
+    for written, instead in box.items():
+        sampled = sampled.replace(written, instead)
+    sampled = write_experiment(tmp_path, sampled, "lhs.toml")
+    proc = cli("sweep", sampled, "--out", tmp_path / "out", "--workers", "1")
+    assert proc.returncode == 2 and not (tmp_path / "out").exists(), proc.stderr
+    assert re.search(r"parameters: \d+ of 16 design points make", proc.stderr), proc.stderr
+    assert "narrow the ranges" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_scenario_error_in_a_worker_is_that_runs_error_only(tmp_path):
+    # an experiment made in Python is not checked point by point: a worker's ScenarioError
+    # must come back as the run's error, not break the pool, and the sweep says so
+    exp = load_experiment(write_experiment(tmp_path, PAIRED.replace("1500]", "150]")))
+    exp.parameters["market.initial_active_users"] = [100, 1500]
+    with pytest.warns(Notice, match=r"2 of 8 runs failed, the first \(run 2\): .*ScenarioError"):
+        runs, _ = read(run_sweep(exp, tmp_path / "out", workers=2, progress=False))
     bad = (runs["market.potential_users"] == 1000) & (runs["market.initial_active_users"] == 1500)
     assert (runs.loc[~bad, "status"] == "ok").all() and len(runs) == 8
     assert (

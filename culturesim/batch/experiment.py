@@ -27,12 +27,14 @@ Problems raise :class:`ExperimentError`, one line each, naming the file and the 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS, check_names, did_you_mean
@@ -50,14 +52,20 @@ from culturesim.scenario import (
     seeds_from,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "DESIGNS",
     "Experiment",
     "ExperimentError",
     "Range",
     "as_run",
+    "changes_as_run",
+    "design_points",
     "is_whole",
     "load_experiment",
+    "run_changes",
     "whole_numbers",
 ]
 
@@ -124,7 +132,7 @@ class Experiment(BaseModel):
 
     @property
     def design_size(self) -> int:
-        """How many design points :func:`~culturesim.batch.sweep.design_points` makes.
+        """How many design points :func:`design_points` makes.
 
         Grid: the product of the lists' lengths; LHS: ``samples``; Sobol (no second order):
         ``samples x (D + 2)``; Morris: ``samples x (D + 1)``, for D parameters. Counted without
@@ -238,6 +246,83 @@ def as_run(value: float, bounds: Range) -> int:
     return first + min(max(math.floor(share * cells), 0), cells - 1)
 
 
+def design_points(exp: Experiment) -> pd.DataFrame:
+    """Return the design: one row per point (index ``point``), one column per parameter.
+
+    Grid: the full factorial of the listed values. LHS: ``scipy.stats.qmc.LatinHypercube``.
+    Sobol: ``SALib.sample.sobol`` (Saltelli, no second order: N x (D + 2) points). Morris:
+    ``SALib.sample.morris`` (N trajectories x (D + 1) points). Samplers are seeded with the
+    experiment's seed.
+    """
+    import pandas as pd
+
+    names = list(exp.parameters)
+    design, n, seed = exp.settings.design, exp.settings.samples, exp.settings.seed
+    if design == "grid":
+        rows = list(itertools.product(*(exp.parameters[k] for k in names)))
+        frame = pd.DataFrame(rows, columns=names)
+    else:
+        bounds = [[exp.parameters[k].min, exp.parameters[k].max] for k in names]
+        if design == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
+            lo, hi = np.array(bounds).T
+            values = lo + unit * (hi - lo)
+        else:
+            problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+            if design == "sobol":
+                from SALib.sample import sobol
+
+                with warnings.catch_warnings():  # load_experiment said so, in one line
+                    warnings.filterwarnings("ignore", "The balance properties of Sobol")
+                    values = sobol.sample(problem, n, calc_second_order=False, seed=seed)
+            else:
+                from SALib.sample import morris
+
+                values = morris.sample(problem, n, seed=seed)
+        frame = pd.DataFrame(values, columns=names)
+    frame.index.name = "point"
+    return frame
+
+
+def run_changes(exp: Experiment, values: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The changes each design point's runs make to the scenario: its values, as runs take them.
+
+    A sampled value of a whole-number key (a head count, an event's month) runs as a whole
+    number, each within the parameter's range equally often
+    (:func:`culturesim.batch.experiment.as_run`); ``runs.parquet`` keeps the value as sampled,
+    which the indices use.
+
+    Args:
+        exp: The experiment.
+        values: Each point's values (``design_points(exp).to_dict("index")``).
+    """
+    return changes_as_run(exp.scenario.to_dict(), exp.parameters, values)
+
+
+def changes_as_run(
+    scenario: dict, parameters: dict[str, Any], values: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """:func:`run_changes` from plain data: a sweep manifest's ``scenario`` and ``parameters``.
+
+    Args:
+        scenario: The scenario the parameters vary (plain data).
+        parameters: Each parameter's list of values (a grid) or range (a :class:`Range`, or
+            its ``min`` and ``max`` as a manifest records them).
+        values: Each point's values.
+    """
+    whole = {
+        key: spec if isinstance(spec, Range) else Range(**spec)
+        for key, spec in parameters.items()
+        if isinstance(spec, Range | dict) and is_whole(scenario, key)
+    }
+    return {
+        point: {key: as_run(v, whole[key]) if key in whole else v for key, v in row.items()}
+        for point, row in values.items()
+    }
+
+
 def _event_of(key: str) -> int | None:
     """The position of the event whose month ``key`` names (``events.0.month``), else None."""
     parts = key_path(key)
@@ -257,6 +342,42 @@ def _late_events(scenario: Scenario, months: int, parameters: dict) -> list[str]
         f"months or more, or vary events.{i}.month"
         for i, event in enumerate(scenario.events)
         if event.month > months and i not in moved
+    ]
+
+
+def _invalid_points(exp: Experiment) -> list[str]:
+    """The design points that make no valid scenario, as a problem (or none).
+
+    Each parameter's values were checked alone; values valid alone can break a rule between
+    keys together (``market.initial_active_users`` over ``market.potential_users``, founding
+    staff and a merger's headcount over the limit). Every point is checked as its runs take
+    it, so that a sweep does not find a bad point hours in, as a failed run whose design the
+    indices then cannot use.
+    """
+    ran = run_changes(exp, design_points(exp).to_dict("index"))
+    bad = {}
+    for point, changes in ran.items():
+        try:
+            exp.scenario.with_changes({**changes, "meta.months": exp.months})
+        except ScenarioError as exc:
+            bad[point] = exc.problems[0]
+    if not bad:
+        return []
+    point, problem = next(iter(bad.items()))
+    values = ", ".join(
+        f"{key} = {value:g}" if isinstance(value, float) else f"{key} = {value!r}"
+        for key, value in ran[point].items()
+    )
+    some = (
+        f"1 of {len(ran):,} design points makes"
+        if len(bad) == 1
+        else (f"{len(bad):,} of {len(ran):,} design points make")
+    )
+    first = "point" if len(bad) == 1 else "the first, point"
+    return [
+        f"parameters: {some} no valid scenario; {first} {point} ({values}): {problem}. Each "
+        "value is valid alone, not together with the others: narrow the "
+        f"{'lists' if exp.settings.design == 'grid' else 'ranges'}"
     ]
 
 
@@ -418,7 +539,7 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     if problems:
         raise ExperimentError(str(p), problems)
     try:
-        return Experiment(
+        exp = Experiment(
             settings=settings,
             parameters=parameters,
             scenario=scenario,
@@ -427,3 +548,6 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         )
     except ValidationError as exc:
         raise ExperimentError(str(p), [_message(e) for e in exc.errors()]) from None
+    if problems := _invalid_points(exp):
+        raise ExperimentError(str(p), problems)
+    return exp

@@ -16,7 +16,7 @@ from culturesim.batch.analyze import (
     sensitivity_writers,
     short_names,
 )
-from culturesim.batch.sweep import changes_as_run
+from culturesim.batch.experiment import changes_as_run
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
 from culturesim.manifest import write_files
 from culturesim.plots import band, month_ticks, value_axis
@@ -180,7 +180,7 @@ def _as_run(runs: pd.DataFrame, manifest: dict, params: list[str]) -> pd.DataFra
     """``runs`` with the values its runs took: a sampled whole-number key's as a whole number.
 
     ``runs.parquet`` keeps a sampled value as sampled (2.92 sites), which the indices use; the
-    run had 3 sites (:func:`culturesim.batch.sweep.run_changes`), which the report's table and
+    run had 3 sites (:func:`culturesim.batch.experiment.run_changes`), which the report's table and
     figures show. Read from the manifest as recorded, not validated again: a report of a
     folder written by other code needs only what it holds.
     """

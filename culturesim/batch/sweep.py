@@ -45,10 +45,14 @@ from concurrent.futures import (
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
 import pandas as pd
 
-from culturesim.batch.experiment import Experiment, Range, as_run, is_whole
+from culturesim.batch.experiment import (
+    Experiment,
+    changes_as_run,
+    design_points,
+    run_changes,
+)
 from culturesim.interrupts import noticing_ctrl_c, stop_workers, work_for
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
@@ -74,81 +78,6 @@ __all__ = [
 PARTS = "parts"
 #: The file a sweep locks while it writes its folder (one sweep at a time a folder).
 LOCK = ".sweep.lock"
-
-
-def design_points(exp: Experiment) -> pd.DataFrame:
-    """Return the design: one row per point (index ``point``), one column per parameter.
-
-    Grid: the full factorial of the listed values. LHS: ``scipy.stats.qmc.LatinHypercube``.
-    Sobol: ``SALib.sample.sobol`` (Saltelli, no second order: N x (D + 2) points). Morris:
-    ``SALib.sample.morris`` (N trajectories x (D + 1) points). Samplers are seeded with the
-    experiment's seed.
-    """
-    names = list(exp.parameters)
-    design, n, seed = exp.settings.design, exp.settings.samples, exp.settings.seed
-    if design == "grid":
-        rows = list(itertools.product(*(exp.parameters[k] for k in names)))
-        frame = pd.DataFrame(rows, columns=names)
-    else:
-        bounds = [[exp.parameters[k].min, exp.parameters[k].max] for k in names]
-        if design == "lhs":
-            from scipy.stats import qmc
-
-            unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
-            lo, hi = np.array(bounds).T
-            values = lo + unit * (hi - lo)
-        else:
-            problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-            if design == "sobol":
-                from SALib.sample import sobol
-
-                with warnings.catch_warnings():  # load_experiment said so, in one line
-                    warnings.filterwarnings("ignore", "The balance properties of Sobol")
-                    values = sobol.sample(problem, n, calc_second_order=False, seed=seed)
-            else:
-                from SALib.sample import morris
-
-                values = morris.sample(problem, n, seed=seed)
-        frame = pd.DataFrame(values, columns=names)
-    frame.index.name = "point"
-    return frame
-
-
-def run_changes(exp: Experiment, values: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The changes each design point's runs make to the scenario: its values, as runs take them.
-
-    A sampled value of a whole-number key (a head count, an event's month) runs as a whole
-    number, each within the parameter's range equally often
-    (:func:`culturesim.batch.experiment.as_run`); ``runs.parquet`` keeps the value as sampled,
-    which the indices use.
-
-    Args:
-        exp: The experiment.
-        values: Each point's values (``design_points(exp).to_dict("index")``).
-    """
-    return changes_as_run(exp.scenario.to_dict(), exp.parameters, values)
-
-
-def changes_as_run(
-    scenario: dict, parameters: dict[str, Any], values: dict[int, dict[str, Any]]
-) -> dict[int, dict[str, Any]]:
-    """:func:`run_changes` from plain data: a sweep manifest's ``scenario`` and ``parameters``.
-
-    Args:
-        scenario: The scenario the parameters vary (plain data).
-        parameters: Each parameter's list of values (a grid) or range (a :class:`Range`, or
-            its ``min`` and ``max`` as a manifest records them).
-        values: Each point's values.
-    """
-    whole = {
-        key: spec if isinstance(spec, Range) else Range(**spec)
-        for key, spec in parameters.items()
-        if isinstance(spec, Range | dict) and is_whole(scenario, key)
-    }
-    return {
-        point: {key: as_run(v, whole[key]) if key in whole else v for key, v in row.items()}
-        for point, row in values.items()
-    }
 
 
 def run_one(
@@ -669,7 +598,15 @@ def run_sweep(
             close()
             if bar:
                 bar.close()
-        warned = _consolidate(out, runs, values)
+        warned, failed = _consolidate(out, runs, values)
+        if failed:
+            warnings.warn(
+                f"{len(failed)} of {len(runs)} runs failed, the first (run {failed[0][0]}): "
+                f"{failed[0][1]} (runs.parquet's error column has them all, and "
+                "`culturesim report` lists them)",
+                Notice,
+                stacklevel=2,
+            )
         if warned:
             warnings.warn(
                 f"{len(warned)} of {len(runs)} runs gave notice, the first: {warned[0]} "
@@ -965,13 +902,16 @@ def _check_code(frame: pd.DataFrame) -> None:
         )
 
 
-def _consolidate(out: Path, runs: list[tuple], values: dict[int, dict]) -> list[str]:
-    """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return their notices.
+def _consolidate(
+    out: Path, runs: list[tuple], values: dict[int, dict]
+) -> tuple[list[str], list[tuple[int, str]]]:
+    """Write ``runs.parquet`` and ``timeseries.parquet`` from the parts; return what they say.
 
     ``values`` are the design's parameter values by point (``runs.parquet`` records them).
 
     Returns:
-        The warning column's entries of the runs that gave notice, in run order.
+        The warning column's entries of the runs that gave notice, and the run id and error
+        of each run that failed, both in run order.
     """
     frames = [pd.read_parquet(out / PARTS / f"run-{r[0]:07d}.parquet") for r in runs]
     rows = []
@@ -995,7 +935,8 @@ def _consolidate(out: Path, runs: list[tuple], values: dict[int, dict]) -> list[
     _write_atomic(pd.DataFrame(rows), out / "runs.parquet")
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
     _write_atomic(ts, out / "timeseries.parquet")
-    return [row["warning"] for row in rows if row["warning"]]
+    warned = [row["warning"] for row in rows if row["warning"]]
+    return warned, [(row["run_id"], row["error"]) for row in rows if row["status"] != "ok"]
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
