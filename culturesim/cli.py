@@ -244,15 +244,37 @@ def _recorded(path: str, kind: str) -> dict | None:
 
 
 def _seeds_and_months(
-    args: argparse.Namespace, recorded: dict | None, seeds: int, months: int | None
+    args: argparse.Namespace,
+    recorded: dict | None,
+    seeds: int,
+    months: int | None,
+    path: str,
+    fewest: int = 1,
 ):
     """How many seeds and months to run: the options', else the manifest's, else the defaults.
 
     A manifest whose seeds and months cannot be read gives the defaults.
+
+    Raises:
+        ScenarioError: If the manifest at ``path`` (its seeds, when ``--seeds`` does not say,
+            or its months, when ``--months`` does not) asks for more than the options allow:
+            ``fewest`` to :data:`MAX_SEEDS` seeds, 1 to ``MAX_MONTHS`` months.
     """
     recorded = recorded or {}
     n = len(recorded["seeds"]) if isinstance(recorded.get("seeds"), list) else seeds
     m = recorded.get("months") if isinstance(recorded.get("months"), int) else months
+    problems = []
+    if args.seeds is None and not fewest <= n <= MAX_SEEDS:
+        problems.append(
+            f"seeds: {n:,} listed; allowed {fewest} to {MAX_SEEDS:,} (--seeds N runs N seeds)"
+        )
+    if args.months is None and m is not None and not 1 <= m <= MAX_MONTHS:
+        problems.append(
+            f"months: value {m} out of range; allowed range 1 to {MAX_MONTHS} (--months M runs "
+            "M months)"
+        )
+    if problems:
+        raise ScenarioError(path, problems)
     return args.seeds or n, args.months or m
 
 
@@ -295,7 +317,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     recorded = _recorded(args.scenario, "run")  # a run's manifest: its seeds and months too
     name = _label(scenario, {**_recorded_changes(recorded), **changes})
     out = Path(args.out) if args.out else None
-    n_seeds, months = _seeds_and_months(args, recorded, 10, scenario.meta.months)
+    n_seeds, months = _seeds_and_months(args, recorded, 10, scenario.meta.months, args.scenario)
     seeds = _seeds(args.scenario, scenario, n_seeds)
     started = now()
     with _output_folder(out, "run"):  # a bad folder fails now, not after the runs
@@ -469,7 +491,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
         a, a_changes = _scenario(args.a, args.set_a, "--set-a")
         b, b_changes = _scenario(b_file, args.set_b, "--set-b")
-    n_seeds, months = _seeds_and_months(args, recorded, 20, None)
+    n_seeds, months = _seeds_and_months(args, recorded, 20, None, args.a, fewest=2)
     seeds = _seeds(args.a, a, n_seeds)  # B runs A's seeds
     a_name, b_name = (
         _label(scenario, {**_recorded_changes((recorded or {}).get(arm)), **changes})

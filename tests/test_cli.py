@@ -1032,3 +1032,35 @@ def test_a_runs_manifest_is_a_scenario_that_reproduces_it(tmp_path, capsys):
     assert "the manifest of culturesim compare; run it again with `culturesim compare`: a .json " \
         "scenario is the manifest.json of a `culturesim run` results folder" \
         in capsys.readouterr().err  # fmt: skip
+
+
+def test_a_manifests_seeds_and_months_are_held_to_the_options_limits(tmp_path, capsys):
+    """A manifest edited to 500 months ran 500 months (--months allows 1-120), one listing
+    20,000 seeds ran them all (--seeds allows 10,000), and a compare manifest's single seed
+    was let through where compare needs two: each is now the manifest's problem, exit 2."""
+    from culturesim import cli as cli_module
+
+    run, cmp = tmp_path / "run", tmp_path / "cmp"
+    args = ["--seeds", "2", "--months", "3"]
+    assert cli_module.main(["run", "baseline", *args, "--out", str(run)]) == 0
+    assert cli_module.main(["compare", "baseline", "--set-b", "levers.inclusion=0.8", *args,
+                            "--out", str(cmp)]) == 0  # fmt: skip
+    capsys.readouterr()
+    for folder, command, key, value, said in (
+        (run, "run", "months", 500, "months: value 500 out of range; allowed range 1 to 120"),
+        (run, "run", "seeds", list(range(20_000)), "seeds: 20,000 listed; allowed 1 to 10,000"),
+        (cmp, "compare", "months", 0, "months: value 0 out of range; allowed range 1 to 120"),
+        (cmp, "compare", "seeds", [0], "seeds: 1 listed; allowed 2 to 10,000"),
+    ):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        edited = tmp_path / f"{command}-{key}.json"
+        edited.write_text(json.dumps(manifest | {key: value}))
+        out = tmp_path / f"out-{command}-{key}"
+        letter = "M" if key == "months" else "N"  # as --help names them
+        assert cli_module.main([command, str(edited), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"{edited}: {said} (--{key} {letter} runs {letter} {key})\n", err
+        assert not out.exists()
+        option = ["--seeds", "2"] if key == "seeds" else ["--months", "2"]
+        assert cli_module.main([command, str(edited), *option]) == 0  # the option decides
+        capsys.readouterr()
