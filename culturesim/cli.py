@@ -28,10 +28,12 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import tomllib
 import warnings
@@ -901,8 +903,20 @@ def cmd_levers(args: argparse.Namespace) -> int:
     for lv in LEVERS.values():
         lo, hi, default = map(exact_number, (lv.lo, lv.hi, lv.default))
         print(f"{lv.name:26} {lo} to {hi} (default {default}) {lv.unit}")
-        print(f"{'':26} {lv.help} Cost: {lv.cost_kind}.")
+        print(_wrapped(f"{lv.help} Cost: {lv.cost_kind}.", "", 27))
     return 0
+
+
+def _wrapped(text: str, first: str, indent: int) -> str:
+    """``text`` after ``first`` (padded to ``indent``), wrapped to the terminal's width.
+
+    Lines run under the first one's text; a pipe or a file gets the width of 100 columns.
+    """
+    width = max(shutil.get_terminal_size((100, 24)).columns, indent + 40)
+    return textwrap.fill(
+        text, width, initial_indent=first.ljust(indent), subsequent_indent=" " * indent,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -936,7 +950,7 @@ def toml_escaped(text: str, encoding: str | None) -> str:
 def cmd_kpis(args: argparse.Namespace) -> int:
     """List the KPIs with unit and meaning."""
     for k in KPIS.values():
-        print(f"{k.name:28} [{k.unit}] {k.help}")
+        print(_wrapped(f"[{k.unit}] {k.help}", k.name, 29))
     return 0
 
 

@@ -1064,3 +1064,22 @@ def test_a_manifests_seeds_and_months_are_held_to_the_options_limits(tmp_path, c
         option = ["--seeds", "2"] if key == "seeds" else ["--months", "2"]
         assert cli_module.main([command, str(edited), *option]) == 0  # the option decides
         capsys.readouterr()
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_levers_and_kpis_fit_the_terminal(monkeypatch, capsys, columns):
+    """`culturesim kpis` printed lines of up to 250 characters, and `levers` its help on one
+    line: both wrap to the terminal's width now, each name's text under its first line."""
+    from culturesim import cli as cli_module
+    from culturesim.kpis import KPIS
+    from culturesim.levers import LEVERS
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for command, names, indent in (("kpis", KPIS, 29), ("levers", LEVERS, 27)):
+        assert cli_module.main([command]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert max(map(len, lines)) <= columns and len(lines) > len(names) + 5
+        starts = [line.split()[0] for line in lines if not line.startswith(" ")]
+        assert starts == list(names)  # every other line runs under a name's text
+        assert all(line[:indent].isspace() and line[indent] != " " for line in lines
+                   if line.startswith(" "))  # fmt: skip
