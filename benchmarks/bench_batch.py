@@ -14,16 +14,23 @@ would pay it.
 Then threads: two runs one after the other and two runs in two threads of this process (as a
 Dask worker with two threads runs them), best of three each. The kernels release the GIL, so
 the threads step on two cores at once; the speed-up is what that buys (2x at most).
+
+Last, the end of a sweep: ``--parts`` copies of one run's frame (every KPI) are stored as a
+sweep stores its finished runs, and gathered into ``runs.parquet`` and ``timeseries.parquet``
+as a sweep does when its runs are done.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import threading
 import time
+from concurrent.futures import Future
+from pathlib import Path
 
 from culturesim import load_scenario
-from culturesim.batch.sweep import process_pool, run_one
+from culturesim.batch.sweep import PARTS, _consolidate, _store, process_pool, run_one
 from culturesim.kpis import KPIS
 
 
@@ -38,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--parts", type=int, default=2000, help="runs a sweep's end gathers")
     args = parser.parse_args()
     scenario = load_scenario("baseline").to_dict()
     outputs = list(KPIS)
@@ -82,6 +90,30 @@ def main() -> None:
         f"two runs: {serial:.2f} s one after the other, {threaded:.2f} s in two threads "
         f"(speed-up {serial / threaded:.2f}x)"
     )
+    frame = run_one(scenario, {}, 0, args.months, outputs)
+    stored, gathered = sweep_end(frame, args.parts)
+    n = args.parts
+    print(
+        f"a sweep's own work a run ({len(frame.columns) - 1} KPIs x {len(frame)} months, "
+        f"{n} runs): storing its part {stored / n * 1e3:.2f} ms, gathering it at the end "
+        f"{gathered / n * 1e3:.2f} ms"
+    )
+
+
+def sweep_end(frame, parts: int) -> tuple[float, float]:
+    """Seconds a sweep takes to store ``parts`` copies of ``frame`` and to gather them."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        (out / PARTS).mkdir()
+        runs = [(run_id, run_id, 0, 0) for run_id in range(parts)]
+        t0 = time.perf_counter()
+        for run in runs:
+            done = Future()
+            done.set_result(frame.copy())
+            _store(out / PARTS, run, done)
+        t1 = time.perf_counter()
+        _consolidate(out, runs, {run_id: {} for run_id in range(parts)})
+        return t1 - t0, time.perf_counter() - t1
 
 
 if __name__ == "__main__":

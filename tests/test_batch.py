@@ -1394,21 +1394,23 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
     """A disk that filled up mid-sweep failed it with pyarrow's traceback."""
     import errno
 
+    import pyarrow.parquet as pq
+
     from culturesim import cli as cli_module
 
     path = write_experiment(tmp_path, GRID)
     out = tmp_path / "out"
-    real = pd.DataFrame.to_parquet
+    real = pq.write_table  # what the parts and pandas' to_parquet are written with
     written = []
 
-    def filling(self, target, *args, **kwargs):
+    def filling(table, target, *args, **kwargs):
         if len(written) == 3:
             Path(target).write_bytes(b"PAR1")  # cut short, as a full disk leaves it
             raise OSError(errno.ENOSPC, "No space left on device")
         written.append(target)
-        return real(self, target, *args, **kwargs)
+        return real(table, target, *args, **kwargs)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", filling)
+    monkeypatch.setattr(pq, "write_table", filling)
     code = cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"])
     said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
     assert code == 1 and len(said) == 1, said
@@ -1418,7 +1420,7 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
     )
     assert len(list((out / "parts").glob("run-*.parquet"))) == 3
     assert not list((out / "parts").glob(".*"))  # the part cut short is not left behind
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)  # space freed
+    monkeypatch.setattr(pq, "write_table", real)  # space freed
     assert cli_module.main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
     whole = run_sweep(load_experiment(path), tmp_path / "whole", workers=1, progress=False)
     for a, b in zip(read(out), read(whole), strict=True):
