@@ -6,10 +6,12 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from culturesim.batch.analyze import sensitivity
 from culturesim.batch.experiment import Experiment, Range, Settings
 from culturesim.batch.sweep import design_points
+from culturesim.notices import Notice
 from culturesim.scenario import Scenario
 from tests.test_batch import GRID, write_experiment
 
@@ -122,8 +124,9 @@ def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypa
         return real(scenario, changes, seed, months, outputs)
 
     monkeypatch.setattr(sweep_module, "run_one", flaky)
-    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
-                    workers=1, progress=False)  # fmt: skip
+    exp = load_experiment(write_experiment(tmp_path, body))
+    with pytest.warns(Notice, match=r"^6 of 12 runs failed, the first \(run 0\): RuntimeError"):
+        out = run_sweep(exp, tmp_path / "s", workers=1, progress=False)
     report = write_report(out).read_text()  # it raised: the indices need every run
     assert "## Runs that failed" in report and "RuntimeError: boom" in report
     assert "No sobol indices: they need every design point, and some runs failed." in report
