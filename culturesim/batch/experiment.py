@@ -354,28 +354,31 @@ def _invalid_points(exp: Experiment) -> list[str]:
     it, so that a sweep does not find a bad point hours in, as a failed run whose design the
     indices then cannot use.
     """
-    ran = run_changes(exp, design_points(exp).to_dict("index"))
-    bad = {}
-    for point, changes in ran.items():
-        try:
-            exp.scenario.with_changes({**changes, "meta.months": exp.months})
-        except ScenarioError as exc:
-            bad[point] = exc.problems[0]
-    if not bad:
+    points = design_points(exp)
+    bad, first = 0, None
+    for start in range(0, len(points), 10_000):  # a chunk at a time: a million points fit
+        ran = run_changes(exp, points.iloc[start : start + 10_000].to_dict("index"))
+        for point, changes in ran.items():
+            try:
+                exp.scenario.with_changes({**changes, "meta.months": exp.months})
+            except ScenarioError as exc:
+                bad += 1
+                first = first or (point, changes, exc.problems[0])
+    if first is None:
         return []
-    point, problem = next(iter(bad.items()))
+    point, changes, problem = first
     values = ", ".join(
         f"{key} = {value:g}" if isinstance(value, float) else f"{key} = {value!r}"
-        for key, value in ran[point].items()
+        for key, value in changes.items()
     )
     some = (
-        f"1 of {len(ran):,} design points makes"
-        if len(bad) == 1
-        else (f"{len(bad):,} of {len(ran):,} design points make")
+        f"{bad:,} of {len(points):,} design points make"
+        if bad > 1
+        else (f"1 of {len(points):,} design points makes")
     )
-    first = "point" if len(bad) == 1 else "the first, point"
+    which = "the first, point" if bad > 1 else "point"
     return [
-        f"parameters: {some} no valid scenario; {first} {point} ({values}): {problem}. Each "
+        f"parameters: {some} no valid scenario; {which} {point} ({values}): {problem}. Each "
         "value is valid alone, not together with the others: narrow the "
         f"{'lists' if exp.settings.design == 'grid' else 'ranges'}"
     ]
