@@ -371,3 +371,39 @@ def test_the_indices_figure_tells_two_event_months_apart():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     plt.close(fig)
     assert labels == short_names(keys)
+
+
+@pytest.mark.parametrize("outputs", [["engagement"], ["engagement", "headcount", "cash"]])
+def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(outputs):
+    """A one-output grid of three innovation times cut its legend at both edges (three labels
+    in a row on a 4.5-inch figure); more than eight points are drawn as one band, which the
+    title still called the spread "over replications"; and the response figure of a single
+    parameter said "other parameters pooled" of none."""
+    import numpy as np
+    import pandas as pd
+
+    from culturesim.batch.report import MAX_BANDS, _response_figure, _series_figure
+
+    def sweep(values):
+        points = np.repeat(range(len(values)), 2)
+        runs = pd.DataFrame({"run_id": range(2 * len(values)), "point": points,
+                             "levers.innovation_time": np.repeat(values, 2)})  # fmt: skip
+        ts = pd.DataFrame([{"run_id": r, "month": m, "engagement": 0.6 + 0.01 * r, "headcount": 120,
+                            "cash": 1e6} for r in runs["run_id"] for m in range(4)])  # fmt: skip
+        return ts, runs
+
+    ts, runs = sweep([0.0, 0.1, 0.2])
+    param = ["levers.innovation_time"]
+    fig = _series_figure(ts, runs, param, outputs)
+    fig.canvas.draw()
+    legend, whole = fig.legends[0].get_window_extent(), fig.bbox
+    assert whole.x0 <= legend.x0 and legend.x1 <= whole.x1, (legend, whole)
+    assert fig.get_suptitle() == "median and 10-90% band over replications"
+    ts, runs = sweep(list(np.linspace(0, 0.5, MAX_BANDS + 1)))
+    title = _series_figure(ts, runs, param, outputs).get_suptitle()
+    assert title == f"median and 10-90% band over all runs\nof the {MAX_BANDS + 1} design points"
+    title = _response_figure(ts, runs, param, outputs).get_suptitle()
+    assert title == "final month (flows: total): mean and 95% CI over replications"
+    runs["levers.transparency"] = 0.5
+    title = _response_figure(ts, runs, [*param, "levers.transparency"], outputs).get_suptitle()
+    assert title.endswith("\n(other parameters pooled)")

@@ -92,9 +92,10 @@ def _series_figure(
     fig, axes = plt.subplots(
         rows, cols, figsize=(4.5 * cols, 3.3 * rows), squeeze=False, layout="constrained"
     )
+    pooled = len(points) > MAX_BANDS
     for ax, kpi in zip(axes.flat, outputs, strict=False):
         groups = [(labels[p], colors[p], merged[merged["point"] == p]) for p in points]
-        if len(points) > MAX_BANDS:
+        if pooled:
             groups = [(f"all {len(points)} points", "C0", merged)]
         scale = _scale(kpi)
         bands = [band(frame, kpi) for _, _, frame in groups]
@@ -108,9 +109,19 @@ def _series_figure(
         month_ticks(ax, int(merged["month"].max()))
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
-               ncols=min(len(points), 4), fontsize=8)  # fmt: skip
-    fig.suptitle("median and 10-90% band over replications")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    # as many columns as fit the figure's width (at 8 pt, a character is about 0.062 in and a
+    # column's line and padding 0.6 in): three labels in a row overflowed a one-panel figure
+    column = 0.6 + 0.062 * max(map(len, names))
+    fit = max(1, int(4.5 * cols // column))
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4, fit),
+               fontsize=8)  # fmt: skip
+    # pooled, the band spans the points' differences too, not the replications' alone
+    fig.suptitle(
+        f"median and 10-90% band over all runs\nof the {len(points)} design points"
+        if pooled
+        else "median and 10-90% band over replications"
+    )
     return fig
 
 
@@ -135,9 +146,9 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
                 ax.set_xticks(mean.index, [_value(v) for v in mean.index])
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
+    pooled = "\n(other parameters pooled)" if len(params) > 1 else ""
     fig.suptitle(
-        "final month (flows: total): mean and 95% CI over replications\n(other parameters pooled)",
-        fontsize=10,
+        f"final month (flows: total): mean and 95% CI over replications{pooled}", fontsize=10
     )
     return fig
 
