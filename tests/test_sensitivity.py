@@ -378,7 +378,8 @@ def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(ou
     """A one-output grid of three innovation times cut its legend at both edges (three labels
     in a row on a 4.5-inch figure); more than eight points are drawn as one band, which the
     title still called the spread "over replications"; and the response figure of a single
-    parameter said "other parameters pooled" of none."""
+    parameter said "other parameters pooled" of none. A sampled design's seven long labels in
+    one column then squeezed a one-output panel to an inch, and listed the values unsorted."""
     import numpy as np
     import pandas as pd
 
@@ -399,6 +400,14 @@ def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(ou
     legend, whole = fig.legends[0].get_window_extent(), fig.bbox
     assert whole.x0 <= legend.x0 and legend.x1 <= whole.x1, (legend, whole)
     assert fig.get_suptitle() == "median and 10-90% band over replications"
+    ts, runs = sweep([0.454406, 0.0116706, 0.14769, 0.337085, 0.108138, 0.436467, 0.255453])
+    fig = _series_figure(ts, runs, param, outputs)  # a sampled design's long labels
+    fig.canvas.draw()
+    legend, whole = fig.legends[0], fig.bbox
+    assert whole.x0 <= legend.get_window_extent().x0 <= legend.get_window_extent().x1 <= whole.x1
+    shown = [float(t.get_text().split(" = ")[1]) for t in legend.get_texts()]
+    assert shown == sorted(shown)  # in the parameter's order, not the design's
+    assert min(ax.get_window_extent().height for ax in fig.axes) / fig.dpi > 2  # inches
     ts, runs = sweep(list(np.linspace(0, 0.5, MAX_BANDS + 1)))
     title = _series_figure(ts, runs, param, outputs).get_suptitle()
     assert title == f"median and 10-90% band over all runs\nof the {MAX_BANDS + 1} design points"

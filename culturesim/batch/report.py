@@ -58,6 +58,14 @@ def _point_colors(runs: pd.DataFrame, params: list[str]) -> dict[int, tuple | st
     return {p: cmap(0.9 * r / max(rank.max(), 1)) for p, r in rank.items()}  # no pale yellow
 
 
+def _order(values: pd.Series) -> tuple:
+    """A design point's place in a legend: by its parameters' values (numbers before text)."""
+    return tuple(
+        (0, v, "") if isinstance(v, numbers.Real) and not isinstance(v, bool) else (1, 0, str(v))
+        for v in values
+    )
+
+
 def _value(v) -> str:
     """A parameter value for a label: numbers short (0.2, 1e+06), the rest as they are."""
     return f"{v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
@@ -85,14 +93,23 @@ def _series_figure(
     ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str]
 ) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
-    points = sorted(merged["point"].unique())
+    values = runs.groupby("point")[params].first()
+    points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p]))
     labels, colors = _point_labels(runs, params), _point_colors(runs, params)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4.5 * cols, 3.3 * rows), squeeze=False, layout="constrained"
-    )
     pooled = len(points) > MAX_BANDS
+    names = [f"all {len(points)} points"] if pooled else [labels[p] for p in points]
+    # as many legend columns as fit the figure's width (at 8 pt, a character is about 0.062 in
+    # and a column's line and padding 0.6 in: three labels in a row overflowed a one-panel
+    # figure), and the figure taller by its rows (eight rows squeezed a panel to an inch)
+    width = 0.6 + 0.062 * max(map(len, names))
+    columns = min(len(names), 4, max(1, int(4.5 * cols // width)))
+    lines = -(-len(names) // columns)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.5 * cols, 3.3 * rows + 0.17 * lines), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for ax, kpi in zip(axes.flat, outputs, strict=False):
         groups = [(labels[p], colors[p], merged[merged["point"] == p]) for p in points]
         if pooled:
@@ -109,13 +126,8 @@ def _series_figure(
         month_ticks(ax, int(merged["month"].max()))
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    # as many columns as fit the figure's width (at 8 pt, a character is about 0.062 in and a
-    # column's line and padding 0.6 in): three labels in a row overflowed a one-panel figure
-    column = 0.6 + 0.062 * max(map(len, names))
-    fit = max(1, int(4.5 * cols // column))
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4, fit),
-               fontsize=8)  # fmt: skip
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
+               ncols=columns, fontsize=8)  # fmt: skip
     # pooled, the band spans the points' differences too, not the replications' alone
     fig.suptitle(
         f"median and 10-90% band over all runs\nof the {len(points)} design points"
@@ -179,9 +191,9 @@ def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figu
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
             ax.tick_params(labelsize=7)
+    others = "\n(other parameters vary: look for trends, not curves)" if len(params) > 1 else ""
     fig.suptitle(
-        "final month (flows: total) at each design point, mean over replications\n"
-        "(other parameters vary: look for trends, not curves)",
+        f"final month (flows: total) at each design point, mean over replications{others}",
         fontsize=10,
     )
     return fig
