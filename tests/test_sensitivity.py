@@ -383,7 +383,12 @@ def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(ou
     import numpy as np
     import pandas as pd
 
-    from culturesim.batch.report import MAX_BANDS, _response_figure, _series_figure
+    from culturesim.batch.report import (
+        MAX_BANDS,
+        _response_figure,
+        _scatter_figure,
+        _series_figure,
+    )
 
     def sweep(values):
         points = np.repeat(range(len(values)), 2)
@@ -413,6 +418,11 @@ def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(ou
     assert title == f"median and 10-90% band over all runs\nof the {MAX_BANDS + 1} design points"
     title = _response_figure(ts, runs, param, outputs).get_suptitle()
     assert title == "final month (flows: total): mean and 95% CI over replications"
+    runs["status"] = "ok"
+    title = _scatter_figure(ts, runs, param, outputs).get_suptitle()
+    assert title == "final month (flows: total) at each design point, mean over replications"
     runs["levers.transparency"] = 0.5
     title = _response_figure(ts, runs, [*param, "levers.transparency"], outputs).get_suptitle()
     assert title.endswith("\n(other parameters pooled)")
+    title = _scatter_figure(ts, runs, [*param, "levers.transparency"], outputs).get_suptitle()
+    assert title.endswith("\n(other parameters vary: look for trends, not curves)")
