@@ -21,7 +21,6 @@ the state lives in arrays (:mod:`culturesim.population`) and each submodel is a 
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,8 +147,10 @@ class CultureModel(mesa.Model):
             for the built-in baseline.
         rng: Seed (int, or a digit string) or NumPy Generator; ``None`` uses the scenario's
             ``meta.seed``. The same scenario and seed give the same run, bit for bit.
-        seed: Mesa's older name for ``rng`` (deprecated in Mesa, which warns as it does
-            here): the same run as ``rng=seed``. Give one of the two.
+        seed: Mesa's older name for ``rng``: the same run as ``rng=seed``. Give one of the
+            two. Mesa's ``batch_run`` passes its ``rng`` seeds by this name to a model that
+            takes it, so it is taken without Mesa's deprecation warning (which told a user of
+            ``batch_run(..., rng=[0, 1])`` to use ``rng`` instead, once a run).
 
     Raises:
         ValueError: If both ``rng`` and ``seed`` are given (as Mesa raises).
@@ -158,15 +159,9 @@ class CultureModel(mesa.Model):
     def __init__(
         self, *, scenario: Scenario | str | Path | dict | None = None, rng=None, seed=None
     ):
-        if seed is not None:  # Mesa's examples before 3.2 wrote `Model(seed=...)`
+        if seed is not None:  # Mesa's batch_run, and its examples before 3.2
             if rng is not None:
                 raise ValueError("you have to pass either rng or seed, not both")
-            warnings.warn(
-                "The use of the `seed` keyword argument is deprecated, use `rng` instead. No "
-                "functional changes.",
-                FutureWarning,
-                stacklevel=2,
-            )
             rng = seed
         config = load_scenario(scenario)
         seed = _as_seed(rng, config.meta.seed)

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import mesa
 import numpy as np
@@ -32,9 +33,10 @@ def test_model_builds_with_no_arguments():
         CultureModel(None)  # keyword-only
 
 
-def test_mesas_older_seed_keyword_gives_the_same_run_with_mesas_warning(small):
+def test_mesas_older_seed_keyword_gives_the_same_run(small):
     """`CultureModel(seed=3)`, as Mesa's examples before 3.2 wrote it, was a TypeError."""
-    with pytest.warns(FutureWarning, match="use `rng` instead"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Mesa's batch_run passes seeds so: no warning
         old = CultureModel(scenario=small, seed=3)
     new = CultureModel(scenario=small, rng=3)
     old.run(6)
@@ -62,10 +64,19 @@ def test_mesas_datacollector_and_batch_run_read_the_kpis(small):
     )  # fmt: skip
     months = small.meta.months
     assert sorted(rows["Step"].unique()) == list(range(months + 1))  # to the horizon
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "use `rng` instead", to one who did, once a run
+        mesas = pd.DataFrame(  # Mesa 3.5's way: the seeds as batch_run's rng
+            mesa.batch_run(
+                CultureModel, parameters={"scenario": [small]}, rng=[1, 2], max_steps=100,
+                number_processes=1, data_collection_period=1, display_progress=False,
+            )
+        )  # fmt: skip
     for seed in (1, 2):
-        ran = rows[rows["rng"] == seed].set_index("Step")[list(KPIS)]
         expected = simulate(small, seed=seed).kpis
-        pd.testing.assert_frame_equal(ran, expected, check_names=False, check_exact=True)
+        for frame, column in ((rows, "rng"), (mesas, "seed")):
+            ran = frame[frame[column] == seed].set_index("Step")[list(KPIS)]
+            pd.testing.assert_frame_equal(ran, expected, check_names=False, check_exact=True)
 
     model.datacollector = mesa.DataCollector(model_reporters={"staff": "headcount"})  # one's own
     model.datacollector.collect(model)
