@@ -373,8 +373,19 @@ def test_the_indices_figure_tells_two_event_months_apart():
     assert labels == short_names(keys)
 
 
+@pytest.fixture
+def closing_figures():
+    """Close the figures a test drew (a worker's later tests warned of 20 open)."""
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
 @pytest.mark.parametrize("outputs", [["engagement"], ["engagement", "headcount", "cash"]])
-def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(outputs):
+def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(
+    outputs, closing_figures
+):
     """A one-output grid of three innovation times cut its legend at both edges (three labels
     in a row on a 4.5-inch figure); more than eight points are drawn as one band, which the
     title still called the spread "over replications"; and the response figure of a single
