@@ -356,6 +356,25 @@ def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
         load_experiment(path)  # a power of 2: nothing to say
 
 
+def test_a_grid_says_its_samples_are_not_used(tmp_path):
+    """`samples = 64` left in a grid (after trying sobol, say) was taken without a word, though
+    a grid runs each combination once: the researcher may think it asks for more runs."""
+    import warnings
+
+    from culturesim.batch import load_experiment, run_sweep
+
+    path = write_experiment(tmp_path, GRID.replace("replications = 2", "replications = 1"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no samples: nothing to say
+        exp = load_experiment(path)
+        out = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+        load_experiment(out / "manifest.json")  # which records the default samples
+    path.write_text(path.read_text().replace("replications = 1", "replications = 1\nsamples = 64"))
+    said = f"{path}: experiment.samples = 64 is not used: a grid runs every combination"
+    with pytest.warns(Notice, match=re.escape(said)):
+        assert load_experiment(path).design_size == 6
+
+
 def test_the_indices_figure_tells_two_event_months_apart():
     """Its bars were labelled by a key's last part: an incident's month and a layoff's both
     read "month"."""

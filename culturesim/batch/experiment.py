@@ -480,6 +480,13 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             Notice,
             stacklevel=2,
         )
+    if settings.design == "grid" and recorded is None and "samples" in data.get("experiment", {}):
+        warnings.warn(  # left from a sampled design, say: it changes nothing, which may surprise
+            f"{p}: experiment.samples = {n} is not used: a grid runs every combination of its "
+            "lists once (samples is for lhs, sobol and morris; replications repeats runs)",
+            Notice,
+            stacklevel=2,
+        )
     # a path in a file: no shell expands its ~ (an absolute path stays as it is)
     scenario_path = (p.parent / Path(settings.scenario).expanduser()).resolve()
     name = Path(settings.scenario)
