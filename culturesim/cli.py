@@ -910,7 +910,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
 def _wrapped(text: str, first: str, indent: int) -> str:
     """``text`` after ``first`` (padded to ``indent``), wrapped to the terminal's width.
 
-    Lines run under the first one's text; a pipe or a file gets the width of 100 columns.
+    Lines run under the first one's text, at least 40 characters of it a line however narrow
+    the terminal; a pipe or a file gets the width of 100 columns.
     """
     width = max(shutil.get_terminal_size((100, 24)).columns, indent + 40)
     return textwrap.fill(
