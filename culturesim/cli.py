@@ -651,11 +651,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """Sensitivity indices of a Sobol or Morris sweep."""
 
     def analyze(folder: Path):  # imported once the folder is checked: it takes seconds
-        from culturesim.batch.analyze import analyze_folder
+        from culturesim.batch.analyze import analyze_folder, interval_note
 
-        return analyze_folder(folder)
+        table = analyze_folder(folder)
+        experiment = json.loads((folder / "manifest.json").read_text())["experiment"]
+        return table, interval_note(table, experiment["design"], experiment["samples"])
 
-    table = _on_sweep_folder(args.folder, analyze)
+    table, note = _on_sweep_folder(args.folder, analyze)
     import pandas as pd
 
     with pd.option_context("display.width", 120, "display.max_rows", 200):
@@ -664,6 +666,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(
             f"note: {output} is the same at every design point: it has no indices", file=sys.stderr
         )
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {Path(args.folder) / 'sensitivity.csv'} and sensitivity.png beside it")
     return 0
 
@@ -1114,7 +1118,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Compute Sobol indices (S1, ST with confidence intervals) or Morris effects (mu*, "
             "sigma) of each output at the final month, averaged over replications, from a sweep "
-            "folder; write sensitivity.csv and sensitivity.png there."
+            "folder; write sensitivity.csv and sensitivity.png there. Outputs whose 95% "
+            "confidence intervals are wider than +/-0.1 (of the largest mu* for Morris) are "
+            "named in a note, with the samples that would narrow them to that."
         ),
     )
     ana.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")

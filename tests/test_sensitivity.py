@@ -76,6 +76,46 @@ def test_morris_ranks_ishigami_parameters():
     assert table["mu_star"].iloc[2] < table["mu_star"].iloc[0]  # x3 acts only through x1
 
 
+def _ishigami_table(design: str, samples: int) -> pd.DataFrame:
+    """The indices of the Ishigami function as one output, ``y``, as analyze tables them."""
+    problem = {"num_vars": 3, "names": NAMES, "bounds": [[-np.pi, np.pi]] * 3}
+    x = ishigami_design(design, samples).to_numpy()
+    table = sensitivity(design, problem, x, ishigami(x), seed=3)
+    table.insert(0, "output", "y")
+    return table
+
+
+@pytest.mark.parametrize(("design", "few"), [("sobol", 256), ("morris", 50)])
+def test_rough_indices_are_named_with_the_samples_that_narrow_them(design, few, closing_figures):
+    """Indices whose intervals reach +/-0.3 were printed like settled ones, without a word:
+    a ten-lever Sobol study of 64 samples ranked parameters whose intervals overlapped. Now a
+    note names the output, its widest interval, and the samples that narrow it to about 0.1;
+    and those samples do."""
+    from culturesim.batch.analyze import WIDE, interval_note, widest_intervals
+
+    rough = _ishigami_table(design, few)
+    widest = widest_intervals(rough, design).iloc[0]
+    assert widest["half_width"] > WIDE
+    note = interval_note(rough, design, few)
+    assert f"y (+/-{widest['half_width']:.2g}" in note
+    assert f"{widest['statistic']} of {widest['parameter']})" in note
+    suggested = int(re.search(r"samples = ([\d,]+) \((\d+)x the runs\)", note)[1].replace(",", ""))
+    assert suggested > few and (design != "sobol" or suggested & (suggested - 1) == 0)
+    settled = _ishigami_table(design, suggested)
+    assert widest_intervals(settled, design)["half_width"].max() <= WIDE
+    assert interval_note(settled, design, suggested) == ""
+    # the figure marks the rough panel, and says what its bars are and how many samples
+    from culturesim.batch.analyze import sensitivity_figure
+
+    for table, samples, marked in ((rough, few, True), (settled, suggested, False)):
+        fig = sensitivity_figure(table, design, samples)
+        title = fig.axes[0].get_title()
+        assert ("rough: intervals to ±" in title) is marked, title
+        caption = " ".join(t.get_text() for t in fig.texts)
+        assert "Bars: 95% confidence intervals" in caption
+        assert f"{samples:,} {'base samples' if design == 'sobol' else 'trajectories'}" in caption
+
+
 def test_analyze_command_on_a_sobol_sweep(tmp_path):
     body = (
         GRID.replace('design = "grid"', 'design = "sobol"')
@@ -96,10 +136,15 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     proc = subprocess.run([*run, "analyze", str(tmp_path / "s")], capture_output=True, text=True,
                           timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert "note: the indices are rough, their 95% confidence intervals wider than" in proc.stderr
     table = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
     assert list(table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
     assert len(table) == 4 * 2  # four outputs x two parameters
     assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
+    from culturesim.batch.report import write_report
+
+    note = proc.stderr.split("note: ")[-1].strip()
+    assert f"Note: {note}." in write_report(tmp_path / "s").read_text()  # the report says it too
     grid = write_experiment(tmp_path, GRID, name="grid.toml")
     subprocess.run([*run, "sweep", str(grid), "--out", str(tmp_path / "g"), "--workers", "1"],
                    check=True, capture_output=True, timeout=300)  # fmt: skip

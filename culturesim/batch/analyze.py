@@ -4,6 +4,9 @@ Each output is taken at the final month (flows cumulated to it, :func:`final_val
 averaged over replications at each design point (the
 replications share seeds across points, so the average is paired noise); the indices come from
 ``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``.
+An output whose indices' 95% confidence intervals are wide (above :data:`WIDE`), so that close
+indices may trade places, gets a note saying so and how many samples would narrow them
+(:func:`interval_note`), and so does its panel of the figure.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from culturesim.kpis import KPIS, display_scale
 from culturesim.manifest import write_files
 
 __all__ = [
+    "WIDE",
     "analyze_folder",
     "final_values",
+    "interval_note",
     "sensitivity",
     "sensitivity_figure",
     "sensitivity_table",
     "sensitivity_writers",
+    "widest_intervals",
 ]
 
 
@@ -45,6 +51,76 @@ def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
 
 SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")
+
+#: The half-width of a 95% confidence interval above which an output's indices are rough (close
+#: ones may trade places with more samples): of a Sobol index (a share of the output's
+#: variance), or of a Morris mu* relative to the output's largest mu*. A rule of thumb (a
+#: guess): judging convergence by the width of the intervals follows Sarrazin, Pianosi &
+#: Wagener (2016, Environ. Model. Softw. 79: 135-152); at this width two indices a fifth apart
+#: may still trade places.
+WIDE = 0.1
+
+
+def widest_intervals(table: pd.DataFrame, design: str) -> pd.DataFrame:
+    """Each output's widest 95% interval: its half-width, statistic and parameter.
+
+    One row per output (in the table's order) that has indices, with ``half_width`` (for
+    Morris, relative to the output's largest mu*), ``statistic`` (S1, ST or mu*) and
+    ``parameter`` (as :func:`short_names` shows it).
+    """
+    names = list(dict.fromkeys(table["parameter"]))
+    shown = dict(zip(names, short_names(names), strict=True))
+    rows = []
+    for output, t in table.groupby("output", sort=False):
+        if design == "sobol":
+            conf = t[["S1_conf", "ST_conf"]].rename(columns=lambda c: c.removesuffix("_conf"))
+        else:
+            top = t["mu_star"].max()
+            if not top > 0:  # no effect anywhere: nothing to rank
+                continue
+            conf = (t[["mu_star_conf"]] / top).rename(columns={"mu_star_conf": "mu*"})
+        stacked = conf.set_axis(t["parameter"]).stack().dropna()
+        if stacked.empty:  # the same at every design point: no indices
+            continue
+        (parameter, statistic), width = stacked.idxmax(), stacked.max()
+        rows.append({"output": output, "half_width": float(width), "statistic": statistic,
+                     "parameter": shown[parameter]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["output", "half_width", "statistic", "parameter"])
+
+
+def interval_note(table: pd.DataFrame, design: str, samples: int) -> str:
+    """Which outputs' indices are rough, and the samples that would narrow them, or "".
+
+    An output whose widest 95% interval is above :data:`WIDE` (half-width) is named with that
+    interval. Intervals narrow about as 1 / sqrt(samples); the samples suggested would bring the
+    widest of all to about :data:`WIDE` (a Sobol design's kept a power of 2). It is an estimate:
+    the intervals of a few samples are rough themselves (Ishigami's, at 16 Sobol samples, came
+    out narrower than at 64).
+
+    Args:
+        table: The indices, as :func:`sensitivity_table` gives them.
+        design: ``"sobol"`` or ``"morris"``.
+        samples: The experiment's ``samples`` (Sobol's base samples or Morris's trajectories).
+
+    Returns:
+        One line, or "" when every output's intervals are narrow enough.
+    """
+    widest = widest_intervals(table, design)
+    wide = widest[widest["half_width"] > WIDE]
+    if wide.empty:
+        return ""
+    of = " of the largest mu*" if design == "morris" else ""
+    named = [f"{r.output} (+/-{r.half_width:.2g}{of}, {r.statistic} of {r.parameter})"
+             for r in wide.itertuples()]  # fmt: skip
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    factor = int(np.ceil((wide["half_width"].max() / WIDE) ** 2))
+    if design == "sobol":
+        factor = 1 << (factor - 1).bit_length()
+    return (
+        f"the indices are rough, their 95% confidence intervals wider than +/-{WIDE:g} (close "
+        f"ones may trade places), for {listed}; intervals narrow about as 1/sqrt(samples): "
+        f"samples = {factor * samples:,} ({factor}x the runs) would bring them to about +/-{WIDE:g}"
+    )
 
 
 def sensitivity(
@@ -92,15 +168,18 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
     """
     folder = Path(folder)
     table, design = sensitivity_table(folder)
-    write_files(folder, sensitivity_writers(table, design))
+    samples = json.loads((folder / "manifest.json").read_text())["experiment"]["samples"]
+    write_files(folder, sensitivity_writers(table, design, samples))
     return table
 
 
-def sensitivity_writers(table: pd.DataFrame, design: str) -> dict[str, Callable[[Path], object]]:
+def sensitivity_writers(
+    table: pd.DataFrame, design: str, samples: int | None = None
+) -> dict[str, Callable[[Path], object]]:
     """The writers of ``sensitivity.csv`` and ``sensitivity.png`` for ``write_files``."""
     return {
         "sensitivity.csv": lambda path: table.to_csv(path, index=False),
-        "sensitivity.png": lambda path: _save(sensitivity_figure(table, design), path),
+        "sensitivity.png": lambda path: _save(sensitivity_figure(table, design, samples), path),
     }
 
 
@@ -172,9 +251,15 @@ def short_names(keys: list[str]) -> list[str]:
     return names
 
 
-def sensitivity_figure(table: pd.DataFrame, design: str):
-    """Bar charts of the indices, one panel per output."""
+def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
+    """Bar charts of the indices, one panel per output, with their 95% intervals.
+
+    A panel whose widest interval is above :data:`WIDE` is marked rough in its title; a line under
+    the panels says what the bars are (and the design's ``samples``, if given).
+    """
     import matplotlib.pyplot as plt
+
+    wide = widest_intervals(table, design).set_index("output")["half_width"]
 
     outputs = list(dict.fromkeys(table["output"]))
     cols = min(3, len(outputs))
@@ -199,9 +284,20 @@ def sensitivity_figure(table: pd.DataFrame, design: str):
             ax.text(0.5, 0.5, "the same at every design point:\nno indices", ha="center",
                     va="center", transform=ax.transAxes, fontsize=9, color="0.4")  # fmt: skip
         ax.set_yticks(pos, short_names(list(t["parameter"])), fontsize=8)
+        if wide.get(output, 0.0) > WIDE:
+            of = " of the top" if design == "morris" else ""
+            title += f"\nrough: intervals to ±{wide[output]:.2g}{of}"
         ax.set_title(title, fontsize=10)
     # one legend above the panels: inside a panel it covered the top bars
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.6 * rows)))
+    what = {"sobol": "base samples", "morris": "trajectories"}[design]
+    fig.text(
+        0.5, 0.005,
+        f"Bars: 95% confidence intervals (SALib's bootstrap). Rough: intervals wider than ±{WIDE:g}"
+        f"{' of the largest mu*' * (design != 'sobol')}, where close indices may trade places"
+        + (f". {design.capitalize()}, {samples:,} {what}." if samples else "."),
+        ha="center", va="bottom", fontsize=8, color="0.35",
+    )  # fmt: skip
+    fig.tight_layout(rect=(0, 0.25 / (3.6 * rows), 1, 1 - 0.35 / (3.6 * rows)))
     return fig

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from culturesim.batch.analyze import (
     final_values,
+    interval_note,
     sensitivity_table,
     sensitivity_writers,
     short_names,
@@ -265,8 +266,12 @@ def write_report(folder: str | Path) -> Path:
         name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
     }
     indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
+    uncertain = ""
     if indexed:
-        writers.update(sensitivity_writers(*sensitivity_table(folder)))
+        samples = manifest["experiment"]["samples"]
+        table, _ = sensitivity_table(folder)
+        writers.update(sensitivity_writers(table, design, samples))
+        uncertain = interval_note(table, design, samples)
     ok = (runs["status"] == "ok").sum()
     warned = int((runs["warning"] != "").sum()) if "warning" in runs else 0
     notices = f" {warned} gave notice (below)." if warned else ""
@@ -290,6 +295,7 @@ def write_report(folder: str | Path) -> Path:
         "",
         *[f"![{name}]({name})" for name in figures],
         *(["![sensitivity.png](sensitivity.png)"] if indexed else []),
+        *(["", f"Note: {uncertain}."] if uncertain else []),
         *(
             ["", f"No {design} indices: they need every design point, and some runs failed."]
             if design in ("sobol", "morris") and not indexed
