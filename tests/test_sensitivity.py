@@ -111,9 +111,35 @@ def test_rough_indices_are_named_with_the_samples_that_narrow_them(design, few, 
         fig = sensitivity_figure(table, design, samples)
         title = fig.axes[0].get_title()
         assert ("rough: intervals to ±" in title) is marked, title
-        caption = " ".join(t.get_text() for t in fig.texts)
-        assert "Bars: 95% confidence intervals" in caption
+        caption = " ".join(" ".join(t.get_text() for t in fig.texts).split())  # unwrapped
+        assert "Lines: 95% confidence intervals" in caption
         assert f"{samples:,} {'base samples' if design == 'sobol' else 'trajectories'}" in caption
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_the_indices_figure_draws_both_statistics_and_says_what_they_are(design, closing_figures):
+    """A Morris figure drew mu* alone, though analyze computes sigma (whether a parameter acts
+    through interactions or non-linearly: Ishigami's x3 acts only with x1). Each figure now
+    draws both of its statistics, and a caption within the figure says what they are."""
+    from culturesim.batch.analyze import MEANING, sensitivity_figure
+
+    table = _ishigami_table(design, 256 if design == "sobol" else 50)
+    fig = sensitivity_figure(table, design, 50)
+    ax = fig.axes[0]
+    stats = ("ST", "S1") if design == "sobol" else ("mu_star", "sigma")
+    widths = [sorted(p.get_width() for p in c) for c in ax.containers if hasattr(c, "patches")]
+    assert widths == [sorted(table[k]) for k in stats]  # every bar is the table's
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == (["ST", "S1"] if design == "sobol" else ["mu*", "sigma"])
+    if design == "morris":  # x3's effects spread more than they average: interaction
+        x3 = table.set_index("parameter").loc["x3"]
+        assert x3["sigma"] > x3["mu_star"]
+    fig.canvas.draw()
+    (caption,) = fig.texts
+    assert " ".join(caption.get_text().split()).startswith(MEANING[design])
+    box, frame = caption.get_window_extent(), fig.get_window_extent()
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0  # within the figure
+    assert all(box.y1 < a.get_tightbbox().y0 for a in fig.axes if a.get_visible())  # below them
 
 
 def test_analyze_command_on_a_sobol_sweep(tmp_path):

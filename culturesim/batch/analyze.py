@@ -22,6 +22,7 @@ from culturesim.kpis import KPIS, display_scale
 from culturesim.manifest import write_files
 
 __all__ = [
+    "MEANING",
     "WIDE",
     "analyze_folder",
     "final_values",
@@ -251,12 +252,24 @@ def short_names(keys: list[str]) -> list[str]:
     return names
 
 
+#: What the bars of each design are, under the panels of :func:`sensitivity_figure`.
+MEANING = {
+    "sobol": "S1: the share of the output's variance a parameter explains alone; ST: with its "
+    "interactions",
+    "morris": "mu*: a parameter's mean absolute effect on the output, a step across its range; "
+    "sigma: the spread of those effects (interactions or a non-linear response)",
+}
+
+
 def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
     """Bar charts of the indices, one panel per output, with their 95% intervals.
 
-    A panel whose widest interval is above :data:`WIDE` is marked rough in its title; a line under
-    the panels says what the bars are (and the design's ``samples``, if given).
+    Sobol: S1 and ST. Morris: mu* and sigma, in the output's unit. A panel whose widest
+    interval is above :data:`WIDE` is marked rough in its title; lines under the panels say
+    what the bars are (and the design's ``samples``, if given).
     """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     wide = widest_intervals(table, design).set_index("output")["half_width"]
@@ -264,7 +277,17 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
     outputs = list(dict.fromkeys(table["output"]))
     cols = min(3, len(outputs))
     rows = -(-len(outputs) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    what = {"sobol": "base samples", "morris": "trajectories"}[design]
+    of = " of the largest mu*" if design == "morris" else ""
+    caption = textwrap.fill(
+        f"{MEANING[design]}. Lines: 95% confidence intervals (SALib's bootstrap); rough: wider "
+        f"than ±{WIDE:g}{of}, where close indices may trade places."
+        + (f" {design.capitalize()}, {samples:,} {what}." if samples else ""),
+        width=int(5 * cols * 72 / 4.8),  # characters of 8 points across the figure
+    )
+    lines = caption.count("\n") + 1
+    height = 3.6 * rows + 0.15 * lines
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, height), squeeze=False)
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
     for ax, output in zip(axes.flat, outputs, strict=False):
@@ -275,29 +298,25 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         if design == "sobol":  # shares of variance: no unit
             ax.barh(pos - 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="C0")
             ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
-        else:  # mu* is in the output's unit: dollars in millions, as in every chart
+        else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
             scale, unit = display_scale(output) if known else (1.0, "")
-            ax.barh(pos, t["mu_star"] / scale, 0.6, xerr=t["mu_star_conf"] / scale, label="mu*",
-                    color="C0")  # fmt: skip
+            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4, xerr=t["mu_star_conf"] / scale,
+                    label="mu*", color="C0")  # fmt: skip
+            ax.barh(pos + 0.2, t["sigma"] / scale, 0.4, label="sigma", color="C1")
             title = f"{title} ({unit})" if scale != 1.0 else title
         if t.iloc[:, 2:].isna().all(axis=None):
             ax.text(0.5, 0.5, "the same at every design point:\nno indices", ha="center",
                     va="center", transform=ax.transAxes, fontsize=9, color="0.4")  # fmt: skip
         ax.set_yticks(pos, short_names(list(t["parameter"])), fontsize=8)
         if wide.get(output, 0.0) > WIDE:
-            of = " of the top" if design == "morris" else ""
-            title += f"\nrough: intervals to ±{wide[output]:.2g}{of}"
+            top = " of the top" if design == "morris" else ""
+            title += f"\nrough: intervals to ±{wide[output]:.2g}{top}"
         ax.set_title(title, fontsize=10)
     # one legend above the panels: inside a panel it covered the top bars
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
-    what = {"sobol": "base samples", "morris": "trajectories"}[design]
-    fig.text(
-        0.5, 0.005,
-        f"Bars: 95% confidence intervals (SALib's bootstrap). Rough: intervals wider than ±{WIDE:g}"
-        f"{' of the largest mu*' * (design != 'sobol')}, where close indices may trade places"
-        + (f". {design.capitalize()}, {samples:,} {what}." if samples else "."),
-        ha="center", va="bottom", fontsize=8, color="0.35",
-    )  # fmt: skip
-    fig.tight_layout(rect=(0, 0.25 / (3.6 * rows), 1, 1 - 0.35 / (3.6 * rows)))
+    fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, color="0.35",
+             linespacing=1.3)  # fmt: skip
+    bottom = (0.15 * lines + 0.1) / height
+    fig.tight_layout(rect=(0, bottom, 1, 1 - 0.35 / height))
     return fig
