@@ -1131,7 +1131,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Write PNG figures (KPI time series with median and 10-90% bands per design point; "
             "response curves for grid sweeps, scatters for sampled ones; sensitivity bars for "
-            "sobol and morris) and report.md, which includes the manifest, into a sweep folder. "
+            "sobol and morris) and report.md, which includes the manifest (and a table of the "
+            "indices of a sobol or morris sweep), into a sweep folder. "
             "Parameters show as the runs took them (a sampled head count as a whole number)."
         ),
     )

@@ -168,9 +168,27 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     assert len(table) == 4 * 2  # four outputs x two parameters
     assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
     from culturesim.batch.report import write_report
+    from culturesim.kpis import KPIS, format_number
 
     note = proc.stderr.split("note: ")[-1].strip()
-    assert f"Note: {note}." in write_report(tmp_path / "s").read_text()  # the report says it too
+    report = write_report(tmp_path / "s").read_text()
+    assert f"Note: {note}." in report  # the report says it too
+    # and tables each parameter's ST for each output, the output's largest in bold
+    lines = report.split("## Sensitivity")[1].splitlines()
+    rows = [[c.strip() for c in r.strip("|").split("|")] for r in lines if r.startswith("| ")]
+    outputs = list(dict.fromkeys(table["output"]))
+    assert rows[0] == ["parameter", *(KPIS[o].label for o in outputs)]
+    assert [r[0] for r in rows[1:]] == ["innovation_time", "transparency"]
+    for j, output in enumerate(outputs, start=1):
+        t = table[table["output"] == output]
+        if t["ST"].isna().all():  # the same at every point: no indices
+            assert [r[j] for r in rows[1:]] == ["-", "-"]
+            continue
+        cells = [f"{format_number(v)} ± {format_number(c)}"
+                 for v, c in zip(t["ST"], t["ST_conf"], strict=True)]  # fmt: skip
+        top = int(t["ST"].to_numpy().argmax())
+        cells[top] = f"**{cells[top]}**"
+        assert [r[j] for r in rows[1:]] == cells
     grid = write_experiment(tmp_path, GRID, name="grid.toml")
     subprocess.run([*run, "sweep", str(grid), "--out", str(tmp_path / "g"), "--workers", "1"],
                    check=True, capture_output=True, timeout=300)  # fmt: skip

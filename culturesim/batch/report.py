@@ -225,6 +225,46 @@ def _markdown(frame: pd.DataFrame) -> str:
     return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
 
 
+#: The index a report tables for each design, and what it is.
+TABLED = {
+    "sobol": ("ST", "ST_conf", "Total Sobol index ST (the share of the output's variance a "
+              "parameter explains with its interactions)"),
+    "morris": ("mu_star", "mu_star_conf", "Morris mu* (a parameter's mean absolute effect on "
+               "the output, in its unit)"),
+}  # fmt: skip
+
+
+def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
+    """Report lines tabling each parameter's main index (rows) for each output (columns).
+
+    Each cell is "value ± half-width of its 95% interval"; each output's largest is in bold.
+    An output the same at every design point reads "-" throughout.
+    """
+    value, conf, what = TABLED[design]
+    params = list(dict.fromkeys(table["parameter"]))
+    outputs = list(dict.fromkeys(table["output"]))
+    cells = {}
+    for output in outputs:
+        t = table[table["output"] == output].set_index("parameter").loc[params]
+        top = t[value].max()
+        cells[output] = [
+            "-" if pd.isna(v) else
+            ("**{}**" if v == top else "{}").format(f"{format_number(v)} ± {format_number(c)}")
+            for v, c in zip(t[value], t[conf], strict=True)
+        ]  # fmt: skip
+    head = ["parameter", *(KPIS[o].label if o in KPIS else o for o in outputs)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, name in enumerate(short_names(params)):
+        lines.append("| " + " | ".join([name, *(cells[o][i] for o in outputs)]) + " |")
+    return [
+        f"{what} of each parameter at the final month, ± the half-width of its 95% confidence "
+        "interval; each output's largest in bold (every statistic: sensitivity.csv).",
+        "",
+        *lines,
+        "",
+    ]
+
+
 def _problems(runs: pd.DataFrame, shown: int = 20) -> list[str]:
     """Report lines on runs that failed (their errors) and runs that gave notice (what of)."""
     lines = []
@@ -266,12 +306,14 @@ def write_report(folder: str | Path) -> Path:
         name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
     }
     indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
-    uncertain = ""
+    indices = []  # the report's lines on them
     if indexed:
         samples = manifest["experiment"]["samples"]
         table, _ = sensitivity_table(folder)
         writers.update(sensitivity_writers(table, design, samples))
         uncertain = interval_note(table, design, samples)
+        indices = ["## Sensitivity", "", *_indices_markdown(table, design)]
+        indices += [f"Note: {uncertain}.", ""] if uncertain else []
     ok = (runs["status"] == "ok").sum()
     warned = int((runs["warning"] != "").sum()) if "warning" in runs else 0
     notices = f" {warned} gave notice (below)." if warned else ""
@@ -291,11 +333,11 @@ def write_report(folder: str | Path) -> Path:
         "",
         _markdown(summary if len(summary) <= 50 else summary.describe()),
         "",
+        *indices,
         "## Figures",
         "",
         *[f"![{name}]({name})" for name in figures],
         *(["![sensitivity.png](sensitivity.png)"] if indexed else []),
-        *(["", f"Note: {uncertain}."] if uncertain else []),
         *(
             ["", f"No {design} indices: they need every design point, and some runs failed."]
             if design in ("sobol", "morris") and not indexed
