@@ -648,7 +648,7 @@ def _on_sweep_folder(folder: str, action):
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Sensitivity indices of a Sobol or Morris sweep."""
+    """Sensitivity indices of a Sobol, Morris or LHS sweep."""
 
     def analyze(folder: Path):  # imported once the folder is checked: it takes seconds
         from culturesim.batch.analyze import analyze_folder, interval_note
@@ -1114,10 +1114,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.set_defaults(func=cmd_compare)
     ana = sub.add_parser(
         "analyze",
-        help="sensitivity indices of a sobol or morris sweep",
+        help="sensitivity indices of a sobol, morris or lhs sweep",
         description=(
-            "Compute Sobol indices (S1, ST with confidence intervals) or Morris effects (mu*, "
-            "sigma) of each output at the final month, averaged over replications, from a sweep "
+            "Compute Sobol indices (S1, ST with confidence intervals), Morris effects (mu*, "
+            "sigma) or, of a Latin hypercube, partial rank correlations (PRCC, Marino et al. "
+            "2008; at least D + 3 points for D parameters) of each output at the final month, "
+            "averaged over replications, from a sweep "
             "folder; write sensitivity.csv and sensitivity.png there. Outputs whose 95% "
             "confidence intervals are wider than +/-0.1 (of the largest mu* for Morris) are "
             "named in a note, with the samples that would narrow them to that."
@@ -1131,8 +1133,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Write PNG figures (KPI time series with median and 10-90% bands per design point; "
             "response curves for grid sweeps, scatters for sampled ones; sensitivity bars for "
-            "sobol and morris) and report.md, which includes the manifest (and a table of the "
-            "indices of a sobol or morris sweep), into a sweep folder. "
+            "sobol, morris and lhs) and report.md, which includes the manifest (and a table of the "
+            "indices of a sobol, morris or lhs sweep), into a sweep folder. "
             "Parameters show as the runs took them (a sampled head count as a whole number)."
         ),
     )

@@ -142,6 +142,71 @@ def test_the_indices_figure_draws_both_statistics_and_says_what_they_are(design,
     assert all(box.y1 < a.get_tightbbox().y0 for a in fig.axes if a.get_visible())  # below them
 
 
+def test_prcc_is_the_partial_correlation_of_the_ranks():
+    """An LHS sweep had no indices ("design 'lhs' has none"), though partial rank correlation
+    is the usual measure of a Latin hypercube of an agent-based model (Marino et al. 2008).
+    Checked against the other way to the same number: from the inverse of the Spearman matrix
+    of the parameters and the output."""
+    from scipy import stats
+
+    from culturesim.batch.analyze import prcc
+
+    x = ishigami_design("lhs", 300).to_numpy()
+    rng = np.random.default_rng(5)
+    y = np.exp(x[:, 0]) + 0.3 * x[:, 1] ** 3 + rng.normal(0.0, 1.0, len(x))  # x3 does nothing
+    got = prcc(x, y)
+    inverse = np.linalg.inv(stats.spearmanr(np.column_stack([x, y])).statistic)
+    want = -inverse[:3, 3] / np.sqrt(np.diag(inverse)[:3] * inverse[3, 3])
+    np.testing.assert_allclose(got[:, 0], want, rtol=1e-9, atol=1e-12)
+    r, conf = got.T
+    assert (r[:2] - conf[:2] > 0).all() and abs(r[2]) < conf[2]  # x1, x2 rise; x3: maybe 0
+    # Fisher's interval: tanh(atanh(r) +/- 1.96 / sqrt(n - 3 - 2)); conf its larger half
+    half = 1.959963984540054 / np.sqrt(len(x) - 5)
+    lo, hi = np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)
+    np.testing.assert_allclose(conf, np.maximum(r - lo, hi - r), rtol=1e-12)
+    # an exact monotone relation: 1, no interval; none for a constant output or too few points
+    np.testing.assert_array_equal(prcc(x, np.exp(x[:, 1]))[1], [1.0, 0.0])
+    assert np.isnan(prcc(x, np.ones(len(x)))).all() and np.isnan(prcc(x[:5], y[:5])).all()
+
+
+def test_analyze_and_report_on_an_lhs_sweep(tmp_path):
+    """Its PRCC table, figure and report; and a hypercube too small for its parameters gets
+    one line saying how many points it needs, from analyze (exit 2) and in the report."""
+    from culturesim.batch.report import write_report
+
+    body = (
+        GRID.replace('design = "grid"', 'design = "lhs"')
+        .replace(
+            '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+            '"levers.innovation_time" = { min = 0.0, max = 0.5 }\n'
+            '"levers.transparency" = { min = 0.0, max = 1.0 }',
+        )
+        .replace("replications = 2", "replications = 1\nsamples = 12")
+    )
+    run = [sys.executable, "-m", "culturesim"]
+    for samples, out in ((12, tmp_path / "ok"), (4, tmp_path / "few")):
+        path = write_experiment(tmp_path, body.replace("samples = 12", f"samples = {samples}"),
+                                name=f"lhs{samples}.toml")  # fmt: skip
+        sweep = subprocess.run([*run, "sweep", str(path), "--out", str(out), "--workers", "1"],
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert sweep.returncode == 0, sweep.stderr
+    proc = subprocess.run([*run, "analyze", str(tmp_path / "ok")], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "ok" / "sensitivity.csv")
+    assert list(table.columns) == ["output", "parameter", "PRCC", "PRCC_conf"]
+    assert len(table) == 4 * 2 and (table["PRCC"].dropna().abs() <= 1).all()
+    assert "## Sensitivity" in write_report(tmp_path / "ok").read_text()
+    few = subprocess.run([*run, "analyze", str(tmp_path / "few")], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    why = "partial rank correlations of 2 parameters need at least 5 design points (samples)"
+    assert few.returncode == 2 and f"{why}, and the sweep has 4" in few.stderr, few.stderr
+    assert not (tmp_path / "few" / "sensitivity.csv").exists()
+    report = write_report(tmp_path / "few").read_text()  # the rest of the report is written
+    assert f"No lhs indices: {why}, and the sweep has 4." in report
+    assert "## Sensitivity" not in report
+
+
 def test_analyze_command_on_a_sobol_sweep(tmp_path):
     body = (
         GRID.replace('design = "grid"', 'design = "sobol"')

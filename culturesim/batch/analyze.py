@@ -1,9 +1,11 @@
-"""Sensitivity analysis of a sweep: Sobol indices (S1, ST) or Morris elementary effects (SALib).
+"""Sensitivity analysis of a sweep: Sobol, Morris (SALib) or a Latin hypercube's PRCC.
 
 Each output is taken at the final month (flows cumulated to it, :func:`final_values`) and
 averaged over replications at each design point (the
 replications share seeds across points, so the average is paired noise); the indices come from
-``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``.
+``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``,
+and an LHS sweep's from :func:`prcc` (Marino et al. 2008, the usual measure for a Latin
+hypercube of an agent-based model).
 An output whose indices' 95% confidence intervals are wide (above :data:`WIDE`), so that close
 indices may trade places, gets a note saying so and how many samples would narrow them
 (:func:`interval_note`), and so does its panel of the figure.
@@ -22,15 +24,18 @@ from culturesim.kpis import KPIS, display_scale
 from culturesim.manifest import write_files
 
 __all__ = [
+    "KEYS",
     "MEANING",
     "WIDE",
     "analyze_folder",
     "final_values",
     "interval_note",
+    "prcc",
     "sensitivity",
     "sensitivity_figure",
     "sensitivity_table",
     "sensitivity_writers",
+    "too_few_points",
     "widest_intervals",
 ]
 
@@ -52,10 +57,13 @@ def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
 
 SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")
+PRCC_KEYS = ("PRCC", "PRCC_conf")
+KEYS = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS, "lhs": PRCC_KEYS}  # the designs with indices
 
 #: The half-width of a 95% confidence interval above which an output's indices are rough (close
 #: ones may trade places with more samples): of a Sobol index (a share of the output's
-#: variance), or of a Morris mu* relative to the output's largest mu*. A rule of thumb (a
+#: variance), of a Morris mu* relative to the output's largest mu*, or of a PRCC (a
+#: correlation, -1 to 1). A rule of thumb (a
 #: guess): judging convergence by the width of the intervals follows Sarrazin, Pianosi &
 #: Wagener (2016, Environ. Model. Softw. 79: 135-152); at this width two indices a fifth apart
 #: may still trade places.
@@ -75,6 +83,8 @@ def widest_intervals(table: pd.DataFrame, design: str) -> pd.DataFrame:
     for output, t in table.groupby("output", sort=False):
         if design == "sobol":
             conf = t[["S1_conf", "ST_conf"]].rename(columns=lambda c: c.removesuffix("_conf"))
+        elif design == "lhs":
+            conf = t[["PRCC_conf"]].rename(columns={"PRCC_conf": "PRCC"})
         else:
             top = t["mu_star"].max()
             if not top > 0:  # no effect anywhere: nothing to rank
@@ -100,8 +110,9 @@ def interval_note(table: pd.DataFrame, design: str, samples: int) -> str:
 
     Args:
         table: The indices, as :func:`sensitivity_table` gives them.
-        design: ``"sobol"`` or ``"morris"``.
-        samples: The experiment's ``samples`` (Sobol's base samples or Morris's trajectories).
+        design: ``"sobol"``, ``"morris"`` or ``"lhs"``.
+        samples: The experiment's ``samples`` (Sobol's base samples, Morris's trajectories or
+            the Latin hypercube's points).
 
     Returns:
         One line, or "" when every output's intervals are narrow enough.
@@ -124,29 +135,98 @@ def interval_note(table: pd.DataFrame, design: str, samples: int) -> str:
     )
 
 
+#: The 97.5% quantile of the standard normal: 95% intervals.
+Z95 = 1.959963984540054
+
+
+def too_few_points(design: str, points: int, parameters: int) -> str:
+    """Why ``points`` design points give no indices of ``parameters`` parameters, or "".
+
+    Only a Latin hypercube can be too small: a partial correlation of each of D parameters,
+    with the other D - 1 held, needs at least D + 3 points for its interval.
+    """
+    if design == "lhs" and points < parameters + 3:
+        return (
+            f"partial rank correlations of {parameters} parameters need at least "
+            f"{parameters + 3} design points (samples), and the sweep has {points}"
+        )
+    return ""
+
+
+def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Partial rank correlation of each parameter with ``y``, with its 95% interval.
+
+    The points and the output are ranked (ties share their mean rank); the ranks of a
+    parameter and of ``y`` are each regressed on the other parameters' ranks, and the PRCC is
+    the correlation of the two residuals (Marino, Hogue, Ray & Kirschner 2008, J. Theor. Biol.
+    254: 178-196). It measures a monotone effect with the other parameters' held, from -1 to 1.
+    The interval is Fisher's: tanh(atanh(r) +/- 1.96 / sqrt(n - 3 - (D - 1))), and PRCC_conf
+    the larger of its two half-widths (so that r +/- PRCC_conf covers it; an interval that
+    leaves out 0 is a monotone effect at the 5% level). tanh and atanh are taken from
+    :mod:`culturesim.portable`'s exp and log1p, the same bits on every machine.
+
+    Args:
+        x: The design points, one row a point and one column a parameter (D columns).
+        y: The output at each point.
+
+    Returns:
+        An array of D rows: PRCC, PRCC_conf; NaN for a parameter that never varies,
+        and throughout when ``y`` never varies or there are fewer than D + 3 points.
+    """
+    from scipy import stats
+
+    from culturesim.portable import exp, log1p
+
+    n, d = x.shape
+    out = np.full((d, 2), np.nan)
+    if n < d + 3 or np.ptp(y) == 0:
+        return out
+    ranks = np.column_stack([stats.rankdata(column) for column in x.T])
+    ry = stats.rankdata(y)
+    se = 1.0 / np.sqrt(n - 3 - (d - 1))
+    for j in range(d):
+        held = np.column_stack([np.ones(n), np.delete(ranks, j, axis=1)])
+        ex = ranks[:, j] - held @ np.linalg.lstsq(held, ranks[:, j], rcond=None)[0]
+        ey = ry - held @ np.linalg.lstsq(held, ry, rcond=None)[0]
+        norm = np.sqrt((ex @ ex) * (ey @ ey))
+        if not norm > 1e-9 * n * n:  # the parameter never varies (its residual is rounding)
+            continue
+        r = float(np.clip(ex @ ey / norm, -1.0, 1.0))
+        if abs(r) == 1.0:  # an exact monotone relation: no spread to put an interval on
+            out[j] = r, 0.0
+            continue
+        z = 0.5 * (log1p(r) - log1p(-r))  # atanh
+        lo, hi = (1.0 - 2.0 / (exp(2.0 * (z + k * Z95 * se)) + 1.0) for k in (-1, 1))  # tanh
+        out[j] = r, max(r - lo, hi - r)
+    return out
+
+
 def sensitivity(
     design: str, problem: dict, x: np.ndarray, y: np.ndarray, seed: int = 0
 ) -> pd.DataFrame:
     """Indices of each parameter for one output.
 
     Args:
-        design: ``"sobol"`` or ``"morris"``.
+        design: ``"sobol"``, ``"morris"`` or ``"lhs"``.
         problem: SALib problem (``num_vars``, ``names``, ``bounds``).
         x: The design points, in the sampler's order.
         y: The output at each point.
         seed: Seed for SALib's bootstrap.
 
     Returns:
-        One row per parameter: S1, S1_conf, ST, ST_conf (Sobol) or mu, mu_star, mu_star_conf,
-        sigma (Morris). An output that is the same at every point has no Sobol indices (they
-        are shares of its variance, which is 0): its rows are NaN (Morris's are 0: no effect).
+        One row per parameter: S1, S1_conf, ST, ST_conf (Sobol), mu, mu_star, mu_star_conf,
+        sigma (Morris) or PRCC, PRCC_conf, p_value (LHS: :func:`prcc`). An output that is the
+        same at every point has no Sobol indices (they are shares of its variance, which is 0)
+        and no PRCC: its rows are NaN (Morris's are 0: no effect).
     """
-    keys = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS}.get(design)
+    keys = KEYS.get(design)
     if keys is None:
-        raise ValueError(f"sensitivity needs a sobol or morris design, not {design!r}")
-    if design == "sobol" and np.ptp(y) == 0:
+        raise ValueError(f"sensitivity needs a sobol, morris or lhs design, not {design!r}")
+    if design in ("sobol", "lhs") and np.ptp(y) == 0:
         return pd.DataFrame({"parameter": problem["names"], **dict.fromkeys(keys, np.nan)})
-    if design == "sobol":
+    if design == "lhs":
+        res = dict(zip(keys, prcc(x, y).T, strict=True))
+    elif design == "sobol":
         from SALib.analyze import sobol
 
         # SALib seeds the bootstrap only for a seed that is true: with 0 (the experiments'
@@ -165,7 +245,7 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
     Both files are written, or neither (see :func:`culturesim.manifest.write_files`).
 
     Raises:
-        ValueError: If the sweep's design is not sobol or morris, or it has failed runs.
+        ValueError: If the sweep has no indices (:func:`sensitivity_table`).
     """
     folder = Path(folder)
     table, design = sensitivity_table(folder)
@@ -195,16 +275,22 @@ def _save(fig, path: Path) -> None:
 def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
     """The indices of every output of a sweep folder (a row a parameter and output), and its design.
 
-    The design is ``sobol`` or ``morris``.
+    The design is ``sobol``, ``morris`` or ``lhs``.
 
     Raises:
-        ValueError: If the sweep's design is not sobol or morris, or it has failed runs.
+        ValueError: If the sweep's design is a grid, or it has failed runs, or (a Latin
+            hypercube) too few points for its parameters (:func:`too_few_points`).
     """
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     design = manifest["experiment"]["design"]
-    if design not in ("sobol", "morris"):
-        raise ValueError(f"{folder}: design {design!r} has no sensitivity indices (sobol, morris)")
+    if design not in KEYS:
+        raise ValueError(
+            f"{folder}: design {design!r} has no sensitivity indices (sobol, morris, lhs)"
+        )
+    why = too_few_points(design, manifest["design_points"], len(manifest["parameters"]))
+    if why:
+        raise ValueError(f"{folder}: no indices: {why}")
     runs = pd.read_parquet(folder / "runs.parquet")
     if (runs["status"] != "ok").any():
         failed = int((runs["status"] != "ok").sum())
@@ -258,13 +344,15 @@ MEANING = {
     "interactions",
     "morris": "mu*: a parameter's mean absolute effect on the output, a step across its range; "
     "sigma: the spread of those effects (interactions or a non-linear response)",
+    "lhs": "PRCC: the partial rank correlation of a parameter with the output, the other "
+    "parameters held (-1 to 1: how surely the output falls or rises with it)",
 }
 
 
 def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
     """Bar charts of the indices, one panel per output, with their 95% intervals.
 
-    Sobol: S1 and ST. Morris: mu* and sigma, in the output's unit. A panel whose widest
+    Sobol: S1 and ST. Morris: mu* and sigma, in the output's unit. LHS: PRCC. A panel whose widest
     interval is above :data:`WIDE` is marked rough in its title; lines under the panels say
     what the bars are (and the design's ``samples``, if given).
     """
@@ -277,12 +365,16 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
     outputs = list(dict.fromkeys(table["output"]))
     cols = min(3, len(outputs))
     rows = -(-len(outputs) // cols)
-    what = {"sobol": "base samples", "morris": "trajectories"}[design]
+    name, what, how = {
+        "sobol": ("Sobol", "base samples", "SALib's bootstrap"),
+        "morris": ("Morris", "trajectories", "SALib's bootstrap"),
+        "lhs": ("Latin hypercube", "points", "Fisher's z, the larger half-width"),
+    }[design]
     of = " of the largest mu*" if design == "morris" else ""
     caption = textwrap.fill(
-        f"{MEANING[design]}. Lines: 95% confidence intervals (SALib's bootstrap); rough: wider "
+        f"{MEANING[design]}. Lines: 95% confidence intervals ({how}); rough: wider "
         f"than ±{WIDE:g}{of}, where close indices may trade places."
-        + (f" {design.capitalize()}, {samples:,} {what}." if samples else ""),
+        + (f" {name}, {samples:,} {what}." if samples else ""),
         width=int(5 * cols * 72 / 4.8),  # characters of 8 points across the figure
     )
     lines = caption.count("\n") + 1
@@ -298,6 +390,10 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         if design == "sobol":  # shares of variance: no unit
             ax.barh(pos - 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="C0")
             ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
+        elif design == "lhs":  # a correlation: its whole scale, 0 marked
+            ax.barh(pos, t["PRCC"], 0.6, xerr=t["PRCC_conf"], label="PRCC", color="C0")
+            ax.axvline(0.0, color="0.5", linewidth=0.8)
+            ax.set_xlim(-1.05, 1.05)
         else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
             scale, unit = display_scale(output) if known else (1.0, "")
             ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4, xerr=t["mu_star_conf"] / scale,

@@ -11,11 +11,13 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from culturesim.batch.analyze import (
+    KEYS,
     final_values,
     interval_note,
     sensitivity_table,
     sensitivity_writers,
     short_names,
+    too_few_points,
 )
 from culturesim.batch.experiment import changes_as_run
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
@@ -231,13 +233,16 @@ TABLED = {
               "parameter explains with its interactions)"),
     "morris": ("mu_star", "mu_star_conf", "Morris mu* (a parameter's mean absolute effect on "
                "the output, in its unit)"),
+    "lhs": ("PRCC", "PRCC_conf", "The partial rank correlation PRCC (-1 to 1: how surely the "
+            "output falls or rises with a parameter, the others held)"),
 }  # fmt: skip
 
 
 def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
     """Report lines tabling each parameter's main index (rows) for each output (columns).
 
-    Each cell is "value ± half-width of its 95% interval"; each output's largest is in bold.
+    Each cell is "value ± half-width of its 95% interval"; each output's largest (in size: a
+    PRCC may be negative) is in bold.
     An output the same at every design point reads "-" throughout.
     """
     value, conf, what = TABLED[design]
@@ -246,10 +251,10 @@ def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
     cells = {}
     for output in outputs:
         t = table[table["output"] == output].set_index("parameter").loc[params]
-        top = t[value].max()
+        top = t[value].abs().max()
         cells[output] = [
             "-" if pd.isna(v) else
-            ("**{}**" if v == top else "{}").format(f"{format_number(v)} ± {format_number(c)}")
+            ("**{}**" if abs(v) == top else "{}").format(f"{format_number(v)} ± {format_number(c)}")
             for v, c in zip(t[value], t[conf], strict=True)
         ]  # fmt: skip
     head = ["parameter", *(KPIS[o].label if o in KPIS else o for o in outputs)]
@@ -305,7 +310,9 @@ def write_report(folder: str | Path) -> Path:
     writers = {
         name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
     }
-    indexed = design in ("sobol", "morris") and (runs["status"] == "ok").all()
+    too_few = too_few_points(design, manifest["design_points"], len(params))
+    all_ran = (runs["status"] == "ok").all()
+    indexed = design in KEYS and all_ran and not too_few
     indices = []  # the report's lines on them
     if indexed:
         samples = manifest["experiment"]["samples"]
@@ -340,7 +347,9 @@ def write_report(folder: str | Path) -> Path:
         *(["![sensitivity.png](sensitivity.png)"] if indexed else []),
         *(
             ["", f"No {design} indices: they need every design point, and some runs failed."]
-            if design in ("sobol", "morris") and not indexed
+            if design in KEYS and not all_ran
+            else ["", f"No {design} indices: {too_few}."]
+            if too_few
             else []
         ),
         "",
