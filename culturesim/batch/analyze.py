@@ -63,10 +63,9 @@ KEYS = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS, "lhs": PRCC_KEYS}  # the des
 #: The half-width of a 95% confidence interval above which an output's indices are rough (close
 #: ones may trade places with more samples): of a Sobol index (a share of the output's
 #: variance), of a Morris mu* relative to the output's largest mu*, or of a PRCC (a
-#: correlation, -1 to 1). A rule of thumb (a
-#: guess): judging convergence by the width of the intervals follows Sarrazin, Pianosi &
-#: Wagener (2016, Environ. Model. Softw. 79: 135-152); at this width two indices a fifth apart
-#: may still trade places.
+#: correlation, -1 to 1). A rule of thumb (a guess): judging convergence by the width of the
+#: intervals follows Sarrazin, Pianosi & Wagener (2016, Environ. Model. Softw. 79: 135-152);
+#: at this width two indices a fifth apart may still trade places.
 WIDE = 0.1
 
 
@@ -74,7 +73,7 @@ def widest_intervals(table: pd.DataFrame, design: str) -> pd.DataFrame:
     """Each output's widest 95% interval: its half-width, statistic and parameter.
 
     One row per output (in the table's order) that has indices, with ``half_width`` (for
-    Morris, relative to the output's largest mu*), ``statistic`` (S1, ST or mu*) and
+    Morris, relative to the output's largest mu*), ``statistic`` (S1, ST, mu* or PRCC) and
     ``parameter`` (as :func:`short_names` shows it).
     """
     names = list(dict.fromkeys(table["parameter"]))
