@@ -167,11 +167,27 @@ def test_a_slider_for_every_lever_with_its_cost_and_help():
 def test_a_levers_setting_and_cost_read_as_money():
     base = Scenario()
     assert runs.lever_text("compensation_premium", -0.2, base) == (
-        "-0.2 · −$300k/month cash (a saving)"  # pay below market: 20% of 120 x $150k / 12
+        "-0.2 · −$300k/month cash for 120 staff (a saving)"  # 20% of 120 x $150k / 12
     )
     assert runs.lever_text("brand_spend", 2e6, base) == "2.00M · $2.00M/month cash"  # not 2e+06
     assert runs.lever_text("training_budget", 0, base) == "0 · $0/month cash"
-    assert runs.lever_text("innovation_time", 0.2, base).startswith("0.2 · $300k/month of work")
+    assert runs.lever_text("innovation_time", 0.2, base) == (
+        "0.2 · $300k/month of work time for 120 staff (not paid out)"
+    )
+
+
+def test_a_levers_cost_says_the_staff_it_is_for_when_it_grows_with_them():
+    """ "$13k/month" of training read as the lever's cost, though it is the starting company's:
+    a company growing 30% a year pays 3.7 times as much by year five. A cost that grows with
+    the company now says the staff it is for; a fixed one (brand spend, partnerships) does not."""
+    big = Scenario().with_changes({"organization.employees": 2500})
+    for name, lever in LEVERS.items():
+        text = runs.lever_text(name, lever.hi, big)
+        grows = name not in ("brand_spend", "partnership_openness")  # $ a month, whatever the size
+        assert (" for 2,500 staff" in text) is grows, text
+    assert (
+        runs.lever_text("training_budget", 1200, big) == "1,200 · $250k/month cash for 2,500 staff"
+    )
 
 
 def test_run_updates_the_charts_and_a_lever_changes_them():

@@ -170,19 +170,26 @@ def cost_context(scenario: Scenario) -> CostContext:
 def lever_text(name: str, value: float, scenario: Scenario) -> str:
     """A lever's setting and what it costs per month for the scenario's starting company.
 
-    E.g. ``0.2 · $300k/month of work time (not paid out)``: shown under the lever's slider,
-    whose own track does not show its value.
+    E.g. ``0.2 · $300k/month of work time for 120 staff (not paid out)``: shown under the
+    lever's slider, whose own track does not show its value. A cost that grows with the
+    company (with its staff, payroll or hires) says the staff it is for, as a company that
+    grows 30% a year pays 3.7 times as much by year five; a fixed one does not
+    (``50,000 · $50k/month cash``).
     """
     lever = LEVERS[name]
-    cost = lever.monthly_cost(value, cost_context(scenario))
-    kind = "cash" if lever.cost_kind == "cash" else "of work time (not paid out)"
+    ctx = cost_context(scenario)
+    cost = lever.monthly_cost(value, ctx)
+    twice = CostContext(2 * ctx.headcount, 2 * ctx.market_payroll, 2 * ctx.hires)
+    grows = lever.monthly_cost(value, twice) != cost
+    kind = "cash" if lever.cost_kind == "cash" else "of work time"
     size, sign = abs(cost), "−" if cost < 0 else ""
     if size >= 1e6:
         amount = f"{sign}${size / 1e6:,.2f}M"
     else:
         amount = f"{sign}${size / 1e3:,.0f}k" if size >= 1e3 else f"{sign}${size:,.0f}"
-    saving = " (a saving)" if cost < 0 else ""
-    return f"{format_number(value)} · {amount}/month {kind}{saving}"
+    staff = f" for {format_number(float(ctx.headcount))} staff" if grows else ""
+    aside = " (not paid out)" if lever.cost_kind != "cash" else " (a saving)" if cost < 0 else ""
+    return f"{format_number(value)} · {amount}/month {kind}{staff}{aside}"
 
 
 # --- runs ------------------------------------------------------------------------------------
