@@ -52,7 +52,7 @@ from culturesim.kpis import (
     shown,
     shown_as_total,
 )
-from culturesim.levers import LEVERS
+from culturesim.levers import LEVERS, starting_context
 from culturesim.manifest import (
     KINDS,
     now,
@@ -903,11 +903,13 @@ def _check_free(host: str, port: int) -> None:
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
-    """List the levers with unit, range, default and help."""
+    """List the levers with unit, range, default, help and cost."""
+    ctx = starting_context(Scenario())
     for lv in LEVERS.values():
         lo, hi, default = map(exact_number, (lv.lo, lv.hi, lv.default))
         print(f"{lv.name:26} {lo} to {hi} (default {default}) {lv.unit}")
-        print(_wrapped(f"{lv.help} Cost: {lv.cost_kind}.", "", 27))
+        cost = lv.cost_text(lv.default, ctx)
+        print(_wrapped(f"{lv.help} Cost at the default, in the baseline: {cost}.", "", 27))
     return 0
 
 
@@ -1207,7 +1209,11 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arguments(show)
     show.set_defaults(func=cmd_show)
     sub.add_parser(
-        "levers", help="list the policy levers", description="List the levers."
+        "levers",
+        help="list the policy levers",
+        description="List the levers: range, default, what each does and what it costs a month "
+        "at its default in the baseline (for its starting staff, where the cost grows with the "
+        "company).",
     ).set_defaults(func=cmd_levers)
     sub.add_parser("kpis", help="list the KPIs", description="List the KPIs.").set_defaults(
         func=cmd_kpis

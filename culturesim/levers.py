@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "lever_costs"]
+if TYPE_CHECKING:
+    from culturesim.scenario import Scenario
+
+__all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "lever_costs", "starting_context"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,27 @@ class Lever:
     def monthly_cost(self, value: float, ctx: CostContext) -> float:
         """Return the lever's cost in $ per month at ``value`` in context ``ctx``."""
         return float(self.cost(value, ctx))
+
+    def cost_text(self, value: float, ctx: CostContext) -> str:
+        """The lever's monthly cost at ``value`` in words, e.g. ``$13k/month cash for 120 staff``.
+
+        A cost that grows with the company (with its staff, payroll or hires) says the staff
+        it is for, as a company that grows 30% a year pays 3.7 times as much by year five; a
+        fixed one does not (``$50k/month cash``). An opportunity cost is ``of work time ...
+        (not paid out)``, a negative one ``(a saving)``.
+        """
+        cost = self.monthly_cost(value, ctx)
+        twice = CostContext(2 * ctx.headcount, 2 * ctx.market_payroll, 2 * ctx.hires)
+        grows = self.monthly_cost(value, twice) != cost
+        size, sign = abs(cost), "−" if cost < 0 else ""
+        if size >= 1e6:
+            amount = f"{sign}${size / 1e6:,.2f}M"
+        else:
+            amount = f"{sign}${size / 1e3:,.0f}k" if size >= 1e3 else f"{sign}${size:,.0f}"
+        kind = "cash" if self.cost_kind == "cash" else "of work time"
+        staff = f" for {ctx.headcount:,.0f} staff" if grows else ""
+        aside = " (not paid out)" if self.cost_kind != "cash" else " (a saving)" if cost < 0 else ""
+        return f"{amount}/month {kind}{staff}{aside}"
 
 
 # Cost-per-hire baseline: SHRM 2022 benchmarking, average cost per hire $4,700 (see docs/ODD.md).
@@ -212,6 +236,18 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in _LEVER_LIST}
 LEVER_DEFAULTS: Mapping[str, float] = MappingProxyType(
     {name: lever.default for name, lever in LEVERS.items()}
 )
+
+
+def starting_context(scenario: Scenario) -> CostContext:
+    """The cost context of a scenario's starting company (what the UI's and CLI's costs read).
+
+    Its staff at average skill, hiring for its planned growth and the usual attrition (13% a
+    year).
+    """
+    org = scenario.organization
+    payroll = org.employees * org.salary_per_year / 12.0  # skill 0.5 on average: factor 1.0
+    hires = org.employees * (max(org.growth_per_year, 0.0) + 0.13) / 12.0  # growth + attrition
+    return CostContext(headcount=org.employees, market_payroll=payroll, hires=hires)
 
 
 def lever_costs(values: dict[str, float], ctx: CostContext) -> dict[str, float]:

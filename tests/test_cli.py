@@ -309,6 +309,13 @@ def test_levers_command_lists_every_lever():
     # ranges as the messages and ODD give them: "2,000,000", not "2e+06"
     assert "brand_spend                0 to 2,000,000 (default 50,000) $ per month" in proc.stdout
     assert "compensation_premium       -0.2 to 0.5 (default 0)" in proc.stdout
+    # and what each costs a month at its default in the baseline: it said "Cost: cash." only
+    text = " ".join(proc.stdout.split())  # unwrapped
+    said = "Cost at the default, in the baseline:"
+    assert f"{said} $13k/month cash for 120 staff." in text  # $1,300 x 120 / 12
+    assert f"{said} $50k/month cash." in text  # brand spend: the same whatever the size
+    assert f"{said} $150k/month of work time for 120 staff (not paid out)." in text
+    assert text.count(said) == len(LEVERS)
 
 
 def test_a_folder_written_from_python_after_a_command_records_no_command_line():

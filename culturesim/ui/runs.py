@@ -26,7 +26,7 @@ import pandas as pd
 from culturesim.batch.compare import Comparison
 from culturesim.interrupts import stop_workers, work_for
 from culturesim.kpis import KPIS, format_number
-from culturesim.levers import LEVERS, CostContext
+from culturesim.levers import LEVERS, starting_context
 from culturesim.measure import alignment
 from culturesim.model import CultureModel
 from culturesim.notices import notices_kept_quiet
@@ -159,37 +159,15 @@ def check_size(scenario: Scenario, source: str = "this page") -> None:
 # --- lever costs -----------------------------------------------------------------------------
 
 
-def cost_context(scenario: Scenario) -> CostContext:
-    """A lever-cost context for the scenario's starting company (average skill, planned hiring)."""
-    org = scenario.organization
-    payroll = org.employees * org.salary_per_year / 12.0  # skill 0.5 on average: factor 1.0
-    hires = org.employees * (max(org.growth_per_year, 0.0) + 0.13) / 12.0  # growth + attrition
-    return CostContext(headcount=org.employees, market_payroll=payroll, hires=hires)
-
-
 def lever_text(name: str, value: float, scenario: Scenario) -> str:
     """A lever's setting and what it costs per month for the scenario's starting company.
 
     E.g. ``0.2 · $300k/month of work time for 120 staff (not paid out)``: shown under the
-    lever's slider, whose own track does not show its value. A cost that grows with the
-    company (with its staff, payroll or hires) says the staff it is for, as a company that
-    grows 30% a year pays 3.7 times as much by year five; a fixed one does not
-    (``50,000 · $50k/month cash``).
+    lever's slider, whose own track does not show its value (:meth:`Lever.cost_text
+    <culturesim.levers.Lever.cost_text>`).
     """
     lever = LEVERS[name]
-    ctx = cost_context(scenario)
-    cost = lever.monthly_cost(value, ctx)
-    twice = CostContext(2 * ctx.headcount, 2 * ctx.market_payroll, 2 * ctx.hires)
-    grows = lever.monthly_cost(value, twice) != cost
-    kind = "cash" if lever.cost_kind == "cash" else "of work time"
-    size, sign = abs(cost), "−" if cost < 0 else ""
-    if size >= 1e6:
-        amount = f"{sign}${size / 1e6:,.2f}M"
-    else:
-        amount = f"{sign}${size / 1e3:,.0f}k" if size >= 1e3 else f"{sign}${size:,.0f}"
-    staff = f" for {format_number(float(ctx.headcount))} staff" if grows else ""
-    aside = " (not paid out)" if lever.cost_kind != "cash" else " (a saving)" if cost < 0 else ""
-    return f"{format_number(value)} · {amount}/month {kind}{staff}{aside}"
+    return f"{format_number(value)} · {lever.cost_text(value, starting_context(scenario))}"
 
 
 # --- runs ------------------------------------------------------------------------------------
