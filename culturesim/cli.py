@@ -904,7 +904,7 @@ def _check_free(host: str, port: int) -> None:
 
 def cmd_levers(args: argparse.Namespace) -> int:
     """List the levers with unit, range, default, help and cost."""
-    ctx = starting_context(Scenario())
+    ctx = starting_context(load_scenario("baseline"))
     for lv in LEVERS.values():
         lo, hi, default = map(exact_number, (lv.lo, lv.hi, lv.default))
         print(f"{lv.name:26} {lo} to {hi} (default {default}) {lv.unit}")
