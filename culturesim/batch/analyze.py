@@ -287,10 +287,10 @@ def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
         raise ValueError(
             f"{folder}: design {design!r} has no sensitivity indices (sobol, morris, lhs)"
         )
-    why = too_few_points(design, manifest["design_points"], len(manifest["parameters"]))
+    runs = pd.read_parquet(folder / "runs.parquet")
+    why = too_few_points(design, runs["point"].nunique(), len(manifest["parameters"]))
     if why:
         raise ValueError(f"{folder}: no indices: {why}")
-    runs = pd.read_parquet(folder / "runs.parquet")
     if (runs["status"] != "ok").any():
         failed = int((runs["status"] != "ok").sum())
         raise ValueError(

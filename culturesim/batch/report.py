@@ -310,7 +310,7 @@ def write_report(folder: str | Path) -> Path:
     writers = {
         name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
     }
-    too_few = too_few_points(design, manifest["design_points"], len(params))
+    too_few = too_few_points(design, runs["point"].nunique(), len(params))
     all_ran = (runs["status"] == "ok").all()
     indexed = design in KEYS and all_ran and not too_few
     indices = []  # the report's lines on them
