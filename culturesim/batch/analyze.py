@@ -158,7 +158,7 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     The points and the output are ranked (ties share their mean rank); the ranks of a
     parameter and of ``y`` are each regressed on the other parameters' ranks, and the PRCC is
     the correlation of the two residuals (Marino, Hogue, Ray & Kirschner 2008, J. Theor. Biol.
-    254: 178-196). It measures a monotone effect with the other parameters' held, from -1 to 1.
+    254: 178-196). It measures a monotone effect with the other parameters held, from -1 to 1.
     The interval is Fisher's: tanh(atanh(r) +/- 1.96 / sqrt(n - 3 - (D - 1))), and PRCC_conf
     the larger of its two half-widths (so that r +/- PRCC_conf covers it; an interval that
     leaves out 0 is a monotone effect at the 5% level). tanh and atanh are taken from
@@ -214,7 +214,7 @@ def sensitivity(
 
     Returns:
         One row per parameter: S1, S1_conf, ST, ST_conf (Sobol), mu, mu_star, mu_star_conf,
-        sigma (Morris) or PRCC, PRCC_conf, p_value (LHS: :func:`prcc`). An output that is the
+        sigma (Morris) or PRCC, PRCC_conf (LHS: :func:`prcc`). An output that is the
         same at every point has no Sobol indices (they are shares of its variance, which is 0)
         and no PRCC: its rows are NaN (Morris's are 0: no effect).
     """
