@@ -473,7 +473,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(
             f"wrote {out / 'runs.parquet'}, {out / 'timeseries.parquet'}, {out / 'manifest.json'}"
         )
-    return 0
+    return _failed_runs(out, told=not finished)
+
+
+def _failed_runs(out: Path, *, told: bool) -> int:
+    """A finished sweep's exit status: 1 if any of its runs failed (a script stops there), else 0.
+
+    A sweep that ran has said how many failed and the first error (``told``); resuming a
+    finished sweep runs nothing, and this says it here.
+    """
+    import pyarrow.parquet as pq
+
+    status = pq.read_table(out / "runs.parquet", columns=["status"]).column("status")
+    failed = len(status) - status.to_pylist().count("ok")
+    if failed and not told:
+        print(
+            f"culturesim: {failed} of {len(status)} runs in {out} failed (runs.parquet's error "
+            "column has them, and `culturesim report` lists them)",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -1034,9 +1053,10 @@ def build_parser() -> argparse.ArgumentParser:
             "2**63 - 1); every point is checked first, as validate does. Finished "
             "runs are written as they finish, so an interrupted sweep continues with --resume "
             "(one sweep at a time writes a folder); the results are runs.parquet, "
-            "timeseries.parquet and manifest.json in DIR (a run that fails is recorded there with "
-            "its error, and the sweep says how many did). A sweep's manifest.json as EXPERIMENT "
-            "runs that sweep again (its experiment and scenario as they ran): the same numbers."
+            "timeseries.parquet and manifest.json in DIR (a run that fails is recorded there "
+            "with its error, the sweep says how many did, and it exits 1). A sweep's "
+            "manifest.json as EXPERIMENT runs that sweep again (its experiment and scenario as "
+            "they ran): the same numbers."
         ),
     )
     sweep.add_argument(

@@ -21,7 +21,7 @@ import pytest
 from culturesim.batch import ExperimentError, load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
-from culturesim.batch.sweep import design_points
+from culturesim.batch.sweep import design_points, is_complete
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
 from culturesim.manifest import running_code
@@ -1018,6 +1018,36 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert "10 of 12 runs ok" in report and "## Runs that failed" in report
     for r in failed.itertuples():
         assert f"| {r.run_id} | {r.point} | 6 | RuntimeError: boom |" in report
+
+
+def test_a_sweep_with_failed_runs_exits_1_and_so_does_its_resume(tmp_path, monkeypatch, capsys):
+    """It exited 0, so `sweep && analyze` went on as if every run had given numbers."""
+    from culturesim import cli as cli_module
+
+    path, out = write_experiment(tmp_path, GRID), tmp_path / "out"
+    real = sweep_module.run_one
+
+    def flaky(scenario, changes, seed, months, outputs):
+        if changes["levers.innovation_time"] == 0.4 and seed == 6:
+            raise RuntimeError("boom")
+        return real(scenario, changes, seed, months, outputs)
+
+    monkeypatch.setattr(sweep_module, "run_one", flaky)
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1"]
+    assert cli_module.main(args) == 1
+    err = capsys.readouterr().err
+    assert "culturesim: warning: 2 of 12 runs failed, the first (run 9): RuntimeError: boom" in err
+    assert (out / "runs.parquet").exists() and is_complete(out)  # the folder is whole
+    assert cli_module.main([*args, "--resume"]) == 1  # nothing to run, and still a failure
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        f"culturesim: 2 of 12 runs in {out} failed (runs.parquet's error column has them, "
+        "and `culturesim report` lists them)"
+    )
+    monkeypatch.setattr(sweep_module, "run_one", real)
+    assert (
+        cli_module.main(["sweep", str(path), "--out", str(tmp_path / "ok"), "--workers", "1"]) == 0
+    )
 
 
 PAIRED = GRID.replace('"levers.innovation_time" = [0.0, 0.2, 0.4]', (
