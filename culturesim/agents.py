@@ -1,11 +1,13 @@
 """Mesa agents as thin handles over population rows.
 
 An :class:`Employee` holds only its slot; every attribute reads the model's arrays, so the handle is
-always current and costs nothing to keep in sync. Handles are created on hire and removed on
-leaving, so ``model.agents`` is the current staff, the Mesa way; and, the Mesa way too,
-``agent.remove()`` takes an employee out of the company or ends a partnership, not only the
-handle. A :class:`User` handle is a view made on demand: users are rows (up to millions), not
-among ``model.agents``.
+always current and costs nothing to keep in sync. Handles follow hires and departures (brought up to
+date when ``model.agents`` is read), so ``model.agents`` is the current staff, the Mesa way. An
+employee's ``unique_id`` is given at hire, in hiring order, partners' when they join: the same
+person has the same id in every run of a scenario and seed, however often anyone looked at the
+agents. The Mesa way too, ``agent.remove()`` takes an employee out of the company or ends a
+partnership, not only the handle. A :class:`User` handle is a view made on demand: users are rows
+(up to millions), not among ``model.agents``.
 """
 
 from __future__ import annotations

@@ -198,6 +198,7 @@ class CultureModel(mesa.Model):
                 "disposition": Field(np.float64),
                 "log_pay": Field(np.float64),  # log of pay / market median for the skill, at par
                 "peer_departures": Field(np.float64),
+                "uid": Field(np.int64),  # Mesa's unique_id, given at hire (see add_employees)
             },
             capacity=int(org.employees * 1.5) + 16,
         )
@@ -335,10 +336,15 @@ class CultureModel(mesa.Model):
                     mesa.Agent.remove(handle)
             self._left.clear()
         if self._hired:
-            alive = self.employees.alive
-            for slot in np.concatenate(self._hired).tolist():
-                if alive[slot]:  # hired and gone before anyone looked: no handle at all
-                    self._handles[slot] = Employee(self, slot)
+            alive, uid = self.employees.alive, self.employees.uid
+            counter = self.agent_id_counter
+            try:
+                for slot in np.concatenate(self._hired).tolist():
+                    if alive[slot]:  # hired and gone before anyone looked: no handle at all
+                        self.agent_id_counter = int(uid[slot])  # Mesa gives it as the id
+                        self._handles[slot] = Employee(self, slot)
+            finally:
+                self.agent_id_counter = counter
             self._hired.clear()
 
     @property
@@ -535,7 +541,11 @@ class CultureModel(mesa.Model):
             disposition=disposition,
             log_pay=log_pay,
             peer_departures=0.0,
+            # Mesa's unique_ids, taken at hire in hiring order, though the handles come later
+            # (if ever): an employee's id does not depend on when anyone looked
+            uid=np.arange(self.agent_id_counter, self.agent_id_counter + count),
         )
+        self.agent_id_counter += count
         self._hired.append(slots)
         self.org.team_edges(e.ids, e.team, slots)
         self.org.changed()

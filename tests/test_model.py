@@ -388,6 +388,28 @@ def test_looking_at_a_user_changes_neither_the_agents_nor_later_ids(small):
     assert ids[0] == ids[1] and max(ids[0]) > agents  # hires since took the same ids
 
 
+def test_an_employees_unique_id_does_not_depend_on_who_looked_when(small):
+    """Handles are made when someone looks, and Mesa numbered them then: an employee had one
+    id in a run whose agents were read every month and another in a run read at month 12 only
+    (hires who left unseen took no id in the second)."""
+    every, once = CultureModel(scenario=small, rng=4), CultureModel(scenario=small, rng=4)
+    for _ in range(12):
+        every.step()
+        _ = every.agents  # as a DataCollector with agent reporters does
+    once.run(12)
+    ids = [{a.slot: a.unique_id for a in m.agents_by_type[Employee]} for m in (every, once)]
+    assert ids[0] == ids[1] and len(ids[0]) == every.headcount
+    # given at hire, in hiring order: a later hire has a larger id, and the hires of the year
+    # who are gone already (unseen by `once`) left their ids unused, not taken by later ones
+    slots = sorted(ids[1])
+    assert [ids[1][s] for s in slots] == sorted(ids[1].values())
+    hired = every.employees.n
+    assert max(ids[1].values()) >= hired > len(ids[1])  # partners share Mesa's count
+    # Mesa's own count goes on past them: an agent of the user's own gets an id no one has
+    taken = {a.unique_id for a in once.agents}
+    assert mesa.Agent(once).unique_id not in taken
+
+
 def test_inverse_distance_sum_matches_networkx_distances():
     """The efficiency KPI's breadth-first searches (top-down and bottom-up levels, one source
     or several sharing a sweep) find every node at its hop distance, in connected and
