@@ -1066,6 +1066,42 @@ def test_the_network_view_seats_teams_together_and_draws_ties_where_people_are()
     assert gaps.min() >= 20.0
 
 
+def _lab_as_a_deuteranope_sees(hexes) -> np.ndarray:
+    """CIELAB of ``#rrggbb`` colours as seen with deuteranopia (Machado et al. 2009, severity 1)."""
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in hexes]) / 255
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(lin @ np.array([[0.367322, 0.860646, -0.227968],
+                                   [0.280085, 0.672501, 0.047413],
+                                   [-0.011820, 0.042940, 0.968881]]).T, 0, 1)  # fmt: skip
+    xyz = seen @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                           [0.0193, 0.1192, 0.9505]]).T / [0.95047, 1.0, 1.08883]  # fmt: skip
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
+
+
+def test_the_network_colours_say_low_and_high_to_the_red_green_colour_blind_too():
+    """RdYlGn coloured each node on the server, with no scale in the picture: a class read red
+    as low by guessing, and a deuteranope (about one boy in twelve) saw its ends 18 apart
+    (CIELAB colour difference; 2.3 is just noticeable), as two olives."""
+    model = CultureModel(scenario={"organization": {"employees": 60}}, rng=2)
+    snap = runs.network_snapshot(model)
+    option = charts.network_option(snap, "alignment")
+    scale = option["visualMap"]
+    assert (scale["min"], scale["max"], scale["seriesIndex"]) == (0, 1, 0)
+    assert scale["text"] == ["alignment high", "low"]  # the scale is drawn, and says which is which
+    colors = scale["inRange"]["color"]
+    lab = _lab_as_a_deuteranope_sees(colors)
+    assert np.linalg.norm(lab[0] - lab[-1]) > 60  # RdYlBu's: 90
+    assert np.all(np.diff(lab[5:, 2]) < 0)  # from the middle up, bluer and bluer
+    old = ["#a50026", "#ffffbf", "#006837"]  # RdYlGn's low, middle and high
+    assert np.linalg.norm(np.subtract(*_lab_as_a_deuteranope_sees(old)[[0, 2]])) < 20
+    [series] = option["series"]  # the browser colours each node by its value
+    assert [node["value"] for node in series["data"]] == [
+        round(float(v), 3) for v in np.clip(snap["alignment"], 0, 1)
+    ]
+    assert all("itemStyle" not in node for node in series["data"])
+
+
 def test_the_network_view_draws_ties_from_all_over_a_large_company():
     """Past the drawing's limit of ties, those drawn are taken from all of them: the first ones
     alone, of the people first in order, left three in four of 2,000 people without a tie in

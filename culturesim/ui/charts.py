@@ -180,9 +180,14 @@ def diff_option(kpi: str, diff: pd.DataFrame, events=()) -> dict:
     )
 
 
-def _hex(rgba: np.ndarray) -> list[str]:
-    """``#rrggbb`` of each row of ``rgba`` (colours from a Matplotlib colormap, 0-1)."""
-    return ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in (255 * rgba[:, :3]).astype(int).tolist()]
+#: The network's colours, low to high (0 to 1): ColorBrewer's RdYlBu in 11 steps (Harrower &
+#: Brewer 2003), which those with red-green colour blindness read too. RdYlGn, used before, they
+#: do not: to a deuteranope (Machado, Oliveira & Fernandes 2009) its two ends differ by a colour
+#: difference of 18 (CIELAB), RdYlBu's by 90; about one boy in twelve has such a vision.
+NETWORK_COLORS = (
+    "#a50026", "#d62f27", "#f46d43", "#fdad60", "#fee090", "#feffc0",
+    "#e0f3f8", "#aad8e9", "#74add1", "#4574b3", "#313695",
+)  # fmt: skip
 
 
 #: Scale of the network's layout in the chart. ECharts fits the layout to the chart whatever its
@@ -193,11 +198,13 @@ NETWORK_SCALE = 1000.0
 
 
 def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
-    """The org network at one month: nodes by site and team, coloured (0-1), sized by skill."""
-    from matplotlib import colormaps
+    """The org network at one month: nodes by site and team, coloured (0-1), sized by skill.
 
+    The colours come from the browser, by a scale drawn beside the network (ECharts'
+    ``visualMap`` over each node's value), so the picture says which colour is low and which
+    high, and the server sends a number a node rather than its colour.
+    """
     values = np.clip(snapshot[color_by], 0, 1)
-    colors = _hex(colormaps["RdYlGn"](values))  # the colormap once for all: ~30 us a call
     nodes = [
         {
             "name": f"employee {int(s)} · site {int(site)} · team {int(t)}",
@@ -205,11 +212,10 @@ def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
             "y": float(-y) * NETWORK_SCALE,
             "value": round(float(v), 3),
             "symbolSize": float(4 + 12 * k),
-            "itemStyle": {"color": c},
         }
-        for s, site, t, x, y, v, k, c in zip(
+        for s, site, t, x, y, v, k in zip(
             snapshot["slot"], snapshot["site"], snapshot["team"], snapshot["x"],
-            snapshot["y"], values, snapshot["skill"], colors, strict=True,
+            snapshot["y"], values, snapshot["skill"], strict=True,
         )
     ]  # fmt: skip
     links = [{"source": int(a), "target": int(b)} for a, b in snapshot["edges"]]
@@ -217,6 +223,21 @@ def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
         "title": {"text": title, "left": 8, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "item"},
         "animation": False,
+        "visualMap": {
+            "type": "continuous",
+            "min": 0,
+            "max": 1,
+            "seriesIndex": 0,
+            "calculable": False,
+            "inRange": {"color": list(NETWORK_COLORS)},
+            "text": [f"{color_by} high", "low"],
+            "orient": "horizontal",
+            "left": 8,
+            "bottom": 4,
+            "itemWidth": 12,
+            "itemHeight": 120,
+            "textStyle": {"fontSize": 12},
+        },
         "series": [
             {
                 "type": "graph",
@@ -224,6 +245,7 @@ def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
                 "roam": True,
                 "data": nodes,
                 "links": links,
+                "itemStyle": {"borderColor": "#666666", "borderWidth": 0.5},  # pale ones too
                 "lineStyle": {"color": "#bbbbbb", "opacity": 0.35, "width": 0.5},
                 "emphasis": {"focus": "adjacency"},
             }

@@ -76,7 +76,7 @@ LESSONS = {
             notice="Ideas rise with innovation time almost at once, and so does the workload: "
             "exploring takes delivery time. Launches need both ideas and spare capacity (a "
             "workload below 1), so they peak somewhere in between. Watch engagement in the "
-            "network colours: an overloaded team cools.",
+            "network colours: an overloaded team turns from blue toward red.",
             try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
             "launches peak? Is the peak at 20%?",
         ),
@@ -160,7 +160,7 @@ LESSONS = {
             "each other only when their values are close (bounded confidence), so old and new "
             "can coexist. Turnover replaces veterans with hires screened for fit.",
             notice="Alignment drops at month 12 when the target moves, then climbs slowly. The "
-            "network turns from red to green team by team, newest people first.",
+            "network turns from red to blue team by team, newest people first.",
             try_="Raise hiring selectivity: does the culture shift faster? What does it cost in "
             "time to fill vacancies?",
         ),

@@ -368,7 +368,7 @@ def NetworkView(ensemble: runs.Ensemble):
     solara.Text(
         f"Month {m}: {snap['slot'].size:,} employees in {sites} site{'s' * (sites != 1)}"
         + (f", {drawn:,} of their {ties:,} ties drawn" if drawn < ties else "")
-        + f"; colour = {color.value} (red low, green high), size = skill; "
+        + f"; colour = {color.value} (red low, blue high), size = skill; "
         f"seed {ensemble.seeds[0]}.",
         classes=["network-caption"],
     )
