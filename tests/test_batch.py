@@ -820,14 +820,17 @@ def test_a_worker_killed_mid_sweep_stops_it_and_resume_redoes_its_run(tmp_path):
     assert ts.groupby("run_id").size().eq(31).all()
 
 
-def failing_at(monkeypatch, innovation_time: float, error: type[BaseException]):
-    """Make the sweep's runs at ``innovation_time`` raise ``error``; return the real run_one."""
+def failing_at(
+    monkeypatch, innovation_time: float, error: type[BaseException] | BaseException, seed=None
+):
+    """Make the sweep's runs at ``innovation_time`` (and ``seed``, if given) raise ``error``;
+    return the real run_one."""
     real = sweep_module.run_one
 
-    def run_one(scenario, changes, seed, months, outputs):
-        if changes["levers.innovation_time"] == innovation_time:
+    def run_one(scenario, changes, run_seed, months, outputs):
+        if changes["levers.innovation_time"] == innovation_time and seed in (None, run_seed):
             raise error
-        return real(scenario, changes, seed, months, outputs)
+        return real(scenario, changes, run_seed, months, outputs)
 
     monkeypatch.setattr(sweep_module, "run_one", run_one)
     return real
@@ -994,14 +997,7 @@ def test_workers_and_a_scheduler_together_are_refused_at_once(tmp_path):
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     exp = load_experiment(write_experiment(tmp_path, GRID))
-    real = sweep_module.run_one
-
-    def flaky(scenario, changes, seed, months, outputs):
-        if changes["levers.innovation_time"] == 0.2 and seed == 6:
-            raise RuntimeError("boom")
-        return real(scenario, changes, seed, months, outputs)
-
-    monkeypatch.setattr(sweep_module, "run_one", flaky)
+    failing_at(monkeypatch, 0.2, RuntimeError("boom"), seed=6)
     # it said nothing of them: a sweep ended as if all had run
     with pytest.warns(
         Notice, match=r"^2 of 12 runs failed, the first \(run 5\): RuntimeError: boom"
@@ -1025,14 +1021,7 @@ def test_a_sweep_with_failed_runs_exits_1_and_so_does_its_resume(tmp_path, monke
     from culturesim import cli as cli_module
 
     path, out = write_experiment(tmp_path, GRID), tmp_path / "out"
-    real = sweep_module.run_one
-
-    def flaky(scenario, changes, seed, months, outputs):
-        if changes["levers.innovation_time"] == 0.4 and seed == 6:
-            raise RuntimeError("boom")
-        return real(scenario, changes, seed, months, outputs)
-
-    monkeypatch.setattr(sweep_module, "run_one", flaky)
+    real = failing_at(monkeypatch, 0.4, RuntimeError("boom"), seed=6)
     args = ["sweep", str(path), "--out", str(out), "--workers", "1"]
     assert cli_module.main(args) == 1
     err = capsys.readouterr().err
