@@ -1070,6 +1070,29 @@ def test_values_valid_alone_but_not_together_are_refused_before_any_run(tmp_path
     assert "narrow the ranges" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_values_that_break_a_rule_only_with_keys_varied_too_are_judged_with_them(tmp_path):
+    """A smaller market than the scenario's 150 active users, swept with fewer active users:
+    each market size was probed alone, in the scenario, and refused ("with value 120,
+    market.initial_active_users: value 150 exceeds potential_users"), though every point of
+    the grid is valid."""
+    fewer = PAIRED.replace("[1000, 5000]", "[120, 5000]").replace("[100, 1500]", "[50, 100]")
+    exp = load_experiment(write_experiment(tmp_path, fewer))
+    assert len(design_points(exp)) == 4
+    # judged with them: a point that does break the rule is still named, before any run
+    worse = fewer.replace("[50, 100]", "[50, 130]")
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(write_experiment(tmp_path, worse, "worse.toml"))
+    [line] = str(caught.value).splitlines()
+    assert "1 of 4 design points makes no valid scenario" in line
+    assert "market.potential_users = 120, market.initial_active_users = 130" in line
+    assert "The values are allowed one by one, not together: narrow the lists" in line
+    # a value breaking a rule with a key not varied is still the value's problem
+    alone = fewer.replace('"market.initial_active_users" = [50, 100]', "")
+    with pytest.raises(ExperimentError, match=r"parameters\.market\.potential_users: with value "
+                       r"120, market\.initial_active_users: value 150 exceeds"):  # fmt: skip
+        load_experiment(write_experiment(tmp_path, alone, "alone.toml"))
+
+
 def test_a_scenario_error_in_a_worker_is_that_runs_error_only(tmp_path):
     # an experiment made in Python is not checked point by point: a worker's ScenarioError
     # must come back as the run's error, not break the pool, and the sweep says so

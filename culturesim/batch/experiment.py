@@ -348,9 +348,10 @@ def _late_events(scenario: Scenario, months: int, parameters: dict) -> list[str]
 def _invalid_points(exp: Experiment) -> list[str]:
     """The design points that make no valid scenario, as a problem (or none).
 
-    Each parameter's values were checked alone; values valid alone can break a rule between
-    keys together (``market.initial_active_users`` over ``market.potential_users``, founding
-    staff and a merger's headcount over the limit). Every point is checked as its runs take
+    Each parameter's values were checked alone, in the scenario (but for a rule with other
+    varied keys only, left to this check); values valid alone can break a rule between keys
+    together (``market.initial_active_users`` over ``market.potential_users``, founding staff
+    and a merger's headcount over the limit). Every point is checked as its runs take
     it, so that a sweep does not find a bad point hours in, as a failed run whose design the
     indices then cannot use.
     """
@@ -378,8 +379,8 @@ def _invalid_points(exp: Experiment) -> list[str]:
     )
     which = "the first, point" if bad > 1 else "point"
     return [
-        f"parameters: {some} no valid scenario; {which} {point} ({values}): {problem}. Each "
-        "value is valid alone, not together with the others: narrow the "
+        f"parameters: {some} no valid scenario; {which} {point} ({values}): {problem}. The "
+        "values are allowed one by one, not together: narrow the "
         f"{'lists' if exp.settings.design == 'grid' else 'ranges'}"
     ]
 
@@ -506,6 +507,7 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     # event is late there), event months against the runs' months below
     probed = scenario.with_changes({"meta.months": MAX_MONTHS})
     base = scenario.to_dict()
+    varied = {tuple(key_path(key)) for key in parameters}
     for key, value in parameters.items():
         if isinstance(value, list) and (nested := [v for v in value if isinstance(v, list | dict)]):
             kind = "a list" if isinstance(nested[0], list) else "a table"
@@ -535,11 +537,15 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             try:
                 probed.with_changes({key: probe})
             except ScenarioError as exc:
-                where, _, what = exc.problems[0].partition(": ")
-                if key_path(where) != key_path(key):  # the value breaks another key: name it
-                    what = f"with value {probe!r}, {exc.problems[0]}"
-                problems.append(f"parameters.{key}: {what}")
-                break
+                broken = {tuple(key_path(q.partition(": ")[0])) for q in exc.problems}
+                # a rule only with keys varied too (a smaller market, fewer active users): the
+                # design points judge the values together (_invalid_points), not the scenario's
+                if not broken <= varied - {tuple(key_path(key))}:
+                    where, _, what = exc.problems[0].partition(": ")
+                    if key_path(where) != key_path(key):  # the value breaks another key
+                        what = f"with value {probe!r}, {exc.problems[0]}"
+                    problems.append(f"parameters.{key}: {what}")
+                    break
             if _event_of(key) is not None and probe > months:  # a month, a valid number
                 problems.append(
                     f"parameters.{key}: value {probe} is past the runs' {months} months "
