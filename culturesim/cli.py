@@ -1157,7 +1157,8 @@ def build_parser() -> argparse.ArgumentParser:
             "response curves for grid sweeps, scatters for sampled ones; sensitivity bars for "
             "sobol, morris and lhs) and report.md, which includes the manifest (and a table of the "
             "indices of a sobol, morris or lhs sweep), into a sweep folder. "
-            "Parameters show as the runs took them (a sampled head count as a whole number)."
+            "Parameters show as the runs took them (a sampled head count as a whole number); "
+            "a grid's one-value lists are named in the figures' titles, not drawn."
         ),
     )
     rep.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")

@@ -319,6 +319,42 @@ def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):
         assert f"]({name})" in report
 
 
+def test_a_grids_one_value_lists_are_said_in_the_reports_titles_not_drawn(tmp_path, monkeypatch):
+    """A grid holding keys at one value (a market's size beside the lever swept) drew a panel
+    of one dot for each of them, and legend lines "point 0", "point 1" where the varied
+    lever's values belong (three parameters are too many to name)."""
+    from culturesim.batch import load_experiment, report, run_sweep
+
+    body = GRID.replace('"levers.transparency" = [0.2, 0.8]', (
+        '"levers.transparency" = [0.8]\n"organization.sites" = [2]'
+    ))  # fmt: skip
+    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "o", workers=1,
+                    progress=False)  # fmt: skip
+    drawn = {}
+    for name in ("_series_figure", "_response_figure"):
+        real = getattr(report, name)
+
+        def keep(*args, real=real, name=name):
+            drawn[name] = fig = real(*args)
+            return fig
+
+        monkeypatch.setattr(report, name, keep)
+    close = report.plt.close
+    monkeypatch.setattr(report.plt, "close", lambda fig: None)  # kept open to be read
+    text = report.write_report(out).read_text()
+    series, response = drawn["_series_figure"], drawn["_response_figure"]
+    assert len(response.axes) == 4  # the four outputs against innovation time alone
+    assert {ax.get_xlabel() for ax in response.axes} == {"levers.innovation_time"}
+    labels = [t.get_text() for t in series.legends[0].get_texts()]
+    assert labels == [f"innovation_time = {v}" for v in ("0", "0.2", "0.4")]
+    for fig in (series, response):
+        assert fig.get_suptitle().endswith("\nat every point: transparency = 0.8, sites = 2")
+    assert "(other parameters pooled)" not in response.get_suptitle()
+    assert "| levers.transparency | organization.sites |" in text  # the table keeps them all
+    for fig in drawn.values():
+        close(fig)
+
+
 def test_report_is_written_in_utf8_whatever_the_locale(tmp_path):
     """On an ASCII locale (LC_ALL=C without Python's UTF-8 mode) every report failed on its
     "x" sign, with one line and nothing written; a name in another script failed anywhere

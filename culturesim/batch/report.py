@@ -92,8 +92,25 @@ def _title(kpi: str, by_month: bool = False) -> str:
     return f"{label} ({unit})" if scale != 1.0 else label
 
 
+def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str]:
+    """The parameters that vary between design points, and a line naming the others' values.
+
+    A grid's one-value list holds a key at that value (the market's size beside a lever's
+    sweep): a panel of it is one dot, and it made the legend read "point 0" instead of the
+    value that varies. The figures draw the varied parameters and say what was held.
+    """
+    values = runs.groupby("point")[params].first()
+    varied = [key for key in params if values[key].nunique(dropna=False) > 1]
+    held = [key for key in params if key not in varied]
+    if not varied or not held:
+        return params, ""
+    names = dict(zip(held, short_names(held), strict=True))
+    line = ", ".join(f"{names[key]} = {_value(values[key].iloc[0])}" for key in held)
+    return varied, f"\nat every point: {line}"
+
+
 def _series_figure(
-    ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str]
+    ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str], held: str = ""
 ) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     values = runs.groupby("point")[params].first()
@@ -133,14 +150,17 @@ def _series_figure(
                ncols=columns, fontsize=8)  # fmt: skip
     # pooled, the band spans the points' differences too, not the replications' alone
     fig.suptitle(
-        f"median and 10-90% band over all runs\nof the {len(points)} design points"
-        if pooled
-        else "median and 10-90% band over replications"
+        (
+            f"median and 10-90% band over all runs\nof the {len(points)} design points"
+            if pooled
+            else "median and 10-90% band over replications"
+        )
+        + held
     )
     return fig
 
 
-def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figure:
+def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str = "") -> plt.Figure:
     final = final_values(ts, outputs).join(runs.set_index("run_id"))
     fig, axes = plt.subplots(
         len(outputs),
@@ -163,7 +183,8 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Fig
             ax.set_ylabel(_title(kpi), fontsize=8)
     pooled = "\n(other parameters pooled)" if len(params) > 1 else ""
     fig.suptitle(
-        f"final month (flows: total): mean and 95% CI over replications{pooled}", fontsize=10
+        f"final month (flows: total): mean and 95% CI over replications{pooled}{held}",
+        fontsize=10,
     )
     return fig
 
@@ -302,9 +323,10 @@ def write_report(folder: str | Path) -> Path:
     params = list(manifest["parameters"])
     runs = _as_run(pd.read_parquet(folder / "runs.parquet"), manifest, params)
     design = manifest["experiment"]["design"]
-    figures = {"timeseries.png": _series_figure(ts, runs, params, outputs)}
+    varied, held = _held(runs, params)  # a grid's one-value lists: said, not drawn
+    figures = {"timeseries.png": _series_figure(ts, runs, varied, outputs, held)}
     if design == "grid":
-        figures["response.png"] = _response_figure(ts, runs, params, outputs)
+        figures["response.png"] = _response_figure(ts, runs, varied, outputs, held)
     else:
         figures["scatter.png"] = _scatter_figure(ts, runs, params, outputs)
     writers = {
