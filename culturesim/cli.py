@@ -47,6 +47,7 @@ from culturesim.kpis import (
     COMPARE_CHARTS,
     KPIS,
     check_names,
+    did_you_mean,
     format_number,
     report_months,
     shown,
@@ -1000,6 +1001,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"culturesim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.set_defaults(commands=sub.choices)  # for _main's word on a mistyped one
     run = sub.add_parser(
         "run",
         help="run a scenario for several seeds and summarise the KPIs",
@@ -1301,7 +1303,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     """:func:`main` once its command line is recorded."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    given = sys.argv[1:] if argv is None else list(argv)
+    if not given:  # `culturesim` alone: what it can do (as `git` alone says), not one line
+        parser.print_help(sys.stderr)
+        return 2
+    commands = parser.get_default("commands")
+    if not given[0].startswith("-") and given[0] not in commands:
+        parser.error(  # exits 2, as argparse's own errors do
+            f"no command {given[0]!r}{did_you_mean(given[0], commands)}; the commands: "
+            f"{', '.join(commands)} (culturesim --help says what each does)"
+        )
+    args = parser.parse_args(given)
     # the commands write figures to files; never open a window. Matplotlib reads MPLBACKEND
     # when first imported, so commands that draw nothing do not import it (a third of a
     # second); an in-process caller may have imported it already

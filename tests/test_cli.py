@@ -2,6 +2,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -291,6 +292,21 @@ def test_every_command_has_help():
         proc = cli(*args)
         assert proc.returncode == 0
         assert "usage: culturesim" in proc.stdout
+
+
+def test_no_command_lists_the_commands_and_a_mistyped_one_gets_a_suggestion():
+    """``culturesim`` alone said only "the following arguments are required: COMMAND" under a
+    usage line, which names no command; ``culturesim runn`` listed them with no hint."""
+    proc = cli()
+    assert proc.returncode == 2 and proc.stdout == ""
+    for command in ("run", "sweep", "compare", "ui", "kpis"):
+        assert re.search(rf"^    {command} +\S", proc.stderr, re.M), proc.stderr
+    proc = cli("runn", "baseline")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "culturesim: error: no command 'runn' (did you mean run?); the commands: run, " in (
+        proc.stderr
+    )
+    assert cli("--version").returncode == 0  # an option first is not a command
 
 
 def test_version_is_the_installed_packages():
