@@ -423,8 +423,8 @@ def _experiment_size(path: str) -> str:
 
 
 def _count(n: int, thing: str) -> str:
-    """``n`` things, in words: "1 run", "768 runs"."""
-    return f"{n} {thing}{'' if n == 1 else 's'}"
+    """``n`` things, in words: "1 run", "768 runs", "20,480 runs"."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -131,6 +131,13 @@ def test_validate_checks_experiment_files_and_their_scenarios(tmp_path):
     assert proc.returncode == 0, proc.stderr  # they were read as scenarios: "unknown key"
     sobol = ROOT / "experiments" / "levers_sobol.toml"
     assert f"{sobol}: ok (experiment: 768 design points x 1 replication = 768 runs)" in proc.stdout
+    many = tmp_path / "many.toml"  # counts as every other count: "1,024", not "1024"
+    many.write_text(
+        '[experiment]\nname = "x"\nscenario = "baseline"\ndesign = "lhs"\nsamples = 1024\n'
+        'replications = 20\n[parameters]\n"levers.transparency" = { min = 0.2, max = 0.8 }\n'
+    )
+    proc = cli("validate", many)
+    assert "ok (experiment: 1,024 design points x 20 replications = 20,480 runs)" in proc.stdout
     (tmp_path / "tiny.toml").write_text("[levers]\ninclusion = 3\n")  # its scenario is bad
     bad = tmp_path / "exp.toml"
     bad.write_text(
