@@ -355,6 +355,20 @@ def test_a_grids_one_value_lists_are_said_in_the_reports_titles_not_drawn(tmp_pa
         close(fig)
 
 
+def test_held_and_varied_parameters_are_told_apart_by_their_short_names():
+    """A merger's values.innovation varied beside the core value held: both read "innovation",
+    the title's "innovation = 0.8" and the legend's "innovation = 0.3" of two keys."""
+    import pandas as pd
+
+    from culturesim.batch.report import _held, _point_labels
+
+    params = ["events.0.values.innovation", "organization.core_values.innovation"]
+    runs = pd.DataFrame({"point": [0, 1], params[0]: [0.3, 0.8], params[1]: [0.8, 0.8]})
+    varied, held, names = _held(runs, params)
+    assert varied == params[:1] and held == "\nat every point: core_values.innovation = 0.8"
+    assert _point_labels(runs, varied, names)[0] == "values.innovation = 0.3"
+
+
 def test_report_is_written_in_utf8_whatever_the_locale(tmp_path):
     """On an ASCII locale (LC_ALL=C without Python's UTF-8 mode) every report failed on its
     "x" sign, with one line and nothing written; a name in another script failed anywhere

@@ -32,12 +32,19 @@ MAX_BANDS = 8  # more design points than this are summarised as one band
 PANELS_PER_ROW = 3
 
 
-def _point_labels(runs: pd.DataFrame, params: list[str]) -> dict[int, str]:
-    """A legend label per design point: its parameter values when there are one or two."""
+def _point_labels(
+    runs: pd.DataFrame, params: list[str], names: dict[str, str] | None = None
+) -> dict[int, str]:
+    """A legend label per design point: its parameter values when there are one or two.
+
+    ``names``: each parameter's short name (:func:`short_names` of them all, held ones too);
+    by default, of ``params``.
+    """
     values = runs.groupby("point")[params].first()
     if not 1 <= len(params) <= 2:
         return {p: f"point {p}" for p in values.index}
-    names = dict(zip(params, short_names(params), strict=True))  # events.0.month, not month
+    # events.0.month, not month
+    names = names or dict(zip(params, short_names(params), strict=True))
     return {
         p: ", ".join(f"{names[name]} = {_value(row[name])}" for name in params)
         for p, row in values.iterrows()
@@ -92,30 +99,37 @@ def _title(kpi: str, by_month: bool = False) -> str:
     return f"{label} ({unit})" if scale != 1.0 else label
 
 
-def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str]:
-    """The parameters that vary between design points, and a line naming the others' values.
+def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str, dict[str, str]]:
+    """The varied parameters, a line naming the held ones' values, and every short name.
 
     A grid's one-value list holds a key at that value (the market's size beside a lever's
     sweep): a panel of it is one dot, and it made the legend read "point 0" instead of the
-    value that varies. The figures draw the varied parameters and say what was held.
+    value that varies. The figures draw the varied parameters and say what was held. The short
+    names are told apart among all the parameters (a merger's ``values.innovation`` varied
+    beside the core value ``core_values.innovation`` held), not among the varied alone.
     """
     values = runs.groupby("point")[params].first()
+    names = dict(zip(params, short_names(params), strict=True))
     varied = [key for key in params if values[key].nunique(dropna=False) > 1]
     held = [key for key in params if key not in varied]
     if not varied or not held:
-        return params, ""
-    names = dict(zip(held, short_names(held), strict=True))
+        return params, "", names
     line = ", ".join(f"{names[key]} = {_value(values[key].iloc[0])}" for key in held)
-    return varied, f"\nat every point: {line}"
+    return varied, f"\nat every point: {line}", names
 
 
 def _series_figure(
-    ts: pd.DataFrame, runs: pd.DataFrame, params: list[str], outputs: list[str], held: str = ""
+    ts: pd.DataFrame,
+    runs: pd.DataFrame,
+    params: list[str],
+    outputs: list[str],
+    held: str = "",
+    names: dict[str, str] | None = None,
 ) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     values = runs.groupby("point")[params].first()
     points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p]))
-    labels, colors = _point_labels(runs, params), _point_colors(runs, params)
+    labels, colors = _point_labels(runs, params, names), _point_colors(runs, params)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
     pooled = len(points) > MAX_BANDS
@@ -323,8 +337,8 @@ def write_report(folder: str | Path) -> Path:
     params = list(manifest["parameters"])
     runs = _as_run(pd.read_parquet(folder / "runs.parquet"), manifest, params)
     design = manifest["experiment"]["design"]
-    varied, held = _held(runs, params)  # a grid's one-value lists: said, not drawn
-    figures = {"timeseries.png": _series_figure(ts, runs, varied, outputs, held)}
+    varied, held, names = _held(runs, params)  # a grid's one-value lists: said, not drawn
+    figures = {"timeseries.png": _series_figure(ts, runs, varied, outputs, held, names)}
     if design == "grid":
         figures["response.png"] = _response_figure(ts, runs, varied, outputs, held)
     else:
