@@ -12,6 +12,7 @@ from scipy import stats
 
 from culturesim import run as run_module
 from culturesim.batch.compare import compare, mean_ci
+from culturesim.kpis import COMPARE_CHARTS
 from culturesim.run import run_seeds
 from culturesim.scenario import scenario_from_dict
 
@@ -272,6 +273,20 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
         assert box.x0 >= 0 and box.x1 <= fig.bbox.width  # a long name ran off both sides
     assert labels[0] == "A: small" and labels[1].startswith("B: small, open, and named")
     assert len(labels[1].splitlines()) == 2 and labels[1].endswith("…")
+    # what the bands are, on the figure itself (compare.png travels without the table), within
+    # it also when it is one chart wide (--charts)
+    for kpis in (COMPARE_CHARTS, ["engagement"]):
+        fig = Comparison(a, b).figure(kpis)
+        fig.canvas.draw()
+        caption = fig.get_supxlabel()
+        [text] = [t for t in fig.texts if t.get_text() == caption]
+        box, panels = text.get_window_extent(), [ax.get_window_extent() for ax in fig.axes]
+        plt.close(fig)
+        caption = " ".join(caption.split())
+        assert "Top: median and 10-90% band over the 2 seeds" in caption
+        assert "mean difference B - A" in caption and "95% confidence interval" in caption
+        assert all(box.y1 <= p.y0 for p in panels)  # under every panel
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (kpis, box)
 
 
 def fake_cgroups(root: Path, own: str, files: dict[str, str]) -> Path:

@@ -106,12 +106,19 @@ class Comparison:
             kpis: The KPIs, one column of panels each.
             names: What to call A and B in the legend (e.g. the scenarios' names).
         """
+        import textwrap
+
         import matplotlib.pyplot as plt
 
         from culturesim.plots import band, fitted, fonts_for, literal, month_ticks, value_axis
 
         fig, axes = plt.subplots(
-            2, len(kpis), figsize=(4.2 * len(kpis), 6.3), sharex=True, layout="constrained"
+            2,
+            len(kpis),
+            figsize=(4.2 * len(kpis), 6.3),
+            sharex=True,
+            squeeze=False,
+            layout="constrained",
         )
         families = fonts_for(" ".join(names))
         room = fig.get_figwidth() * 72 / 2 - 60  # points for each name, beside its line
@@ -134,6 +141,15 @@ class Comparison:
             axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
             month_ticks(axes[1, j], int(ci.index.max()))
+        # what the bands are, under the panels: the PNG travels without the command's text
+        seeds = self.a["seed"].nunique()
+        caption = (
+            f"Top: median and 10-90% band over the {seeds} seeds. Bottom: the mean difference "
+            "B - A, seed by seed (paired: common random numbers), and its 95% confidence "
+            "interval."
+        )  # wrapped to the figure's width (8-point characters are about 4.8 points wide)
+        width = int(fig.get_figwidth() * 72 / 4.8)
+        fig.supxlabel(textwrap.fill(caption, width), fontsize=8, color="0.35")
         # one legend above the panels: inside the first it covered the early months' bands
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(
