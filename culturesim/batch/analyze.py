@@ -162,7 +162,11 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     The interval is Fisher's: tanh(atanh(r) +/- 1.96 / sqrt(n - 3 - (D - 1))), and PRCC_conf
     the larger of its two half-widths (so that r +/- PRCC_conf covers it; an interval that
     leaves out 0 is a monotone effect at the 5% level). tanh and atanh are taken from
-    :mod:`culturesim.portable`'s exp and log1p, the same bits on every machine.
+    :mod:`culturesim.portable`'s exp and log1p, the same bits on every machine. An exact
+    monotone order (r = +/-1), where Fisher's z has no interval, takes the interval of the
+    nearest rank correlation short of it, 1 - 12 / (n^3 - n) (two neighbours swapped): with
+    few points a perfect order comes by chance (1 in 60 of 5 points, for one parameter), and
+    it said +/-0, certain; with hundreds the interval is a few millionths.
 
     Args:
         x: The design points, one row a point and one column a parameter (D columns).
@@ -191,10 +195,9 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if not norm > 1e-9 * n * n:  # the parameter never varies (its residual is rounding)
             continue
         r = float(np.clip(ex @ ey / norm, -1.0, 1.0))
-        if abs(r) == 1.0:  # an exact monotone relation: no spread to put an interval on
-            out[j] = r, 0.0
-            continue
-        z = 0.5 * (log1p(r) - log1p(-r))  # atanh
+        # Fisher's z has no interval at +/-1: take the nearest rank correlation short of it's
+        near = min(abs(r), 1.0 - 12.0 / (n**3 - n)) * (1.0 if r > 0 else -1.0)
+        z = 0.5 * (log1p(near) - log1p(-near))  # atanh
         lo, hi = (1.0 - 2.0 / (exp(2.0 * (z + k * Z95 * se)) + 1.0) for k in (-1, 1))  # tanh
         out[j] = r, max(r - lo, hi - r)
     return out
