@@ -130,10 +130,14 @@ def _kpi_names(text: str) -> list[str]:
     return names
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # digits on one side at least
+
+
 def _setting(text: str) -> tuple[str, Any]:
     """An argparse type: ``KEY=VALUE``, a dotted scenario key and a TOML value (or a word).
 
-    ``levers.innovation_time=0.2`` gives ``("levers.innovation_time", 0.2)``; a value that is
+    ``levers.innovation_time=0.2`` gives ``("levers.innovation_time", 0.2)``, and so does
+    ``=.2`` (TOML wants a digit on both sides of the point; ``=2.`` is 2.0); a value that is
     not TOML (``market.user_network=scale_free``) is taken as text.
     """
     key, sep, raw = (part.strip() for part in text.partition("="))
@@ -144,7 +148,9 @@ def _setting(text: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"value = {raw}")["value"]
     except tomllib.TOMLDecodeError:
-        value = raw  # a bare word
+        # a number TOML spells otherwise (".2", "2."), as Python and a shell user write it;
+        # else a bare word
+        value = float(raw) if _DECIMAL.fullmatch(raw) else raw
     return key, value
 
 

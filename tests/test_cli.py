@@ -847,6 +847,21 @@ def test_show_with_set_prints_the_changed_scenario():
     assert shown == expected
 
 
+def test_set_takes_a_number_as_python_and_shells_write_it():
+    """``--set levers.innovation_time=.2`` said "wrong type str ('.2'); expected a valid
+    number": TOML wants a digit on both sides of the point, a user typing a share does not."""
+    from culturesim.cli import _setting
+
+    assert _setting("levers.innovation_time=.2") == ("levers.innovation_time", 0.2)
+    assert _setting("levers.innovation_time=-.1") == ("levers.innovation_time", -0.1)
+    assert _setting("organization.cash=5.e6") == ("organization.cash", 5e6)
+    assert _setting("levers.transparency=0.5") == ("levers.transparency", 0.5)  # TOML's own
+    for text in (".2.3", "20%", ".", "1.2.3", "e5", ".e5", "-"):  # still text
+        assert _setting(f"levers.inclusion={text}") == ("levers.inclusion", text)
+    proc = cli("show", "baseline", "--set", "levers.innovation_time=.2")
+    assert proc.returncode == 0 and "\ninnovation_time = 0.2\n" in proc.stdout, proc.stderr
+
+
 def ascii_cli(*args):
     """``cli`` where stdout and stderr are ASCII (a C locale, Windows' code page when piped)."""
     env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
