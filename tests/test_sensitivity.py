@@ -364,15 +364,26 @@ def test_a_grids_one_value_lists_are_said_in_the_reports_titles_not_drawn(tmp_pa
 def test_held_and_varied_parameters_are_told_apart_by_their_short_names():
     """A merger's values.innovation varied beside the core value held: both read "innovation",
     the title's "innovation = 0.8" and the legend's "innovation = 0.3" of two keys."""
+    import matplotlib.pyplot as plt
     import pandas as pd
 
-    from culturesim.batch.report import _held, _point_labels
+    from culturesim.batch.report import _held, _point_labels, _scatter_figure
 
     params = ["events.0.values.innovation", "organization.core_values.innovation"]
     runs = pd.DataFrame({"point": [0, 1], params[0]: [0.3, 0.8], params[1]: [0.8, 0.8]})
     varied, held, names = _held(runs, params)
     assert varied == params[:1] and held == "\nat every point: core_values.innovation = 0.8"
     assert _point_labels(runs, varied, names)[0] == "values.innovation = 0.3"
+    # a sampled whole-number range with one whole number in it (sites from 0.6 to 1.4) holds
+    # its key too: the scatter says so and draws no column of dots for it
+    runs = pd.DataFrame({"run_id": [0, 1], "point": [0, 1], "status": "ok",
+                         "levers.inclusion": [0.2, 0.7], "organization.sites": [1, 1]})  # fmt: skip
+    ts = pd.DataFrame({"run_id": [0, 1], "month": 3, "engagement": [0.64, 0.63]})
+    varied, held, _ = _held(runs, ["levers.inclusion", "organization.sites"])
+    fig = _scatter_figure(ts, runs, varied, ["engagement"], held)
+    plt.close(fig)
+    assert [ax.get_xlabel() for ax in fig.axes] == ["levers.inclusion"]
+    assert fig.get_suptitle().endswith("\nat every point: sites = 1")
 
 
 def test_report_is_written_in_utf8_whatever_the_locale(tmp_path):

@@ -103,8 +103,9 @@ def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str, dict[s
     """The varied parameters, a line naming the held ones' values, and every short name.
 
     A grid's one-value list holds a key at that value (the market's size beside a lever's
-    sweep): a panel of it is one dot, and it made the legend read "point 0" instead of the
-    value that varies. The figures draw the varied parameters and say what was held. The short
+    sweep), as does a sampled whole-number range with one whole number in it: a panel of it
+    is one dot (a column of them), and it made the legend read "point 0" instead of the value
+    that varies. The figures draw the varied parameters and say what was held. The short
     names are told apart among all the parameters (a merger's ``values.innovation`` varied
     beside the core value ``core_values.innovation`` held), not among the varied alone.
     """
@@ -203,7 +204,7 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str 
     return fig
 
 
-def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figure:
+def _scatter_figure(ts, runs, params: list[str], outputs: list[str], held: str = "") -> plt.Figure:
     """Final values at each design point against each parameter, for a sampled design.
 
     One panel per (output, parameter): the output's final value at each point (mean over
@@ -231,7 +232,7 @@ def _scatter_figure(ts, runs, params: list[str], outputs: list[str]) -> plt.Figu
             ax.tick_params(labelsize=7)
     others = "\n(other parameters vary: look for trends, not curves)" if len(params) > 1 else ""
     fig.suptitle(
-        f"final month (flows: total) at each design point, mean over replications{others}",
+        f"final month (flows: total) at each design point, mean over replications{others}{held}",
         fontsize=10,
     )
     return fig
@@ -342,7 +343,7 @@ def write_report(folder: str | Path) -> Path:
     if design == "grid":
         figures["response.png"] = _response_figure(ts, runs, varied, outputs, held)
     else:
-        figures["scatter.png"] = _scatter_figure(ts, runs, params, outputs)
+        figures["scatter.png"] = _scatter_figure(ts, runs, varied, outputs, held)
     writers = {
         name: lambda path, fig=fig: fig.savefig(path, dpi=110) for name, fig in figures.items()
     }
