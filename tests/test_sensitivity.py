@@ -677,3 +677,45 @@ def test_the_reports_legend_fits_its_figure_and_the_titles_say_what_is_pooled(
     assert title.endswith("\n(other parameters pooled)")
     title = _scatter_figure(ts, runs, [*param, "levers.transparency"], outputs).get_suptitle()
     assert title.endswith("\n(other parameters vary: look for trends, not curves)")
+
+
+def test_more_points_than_bands_are_pooled_by_a_parameter_with_few_values(closing_figures):
+    """The shipped transparency sweep (5 transparencies x 2 feedback levels) drew one band of
+    all ten points, hiding what transparency does; a band a transparency, the feedback levels
+    pooled into each, shows it. Where no parameter has 2 to 8 values, all are pooled still."""
+    import numpy as np
+    import pandas as pd
+
+    from culturesim.batch.report import MAX_BANDS, _series_figure
+
+    grid = [(t, f) for t in (0.1, 0.3, 0.5, 0.7, 0.9) for f in (0.2, 0.8)]
+    runs = pd.DataFrame(
+        [{"run_id": 2 * i + r, "point": i, "levers.transparency": t,
+          "levers.feedback_responsiveness": f} for i, (t, f) in enumerate(grid) for r in (0, 1)]
+    )  # fmt: skip
+    trust = dict(zip(runs["run_id"], runs["levers.transparency"], strict=True))
+    ts = pd.DataFrame([{"run_id": r, "month": m, "user_trust": t + 0.01 * m}
+                       for r, t in trust.items() for m in range(3)])  # fmt: skip
+    params = ["levers.transparency", "levers.feedback_responsiveness"]
+    fig = _series_figure(ts, runs, params, ["user_trust"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [f"transparency = {t}" for t in ("0.1", "0.3", "0.5", "0.7", "0.9")]
+    assert fig.get_suptitle() == (
+        "median and 10-90% band over the runs at each transparency\n"
+        "(the other parameters pooled; 10 design points)"
+    )
+    (ax,) = fig.axes
+    medians = [line.get_ydata()[0] for line in ax.get_lines()]  # month 0: the transparency
+    np.testing.assert_allclose(medians, [0.1, 0.3, 0.5, 0.7, 0.9])
+    # the first parameter with few enough values groups: here the second
+    wide = runs.assign(**{"levers.transparency": np.linspace(0, 1, len(runs))})
+    fig = _series_figure(ts, wide, params, ["user_trust"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "feedback_responsiveness = 0.2",
+        "feedback_responsiveness = 0.8",
+    ]
+    # none with 2 to MAX_BANDS values: one band of all
+    wide["levers.feedback_responsiveness"] = np.linspace(0, 1, len(runs))
+    fig = _series_figure(ts, wide, params, ["user_trust"])
+    assert wide["point"].nunique() > MAX_BANDS
+    assert fig.get_suptitle() == "median and 10-90% band over all runs\nof the 10 design points"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import numbers
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,7 +27,7 @@ from culturesim.plots import band, month_ticks, value_axis
 
 __all__ = ["write_report"]
 
-MAX_BANDS = 8  # more design points than this are summarised as one band
+MAX_BANDS = 8  # more design points than this are pooled into fewer bands (_series_groups)
 
 
 PANELS_PER_ROW = 3
@@ -119,6 +120,44 @@ def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str, dict[s
     return varied, f"\nat every point: {line}", names
 
 
+def _series_groups(
+    runs: pd.DataFrame, params: list[str], points: list, names: dict[str, str] | None
+) -> tuple[list[tuple[str, Any, list]], str]:
+    """The bands of the series figure (label, colour, design points) and its title.
+
+    A band a design point, up to :data:`MAX_BANDS`. With more, a band a value of the first
+    parameter that takes 2 to :data:`MAX_BANDS` values, the others pooled into it (the
+    shipped transparency sweep, 5 transparencies x 2 feedback levels: five bands, where one
+    band of all ten points hid what transparency does); else one band of all the points. A
+    pooled band spans the points' differences too, not the replications' alone, and the title
+    says so.
+    """
+    values = runs.groupby("point")[params].first()
+    if len(points) <= MAX_BANDS:
+        labels, colors = _point_labels(runs, params, names), _point_colors(runs, params)
+        return (
+            [(labels[p], colors[p], [p]) for p in points],
+            "median and 10-90% band over replications",
+        )
+    by = next((k for k in params if 2 <= values[k].nunique() <= MAX_BANDS), None)
+    if by is None:
+        return (
+            [(f"all {len(points)} points", "C0", list(points))],
+            f"median and 10-90% band over all runs\nof the {len(points)} design points",
+        )
+    short = (names or dict(zip(params, short_names(params), strict=True)))[by]
+    levels = sorted(values[by].unique(), key=lambda v: _order([v]))
+    shades = _point_colors(pd.DataFrame({"point": range(len(levels)), by: levels}), [by])
+    groups = [
+        (f"{short} = {_value(v)}", shades[i], [p for p in points if values.loc[p, by] == v])
+        for i, v in enumerate(levels)
+    ]
+    return groups, (
+        f"median and 10-90% band over the runs at each {short}\n(the other parameters pooled; "
+        f"{len(points)} design points)"
+    )
+
+
 def _series_figure(
     ts: pd.DataFrame,
     runs: pd.DataFrame,
@@ -130,27 +169,24 @@ def _series_figure(
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     values = runs.groupby("point")[params].first()
     points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p]))
-    labels, colors = _point_labels(runs, params, names), _point_colors(runs, params)
+    groups, title = _series_groups(runs, params, points, names)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
-    pooled = len(points) > MAX_BANDS
-    names = [f"all {len(points)} points"] if pooled else [labels[p] for p in points]
+    legend = [label for label, _, _ in groups]
     # as many legend columns as fit the figure's width (at 8 pt, a character is about 0.062 in
     # and a column's line and padding 0.6 in: three labels in a row overflowed a one-panel
     # figure), and the figure taller by its rows (eight rows squeezed a panel to an inch)
-    width = 0.6 + 0.062 * max(map(len, names))
-    columns = min(len(names), 4, max(1, int(4.5 * cols // width)))
-    lines = -(-len(names) // columns)
+    width = 0.6 + 0.062 * max(map(len, legend))
+    columns = min(len(legend), 4, max(1, int(4.5 * cols // width)))
+    lines = -(-len(legend) // columns)
     fig, axes = plt.subplots(
         rows, cols, figsize=(4.5 * cols, 3.3 * rows + 0.17 * lines), squeeze=False,
         layout="constrained",
     )  # fmt: skip
     for ax, kpi in zip(axes.flat, outputs, strict=False):
-        groups = [(labels[p], colors[p], merged[merged["point"] == p]) for p in points]
-        if pooled:
-            groups = [(f"all {len(points)} points", "C0", merged)]
         scale = _scale(kpi)
-        bands = [band(frame, kpi) for _, _, frame in groups]
+        frames = [merged[merged["point"].isin(members)] for _, _, members in groups]
+        bands = [band(frame, kpi) for frame in frames]
         for (label, color, _), b in zip(groups, bands, strict=True):
             b = b / scale
             ax.fill_between(b.index, b["lo"], b["hi"], color=color, alpha=0.15, lw=0)
@@ -163,15 +199,7 @@ def _series_figure(
         ax.set_visible(False)
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
                ncols=columns, fontsize=8)  # fmt: skip
-    # pooled, the band spans the points' differences too, not the replications' alone
-    fig.suptitle(
-        (
-            f"median and 10-90% band over all runs\nof the {len(points)} design points"
-            if pooled
-            else "median and 10-90% band over replications"
-        )
-        + held
-    )
+    fig.suptitle(title + held)
     return fig
 
 
