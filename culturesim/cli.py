@@ -694,7 +694,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     if note:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {Path(args.folder) / 'sensitivity.csv'} and sensitivity.png beside it")
+    print(f"wrote {Path(args.folder) / 'sensitivity.csv'}, sensitivity.png and .json beside it")
     return 0
 
 
@@ -1150,7 +1150,8 @@ def build_parser() -> argparse.ArgumentParser:
             "sigma) or, of a Latin hypercube, partial rank correlations (PRCC, Marino et al. "
             "2008; at least D + 3 points for D parameters) of each output at the final month, "
             "averaged over replications, from a sweep "
-            "folder; write sensitivity.csv and sensitivity.png there. Outputs whose 95% "
+            "folder; write sensitivity.csv and sensitivity.png there, and sensitivity.json, "
+            "the code that computed them and the sweep's manifest's SHA-256. Outputs whose 95% "
             "confidence intervals are wider than +/-0.1 (of the largest mu* for Morris) are "
             "named in a note, with the samples that would narrow them to that."
         ),

@@ -238,12 +238,30 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     assert list(table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
     assert len(table) == 4 * 2  # four outputs x two parameters
     assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
+    # which code computed them, from which sweep: a later culturesim may compute other
+    # intervals from the same runs, and the sweep's manifest names the sweep's code only
+    import hashlib
+    import json
+
+    from culturesim.compiled import SOURCE_DIGEST
+
+    record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
+    sweep_manifest = (tmp_path / "s" / "manifest.json").read_bytes()
+    assert record["kind"] == "analyze" and record["code_digest"] == SOURCE_DIGEST
+    assert record["command"] == ["culturesim", "analyze", str(tmp_path / "s")]
+    assert record["files"] == ["sensitivity.csv", "sensitivity.png"]
+    assert record["sweep_manifest_sha256"] == hashlib.sha256(sweep_manifest).hexdigest()
     from culturesim.batch.report import write_report
     from culturesim.kpis import KPIS, format_number
 
     note = proc.stderr.split("note: ")[-1].strip()
     report = write_report(tmp_path / "s").read_text()
     assert f"Note: {note}." in report  # the report says it too
+    own = json.loads(report.split("This report's")[1].split("```json")[1].split("```")[0])
+    assert own["kind"] == "report" and own["code_digest"] == SOURCE_DIGEST
+    assert own["files"] == ["timeseries.png", "scatter.png", "report.md"]
+    assert own["sweep_manifest_sha256"] == record["sweep_manifest_sha256"]
+    assert json.loads((tmp_path / "s" / "sensitivity.json").read_text())["kind"] == "report"
     # and tables each parameter's ST for each output, the output's largest in bold
     lines = report.split("## Sensitivity")[1].splitlines()
     rows = [[c.strip() for c in r.strip("|").split("|")] for r in lines if r.startswith("| ")]
@@ -539,8 +557,10 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
 
     assert cli.main(["report", str(out)]) == 0
     written = set(files()) - set(before)
-    assert {p.name for p in written} == {"timeseries.png", "scatter.png", "sensitivity.csv",
-                                         "sensitivity.png", "report.md"}  # fmt: skip
+    assert {p.name for p in written} == {
+        "timeseries.png", "scatter.png", "sensitivity.csv", "sensitivity.png", "sensitivity.json",
+        "report.md",
+    }  # fmt: skip
 
 
 def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):

@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 
 from culturesim.kpis import KPIS, display_scale
-from culturesim.manifest import write_files
+from culturesim.manifest import write_files, write_json
 
 __all__ = [
     "KEYS",
     "MEANING",
     "WIDE",
     "analyze_folder",
+    "derived_record",
     "final_values",
     "interval_note",
     "prcc",
@@ -252,17 +253,51 @@ def analyze_folder(folder: str | Path) -> pd.DataFrame:
     folder = Path(folder)
     table, design = sensitivity_table(folder)
     samples = json.loads((folder / "manifest.json").read_text())["experiment"]["samples"]
-    write_files(folder, sensitivity_writers(table, design, samples))
+    write_files(folder, sensitivity_writers(table, design, samples, folder))
     return table
 
 
 def sensitivity_writers(
-    table: pd.DataFrame, design: str, samples: int | None = None
+    table: pd.DataFrame,
+    design: str,
+    samples: int | None = None,
+    folder: Path | None = None,
+    kind: str = "analyze",
 ) -> dict[str, Callable[[Path], object]]:
-    """The writers of ``sensitivity.csv`` and ``sensitivity.png`` for ``write_files``."""
-    return {
+    """The writers of ``sensitivity.csv`` and ``sensitivity.png`` for ``write_files``.
+
+    With the sweep's ``folder``, also of ``sensitivity.json``: :func:`derived_record` of them,
+    as the command ``kind`` writes them.
+    """
+    writers = {
         "sensitivity.csv": lambda path: table.to_csv(path, index=False),
         "sensitivity.png": lambda path: _save(sensitivity_figure(table, design, samples), path),
+    }
+    if folder is not None:
+        record = derived_record(folder, kind, list(writers))
+        writers["sensitivity.json"] = lambda path: write_json(path, record)
+    return writers
+
+
+def derived_record(folder: Path, kind: str, files: list[str]) -> dict:
+    """What wrote ``files`` into the sweep ``folder``: its code, when, and from which sweep.
+
+    A sweep's manifest records the code that ran it; the indices and figures written into its
+    folder later may come from other code (a newer culturesim computes other intervals from
+    the same runs), so they carry a record of their own: :func:`culturesim.manifest.provenance`
+    of the command (``kind``), the time, and the SHA-256 of the sweep's ``manifest.json``
+    they were computed from.
+    """
+    import hashlib
+
+    from culturesim.manifest import now, provenance
+
+    manifest = (Path(folder) / "manifest.json").read_bytes()
+    return {
+        **provenance(kind),
+        "written": now(),
+        "files": files,
+        "sweep_manifest_sha256": hashlib.sha256(manifest).hexdigest(),
     }
 
 

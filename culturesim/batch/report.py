@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 
 from culturesim.batch.analyze import (
     KEYS,
+    derived_record,
     final_values,
     interval_note,
     sensitivity_table,
@@ -382,7 +383,7 @@ def write_report(folder: str | Path) -> Path:
     if indexed:
         samples = manifest["experiment"]["samples"]
         table, _ = sensitivity_table(folder)
-        writers.update(sensitivity_writers(table, design, samples))
+        writers.update(sensitivity_writers(table, design, samples, folder, "report"))
         uncertain = interval_note(table, design, samples)
         indices = ["## Sensitivity", "", *_indices_markdown(table, design)]
         indices += [f"Note: {uncertain}.", ""] if uncertain else []
@@ -420,8 +421,16 @@ def write_report(folder: str | Path) -> Path:
         "",
         "## Manifest",
         "",
+        "The sweep's:",
+        "",
         "```json",
         json.dumps(manifest, indent=2),
+        "```",
+        "",
+        "This report's (its figures and tables may come from other code than the sweep's):",
+        "",
+        "```json",
+        json.dumps(derived_record(folder, "report", [*figures, "report.md"]), indent=2),
         "```",
         "",
     ]
