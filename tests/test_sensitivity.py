@@ -739,3 +739,49 @@ def test_more_points_than_bands_are_pooled_by_a_parameter_with_few_values(closin
     fig = _series_figure(ts, wide, params, ["user_trust"])
     assert wide["point"].nunique() > MAX_BANDS
     assert fig.get_suptitle() == "median and 10-90% band over all runs\nof the 10 design points"
+
+
+def test_a_grids_response_interval_is_the_replications_not_the_other_parameters(
+    closing_figures,
+):
+    """Transparency moves the output by 1.0, feedback by nothing, the replications by about
+    0.01: feedback's interval, with transparency pooled, was about +/-0.4 (the spread of
+    transparency's effect among its runs) where the replications' is about +/-0.01."""
+    import numpy as np
+    import pandas as pd
+
+    from culturesim.batch.report import _response_figure
+
+    rng = np.random.default_rng(3)
+    grid = [(t, f) for t in (0.0, 1.0) for f in (0.2, 0.8)]
+    rows = [
+        {
+            "run_id": 4 * i + r,
+            "point": i,
+            "levers.transparency": t,
+            "levers.feedback_responsiveness": f,
+        }
+        for i, (t, f) in enumerate(grid)
+        for r in range(4)
+    ]
+    runs = pd.DataFrame(rows)  # fmt: skip
+    y = runs["levers.transparency"] + rng.normal(0.0, 0.01, len(runs))
+    ts = pd.DataFrame({"run_id": runs["run_id"], "month": 12, "engagement": y})
+    params = ["levers.transparency", "levers.feedback_responsiveness"]
+    fig = _response_figure(ts, runs, params, ["engagement"])
+
+    def half_widths(ax):
+        segments = ax.containers[0].lines[2][0].get_segments()
+        return np.array([(hi - lo) / 2 for (_, lo), (_, hi) in segments])
+
+    transparency, feedback = fig.axes
+    # each mean pools 8 runs of 2 points; its error is theirs: 1.96 x sqrt(2 x 0.01^2 / 4) / 2
+    assert (half_widths(feedback) < 0.03).all(), half_widths(feedback)
+    assert (half_widths(transparency) < 0.03).all()
+    means = np.asarray(feedback.get_lines()[0].get_ydata(), dtype=float)
+    np.testing.assert_allclose(means, 0.5, atol=0.02)
+    # one replication: no variance within a point, so the runs' spread stands in (as it did)
+    single = runs.groupby("point").head(1)
+    fig = _response_figure(ts[ts["run_id"].isin(single["run_id"])], single, params,
+                           ["engagement"])  # fmt: skip
+    assert (half_widths(fig.axes[1]) > 0.5).all()

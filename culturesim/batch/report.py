@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
@@ -204,6 +205,27 @@ def _series_figure(
     return fig
 
 
+def _response(final: pd.DataFrame, kpi: str, param: str) -> tuple[pd.Series, pd.Series]:
+    """The mean of ``kpi`` at each value of ``param`` over the design points there, and its SE.
+
+    The mean is of the points' means (the grid is balanced). The other parameters' values at
+    those points are the design's, not a sample: the error is the replications' (the standard
+    error of an average of the points' means, the root of the sum of their variances over their
+    runs, over the number of points), not the spread between the points, which added the other
+    parameters' effects to a lever's interval (the shipped transparency sweep's feedback panel,
+    three replications: user trust +/-0.030, of which the replications' +/-0.018). Where a
+    point has a single run its variance is unknown, and the spread of all the runs at the value
+    stands in (as it did).
+    """
+    cells = final.groupby([param, "point"])[kpi]
+    means, counts = cells.mean(), cells.count()
+    mean = means.groupby(level=0).mean()
+    if (counts >= 2).all():
+        spread = (cells.var(ddof=1) / counts).groupby(level=0).sum()
+        return mean, np.sqrt(spread) / means.groupby(level=0).count()
+    return mean, final[kpi].groupby(final[param]).sem().fillna(0.0)
+
+
 def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str = "") -> plt.Figure:
     final = final_values(ts, outputs).join(runs.set_index("run_id"))
     fig, axes = plt.subplots(
@@ -216,8 +238,7 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str 
     for i, kpi in enumerate(outputs):
         scale = _scale(kpi)
         for j, param in enumerate(params):
-            g = final[kpi].groupby(final[param])
-            mean, sem = g.mean(), g.sem().fillna(0.0)
+            mean, sem = _response(final, kpi, param)
             ax = axes[i, j]
             ax.errorbar(mean.index, mean / scale, yerr=1.96 * sem / scale, marker="o", capsize=3)
             value_axis(ax, kpi, pd.DataFrame({"lo": mean - 1.96 * sem, "hi": mean + 1.96 * sem}))
