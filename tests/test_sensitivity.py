@@ -785,3 +785,21 @@ def test_a_grids_response_interval_is_the_replications_not_the_other_parameters(
     fig = _response_figure(ts[ts["run_id"].isin(single["run_id"])], single, params,
                            ["engagement"])  # fmt: skip
     assert (half_widths(fig.axes[1]) > 0.5).all()
+
+
+def test_design_points_with_the_same_values_are_one_band(closing_figures):
+    """A Morris design visits some settings twice: the legend listed "inclusion = 0" twice, over
+    two lines drawn one on the other (the same seeds: the same runs)."""
+    import pandas as pd
+
+    from culturesim.batch.report import _series_figure
+
+    values = [0.0, 1 / 3, 0.0, 2 / 3, 1.0, 2 / 3]
+    runs = pd.DataFrame({"run_id": range(6), "point": range(6), "levers.inclusion": values})
+    ts = pd.DataFrame([{"run_id": r, "month": m, "engagement": 0.6 + 0.01 * values[r]}
+                       for r in range(6) for m in range(2)])  # fmt: skip
+    fig = _series_figure(ts, runs, ["levers.inclusion"], ["engagement"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["inclusion = 0", "inclusion = 0.333333", "inclusion = 0.666667",
+                      "inclusion = 1"]  # fmt: skip
+    assert fig.get_suptitle() == "median and 10-90% band over replications"

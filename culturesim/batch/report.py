@@ -127,18 +127,24 @@ def _series_groups(
 ) -> tuple[list[tuple[str, Any, list]], str]:
     """The bands of the series figure (label, colour, design points) and its title.
 
-    A band a design point, up to :data:`MAX_BANDS`. With more, a band a value of the first
-    parameter that takes 2 to :data:`MAX_BANDS` values, the others pooled into it (the
-    shipped transparency sweep, 5 transparencies x 2 feedback levels: five bands, where one
-    band of all ten points hid what transparency does); else one band of all the points. A
-    pooled band spans the points' differences too, not the replications' alone, and the title
-    says so.
+    A band a design point, up to :data:`MAX_BANDS`; points with the same values (a Morris
+    design visits some twice) are one band, as their runs are the same runs (the same seeds).
+    With more, a band a value of the first parameter that takes 2 to :data:`MAX_BANDS` values,
+    the others pooled into it (the shipped transparency sweep, 5 transparencies x 2 feedback
+    levels: five bands, where one band of all ten points hid what transparency does); else one
+    band of all the points. A pooled band spans the points' differences too, not the
+    replications' alone, and the title says so.
     """
     values = runs.groupby("point")[params].first()
-    if len(points) <= MAX_BANDS:
-        labels, colors = _point_labels(runs, params, names), _point_colors(runs, params)
+    same = {}  # each distinct setting's points, the first one naming it
+    for p in points:
+        same.setdefault(tuple(values.loc[p]), []).append(p)
+    if len(same) <= MAX_BANDS:
+        firsts = values.loc[[members[0] for members in same.values()]].reset_index()
+        labels = _point_labels(firsts, params, names)
+        colors = _point_colors(firsts, params)
         return (
-            [(labels[p], colors[p], [p]) for p in points],
+            [(labels[m[0]], colors[m[0]], m) for m in same.values()],
             "median and 10-90% band over replications",
         )
     by = next((k for k in params if 2 <= values[k].nunique() <= MAX_BANDS), None)
