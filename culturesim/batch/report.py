@@ -135,16 +135,16 @@ def _series_groups(
     band of all the points. A pooled band spans the points' differences too, not the
     replications' alone, and the title says so.
     """
-    values = runs.groupby("point")[params].first()
-    same = {}  # each distinct setting's points, the first one naming it
-    for p in points:
-        same.setdefault(tuple(values.loc[p]), []).append(p)
-    if len(same) <= MAX_BANDS:
-        firsts = values.loc[[members[0] for members in same.values()]].reset_index()
+    values = runs.groupby("point")[params].first().loc[points]  # in the legend's order
+    # each distinct setting (in one pass: a sweep may have a million points)
+    setting = values.groupby(params, sort=False, dropna=False).ngroup()
+    if setting.max() < MAX_BANDS:
+        same = [list(setting.index[setting == s]) for s in range(setting.max() + 1)]
+        firsts = values.loc[[members[0] for members in same]].reset_index()
         labels = _point_labels(firsts, params, names)
         colors = _point_colors(firsts, params)
         return (
-            [(labels[m[0]], colors[m[0]], m) for m in same.values()],
+            [(labels[m[0]], colors[m[0]], m) for m in same],
             "median and 10-90% band over replications",
         )
     by = next((k for k in params if 2 <= values[k].nunique() <= MAX_BANDS), None)
@@ -157,7 +157,7 @@ def _series_groups(
     levels = sorted(values[by].unique(), key=lambda v: _order([v]))
     shades = _point_colors(pd.DataFrame({"point": range(len(levels)), by: levels}), [by])
     groups = [
-        (f"{short} = {_value(v)}", shades[i], [p for p in points if values.loc[p, by] == v])
+        (f"{short} = {_value(v)}", shades[i], list(values.index[values[by] == v]))
         for i, v in enumerate(levels)
     ]
     return groups, (
