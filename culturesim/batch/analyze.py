@@ -13,6 +13,7 @@ indices may trade places, gets a note saying so and how many samples would narro
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.kpis import KPIS, display_scale
-from culturesim.manifest import write_files, write_json
+from culturesim.manifest import now, provenance, write_files, write_json
 
 __all__ = [
     "KEYS",
@@ -196,7 +197,7 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if not norm > 1e-9 * n * n:  # the parameter never varies (its residual is rounding)
             continue
         r = float(np.clip(ex @ ey / norm, -1.0, 1.0))
-        # Fisher's z has no interval at +/-1: take the nearest rank correlation short of it's
+        # Fisher's z has no interval at +/-1: take the nearest rank correlation short of it
         near = min(abs(r), 1.0 - 12.0 / (n**3 - n)) * (1.0 if r > 0 else -1.0)
         z = 0.5 * (log1p(near) - log1p(-near))  # atanh
         lo, hi = (1.0 - 2.0 / (exp(2.0 * (z + k * Z95 * se)) + 1.0) for k in (-1, 1))  # tanh
@@ -288,10 +289,6 @@ def derived_record(folder: Path, kind: str, files: list[str]) -> dict:
     of the command (``kind``), the time, and the SHA-256 of the sweep's ``manifest.json``
     they were computed from.
     """
-    import hashlib
-
-    from culturesim.manifest import now, provenance
-
     manifest = (Path(folder) / "manifest.json").read_bytes()
     return {
         **provenance(kind),
