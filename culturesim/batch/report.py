@@ -123,9 +123,11 @@ def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str, dict[s
 
 
 def _series_groups(
-    runs: pd.DataFrame, params: list[str], points: list, names: dict[str, str] | None
+    values: pd.DataFrame, params: list[str], names: dict[str, str] | None
 ) -> tuple[list[tuple[str, Any, list]], str]:
     """The bands of the series figure (label, colour, design points) and its title.
+
+    ``values``: each design point's parameters (indexed by point), in the legend's order.
 
     A band a design point, up to :data:`MAX_BANDS`; points with the same values (a Morris
     design visits some twice) are one band, as their runs are the same runs (the same seeds).
@@ -135,7 +137,7 @@ def _series_groups(
     band of all the points. A pooled band spans the points' differences too, not the
     replications' alone, and the title says so.
     """
-    values = runs.groupby("point")[params].first().loc[points]  # in the legend's order
+    points = list(values.index)
     # each distinct setting (in one pass: a sweep may have a million points)
     setting = values.groupby(params, sort=False, dropna=False).ngroup()
     if setting.max() < MAX_BANDS:
@@ -177,7 +179,7 @@ def _series_figure(
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     values = runs.groupby("point")[params].first()
     points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p]))
-    groups, title = _series_groups(runs, params, points, names)
+    groups, title = _series_groups(values.loc[points], params, names)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
     legend = [label for label, _, _ in groups]
