@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EFFICIENCY_TIES",
     "alignment",
+    "fit_effect",
     "measure",
     "sampled_efficiency",
     "staff_kpis",
@@ -39,6 +40,10 @@ FAVOURABLE = 0.625  # engagement + noise above this answers 4 or 5 of 5
 # One source's estimate is within about 3.5% (sd) of the exact value at 2,000 staff and 5% at
 # 300, so the monthly KPI's sampling error is about 3.5% / sqrt(sources).
 EFFICIENCY_TIES = 40_000
+FIT_NORM = 0.85  # the value fit the engagement and quit equations are centred on (a guess)
+# What a fit above the norm counts, per unit: its weight at the default inclusion 0.5, so runs
+# at the default are as calibrated (a guess, like the equations' other weights).
+GOOD_FIT_WEIGHT = 0.75
 
 
 def efficiency_sources(ties: int) -> int:
@@ -56,6 +61,20 @@ def value_fit(values, i, core):
     for c in range(core.size):
         gap += abs(values[i, c] - core[c])
     return 1.0 - gap / core.size
+
+
+@kernel
+def fit_effect(fit, inclusion):
+    """Value fit's pull on engagement (negated, on quitting), in units of fit.
+
+    A misfit (fit below ``FIT_NORM``) counts ``1 - 0.5 * inclusion`` of its size: where different
+    views are heard, not sharing the core values weighs less. A fit above the norm counts
+    ``GOOD_FIT_WEIGHT`` whatever the inclusion: inclusion does not take from those who fit.
+    """
+    gap = fit - FIT_NORM
+    if gap < 0.0:
+        return gap * (1.0 - 0.5 * inclusion)
+    return GOOD_FIT_WEIGHT * gap
 
 
 @kernel

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturesim.compiled import kernel
-from culturesim.measure import value_fit
+from culturesim.measure import fit_effect, value_fit
 from culturesim.portable import exp, log1p
 from culturesim.processes.skill import training_effect
 
@@ -125,7 +125,7 @@ def _engagement_step(
         x = (
             conditions
             + disposition[i]
-            + 4.0 * (fit - 0.85) * (1.0 - 0.5 * inclusion)
+            + 4.0 * fit_effect(fit, inclusion)
             + pay_weight * pay
             + 2.0 * (tru - 0.6)
             + 1.5 * (peer_eng - 0.65)

@@ -17,7 +17,7 @@ import numpy as np
 
 from culturesim.compiled import kernel
 from culturesim.levers import LEVER_DEFAULTS
-from culturesim.measure import value_fit
+from culturesim.measure import fit_effect, value_fit
 from culturesim.portable import exp, log1p, power
 from culturesim.random import cursor, uniform_at
 
@@ -61,7 +61,7 @@ def quit_rate(
 ):  # fmt: skip
     """One person's annual quit rate (the module's docstring has the equation)."""
     offers = talent_demand * 2.0 * (skill - 0.5) - 2.0 * (log_premium + log_pay)
-    x = 3.0 * (0.65 - engagement) + 3.0 * (0.85 - fit) * (1.0 - 0.5 * inclusion) + 1.0 * offers
+    x = 3.0 * (0.65 - engagement) - 3.0 * fit_effect(fit, inclusion) + 1.0 * offers
     tenure_factor = 0.8 if tenure < 12 else (1.2 if tenure < 48 else 0.9)
     contagion = 1.0 + quit_contagion * peer_departures
     poached = 1.0 + poaching * 2.0 * max(0.0, skill - 0.5)
