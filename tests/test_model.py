@@ -652,3 +652,27 @@ def test_departments_fill_up_before_a_site_opens_another():
         for site in range(3):
             depts = np.flatnonzero(net.dept_site == site)
             assert (held[depts[:-1]] == 3).all()  # only the newest may have room
+
+
+def test_a_pulse_survey_that_drew_no_one_asks_the_nearest_miss(small):
+    """A month whose 30% draw picks no one still gets an answer: the person whose draw came
+    nearest. An empty sample read 0, the least favourable reading there is (2.8% of a
+    10-person company's months), which pulled a small company's survey down."""
+    from culturesim.measure import FAVOURABLE, SURVEY_NOISE, SURVEY_SHARE
+    from culturesim.portable import ndtri_of
+
+    tiny = small.with_changes({"organization.employees": 4, "organization.growth_per_year": 0.0})
+    model = CultureModel(scenario=tiny, rng=1)
+    empty = 0
+    for t in range(1, tiny.meta.months + 1):
+        model.step()
+        e, ids, survey = model.employees, model.employees.ids, model.streams["survey"]
+        draws = survey.uniform(t, e.n)[ids]
+        if ids.size == 0 or (draws < SURVEY_SHARE).any():
+            continue
+        empty += 1
+        least = ids[np.argmin(draws)]
+        noise = ndtri_of(survey.uniform(t, e.n, part=1)[[least]])[0]
+        answer = float(e.engagement[least] + SURVEY_NOISE * noise >= FAVOURABLE)
+        assert model.history["survey_satisfaction"][-1] == answer
+    assert empty >= 3  # 0.7 ** 4: about a quarter of the months
