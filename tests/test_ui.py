@@ -412,6 +412,25 @@ def test_a_runs_manifest_uploads_as_the_scenario_it_ran(upload, tmp_path):
     assert lever_cost(rc, "innovation_time").startswith("0.35 ·")
 
 
+def test_an_uploads_events_after_the_pages_horizon_are_left_out_and_said(upload):
+    """A ten-year scenario loads at the page's 60 months; its event at month 90 was kept and
+    Run then refused the whole setting ("past the horizon"). Now the page leaves it out, says
+    so as it loads (as `run --months` says so), and runs the rest."""
+    layoff = '[[events]]\nmonth = {}\nkind = "layoff"\nshare = {}\n'
+    text = '[meta]\nname = "long"\nmonths = 120\n' + layoff.format(30, 0.1) + layoff.format(90, 0.2)
+    _, rc = render(StrategistPage)
+    upload(rc, "long.toml", text.encode())
+    said = "horizon set to 60 months; left out, after it: layoff at month 90"
+    assert f"Loaded upload long.toml ({said})." in dump(rc)
+    [tabs] = [w for w in of(rc, v.BtnToggle) if "view-tabs" in (w.class_ or "")]
+    tabs.v_model = "Events"
+    assert "Month 30: layoff" in dump(rc) and "Month 90" not in dump(rc)
+    set_run_size(rc, months=36, replications=1)
+    click(rc, "Run")
+    wait(lambda: "1 of 1 replications" in " ".join(html_text(rc, "run-progress")))
+    assert "past the horizon" not in dump(rc)
+
+
 def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
     setting = strategist.compose(strategist.load_scenario("hypergrowth"), {}, [], 60)
     planned = setting.planned_headcount()  # 120 doubling every year: 120 x 2^5

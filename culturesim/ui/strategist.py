@@ -396,11 +396,16 @@ def StrategistPage():
     def adopt(scenario: Scenario, name: str):
         base.set(scenario)
         levers.set(dict(scenario.levers.model_dump()))
-        events.set([ev.model_dump(mode="json") for ev in scenario.events])
         clamped = min(max(scenario.meta.months, MONTHS_RANGE[0]), MONTHS_RANGE[1])
+        # events after the page's horizon do not happen here (as after `run --months`): left
+        # out, and said, so the setting runs (kept, it was refused at Run, "past the horizon")
+        events.set([ev.model_dump(mode="json") for ev in scenario.events if ev.month <= clamped])
         months.set(clamped)
-        note = "" if clamped == scenario.meta.months else f" (horizon set to {clamped} months)"
-        message.set(f"Loaded {name}{note}.")
+        note = "" if clamped == scenario.meta.months else f" (horizon set to {clamped} months"
+        late = [f"{ev.kind} at month {ev.month}" for ev in scenario.events if ev.month > clamped]
+        if late:
+            note += f"; left out, after it: {', '.join(late)}"
+        message.set(f"Loaded {name}{note}{')' if note else ''}.")
 
     def pick(name):
         choice.set(name)
