@@ -487,6 +487,29 @@ def test_a_grids_response_is_ticked_at_the_grids_values():
     assert [t.get_text() for t in network.get_xticklabels()] == ["mixed", "small_world"]
 
 
+def test_a_grids_categories_stand_in_the_experiments_order_unjoined():
+    """A network kind's response drew its categories in alphabetical order (mixed first)
+    joined by a line, as if they were a scale; the experiment listed small_world first."""
+    import pandas as pd
+
+    from culturesim.batch.report import _response_figure
+
+    kinds = ["small_world", "scale_free", "mixed"]
+    runs = pd.DataFrame({"run_id": range(6), "point": [0, 0, 1, 1, 2, 2],
+                         "market.user_network": [k for k in kinds for _ in (0, 1)]})  # fmt: skip
+    ts = pd.DataFrame({"run_id": range(6), "month": 3, "users_active": [5, 6, 7, 8, 9, 10.0]})
+    fig = _response_figure(ts, runs, ["market.user_network"], ["users_active"])
+    [ax] = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == kinds
+    [line] = ax.get_lines()[:1]
+    assert line.get_linestyle() == "None"  # markers and intervals, no line between them
+    assert list(line.get_ydata()) == [5.5, 7.5, 9.5]
+    # numbers are a scale: joined
+    runs["levers.inclusion"] = [0.1, 0.1, 0.5, 0.5, 0.9, 0.9]
+    [ax] = _response_figure(ts, runs, ["levers.inclusion"], ["users_active"]).axes
+    assert ax.get_lines()[0].get_linestyle() == "-"
+
+
 def test_the_reports_panels_span_a_small_change_as_the_other_figures_do():
     """147 against 150 people filled a response or scatter panel from top to bottom, a cliff,
     where every other figure draws it as the near-flat line it is (an axis spanning at least

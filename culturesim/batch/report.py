@@ -247,10 +247,15 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str 
         scale = _scale(kpi)
         for j, param in enumerate(params):
             mean, sem = _response(final, kpi, param)
+            numeric = mean.index.dtype.kind in "iuf"
+            if not numeric:  # categories (a network's kind): in the experiment's order, unjoined
+                order = pd.unique(runs.sort_values("point")[param])
+                mean, sem = mean.reindex(order), sem.reindex(order)
             ax = axes[i, j]
-            ax.errorbar(mean.index, mean / scale, yerr=1.96 * sem / scale, marker="o", capsize=3)
+            ax.errorbar(mean.index, mean / scale, yerr=1.96 * sem / scale, marker="o", capsize=3,
+                        ls="-" if numeric else "none")  # fmt: skip
             value_axis(ax, kpi, pd.DataFrame({"lo": mean - 1.96 * sem, "hi": mean + 1.96 * sem}))
-            if mean.index.dtype.kind in "iuf" and len(mean) <= 10:  # the grid's own values
+            if numeric and len(mean) <= 10:  # the grid's own values
                 ax.set_xticks(mean.index, [_value(v) for v in mean.index])
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
