@@ -1139,7 +1139,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument(
         "--charts", type=_kpi_names, metavar="KPI,...",
-        help=f"the KPIs compare.png draws, a column each (default: {','.join(COMPARE_CHARTS)})",
+        help=f"the KPIs compare.png draws, a column each, six to a row (default: "
+        f"{','.join(COMPARE_CHARTS)})",
     )  # fmt: skip
     cmp.set_defaults(func=cmd_compare)
     ana = sub.add_parser(

@@ -12,7 +12,7 @@ from scipy import stats
 
 from culturesim import run as run_module
 from culturesim.batch.compare import compare, mean_ci
-from culturesim.kpis import COMPARE_CHARTS
+from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label
 from culturesim.run import run_seeds
 from culturesim.scenario import scenario_from_dict
 
@@ -283,10 +283,25 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
         box, panels = text.get_window_extent(), [ax.get_window_extent() for ax in fig.axes]
         plt.close(fig)
         caption = " ".join(caption.split())
-        assert "Top: median and 10-90% band over the 2 seeds" in caption
+        assert "Upper panels: median and 10-90% band over the 2 seeds" in caption
         assert "mean difference B - A" in caption and "95% confidence interval" in caption
         assert all(box.y1 <= p.y0 for p in panels)  # under every panel
         assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (kpis, box)
+    # many KPIs wrap onto rows of six (34 made one row 143 inches wide), each KPI's difference
+    # under its value, with the month ticked under every difference
+    kpis = list(KPIS)[:8]
+    fig = Comparison(a, b).figure(kpis)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in shown]
+    assert fig.get_figwidth() == pytest.approx(6 * 4.2) and len(shown) == 2 * len(kpis)
+    for kpi in kpis:
+        [top] = [ax for ax in shown if ax.get_title() == chart_label(kpi)]
+        [low] = [ax for ax in shown if ax.get_title() == f"B - A ({chart_label(kpi)})"]
+        assert low.get_position().y1 < top.get_position().y0  # just under it, same column
+        assert low.get_position().x0 == pytest.approx(top.get_position().x0)
+        assert any(t.get_text() for t in low.get_xticklabels()), kpi
+    assert len(set(titles)) == len(titles)
+    plt.close(fig)
 
 
 def fake_cgroups(root: Path, own: str, files: dict[str, str]) -> Path:

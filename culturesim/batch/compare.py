@@ -30,6 +30,8 @@ from culturesim.scenario import Scenario, seeds_from
 
 __all__ = ["Comparison", "compare", "mean_ci", "summary_lines"]
 
+COLUMNS = 6  # KPIs a row of compare.png: more wrap onto further rows (34 were 143 inches wide)
+
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean of ``x`` and its t confidence interval (lo, hi); NaN bounds for fewer than two.
@@ -103,7 +105,8 @@ class Comparison:
         """Draw A and B (median, 10-90% band) and B - A (mean, 95% CI) for a few KPIs.
 
         Args:
-            kpis: The KPIs, one column of panels each.
+            kpis: The KPIs, one column of two panels each, at most :data:`COLUMNS` to a row
+                (more wrap onto further rows).
             names: What to call A and B in the legend (e.g. the scenarios' names).
         """
         import textwrap
@@ -112,14 +115,21 @@ class Comparison:
 
         from culturesim.plots import band, fitted, fonts_for, literal, month_ticks, value_axis
 
-        fig, axes = plt.subplots(
-            2,
-            len(kpis),
-            figsize=(4.2 * len(kpis), 6.3),
+        columns = min(len(kpis), COLUMNS)
+        rows = -(-len(kpis) // columns)  # rows of KPIs, two panels high each
+        fig, grid = plt.subplots(
+            2 * rows,
+            columns,
+            figsize=(4.2 * columns, 6.3 * rows),
             sharex=True,
             squeeze=False,
             layout="constrained",
         )
+        # axes[0, j] and axes[1, j]: KPI j's value and difference panels, wherever they wrap
+        pair = [(2 * (j // columns), j % columns) for j in range(rows * columns)]
+        axes = np.array([[grid[r + k, c] for r, c in pair] for k in (0, 1)], dtype=object)
+        for ax in axes[:, len(kpis) :].flat:  # the last row's spare places
+            ax.set_visible(False)
         families = fonts_for(" ".join(names))
         room = fig.get_figwidth() * 72 / 2 - 60  # points for each name, beside its line
         names = [fitted(name, room, plt.rcParams["legend.fontsize"], families) for name in names]
@@ -141,12 +151,13 @@ class Comparison:
             axes[1, j].set_ylabel(unit, fontsize=8)
             axes[1, j].set_xlabel("month")
             month_ticks(axes[1, j], int(ci.index.max()))
+            axes[1, j].tick_params(labelbottom=True)  # on every row (shared axes hid them)
         # what the bands are, under the panels: the PNG travels without the command's text
         seeds = self.a["seed"].nunique()
         caption = (
-            f"Top: median and 10-90% band over the {seeds} seeds. Bottom: the mean difference "
-            "B - A, seed by seed (paired: common random numbers), and its 95% confidence "
-            "interval."
+            f"Upper panels: median and 10-90% band over the {seeds} seeds. Lower panels: the "
+            "mean difference B - A, seed by seed (paired: common random numbers), and its 95% "
+            "confidence interval."
         )  # wrapped to the figure's width (8-point characters are about 4.8 points wide)
         width = int(fig.get_figwidth() * 72 / 4.8)
         fig.supxlabel(textwrap.fill(caption, width), fontsize=8, color="0.35")
