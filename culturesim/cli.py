@@ -201,9 +201,28 @@ def _label(scenario: Scenario, changes: dict[str, Any]) -> str:
 
     def text(value: Any) -> str:  # numbers as the tables write them (2e6 as 2.00M)
         number = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(value, dict | list):  # as it was typed: TOML, not Python's repr
+            return _inline_toml(value)
         return format_number(value) if number else str(value)
 
     return f"{scenario.meta.name} ({', '.join(f'{k}={text(v)}' for k, v in changes.items())})"
+
+
+def _inline_toml(value: Any) -> str:
+    """``value`` as an inline TOML value: ``[{month = 1, kind = "incident"}]``."""
+
+    def key(k: str) -> str:  # bare where TOML allows it, else quoted
+        return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k, ensure_ascii=False)
+
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key(k)} = {_inline_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_inline_toml, value)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
+    return repr(value)
 
 
 def _seeds(path: str, scenario: Scenario, count: int) -> list[int]:

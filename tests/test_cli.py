@@ -1128,3 +1128,35 @@ def test_levers_and_kpis_fit_the_terminal(monkeypatch, capsys, columns):
         assert starts == list(names)  # every other line runs under a name's text
         assert all(line[:indent].isspace() and line[indent] != " " for line in lines
                    if line.startswith(" "))  # fmt: skip
+
+
+def test_a_changed_table_is_named_in_the_title_as_toml_as_it_was_typed():
+    """`--set events=[{...}]` titled the run with Python's repr ({'month': 1, ...}); now with
+    the inline TOML it was typed in, which reads back to the same value."""
+    import tomllib
+
+    from culturesim import load_scenario
+    from culturesim.cli import _label
+
+    changes = {
+        "market.user_network": "scale_free",
+        "events": [{"month": 1, "kind": "incident", "severity": 0.5}],
+        "organization.core_values": {"user focus": 0.9, "日本": 0.5, "craft": 1},
+    }
+    title = _label(load_scenario("baseline"), changes)
+    assert title.startswith("baseline (market.user_network=scale_free, events=[{month = 1, ")
+    assert "'" not in title
+    for key in ("events", "organization.core_values"):
+        text = title.split(f"{key}=", 1)[1]
+        toml = next(text[:i] for i in range(len(text), 0, -1) if _reads(text[:i]))
+        assert tomllib.loads(f"x = {toml}")["x"] == changes[key]
+
+
+def _reads(text: str) -> bool:
+    import tomllib
+
+    try:
+        tomllib.loads(f"x = {text}")
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
