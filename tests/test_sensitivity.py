@@ -489,10 +489,11 @@ def test_a_grids_response_is_ticked_at_the_grids_values():
 
 def test_a_grids_categories_stand_in_the_experiments_order_unjoined():
     """A network kind's response drew its categories in alphabetical order (mixed first)
-    joined by a line, as if they were a scale; the experiment listed small_world first."""
+    joined by a line, as if they were a scale; the experiment listed small_world first. The
+    series figure's legend lists them in that order too."""
     import pandas as pd
 
-    from culturesim.batch.report import _response_figure
+    from culturesim.batch.report import _response_figure, _series_figure
 
     kinds = ["small_world", "scale_free", "mixed"]
     runs = pd.DataFrame({"run_id": range(6), "point": [0, 0, 1, 1, 2, 2],
@@ -504,6 +505,10 @@ def test_a_grids_categories_stand_in_the_experiments_order_unjoined():
     [line] = ax.get_lines()[:1]
     assert line.get_linestyle() == "None"  # markers and intervals, no line between them
     assert list(line.get_ydata()) == [5.5, 7.5, 9.5]
+    fig = _series_figure(ts, runs, ["market.user_network"], ["users_active"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        f"user_network = {k}" for k in kinds
+    ]
     # numbers are a scale: joined
     runs["levers.inclusion"] = [0.1, 0.1, 0.5, 0.5, 0.9, 0.9]
     [ax] = _response_figure(ts, runs, ["levers.inclusion"], ["users_active"]).axes

@@ -71,12 +71,33 @@ def _point_colors(runs: pd.DataFrame, params: list[str]) -> dict[int, tuple | st
     return {p: cmap(0.9 * r / max(rank.max(), 1)) for p, r in rank.items()}  # no pale yellow
 
 
-def _order(values: pd.Series) -> tuple:
-    """A design point's place in a legend: by its parameters' values (numbers before text)."""
+def _order(values: pd.Series, ranks: dict[str, dict] | None = None) -> tuple:
+    """A design point's place in a legend or on an axis: by its parameters' values.
+
+    Numbers before text; text in the experiment's order where ``ranks`` (see
+    :func:`_text_ranks`) gives it, else alphabetical.
+    """
+    ranks = ranks or {}
     return tuple(
-        (0, v, "") if isinstance(v, numbers.Real) and not isinstance(v, bool) else (1, 0, str(v))
-        for v in values
+        (0, v, "")
+        if isinstance(v, numbers.Real) and not isinstance(v, bool)
+        else (1, ranks.get(k, {}).get(v, 0), str(v))
+        for k, v in values.items()
     )
+
+
+def _text_ranks(values: pd.DataFrame) -> dict[str, dict]:
+    """Each text parameter's values in the experiment's order: that of their first design point.
+
+    ``values``: the design points' parameters, indexed by point (a grid's points run through
+    each list in the order the experiment gives it).
+    """
+    values = values.sort_index()
+    return {
+        k: {v: i for i, v in enumerate(pd.unique(values[k]))}
+        for k in values.columns
+        if values[k].dtype.kind not in "iufb"
+    }
 
 
 def _value(v) -> str:
@@ -123,7 +144,10 @@ def _held(runs: pd.DataFrame, params: list[str]) -> tuple[list[str], str, dict[s
 
 
 def _series_groups(
-    values: pd.DataFrame, params: list[str], names: dict[str, str] | None
+    values: pd.DataFrame,
+    params: list[str],
+    names: dict[str, str] | None,
+    ranks: dict[str, dict] | None = None,
 ) -> tuple[list[tuple[str, Any, list]], str]:
     """The bands of the series figure (label, colour, design points) and its title.
 
@@ -156,7 +180,7 @@ def _series_groups(
             f"median and 10-90% band over all runs\nof the {len(points)} design points",
         )
     short = (names or dict(zip(params, short_names(params), strict=True)))[by]
-    levels = sorted(values[by].unique(), key=lambda v: _order([v]))
+    levels = sorted(values[by].unique(), key=lambda v: _order(pd.Series({by: v}), ranks))
     shades = _point_colors(pd.DataFrame({"point": range(len(levels)), by: levels}), [by])
     groups = [
         (f"{short} = {_value(v)}", shades[i], list(values.index[values[by] == v]))
@@ -178,8 +202,9 @@ def _series_figure(
 ) -> plt.Figure:
     merged = ts.merge(runs[["run_id", "point"]], on="run_id")
     values = runs.groupby("point")[params].first()
-    points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p]))
-    groups, title = _series_groups(values.loc[points], params, names)
+    ranks = _text_ranks(values)
+    points = sorted(merged["point"].unique(), key=lambda p: _order(values.loc[p], ranks))
+    groups, title = _series_groups(values.loc[points], params, names, ranks)
     cols = min(PANELS_PER_ROW, len(outputs))
     rows = -(-len(outputs) // cols)
     legend = [label for label, _, _ in groups]
@@ -236,6 +261,7 @@ def _response(final: pd.DataFrame, kpi: str, param: str) -> tuple[pd.Series, pd.
 
 def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str = "") -> plt.Figure:
     final = final_values(ts, outputs).join(runs.set_index("run_id"))
+    ranks = _text_ranks(runs.groupby("point")[params].first())
     fig, axes = plt.subplots(
         len(outputs),
         len(params),
@@ -248,8 +274,8 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str 
         for j, param in enumerate(params):
             mean, sem = _response(final, kpi, param)
             numeric = mean.index.dtype.kind in "iuf"
-            if not numeric:  # categories (a network's kind): in the experiment's order, unjoined
-                order = pd.unique(runs.sort_values("point")[param])
+            if not numeric:  # categories (a network's kind): as the legends order them, unjoined
+                order = sorted(mean.index, key=lambda v: _order(pd.Series({param: v}), ranks))
                 mean, sem = mean.reindex(order), sem.reindex(order)
             ax = axes[i, j]
             ax.errorbar(mean.index, mean / scale, yerr=1.96 * sem / scale, marker="o", capsize=3,
