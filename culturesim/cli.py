@@ -838,29 +838,42 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # A signal this process ignores stays ignored: `nohup culturesim ui` outlives its terminal.
     # A server not stopped STOP_WAIT seconds after it was asked is killed (_wait_for).
     # It starts with SIGINT blocked, so that a stop sent before it can take one waits for it
-    # (culturesim.ui.serve unblocks SIGINT once its handler is in place).
-    blocking = hasattr(signal, "pthread_sigmask")
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocking else None
-    try:
-        server = subprocess.Popen(cmd, env=env, start_new_session=True)
-    finally:
-        if blocking:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    # (culturesim.ui.serve unblocks SIGINT once its handler is in place). The handlers that
+    # pass a stop on are in place before it starts: a SIGTERM in between (kill at once after
+    # the start) ended this process alone, the server left to notice it had gone.
     asked: list[float] = []  # when the server was asked to stop
+    started: list[subprocess.Popen] = []  # the server, once started
+    passed: list[bool] = []  # a stop was passed on to it
 
     def stop(*_) -> None:
         asked.append(time.monotonic())
-        server.send_signal(signal.SIGINT)
+        if started:
+            passed.append(True)
+            started[0].send_signal(signal.SIGINT)
 
     stopping = [
         sig for sig in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(sig) != signal.SIG_IGN
     ]
     previous = {sig: signal.signal(sig, stop) for sig in stopping}
     try:
+        blocking = hasattr(signal, "pthread_sigmask")
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocking else None
+        try:
+            started.append(subprocess.Popen(cmd, env=env, start_new_session=True))
+        finally:
+            if blocking:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        server = started[0]
+        if asked and not passed:  # asked while it started: passed on now
+            server.send_signal(signal.SIGINT)
         if remembered():  # a SIGTERM that came before, swallowed where it landed
             raise KeyboardInterrupt
         return _wait_for(server, asked)
     except KeyboardInterrupt:
+        if not started:  # stopped before the server started: nothing to stop
+            print("culturesim UI: stopped", file=sys.stderr)
+            return INTERRUPTED
+        server = started[0]
         server.send_signal(signal.SIGINT)
         try:
             server.wait(timeout=STOP_WAIT)
