@@ -401,11 +401,10 @@ def StrategistPage():
         # out, and said, so the setting runs (kept, it was refused at Run, "past the horizon")
         events.set([ev.model_dump(mode="json") for ev in scenario.events if ev.month <= clamped])
         months.set(clamped)
-        note = "" if clamped == scenario.meta.months else f" (horizon set to {clamped} months"
         late = [f"{ev.kind} at month {ev.month}" for ev in scenario.events if ev.month > clamped]
-        if late:
-            note += f"; left out, after it: {', '.join(late)}"
-        message.set(f"Loaded {name}{note}{')' if note else ''}.")
+        said = [f"horizon set to {clamped} months"] * (clamped != scenario.meta.months)
+        said += [f"left out, after it: {', '.join(late)}"] * bool(late)
+        message.set(f"Loaded {name}{f' ({"; ".join(said)})' if said else ''}.")
 
     def pick(name):
         choice.set(name)
