@@ -137,7 +137,10 @@ def held() -> Iterator[None]:
     A stop is a signal given to :func:`stop_on` or a Ctrl-C within a :func:`noticing_ctrl_c`
     block. The block is for a few steps that must all happen or none and take moments: a
     command's files moved into its folder one by one, where a Ctrl-C between two of them left
-    a mix of the new files and an earlier run's. A block ended by an exception of its own lets
+    a mix of the new files and an earlier run's. Or for a loop that looks for the stop itself
+    (:func:`noticing_ctrl_c`'s ``check()``) between calls a stop must not land inside: a
+    sweep's waits for its pool, whose locks a ``KeyboardInterrupt`` can leave held. A block
+    ended by an exception of its own lets
     that one go on instead (the stop stays remembered). A Ctrl-C that Python raises itself
     (SIGINT's default handling, outside the program's) is not held.
     """

@@ -970,6 +970,57 @@ def test_ctrl_c_pressed_twice_stops_a_sweep_of_processes_with_one_line(tmp_path,
     # (that --resume finishes such a sweep: test_ctrl_c_or_sigterm_leaves_a_resumable_folder)
 
 
+#: A sweep whose Ctrl-C lands at the worst moment for it: inside ``concurrent.futures.wait``,
+#: after it has locked one of the running futures and before the rest (``_AcquireFutures``).
+CTRL_C_INSIDE_WAIT = """
+import os, signal, sys
+from concurrent.futures import _base
+from pathlib import Path
+from culturesim.cli import console
+
+parts, came, real = Path(sys.argv[3]) / "parts", [], _base._AcquireFutures.__enter__
+
+def enter(self):
+    if came or len(self.futures) < 2 or len(list(parts.glob("run-*"))) < 2:
+        return real(self)
+    came.append(True)
+    self.futures[0]._condition.acquire()
+    os.kill(os.getpid(), signal.SIGINT)  # its handler runs as this call returns
+    for future in self.futures[1:]:
+        future._condition.acquire()
+
+_base._AcquireFutures.__enter__ = enter
+sys.argv = ["culturesim", "sweep", *sys.argv[1:]]
+console()
+"""
+
+
+def test_a_ctrl_c_inside_the_wait_for_runs_stops_a_sweep_of_processes(tmp_path):
+    """A Ctrl-C raised in the middle of the sweep's wait for its runs left a future locked for
+    good (``wait`` locks the running futures one by one), and the pool's shut-down then waited
+    for ever on the thread that must lock it to cancel it: the sweep hung, saying nothing (a
+    fresh-clone test run met it once under Ctrl-C pressed twice). The sweep now takes a stop
+    between its waits, not inside them."""
+    path = write_experiment(tmp_path, GRID.replace("months = 12", "months = 36"))
+    out = tmp_path / "out"
+    args = [str(path), "--out", str(out), "--workers", "2", "--replications", "30"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_INSIDE_WAIT, *args, "--months", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=terminal_signals, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the sweep did not end after a Ctrl-C inside its wait for runs")
+    assert proc.returncode == -signal.SIGINT, err
+    assert "finished runs are kept" in err and "--resume" in err, err
+    finished = len(list((out / "parts").glob("run-*.parquet")))
+    assert 2 <= finished < 30 * 6, finished  # stopped part-way, what finished kept
+
+
 def test_a_closed_pool_of_processes_does_not_wait_for_its_running_runs():
     """A sweep stopping (Ctrl-C, SIGTERM to the sweep alone: ``kill``, ``docker stop``) stops its
     workers' runs rather than wait for them, which would be of no use: a large run takes a

@@ -30,6 +30,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -53,7 +54,7 @@ from culturesim.batch.experiment import (
     design_points,
     run_changes,
 )
-from culturesim.interrupts import noticing_ctrl_c, stop_workers, work_for
+from culturesim.interrupts import held, noticing_ctrl_c, stop_workers, work_for
 from culturesim.manifest import now, other_code, provenance, running_code, write_json
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 from culturesim.progress import Progress
@@ -288,6 +289,10 @@ def _saying_while_connecting(scheduler: str) -> Iterator[None]:
 
 #: Seconds without a finished run after which a sweep asks whether its cluster has workers.
 IDLE_SECONDS = 5.0
+
+#: Seconds between a sweep's looks for a stop (Ctrl-C, SIGTERM) while it waits for runs
+#: elsewhere (processes, Dask): such a stop is taken there, never inside the wait itself.
+POLL_SECONDS = 0.2
 
 
 class WorkerWatch:
@@ -682,7 +687,13 @@ def _run_all(
     queue = iter(todo)
     stored = 0
     news = idle(len(todo))  # a cluster with no worker yet, say
-    with noticing_ctrl_c() as check_ctrl_c:
+    quiet_since = time.monotonic()  # when a run last finished (or idle last spoke)
+    # Runs elsewhere (processes, Dask): a stop is held until the loop looks for it, between
+    # waits. Raised inside one, it could leave a future locked (wait() locks them one by one),
+    # and the pool's shut-down then waited for ever on the thread that must lock it. Runs here
+    # (inline) are the main thread's own work: a stop interrupts them at once.
+    elsewhere = held() if not isinstance(executor, InlineExecutor) else contextlib.nullcontext()
+    with noticing_ctrl_c() as check_ctrl_c, elsewhere:
         while True:
             if news:
                 if bar:
@@ -695,14 +706,18 @@ def _run_all(
                     raise WorkerLostError(_lost(exc)) from exc
             if not pending:
                 return
-            finished, _ = wait(pending, timeout=IDLE_SECONDS, return_when=FIRST_COMPLETED)
-            news = None if finished else idle(len(todo) - stored)
+            finished, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            news, now = None, time.monotonic()
+            if finished:
+                quiet_since = now
+            elif now - quiet_since >= IDLE_SECONDS:
+                news, quiet_since = idle(len(todo) - stored), now
             for future in finished:
                 _store(parts, pending.pop(future), future)
                 stored += 1
                 if bar:
                     bar.tick()
-            check_ctrl_c()  # a Ctrl-C that Python swallowed stops the sweep here
+            check_ctrl_c()  # a stop held, or a Ctrl-C Python swallowed, stops the sweep here
 
 
 def _lock(out: Path) -> TextIO:
