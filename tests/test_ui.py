@@ -431,6 +431,24 @@ def test_an_uploads_events_after_the_pages_horizon_are_left_out_and_said(upload)
     assert "past the horizon" not in dump(rc)
 
 
+def test_an_upload_is_listed_and_the_scenarios_can_be_chosen_again_after_it(upload):
+    """After an upload the scenario list still said "baseline", and choosing baseline there did
+    nothing (the list's value had not changed): the page kept the upload. The upload is now the
+    list's choice, and either can be chosen again."""
+    _, rc = render(StrategistPage)
+    [select] = [w for w in of(rc, v.Select) if w.label == "Scenario file"]
+    upload(rc, "mine.toml", b"[meta]\nmonths = 48\n[levers]\ninnovation_time = 0.3\n")
+    assert select.v_model == "mine.toml (uploaded)" and "mine.toml (uploaded)" in select.items
+    select.v_model = "baseline"
+    default = f"{LEVERS['innovation_time'].default:g} ·"
+    wait(lambda: lever_cost(rc, "innovation_time").startswith(default))
+    assert "Loaded scenarios/baseline.toml." in dump(rc)
+    assert "Horizon: 60 months" in dump(rc)
+    select.v_model = "mine.toml (uploaded)"  # the upload again, as it was loaded
+    wait(lambda: lever_cost(rc, "innovation_time").startswith("0.3 ·"))
+    assert "Loaded upload mine.toml." in dump(rc) and "Horizon: 48 months" in dump(rc)
+
+
 def test_a_setting_larger_than_the_server_runs_is_refused(monkeypatch):
     setting = strategist.compose(strategist.load_scenario("hypergrowth"), {}, [], 60)
     planned = setting.planned_headcount()  # 120 doubling every year: 120 x 2^5

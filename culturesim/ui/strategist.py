@@ -381,6 +381,8 @@ def StrategistPage():
     first = solara.use_memo(lambda: load_scenario("baseline"), [])
     base = solara.use_reactive(first)
     choice = solara.use_reactive("baseline")
+    # the last upload, an entry of the scenario list: (its entry, its label, its scenario)
+    uploaded = solara.use_reactive(None)
     levers = solara.use_reactive(dict(first.levers.model_dump()))
     events = solara.use_reactive([])
     months = solara.use_reactive(60)
@@ -408,7 +410,10 @@ def StrategistPage():
 
     def pick(name):
         choice.set(name)
-        adopt(load_scenario(name), f"scenarios/{name}.toml")
+        if uploaded.value is not None and name == uploaded.value[0]:
+            adopt(uploaded.value[2], f"upload {uploaded.value[1]}")
+        else:
+            adopt(load_scenario(name), f"scenarios/{name}.toml")
 
     def on_upload(info):
         size = int(info.get("size") or 0)
@@ -430,6 +435,10 @@ def StrategistPage():
             base_error.set(str(exc))
             return
         base_error.set("")
+        # listed and chosen: the list said "baseline" over an upload, and choosing baseline
+        # then did nothing (the list's value had not changed)
+        uploaded.set((f"{label} (uploaded)", label, scenario))
+        choice.set(uploaded.value[0])
         adopt(scenario, f"upload {label}")
 
     setting_error = ""
@@ -480,9 +489,8 @@ def StrategistPage():
 
     with solara.Sidebar():
         with solara.Card("Scenario"):
-            solara.Select(
-                "Scenario file", values=scenario_names(), value=choice.value, on_value=pick
-            )
+            listed = scenario_names() + ([uploaded.value[0]] if uploaded.value else [])
+            solara.Select("Scenario file", values=listed, value=choice.value, on_value=pick)
             solara.Text(
                 "…or upload a scenario file (TOML, or the manifest.json of a run; at most 1 MB):",
                 style={"font-size": "0.85rem"},
