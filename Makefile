@@ -39,7 +39,6 @@ demo: $(STAMP)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/culturesim run scenarios/baseline.toml --seeds 10 --out out
-	@echo "Dashboard: $(CURDIR)/out/dashboard.png"
 
 # JupyterLab on the notebooks: installed into .venv on first use (the tests run the notebooks
 # without it). As root (a container), Jupyter wants --allow-root.
