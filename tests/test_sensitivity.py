@@ -142,6 +142,27 @@ def test_the_indices_figure_draws_both_statistics_and_says_what_they_are(design,
     assert all(box.y1 < a.get_tightbbox().y0 for a in fig.axes if a.get_visible())  # below them
 
 
+def test_a_morris_interval_is_drawn_cut_at_zero(closing_figures):
+    """mu* is a mean of effects' sizes, never below 0, but SALib's interval is mu* plus or minus
+    a half-width: the figure drew intervals into negative numbers (a ten-lever study's cash
+    panel reached -3 M$) and stretched its axis to show them. The line now stops at 0."""
+    from culturesim.batch.analyze import sensitivity_figure
+
+    table = _ishigami_table("morris", 50)
+    table.loc[0, "mu_star_conf"] = 3 * table.loc[0, "mu_star"]  # an interval reaching below 0
+    fig = sensitivity_figure(table, "morris", 50)
+    ax = fig.axes[0]
+    [mu_star] = [c for c in ax.containers if c.get_label() == "mu*"]
+    [segments] = [lines.get_segments() for lines in mu_star.errorbar.lines[2]]
+    lows = [min(a[0], b[0]) for a, b in segments]
+    highs = [max(a[0], b[0]) for a, b in segments]
+    assert min(lows) == 0.0 and lows[0] == 0.0  # cut at 0, the wide one included
+    assert highs == pytest.approx(list(table["mu_star"] + table["mu_star_conf"]))
+    assert ax.get_xlim()[0] >= -0.05 * ax.get_xlim()[1]  # the axis starts at 0 (its margin)
+    caption = " ".join(" ".join(t.get_text() for t in fig.texts).split())
+    assert "cut at 0, below which mu* cannot be" in caption
+
+
 def test_prcc_is_the_partial_correlation_of_the_ranks():
     """An LHS sweep had no indices ("design 'lhs' has none"), though partial rank correlation
     is the usual measure of a Latin hypercube of an agent-based model (Marino et al. 2008).

@@ -405,8 +405,9 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         "lhs": ("Latin hypercube", "points", "Fisher's z, the larger half-width"),
     }[design]
     of = " of the largest mu*" if design == "morris" else ""
+    cut = ", cut at 0, below which mu* cannot be" if design == "morris" else ""
     caption = textwrap.fill(
-        f"{MEANING[design]}. Lines: 95% confidence intervals ({how}); rough: wider "
+        f"{MEANING[design]}. Lines: 95% confidence intervals ({how}{cut}); rough: wider "
         f"than ±{WIDE:g}{of}, where close indices may trade places."
         + (f" {name}, {samples:,} {what}." if samples else ""),
         width=int(5 * cols * 72 / 4.8),  # characters of 8 points across the figure
@@ -430,8 +431,10 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
             ax.set_xlim(-1.05, 1.05)
         else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
             scale, unit = display_scale(output) if known else (1.0, "")
-            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4, xerr=t["mu_star_conf"] / scale,
-                    label="mu*", color="C0")  # fmt: skip
+            # SALib's interval is mu* +/- a half-width; mu* (a mean of sizes) is never below 0
+            below = np.minimum(t["mu_star_conf"], t["mu_star"]) / scale
+            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4,
+                    xerr=[below, t["mu_star_conf"] / scale], label="mu*", color="C0")  # fmt: skip
             ax.barh(pos + 0.2, t["sigma"] / scale, 0.4, label="sigma", color="C1")
             title = f"{title} ({unit})" if scale != 1.0 else title
         if t.iloc[:, 2:].isna().all(axis=None):
