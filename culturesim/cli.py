@@ -1181,7 +1181,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Compute Sobol indices (S1, ST with confidence intervals), Morris effects (mu*, "
             "sigma) or, of a Latin hypercube, partial rank correlations (PRCC, Marino et al. "
-            "2008; at least D + 3 points for D parameters) of each output at the final month, "
+            "2008, with the p-value of no correlation; at least D + 3 points for D "
+            "parameters) of each output at the final month, "
             "averaged over replications, from a sweep "
             "folder; write sensitivity.csv and sensitivity.png there, and sensitivity.json, "
             "the code that computed them and the sweep's manifest's SHA-256. Outputs whose 95% "

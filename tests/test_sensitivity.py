@@ -179,8 +179,17 @@ def test_prcc_is_the_partial_correlation_of_the_ranks():
     inverse = np.linalg.inv(stats.spearmanr(np.column_stack([x, y])).statistic)
     want = -inverse[:3, 3] / np.sqrt(np.diag(inverse)[:3] * inverse[3, 3])
     np.testing.assert_allclose(got[:, 0], want, rtol=1e-9, atol=1e-12)
-    r, conf = got.T
+    r, conf, p = got.T
     assert (r[:2] - conf[:2] > 0).all() and abs(r[2]) < conf[2]  # x1, x2 rise; x3: maybe 0
+    # the p-value of r = 0 (it had none): the t-test of the parameter's coefficient when the
+    # output's ranks are regressed on all the parameters' ranks, the same test another way
+    design = np.column_stack([np.ones(len(x)), *(stats.rankdata(c) for c in x.T)])
+    ry = stats.rankdata(y)
+    beta, residual = np.linalg.lstsq(design, ry, rcond=None)[:2]
+    df = len(x) - design.shape[1]
+    se = np.sqrt(residual[0] / df * np.diag(np.linalg.inv(design.T @ design)))[1:]
+    np.testing.assert_allclose(p, 2 * stats.t.sf(np.abs(beta[1:] / se), df), rtol=1e-8)
+    assert (p[:2] < 1e-6).all() and p[2] > 0.05
     # Fisher's interval: tanh(atanh(r) +/- 1.96 / sqrt(n - 3 - 2)); conf its larger half
     half = 1.959963984540054 / np.sqrt(len(x) - 5)
     lo, hi = np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)
@@ -188,8 +197,8 @@ def test_prcc_is_the_partial_correlation_of_the_ranks():
     # an exact monotone relation: 1, its interval (from the nearest rank correlation short of
     # 1, which Fisher's z can take) a few millionths from 300 points; none for a constant
     # output or too few points
-    exact, conf = prcc(x, np.exp(x[:, 1]))[1]
-    assert exact == 1.0 and 0.0 < conf < 1e-5
+    exact, conf, p = prcc(x, np.exp(x[:, 1]))[1]
+    assert exact == 1.0 and 0.0 < conf < 1e-5 and p == 0.0
     # from 5 points a perfect order comes by chance one time in 60: it read 1 +/- 0, certain
     few = prcc(np.array([[0.1], [0.3], [0.5], [0.7], [0.9]]), np.array([5.0, 4.0, 3.5, 3.0, 1.0]))
     assert few[0, 0] == pytest.approx(-1.0) and few[0, 1] > 0.5
@@ -221,7 +230,7 @@ def test_analyze_and_report_on_an_lhs_sweep(tmp_path):
                           text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "ok" / "sensitivity.csv")
-    assert list(table.columns) == ["output", "parameter", "PRCC", "PRCC_conf"]
+    assert list(table.columns) == ["output", "parameter", "PRCC", "PRCC_conf", "PRCC_p"]
     assert len(table) == 4 * 2 and (table["PRCC"].dropna().abs() <= 1).all()
     assert "## Sensitivity" in write_report(tmp_path / "ok").read_text()
     few = subprocess.run([*run, "analyze", str(tmp_path / "few")], capture_output=True,

@@ -59,7 +59,7 @@ def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
 
 SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")
-PRCC_KEYS = ("PRCC", "PRCC_conf")
+PRCC_KEYS = ("PRCC", "PRCC_conf", "PRCC_p")
 KEYS = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS, "lhs": PRCC_KEYS}  # the designs with indices
 
 #: The half-width of a 95% confidence interval above which an output's indices are rough (close
@@ -168,14 +168,16 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     monotone order (r = +/-1), where Fisher's z has no interval, takes the interval of the
     nearest rank correlation short of it, 1 - 12 / (n^3 - n) (two neighbours swapped): with
     few points a perfect order comes by chance (1 in 60 of 5 points, for one parameter), and
-    it said +/-0, certain; with hundreds the interval is a few millionths.
+    it said +/-0, certain; with hundreds the interval is a few millionths. PRCC_p is the
+    two-sided p-value of r = 0, from T = r sqrt((n - 2 - (D - 1)) / (1 - r^2)), Student's t with
+    n - 2 - (D - 1) degrees of freedom (Marino et al. 2008, eq. 9), 0 for an exact order.
 
     Args:
         x: The design points, one row a point and one column a parameter (D columns).
         y: The output at each point.
 
     Returns:
-        An array of D rows: PRCC, PRCC_conf; NaN for a parameter that never varies,
+        An array of D rows: PRCC, PRCC_conf, PRCC_p; NaN for a parameter that never varies,
         and throughout when ``y`` never varies or there are fewer than D + 3 points.
     """
     from scipy import stats
@@ -183,12 +185,13 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     from culturesim.portable import exp, log1p
 
     n, d = x.shape
-    out = np.full((d, 2), np.nan)
+    out = np.full((d, 3), np.nan)
     if n < d + 3 or np.ptp(y) == 0:
         return out
     ranks = np.column_stack([stats.rankdata(column) for column in x.T])
     ry = stats.rankdata(y)
     se = 1.0 / np.sqrt(n - 3 - (d - 1))
+    df = n - 2 - (d - 1)
     for j in range(d):
         held = np.column_stack([np.ones(n), np.delete(ranks, j, axis=1)])
         ex = ranks[:, j] - held @ np.linalg.lstsq(held, ranks[:, j], rcond=None)[0]
@@ -201,7 +204,8 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         near = min(abs(r), 1.0 - 12.0 / (n**3 - n)) * (1.0 if r > 0 else -1.0)
         z = 0.5 * (log1p(near) - log1p(-near))  # atanh
         lo, hi = (1.0 - 2.0 / (exp(2.0 * (z + k * Z95 * se)) + 1.0) for k in (-1, 1))  # tanh
-        out[j] = r, max(r - lo, hi - r)
+        p = 2.0 * stats.t.sf(abs(r) * np.sqrt(df / (1.0 - r * r)), df) if abs(r) < 1 else 0.0
+        out[j] = r, max(r - lo, hi - r), p
     return out
 
 
@@ -219,7 +223,7 @@ def sensitivity(
 
     Returns:
         One row per parameter: S1, S1_conf, ST, ST_conf (Sobol), mu, mu_star, mu_star_conf,
-        sigma (Morris) or PRCC, PRCC_conf (LHS: :func:`prcc`). An output that is the
+        sigma (Morris) or PRCC, PRCC_conf, PRCC_p (LHS: :func:`prcc`). An output that is the
         same at every point has no Sobol indices (they are shares of its variance, which is 0)
         and no PRCC: its rows are NaN (Morris's are 0: no effect).
     """
