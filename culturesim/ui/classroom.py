@@ -271,6 +271,15 @@ def ClassroomPage():
                         )
                     if prediction.value and done:
                         solara.Success(f"You predicted: {prediction.value}. Does the run agree?")
+                    other = lesson.compare
+                    if done and other is not None and setting.value[0][1] != other:
+                        # the question compares two settings; a run is of one
+                        solara.Info(
+                            f"The question compares with {lever.label.lower()} "
+                            f"{format_number(other)}: set it and press Reset. This run stays "
+                            "beside that one as a dashed line.",
+                            classes=["compare-hint"],
+                        )
                 LessonInfo(lesson, done)  # below the question: the class answers it first
             with solara.Column():
                 # the controls sit above the network and charts they drive: on a projector the

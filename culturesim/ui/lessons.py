@@ -32,6 +32,9 @@ class Lesson:
         how: "How it works"
         notice: "Things to notice"
         try_: "Things to try"
+        compare: The lever's other setting the question compares the lesson's with, if it
+            does ("20% ... compared with 10%"): once a run ends at another, the page asks the
+            class to run that one too.
     """
 
     key: str
@@ -47,6 +50,7 @@ class Lesson:
     how: str
     notice: str
     try_: str
+    compare: float | None = None
 
     def preset(self) -> Scenario:
         """The lesson's scenario."""
@@ -79,6 +83,7 @@ LESSONS = {
             "network colours: an overloaded team turns from blue toward red.",
             try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
             "launches peak? Is the peak at 20%?",
+            compare=0.1,
         ),
         Lesson(
             key="pay_retention",
@@ -102,6 +107,7 @@ LESSONS = {
             "years that is hundreds of thousands of dollars of payroll for each quit avoided.",
             try_="Set the premium to -0.1, a pay cut, and then to 0.2. Is the effect the same "
             "size both ways? Where does engagement end up?",
+            compare=0.1,
         ),
         Lesson(
             key="incident_trust",
