@@ -937,6 +937,16 @@ def test_ctrl_c_or_sigterm_leaves_a_resumable_folder(tmp_path, sig):
     assert not list((out / "parts").glob(".*"))
 
 
+def _ended(proc: subprocess.Popen, timeout: float, failure: str) -> str:
+    """The stderr of ``proc`` once it ends; if not within ``timeout`` s, kill its group, fail."""
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(failure)
+
+
 @pytest.mark.parametrize("between", [0.0, 0.2], ids=["at-once", "0.2s-apart"])
 def test_ctrl_c_pressed_twice_stops_a_sweep_of_processes_with_one_line(tmp_path, between):
     """An impatient Ctrl-C, again, reaches the whole group: the sweep and its workers. The
@@ -958,12 +968,7 @@ def test_ctrl_c_pressed_twice_stops_a_sweep_of_processes_with_one_line(tmp_path,
     time.sleep(between)
     with contextlib.suppress(ProcessLookupError):  # it may be gone already
         os.killpg(proc.pid, signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("the sweep did not end after Ctrl-C twice")
+    err = _ended(proc, 60, "the sweep did not end after Ctrl-C twice")
     assert proc.returncode == -signal.SIGINT, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "finished runs are kept" in lines[0] and "--resume" in lines[0], err
@@ -1009,12 +1014,7 @@ def test_a_ctrl_c_inside_the_wait_for_runs_stops_a_sweep_of_processes(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=terminal_signals, start_new_session=True,
     )  # fmt: skip
-    try:
-        _, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("the sweep did not end after a Ctrl-C inside its wait for runs")
+    err = _ended(proc, 120, "the sweep did not end after a Ctrl-C inside its wait for runs")
     assert proc.returncode == -signal.SIGINT, err
     assert "finished runs are kept" in err and "--resume" in err, err
     finished = len(list((out / "parts").glob("run-*.parquet")))

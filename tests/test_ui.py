@@ -578,8 +578,19 @@ def test_each_lesson_asks_first_then_runs(key):
     assert month_text(2, months) in dump(rc)
 
 
+def _lesson_run(lesson) -> tuple:
+    """The classroom on ``lesson``, predicted, set up and stepped to the horizon: ``rc``."""
+    _, rc = render(ClassroomPage)
+    [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
+    select.v_model = lesson.title
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    _run_to_the_horizon(rc, lesson.preset().meta.months)
+    return rc
+
+
 def _run_to_the_horizon(rc, months: int) -> None:
-    """Setup (or Reset) the classroom's company and step it to the lesson's horizon."""
+    """Wait for the classroom's company (after Setup or Reset), then step it to ``months``."""
     wait(lambda: built(rc, months))
     for _ in range(months):
         click(rc, "Step")
@@ -593,21 +604,15 @@ def test_a_lesson_comparing_two_settings_asks_for_the_other_run_once_one_ends(ke
     class saw "Does the run agree?" with half the answer. Once a run ends, the page names the
     other setting; run, it stands beside this one and the page asks no more."""
     lesson = LESSONS[key]
-    months = lesson.preset().meta.months
     lever = LEVERS[lesson.lever]
-    _, rc = render(ClassroomPage)
-    [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
-    select.v_model = lesson.title
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    _run_to_the_horizon(rc, months)
+    rc = _lesson_run(lesson)
     hint = f"The question compares with {lever.label.lower()} {lesson.compare:g}: set it"
     assert lesson.preset().levers.model_dump()[lesson.lever] != lesson.compare
     assert hint in dump(rc)
     [slider] = [w for w in of(rc, v.Slider) if w.label.startswith(lever.label)]
     slider.v_model = lesson.compare
     click(rc, "Reset")
-    _run_to_the_horizon(rc, months)
+    _run_to_the_horizon(rc, lesson.preset().meta.months)
     assert hint not in dump(rc) and "The question compares" not in dump(rc)
     assert f"{lever.label.lower()} {lesson.preset().levers.model_dump()[lesson.lever]:g}" in (
         " ".join(html_text(rc, "runs-caption"))
@@ -616,13 +621,7 @@ def test_a_lesson_comparing_two_settings_asks_for_the_other_run_once_one_ends(ke
 
 def test_a_lesson_whose_question_one_run_answers_asks_for_no_other():
     lesson = LESSONS["incident_trust"]
-    months = lesson.preset().meta.months
-    _, rc = render(ClassroomPage)
-    [select] = [w for w in of(rc, v.Select) if w.label == "Lesson"]
-    select.v_model = lesson.title
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    _run_to_the_horizon(rc, months)
+    rc = _lesson_run(lesson)
     assert lesson.compare is None and "The question compares" not in dump(rc)
 
 
