@@ -545,6 +545,36 @@ def test_a_grids_categories_stand_in_the_experiments_order_unjoined():
     assert ax.get_lines()[0].get_linestyle() == "-"
 
 
+def test_a_morris_levels_are_labelled_in_few_digits_that_keep_them_apart():
+    """A Morris sweep's levels (k/3 of a range) were labelled 0.166667 and 0.333333 in the
+    series legend and the response ticks; they read 0.167 and 0.333 now, with more digits only
+    where fewer would make two values look the same, and whole numbers written whole."""
+    import pandas as pd
+
+    from culturesim.batch.report import _point_labels, _response_figure, _series_figure
+
+    levels = [0.0, 1 / 6, 1 / 3, 0.5]
+    paired = [v for v in levels for _ in (0, 1)]
+    runs = pd.DataFrame({"run_id": range(8), "point": [0, 0, 1, 1, 2, 2, 3, 3],
+                         "levers.innovation_time": paired})  # fmt: skip
+    ts = pd.DataFrame({"run_id": range(8), "month": 3, "launches": [1, 2, 3, 4, 5, 6, 7, 8.0]})
+    shown = ["0", "0.167", "0.333", "0.5"]
+    fig = _series_figure(ts, runs, ["levers.innovation_time"], ["launches"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        f"innovation_time = {v}" for v in shown
+    ]
+    [ax] = _response_figure(ts, runs, ["levers.innovation_time"], ["launches"]).axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == shown
+    runs["levers.innovation_time"] = [0.1234, 0.1234, 0.1235, 0.1235, 0.2, 0.2, 0.3, 0.3]
+    assert list(_point_labels(runs, ["levers.innovation_time"]).values()) == [
+        f"innovation_time = {v}" for v in ("0.1234", "0.1235", "0.2", "0.3")
+    ]
+    runs["levers.training_budget"] = [1300, 1300, 2000, 2000, 150000, 150000, 2e6, 2e6]
+    assert list(_point_labels(runs, ["levers.training_budget"]).values()) == [
+        f"training_budget = {v}" for v in ("1300", "2000", "150000", "2e+06")
+    ]
+
+
 def test_the_reports_panels_span_a_small_change_as_the_other_figures_do():
     """147 against 150 people filled a response or scatter panel from top to bottom, a cliff,
     where every other figure draws it as the near-flat line it is (an axis spanning at least
@@ -858,6 +888,6 @@ def test_design_points_with_the_same_values_are_one_band(closing_figures):
                        for r in range(6) for m in range(2)])  # fmt: skip
     fig = _series_figure(ts, runs, ["levers.inclusion"], ["engagement"])
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["inclusion = 0", "inclusion = 0.333333", "inclusion = 0.666667",
+    assert labels == ["inclusion = 0", "inclusion = 0.333", "inclusion = 0.667",
                       "inclusion = 1"]  # fmt: skip
     assert fig.get_suptitle() == "median and 10-90% band over replications"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,9 @@ def _point_labels(
         return {p: f"point {p}" for p in values.index}
     # events.0.month, not month
     names = names or dict(zip(params, short_names(params), strict=True))
+    shown = {name: _values(values[name].unique()) for name in params}
     return {
-        p: ", ".join(f"{names[name]} = {_value(row[name])}" for name in params)
+        p: ", ".join(f"{names[name]} = {shown[name][row[name]]}" for name in params)
         for p, row in values.iterrows()
     }
 
@@ -103,6 +105,25 @@ def _text_ranks(values: pd.DataFrame) -> dict[str, dict]:
 def _value(v) -> str:
     """A parameter value for a label: numbers short (0.2, 1e+06), the rest as they are."""
     return f"{v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
+
+
+def _values(values) -> dict:
+    """Labels of a parameter's ``values`` side by side.
+
+    Numbers in the fewest significant digits, three or more, that keep them apart (a Morris
+    level 1/6 reads 0.167, not 0.166667); the rest as they are.
+    """
+    numbers_ = {v for v in values if isinstance(v, numbers.Real) and not isinstance(v, bool)}
+
+    def whole(v) -> int:  # digits before the point, kept up to six (1300, not 1.3e+03, as :g)
+        return len(str(int(abs(v)))) if math.isfinite(v) and abs(v) >= 1 else 0
+
+    shown: dict = {}
+    for digits in range(3, 18):
+        shown = {v: f"{v:.{max(digits, min(6, whole(v)))}g}" for v in numbers_}
+        if len(set(shown.values())) == len(numbers_):
+            break
+    return {v: shown[v] if v in shown else _value(v) for v in values}
 
 
 def _scale(kpi: str) -> float:
@@ -182,8 +203,9 @@ def _series_groups(
     short = (names or dict(zip(params, short_names(params), strict=True)))[by]
     levels = sorted(values[by].unique(), key=lambda v: _order(pd.Series({by: v}), ranks))
     shades = _point_colors(pd.DataFrame({"point": range(len(levels)), by: levels}), [by])
+    shown = _values(levels)
     groups = [
-        (f"{short} = {_value(v)}", shades[i], list(values.index[values[by] == v]))
+        (f"{short} = {shown[v]}", shades[i], list(values.index[values[by] == v]))
         for i, v in enumerate(levels)
     ]
     return groups, (
@@ -282,7 +304,7 @@ def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str 
                         ls="-" if numeric else "none")  # fmt: skip
             value_axis(ax, kpi, pd.DataFrame({"lo": mean - 1.96 * sem, "hi": mean + 1.96 * sem}))
             if numeric and len(mean) <= 10:  # the grid's own values
-                ax.set_xticks(mean.index, [_value(v) for v in mean.index])
+                ax.set_xticks(mean.index, list(_values(mean.index).values()))
             ax.set_xlabel(param, fontsize=8)
             ax.set_ylabel(_title(kpi), fontsize=8)
     pooled = "\n(other parameters pooled)" if len(params) > 1 else ""
