@@ -170,7 +170,7 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     few points a perfect order comes by chance (1 in 60 of 5 points, for one parameter), and
     it said +/-0, certain; with hundreds the interval is a few millionths. PRCC_p is the
     two-sided p-value of r = 0, from T = r sqrt((n - 2 - (D - 1)) / (1 - r^2)), Student's t with
-    n - 2 - (D - 1) degrees of freedom (Marino et al. 2008, eq. 9), 0 for an exact order.
+    n - 2 - (D - 1) degrees of freedom (the test Marino et al. 2008 give), 0 for an exact order.
 
     Args:
         x: The design points, one row a point and one column a parameter (D columns).
