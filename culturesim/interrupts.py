@@ -140,9 +140,9 @@ def held() -> Iterator[None]:
     a mix of the new files and an earlier run's. Or for a loop that looks for the stop itself
     (:func:`noticing_ctrl_c`'s ``check()``) between calls a stop must not land inside: a
     sweep's waits for its pool, whose locks a ``KeyboardInterrupt`` can leave held. A block
-    ended by an exception of its own lets
-    that one go on instead (the stop stays remembered). A Ctrl-C that Python raises itself
-    (SIGINT's default handling, outside the program's) is not held.
+    ended by an exception of its own lets that one go on instead (the stop stays remembered).
+    A Ctrl-C that Python raises itself (SIGINT's default handling, outside the program's) is
+    not held.
     """
     pending: list[bool] = []
     _HOLDING.append(pending)

@@ -275,9 +275,9 @@ def ClassroomPage():
                     if done and other is not None and setting.value[0][1] != other:
                         # the question compares two settings; a run is of one
                         solara.Info(
-                            f"The question compares with {lever.label.lower()} "
-                            f"{format_number(other)}: set it and press Reset. This run stays "
-                            "beside that one as a dashed line.",
+                            f"The question compares with {_setting_text(lever, ((1, other),))}"
+                            ": set it and press Reset. This run stays beside that one as a "
+                            "dashed line.",
                             classes=["compare-hint"],
                         )
                 LessonInfo(lesson, done)  # below the question: the class answers it first

@@ -76,6 +76,11 @@ def compose(
     return setting
 
 
+def _listed(label: str) -> str:
+    """An uploaded file's entry in the scenario list (beside the shipped scenarios' names)."""
+    return f"{label} (uploaded)"
+
+
 def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
     b = ensemble.band(kpi)
     last = int(b.index[-1])
@@ -381,8 +386,7 @@ def StrategistPage():
     first = solara.use_memo(lambda: load_scenario("baseline"), [])
     base = solara.use_reactive(first)
     choice = solara.use_reactive("baseline")
-    # the last upload, an entry of the scenario list: (its entry, its label, its scenario)
-    uploaded = solara.use_reactive(None)
+    uploaded = solara.use_reactive(None)  # the last upload, listed: (its label, its scenario)
     levers = solara.use_reactive(dict(first.levers.model_dump()))
     events = solara.use_reactive([])
     months = solara.use_reactive(60)
@@ -410,8 +414,8 @@ def StrategistPage():
 
     def pick(name):
         choice.set(name)
-        if uploaded.value is not None and name == uploaded.value[0]:
-            adopt(uploaded.value[2], f"upload {uploaded.value[1]}")
+        if uploaded.value is not None and name == _listed(uploaded.value[0]):
+            adopt(uploaded.value[1], f"upload {uploaded.value[0]}")
         else:
             adopt(load_scenario(name), f"scenarios/{name}.toml")
 
@@ -437,8 +441,8 @@ def StrategistPage():
         base_error.set("")
         # listed and chosen: the list said "baseline" over an upload, and choosing baseline
         # then did nothing (the list's value had not changed)
-        uploaded.set((f"{label} (uploaded)", label, scenario))
-        choice.set(uploaded.value[0])
+        uploaded.set((label, scenario))
+        choice.set(_listed(label))
         adopt(scenario, f"upload {label}")
 
     setting_error = ""
@@ -489,7 +493,7 @@ def StrategistPage():
 
     with solara.Sidebar():
         with solara.Card("Scenario"):
-            listed = scenario_names() + ([uploaded.value[0]] if uploaded.value else [])
+            listed = scenario_names() + ([_listed(uploaded.value[0])] if uploaded.value else [])
             solara.Select("Scenario file", values=listed, value=choice.value, on_value=pick)
             solara.Text(
                 "…or upload a scenario file (TOML, or the manifest.json of a run; at most 1 MB):",
