@@ -1739,6 +1739,9 @@ BAD = {
                   "parameters.meta.seed: an experiment does not vary meta: a run's seed is"),
     "meta_months": (lhs('"meta.months" = { min = 6, max = 12 }'),
                     "parameters.meta.months: an experiment does not vary meta"),
+    # with an event at month 18, this said the event was past a 12-month horizon
+    "meta_months_with_an_event": (INCIDENT.replace(GRID_PARAMETERS, '"meta.months" = [12, 24]'),
+                                  "parameters.meta.months: an experiment does not vary meta"),
     # a value that breaks another key names it: this said "events.0.kind: required key is
     # missing" (a layoff needs a share)
     "kind_missing_a_field": (INCIDENT.replace(GRID_PARAMETERS,

@@ -509,6 +509,8 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     base = scenario.to_dict()
     varied = {tuple(key_path(key)) for key in parameters}
     for key, value in parameters.items():
+        if key_path(key)[0] == "meta":
+            continue  # never varied (Experiment says why): its values are not worth probing
         if isinstance(value, list) and (nested := [v for v in value if isinstance(v, list | dict)]):
             kind = "a list" if isinstance(nested[0], list) else "a table"
             problems.append(
