@@ -142,25 +142,34 @@ def test_the_indices_figure_draws_both_statistics_and_says_what_they_are(design,
     assert all(box.y1 < a.get_tightbbox().y0 for a in fig.axes if a.get_visible())  # below them
 
 
-def test_a_morris_interval_is_drawn_cut_at_zero(closing_figures):
-    """mu* is a mean of effects' sizes, never below 0, but SALib's interval is mu* plus or minus
-    a half-width: the figure drew intervals into negative numbers (a ten-lever study's cash
-    panel reached -3 M$) and stretched its axis to show them. The line now stops at 0."""
+@pytest.mark.parametrize(
+    ("design", "index", "label"), [("morris", "mu_star", "mu*"), ("sobol", "ST", "ST")]
+)
+def test_an_interval_of_an_index_never_below_zero_is_drawn_cut_at_zero(
+    closing_figures, design, index, label
+):
+    """mu* is a mean of effects' sizes and ST (Jansen's) a mean of squares, never below 0, but
+    SALib's interval is the index plus or minus a half-width: the figure drew intervals into
+    negative numbers (a ten-lever Morris study's cash panel reached -3 M$, a small Sobol study's
+    ST -0.9) and stretched its axis to show them. The line now stops at 0."""
     from culturesim.batch.analyze import sensitivity_figure
 
-    table = _ishigami_table("morris", 50)
-    table.loc[0, "mu_star_conf"] = 3 * table.loc[0, "mu_star"]  # an interval reaching below 0
-    fig = sensitivity_figure(table, "morris", 50)
+    table = _ishigami_table(design, 50)
+    table[f"{index}_conf"] = table[f"{index}_conf"].clip(upper=0.5 * table[index])
+    table.loc[0, f"{index}_conf"] = 3 * table.loc[0, index]  # an interval reaching below 0
+    fig = sensitivity_figure(table, design, 50)
     ax = fig.axes[0]
-    [mu_star] = [c for c in ax.containers if c.get_label() == "mu*"]
-    [segments] = [lines.get_segments() for lines in mu_star.errorbar.lines[2]]
+    [bars] = [c for c in ax.containers if c.get_label() == label]
+    [segments] = [lines.get_segments() for lines in bars.errorbar.lines[2]]
     lows = [min(a[0], b[0]) for a, b in segments]
     highs = [max(a[0], b[0]) for a, b in segments]
-    assert min(lows) == 0.0 and lows[0] == 0.0  # cut at 0, the wide one included
-    assert highs == pytest.approx(list(table["mu_star"] + table["mu_star_conf"]))
-    assert ax.get_xlim()[0] >= -0.05 * ax.get_xlim()[1]  # the axis starts at 0 (its margin)
+    assert lows[0] == 0.0  # the wide one cut at 0
+    assert lows[1:] == pytest.approx(list(table[index] - table[f"{index}_conf"])[1:])  # the rest
+    assert highs == pytest.approx(list(table[index] + table[f"{index}_conf"]))
+    if design == "morris":  # (S1's estimates, beside ST's, may be below 0)
+        assert ax.get_xlim()[0] >= -0.05 * ax.get_xlim()[1]  # the axis starts at 0 (a margin)
     caption = " ".join(" ".join(t.get_text() for t in fig.texts).split())
-    assert "cut at 0, below which mu* cannot be" in caption
+    assert f"{label}{"'s" * (design == 'sobol')} cut at 0, below which it cannot be" in caption
 
 
 def test_prcc_is_the_partial_correlation_of_the_ranks():

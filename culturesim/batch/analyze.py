@@ -387,6 +387,11 @@ MEANING = {
 }
 
 
+def _cut_at_zero(value: pd.Series, half_width: pd.Series) -> list[np.ndarray]:
+    """Error bar lengths (below, above) of ``value`` +/- ``half_width``, the lower end kept >= 0."""
+    return [np.clip(np.minimum(half_width, value), 0.0, None), half_width.to_numpy()]
+
+
 def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
     """Bar charts of the indices, one panel per output, with their 95% intervals.
 
@@ -409,7 +414,11 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         "lhs": ("Latin hypercube", "points", "Fisher's z, the larger half-width"),
     }[design]
     of = " of the largest mu*" if design == "morris" else ""
-    cut = ", cut at 0, below which mu* cannot be" if design == "morris" else ""
+    # mu* (a mean of sizes) and ST (Jansen's: a mean of squares) are never below 0, but SALib's
+    # interval is the index +/- a half-width: their lines stop at 0. S1's estimate may be below
+    # 0 itself, and its interval is drawn as SALib gives it.
+    cut = {"morris": "mu*", "sobol": "ST's"}.get(design)
+    cut = f", {cut} cut at 0, below which it cannot be" if cut else ""
     caption = textwrap.fill(
         f"{MEANING[design]}. Lines: 95% confidence intervals ({how}{cut}); rough: wider "
         f"than ±{WIDE:g}{of}, where close indices may trade places."
@@ -427,7 +436,8 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         known = output in KPIS
         title = KPIS[output].label if known else output
         if design == "sobol":  # shares of variance: no unit
-            ax.barh(pos - 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="C0")
+            ax.barh(pos - 0.2, t["ST"], 0.4, xerr=_cut_at_zero(t["ST"], t["ST_conf"]),
+                    label="ST", color="C0")  # fmt: skip
             ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
         elif design == "lhs":  # a correlation: its whole scale, 0 marked
             ax.barh(pos, t["PRCC"], 0.6, xerr=t["PRCC_conf"], label="PRCC", color="C0")
@@ -435,10 +445,8 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
             ax.set_xlim(-1.05, 1.05)
         else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
             scale, unit = display_scale(output) if known else (1.0, "")
-            # SALib's interval is mu* +/- a half-width; mu* (a mean of sizes) is never below 0
-            below = np.minimum(t["mu_star_conf"], t["mu_star"]) / scale
-            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4,
-                    xerr=[below, t["mu_star_conf"] / scale], label="mu*", color="C0")  # fmt: skip
+            xerr = _cut_at_zero(t["mu_star"] / scale, t["mu_star_conf"] / scale)
+            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4, xerr=xerr, label="mu*", color="C0")
             ax.barh(pos + 0.2, t["sigma"] / scale, 0.4, label="sigma", color="C1")
             title = f"{title} ({unit})" if scale != 1.0 else title
         if t.iloc[:, 2:].isna().all(axis=None):
