@@ -70,11 +70,13 @@ from culturesim.scenario import (
     MAX_HEADCOUNT,
     MAX_MONTHS,
     MAX_POTENTIAL_USERS,
+    TOO_DEEP,
     Scenario,
     ScenarioError,
     commented_toml,
     exact_number,
     load_scenario,
+    parse_json,
     parse_toml,
     read_file,
     scenario_from_dict,
@@ -151,6 +153,8 @@ def _setting(text: str) -> tuple[str, Any]:
         # a number TOML spells otherwise (".2", "2."), as Python and a shell user write it;
         # else a bare word
         value = float(raw) if _DECIMAL.fullmatch(raw) else raw
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"{key}: value with {TOO_DEEP}") from None
     return key, value
 
 
@@ -265,8 +269,8 @@ def _recorded(path: str, kind: str) -> dict | None:
     if p.suffix != ".json" or not p.is_file():
         return None
     try:
-        manifest = json.loads(read_file(p))
-    except (ScenarioError, ValueError):  # unreadable or not JSON: load_scenario says so
+        manifest = parse_json(read_file(p), path)
+    except ScenarioError:  # unreadable or not JSON: load_scenario says so
         return None
     return manifest if isinstance(manifest, dict) and manifest.get("kind") == kind else None
 

@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import reprlib
 import textwrap
 import tomllib
 from collections.abc import Mapping
@@ -150,6 +151,28 @@ def parse_toml(data: bytes, source: str, error: type[ScenarioError] = ScenarioEr
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(source, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:  # Python's reader recurses per level: a traceback, before this
+        raise error(source, [f"not valid TOML here: {TOO_DEEP}"]) from None
+
+
+#: What a file nested deeper than Python's readers go is told.
+TOO_DEEP = "arrays or tables nested too deeply (a few hundred levels) for Python to read"
+
+
+def parse_json(data: bytes, source: str, error: type[ScenarioError] = ScenarioError) -> Any:
+    """Return what a JSON file's bytes hold; raise ``error`` naming ``source`` if not JSON.
+
+    Args:
+        data: The file's bytes.
+        source: The file's name, for the message.
+        error: The error to raise (a :class:`ScenarioError` or a subclass).
+    """
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise error(source, [f"not valid JSON: {exc}"]) from None
+    except RecursionError:
+        raise error(source, [f"not valid JSON here: {TOO_DEEP}"]) from None
 
 
 #: Levels of named values (the culture core, a team's or a region's values), each in [0, 1].
@@ -779,6 +802,11 @@ def commented_toml(scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: How a message shows a value it quotes: a 20,000-number list as a lever's value was
+#: written out whole, one line of 100 KB (nested ones, a list in a list, at most 3 deep).
+_SHOWN = reprlib.Repr(maxlevel=3, maxlist=6, maxdict=6, maxstring=60, maxother=60)
+
+
 def _describe(err: dict) -> str:
     # drop the union tags (event kinds) and validator names pydantic puts into locations
     loc = tuple(p for p in err["loc"] if p not in EVENT_TYPES and not str(p).startswith("function"))
@@ -793,18 +821,19 @@ def _describe(err: dict) -> str:
         return f"{key}: unknown key{hint}{allowed}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(model, name) or err["msg"]
-        return f"{key}: value {err['input']!r} out of range; {bounds}"
+        return f"{key}: value {_SHOWN.repr(err['input'])} out of range; {bounds}"
     if kind == "finite_number":
         bounds = _bounds(model, name) or "allowed: a finite number"
-        return f"{key}: value {err['input']!r} is not a finite number; {bounds}"
+        return f"{key}: value {_SHOWN.repr(err['input'])} is not a finite number; {bounds}"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         hint = did_you_mean(err["input"], choices)
-        return f"{key}: {err['input']!r} is not allowed{hint}; {err['msg'].lower()}"
+        return f"{key}: {_SHOWN.repr(err['input'])} is not allowed{hint}; {err['msg'].lower()}"
     if kind == "union_tag_invalid":
         given = err["input"].get("kind")
         hint = did_you_mean(given, EVENT_HELP)
-        return f"{key}: unknown event kind {given!r}{hint}; allowed: " + ", ".join(EVENT_HELP)
+        allowed = ", ".join(EVENT_HELP)
+        return f"{key}: unknown event kind {_SHOWN.repr(given)}{hint}; allowed: {allowed}"
     if kind == "union_tag_not_found":
         return f"{key}: missing 'kind'; allowed: " + ", ".join(EVENT_HELP)
     if kind == "missing":
@@ -815,9 +844,8 @@ def _describe(err: dict) -> str:
             return f"{key}.{msg}"
         return f"{key}: {msg}" if key else msg
     expected = err["msg"].removeprefix("Input should be ").removesuffix(".")
-    return (
-        f"{key}: wrong type {type(err['input']).__name__} ({err['input']!r}); expected {expected}"
-    )
+    given = f"{type(err['input']).__name__} ({_SHOWN.repr(err['input'])})"
+    return f"{key}: wrong type {given}; expected {expected}"
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
@@ -945,10 +973,7 @@ def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
     Raises:
         ScenarioError: If the bytes are not JSON or not the manifest of a run.
     """
-    try:
-        manifest = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ScenarioError(source, [f"not valid JSON: {exc}"]) from None
+    manifest = parse_json(data, source)
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind != "run" or not isinstance(manifest.get("scenario"), dict):
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"

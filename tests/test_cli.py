@@ -746,6 +746,54 @@ def test_a_bad_set_exits_2_names_the_key_and_writes_nothing(tmp_path, setting, s
     assert not out.exists()
 
 
+DEEP = "[" * 5000 + "]" * 5000  # deeper than Python's readers go (its recursion limit)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "args"),
+    [
+        ("deep.toml", f"[levers]\ninnovation_time = {DEEP}\n", ()),
+        ("manifest.json", DEEP, ()),
+        ("deep.toml", f'[experiment]\nname = "x"\nscenario = "baseline"\nsamples = {DEEP}\n', ()),
+        ("ok.toml", "[levers]\n", ("--set", f"levers.innovation_time={DEEP}")),
+    ],
+    ids=["scenario", "manifest", "experiment", "set"],
+)
+def test_a_file_nested_deeper_than_python_reads_is_refused_in_a_line(tmp_path, name, text, args):
+    """A scenario, manifest or experiment nested some thousand levels deep (valid TOML or JSON:
+    neither sets a limit) ended in a RecursionError's traceback of a few hundred lines."""
+    path = tmp_path / name
+    path.write_text(text)
+    command = "sweep" if "experiment" in text else "run"
+    out = tmp_path / "out"
+    for argv in (("validate", path), (command, path, *args, "--out", out)):
+        if args and argv[0] == "validate":
+            continue
+        proc = cli(*argv)
+        assert proc.returncode == 2, proc.stderr
+        assert "nested too deeply (a few hundred levels) for Python to read" in proc.stderr
+        lines = proc.stderr.splitlines()
+        if args:  # argparse's usage, then its error
+            assert lines[-1].startswith(f"culturesim {command}: error: argument --set: levers.")
+        else:
+            assert len(lines) == 1 and str(path) in lines[0], proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert not out.exists()
+
+
+def test_a_long_value_is_quoted_short_in_its_message(tmp_path):
+    """A list of 20,000 numbers given as a lever was quoted whole: one line of 100 KB."""
+    path = tmp_path / "long.toml"
+    path.write_text(f"[levers]\ninnovation_time = [{', '.join(['0.1'] * 20_000)}]\n"
+                    f'[market]\nuser_network = "{"x" * 10_000}"\n')  # fmt: skip
+    proc = cli("validate", path)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert f"{path}: levers.innovation_time: wrong type list ([0.1, 0.1, 0.1, 0.1, 0.1, 0.1, " \
+           "...]); expected a valid number" in lines  # fmt: skip
+    assert max(map(len, lines)) < 200 + len(str(path)), lines
+
+
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_seeds_past_the_largest_are_refused_and_the_largest_is_kept_exactly(
     tmp_path, capsys, command

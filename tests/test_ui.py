@@ -358,6 +358,9 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_setting(upload):
     assert "at most 1 MB" in dump(rc) and "/tmp" not in dump(rc)
     upload(rc, "y.toml", b"this is not = = toml")
     assert "not valid TOML" in dump(rc)
+    # valid TOML, but deeper than Python reads: a RecursionError's traceback in the page
+    upload(rc, "deep.toml", b"a = " + b"[" * 5000 + b"]" * 5000)
+    assert "deep.toml: not valid TOML here: arrays or tables nested too deeply" in dump(rc)
     # the levers on screen are still the baseline's
     assert lever_cost(rc, "innovation_time").startswith(f"{LEVERS['innovation_time'].default:g} ·")
     upload(

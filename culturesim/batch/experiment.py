@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import warnings
 from pathlib import Path
@@ -46,6 +45,7 @@ from culturesim.scenario import (
     ScenarioError,
     key_path,
     load_scenario,
+    parse_json,
     parse_toml,
     read_file,
     scenario_from_dict,
@@ -406,10 +406,7 @@ def _from_manifest(raw: bytes, source: str) -> dict[str, Any]:
     Raises:
         ExperimentError: If ``raw`` is not JSON or not the manifest of a sweep.
     """
-    try:
-        manifest = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ExperimentError(source, [f"not valid JSON: {exc}"]) from None
+    manifest = parse_json(raw, source, ExperimentError)
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     tables = ("experiment", "parameters", "scenario")
     if kind == "sweep" and all(isinstance(manifest.get(t), dict) for t in tables):
