@@ -158,14 +158,21 @@ def _setting(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _scenario(path: str, settings: list[tuple[str, Any]] | None, option: str = "--set"):
+def _scenario(
+    path: str,
+    settings: list[tuple[str, Any]] | None,
+    option: str = "--set",
+    loaded: Scenario | None = None,
+):
     """The scenario at ``path`` with the ``option`` settings made; and those changes.
+
+    ``loaded``: the scenario already read from ``path`` (a pipe reads once).
 
     Raises:
         ScenarioError: If the file is invalid, or a change is (naming the file, the option,
             the key and what is allowed).
     """
-    scenario = load_scenario(path)
+    scenario = loaded or load_scenario(path)
     changes = dict(settings or [])  # a key set twice: the last one counts
     if changes:
         scenario = scenario.with_changes(changes, source=f"{path} {option}")
@@ -540,8 +547,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b_file = args.a
     else:
         b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
-        a, a_changes = _scenario(args.a, args.set_a, "--set-a")
-        b, b_changes = _scenario(b_file, args.set_b, "--set-b")
+        first = load_scenario(args.a)  # read once: a pipe gives its text once
+        a, a_changes = _scenario(args.a, args.set_a, "--set-a", first)
+        b, b_changes = _scenario(b_file, args.set_b, "--set-b", None if args.b else first)
     n_seeds, months = _seeds_and_months(args, recorded, 20, None, args.a, fewest=2)
     seeds = _seeds(args.a, a, n_seeds)  # B runs A's seeds
     a_name, b_name = (

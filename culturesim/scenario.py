@@ -883,6 +883,10 @@ def _python_scalars(data: Any) -> Any:
     return data.item() if isinstance(data, np.generic) else data
 
 
+#: The largest file read as a scenario or an experiment: far past any (they are a few KB).
+MAX_FILE_BYTES = 16_000_000
+
+
 def read_file(path: Path, error: type[ScenarioError] = ScenarioError) -> bytes:
     """The bytes of the file at ``path``; raise ``error`` naming it if it cannot be read.
 
@@ -892,9 +896,17 @@ def read_file(path: Path, error: type[ScenarioError] = ScenarioError) -> bytes:
             file may be another user's, or on a disk that fails.
     """
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:  # a pipe too (`culturesim run <(...)`), read once
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise error(str(path), [f"cannot read it: {exc.strerror}"]) from None
+    if len(data) > MAX_FILE_BYTES:  # say, results.parquet given by mistake, or /dev/zero
+        raise error(
+            str(path),
+            [f"larger than {MAX_FILE_BYTES // 1_000_000} MB; a scenario or an experiment file is "
+             "a few KB (a run's manifest.json some more): is it the file you meant?"],
+        )  # fmt: skip
+    return data
 
 
 def _missing(p: Path) -> str:
@@ -947,7 +959,7 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
     if not p.exists() and not p.suffix:
         candidate = SCENARIO_DIR / f"{p.name}.toml"
         p = candidate if candidate.exists() else p
-    if not p.is_file():
+    if not p.exists() or p.is_dir():  # a pipe is read as a file: it is one to its writer
         raise ScenarioError(str(path), [_missing(p)])
     if p.suffix == ".json":
         return _from_manifest(p)

@@ -3,6 +3,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -173,15 +174,15 @@ def test_a_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkeypatch,
         '[experiment]\nname = "x"\nscenario = "theirs.toml"\ndesign = "grid"\n'
         '[parameters]\n"levers.transparency" = [0.2, 0.8]\n'
     )
-    real = Path.read_bytes
+    real = Path.open
     unreadable = {scenario}
 
-    def read_bytes(path):  # as the OS answers another user (root reads anything: not testable)
+    def open_(path, *args, **kwargs):  # as the OS answers another user (root reads anything)
         if path in unreadable:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real(path)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     out = tmp_path / "out"
     line = f"{scenario}: cannot read it: Permission denied"
     for args in (["validate", scenario], ["run", scenario, "--out", out], ["show", scenario],
@@ -744,6 +745,51 @@ def test_a_bad_set_exits_2_names_the_key_and_writes_nothing(tmp_path, setting, s
         assert proc.stderr.startswith("baseline --set: ")  # the file and the option
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def in_bash(command: str) -> subprocess.CompletedProcess:
+    """``command`` run by bash, ``culturesim`` standing for this Python's module."""
+    culturesim = f"{shlex.quote(sys.executable)} -m culturesim"
+    return subprocess.run(["bash", "-c", command.replace("culturesim", culturesim, 1)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_a_scenario_piped_in_runs_and_compare_reads_it_once(tmp_path):
+    """``culturesim run <(...)`` said "/dev/fd/63: no such file"; read twice, as compare read
+    A's file for B, a pipe would have given B nothing: the built-in baseline."""
+    scenario = "<(printf '[meta]\\nname = \"piped\"\\n[levers]\\ninnovation_time = 0.35\\n')"
+    out = tmp_path / "run"
+    proc = in_bash(f"culturesim run {scenario} --seeds 1 --months 2 --out {out}")
+    assert proc.returncode == 0, proc.stderr
+    ran = json.loads((out / "manifest.json").read_text())["scenario"]
+    assert ran["meta"]["name"] == "piped" and ran["levers"]["innovation_time"] == 0.35
+    out = tmp_path / "compare"
+    proc = in_bash(f"culturesim compare {scenario} --set-b levers.inclusion=0.9 --seeds 2 "
+                   f"--months 2 --out {out}")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    a, b = (manifest[arm]["scenario"] for arm in "ab")
+    assert b["levers"] == {**a["levers"], "inclusion": 0.9} and b["meta"] == a["meta"]
+    assert a["levers"]["innovation_time"] == 0.35
+    # an experiment's scenario is found beside it: a pipe has no folder, and is refused
+    proc = in_bash(f"culturesim sweep <(cat {ROOT / 'experiments' / 'innovation_time_sweep.toml'})"
+                   f" --out {tmp_path / 'sweep'}")  # fmt: skip
+    assert proc.returncode == 2 and "a pipe or a device, not a saved file" in proc.stderr
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_file_far_larger_than_a_scenario_is_refused_unread(tmp_path):
+    """Any file was read whole: /dev/zero filled the memory, a results file given by mistake
+    was read in full to be told it is no UTF-8."""
+    big = tmp_path / "timeseries.parquet"
+    with big.open("wb") as f:
+        f.truncate(17_000_000)  # sparse: nothing on the disk
+    for path in (big, "/dev/zero"):
+        proc = cli("validate", path)
+        assert proc.returncode == 2
+        assert proc.stderr == (f"{path}: larger than 16 MB; a scenario or an experiment file is "
+                               "a few KB (a run's manifest.json some more): is it the file you "
+                               "meant?\n")  # fmt: skip
 
 
 DEEP = "[" * 5000 + "]" * 5000  # deeper than Python's readers go (its recursion limit)

@@ -439,7 +439,13 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         raise ExperimentError('""', ["no name: give an experiment file"])
     p = Path(path)
     if not p.is_file():
-        raise ExperimentError(str(path), ["a folder, not a file" if p.is_dir() else "no such file"])
+        raise ExperimentError(
+            str(path),
+            ["a folder, not a file" if p.is_dir() else
+             "a pipe or a device, not a saved file: an experiment is read from its file (its "
+             "scenario's path is relative to the file's folder)" if p.exists() else
+             "no such file"],
+        )  # fmt: skip
     raw = read_file(p, ExperimentError)
     recorded = _from_manifest(raw, str(p)) if p.suffix == ".json" else None
     data: dict[str, Any] = recorded or parse_toml(raw, str(p), ExperimentError)
