@@ -122,6 +122,15 @@ MAX_SEEDS = 10_000
 _months = _whole(1, MAX_MONTHS)  # as meta.months and an experiment's months allow
 
 
+def _folder(text: str) -> str:
+    """An argparse type: a folder's name, not empty (``--out "$DIR"`` with DIR unset)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected a folder, got {text!r} (an unset shell variable?); the current folder is ."
+        )
+    return text
+
+
 def _kpi_names(text: str) -> list[str]:
     """An argparse type: KPI names separated by commas (``ideas,launches``)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
@@ -1081,7 +1090,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"months, 1-{MAX_MONTHS} (default meta.months; a run's manifest.json: its months)",
     )
     run.add_argument(
-        "--out", metavar="DIR", help="write results, manifest.json and a dashboard PNG here"
+        "--out",
+        type=_folder,
+        metavar="DIR",
+        help="write results, manifest.json and a dashboard PNG here",
     )
     run.set_defaults(func=cmd_run)
     val = sub.add_parser(
@@ -1115,7 +1127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "experiment", metavar="EXPERIMENT",
         help="experiment TOML file, or a sweep folder's manifest.json",
     )  # fmt: skip
-    sweep.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    sweep.add_argument("--out", type=_folder, required=True, metavar="DIR", help="results folder")
     where = sweep.add_mutually_exclusive_group()  # a Dask cluster's workers are its own
     where.add_argument(
         "--workers", type=_positive, default=None, metavar="N",
@@ -1179,7 +1191,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"1-{MAX_MONTHS} (default: A's meta.months; a manifest's: its own)",
     )  # fmt: skip
     cmp.add_argument(
-        "--out", metavar="DIR", help="write compare.csv, compare.png and manifest.json here"
+        "--out",
+        type=_folder,
+        metavar="DIR",
+        help="write compare.csv, compare.png and manifest.json here",
     )
     cmp.add_argument(
         "--charts", type=_kpi_names, metavar="KPI,...",
@@ -1202,7 +1217,9 @@ def build_parser() -> argparse.ArgumentParser:
             "named in a note, with the samples that would narrow them to that."
         ),
     )
-    ana.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
+    ana.add_argument(
+        "folder", type=_folder, metavar="DIR", help="a folder written by culturesim sweep"
+    )
     ana.set_defaults(func=cmd_analyze)
     rep = sub.add_parser(
         "report",
@@ -1217,7 +1234,9 @@ def build_parser() -> argparse.ArgumentParser:
             "a grid's one-value lists are named in the figures' titles, not drawn."
         ),
     )
-    rep.add_argument("folder", metavar="DIR", help="a folder written by culturesim sweep")
+    rep.add_argument(
+        "folder", type=_folder, metavar="DIR", help="a folder written by culturesim sweep"
+    )
     rep.set_defaults(func=cmd_report)
     dock = sub.add_parser(
         "dock",
@@ -1233,6 +1252,7 @@ def build_parser() -> argparse.ArgumentParser:
     dock.add_argument("--json", action="store_true", help="print the table as JSON")
     dock.add_argument(
         "--figures",
+        type=_folder,
         metavar="DIR",
         help="also draw the docking figures (PNG) into DIR, with a manifest.json",
     )

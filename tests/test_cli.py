@@ -747,6 +747,29 @@ def test_a_bad_set_exits_2_names_the_key_and_writes_nothing(tmp_path, setting, s
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "baseline", "--months", "2", "--seeds", "1", "--out"],
+        ["compare", "baseline", "--set-b", "levers.inclusion=0.9", "--months", "2", "--out"],
+        ["sweep", str(ROOT / "experiments" / "innovation_time_sweep.toml"), "--out"],
+        ["analyze"],
+        ["report"],
+        ["dock", "--quick", "--figures"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_an_empty_folder_name_is_refused(tmp_path, args):
+    """``--out "$OUT"`` with OUT unset: run, compare and dock ran and wrote nothing, saying
+    nothing; sweep, analyze and report took the current folder."""
+    proc = cli(*args, "", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-1].endswith(
+        "expected a folder, got '' (an unset shell variable?); the current folder is ."
+    )
+    assert not list(tmp_path.iterdir())
+
+
 def in_bash(command: str) -> subprocess.CompletedProcess:
     """``command`` run by bash, ``culturesim`` standing for this Python's module."""
     culturesim = f"{shlex.quote(sys.executable)} -m culturesim"
