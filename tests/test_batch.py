@@ -1415,6 +1415,13 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
             waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
             assert (waiting in proc.stderr) == address.startswith("tcp"), proc.stderr
             assert not (tmp_path / "o").exists()
+    # `--scheduler "$ADDRESS"` with ADDRESS unset: a TypeError's traceback
+    proc = cli("sweep", path, "--out", tmp_path / "o", "--scheduler", "")
+    assert proc.returncode == 2 and proc.stderr == (
+        "culturesim: --scheduler '': expected an address, e.g. tcp://127.0.0.1:8786 (an unset "
+        "shell variable?)\n"
+    )
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,13 @@ def make_executor(
 
     Raises:
         SchedulerError: If ``scheduler`` cannot be reached, or a worker of its cluster cannot
-            run this culturesim (:func:`check_workers`).
+            run this culturesim (:func:`check_workers`), or is blank (an unset variable).
     """
+    if scheduler is not None and not scheduler.strip():  # else: processes, as if not given
+        raise SchedulerError(
+            f"--scheduler {scheduler!r}: expected an address, e.g. tcp://127.0.0.1:8786 (an "
+            "unset shell variable?)"
+        )
     if scheduler:
         try:
             with _saying_while_connecting(scheduler):
