@@ -815,8 +815,12 @@ def cmd_dock(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Serve the web UI (strategist and classroom pages) with Solara until interrupted."""
-    from culturesim.ui import assets
+    from culturesim.ui import assets, configured_workers
 
+    try:  # the server reads it at its first Run: said there, after a visitor pressed it
+        configured_workers()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     _check_free(args.host, args.port)  # before anything starts: a clear message, not tracebacks
     if assets.missing():
         print("culturesim: fetching the UI's browser assets from the npm registry ...")

@@ -239,3 +239,19 @@ cli.console()
         os.kill(p, signal.SIGKILL)
     assert not left, f"the server outlived culturesim ui ({status}): {said[-1500:]}"
     assert status == 0, said[-1500:]
+
+
+def test_a_bad_number_of_workers_is_refused_before_the_server_starts():
+    """``CULTURESIM_UI_WORKERS=two``: the server started, and every Run then failed with
+    "ValueError: invalid literal for int()" in the visitor's page."""
+    for value in ("two", "", "-1"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "culturesim", "ui", "--port", "1"],  # refused before the port
+            env={**os.environ, "CULTURESIM_UI_WORKERS": value},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr == (
+            f"culturesim: CULTURESIM_UI_WORKERS={value!r}: expected a whole number of worker "
+            "processes, 0 or more (0 runs them in the server's process; unset: one a core)\n"
+        )

@@ -15,6 +15,32 @@ UI_MAX_USERS = 2_000_000
 #: the server busy for a minute, every other visitor's page waiting. The command line runs any.
 UI_MAX_EVENTS = 200
 
+
+def configured_workers() -> int | None:
+    """How many worker processes ``CULTURESIM_UI_WORKERS`` asks for; None if it is not set.
+
+    Unset, the server starts one a core (:func:`culturesim.run.cores`); 0 runs inline.
+
+    Raises:
+        ValueError: If it is set to anything but a whole number, 0 or more.
+    """
+    import os
+
+    text = os.environ.get("CULTURESIM_UI_WORKERS")
+    if text is None:
+        return None
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise ValueError(
+            f"CULTURESIM_UI_WORKERS={text!r}: expected a whole number of worker processes, 0 or "
+            "more (0 runs them in the server's process; unset: one a core)"
+        )
+    return workers
+
+
 #: Both pages' style for a disabled button: greyed whatever its colour. Vuetify keeps a coloured
 #: button's colour class (``bg-primary``, with ``!important``) when it is disabled, so a
 #: disabled Run (a setting with a problem) or Setup (a lesson's question not yet answered)

@@ -40,7 +40,7 @@ from culturesim.scenario import (
     scenario_from_manifest,
     seeds_from,
 )
-from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_EVENTS, UI_MAX_USERS
+from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_EVENTS, UI_MAX_USERS, configured_workers
 
 __all__ = [
     "FAMILY_KPIS",
@@ -373,12 +373,13 @@ _WARMED.set()
 def executor() -> Executor:
     """The worker pool all sessions share (created on first use).
 
-    ``CULTURESIM_UI_WORKERS`` sets its size (default: the machine's cores); ``0`` runs inline.
+    ``CULTURESIM_UI_WORKERS`` sets its size (:func:`configured_workers`); ``0`` runs inline.
     Workers are spawned, not forked, so they never inherit the server's threads.
     """
     with _POOL_LOCK:  # sessions start runs from their own threads
         if "pool" not in _POOL:
-            workers = int(os.environ.get("CULTURESIM_UI_WORKERS", cores()))
+            workers = configured_workers()
+            workers = cores() if workers is None else workers
             _POOL["pool"] = (
                 _Inline()
                 if workers <= 0
