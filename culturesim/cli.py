@@ -181,7 +181,7 @@ def _scenario(
         ScenarioError: If the file is invalid, or a change is (naming the file, the option,
             the key and what is allowed).
     """
-    scenario = loaded or load_scenario(path)
+    scenario = load_scenario(path) if loaded is None else loaded
     changes = dict(settings or [])  # a key set twice: the last one counts
     if changes:
         scenario = scenario.with_changes(changes, source=f"{path} {option}")
@@ -558,7 +558,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b_file = args.b if args.b is not None else args.a  # B: A's file (changed by --set-b)
         first = load_scenario(args.a)  # read once: a pipe gives its text once
         a, a_changes = _scenario(args.a, args.set_a, "--set-a", first)
-        b, b_changes = _scenario(b_file, args.set_b, "--set-b", None if args.b else first)
+        b, b_changes = _scenario(b_file, args.set_b, "--set-b", first if args.b is None else None)
     n_seeds, months = _seeds_and_months(args, recorded, 20, None, args.a, fewest=2)
     seeds = _seeds(args.a, a, n_seeds)  # B runs A's seeds
     a_name, b_name = (
