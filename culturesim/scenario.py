@@ -817,6 +817,12 @@ def _describe(err: dict) -> str:
         parent, _ = _field_at((*tuple(err["loc"])[:-1], "__x__"))
         fields = list(getattr(parent, "model_fields", {})) if parent else []
         hint = did_you_mean(loc[-1], fields) if loc else ""
+        if loc and "." in str(loc[-1]):
+            # "levers.innovation_time" = 0.2, quoted as an experiment's [parameters] are: one
+            # key, dot and all, which read as the valid key it spells
+            key = key.removesuffix(str(loc[-1])) + f'"{loc[-1]}"'
+            unquote = f": write {loc[-1]} without the quotes" * (loc[-1].split(".")[0] in fields)
+            hint = f" (quoted, it is one key, dot and all{unquote})"
         allowed = f"; allowed keys: {', '.join(fields)}" if fields else ""
         return f"{key}: unknown key{hint}{allowed}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

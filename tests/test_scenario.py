@@ -315,3 +315,22 @@ def test_a_mistyped_key_or_kpi_gets_the_nearest_name():
         assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
     with pytest.raises(ValueError, match=r"unknown KPI 'atrition_rate_annual' \(did you mean "):
         check_names(["atrition_rate_annual"])
+
+
+def test_a_quoted_key_with_a_dot_is_told_it_is_one_key():
+    """``"levers.innovation_time" = 0.2``, quoted as an experiment's [parameters] are, is one
+    key with a dot in it: the message read "levers.innovation_time: unknown key", the very key
+    meant."""
+    said = {
+        '"levers.innovation_time" = 0.2\n': '"levers.innovation_time": unknown key (quoted, it '
+        "is one key, dot and all: write levers.innovation_time without the quotes); allowed "
+        "keys: meta, organization,",
+        '[organization]\n"core_values.innovation" = 0.9\n': 'organization."core_values.'
+        'innovation": unknown key (quoted, it is one key, dot and all: write core_values.'
+        "innovation without the quotes); allowed keys: employees,",
+        '"a.b" = 1\n': '"a.b": unknown key (quoted, it is one key, dot and all); allowed keys: ',
+    }  # fmt: skip
+    for text, expected in said.items():
+        with pytest.raises(ScenarioError) as caught:
+            scenario_from_dict(tomllib.loads(text), "f.toml")
+        assert [p for p in caught.value.problems if p.startswith(expected)], caught.value.problems
