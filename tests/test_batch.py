@@ -1760,6 +1760,12 @@ BAD = {
                                                     '"events[0].severity" = [0.3]'),
                   'parameters.events[0].severity: the same key as "events.0.severity"; vary '
                   "each key once"),
+    # unquoted, levers.transparency is a table in TOML: read as the key it spells, so twice here
+    "key_quoted_and_as_a_table": (GRID.replace('"levers.transparency" = [0.2, 0.8]',
+                                               '"levers.transparency" = [0.2, 0.8]\n'
+                                               "levers.transparency = [0.3]"),
+                                  "parameters.levers.transparency: given twice (quoted and as a "
+                                  "table); vary each key once"),
     # 525 billion runs were validated, and the sweep filled the memory listing them
     "too_many_runs": (GRID.replace("replications = 2", "replications = 10000").replace(
         "[0.0, 0.2, 0.4]", str([i / 100 for i in range(51)])),
@@ -1777,6 +1783,20 @@ BAD = {
                                "experiment.seed to experiment.seed + 1) passes the largest seed, "
                                f"{2**63 - 1}; allowed range 0 to {2**63 - 2} for 2 replications"),
 }  # fmt: skip
+
+
+def test_a_parameter_as_a_toml_dotted_key_or_table_is_the_key_it_spells(tmp_path):
+    """``levers.innovation_time = [...]`` unquoted (TOML: a table ``levers``) was refused with
+    "parameters.levers: expected a list of values or { min, max }"."""
+    quoted = load_experiment(write_experiment(tmp_path, GRID, "quoted.toml"))
+    dotted = GRID.replace('"levers.innovation_time"', "levers.innovation_time")
+    table = GRID.replace(GRID_PARAMETERS, "[parameters.levers]\ninnovation_time = [0.0, 0.2, 0.4]"
+                                          "\ntransparency = [0.2, 0.8]")  # fmt: skip
+    for body in (dotted, table):
+        assert body != GRID
+        exp = load_experiment(write_experiment(tmp_path, body, "other.toml"))
+        assert exp.parameters == quoted.parameters  # the same keys, values and order of values
+        assert design_points(exp).equals(design_points(quoted))
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

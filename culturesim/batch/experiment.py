@@ -330,6 +330,31 @@ def _event_of(key: str) -> int | None:
     return int(parts[1]) if is_month and parts[1].isdigit() else None
 
 
+def _dotted(table: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+    """``[parameters]`` keyed by dotted paths, and the problems found (a key given twice).
+
+    Unquoted, ``levers.innovation_time = [0.1, 0.2]`` is in TOML a table ``levers`` holding
+    ``innovation_time``; quoted, one key with a dot. Both name the same scenario key: a table
+    is read as the keys it holds, unless it is a range (it has ``min`` or ``max``).
+    """
+    flat: dict[str, Any] = {}
+    problems = []
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and not {"min", "max"} & set(value):
+            inner, more = _dotted(value, f"{path}.")
+            problems += more
+        else:
+            inner = {path: value}
+        for name, spec in inner.items():
+            if name in flat:
+                problems.append(
+                    f"parameters.{name}: given twice (quoted and as a table); vary each key once"
+                )
+            flat[name] = spec
+    return flat, problems
+
+
 def _late_events(scenario: Scenario, months: int, parameters: dict) -> list[str]:
     """The scenario's events after the runs' last month (that no parameter moves): problems.
 
@@ -503,7 +528,9 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             scenario = load_scenario(settings.scenario if bare else scenario_path)
     except ScenarioError as exc:
         raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
-    parameters = data.get("parameters", {})
+    parameters, problems = _dotted(data.get("parameters", {}))
+    if problems:
+        raise ExperimentError(str(p), problems)
     months = settings.months or scenario.meta.months
     problems = _late_events(scenario, months, parameters)
     # the runs' horizon is the experiment's: values are probed on the longest scenario (no
