@@ -807,6 +807,17 @@ def commented_toml(scenario: Scenario) -> str:
 _SHOWN = reprlib.Repr(maxlevel=3, maxlist=6, maxdict=6, maxstring=60, maxother=60)
 
 
+def _tables_with(key: Any) -> list[str]:
+    """The scenario's tables that have a key named ``key`` (``levers`` for innovation_time)."""
+    return [
+        table
+        for table, field in Scenario.model_fields.items()
+        if isinstance(field.annotation, type)
+        and issubclass(field.annotation, BaseModel)
+        and key in field.annotation.model_fields
+    ]
+
+
 def _describe(err: dict) -> str:
     # drop the union tags (event kinds) and validator names pydantic puts into locations
     loc = tuple(p for p in err["loc"] if p not in EVENT_TYPES and not str(p).startswith("function"))
@@ -817,6 +828,10 @@ def _describe(err: dict) -> str:
         parent, _ = _field_at((*tuple(err["loc"])[:-1], "__x__"))
         fields = list(getattr(parent, "model_fields", {})) if parent else []
         hint = did_you_mean(loc[-1], fields) if loc else ""
+        if loc and not hint and loc[0] != "events" and (elsewhere := _tables_with(loc[-1])):
+            # innovation_time = 0.2 above [levers], or under [meta]; "innovation_time" = [...]
+            # among an experiment's parameters
+            hint = f" (did you mean {elsewhere[0]}.{loc[-1]}?)"
         if loc and "." in str(loc[-1]):
             # "levers.innovation_time" = 0.2, quoted as an experiment's [parameters] are: one
             # key, dot and all, which read as the valid key it spells

@@ -308,6 +308,11 @@ def test_a_mistyped_key_or_kpi_gets_the_nearest_name():
         "'incidnet' (did you mean incident?); allowed: set_lever,",
         '[market]\nuser_network = "smallworld"\n': "market.user_network: 'smallworld' is not "
         "allowed (did you mean small_world?); input should be 'small_world',",
+        # a key in the wrong table (or in none: above [levers]) is told the table it is in
+        "innovation_time = 0.2\n": "innovation_time: unknown key (did you mean "
+        "levers.innovation_time?); allowed keys: meta,",
+        '[meta]\nname = "x"\ntransparency = 0.7\n': "meta.transparency: unknown key (did you "
+        "mean levers.transparency?); allowed keys: name,",
     }
     for text, expected in said.items():
         with pytest.raises(ScenarioError) as caught:
