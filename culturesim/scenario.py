@@ -864,9 +864,17 @@ def _describe(err: dict) -> str:
         if key and re.match(r"[a-z_]+: ", msg):  # a table's check names its key: market.key
             return f"{key}.{msg}"
         return f"{key}: {msg}" if key else msg
+    return f"{key}: {wrong_type(err)}"
+
+
+def wrong_type(err: dict) -> str:
+    """Pydantic's error ``err`` of a value of the wrong type, in words, the value quoted short.
+
+    For example "wrong type str ('2'); expected a valid integer".
+    """
     expected = err["msg"].removeprefix("Input should be ").removesuffix(".")
     given = f"{type(err['input']).__name__} ({_SHOWN.repr(err['input'])})"
-    return f"{key}: wrong type {given}; expected {expected}"
+    return f"wrong type {given}; expected {expected}"
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:

@@ -1700,6 +1700,10 @@ BAD = {
                         "parameters.levers.transparency"),
     "zero_replications": (GRID.replace("replications = 2", "replications = 0"),
                           "experiment.replications"),
+    # said as a scenario's wrong type is: it read "Input should be a valid integer"
+    "text_replications": (GRID.replace("replications = 2", 'replications = "2"'),
+                          "experiment.replications: wrong type str ('2'); expected a valid "
+                          "integer"),
     "unknown_setting": (GRID.replace("replications = 2", "replicatons = 2"),
                         "experiment.replicatons: unknown key (did you mean replications?); "
                         "allowed keys: name, scenario, design, samples, replications,"),

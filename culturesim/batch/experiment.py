@@ -50,6 +50,7 @@ from culturesim.scenario import (
     read_file,
     scenario_from_dict,
     seeds_from,
+    wrong_type,
 )
 
 if TYPE_CHECKING:
@@ -422,6 +423,8 @@ def _message(err: dict) -> str:
         return f"{loc}: unknown key{hint}; allowed keys: {', '.join(keys)}"
     if err["type"] in ("greater_than_equal", "less_than_equal"):
         return f"{loc}: value {err['input']!r} out of range; {msg.lower()}"
+    if msg.startswith("Input should be ") and "input" in err:  # as a scenario's are said
+        msg = wrong_type(err)
     return f"{loc}: {msg}" if loc else msg
 
 
