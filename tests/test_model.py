@@ -531,6 +531,25 @@ def test_the_growth_plan_stops_at_the_headcount_limit(small, monkeypatch):
     assert capped.iloc[-1] >= 0.95 * 600  # the company still hires up to the limit
 
 
+def test_a_hiring_freeze_hires_no_one_until_runway_recovers(small):
+    # under 60 months of runway from the start (about 58 -> 54), no layoffs; a round at month 12
+    sc = small.with_changes(
+        {"organization.hiring_freeze_runway_months": 60.0,
+         "organization.layoff_runway_months": 0.0,
+         "events": [{"month": 12, "kind": "funding_round", "amount": 1e9}]}
+    )  # fmt: skip
+    k = simulate(sc, seed=1).kpis
+    frozen = k.loc[1:11]
+    assert (frozen["runway_months"] < 60).all()
+    assert frozen["quits"].sum() > 0  # leavers whose places stay empty: no backfills either
+    assert frozen["hires"].eq(0).all()
+    assert k.loc[11, "headcount"] == k.loc[0, "headcount"] - frozen["quits"].sum()
+    thawed = k.loc[12:]
+    assert (thawed["runway_months"] >= 60).all()
+    assert thawed["hires"].sum() > 0
+    assert k["headcount"].iloc[-1] > k.loc[11, "headcount"]
+
+
 @pytest.mark.filterwarnings("ignore::culturesim.notices.NoStaffWarning")  # the end: not its point
 def test_runaway_costs_force_layoffs(small):
     from culturesim.notices import NegativeCashWarning

@@ -1,13 +1,14 @@
 """Hiring: vacancies from the growth plan, applicants from employer brand, selectivity.
 
-The planned headcount grows at ``organization.growth_per_year`` unless runway is below the
-hiring-freeze level (after layoffs the plan restarts from the smaller staff); it stops growing at
-:data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a notice. Each vacancy fills
-this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per vacancy (from the
-employer brand, :mod:`culturesim.processes.brand`, and universities' talent pipeline) and shrinks
-with ``hiring_selectivity`` (fewer applicants pass the bar). Hires join the teams with most room
-(new teams and departments open when all are full) and make a few informal ties, mostly within
-their site.
+The planned headcount grows at ``organization.growth_per_year``. Below the hiring-freeze level of
+runway nobody is hired: the plan is the staff left (open vacancies close, leavers are not
+replaced), as it is after layoffs, and growth restarts from it when runway recovers. It stops
+growing at :data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a notice. Each
+vacancy fills this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per
+vacancy (from the employer brand, :mod:`culturesim.processes.brand`, and universities' talent
+pipeline) and shrinks with ``hiring_selectivity`` (fewer applicants pass the bar). Hires join the
+teams with most room (new teams and departments open when all are full) and make a few informal
+ties, mostly within their site.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ class Hiring:
     def step(self, model: CultureModel) -> None:
         """Grow the plan, fill vacancies, place the hires."""
         org, _e, t = model.config.organization, model.employees, model.month
-        if model.flows["layoffs"] > 0:
+        frozen = model.runway < org.hiring_freeze_runway_months
+        if model.flows["layoffs"] > 0 or frozen:  # the plan is the staff left: no one replaced
             model.target_headcount = float(model.headcount)
-        if model.runway >= org.hiring_freeze_runway_months:
+        if not frozen:
             planned = model.target_headcount * power(1.0 + org.growth_per_year, 1.0 / 12.0)
             if planned > MAX_HEADCOUNT > model.target_headcount:
                 notify(

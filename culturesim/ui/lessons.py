@@ -128,8 +128,8 @@ LESSONS = {
             notice="The sharp drop at month 18 and the long, slow climb back. Active users keep "
             "growing, but more slowly for months: churn jumps with the drop in trust and eases "
             "only as trust comes back. The slower growth can cost the company its next funding "
-            "round (investors want users or revenue up 30% in a year): then cash runs out, "
-            "people are laid off and trust in leadership falls.",
+            "round (investors want users or revenue up 30% in a year): then runway falls under "
+            "nine months, hiring stops and leavers are not replaced, until revenue catches up.",
             try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
             "recover? Does the company still raise its round? What does transparency cost per "
             "month?",
