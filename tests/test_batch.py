@@ -94,6 +94,17 @@ def test_grid_pairs_points_through_seeds(tmp_path):
     assert manifest["experiment_hash"] and manifest["scenario_hash"]
 
 
+def test_a_sweep_into_an_empty_folder_name_is_refused_writing_nothing(tmp_path, monkeypatch):
+    """``run_sweep(exp, "")`` (an unset variable) does not take the current folder."""
+    (tmp_path / "exp").mkdir()
+    exp = load_experiment(write_experiment(tmp_path / "exp", GRID))
+    monkeypatch.chdir(tmp_path)
+    for out in ("", "  "):
+        with pytest.raises(ValueError, match="out: expected a folder"):
+            run_sweep(exp, out, workers=1, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["exp"]
+
+
 def test_a_sweeps_manifest_runs_it_again_with_the_same_numbers(tmp_path, capsys):
     """The manifest records the experiment and the scenario as they ran: a sweep runs again
     from it alone (its files since changed), and a run's manifest or a sweep's are each

@@ -499,6 +499,7 @@ def run_sweep(
         The results folder.
 
     Raises:
+        ValueError: If ``out`` is an empty name (``""``: write ``"."`` for the current folder).
         FileExistsError: If ``out`` holds files but no sweep, or results and ``resume`` is
             False, or holds the results of another experiment or of other code (runs of two
             versions are never mixed), or runs whose manifest is missing or unreadable (their
@@ -512,6 +513,8 @@ def run_sweep(
     see :func:`kept`); one that stops before any run has finished leaves ``out`` as it found
     it, or empty.
     """
+    if isinstance(out, str) and not out.strip():  # Path("") is the current folder
+        raise ValueError(f"out: expected a folder, got {out!r}; the current folder is '.'")
     out = Path(out)
     parts = out / PARTS
     manifest_path = out / "manifest.json"
