@@ -705,7 +705,7 @@ def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, str | None]:
     return model, None
 
 
-def _bounds(model: type[BaseModel] | None, name: str | None) -> str:
+def field_bounds(model: type[BaseModel] | None, name: str | None) -> str:
     """A field's allowed values in words: "allowed range 0 to 1", an excluded bound marked.
 
     A whole-number field's excluded bound is given as the next whole number ("1 to 36", not
@@ -754,7 +754,7 @@ def _key_comment(model: type[BaseModel], name: str) -> list[str]:
     """``# what the key means; what is allowed``, wrapped, for a scenario file."""
     field = model.model_fields[name]
     choices = _choices(field.annotation)
-    allowed = "allowed: " + ", ".join(map(str, choices)) if choices else _bounds(model, name)
+    allowed = "allowed: " + ", ".join(map(str, choices)) if choices else field_bounds(model, name)
     text = "; ".join(part for part in ((field.description or "").rstrip("."), allowed) if part)
     return ["# " + line for line in textwrap.wrap(text, 96)]
 
@@ -841,10 +841,10 @@ def _describe(err: dict) -> str:
         allowed = f"; allowed keys: {', '.join(fields)}" if fields else ""
         return f"{key}: unknown key{hint}{allowed}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = _bounds(model, name) or err["msg"]
+        bounds = field_bounds(model, name) or err["msg"]
         return f"{key}: value {_SHOWN.repr(err['input'])} out of range; {bounds}"
     if kind == "finite_number":
-        bounds = _bounds(model, name) or "allowed: a finite number"
+        bounds = field_bounds(model, name) or "allowed: a finite number"
         return f"{key}: value {_SHOWN.repr(err['input'])} is not a finite number; {bounds}"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))

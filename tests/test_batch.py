@@ -1709,8 +1709,13 @@ BAD = {
                     "parameters.levers.transparncy"),
     "reversed_bounds": (lhs('"levers.transparency" = { min = 0.9, max = 0.1 }'),
                         "parameters.levers.transparency"),
+    # the allowed range said as a scenario's is: it read "input should be greater than or equal
+    # to 1"
     "zero_replications": (GRID.replace("replications = 2", "replications = 0"),
-                          "experiment.replications"),
+                          "experiment.replications: value 0 out of range; allowed range 1 to "
+                          "10,000"),
+    "long_months": (GRID.replace("months = 12", "months = 500"),
+                    "experiment.months: value 500 out of range; allowed range 1 to 120"),
     # said as a scenario's wrong type is: it read "Input should be a valid integer"
     "text_replications": (GRID.replace("replications = 2", 'replications = "2"'),
                           "experiment.replications: wrong type str ('2'); expected a valid "

@@ -43,6 +43,7 @@ from culturesim.scenario import (
     MAX_SEED,
     Scenario,
     ScenarioError,
+    field_bounds,
     key_path,
     load_scenario,
     parse_json,
@@ -411,7 +412,8 @@ def _invalid_points(exp: Experiment) -> list[str]:
     ]
 
 
-def _message(err: dict) -> str:
+def _message(err: dict, model: type[BaseModel] | None = None) -> str:
+    """Pydantic's error ``err`` in words; ``model`` is the one whose field ``err`` names."""
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "literal_error":
@@ -421,8 +423,10 @@ def _message(err: dict) -> str:
         keys = list((Range if "parameters" in err["loc"] else Settings).model_fields)
         hint = did_you_mean(err["loc"][-1], keys) if err["loc"] else ""
         return f"{loc}: unknown key{hint}; allowed keys: {', '.join(keys)}"
-    if err["type"] in ("greater_than_equal", "less_than_equal"):
-        return f"{loc}: value {err['input']!r} out of range; {msg.lower()}"
+    if err["type"] in ("greater_than_equal", "less_than_equal"):  # as a scenario's are said
+        name = err["loc"][-1] if err["loc"] else None
+        bounds = field_bounds(model, name) if model and name in model.model_fields else ""
+        return f"{loc}: value {err['input']!r} out of range; {bounds or msg.lower()}"
     if msg.startswith("Input should be ") and "input" in err:  # as a scenario's are said
         msg = wrong_type(err)
     return f"{loc}: {msg}" if loc else msg
@@ -501,7 +505,7 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     try:
         settings = Settings.model_validate({**data.get("experiment", {}), **overrides})
     except ValidationError as exc:
-        lines = [f"experiment.{_message(e)}" for e in exc.errors()]
+        lines = [f"experiment.{_message(e, Settings)}" for e in exc.errors()]
         raise ExperimentError(str(p), lines) from None
     n = settings.samples
     if settings.design == "sobol" and n & (n - 1):
