@@ -149,9 +149,12 @@ def _setting(text: str) -> tuple[str, Any]:
 
     ``levers.innovation_time=0.2`` gives ``("levers.innovation_time", 0.2)``, and so does
     ``=.2`` (TOML wants a digit on both sides of the point; ``=2.`` is 2.0); a value that is
-    not TOML (``market.user_network=scale_free``) is taken as text.
+    not TOML (``market.user_network=scale_free``) is taken as text. A key may be quoted whole,
+    as an experiment's parameters are (``"levers.innovation_time"=0.2``).
     """
     key, sep, raw = (part.strip() for part in text.partition("="))
+    if len(key) >= 2 and key[0] == key[-1] and key[0] in "\"'":
+        key = key[1:-1].strip()
     if not sep or not key or not raw:
         raise argparse.ArgumentTypeError(
             f"expected KEY=VALUE, e.g. levers.innovation_time=0.2; got {text!r}"

@@ -979,6 +979,20 @@ def test_set_takes_a_number_as_python_and_shells_write_it():
     assert proc.returncode == 0 and "\ninnovation_time = 0.2\n" in proc.stdout, proc.stderr
 
 
+def test_set_takes_a_key_quoted_whole_as_an_experiments_parameters_are():
+    """``--set '"levers.transparency"=0.3'`` said '"levers: unknown key (did you mean
+    levers?)'."""
+    from culturesim.cli import _setting
+
+    for quoted in ('"levers.transparency"', "'levers.transparency'", '" levers.transparency "'):
+        assert _setting(f"{quoted}=0.3") == ("levers.transparency", 0.3)
+    assert _setting('"levers.transparency=0.3') == ('"levers.transparency', 0.3)  # unmatched
+    proc = cli("show", "baseline", "--set", '"levers.transparency"=0.3')
+    assert proc.returncode == 0 and "\ntransparency = 0.3\n" in proc.stdout, proc.stderr
+    proc = cli("show", "baseline", "--set", '""=0.3')
+    assert proc.returncode == 2 and "expected KEY=VALUE" in proc.stderr, proc.stderr
+
+
 def ascii_cli(*args):
     """``cli`` where stdout and stderr are ASCII (a C locale, Windows' code page when piped)."""
     env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
