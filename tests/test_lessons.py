@@ -60,9 +60,9 @@ def test_incident_trust_drops_at_once_and_users_keep_growing_more_slowly():
 
 def test_incident_trust_the_slower_growth_can_cost_the_round_and_the_hiring():
     """ "The slower growth can cost the company its next funding round ...: then runway falls
-    under nine months, hiring stops and leavers are not replaced, until revenue catches up" (at
-    the preset seed 0 loses its round and freezes from month 32; at transparency 0.1 seeds 0
-    and 2; at 0.9 every seed raises its round)."""
+    under nine months, hiring stops and leavers are not replaced (the headcount levels off and
+    dips) until revenue catches up" (at the preset seed 0 loses its round and freezes from
+    month 32; at transparency 0.1 seeds 0 and 2; at 0.9 every seed raises its round)."""
     lost = 0
     for k in lesson_runs("incident_trust", transparency=0.1) + lesson_runs("incident_trust"):
         frozen = k["runway_months"] < 9

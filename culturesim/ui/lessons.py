@@ -115,7 +115,7 @@ LESSONS = {
             scenario="ai_incident",
             changes={"meta.months": 48},
             lever="transparency",
-            charts=("user_trust", "users_active", "trust_in_leadership"),
+            charts=("user_trust", "users_active", "headcount"),
             color_by="engagement",
             question="At month 18 the company's AI causes a public incident. Will users' trust "
             "be back where it was a year later?",
@@ -129,7 +129,8 @@ LESSONS = {
             "growing, but more slowly for months: churn jumps with the drop in trust and eases "
             "only as trust comes back. The slower growth can cost the company its next funding "
             "round (investors want users or revenue up 30% in a year): then runway falls under "
-            "nine months, hiring stops and leavers are not replaced, until revenue catches up.",
+            "nine months, hiring stops and leavers are not replaced (the headcount levels off "
+            "and dips) until revenue catches up.",
             try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
             "recover? Does the company still raise its round? What does transparency cost per "
             "month?",
