@@ -74,7 +74,7 @@ def test_trust_falls_fast_and_recovers_slowly(incident_runs):
             assert recovery > fall
 
 
-def test_transparency_softens_the_fall_and_trust_is_back_sooner(incident_runs):
+def test_transparency_softens_the_fall_and_trust_is_nearer_its_level_a_year_on(incident_runs):
     """Slovic (1993): openness softens the loss of trust and helps rebuild it.
 
     A year after the incident trust is nearer its earlier level under high transparency (about
