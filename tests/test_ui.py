@@ -729,6 +729,44 @@ def test_classroom_plays_at_the_chosen_speed_whatever_a_month_takes(monkeypatch)
     assert pauses[1:4] == pytest.approx([0.0] * 3)
 
 
+def test_classroom_lever_moved_while_a_month_runs_waits_for_the_month_to_end(monkeypatch):
+    """The play loop steps the model on a thread of its own, and the lever slider wrote the
+    model's levers at once: a drag during Play changed the lever in the middle of a month (its
+    kernels release the GIL), some processes reading the old value and some the new, and the
+    run's caption dated the change from a month counter the step was moving. A change made while
+    a month runs now waits for it, and takes effect from the next month, as a set_lever event."""
+    seen = []  # (month, lever at the month's start, lever at its end)
+    step = CultureModel.step
+    in_step = threading.Event()
+
+    def slow_step(model):
+        before = model.levers[lesson.lever]
+        in_step.set()
+        time.sleep(0.15)  # a month that takes a while (the model and, on a server, the drawing)
+        step(model)
+        seen.append((model.month, before, model.levers[lesson.lever]))
+        in_step.clear()
+
+    monkeypatch.setattr(CultureModel, "step", slow_step)  # before the model is made: Mesa wraps it
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    lever = LEVERS[lesson.lever]
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, lesson.preset().meta.months))
+    [slider] = [w for w in of(rc, v.Slider) if w.label.startswith(lever.label)]
+    click(rc, "Play")
+    values = [lever.hi, lever.lo, lever.hi]
+    for value in values:
+        wait(in_step.is_set)  # a month under way
+        slider.v_model = value
+    wait(lambda: len(seen) >= 5)
+    click(rc, "Pause")
+    time.sleep(0.4)  # the month under way ends
+    assert all(before == after for _, before, after in seen), seen
+    assert [after for _, _, after in seen][-1] == values[-1]
+
+
 def test_compare_pins_a_and_summarises_b_against_a_paired():
     _, rc = render(StrategistPage)
     set_run_size(rc, months=36, replications=3)

@@ -9,6 +9,7 @@ every browser session has its own.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -169,6 +170,10 @@ def ClassroomPage():
         lever_value.set(new.preset().levers.model_dump()[new.lever])
 
     preparing = solara.use_reactive(False)  # Setup pressed, the company not built yet
+    # One hand on the model at a time: the play loop steps it on a thread of its own, and the
+    # page's Step, lever and Reset wait for a month under way to end (its kernels release the
+    # GIL: a lever written mid-month was read by some processes and not others).
+    month_lock = solara.use_memo(threading.Lock, [])
 
     def build():
         chosen = key.value
@@ -188,26 +193,38 @@ def ClassroomPage():
     def setup():
         playing.set(False)
         m = model.value
-        if m is not None and m.month > 0:  # kept for the charts: the class compares runs
-            run = {"setting": _setting_text(lever, setting.value),
-                   "series": {kpi: _shown_history(m, kpi) for kpi in lesson.charts}}  # fmt: skip
+        run = None
+        with month_lock:  # a month under way ends first: every chart has it
+            if m is not None and m.month > 0:  # kept for the charts: the class compares runs
+                series = {kpi: _shown_history(m, kpi) for kpi in lesson.charts}
+                run = {"setting": _setting_text(lever, setting.value), "series": series}
+        if run is not None:
             earlier.set((run, *earlier.value)[:EARLIER_RUNS])
         preparing.set(True)
         build_task()
 
     def step():
         m = model.value
-        if m is not None and m.month < m.config.meta.months:
+        if m is None:
+            return
+        with month_lock:
+            if m.month >= m.config.meta.months:
+                return
             m.step()
-            tick.set(m.month)
+        tick.set(m.month)
 
     def set_lever(v):
         lever_value.set(float(v))
         m = model.value
-        if m is not None and m.month < m.config.meta.months:
+        if m is None:
+            return
+        with month_lock:  # not in the middle of a month the play loop is stepping
+            if m.month >= m.config.meta.months:
+                return
             m.levers[lesson.lever] = float(v)  # from the next month on, as a set_lever event
-            kept = [pair for pair in setting.value if pair[0] < m.month + 1]  # a drag: one change
-            setting.set((*kept, (m.month + 1, float(v))))
+            start = m.month + 1
+        kept = [pair for pair in setting.value if pair[0] < start]  # a drag: one change
+        setting.set((*kept, (start, float(v))))
 
     loop_number = solara.use_ref(0)  # of the loop now playing: an older one stops
 
