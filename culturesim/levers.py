@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from culturesim.scenario import Scenario
 
-__all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "lever_costs", "starting_context"]
+__all__ = ["LEVERS", "LEVER_DEFAULTS", "CostContext", "Lever", "starting_context"]
 
 
 @dataclass(frozen=True)
@@ -248,16 +248,3 @@ def starting_context(scenario: Scenario) -> CostContext:
     payroll = org.employees * org.salary_per_year / 12.0  # skill 0.5 on average: factor 1.0
     hires = org.employees * (max(org.growth_per_year, 0.0) + 0.13) / 12.0  # growth + attrition
     return CostContext(headcount=org.employees, market_payroll=payroll, hires=hires)
-
-
-def lever_costs(values: dict[str, float], ctx: CostContext) -> dict[str, float]:
-    """Return each lever's monthly cost in $ at the given values.
-
-    Args:
-        values: Lever values by name (levers missing from it are skipped).
-        ctx: Headcount, payroll and hires for the month.
-
-    Returns:
-        Cost in $ per month by lever name, cash and opportunity alike.
-    """
-    return {name: LEVERS[name].monthly_cost(v, ctx) for name, v in values.items() if name in LEVERS}
