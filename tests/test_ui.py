@@ -90,6 +90,15 @@ def html_text(rc, cls: str) -> list[str]:
     ]
 
 
+def alert_text(rc, cls: str) -> list[str]:
+    """Texts of the alerts (``solara.Error``, ``solara.Info`` ...) whose classes include ``cls``."""
+    return [
+        "".join(str(c) for c in w.children)
+        for w in of(rc, v.Alert)
+        if cls in (w.class_ or "").split()
+    ]
+
+
 def dump(rc) -> str:
     """Every string any widget in the page holds (texts, labels, markdown, alerts)."""
     out = []
@@ -765,6 +774,57 @@ def test_classroom_lever_moved_while_a_month_runs_waits_for_the_month_to_end(mon
     time.sleep(0.4)  # the month under way ends
     assert all(before == after for _, before, after in seen), seen
     assert [after for _, _, after in seen][-1] == values[-1]
+
+
+def test_a_classroom_run_that_fails_says_so_in_the_page_and_reset_starts_afresh(monkeypatch):
+    """A month that raised (out of memory on a busy server, say) stopped the play loop's
+    thread with a traceback in the server's log only: the class saw the page stuck on "Pause"
+    at the month before, and Step raised out of its button. The page now says why the run
+    stopped, Step and Play are off, and Reset builds the company afresh."""
+    step = CultureModel.step
+    failing = [True]
+
+    def step_that_fails_in_month_3(model):
+        if failing[0] and model.month == 2:
+            raise MemoryError("no room for month 3")
+        step(model)
+
+    monkeypatch.setattr(CultureModel, "step", step_that_fails_in_month_3)
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    months = lesson.preset().meta.months
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, months))
+    click(rc, "Play")
+    said = "The run stopped in month 3: MemoryError: no room for month 3"
+    wait(lambda: said in " ".join(alert_text(rc, "run-failure")))
+    wait(lambda: any("Play" in w.children for w in of(rc, v.Btn)))  # not stuck on Pause
+    assert month_text(2, months) in dump(rc)
+    for label in ("Step", "Play"):
+        [button] = [w for w in of(rc, v.Btn) if label in w.children]
+        assert button.disabled
+    failing[0] = False
+    click(rc, "Reset")
+    wait(lambda: built(rc, months) and not alert_text(rc, "run-failure"))
+    assert not html_text(rc, "runs-caption")  # the run that stopped is not kept to compare
+    click(rc, "Step")
+    assert month_text(1, months) in dump(rc)
+
+
+def test_a_company_the_classroom_cannot_build_is_said_and_setup_stays_on(monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise MemoryError("no room for the company")
+
+    monkeypatch.setattr(CultureModel, "__init__", refuse)
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    said = "The company could not be built: MemoryError: no room for the company"
+    wait(lambda: said in " ".join(alert_text(rc, "run-failure")))
+    [setup] = [w for w in of(rc, v.Btn) if "Setup" in w.children]
+    assert not setup.disabled and "Month —" in dump(rc)
 
 
 def test_compare_pins_a_and_summarises_b_against_a_paired():

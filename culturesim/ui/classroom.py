@@ -159,6 +159,7 @@ def ClassroomPage():
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)  # months per second
+    failure = solara.use_reactive("")  # why the run stopped or could not start (in the page)
 
     def choose(k):
         key.set(k)
@@ -166,6 +167,7 @@ def ClassroomPage():
         model.set(None)
         earlier.set(())
         playing.set(False)
+        failure.set("")
         new = LESSONS[k]
         lever_value.set(new.preset().levers.model_dump()[new.lever])
 
@@ -185,6 +187,10 @@ def ClassroomPage():
                 model.set(built)
                 setting.set(((1, lever_value.value),))
                 tick.set(0)
+        except Exception as exc:  # shown in the page, never as a traceback
+            if key.value == chosen:
+                model.set(None)
+                failure.set(f"The company could not be built: {type(exc).__name__}: {exc}")
         finally:  # Setup is never left disabled
             preparing.set(False)
 
@@ -192,10 +198,12 @@ def ClassroomPage():
 
     def setup():
         playing.set(False)
+        failed = bool(failure.value)  # a run that stopped half way is not kept
+        failure.set("")
         m = model.value
         run = None
         with month_lock:  # a month under way ends first: every chart has it
-            if m is not None and m.month > 0:  # kept for the charts: the class compares runs
+            if m is not None and m.month > 0 and not failed:  # kept: the class compares runs
                 series = {kpi: _shown_history(m, kpi) for kpi in lesson.charts}
                 run = {"setting": _setting_text(lever, setting.value), "series": series}
         if run is not None:
@@ -208,9 +216,18 @@ def ClassroomPage():
         if m is None:
             return
         with month_lock:
-            if m.month >= m.config.meta.months:
+            if m.month >= m.config.meta.months or failure.value:
                 return
-            m.step()
+            month = m.month + 1
+            try:
+                m.step()
+            except Exception as exc:  # shown in the page, never as a traceback
+                stopped = f"The run stopped in month {month}: {type(exc).__name__}: {exc}"
+            else:
+                stopped = ""
+        if stopped:  # a month half done: the run cannot go on, Reset builds it afresh
+            playing.set(False)
+            failure.set(stopped)
         tick.set(m.month)
 
     def set_lever(v):
@@ -261,6 +278,7 @@ def ClassroomPage():
     _ = tick.value  # re-render after every step
     horizon = preset.meta.months
     done = m is not None and m.month >= horizon
+    stopped = bool(failure.value)  # Step and Play are off until Reset
     solara.Style(CSS)
     solara.Title("culturesim — classroom")
     with solara.Column(classes=["classroom"]):
@@ -314,12 +332,14 @@ def ClassroomPage():
                             disabled=not prediction.value or preparing.value,
                         )
                         solara.Button(
-                            "Step", on_click=step, disabled=m is None or playing.value or done
+                            "Step",
+                            on_click=step,
+                            disabled=m is None or playing.value or done or stopped,
                         )
                         solara.Button(
                             "Pause" if playing.value else "Play",
                             on_click=play_or_pause,
-                            disabled=m is None or done,
+                            disabled=m is None or done or stopped,
                         )
                         solara.Button(
                             "Reset", on_click=setup, disabled=m is None or preparing.value
@@ -354,6 +374,8 @@ def ClassroomPage():
                             ),
                             classes=["preparing"],
                         )
+                    elif stopped:
+                        solara.Error(failure.value, classes=["run-failure"])
                     elif m is None:
                         solara.Info("Press Setup to build the company.")
                 if m is not None:
