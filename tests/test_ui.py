@@ -280,6 +280,12 @@ def test_kept_replications_are_bounded_in_bytes_and_the_least_recently_used_go_f
     kept.put(keys[2], result)  # over the limit: the least recently used, seed 1, goes
     assert (kept.get(keys[1]), len(kept), kept.size) == (None, 2, 2 * size)
     assert kept.get(keys[0]) is result and kept.get(keys[2]) is result
+    # a run larger than the whole limit (a company of tens of thousands, with its network
+    # snapshots) is not kept, and does not push out the runs kept before it on its way
+    big = runs.run_one(setting.with_changes({"organization.employees": 400}).to_dict(), 0, 2, True)
+    kept.put(runs.Kept.key({"big": True}, 0, 2, True), big)
+    assert (len(kept), kept.size) == (2, 2 * size)
+    assert kept.get(keys[0]) is result and kept.get(keys[2]) is result
 
 
 def test_sessions_asking_for_a_running_replication_share_it():

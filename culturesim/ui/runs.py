@@ -285,13 +285,17 @@ class Kept:
             return found[0]
 
     def put(self, key: tuple, result: tuple) -> None:
-        """Keep ``result`` (of :func:`run_one`) under ``key``; drop the oldest beyond the limit."""
+        """Keep ``result`` (of :func:`run_one`) under ``key``; drop the oldest beyond the limit.
+
+        A result larger than the whole limit is not kept: it would push out every other run
+        and then itself.
+        """
         frame, snaps, _ = result
         size = int(frame.memory_usage(index=True).sum()) + sum(
             v.nbytes for snap in snaps or () for v in snap.values() if isinstance(v, np.ndarray)
         )
         with self._lock:
-            if key in self._runs:
+            if key in self._runs or size > self.limit:
                 return
             self._runs[key] = (result, size)
             self.size += size
