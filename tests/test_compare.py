@@ -86,7 +86,8 @@ def test_the_summary_says_what_the_levers_cost():
     [line] = [x for x in summary_lines(Comparison(a, b)) if x.startswith("Costs")]
     simulated = [x[x["month"] > 0].groupby("seed")["costs"].sum() for x in (a, b)]
     extra = (simulated[1] - simulated[0]).mean()
-    assert line.startswith(f"Costs over 2 years: {fmt('costs', simulated[1].mean())} vs ")
+    b_then_a = f"B {fmt('costs', simulated[1].mean())} vs A {fmt('costs', simulated[0].mean())}"
+    assert line.startswith(f"Costs over 2 years: {b_then_a} — "), line  # each figure named
     assert f"— {fmt('costs', extra, diff=True)} (95% CI +$" in line, line  # dearer, clearly
 
 
@@ -100,7 +101,7 @@ def test_a_small_clear_difference_is_shown_with_its_size():
     [line] = [x for x in summary_lines(Comparison(a, b)) if x.startswith("Costs")]
     extra = (b.loc[b["month"] == 1, "costs"].to_numpy() - a.loc[a["month"] == 1, "costs"]).mean()
     assert 100 < extra < 10_000  # a few hundred dollars: in the old format, $0.0M
-    assert line.startswith("Costs over 1 month: $"), line
+    assert line.startswith("Costs over 1 month: B $"), line
     assert f" — +${extra:,.0f} (95% CI +$" in line, line
 
 
@@ -131,7 +132,7 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     assert "B - A [95% CI]" in proc.stdout
     assert "ideas" in proc.stdout
     short = proc.stdout.split("In short, B against A")[1]  # the strategist page's summary
-    assert "Costs over 14 months: $" in short and "Launches over 14 months: " in short
+    assert "Costs over 14 months: B $" in short and "Launches over 14 months: B " in short
     png = (tmp_path / "compare.png").read_bytes()
     assert png[:4] == b"\x89PNG"
     assert int.from_bytes(png[16:20], "big") == round(2 * 4.2 * 110)  # two columns: --charts

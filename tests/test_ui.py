@@ -850,7 +850,8 @@ def test_compare_pins_a_and_summarises_b_against_a_paired():
     text = dump(rc)
     assert "paired over 3 common seeds" in text
     line = next(t for t in html_text(rc, "compare-line") if t.startswith("Attrition at year 3"))
-    assert "points" in line and " vs " in line  # "Attrition at year 3: 4.0% vs 13.1% — −9.1 points"
+    b, a = map(float, re.search(r": B ([\d.]+)% vs A ([\d.]+)% — ", line).groups())
+    assert b < a and "points" in line  # B pays 30% more: "B 4.0% vs A 13.1% — −9.1 points"
     assert len(of(rc, solara.components.echarts.EchartsWidget)) == len(SUMMARY_KPIS)
 
 

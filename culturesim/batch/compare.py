@@ -201,6 +201,8 @@ def compare(
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     """B against A at the last month, in plain words, one line per KPI.
 
+    E.g. ``Launches over 2 years: B 10.0 vs A 19.0 — −9.0 (95% CI −9.0 to −9.0)``.
+
     Flows (launches, costs) are summed over the months simulated (1 to the last: month 0 is the
     start); stocks and rates are read at the last month. A difference whose 95% interval
     contains zero is called "no clear difference".
@@ -231,7 +233,7 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
         else:
             shown = (format_kpi(kpi, x, diff=True) for x in (diff, lo, hi))
             verdict = "{} (95% CI {} to {})".format(*shown)
-        lines.append(
-            f"{what}: {format_kpi(kpi, xb.mean())} vs {format_kpi(kpi, xa.mean())} — {verdict}"
+        lines.append(  # each figure named: the table above reads A then B, this line B first
+            f"{what}: B {format_kpi(kpi, xb.mean())} vs A {format_kpi(kpi, xa.mean())} — {verdict}"
         )
     return lines
