@@ -368,10 +368,11 @@ def NetworkView(ensemble: runs.Ensemble):
         solara.SliderInt("Month", value=month, min=0, max=len(snaps) - 1)
         solara.ToggleButtonsSingle(value=color, values=["engagement", "alignment"])
     snap = snaps[m]
-    sites = len(set(snap["site"].tolist()))
+    sites, people, shown = int(snap["sites"]), int(snap["people"]), snap["slot"].size
     ties, drawn = int(snap["ties"]), len(snap["edges"])
     solara.Text(
-        f"Month {m}: {snap['slot'].size:,} employees in {sites} site{'s' * (sites != 1)}"
+        f"Month {m}: {people:,} employees in {sites} site{'s' * (sites != 1)}"
+        + (f", {shown:,} of them drawn (whole teams, sampled evenly)" if shown < people else "")
         + (f", {drawn:,} of their {ties:,} ties drawn" if drawn < ties else "")
         + f"; colour = {color.value} (red low, blue high), size = skill; "
         f"seed {ensemble.seeds[0]}.",
