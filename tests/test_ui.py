@@ -782,6 +782,50 @@ def test_classroom_lever_moved_while_a_month_runs_waits_for_the_month_to_end(mon
     assert [after for _, _, after in seen][-1] == values[-1]
 
 
+def test_classroom_drawn_while_a_month_runs_shows_one_month(monkeypatch):
+    """The page drew from the model on whatever thread re-rendered it (a slider moved, a
+    prediction clicked) while the play loop stepped it: a drawing made in the middle of a
+    month showed that month's number and network beside charts that ended a month earlier.
+    It now waits for the month under way, as Step, the lever and Reset do."""
+    record = CultureModel.record
+    measuring, go_on = threading.Event(), threading.Event()
+
+    def slow_record(model):  # the month's processes have run; its KPIs are not yet recorded
+        if model.month == 1:
+            measuring.set()
+            go_on.wait(10)
+        record(model)
+
+    monkeypatch.setattr(CultureModel, "record", slow_record)
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    months = lesson.preset().meta.months
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, months))
+    stepping = threading.Thread(target=click, args=(rc, "Step"))
+    stepping.start()
+    wait(measuring.is_set)  # month 1 under way
+    seen = []
+
+    def redraw():  # another hand re-renders the page: the speed slider moved
+        [speed] = [w for w in of(rc, v.Slider) if w.label.startswith("Speed")]
+        speed.v_model = 9
+        [chart, *_] = [w for w in of(rc, OptionWidget) if w.option.value["series"][0]["type"]
+                       == "line"]  # fmt: skip
+        shown = [m for m in range(months + 1) if month_text(m, months) in dump(rc)]
+        seen.append((shown, len(chart.option.value["series"][0]["data"])))
+
+    drawing = threading.Thread(target=redraw)
+    drawing.start()
+    drawing.join(2.0)  # old code: drawn at once, in the middle of month 1
+    go_on.set()
+    stepping.join(10)
+    drawing.join(10)
+    [(shown, points)] = seen
+    assert shown == [points - 1]  # "Month 1" beside months 0 and 1 (not 0 alone)
+
+
 def test_a_classroom_run_that_fails_says_so_in_the_page_and_reset_starts_afresh(monkeypatch):
     """A month that raised (out of memory on a busy server, say) stopped the play loop's
     thread with a traceback in the server's log only: the class saw the page stuck on "Pause"

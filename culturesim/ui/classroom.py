@@ -173,8 +173,9 @@ def ClassroomPage():
 
     preparing = solara.use_reactive(False)  # Setup pressed, the company not built yet
     # One hand on the model at a time: the play loop steps it on a thread of its own, and the
-    # page's Step, lever and Reset wait for a month under way to end (its kernels release the
-    # GIL: a lever written mid-month was read by some processes and not others).
+    # page's Step, lever, Reset and drawing wait for a month under way to end (its kernels
+    # release the GIL: a lever written mid-month was read by some processes and not others,
+    # and a drawing could show one month's network beside the month before's charts).
     month_lock = solara.use_memo(threading.Lock, [])
 
     def build():
@@ -277,7 +278,21 @@ def ClassroomPage():
     m = model.value
     _ = tick.value  # re-render after every step
     horizon = preset.meta.months
-    done = m is not None and m.month >= horizon
+    month, network, history = None, None, {}
+    if m is not None:  # a month under way ends first: the month, network and charts agree
+        with month_lock:
+            month = m.month
+            network = charts.network_option(
+                runs.network_snapshot(m),
+                lesson.color_by,
+                f"Org network · colour: {lesson.color_by} · size: skill",
+            )
+            this_run = _setting_text(lever, setting.value)
+            history = {
+                kpi: _history_option(m, kpi, horizon, earlier.value, this_run)
+                for kpi in lesson.charts
+            }
+    done = month is not None and month >= horizon
     stopped = bool(failure.value)  # Step and Play are off until Reset
     solara.Style(CSS)
     solara.Title("culturesim — classroom")
@@ -322,7 +337,7 @@ def ClassroomPage():
                 with solara.Card(classes=["controls"]):
                     with solara.Row(classes=["controls-row"], style={"align-items": "center"}):
                         solara.Text(
-                            month_text(None if m is None else m.month, horizon),
+                            month_text(month, horizon),
                             classes=["big-month"],
                         )
                         solara.Button(
@@ -380,14 +395,7 @@ def ClassroomPage():
                         solara.Info("Press Setup to build the company.")
                 if m is not None:
                     with solara.ColumnsResponsive(default=12, medium=[7, 5]):
-                        Chart(
-                            charts.network_option(
-                                runs.network_snapshot(m),
-                                lesson.color_by,
-                                f"Org network · colour: {lesson.color_by} · size: skill",
-                            ),
-                            NETWORK_HEIGHT,
-                        )
+                        Chart(network, NETWORK_HEIGHT)
                         with solara.Column():
                             if earlier.value:
                                 solara.Text(
@@ -395,13 +403,4 @@ def ClassroomPage():
                                     classes=["runs-caption"],
                                 )
                             for kpi in lesson.charts:
-                                Chart(
-                                    _history_option(
-                                        m,
-                                        kpi,
-                                        horizon,
-                                        earlier.value,
-                                        _setting_text(lever, setting.value),
-                                    ),
-                                    CHART_HEIGHT,
-                                )
+                                Chart(history[kpi], CHART_HEIGHT)
