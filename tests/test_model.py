@@ -550,6 +550,37 @@ def test_a_hiring_freeze_hires_no_one_until_runway_recovers(small):
     assert k["headcount"].iloc[-1] > k.loc[11, "headcount"]
 
 
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NegativeCashWarning")  # not the point
+def test_a_month_of_layoffs_hires_no_one(small):
+    """A growing company laid people off and, in the same month, hired that month's growth
+    (the plan restarted from the staff left); with a layoff level above the freeze level, it
+    laid off and hired month after month as its cash ran out. It now hires again the month
+    after."""
+    cut = small.with_changes(
+        {"organization.growth_per_year": 3.0, "organization.cash": 1e9,
+         "events": [{"month": 6, "kind": "layoff", "share": 0.2}]}
+    )  # fmt: skip
+    hired_after = 0
+    for seed in range(4):
+        k = simulate(cut, seed=seed).kpis
+        assert k.loc[6, "layoffs"] > 0 and k.loc[6, "hires"] == 0
+        assert k.loc[5, "hires"] > 0  # it was hiring
+        hired_after += k.loc[7:9, "hires"].sum()
+    assert hired_after > 0  # and hires again from the staff left
+    # no freeze: cash runs short in about a year, and layoffs cut burn to a month of runway
+    short = small.with_changes(
+        {"organization.growth_per_year": 1.0, "organization.cash": 1e7,
+         "organization.hiring_freeze_runway_months": 0.0}
+    )  # fmt: skip
+    months_cut = 0
+    for seed in range(4):
+        k = simulate(short, seed=seed).kpis
+        cuts = k["layoffs"] > 0
+        months_cut += cuts.sum()
+        assert k.loc[cuts, "hires"].eq(0).all(), k.loc[cuts, ["layoffs", "hires"]]
+    assert months_cut >= 4
+
+
 @pytest.mark.filterwarnings("ignore::culturesim.notices.NoStaffWarning")  # the end: not its point
 def test_runaway_costs_force_layoffs(small):
     from culturesim.notices import NegativeCashWarning

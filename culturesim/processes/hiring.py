@@ -2,7 +2,9 @@
 
 The planned headcount grows at ``organization.growth_per_year``. Below the hiring-freeze level of
 runway nobody is hired: the plan is the staff left (open vacancies close, leavers are not
-replaced), as it is after layoffs, and growth restarts from it when runway recovers. It stops
+replaced), and growth restarts from it when runway recovers. Layoffs (of the runway rule or a
+``layoff`` event) do the same for their month: a company that lays people off hires no one that
+month, whatever its runway, and grows again from the staff left the month after. It stops
 growing at :data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a notice. Each
 vacancy fills this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per
 vacancy (from the employer brand, :mod:`culturesim.processes.brand`, and universities' talent
@@ -53,10 +55,11 @@ class Hiring:
     def step(self, model: CultureModel) -> None:
         """Grow the plan, fill vacancies, place the hires."""
         org, _e, t = model.config.organization, model.employees, model.month
+        laid_off = model.flows["layoffs"] > 0  # a month of layoffs hires no one
         frozen = model.runway < org.hiring_freeze_runway_months
-        if model.flows["layoffs"] > 0 or frozen:  # the plan is the staff left: no one replaced
+        if laid_off or frozen:  # the plan is the staff left: no one replaced
             model.target_headcount = float(model.headcount)
-        if not frozen:
+        if not (laid_off or frozen):
             planned = model.target_headcount * power(1.0 + org.growth_per_year, 1.0 / 12.0)
             if planned > MAX_HEADCOUNT > model.target_headcount:
                 notify(
