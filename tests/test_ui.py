@@ -1302,6 +1302,26 @@ def test_the_network_view_seats_teams_together_and_draws_ties_where_people_are()
     assert gaps.min() >= 20.0
 
 
+def test_the_network_view_keeps_sites_apart_however_many_and_large():
+    """Sites sat on a circle of fixed radius: a dozen sites of a 2,000-person company (or two
+    of 600 people each) ran into one another, and the picture could not say which site a
+    team was at. Each site's people now sit nearer their own site than any other's."""
+    for employees, sites in [(2000, 12), (1400, 2), (300, 50)]:
+        model = CultureModel(
+            scenario={"organization": {"employees": employees, "sites": sites, "cash": 5e9}},
+            rng=0,
+        )
+        snap = runs.network_snapshot(model)
+        xy = np.column_stack([snap["x"], snap["y"]])
+        centres = np.array([xy[snap["site"] == k].mean(axis=0) for k in range(sites)])
+        apart = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+        np.fill_diagonal(apart, np.inf)
+        reach = max(
+            np.linalg.norm(xy[snap["site"] == k] - centres[k], axis=1).max() for k in range(sites)
+        )
+        assert reach < 0.5 * apart.min(), (employees, sites)
+
+
 def _lab_as_a_deuteranope_sees(hexes) -> np.ndarray:
     """CIELAB of ``#rrggbb`` colours as seen with deuteranopia (Machado et al. 2009, severity 1)."""
     rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in hexes]) / 255

@@ -199,8 +199,9 @@ def network_snapshot(
 ) -> dict[str, np.ndarray]:
     """The org network now: employees placed by site and team, with what the view colours.
 
-    Sites sit on a circle, teams on a sunflower spiral within their site, members on a small
-    circle within their team (newer teams further out, so the picture is stable over months).
+    Sites sit on a circle (wide enough that the largest site clears its neighbours), teams on
+    a sunflower spiral within their site, members on a small circle within their team (newer
+    teams further out, so the picture is stable over months).
 
     Past ``max_people`` employees, whole teams are drawn, each with the same chance (about
     ``max_people`` people in all), in the places they have in the whole company's picture: teams
@@ -231,9 +232,12 @@ def network_snapshot(
     k = team_seq - np.maximum.accumulate(np.where(new_site, team_seq, 0))  # team rank in site
     rank = pos - np.maximum.accumulate(np.where(new_team, pos, 0))  # member rank in team
     size = np.bincount(team_seq)[team_seq]
-    centre = 2 * np.pi * st / n_sites
-    radius = 0.0 if n_sites == 1 else 3.0
     r, a = 0.32 * np.sqrt(k + 0.5), k * np.pi * (3.0 - np.sqrt(5.0))  # golden-angle spiral
+    # sites far enough apart on their circle that the largest's spiral clears its neighbours'
+    # (at a fixed radius of 3, a dozen sites, or two of 600 people, ran into one another)
+    reach = (r.max() if ids.size else 0.0) + 0.11
+    centre = 2 * np.pi * st / n_sites
+    radius = 0.0 if n_sites == 1 else max(3.0, 1.2 * reach / np.sin(np.pi / n_sites))
     angle = 2 * np.pi * rank / size
     x, y = np.empty(ids.size), np.empty(ids.size)
     x[order] = radius * np.cos(centre) + r * np.cos(a) + 0.11 * np.cos(angle)
