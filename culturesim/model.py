@@ -583,14 +583,17 @@ class CultureModel(mesa.Model):
     def lay_off(self, share: float, part: int = 0) -> int:
         """Lay off ``share`` of the staff, weakest performers first (with noise).
 
-        Survivors lose trust in leadership and engagement; transparency softens the blow.
+        ``share`` of the headcount, rounded, but never everyone: one person at least stays (90%
+        of two people rounded to both, and a company laid off to nobody never hires again: its
+        plan is the staff left). Survivors lose trust in leadership and engagement; transparency
+        softens the blow.
 
         Returns:
             How many were laid off.
         """
         e = self.employees
         ids = e.ids
-        n = round(share * ids.size)
+        n = min(round(share * ids.size), ids.size - 1)
         if n <= 0:
             return 0
         noise = self.streams["layoff"].normal(self.month + 1, e.n, part)[ids]

@@ -203,22 +203,25 @@ def test_a_company_with_no_one_left_reads_the_workload_cap_and_says_so_once():
     scenario = Scenario().with_changes(
         {
             "organization.employees": 1,
-            "organization.growth_per_year": -0.5,  # no one is hired again
-            "events": [{"month": 2, "kind": "layoff", "share": 0.9}],
+            "dynamics.base_quit_rate_per_year": 1.0,  # who quits in month 2 at seed 6
+            "organization.cash": 1e6,  # 10-13 months of runway, under the freeze level:
+            "organization.hiring_freeze_runway_months": 60.0,  # no one is hired again
+            "market.potential_users": 0,
+            "market.initial_active_users": 0,
             "meta.months": 6,
         }
     )
     with pytest.warns(NoStaffWarning) as caught:
-        result = simulate(scenario, seed=0)
+        result = simulate(scenario, seed=6)
     k = result.kpis
     assert k["headcount"].tolist() == [1, 1, 0, 0, 0, 0, 0]
     assert 0 < k["workload"].loc[1] < 2  # one person's own ratio
-    assert (k["workload"].loc[2:] == WORKLOAD_CAP).all()
+    assert (k["workload"].loc[3:] == WORKLOAD_CAP).all()  # month 2's is before the quit
     assert (k[["engagement", "trust_in_leadership", "mean_skill"]].loc[2:] == 0).all().all()
-    check_invariants(result, Scenario().market.potential_users)
+    check_invariants(result, scenario.market.potential_users)
     said = [str(w.message) for w in caught if w.category is NoStaffWarning]
     expected = (
-        "seed 0, month 2: no staff left: the staff's KPIs read 0 (engagement, trust, skill, "
+        "seed 6, month 2: no staff left: the staff's KPIs read 0 (engagement, trust, skill, "
         "tenure, ...) and the workload 100, its cap, until someone is hired"
     )
     assert said == result.model.notices == [expected]
@@ -304,6 +307,42 @@ def test_layoff_event_counts_layoffs_that_month(small):
     assert k["layoffs"].drop(4).eq(0).all()
     before = simulate(small, seed=2).kpis
     assert k.loc[4, "trust_in_leadership"] < before.loc[4, "trust_in_leadership"]
+
+
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NoStaffWarning")  # a one-person company
+def test_a_layoff_never_takes_the_last_person(small):
+    """90% of two people rounded to both: the company was laid off to nobody."""
+    for employees in (1, 2, 3, 10):
+        sc = small.with_changes(
+            {"organization.employees": employees,
+             "events": [{"month": 3, "kind": "layoff", "share": 0.9}]}
+        )  # fmt: skip
+        model = CultureModel(scenario=sc, rng=0)
+        model.run(2)
+        before = model.headcount
+        model.step()
+        assert model.kpi_frame().loc[3, "layoffs"] == min(round(0.9 * before), before - 1)
+
+
+@pytest.mark.filterwarnings("ignore::culturesim.notices.NoStaffWarning")  # the point, not news
+def test_a_company_emptied_during_a_freeze_hires_again_when_it_thaws(small):
+    """Its plan was the staff left, nobody: grown at any rate it stayed nobody, and the company
+    never hired again. Its plan now grows from one person at least."""
+    sc = small.with_changes(
+        {"organization.employees": 2, "dynamics.base_quit_rate_per_year": 1.0,
+         "organization.hiring_freeze_runway_months": 60.0,
+         "organization.layoff_runway_months": 0.0, "organization.cash": 1e6,
+         "market.initial_active_users": 0,
+         "events": [{"month": 12, "kind": "funding_round", "amount": 1e9}]}
+    )  # fmt: skip
+    emptied = 0
+    for seed in range(12):
+        k = simulate(sc, seed=seed).kpis
+        assert k.loc[1:11, "hires"].eq(0).all()  # frozen
+        if k.loc[11, "headcount"] == 0:
+            emptied += 1
+            assert k.loc[12:, "hires"].sum() > 0, seed
+    assert emptied >= 2
 
 
 def test_agents_stay_in_sync_with_the_arrays(small):

@@ -4,7 +4,8 @@ The planned headcount grows at ``organization.growth_per_year``. Below the hirin
 runway nobody is hired: the plan is the staff left (open vacancies close, leavers are not
 replaced), and growth restarts from it when runway recovers. Layoffs (of the runway rule or a
 ``layoff`` event) do the same for their month: a company that lays people off hires no one that
-month, whatever its runway, and grows again from the staff left the month after. It stops
+month, whatever its runway, and grows again from the staff left the month after (from one
+person if none are left: a company that lost everyone hires again when it can). It stops
 growing at :data:`culturesim.scenario.MAX_HEADCOUNT`, the simulator's limit, with a notice. Each
 vacancy fills this month with chance ``1 - exp(-lam)``, where ``lam`` grows with applicants per
 vacancy (from the employer brand, :mod:`culturesim.processes.brand`, and universities' talent
@@ -59,8 +60,8 @@ class Hiring:
         frozen = model.runway < org.hiring_freeze_runway_months
         if laid_off or frozen:  # the plan is the staff left: no one replaced
             model.target_headcount = float(model.headcount)
-        if not (laid_off or frozen):
-            planned = model.target_headcount * power(1.0 + org.growth_per_year, 1.0 / 12.0)
+        if not (laid_off or frozen):  # grown from one person at least: an emptied company hires
+            planned = max(model.target_headcount, 1.0) * power(1.0 + org.growth_per_year, 1 / 12)
             if planned > MAX_HEADCOUNT > model.target_headcount:
                 notify(
                     model,
