@@ -581,12 +581,10 @@ class CultureModel(mesa.Model):
         self.flows["funding"] += amount
 
     def lay_off(self, share: float, part: int = 0) -> int:
-        """Lay off ``share`` of the staff, weakest performers first (with noise).
+        """Lay off ``share`` of the staff (rounded), weakest performers first (with noise).
 
-        ``share`` of the headcount, rounded, but never everyone: one person at least stays (90%
-        of two people rounded to both, and a company laid off to nobody never hires again: its
-        plan is the staff left). Survivors lose trust in leadership and engagement; transparency
-        softens the blow.
+        One person at least stays: 90% of two people would round to both. Survivors lose trust
+        in leadership and engagement; transparency softens the blow.
 
         Returns:
             How many were laid off.
