@@ -568,6 +568,21 @@ def built(rc, months: int) -> bool:
     return month_text(0, months) in text and "Building the company" not in text
 
 
+def first_lesson_built():
+    """The classroom at its first lesson, a prediction made and the company built.
+
+    Returns:
+        The render context, the lesson and its horizon.
+    """
+    _, rc = render(ClassroomPage)
+    lesson = next(iter(LESSONS.values()))
+    months = lesson.preset().meta.months
+    click(rc, lesson.choices[0])
+    click(rc, "Setup")
+    wait(lambda: built(rc, months))
+    return rc, lesson, months
+
+
 @pytest.mark.parametrize("key", list(LESSONS))
 def test_each_lesson_asks_first_then_runs(key):
     _, rc = render(ClassroomPage)
@@ -660,12 +675,7 @@ def test_classroom_setup_waits_for_the_workers_warm_up_and_says_why(monkeypatch)
 
 
 def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
-    _, rc = render(ClassroomPage)
-    lesson = next(iter(LESSONS.values()))
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    months = lesson.preset().meta.months
-    wait(lambda: built(rc, months))
+    rc, _, months = first_lesson_built()
     month = lambda: int(re.search(rf"Month\s*(\d+) of {months}", dump(rc)).group(1))  # noqa: E731
     click(rc, "Play")
     wait(lambda: month() >= 2)
@@ -717,11 +727,7 @@ def test_classroom_plays_at_the_chosen_speed_whatever_a_month_takes(monkeypatch)
         clock.now += clock.step_seconds
 
     monkeypatch.setattr(CultureModel, "step", slow_step)
-    _, rc = render(ClassroomPage)
-    lesson = next(iter(LESSONS.values()))
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    wait(lambda: built(rc, lesson.preset().meta.months))
+    rc, _, _ = first_lesson_built()
     has_button = lambda label: any(label in w.children for w in of(rc, v.Btn))  # noqa: E731
 
     def play_until(pauses: int) -> list[float]:
@@ -763,12 +769,8 @@ def test_classroom_lever_moved_while_a_month_runs_waits_for_the_month_to_end(mon
         in_step.clear()
 
     monkeypatch.setattr(CultureModel, "step", slow_step)  # before the model is made: Mesa wraps it
-    _, rc = render(ClassroomPage)
-    lesson = next(iter(LESSONS.values()))
+    rc, lesson, _ = first_lesson_built()
     lever = LEVERS[lesson.lever]
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    wait(lambda: built(rc, lesson.preset().meta.months))
     [slider] = [w for w in of(rc, v.Slider) if w.label.startswith(lever.label)]
     click(rc, "Play")
     values = [lever.hi, lever.lo, lever.hi]
@@ -797,12 +799,7 @@ def test_classroom_drawn_while_a_month_runs_shows_one_month(monkeypatch):
         record(model)
 
     monkeypatch.setattr(CultureModel, "record", slow_record)
-    _, rc = render(ClassroomPage)
-    lesson = next(iter(LESSONS.values()))
-    months = lesson.preset().meta.months
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    wait(lambda: built(rc, months))
+    rc, _, months = first_lesson_built()
     stepping = threading.Thread(target=click, args=(rc, "Step"))
     stepping.start()
     wait(measuring.is_set)  # month 1 under way
@@ -840,12 +837,7 @@ def test_a_classroom_run_that_fails_says_so_in_the_page_and_reset_starts_afresh(
         step(model)
 
     monkeypatch.setattr(CultureModel, "step", step_that_fails_in_month_3)
-    _, rc = render(ClassroomPage)
-    lesson = next(iter(LESSONS.values()))
-    months = lesson.preset().meta.months
-    click(rc, lesson.choices[0])
-    click(rc, "Setup")
-    wait(lambda: built(rc, months))
+    rc, _, months = first_lesson_built()
     click(rc, "Play")
     said = "The run stopped in month 3: MemoryError: no room for month 3"
     wait(lambda: said in " ".join(alert_text(rc, "run-failure")))
