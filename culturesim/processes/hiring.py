@@ -57,10 +57,9 @@ class Hiring:
         """Grow the plan, fill vacancies, place the hires."""
         org, _e, t = model.config.organization, model.employees, model.month
         laid_off = model.flows["layoffs"] > 0  # a month of layoffs hires no one
-        frozen = model.runway < org.hiring_freeze_runway_months
-        if laid_off or frozen:  # the plan is the staff left: no one replaced
-            model.target_headcount = float(model.headcount)
-        if not (laid_off or frozen):  # grown from one person at least: an emptied company hires
+        if laid_off or model.runway < org.hiring_freeze_runway_months:  # nor does a freeze
+            model.target_headcount = float(model.headcount)  # the staff left: no one replaced
+        else:  # grown from one person at least: an emptied company hires
             planned = max(model.target_headcount, 1.0) * power(1.0 + org.growth_per_year, 1 / 12)
             if planned > MAX_HEADCOUNT > model.target_headcount:
                 notify(
