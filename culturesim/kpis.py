@@ -387,8 +387,9 @@ _KPI_LIST = [
         INF,
         "stock",
         "finance",
-        "Cash raised since month 0: investors' rounds (when runway is short and growth clears "
-        "the bar) and funding_round events. Cash jumps by it when a round lands.",
+        "Cash raised since month 0: investors' rounds (when runway is short; the faster users "
+        "or revenue grow, the larger) and funding_round events. Cash jumps by it when a round "
+        "lands.",
     ),
     KPI(
         "cash",

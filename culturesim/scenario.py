@@ -319,7 +319,7 @@ class Partners(_Strict):
     """Partners at month 0, by kind."""
 
     universities: int = Field(2, ge=0, le=100, description="Research collaborations and talent.")
-    investors: int = Field(2, ge=0, le=100, description="Funding rounds when growth is strong.")
+    investors: int = Field(2, ge=0, le=100, description="Funding rounds, sized by growth.")
     open_source: int = Field(1, ge=0, le=100, description="Communities: awareness and trust.")
     channels: int = Field(1, ge=0, le=100, description="Channel and enterprise partners: reach.")
     initial_strength: float = Field(

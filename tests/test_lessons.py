@@ -58,27 +58,29 @@ def test_incident_trust_drops_at_once_and_users_keep_growing_more_slowly():
         assert growth[17:21].mean() < 0.8 * growth[13:17].mean()  # ...more slowly
 
 
-def test_incident_trust_the_slower_growth_can_cost_the_round_and_the_hiring():
-    """ "The slower growth can cost the company its next funding round ...: then runway falls
-    under nine months, hiring stops and leavers are not replaced (the headcount levels off and
-    dips) until revenue catches up" (at the preset seed 0 loses its round and freezes from
-    month 32; at transparency 0.1 seeds 0 and 2; at 0.9 every seed raises its round)."""
-    lost = 0
-    for k in lesson_runs("incident_trust", transparency=0.1) + lesson_runs("incident_trust"):
-        frozen = k["runway_months"] < 9
-        if frozen.any():
-            first = int(frozen.idxmax())
-            assert first > 18 and k["funding_raised"].iloc[-1] == 0  # no round after the incident
-            assert k["hires"][frozen].eq(0).all()
-            after = frozen.loc[first:]
-            spell = after.index[: int(after.cumprod().sum())]  # the first months frozen in a row
-            assert k["quits"][spell].sum() > 0  # leavers ...
-            assert k["headcount"][spell[-1]] < k["headcount"][first - 1]  # ... not replaced
-            assert k["runway_months"].iloc[-1] > 9  # revenue caught up: hiring again by the end
-            lost += 1
-    assert lost >= 2
-    for k in lesson_runs("incident_trust", transparency=0.9):
-        assert (k["runway_months"] >= 9).all() and k["funding_raised"].iloc[-1] > 0
+def rounds(k) -> list[tuple[int, float]]:
+    """The funding rounds of a run: (month, amount)."""
+    raised = k["funding_raised"].diff().fillna(0)
+    return [(int(month), amount) for month, amount in raised[raised > 0].items()]
+
+
+def test_incident_trust_the_round_comes_earlier_and_smaller():
+    """ "Revenue falls behind, so the company runs short sooner: it raises its next funding
+    round earlier and smaller" and "How much larger a round does the company raise?" (at
+    transparency 0.9 against 0.1). Investors used to fund only growth of 30% a year or more: at
+    transparency 0.1 seeds 0 and 2 raised nothing, froze hiring and shrank."""
+    calm = LESSONS["incident_trust"].preset().with_changes({"events": []})
+    without = [simulate(calm, seed=seed).kpis for seed in SEEDS]
+    runs = {t: lesson_runs("incident_trust", transparency=t) for t in (0.1, 0.9)}
+    for seed, (k, opaque, open_) in enumerate(
+        zip(lesson_runs("incident_trust"), runs[0.1], runs[0.9], strict=True)
+    ):
+        ((calm_month, calm_round),) = rounds(without[seed])  # one round each, in 48 months
+        ((month, amount),) = rounds(k)
+        assert month < calm_month and amount < calm_round
+        (_, opaque_round), (_, open_round) = *rounds(opaque), *rounds(open_)
+        assert opaque_round < open_round
+        assert (k["layoffs"] == 0).all() and (opaque["layoffs"] == 0).all()
 
 
 def test_culture_years_alignment_drops_at_the_new_values_and_climbs_slowly():

@@ -288,6 +288,31 @@ def test_investors_fund_a_growing_company_that_is_running_out_of_cash(small):
     assert (jump[landed] - (k["revenue"] - k["costs"])[landed]).abs().max() < 1.0
 
 
+def test_a_round_is_as_large_as_the_growth_earns(small):
+    """A full round (24 months of costs) from 30% growth a year, that share of it below, none
+    without growth: investors used to fund 30% growth in full and 29% not at all."""
+    from culturesim.processes.partners import round_size
+
+    model = CultureModel(scenario=small, rng=1)
+    model.costs = 1e6
+    for growth, share in ((0.6, 1.0), (0.3, 1.0), (0.29, 0.29 / 0.3), (0.15, 0.5), (0.0, 0.0)):
+        assert round_size(model, growth) == pytest.approx(share * 24e6)
+    assert round_size(model, -0.2) == 0.0
+
+
+def test_more_cash_at_the_start_never_brings_layoffs(baseline):
+    """The baseline with a 10% pay premium and $80M instead of $40M: with an all-or-nothing
+    round at 30% growth, the runway of the richer company fell below 12 months after users'
+    growth had slowed below 30% (the third year), the investors refused, and it laid off (seeds
+    2-5, none with $40M). Paired seeds."""
+    paid = baseline.with_changes({"levers.compensation_premium": 0.1})
+    for seed in range(6):
+        poorer = simulate(paid, seed=seed).kpis
+        richer = simulate(paid.with_changes({"organization.cash": 80e6}), seed=seed).kpis
+        assert richer["layoffs"].sum() <= poorer["layoffs"].sum()
+        assert richer["funding_raised"].iloc[-1] > 0
+
+
 def test_partner_handles_and_kinds(small):
     model = CultureModel(scenario=small.with_changes({"partners.universities": 3}), rng=1)
     kinds = sorted(model.partner(s).kind for s in model.partners.ids)

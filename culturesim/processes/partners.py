@@ -8,9 +8,10 @@ transparency and falls at incidents. A partner is active while its strength is a
 ``ACTIVE_STRENGTH``. What active partners give, weighted by strength:
 
 * **universities**: research ideas (into the idea pipeline) and a talent pipeline (applicants);
-* **investors**: a funding round (``partners.funding_round_months_of_burn`` months of costs) when
-  runway is short and growth clears the bar (active users or revenue up 30% in a year), at most
-  once a year;
+* **investors**: a funding round when runway is short, at most once a year
+  (:func:`round_size`): ``partners.funding_round_months_of_burn`` months of costs when active
+  users or revenue grew 30% or more in a year, in proportion below that (15% growth raises half
+  a round, none raises nothing);
 * **open source**: awareness, contributors' ideas and user trust;
 * **channels**: distribution, i.e. awareness and conversion of prospects.
 
@@ -82,15 +83,16 @@ class Partners:
         ideas = _ideas(p.ids, p.kind, p.strength, u)
         model.pipeline += ideas
         model.flows["ideas"] += ideas
-        # investors: a round when runway is short, growth clears the bar and they back it
+        # investors: a round when runway is short and they back it, as large as growth earns
         if (
             model.runway < 12.0
             and t - model.last_round_month >= ROUND_COOLDOWN
-            and growth_last_year(model) >= GROWTH_BAR
             and investor_backing(p) >= 0.3
         ):
-            model.raise_funding(model.config.partners.funding_round_months_of_burn * model.costs)
-            model.last_round_month = t
+            amount = round_size(model, growth_last_year(model))
+            if amount > 0:
+                model.raise_funding(amount)
+                model.last_round_month = t
 
 
 def strength_goal(openness: float, reputation: float, launch_rate: float) -> float:
@@ -162,6 +164,18 @@ def _active_strength(ids, kind, strength):
         if strength[i] >= ACTIVE_STRENGTH:
             weight[kind[i]] += strength[i]
     return weight
+
+
+def round_size(model: CultureModel, growth: float) -> float:
+    """An investor-led round after a year of ``growth``, in $ (0: no round).
+
+    A full round is ``partners.funding_round_months_of_burn`` months of this month's costs,
+    raised when growth is :data:`GROWTH_BAR` or more; slower growth raises that share of it
+    (investors pay for growth by degrees: a slower company raises a smaller round, not none at
+    all), and none raises nothing.
+    """
+    full = model.config.partners.funding_round_months_of_burn * model.costs
+    return min(max(growth / GROWTH_BAR, 0.0), 1.0) * full
 
 
 def growth_last_year(model: CultureModel) -> float:

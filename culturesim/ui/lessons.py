@@ -115,7 +115,7 @@ LESSONS = {
             scenario="ai_incident",
             changes={"meta.months": 48},
             lever="transparency",
-            charts=("user_trust", "users_active", "headcount"),
+            charts=("user_trust", "users_active", "funding_raised"),
             color_by="engagement",
             question="At month 18 the company's AI causes a public incident. Will users' trust "
             "be back where it was a year later?",
@@ -127,13 +127,11 @@ LESSONS = {
             "users who know each other. Transparency softens the drop and speeds recovery.",
             notice="The sharp drop at month 18 and the long, slow climb back. Active users keep "
             "growing, but more slowly for months: churn jumps with the drop in trust and eases "
-            "only as trust comes back. The slower growth can cost the company its next funding "
-            "round (investors want users or revenue up 30% in a year): then runway falls under "
-            "nine months, hiring stops and leavers are not replaced (the headcount levels off "
-            "and dips) until revenue catches up.",
+            "only as trust comes back. Revenue falls behind, so the company runs short sooner: "
+            "it raises its next funding round earlier and smaller (investors pay for growth).",
             try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
-            "recover? Does the company still raise its round? What does transparency cost per "
-            "month?",
+            "recover? How much larger a round does the company raise? What does transparency "
+            "cost per month?",
         ),
         Lesson(
             key="culture_years",
