@@ -326,7 +326,7 @@ class Partners(_Strict):
         0.4, ge=0.0, le=1.0, description="Relationship strength at month 0."
     )
     funding_round_months_of_burn: float = Field(
-        24.0, ge=0.0, le=120.0, description="Size of an investor-led round, in months of costs."
+        24.0, ge=0.0, le=120.0, description="A full investor round (30% growth), months of costs."
     )
 
 
