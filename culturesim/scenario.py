@@ -328,6 +328,9 @@ class Partners(_Strict):
     funding_round_months_of_burn: float = Field(
         24.0, ge=0.0, le=120.0, description="A full investor round (30% growth), months of costs."
     )
+    funding_round_revenue_years: float = Field(
+        3.0, ge=0.0, le=100.0, description="A round's most, in years of revenue."
+    )
 
 
 class Dynamics(_Strict):

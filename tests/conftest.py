@@ -27,6 +27,14 @@ settings.load_profile("culturesim")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+#: A tenth of the baseline's market, to keep runs fast where the market's size is not the
+#: point, with cash enough that finance never interferes: investors size a round on revenue,
+#: and would not fund 120 people selling to 20,000 potential users.
+SMALL_MARKET = {
+    "market.potential_users": 20_000,
+    "market.initial_active_users": 1_500,
+    "organization.cash": 1e9,
+}
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from culturesim.batch.compare import compare, mean_ci
 from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label
 from culturesim.run import run_seeds
 from culturesim.scenario import scenario_from_dict
+from tests.conftest import SMALL_MARKET
 
 KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
 # Where the lever's effect runs through people's shared luck, pairing narrows the CI at least 3x.
@@ -36,9 +37,7 @@ def small_company(months: int, employees: int = 40):
 
 
 def test_paired_ci_is_at_least_three_times_narrower_than_independent(baseline, capsys):
-    a = baseline.with_changes(
-        {"market.potential_users": 20_000, "market.initial_active_users": 1_500, "meta.months": 36}
-    )
+    a = baseline.with_changes(SMALL_MARKET | {"meta.months": 36})
     b = a.with_changes({"levers.transparency": 0.6})  # a small lever change
     paired = compare(a, b, seeds=20)
     independent = run_seeds(b, [1000 + i for i in range(20)], 36)
@@ -198,8 +197,7 @@ def test_runs_in_threads_give_each_seeds_own_numbers(baseline):
     """Six seeds in three threads: each seed's KPIs are simulate()'s, bit for bit."""
     from culturesim import simulate
 
-    sc = baseline.with_changes({"market.potential_users": 20_000,
-                                "market.initial_active_users": 1_500})  # fmt: skip
+    sc = baseline.with_changes(SMALL_MARKET)
     stacked = run_seeds(sc, [7, 3, 11, 5, 2, 9], 14, threads=3)
     assert stacked["seed"].unique().tolist() == [7, 3, 11, 5, 2, 9]  # in the order asked
     assert stacked["run_id"].unique().tolist() == list(range(6))

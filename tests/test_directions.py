@@ -17,12 +17,11 @@ from culturesim.levers import LEVERS
 from culturesim.measure import FIT_NORM, alignment
 from culturesim.processes import engagement
 from culturesim.processes.turnover import quit_rate
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, SMALL_MARKET
 
 SEEDS = range(20)
 MONTHS = 36
 # the employee-side levers do not depend on the market's size: a tenth of it keeps runs fast
-SMALL_MARKET = {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
 
 
 def paired(baseline, change_a, change_b, kpi, window=slice(13, MONTHS)):

@@ -21,6 +21,7 @@ from culturesim.processes.users import (
 )
 from culturesim.random import Streams
 from culturesim.scenario import EVENT_HELP, EVENT_TYPES
+from tests.conftest import SMALL_MARKET
 
 NEW_CORE = {"innovation": 0.5, "collaboration": 0.9, "user_focus": 0.5, "openness": 0.9}
 
@@ -224,9 +225,7 @@ def test_market_shift_makes_knowledge_obsolete(small):
 
 
 def test_poaching_wave_takes_skilled_people(baseline):
-    sc = baseline.with_changes(
-        {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
-    )
+    sc = baseline.with_changes(SMALL_MARKET)
     wave = sc.with_changes(
         {"events": [{"month": 6, "kind": "poaching_wave", "intensity": 3.0, "duration": 12}]}
     )
@@ -294,10 +293,23 @@ def test_a_round_is_as_large_as_the_growth_earns(small):
     from culturesim.processes.partners import round_size
 
     model = CultureModel(scenario=small, rng=1)
-    model.costs = 1e6
+    model.costs, model.revenue = 1e6, 1e6
     for growth, share in ((0.6, 1.0), (0.3, 1.0), (0.29, 0.29 / 0.3), (0.15, 0.5), (0.0, 0.0)):
         assert round_size(model, growth) == pytest.approx(share * 24e6)
     assert round_size(model, -0.2) == 0.0
+
+
+def test_a_round_is_at_most_three_years_of_revenue(small):
+    """Investors buy a share of a company valued on its revenue: one spending $1M a month on
+    $50k of revenue raised 24 months of its costs, as if it sold ten times as much."""
+    from culturesim.processes.partners import round_size
+
+    model = CultureModel(scenario=small, rng=1)
+    model.costs, model.revenue = 1e6, 5e4
+    assert round_size(model, 0.3) == pytest.approx(3 * 12 * 5e4)
+    assert round_size(model, 0.15) == pytest.approx(0.5 * 3 * 12 * 5e4)
+    model.revenue = 0.0  # no revenue, no round
+    assert round_size(model, 0.3) == 0.0
 
 
 def test_more_cash_at_the_start_never_brings_layoffs(baseline):
@@ -328,7 +340,7 @@ def test_partners_strength_settles_at_a_level_the_levers_set(baseline):
     grow with the company). When strength grew by a fixed amount a month (until 2026-12-02)
     every openness above 0.6 reached 1 within two years (+0.001, sd 0.026) and the baseline's
     climbed on (+0.205, sd 0.059)."""
-    market = {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
+    market = SMALL_MARKET
 
     def strength(openness, seed):
         sc = baseline.with_changes({**market, "levers.partnership_openness": openness})

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from culturesim import simulate
+from tests.conftest import SMALL_MARKET
 
 SEEDS = range(20)
-MARKET = {"market.potential_users": 20_000, "market.initial_active_users": 1_500}
+MARKET = SMALL_MARKET
 FAR_VALUES = {"innovation": 0.2, "collaboration": 0.3, "user_focus": 0.2, "openness": 0.3}
 
 

@@ -9,9 +9,10 @@ transparency and falls at incidents. A partner is active while its strength is a
 
 * **universities**: research ideas (into the idea pipeline) and a talent pipeline (applicants);
 * **investors**: a funding round when runway is short, at most once a year
-  (:func:`round_size`): ``partners.funding_round_months_of_burn`` months of costs when active
-  users or revenue grew 30% or more in a year, in proportion below that (15% growth raises half
-  a round, none raises nothing);
+  (:func:`round_size`): ``partners.funding_round_months_of_burn`` months of costs, at most
+  ``partners.funding_round_revenue_years`` years of revenue, when active users or revenue grew
+  30% or more in a year; in proportion below that (15% growth raises half a round, none
+  nothing);
 * **open source**: awareness, contributors' ideas and user trust;
 * **channels**: distribution, i.e. awareness and conversion of prospects.
 
@@ -169,12 +170,18 @@ def _active_strength(ids, kind, strength):
 def round_size(model: CultureModel, growth: float) -> float:
     """An investor-led round after a year of ``growth``, in $ (0: no round).
 
-    A full round is ``partners.funding_round_months_of_burn`` months of this month's costs,
-    raised when growth is :data:`GROWTH_BAR` or more; slower growth raises that share of it
-    (investors pay for growth by degrees: a slower company raises a smaller round, not none at
-    all), and none raises nothing.
+    A full round is ``partners.funding_round_months_of_burn`` months of this month's costs, at
+    most ``partners.funding_round_revenue_years`` years of this month's revenue (investors buy
+    a share of a company valued on what it sells, not on what it spends). It is raised in full
+    when growth is :data:`GROWTH_BAR` or more; slower growth raises that share of it (investors
+    pay for growth by degrees: a slower company raises a smaller round, not none at all), and
+    none raises nothing.
     """
-    full = model.config.partners.funding_round_months_of_burn * model.costs
+    cfg = model.config.partners
+    full = min(
+        cfg.funding_round_months_of_burn * model.costs,
+        cfg.funding_round_revenue_years * 12.0 * model.revenue,
+    )
     return min(max(growth / GROWTH_BAR, 0.0), 1.0) * full
 
 
