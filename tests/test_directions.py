@@ -21,7 +21,8 @@ from tests.conftest import SCENARIOS, SMALL_MARKET
 
 SEEDS = range(20)
 MONTHS = 36
-# the employee-side levers do not depend on the market's size: a tenth of it keeps runs fast
+# the employee-side levers do not depend on the market's size: SMALL_MARKET (a tenth of it,
+# finance held still) keeps runs fast
 
 
 def paired(baseline, change_a, change_b, kpi, window=slice(13, MONTHS)):
