@@ -334,12 +334,13 @@ def test_partner_handles_and_kinds(small):
 
 def test_partners_strength_settles_at_a_level_the_levers_set(baseline):
     """Strength moves toward a goal set by openness, reputation and recent launches, so
-    openness sets how strong the relationships are, not only how fast they grow. 20,000 users,
-    4 seeds, 60 months (8 seeds measured: openness 0.9 vs 0.6 over months 37-60 +0.124, sd
-    0.013 a seed; at 0.3 month 60 vs month 36 +0.041, sd 0.016, as reputation and launches
-    grow with the company). When strength grew by a fixed amount a month (until 2026-12-02)
-    every openness above 0.6 reached 1 within two years (+0.001, sd 0.026) and the baseline's
-    climbed on (+0.205, sd 0.059)."""
+    openness sets how strong the relationships are, not only how fast they grow. 20,000 users
+    (SMALL_MARKET), 4 seeds, 60 months (8 seeds measured: openness 0.9 vs 0.6 over months
+    37-60 +0.123, sd 0.012 a seed; at 0.3 month 60 vs month 36 +0.084, sd 0.021, as reputation
+    and launches grow with the company; +0.124 and +0.041 without the cash, before 2026-12-05).
+    When strength grew by a fixed amount a month (until 2026-12-02) every openness above 0.6
+    reached 1 within two years (+0.001, sd 0.026) and the baseline's climbed on (+0.205, sd
+    0.059)."""
     market = SMALL_MARKET
 
     def strength(openness, seed):
