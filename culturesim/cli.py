@@ -8,7 +8,7 @@
     culturesim validate FILE...
     culturesim dock [--quick] [--json] [--figures DIR]
     culturesim ui [--host 127.0.0.1] [--port 8765]
-    culturesim show SCENARIO [--set KEY=VALUE ...]
+    culturesim show SCENARIO [--set KEY=VALUE ...] [--arm a|b]
     culturesim levers | kpis
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
@@ -1013,8 +1013,26 @@ def _wrapped(text: str, first: str, indent: int) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print a scenario with every key, what it means and what is allowed."""
-    text = commented_toml(_scenario(args.scenario, args.set)[0])
+    """Print a scenario with every key, what it means and what is allowed.
+
+    A compare folder's manifest holds two scenarios: ``--arm`` picks A or B.
+    """
+    recorded = _recorded(args.scenario, "compare")
+    if recorded is not None:
+        if args.arm is None:
+            raise UsageError(
+                f"show: {args.scenario} holds two scenarios, as compare ran them: "
+                "pick one with --arm a or --arm b"
+            )
+        scenario = _from_record(args.scenario, recorded, args.arm, args.set, "--set")[0]
+    elif args.arm is not None:
+        raise UsageError(
+            f"show: --arm picks A or B of a compare folder's manifest.json; "
+            f"{args.scenario} is not one"
+        )
+    else:
+        scenario = _scenario(args.scenario, args.set)[0]
+    text = commented_toml(scenario)
     print(toml_escaped(text, sys.stdout.encoding), end="")
     return 0
 
@@ -1307,10 +1325,17 @@ def build_parser() -> argparse.ArgumentParser:
             "key, defaults included, each under a comment saying what it means and what values "
             "are allowed, and the event kinds at the end. It loads back to the same scenario: "
             "`culturesim show baseline > mine.toml` starts a scenario of your own (with "
-            "--set, the scenario changed)."
+            "--set, the scenario changed). A run's manifest.json gives its scenario as it ran; "
+            "a compare folder's gives A or B, as --arm says."
         ),
     )
     _scenario_arguments(show)
+    show.add_argument(
+        "--arm",
+        choices=["a", "b"],
+        type=str.lower,
+        help="with a compare folder's manifest.json: scenario A or B, as it ran",
+    )
     show.set_defaults(func=cmd_show)
     sub.add_parser(
         "levers",

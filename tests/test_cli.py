@@ -953,6 +953,35 @@ def test_compare_a_scenario_with_itself_changed(tmp_path):
     assert "give scenario B, or A's changes for B with --set-b" in proc.stderr
 
 
+def test_show_prints_either_scenario_of_a_compare_folder(tmp_path):
+    """``show DIR/manifest.json`` of a compare folder refused with "a .json scenario is the
+    manifest.json of a `culturesim run` results folder": B, as it ran, could not be seen."""
+    from culturesim import load_scenario
+    from culturesim.scenario import parse_toml, scenario_from_dict
+
+    out = tmp_path / "cmp"
+    proc = cli("compare", "baseline", "--set-b", "levers.transparency=0.9", "--seeds", "2",
+               "--months", "1", "--out", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    manifest = out / "manifest.json"
+    for arm, expected in (
+        ("a", load_scenario("baseline")),
+        ("B", load_scenario("baseline").with_changes({"levers.transparency": 0.9})),
+    ):
+        proc = cli("show", manifest, "--arm", arm)
+        assert proc.returncode == 0, proc.stderr
+        assert scenario_from_dict(parse_toml(proc.stdout.encode(), "shown")) == expected
+    proc = cli("show", manifest, "--arm", "b", "--set", "levers.inclusion=0.8")
+    assert proc.returncode == 0 and "\ninclusion = 0.8\n" in proc.stdout, proc.stderr
+    for args, said in (
+        ((manifest,), "holds two scenarios, as compare ran them: pick one with --arm a or --arm b"),
+        (("baseline", "--arm", "a"), "--arm picks A or B of a compare folder's manifest.json"),
+    ):
+        proc = cli("show", *args)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert proc.stdout == "" and "Traceback" not in proc.stderr
+
+
 def test_show_with_set_prints_the_changed_scenario():
     from culturesim import load_scenario
     from culturesim.scenario import parse_toml, scenario_from_dict
