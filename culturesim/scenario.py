@@ -191,7 +191,15 @@ class Meta(_Strict):
 
     name: str = Field("unnamed", description="Short name of the scenario.")
     description: str = Field("", description="What the scenario is about.")
-    months: int = Field(60, ge=1, le=MAX_MONTHS, description="Horizon in months.")
+    months: int = Field(
+        60,
+        ge=1,
+        le=MAX_MONTHS,
+        description=(
+            "Horizon in months. The model is built for 36-60: past five years a fixed growth "
+            "plan outruns a market that has levelled off (docs/ODD.md section 2)."
+        ),
+    )
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Default random seed.")
 
 
