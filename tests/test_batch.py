@@ -21,7 +21,7 @@ import pytest
 from culturesim.batch import ExperimentError, load_experiment, run_sweep
 from culturesim.batch import sweep as sweep_module
 from culturesim.batch.report import write_report
-from culturesim.batch.sweep import design_points, is_complete
+from culturesim.batch.sweep import SINGLE_THREADED, design_points, is_complete, process_pool
 from culturesim.compiled import SOURCE_DIGEST
 from culturesim.kpis import KPIS
 from culturesim.manifest import running_code
@@ -596,6 +596,40 @@ def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
         pd.testing.assert_frame_equal(results["inline"][1], results[name][1], check_exact=True)
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
     assert manifest["executor"].startswith("dask:")
+
+
+def test_a_sweeps_workers_are_forked_from_a_single_threaded_fork_server(tmp_path):
+    """The fork server had imported NumPy, SciPy and pyarrow, whose OpenBLAS pools and jemalloc
+    thread made it a process of four threads: each worker's fork copied whatever lock one of
+    them held, and Python warned "This process ... is multi-threaded, use of fork() may lead to
+    deadlocks in the child" (shown where warnings are, as here)."""
+    path = write_experiment(tmp_path, GRID)
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    for name in SINGLE_THREADED:
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(tmp_path / "out"),
+         "--workers", "2"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "multi-threaded" not in proc.stderr, proc.stderr
+
+
+def test_the_fork_servers_settings_leave_this_process_and_the_users_own_as_they_were(
+    monkeypatch,
+):
+    from multiprocessing import forkserver
+
+    seen = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(dict(os.environ)))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "narenas:1")  # a user's own: kept
+    process_pool(1).shutdown()
+    assert seen[0]["OPENBLAS_NUM_THREADS"] == "1"
+    assert seen[0]["JE_ARROW_MALLOC_CONF"] == "narenas:1"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "narenas:1"
 
 
 def test_sweep_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):

@@ -420,19 +420,36 @@ def check_workers(client, scheduler: str) -> None:
         )
 
 
+#: Set (where the user has not) for the fork server as it starts, and so for its workers: the
+#: threads libraries start as they load, OpenBLAS's pool (NumPy's and SciPy's: the model calls
+#: no BLAS, and a worker is a core's work already) and pyarrow's jemalloc background thread.
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """The local worker processes of a sweep.
 
     They come from a fork server (Python 3.14's default on Linux) that has imported culturesim
     once, not from a fork of this process: it has threads by then (the pool's own), and a fork
-    copies any lock one of them holds (Python 3.12 warns of it). Where there is no fork server
+    copies any lock one of them holds (Python 3.12 warns of it). The fork server is kept to one
+    thread too (:data:`SINGLE_THREADED`): with NumPy, SciPy and pyarrow imported it had three
+    more, and forked each worker under the same warning. Where there is no fork server
     (Windows), they are spawned. Each ends with this process, however that ends: a sweep killed
     outright (``kill -9``, out of memory) used to leave its workers and fork server running.
     They leave Ctrl-C to the sweep (:func:`~culturesim.interrupts.work_for`).
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["culturesim.batch.sweep"])
+        unset = [name for name in SINGLE_THREADED if name not in os.environ]
+        try:  # the fork server takes this process's environment as it starts (if not running)
+            os.environ.update({name: SINGLE_THREADED[name] for name in unset})
+            forkserver.ensure_running()
+        finally:
+            for name in unset:
+                os.environ.pop(name, None)
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
