@@ -1031,6 +1031,8 @@ def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
         if kind in ("sweep", "compare"):
             what += f"; run it again with `culturesim {kind}`"
+        if kind == "compare":  # its A or B as a scenario of their own
+            what += " (`culturesim show` with --arm a or --arm b writes A or B as TOML)"
         raise ScenarioError(
             source,
             [f"{what}: a .json scenario is the manifest.json of a `culturesim run` results "

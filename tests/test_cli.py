@@ -1234,8 +1234,9 @@ def test_a_runs_manifest_is_a_scenario_that_reproduces_it(tmp_path, capsys):
     assert cli_module.main(["compare", str(cmp / "manifest.json"), "baseline"]) == 2
     assert "holds both A and B; change B with --set-b" in capsys.readouterr().err
     assert cli_module.main(["validate", str(cmp / "manifest.json")]) == 2
-    assert "the manifest of culturesim compare; run it again with `culturesim compare`: a .json " \
-        "scenario is the manifest.json of a `culturesim run` results folder" \
+    assert "the manifest of culturesim compare; run it again with `culturesim compare` " \
+        "(`culturesim show` with --arm a or --arm b writes A or B as TOML): a .json scenario " \
+        "is the manifest.json of a `culturesim run` results folder" \
         in capsys.readouterr().err  # fmt: skip
 
 
