@@ -87,6 +87,24 @@ def test_mesas_datacollector_and_batch_run_read_the_kpis(small):
     ]  # fmt: skip
 
 
+def test_a_datacollector_of_ones_own_reads_the_employees_by_type(small):
+    """`model.agents` holds employees and partners: Mesa's ``agent_reporters`` ask every agent
+    (a partner has no skill), its ``agenttype_reporters`` the employees alone, as the README
+    says; each month's rows are that month's staff, with their skill from the arrays."""
+    from culturesim.agents import Employee
+
+    model = CultureModel(scenario=small, rng=1)
+    collector = mesa.DataCollector(agenttype_reporters={Employee: {"skill": "skill"}})
+    for _ in range(3):
+        model.step()
+        collector.collect(model)
+    rows = collector.get_agenttype_vars_dataframe(Employee)
+    last = rows.xs(rows.index.get_level_values(0).max(), level=0)
+    assert len(last) == model.headcount
+    e = model.employees
+    assert sorted(last["skill"]) == sorted(e.skill[e.ids].tolist())
+
+
 def test_process_order_follows_the_design():
     names = [p.name for p in DEFAULT_PROCESSES]
     assert names == [
