@@ -74,12 +74,12 @@ from culturesim.scenario import (
     Scenario,
     ScenarioError,
     commented_toml,
+    compare_arm,
     exact_number,
     load_scenario,
     parse_json,
     parse_toml,
     read_file,
-    scenario_from_dict,
     seeds_from,
 )
 from culturesim.ui import UI_MAX_EMPLOYEES, UI_MAX_EVENTS, UI_MAX_USERS
@@ -199,12 +199,7 @@ def _from_record(path: str, manifest: dict, arm: str, settings, option: str):
     Raises:
         ScenarioError: If the manifest does not record the scenario, or a change is invalid.
     """
-    record = manifest.get(arm)
-    if not isinstance(record, dict) or not isinstance(record.get("scenario"), dict):
-        raise ScenarioError(
-            path, [f"{arm}: the manifest of culturesim compare records no scenario"]
-        )
-    scenario = scenario_from_dict(record["scenario"], source=f"{path} ({arm.upper()})")
+    scenario = compare_arm(manifest, arm, path)
     changes = dict(settings or [])
     if changes:
         scenario = scenario.with_changes(changes, source=f"{path} {option}")

@@ -66,6 +66,7 @@ __all__ = [
     "ScenarioError",
     "SetLeverEvent",
     "commented_toml",
+    "compare_arm",
     "load_scenario",
     "scenario_from_dict",
     "scenario_from_manifest",
@@ -1009,6 +1010,25 @@ def load_scenario(path: str | Path | Scenario | Mapping | None = None) -> Scenar
 def _from_manifest(p: Path) -> Scenario:
     """The scenario a ``culturesim run`` results folder's ``manifest.json`` records as run."""
     return scenario_from_manifest(read_file(p), str(p))
+
+
+def compare_arm(manifest: dict, arm: str, source: str = "<manifest>") -> Scenario:
+    """Scenario ``arm`` ("a" or "b") of a ``culturesim compare`` folder's manifest, as it ran.
+
+    Args:
+        manifest: The manifest, read (its ``kind`` is ``"compare"``).
+        arm: ``"a"`` or ``"b"``.
+        source: Where it came from, for error messages (``(A)`` or ``(B)`` is added).
+
+    Raises:
+        ScenarioError: If the manifest records no such scenario, or an invalid one.
+    """
+    record = manifest.get(arm)
+    if not isinstance(record, dict) or not isinstance(record.get("scenario"), dict):
+        raise ScenarioError(
+            source, [f"{arm}: the manifest of culturesim compare records no scenario"]
+        )
+    return scenario_from_dict(record["scenario"], source=f"{source} ({arm.upper()})")
 
 
 def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:

@@ -421,13 +421,34 @@ def test_a_runs_manifest_uploads_as_the_scenario_it_ran(upload, tmp_path):
     upload(rc, "manifest.json", (out / "manifest.json").read_bytes())
     assert lever_cost(rc, "innovation_time").startswith("0.35 ·")
     # another command's manifest, or no JSON, is refused with the setting kept
-    assert main(["compare", "baseline", "google_20pct", "--seeds", "2", "--months", "2",
-                 "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
-    upload(rc, "cmp.json", (tmp_path / "cmp" / "manifest.json").read_bytes())
-    assert "the manifest of culturesim compare" in dump(rc)
+    upload(rc, "sweep.json", b'{"kind": "sweep", "experiment": {}}')
+    assert "the manifest of culturesim sweep; run it again with `culturesim sweep`" in dump(rc)
     upload(rc, "x.json", b"[levers]")
     assert "x.json: not valid JSON" in dump(rc)
     assert lever_cost(rc, "innovation_time").startswith("0.35 ·")
+
+
+def test_a_comparisons_manifest_uploads_as_its_a_and_b(upload, tmp_path):
+    """The manifest.json of `culturesim compare` was refused ("the manifest of culturesim
+    compare"): a strategist sent a comparison could not open it. A and B, as they ran, are now
+    both listed, A chosen."""
+    from culturesim.cli import main
+
+    assert main(["compare", "baseline", "google_20pct", "--seeds", "2", "--months", "2",
+                 "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
+    _, rc = render(StrategistPage)
+    [select] = [w for w in of(rc, v.Select) if w.label == "Scenario file"]
+    upload(rc, "manifest.json", (tmp_path / "cmp" / "manifest.json").read_bytes())
+    assert select.v_model == "manifest.json A (uploaded)"
+    assert select.items[-2:] == ["manifest.json A (uploaded)", "manifest.json B (uploaded)"]
+    assert "Loaded upload manifest.json A." in dump(rc)
+    default = f"{LEVERS['innovation_time'].default:g} ·"
+    assert lever_cost(rc, "innovation_time").startswith(default)  # A: the baseline
+    select.v_model = "manifest.json B (uploaded)"
+    wait(lambda: lever_cost(rc, "innovation_time").startswith("0.2 ·"))  # B: the 20% rule
+    assert "Loaded upload manifest.json B." in dump(rc)
+    select.v_model = "manifest.json A (uploaded)"  # and back
+    wait(lambda: lever_cost(rc, "innovation_time").startswith(default))
 
 
 def test_an_uploads_events_after_the_pages_horizon_are_left_out_and_said(upload):

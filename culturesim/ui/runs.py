@@ -35,6 +35,8 @@ from culturesim.run import cores
 from culturesim.scenario import (
     Scenario,
     ScenarioError,
+    compare_arm,
+    parse_json,
     parse_toml,
     scenario_from_dict,
     scenario_from_manifest,
@@ -54,6 +56,7 @@ __all__ = [
     "lever_text",
     "network_snapshot",
     "parse_upload",
+    "parse_uploads",
     "run_ensemble",
     "start_warm_up",
     "starting_text",
@@ -80,6 +83,8 @@ def upload_label(name: str | None) -> str:
 def parse_upload(name: str, data: bytes) -> Scenario:
     """Validate an uploaded scenario: at most 1 MB, a TOML scenario or a run's manifest.json.
 
+    (A comparison's manifest holds two: :func:`parse_uploads` reads any upload.)
+
     A name ending in ``.json`` is read as the ``manifest.json`` of a ``culturesim run``
     results folder (the scenario as it ran), as the command line reads it; any other as TOML.
 
@@ -102,6 +107,29 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     if problem := _events_problem(scenario):  # before the page lists them
         raise ScenarioError(label, [problem])
     return scenario
+
+
+def parse_uploads(name: str, data: bytes) -> list[tuple[str, Scenario]]:
+    """The scenarios an upload holds, each with its label: one, or a comparison's A and B.
+
+    The ``manifest.json`` of a ``culturesim compare`` folder gives scenarios A and B as they
+    ran, labelled ``"<name> A"`` and ``"<name> B"``; any other file is :func:`parse_upload`'s.
+
+    Raises:
+        ScenarioError: As :func:`parse_upload`, naming the arm where one is invalid.
+    """
+    label = upload_label(name)
+    if label.lower().endswith(".json") and len(data) <= MAX_UPLOAD_BYTES:
+        manifest = parse_json(data, label)
+        if isinstance(manifest, dict) and manifest.get("kind") == "compare":
+            found = []
+            for arm in ("a", "b"):
+                scenario = compare_arm(manifest, arm, label)
+                if problem := _events_problem(scenario):
+                    raise ScenarioError(f"{label} ({arm.upper()})", [problem])
+                found.append((f"{label} {arm.upper()}", scenario))
+            return found
+    return [(label, parse_upload(name, data))]
 
 
 def _events_problem(scenario: Scenario) -> str:

@@ -387,7 +387,7 @@ def StrategistPage():
     first = solara.use_memo(lambda: load_scenario("baseline"), [])
     base = solara.use_reactive(first)
     choice = solara.use_reactive("baseline")
-    uploaded = solara.use_reactive(None)  # the last upload, listed: (its label, its scenario)
+    uploaded = solara.use_reactive([])  # the last upload's scenarios, listed: (label, scenario)
     levers = solara.use_reactive(dict(first.levers.model_dump()))
     events = solara.use_reactive([])
     months = solara.use_reactive(60)
@@ -415,10 +415,11 @@ def StrategistPage():
 
     def pick(name):
         choice.set(name)
-        if uploaded.value is not None and name == _listed(uploaded.value[0]):
-            adopt(uploaded.value[1], f"upload {uploaded.value[0]}")
-        else:
-            adopt(load_scenario(name), f"scenarios/{name}.toml")
+        for label, scenario in uploaded.value:
+            if name == _listed(label):
+                adopt(scenario, f"upload {label}")
+                return
+        adopt(load_scenario(name), f"scenarios/{name}.toml")
 
     def on_upload(info):
         size = int(info.get("size") or 0)
@@ -431,7 +432,7 @@ def StrategistPage():
                 if info.get("data") is not None
                 else info["file_obj"].read(runs.MAX_UPLOAD_BYTES + 1)
             )
-            scenario = runs.parse_upload(label, data)
+            found = runs.parse_uploads(label, data)  # a comparison's A and B: both listed
         except (OSError, TimeoutError) as exc:  # the browser went away mid-upload
             base_error.set(f"could not read the file: {exc}")
             return
@@ -442,9 +443,9 @@ def StrategistPage():
         base_error.set("")
         # listed and chosen: the list said "baseline" over an upload, and choosing baseline
         # then did nothing (the list's value had not changed)
-        uploaded.set((label, scenario))
-        choice.set(_listed(label))
-        adopt(scenario, f"upload {label}")
+        uploaded.set(found)
+        choice.set(_listed(found[0][0]))
+        adopt(found[0][1], f"upload {found[0][0]}")
 
     setting_error = ""
     try:
@@ -494,10 +495,11 @@ def StrategistPage():
 
     with solara.Sidebar():
         with solara.Card("Scenario"):
-            listed = scenario_names() + ([_listed(uploaded.value[0])] if uploaded.value else [])
+            listed = scenario_names() + [_listed(label) for label, _ in uploaded.value]
             solara.Select("Scenario file", values=listed, value=choice.value, on_value=pick)
             solara.Text(
-                "…or upload a scenario file (TOML, or the manifest.json of a run; at most 1 MB):",
+                "…or upload a scenario file (TOML, or the manifest.json of a run or a "
+                "comparison; at most 1 MB):",
                 style={"font-size": "0.85rem"},
             )
             ScenarioUpload(on_upload)
