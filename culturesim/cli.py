@@ -77,6 +77,7 @@ from culturesim.scenario import (
     compare_arm,
     exact_number,
     load_scenario,
+    manifest_kind,
     parse_json,
     parse_toml,
     read_file,
@@ -286,7 +287,7 @@ def _recorded(path: str, kind: str) -> dict | None:
         manifest = parse_json(read_file(p), path)
     except ScenarioError:  # unreadable or not JSON: load_scenario says so
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("kind") == kind else None
+    return manifest if manifest_kind(manifest) == kind else None
 
 
 def _seeds_and_months(

@@ -68,6 +68,7 @@ __all__ = [
     "commented_toml",
     "compare_arm",
     "load_scenario",
+    "manifest_kind",
     "scenario_from_dict",
     "scenario_from_manifest",
     "seeds_from",
@@ -1012,6 +1013,14 @@ def _from_manifest(p: Path) -> Scenario:
     return scenario_from_manifest(read_file(p), str(p))
 
 
+def manifest_kind(manifest: object) -> object:
+    """The command that wrote a results folder's manifest (read from JSON), or None.
+
+    ``"run"``, ``"compare"``, ``"sweep"`` ...: its ``kind``; None if it is no manifest.
+    """
+    return manifest.get("kind") if isinstance(manifest, dict) else None
+
+
 def compare_arm(manifest: dict, arm: str, source: str = "<manifest>") -> Scenario:
     """Scenario ``arm`` ("a" or "b") of a ``culturesim compare`` folder's manifest, as it ran.
 
@@ -1046,7 +1055,7 @@ def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
         ScenarioError: If the bytes are not JSON or not the manifest of a run.
     """
     manifest = parse_json(data, source)
-    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    kind = manifest_kind(manifest)
     if kind != "run" or not isinstance(manifest.get("scenario"), dict):
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
         if kind in ("sweep", "compare"):

@@ -46,6 +46,7 @@ from culturesim.scenario import (
     field_bounds,
     key_path,
     load_scenario,
+    manifest_kind,
     parse_json,
     parse_toml,
     read_file,
@@ -439,7 +440,7 @@ def _from_manifest(raw: bytes, source: str) -> dict[str, Any]:
         ExperimentError: If ``raw`` is not JSON or not the manifest of a sweep.
     """
     manifest = parse_json(raw, source, ExperimentError)
-    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    kind = manifest_kind(manifest)
     tables = ("experiment", "parameters", "scenario")
     if kind == "sweep" and all(isinstance(manifest.get(t), dict) for t in tables):
         return {t: manifest[t] for t in tables}

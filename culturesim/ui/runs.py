@@ -36,6 +36,7 @@ from culturesim.scenario import (
     Scenario,
     ScenarioError,
     compare_arm,
+    manifest_kind,
     parse_json,
     parse_toml,
     scenario_from_dict,
@@ -56,7 +57,6 @@ __all__ = [
     "lever_text",
     "network_snapshot",
     "parse_upload",
-    "parse_uploads",
     "run_ensemble",
     "start_warm_up",
     "starting_text",
@@ -80,56 +80,36 @@ def upload_label(name: str | None) -> str:
     return os.path.basename(name or "upload")[:80] or "upload"
 
 
-def parse_upload(name: str, data: bytes) -> Scenario:
-    """Validate an uploaded scenario: at most 1 MB, a TOML scenario or a run's manifest.json.
+def parse_upload(name: str, data: bytes) -> list[tuple[str, Scenario]]:
+    """The scenarios an upload holds, each with its label, validated: at most 1 MB.
 
-    (A comparison's manifest holds two: :func:`parse_uploads` reads any upload.)
-
-    A name ending in ``.json`` is read as the ``manifest.json`` of a ``culturesim run``
-    results folder (the scenario as it ran), as the command line reads it; any other as TOML.
+    A name ending in ``.json`` is read as a results folder's ``manifest.json``: a ``culturesim
+    run`` folder's gives the scenario as it ran, as the command line reads it; a ``culturesim
+    compare`` folder's gives A and B as they ran, labelled ``"<name> A"`` and ``"<name> B"``.
+    Any other name is read as a TOML scenario.
 
     Args:
         name: The file name the visitor's browser gave (used in messages only, never as a path).
         data: The file's bytes.
 
     Raises:
-        ScenarioError: If the file is too large, not UTF-8 TOML (or a run's manifest), not a
-            valid scenario, or one with more events than the page lists
+        ScenarioError: If the file is too large, not UTF-8 TOML (or a run's or comparison's
+            manifest), not a valid scenario, or one with more events than the page lists
             (:data:`~culturesim.ui.UI_MAX_EVENTS`).
     """
     label = upload_label(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, [f"file is {len(data):,} bytes; at most 1 MB allowed"])
-    if label.lower().endswith(".json"):
-        scenario = scenario_from_manifest(data, label)
-    else:
-        scenario = scenario_from_dict(parse_toml(data, label), source=label)
-    if problem := _events_problem(scenario):  # before the page lists them
-        raise ScenarioError(label, [problem])
-    return scenario
-
-
-def parse_uploads(name: str, data: bytes) -> list[tuple[str, Scenario]]:
-    """The scenarios an upload holds, each with its label: one, or a comparison's A and B.
-
-    The ``manifest.json`` of a ``culturesim compare`` folder gives scenarios A and B as they
-    ran, labelled ``"<name> A"`` and ``"<name> B"``; any other file is :func:`parse_upload`'s.
-
-    Raises:
-        ScenarioError: As :func:`parse_upload`, naming the arm where one is invalid.
-    """
-    label = upload_label(name)
-    if label.lower().endswith(".json") and len(data) <= MAX_UPLOAD_BYTES:
-        manifest = parse_json(data, label)
-        if isinstance(manifest, dict) and manifest.get("kind") == "compare":
-            found = []
-            for arm in ("a", "b"):
-                scenario = compare_arm(manifest, arm, label)
-                if problem := _events_problem(scenario):
-                    raise ScenarioError(f"{label} ({arm.upper()})", [problem])
-                found.append((f"{label} {arm.upper()}", scenario))
-            return found
-    return [(label, parse_upload(name, data))]
+    if not label.lower().endswith(".json"):
+        found = [(label, scenario_from_dict(parse_toml(data, label), source=label))]
+    elif manifest_kind(manifest := parse_json(data, label)) == "compare":
+        found = [(f"{label} {arm.upper()}", compare_arm(manifest, arm, label)) for arm in "ab"]
+    else:  # a run's (or refused, naming what it is)
+        found = [(label, scenario_from_manifest(data, label))]
+    for labelled, scenario in found:
+        if problem := _events_problem(scenario):  # before the page lists them
+            raise ScenarioError(labelled, [problem])
+    return found
 
 
 def _events_problem(scenario: Scenario) -> str:

@@ -432,7 +432,7 @@ def StrategistPage():
                 if info.get("data") is not None
                 else info["file_obj"].read(runs.MAX_UPLOAD_BYTES + 1)
             )
-            found = runs.parse_uploads(label, data)  # a comparison's A and B: both listed
+            found = runs.parse_upload(label, data)  # a comparison's A and B: both listed
         except (OSError, TimeoutError) as exc:  # the browser went away mid-upload
             base_error.set(f"could not read the file: {exc}")
             return
