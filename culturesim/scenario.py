@@ -910,6 +910,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
         return Scenario.model_validate(_python_scalars(data))
     except ValidationError as exc:
         raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+    except RecursionError:  # read whole (JSON goes deeper than TOML), too deep to go through
+        raise ScenarioError(source, [TOO_DEEP]) from None
 
 
 def _python_scalars(data: Any) -> Any:

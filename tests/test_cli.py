@@ -816,21 +816,27 @@ def test_a_file_far_larger_than_a_scenario_is_refused_unread(tmp_path):
 
 
 DEEP = "[" * 5000 + "]" * 5000  # deeper than Python's readers go (its recursion limit)
+DEEP_JSON = "[" * 100_000 + "]" * 100_000  # Python 3.13's JSON reader goes past 5,000
 
 
 @pytest.mark.parametrize(
     ("name", "text", "args"),
     [
         ("deep.toml", f"[levers]\ninnovation_time = {DEEP}\n", ()),
-        ("manifest.json", DEEP, ()),
+        ("manifest.json", DEEP_JSON, ()),
+        ("manifest.json", '{"kind": "run", "scenario": {"meta": ' + DEEP[2000:-2000] + "}}", ()),
         ("deep.toml", f'[experiment]\nname = "x"\nscenario = "baseline"\nsamples = {DEEP}\n', ()),
         ("ok.toml", "[levers]\n", ("--set", f"levers.innovation_time={DEEP}")),
     ],
-    ids=["scenario", "manifest", "experiment", "set"],
+    ids=["scenario", "manifest", "manifest-scenario", "experiment", "set"],
 )
 def test_a_file_nested_deeper_than_python_reads_is_refused_in_a_line(tmp_path, name, text, args):
     """A scenario, manifest or experiment nested some thousand levels deep (valid TOML or JSON:
-    neither sets a limit) ended in a RecursionError's traceback of a few hundred lines."""
+    neither sets a limit) ended in a RecursionError's traceback of a few hundred lines.
+
+    A manifest's scenario 3,000 levels deep is read whole by Python 3.13's JSON reader, and
+    went on to a traceback from the scenario's reading (3.12 refuses it while reading it).
+    """
     path = tmp_path / name
     path.write_text(text)
     command = "sweep" if "experiment" in text else "run"

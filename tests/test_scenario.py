@@ -184,6 +184,16 @@ def test_an_empty_name_or_a_wrong_type_says_what_a_scenario_is():
         load_scenario(42)
 
 
+def test_a_value_nested_deeper_than_python_goes_is_an_error_naming_the_source():
+    """A dict (a manifest's scenario, read whole by JSON) nested a thousand levels and more
+    ended in a RecursionError's traceback, going through it before the schema could refuse it."""
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ScenarioError, match=r"^mine: arrays or tables nested too deeply "):
+        scenario_from_dict({"levers": {"innovation_time": deep}}, source="mine")
+
+
 def test_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path):
     # Windows editors may save UTF-8 with a byte-order mark: TOML forbids it, people write it
     marked = tmp_path / "marked.toml"
