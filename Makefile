@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dashboard lab test test-slow lint format bench chromium clean
+.PHONY: demo dashboard lab test test-slow test-oldest lint format bench chromium clean
 
 # Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
 PYTHON312 := $(shell \
@@ -58,12 +58,30 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check culturesim tests benchmarks notebooks
 
 # The long validation runs (marked slow; the README lists them) run in `make test-slow`;
-# `.ci/run` runs both.
+# `.ci/run` runs both, then `make test-oldest` (below).
 test: lint chromium
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m slow
+
+# The oldest dependencies pyproject.toml allows (pinned in .ci/oldest.txt), in a venv of their
+# own: the suite there keeps the lower bounds true. Both venvs share the kernel cache, which holds
+# one Numba's kernels: the main venv's are compiled again at the end.
+OLDEST := .venv-oldest
+
+$(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
+	@if [ -z "$(PYTHON312)" ]; then echo "error: Python 3.12 not found (see make test)" >&2; exit 1; fi
+	@test -x $(OLDEST)/bin/python || $(PYTHON312) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet --only-binary=:all: -c .ci/oldest.txt -e '.[dev]'
+	$(OLDEST)/bin/python -m culturesim.ui.assets
+	@touch $@
+
+test-oldest: $(OLDEST)/.installed chromium
+	$(OLDEST)/bin/python -m culturesim.warm
+	$(OLDEST)/bin/python -m pytest -q -n 2 -m "not slow"
+	@if [ -x $(PY) ]; then $(PY) -m culturesim.warm; fi
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format culturesim tests benchmarks notebooks
@@ -74,4 +92,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_batch.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) $(OLDEST) out .pytest_cache

@@ -1348,7 +1348,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Matplotlib's warning for a character its fonts lack, at each drawing: for the names culturesim
 #: draws, :func:`culturesim.plots.fonts_for` has given one notice naming them all.
-_MISSING_GLYPH = re.compile(r"Glyph \d+ \(.*\) missing from font")
+_MISSING_GLYPH = re.compile(r"Glyph \d+ \(.*\) missing from (current )?font")  # 3.8: current
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
