@@ -71,3 +71,30 @@ def test_validating_an_experiment_does_not_load_the_model():
     proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "768 design points x 1 replication = 768 runs" in proc.stdout
+
+
+def test_the_oldest_pins_are_pyprojects_lower_bounds():
+    """``make test-oldest`` installs .ci/oldest.txt: each pin must be a lower bound pyproject
+    declares, and every bound pinned, or the bounds it keeps true are other ones."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = {}
+    for line in declared:
+        req = Requirement(line)
+        (lower,) = [s.version for s in req.specifier if s.operator == ">="]
+        bounds[canonicalize_name(req.name)] = lower
+    pins = {}
+    for line in (ROOT / ".ci" / "oldest.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            (pin,) = [s.version for s in req.specifier if s.operator == "=="]
+            pins[canonicalize_name(req.name)] = pin
+    assert pins.pop("distributed") == pins["dask"]  # dask[distributed] pins both
+    assert set(pins) == set(bounds)
+    for name, lower in bounds.items():  # 0.59 is 0.59.0, 14 is 14.0.0
+        assert Version(pins[name]) == Version(lower), name
