@@ -660,6 +660,43 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
     }  # fmt: skip
 
 
+def test_analyze_and_report_read_the_results_by_path_not_through_a_python_file(
+    tmp_path, monkeypatch
+):
+    """Arrow reads a sweep's Parquet files from their paths itself. Given an open Python file (as
+    pandas before 3 gives it), Arrow's I/O threads read it through Python, and a process ending
+    soon after could abort as it exited (`culturesim analyze`: exit 134, "terminate called without
+    an active exception", one run in twenty with pandas 2.1 and pyarrow 14 on a busy machine)."""
+    import os
+
+    import pyarrow.parquet as pq
+
+    from culturesim.batch import load_experiment, run_sweep
+    from culturesim.batch.analyze import sensitivity_table
+    from culturesim.batch.report import write_report
+
+    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
+        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+        '"levers.transparency" = { min = 0.0, max = 1.0 }',
+    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
+                    workers=1, progress=False)  # fmt: skip
+    real_read_table = pq.read_table
+    sources = []
+
+    def read_table(source, *args, **kwargs):
+        sources.append(source)
+        return real_read_table(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", read_table)
+    sensitivity_table(out)
+    write_report(out)
+    assert all(isinstance(source, str | os.PathLike) for source in sources), sources
+    assert {os.path.basename(source) for source in sources} == {
+        "runs.parquet", "timeseries.parquet"
+    }  # fmt: skip
+
+
 def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
     import warnings
 

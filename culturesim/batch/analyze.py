@@ -310,6 +310,20 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
+def read_results(path: str | Path) -> pd.DataFrame:
+    """A results folder's Parquet file (``runs.parquet``, ``timeseries.parquet``) as a DataFrame.
+
+    Read by Arrow from its path, not with :func:`pandas.read_parquet`: pandas before 3 opens
+    the file itself and gives Arrow a Python file, which Arrow's I/O threads then read, and a
+    process that ends soon after could abort as it exits ("terminate called without an active
+    exception", exit 134 with pandas 2.1 and pyarrow 14 to at least 21: ``culturesim analyze``
+    about one run in twenty on a busy machine).
+    """
+    import pyarrow.parquet as pq
+
+    return pq.read_table(Path(path)).to_pandas()
+
+
 def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
     """The indices of every output of a sweep folder (a row a parameter and output), and its design.
 
@@ -326,7 +340,7 @@ def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
         raise ValueError(
             f"{folder}: design {design!r} has no sensitivity indices (sobol, morris, lhs)"
         )
-    runs = pd.read_parquet(folder / "runs.parquet")
+    runs = read_results(folder / "runs.parquet")
     why = too_few_points(design, runs["point"].nunique(), len(manifest["parameters"]))
     if why:
         raise ValueError(f"{folder}: no indices: {why}")
@@ -336,7 +350,7 @@ def sensitivity_table(folder: str | Path) -> tuple[pd.DataFrame, str]:
             f"{folder}: {failed} of {len(runs)} runs failed, and the indices need every design "
             "point (culturesim report lists the failures and their errors)"
         )
-    ts = pd.read_parquet(folder / "timeseries.parquet")
+    ts = read_results(folder / "timeseries.parquet")
     names = list(manifest["parameters"])
     problem = {
         "num_vars": len(names),

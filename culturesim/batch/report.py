@@ -18,6 +18,7 @@ from culturesim.batch.analyze import (
     derived_record,
     final_values,
     interval_note,
+    read_results,
     sensitivity_table,
     sensitivity_writers,
     short_names,
@@ -444,10 +445,10 @@ def write_report(folder: str | Path) -> Path:
     """
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
-    ts = pd.read_parquet(folder / "timeseries.parquet")
+    ts = read_results(folder / "timeseries.parquet")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
     params = list(manifest["parameters"])
-    runs = _as_run(pd.read_parquet(folder / "runs.parquet"), manifest, params)
+    runs = _as_run(read_results(folder / "runs.parquet"), manifest, params)
     design = manifest["experiment"]["design"]
     varied, held, names = _held(runs, params)  # a grid's one-value lists: said, not drawn
     figures = {"timeseries.png": _series_figure(ts, runs, varied, outputs, held, names)}
