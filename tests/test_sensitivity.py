@@ -172,6 +172,33 @@ def test_an_interval_of_an_index_never_below_zero_is_drawn_cut_at_zero(
     assert f"{label}{"'s" * (design == 'sobol')} cut at 0, below which it cannot be" in caption
 
 
+@pytest.mark.parametrize("design", ["sobol", "morris", "lhs"])
+def test_the_indices_figure_of_one_parameter_draws_without_a_warning(design, closing_figures):
+    """With one parameter each statistic is a one-row Series: given as such to ``barh``,
+    matplotlib 3.8 took float() of it, and `culturesim report` on a one-lever Sobol sweep
+    printed pandas' FutureWarning four times (pandas 2.1, the oldest versions allowed)."""
+    import warnings
+
+    from culturesim.batch.analyze import sensitivity_figure
+
+    if design == "lhs":
+        table = pd.DataFrame({"output": ["y"], "parameter": ["x1"], "PRCC": [0.4],
+                              "PRCC_conf": [0.2], "PRCC_p": [0.01]})  # fmt: skip
+    else:
+        table = _ishigami_table(design, 64 if design == "sobol" else 10)
+        table = table[table["parameter"] == "x1"].reset_index(drop=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = sensitivity_figure(table, design, 8)
+        fig.canvas.draw()
+    # what a user would see: Python shows no DeprecationWarning raised inside a library, and
+    # matplotlib 3.8 raises its own (pyparsing's old names; NumPy's, of its errorbar code)
+    shown = [f"{w.category.__name__}: {w.message}" for w in caught
+             if not issubclass(w.category, DeprecationWarning)]  # fmt: skip
+    assert shown == []
+    assert len(fig.axes[0].patches) == (1 if design == "lhs" else 2)
+
+
 def test_prcc_is_the_partial_correlation_of_the_ranks():
     """An LHS sweep had no indices ("design 'lhs' has none"), though partial rank correlation
     is the usual measure of a Latin hypercube of an agent-based model (Marino et al. 2008).

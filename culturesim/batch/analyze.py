@@ -401,9 +401,9 @@ MEANING = {
 }
 
 
-def _cut_at_zero(value: pd.Series, half_width: pd.Series) -> list[np.ndarray]:
+def _cut_at_zero(value: np.ndarray, half_width: np.ndarray) -> list[np.ndarray]:
     """Error bar lengths (below, above) of ``value`` +/- ``half_width``, the lower end kept >= 0."""
-    return [np.clip(np.minimum(half_width, value), 0.0, None), half_width.to_numpy()]
+    return [np.clip(np.minimum(half_width, value), 0.0, None), half_width]
 
 
 def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
@@ -446,22 +446,24 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
         ax.set_visible(False)
     for ax, output in zip(axes.flat, outputs, strict=False):
         t = table[table["output"] == output]
+        # arrays, not Series: matplotlib 3.8 took float() of a one-row Series (pandas warned)
+        v = {k: t[k].to_numpy() for k in t.columns[2:]}
         pos = np.arange(len(t))
         known = output in KPIS
         title = KPIS[output].label if known else output
         if design == "sobol":  # shares of variance: no unit
-            ax.barh(pos - 0.2, t["ST"], 0.4, xerr=_cut_at_zero(t["ST"], t["ST_conf"]),
+            ax.barh(pos - 0.2, v["ST"], 0.4, xerr=_cut_at_zero(v["ST"], v["ST_conf"]),
                     label="ST", color="C0")  # fmt: skip
-            ax.barh(pos + 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="C1")
+            ax.barh(pos + 0.2, v["S1"], 0.4, xerr=v["S1_conf"], label="S1", color="C1")
         elif design == "lhs":  # a correlation: its whole scale, 0 marked
-            ax.barh(pos, t["PRCC"], 0.6, xerr=t["PRCC_conf"], label="PRCC", color="C0")
+            ax.barh(pos, v["PRCC"], 0.6, xerr=v["PRCC_conf"], label="PRCC", color="C0")
             ax.axvline(0.0, color="0.5", linewidth=0.8)
             ax.set_xlim(-1.05, 1.05)
         else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
             scale, unit = display_scale(output) if known else (1.0, "")
-            xerr = _cut_at_zero(t["mu_star"] / scale, t["mu_star_conf"] / scale)
-            ax.barh(pos - 0.2, t["mu_star"] / scale, 0.4, xerr=xerr, label="mu*", color="C0")
-            ax.barh(pos + 0.2, t["sigma"] / scale, 0.4, label="sigma", color="C1")
+            xerr = _cut_at_zero(v["mu_star"] / scale, v["mu_star_conf"] / scale)
+            ax.barh(pos - 0.2, v["mu_star"] / scale, 0.4, xerr=xerr, label="mu*", color="C0")
+            ax.barh(pos + 0.2, v["sigma"] / scale, 0.4, label="sigma", color="C1")
             title = f"{title} ({unit})" if scale != 1.0 else title
         if t.iloc[:, 2:].isna().all(axis=None):
             ax.text(0.5, 0.5, "the same at every design point:\nno indices", ha="center",
