@@ -320,7 +320,16 @@ class WorkerWatch:
         self.said_at: int | None = None  # the runs left when it last said so
 
     def __call__(self, left: int) -> str | None:
-        """What to say if the cluster has no worker now, with the ``left`` runs that wait."""
+        """What to say if the cluster has no worker now, with the ``left`` runs that wait.
+
+        Raises:
+            WorkerLostError: If the client has closed: its scheduler was lost and it gave up
+                reconnecting. Dask cancels the runs as the connection breaks, and the sweep
+                says so; but dask 2025.9 now and then did not, and the sweep waited for ever
+                (its client, closed, answers with the workers it last knew).
+        """
+        if self.client.status in ("closing", "closed"):
+            raise WorkerLostError(CANCELLED)
         try:
             workers = self.client.scheduler_info(n_workers=0)["n_workers"]
         except Exception:  # the scheduler lost: its runs are cancelled, and the sweep says so
@@ -926,10 +935,14 @@ def lost_with_its_worker(exc: BaseException) -> bool:
     )
 
 
+#: What a sweep whose runs were cancelled says (then what it keeps, :func:`kept`).
+CANCELLED = "a run was cancelled: its worker or the Dask scheduler was lost"
+
+
 def _lost(exc: BaseException) -> str:
     """What a :class:`WorkerLostError` says: what was lost, and what to do."""
     if isinstance(exc, CancelledError):  # with the executor: a Dask scheduler gone, say
-        what = "a run was cancelled: its worker or the Dask scheduler was lost"
+        what = CANCELLED
     elif isinstance(exc, MemoryError):
         what = "a run ran out of memory (MemoryError); try fewer --workers"
     else:
