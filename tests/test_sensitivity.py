@@ -15,6 +15,12 @@ from culturesim.notices import Notice
 from culturesim.scenario import Scenario
 from tests.test_batch import GRID, write_experiment
 
+#: The GRID experiment as a Sobol design of one lever, 4 base samples (12 runs)
+ONE_LEVER_SOBOL = GRID.replace('design = "grid"', 'design = "sobol"').replace(
+    '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
+    '"levers.transparency" = { min = 0.0, max = 1.0 }',
+).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+
 # Ishigami function, a = 7, b = 0.1: analytic first-order and total indices
 S1 = np.array([0.3139, 0.4424, 0.0])
 ST = np.array([0.5576, 0.4424, 0.2437])
@@ -356,10 +362,7 @@ def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypa
     from culturesim.batch import sweep as sweep_module
     from culturesim.batch.report import write_report
 
-    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
-        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
-        '"levers.transparency" = { min = 0.0, max = 1.0 }',
-    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    body = ONE_LEVER_SOBOL
     real = sweep_module.run_one
 
     def flaky(scenario, changes, seed, months, outputs):
@@ -640,10 +643,7 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
     from culturesim import cli
     from culturesim.batch import load_experiment, run_sweep
 
-    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
-        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
-        '"levers.transparency" = { min = 0.0, max = 1.0 }',
-    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    body = ONE_LEVER_SOBOL
     out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
                     workers=1, progress=False)  # fmt: skip
 
@@ -702,10 +702,7 @@ def test_analyze_and_report_read_the_results_by_path_not_through_a_python_file(
     from culturesim.batch.analyze import sensitivity_table
     from culturesim.batch.report import write_report
 
-    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
-        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
-        '"levers.transparency" = { min = 0.0, max = 1.0 }',
-    ).replace("replications = 2", "replications = 1\nsamples = 4")  # fmt: skip
+    body = ONE_LEVER_SOBOL
     out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
                     workers=1, progress=False)  # fmt: skip
     real_read_table = pq.read_table
@@ -733,10 +730,7 @@ def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
     from culturesim.notices import Notice
     from tests.test_batch import cli
 
-    body = GRID.replace('design = "grid"', 'design = "sobol"').replace(
-        '"levers.innovation_time" = [0.0, 0.2, 0.4]\n"levers.transparency" = [0.2, 0.8]',
-        '"levers.transparency" = { min = 0.0, max = 1.0 }',
-    ).replace("replications = 2", "replications = 1\nsamples = 5")  # fmt: skip
+    body = ONE_LEVER_SOBOL.replace("samples = 4", "samples = 5")
     path = write_experiment(tmp_path, body)
     said = (
         "experiment.samples = 5: Sobol' points are balanced only when it is a power of 2 (4 or 8)"
