@@ -15,10 +15,17 @@ block's end: for a few steps that must all happen or none.
 A stop signal that comes again while the program is stopping (Ctrl-C pressed twice) is
 absorbed for :data:`REPEAT_SECONDS`: raised again, it cut the first one's clean-up short, and a
 sweep's pool, shut down half-way, could wait for its workers for ever.
+
+A stop that lands while the main thread is importing a module waits for the import's end
+(:data:`IMPORT_MACHINERY`): raised inside Python's import machinery it could leave the machinery's
+global lock held, after which another thread's import (a run's, loading its compiled kernels)
+waited for ever, and raised inside a compiled module's initialisation it came out as an
+``ImportError`` traceback instead of "interrupted".
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import functools
 import os
@@ -29,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from types import FrameType
 
 __all__ = [
     "held",
@@ -45,6 +53,24 @@ __all__ = [
 #: Ctrl-C pressed again) and lets its clean-up go on; one after them interrupts it, as the first
 #: did (a clean-up stuck that long can be cut short). A stop's clean-up takes under a second.
 REPEAT_SECONDS = 5.0
+
+#: The modules of Python's import machinery (frozen, as CPython ships it, or from source files).
+#: A stop that lands in their code waits until the main thread has left it: CPython runs a
+#: signal's handler between two bytecodes, and there is one between the machinery taking its
+#: global lock (``_imp.acquire_lock()``) and the ``try`` that releases it, so a
+#: ``KeyboardInterrupt`` raised there kept the lock for ever. The main thread, its owner, went on
+#: importing; a run's thread then waited for it for ever, and so did the pool shutting down.
+IMPORT_MACHINERY = frozenset(
+    {
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "importlib._bootstrap",
+        "importlib._bootstrap_external",
+    }
+)
+
+#: Seconds between two looks at whether the main thread has left the import machinery.
+IMPORT_POLL_SECONDS = 0.01
 
 #: When (``time.monotonic()``) a signal given to :func:`stop_on` came, once one did: the
 #: program is stopping. The records here are lists, not ``threading.Event`` objects: a signal
@@ -106,21 +132,27 @@ def stop_on(signals: tuple[int, ...], came: list[int]) -> None:
             signal.signal(sig, functools.partial(_stop, came))
 
 
-def _stop(came: list[int], signum: int, frame) -> None:
+def _stop(came: list[int], signum: int, frame: FrameType | None) -> None:
     """:func:`stop_on`'s handler."""
     if not came:
         came.append(signum)
-    _interrupt(_STOPPED_AT)
+    _interrupt(_STOPPED_AT, signum, frame)
 
 
-def _interrupt(record: list[float]) -> None:
+def _interrupt(record: list[float], signum: int, frame: FrameType | None) -> None:
     """Raise ``KeyboardInterrupt`` and note when in ``record``, unless this repeats a stop.
 
     A stop asked for again within :data:`REPEAT_SECONDS` of the first (noted in ``record``)
-    returns instead: the first one's clean-up goes on.
+    returns instead: the first one's clean-up goes on. One that lands in an import (``frame``,
+    where the main thread was, runs the import machinery's code or is called from it) comes
+    again once the import has ended (:func:`_again_after_the_import`), unless a :func:`held`
+    block would hold it anyway.
     """
     now = time.monotonic()
     if record and now - record[0] < REPEAT_SECONDS:
+        return
+    if not _HOLDING and _importing(frame):
+        _again_after_the_import(signum)
         return
     if not record:
         record.append(now)
@@ -182,7 +214,7 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
         return
 
     def handler(signum, frame):
-        _interrupt(came)
+        _interrupt(came, signum, frame)
 
     signal.signal(signal.SIGINT, handler)
     _NOTICING.append(came)
@@ -192,6 +224,31 @@ def noticing_ctrl_c() -> Iterator[Callable[[], None]]:
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _NOTICING.remove(came)
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether ``frame`` or a frame that called it runs the import machinery's code."""
+    while frame is not None:
+        if frame.f_globals.get("__name__") in IMPORT_MACHINERY:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _again_after_the_import(signum: int) -> None:
+    """Give the main thread signal ``signum`` again (to its handler) once it is not importing.
+
+    A watching thread looks every :data:`IMPORT_POLL_SECONDS`; the handler, run again, raises
+    then (or waits again, if the main thread has begun another import meanwhile).
+    """
+    main = threading.main_thread().ident
+
+    def watch() -> None:
+        while _importing(sys._current_frames().get(main)):
+            time.sleep(IMPORT_POLL_SECONDS)
+        _thread.interrupt_main(signum)  # as if the signal came now (none if no longer handled)
+
+    threading.Thread(target=watch, name="stop-after-the-import", daemon=True).start()
 
 
 def when_gone(pid: int, action: Callable[[], object]) -> None:

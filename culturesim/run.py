@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from culturesim.interrupts import noticing_ctrl_c
+from culturesim.interrupts import held, noticing_ctrl_c
 from culturesim.model import CultureModel, whole_months
 from culturesim.notices import notices_kept_quiet, summarize
 from culturesim.progress import Progress
@@ -116,7 +116,10 @@ def run_seeds(
     frames = []
     pool = ThreadPoolExecutor(workers, thread_name_prefix="culturesim-run")
     try:
-        with noticing_ctrl_c() as check_ctrl_c:
+        # a stop is raised by check_ctrl_c() between waits, not where it lands (held): landing
+        # inside a wait on a future, it could leave the future's lock held, and the run's
+        # thread, setting the result, would wait for ever (and the pool's shutdown for it)
+        with noticing_ctrl_c() as check_ctrl_c, held():
             # each run in a copy of this context: notices kept quiet here stay quiet there
             futures = [pool.submit(contextvars.copy_context().run, run, seed) for seed in seeds]
             for run_id, (seed, future) in enumerate(zip(seeds, futures, strict=True)):

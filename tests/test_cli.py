@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -424,7 +425,8 @@ def test_an_out_folder_made_for_runs_that_fail_is_removed_again(tmp_path):
 
 
 def start_a_long_run(command: list, out: Path, **popen) -> subprocess.Popen:
-    """Start ``command`` (a run of 500 seeds into ``out``); return once its runs have begun."""
+    """Start ``command`` (a run of 500 seeds into ``out``); return half a second after it has
+    made ``out``: it is importing the model then, or (mostly) running (a stop must do in both)."""
     popen = {"preexec_fn": terminal_signals, **popen}  # what a terminal's job would meet
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
@@ -522,13 +524,79 @@ def test_a_stop_asked_for_again_soon_lets_the_first_clean_up(monkeypatch):
     monkeypatch.setattr(interrupts.time, "monotonic", lambda: clock[0])
     record: list[float] = []
     with pytest.raises(KeyboardInterrupt):
-        interrupts._interrupt(record)
+        interrupts._interrupt(record, signal.SIGINT, None)
     clock[0] += interrupts.REPEAT_SECONDS - 0.1
-    interrupts._interrupt(record)  # absorbed: no exception
+    interrupts._interrupt(record, signal.SIGINT, None)  # absorbed: no exception
     clock[0] += 0.2
     with pytest.raises(KeyboardInterrupt):
-        interrupts._interrupt(record)
+        interrupts._interrupt(record, signal.SIGINT, None)
     assert record == [100.0]
+
+
+def test_a_stop_landing_in_an_import_comes_once_the_import_has_ended(tmp_path, monkeypatch):
+    """Seen in CI: a SIGTERM early in ``culturesim run`` landed in Python's import machinery
+    between its taking its global lock and the ``try`` that releases it; the lock stayed held,
+    and the runs' threads, importing as they loaded the compiled kernels, waited for ever (so
+    did the program). Another, landing in a compiled module's initialisation, came out as an
+    ImportError traceback. A stop in an import now comes once the import has ended."""
+    from culturesim import interrupts
+
+    (tmp_path / "slow_to_import.py").write_text(
+        "import signal\nimport time\n\n"
+        "signal.raise_signal(signal.SIGTERM)  # lands in the import\n"
+        "for _ in range(20):\n    time.sleep(0.01)\n"
+        "done = True\n"
+    )
+    monkeypatch.syspath_prepend(tmp_path)
+
+    def import_then_wait():
+        import slow_to_import  # noqa: F401
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # where the stop comes
+            time.sleep(0.01)
+
+    before, came = signal.signal(signal.SIGTERM, signal.SIG_DFL), []
+    try:
+        interrupts.stop_on((signal.SIGTERM,), came)
+        with pytest.raises(KeyboardInterrupt) as raised:
+            import_then_wait()
+        imported = sys.modules.get("slow_to_import")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        interrupts._STOPPED_AT.clear()
+        sys.modules.pop("slow_to_import", None)
+    assert imported is not None and imported.done, "the stop was raised inside the import"
+    frames = [entry.name for entry in raised.traceback]  # ... where it landed, the handler's
+    assert frames[frames.index("_stop") - 1] == "import_then_wait", frames
+    assert came == [signal.SIGTERM]
+
+
+def test_a_stop_during_the_runs_is_raised_between_two_waits_not_inside_one():
+    """A stop landing inside ``run_seeds``' wait on a run's future (a lock's wait) could leave
+    the future's lock held, and the run's thread, setting its result, would wait for ever (the
+    pool's shutdown with it). The stop is held there and raised by the check between waits."""
+    from culturesim import interrupts
+    from culturesim.run import run_seeds
+
+    main = threading.main_thread().ident
+
+    class StopAtTheFirstRun:  # a progress bar that sends SIGTERM as the first run finishes
+        def tick(self):
+            signal.pthread_kill(main, signal.SIGTERM)
+
+    before, came = signal.signal(signal.SIGTERM, signal.SIG_DFL), []
+    try:
+        interrupts.stop_on((signal.SIGTERM,), came)
+        with pytest.raises(KeyboardInterrupt) as raised:
+            run_seeds(
+                "baseline", list(range(40)), months=6, threads=2, progress=StopAtTheFirstRun()
+            )
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        interrupts._STOPPED_AT.clear()
+    assert raised.traceback[-1].name == "check", raised.traceback[-1]
+    assert came == [signal.SIGTERM]
 
 
 def test_a_stop_while_the_files_move_in_waits_for_the_last_of_them(tmp_path, monkeypatch):

@@ -164,7 +164,12 @@ def test_compare_says_that_b_runs_as_a_horizon_and_seeds():
     assert same.returncode == 0 and "Both run" not in same.stdout, same.stderr
 
 
-def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, swallowed_ctrl_c):
+def test_a_ctrl_c_landing_in_a_callback_still_stops_the_seeds(
+    baseline, monkeypatch, swallowed_ctrl_c
+):
+    """A Ctrl-C landing in a weakref callback (a finished model's clean-up), where Python
+    would swallow its ``KeyboardInterrupt``, stops the runs all the same: it is held there
+    (nothing is raised for Python to swallow) and raised by the check between two waits."""
     import threading
 
     from culturesim.model import CultureModel
@@ -187,7 +192,7 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_seeds(baseline, monkeypatch, 
     monkeypatch.setattr(CultureModel, "step", counted_step)
     with pytest.raises(KeyboardInterrupt):
         run_seeds(baseline, [1, 2, 3, 4, 5, 6], 36, threads=2)
-    assert swallowed == [KeyboardInterrupt] and len(waits) == 2
+    assert swallowed == [] and len(waits) == 2  # held: not raised in the callback
     assert stepped[1] == 36  # the first run landed; the rest stopped, or never started
     assert sum(stepped.values()) < 6 * 36
     assert not [t for t in threading.enumerate() if t.name.startswith("culturesim-run")]
