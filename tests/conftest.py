@@ -17,6 +17,7 @@ from hypothesis import settings
 from pydantic import BaseModel
 
 from culturesim import Scenario, load_scenario
+from culturesim.interrupts import remembered
 from culturesim.levers import LEVERS
 from culturesim.scenario import EVENT_DEFAULTS, EVENT_TYPES
 
@@ -142,7 +143,9 @@ def terminal_signals() -> None:
 
 def land_in_a_callback(sig: int = signal.SIGINT) -> None:
     """Send this process ``sig`` from inside a weakref callback, where Python swallows the
-    exception its handler raises (as when a finished model's agents are collected)."""
+    exception its handler raises (as when a finished model's agents are collected). The
+    callback ends once the handler has run there: raised (and swallowed), or remembered a
+    stop it holds (:func:`culturesim.interrupts.held`)."""
 
     class Thing:
         pass
@@ -150,7 +153,7 @@ def land_in_a_callback(sig: int = signal.SIGINT) -> None:
     def callback(_):
         os.kill(os.getpid(), sig)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:  # the handler runs here, in the callback
+        while time.monotonic() < deadline and not remembered():  # the handler runs here
             pass
 
     thing = Thing()
