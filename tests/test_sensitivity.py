@@ -362,7 +362,6 @@ def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypa
     from culturesim.batch import sweep as sweep_module
     from culturesim.batch.report import write_report
 
-    body = ONE_LEVER_SOBOL
     real = sweep_module.run_one
 
     def flaky(scenario, changes, seed, months, outputs):
@@ -371,7 +370,7 @@ def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypa
         return real(scenario, changes, seed, months, outputs)
 
     monkeypatch.setattr(sweep_module, "run_one", flaky)
-    exp = load_experiment(write_experiment(tmp_path, body))
+    exp = load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL))
     with pytest.warns(Notice, match=r"^6 of 12 runs failed, the first \(run 0\): RuntimeError"):
         out = run_sweep(exp, tmp_path / "s", workers=1, progress=False)
     report = write_report(out).read_text()  # it raised: the indices need every run
@@ -643,8 +642,7 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
     from culturesim import cli
     from culturesim.batch import load_experiment, run_sweep
 
-    body = ONE_LEVER_SOBOL
-    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
+    out = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)), tmp_path / "s",
                     workers=1, progress=False)  # fmt: skip
 
     def files():
@@ -702,8 +700,7 @@ def test_analyze_and_report_read_the_results_by_path_not_through_a_python_file(
     from culturesim.batch.analyze import sensitivity_table
     from culturesim.batch.report import write_report
 
-    body = ONE_LEVER_SOBOL
-    out = run_sweep(load_experiment(write_experiment(tmp_path, body)), tmp_path / "s",
+    out = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)), tmp_path / "s",
                     workers=1, progress=False)  # fmt: skip
     real_read_table = pq.read_table
     sources = []
