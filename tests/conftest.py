@@ -228,6 +228,23 @@ def start_ui(
     return proc, url
 
 
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen):
+    """Run the ``with`` body; then kill ``proc`` if it still runs, and close its output pipe.
+
+    A test that fails half-way leaves no process behind, and one that passes no open pipe
+    (Python warns of an unclosed file when the ``Popen`` object goes).
+    """
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
 def running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
     try:

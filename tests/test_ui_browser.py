@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from culturesim.kpis import KPIS
-from tests.conftest import start_ui
+from tests.conftest import reaped, start_ui
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -52,12 +52,13 @@ def ensure_chromium() -> str:
 @pytest.fixture(scope="module")
 def server():
     proc, url = start_ui(2, "--max-employees", "150000")  # a limit of its own: see its test
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    with reaped(proc):
+        yield url
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from tests.conftest import (
     descendants,
     ignore_sigint,
     nohup,
+    reaped,
     running,
     start_ui,
     terminal_signals,
@@ -32,36 +33,38 @@ def test_workers_exit_when_the_server_process_dies():
     )
     env = {**os.environ, "CULTURESIM_UI_WORKERS": "1"}
     server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
-    worker = int(server.stdout.readline())
-    assert running(worker)
-    server.kill()
-    server.wait()
-    assert not wait_gone({worker}, timeout=15), "the worker outlived its server"
+    with reaped(server):
+        worker = int(server.stdout.readline())
+        assert running(worker)
+        server.kill()
+        server.wait()
+        assert not wait_gone({worker}, timeout=15), "the worker outlived its server"
 
 
 def test_sigterm_to_culturesim_ui_stops_the_server_and_its_workers():
     """`kill`, `docker stop` or systemd signal `culturesim ui` alone: nothing may linger."""
     proc, _ = start_ui(workers=2)
-    deadline = time.monotonic() + 60  # the server starts its workers as it warms up
-    while len(below := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert len(below) >= 3, below  # the Solara server, its two workers (and a resource tracker)
-    os.kill(proc.pid, signal.SIGTERM)  # this process only, not its group
-    try:
-        status = proc.wait(timeout=30)
-    finally:
-        left = wait_gone(below, timeout=15)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"still running after SIGTERM: {sorted(left)}"
-    assert status == 0  # a service stopped as asked (Solara's own command line exits 1)
+    with reaped(proc):
+        deadline = time.monotonic() + 60  # the server starts its workers as it warms up
+        while len(below := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(below) >= 3, below  # the Solara server, its two workers (and a resource tracker)
+        os.kill(proc.pid, signal.SIGTERM)  # this process only, not its group
+        try:
+            status = proc.wait(timeout=30)
+        finally:
+            left = wait_gone(below, timeout=15)
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+        assert not left, f"still running after SIGTERM: {sorted(left)}"
+        assert status == 0  # a service stopped as asked (Solara's own command line exits 1)
 
 
 def test_culturesim_ui_started_with_nohup_outlives_its_terminal():
     """`nohup culturesim ui &` over ssh, then logging out: the SIGHUP it ignores stays ignored
     (it used to stop the server), and SIGTERM still stops it."""
     proc, url = start_ui(workers=1, preexec_fn=nohup)
-    try:
+    with reaped(proc):
         os.kill(proc.pid, signal.SIGHUP)
         time.sleep(3)  # a server stopped by it is gone by now (it stops in under a second)
         assert proc.poll() is None, "SIGHUP stopped a server started with nohup"
@@ -71,10 +74,6 @@ def test_culturesim_ui_started_with_nohup_outlives_its_terminal():
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert not wait_gone(below, timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_culturesim_ui_on_every_address_says_which_one_to_give_out():
@@ -139,12 +138,13 @@ def test_a_server_that_does_not_stop_when_asked_is_killed(monkeypatch):
          "signal.SIG_IGN); print(flush=True); time.sleep(600)"],
         stdout=subprocess.PIPE,
     )  # fmt: skip
-    stubborn.stdout.readline()  # its SIGINT is ignored by now
-    stubborn.send_signal(signal.SIGINT)
-    started = time.monotonic()
-    assert cli._wait_for(stubborn, [started]) == 1
-    assert stubborn.returncode == -signal.SIGKILL
-    assert 1 <= time.monotonic() - started < 10
+    with reaped(stubborn):
+        stubborn.stdout.readline()  # its SIGINT is ignored by now
+        stubborn.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        assert cli._wait_for(stubborn, [started]) == 1
+        assert stubborn.returncode == -signal.SIGKILL
+        assert 1 <= time.monotonic() - started < 10
 
 
 def test_ctrl_c_stops_culturesim_ui_quietly():
@@ -181,16 +181,17 @@ def test_the_server_stops_when_culturesim_ui_is_killed_outright():
     """The server runs in a session of its own (so Ctrl-C reaches only `culturesim ui`): when
     `culturesim ui` dies without passing anything on (SIGKILL), the server and workers stop."""
     proc, _ = start_ui(workers=1)
-    deadline = time.monotonic() + 60
-    while len(below := descendants(proc.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert len(below) >= 2, below  # the server and its worker
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    left = wait_gone(below, timeout=30)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    assert not left, f"still running after culturesim ui was killed: {sorted(left)}"
+    with reaped(proc):
+        deadline = time.monotonic() + 60
+        while len(below := descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(below) >= 2, below  # the server and its worker
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        left = wait_gone(below, timeout=30)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"still running after culturesim ui was killed: {sorted(left)}"
 
 
 def test_a_sigterm_as_the_server_starts_stops_it_not_this_process_alone(tmp_path):
