@@ -489,7 +489,10 @@ def test_a_sweep_without_workers_says_so_and_runs_when_one_joins(tmp_path):
             status = proc.wait(timeout=120)
         finally:
             guard.cancel()
+            if proc.poll() is None:  # the test failed half-way: the sweep ends with it
+                proc.kill()
             reader.join(timeout=60)
+            proc.stderr.close()
     rest = "".join(lines.queue)
 
     def waiting(left: int) -> str:
