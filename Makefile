@@ -17,11 +17,20 @@ PYTHON312 := $(shell \
 	  if [ -x "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
 	    echo "$$c"; break; fi; done)
 
+# $(call venv_312,DIR): make the venv DIR with Python 3.12 unless it has it. One made by hand with
+# another Python (`python3 -m venv .venv`: 3.11 here), or whose Python is gone, is made again.
+define venv_312
+	@if [ -e $(1) ] && ! $(1)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
+	  echo "$(1) has $$($(1)/bin/python -V 2>/dev/null || echo 'no working Python'), not Python 3.12: making it again" >&2; \
+	  rm -rf $(1); fi
+	@test -x $(1)/bin/python || $(PYTHON312) -m venv $(1)
+endef
+
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON312)" ]; then \
 	  echo "error: Python 3.12 not found. Install it with 'pyenv install 3.12' (see .python-version)" >&2; \
 	  echo "       or put python3.12 on PATH. Mesa 3.5 needs Python >= 3.12." >&2; exit 1; fi
-	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(call venv_312,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@# the UI's assets download while the kernels compile (one core each); either failing fails
@@ -72,7 +81,7 @@ OLDEST := .venv-oldest
 
 $(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
 	@if [ -z "$(PYTHON312)" ]; then echo "error: Python 3.12 not found (see make test)" >&2; exit 1; fi
-	@test -x $(OLDEST)/bin/python || $(PYTHON312) -m venv $(OLDEST)
+	$(call venv_312,$(OLDEST))
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet --only-binary=:all: -c .ci/oldest.txt -e '.[dev]'
 	$(OLDEST)/bin/python -m culturesim.ui.assets

@@ -1,12 +1,16 @@
-"""An installed release (a wheel, not this checkout) works on its own."""
+"""Packaging: an installed release (a wheel) works on its own, the oldest pins are the lower
+bounds, and the Makefile makes its venv with Python 3.12."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,3 +102,40 @@ def test_the_oldest_pins_are_pyprojects_lower_bounds():
     assert set(pins) == set(bounds)
     for name, lower in bounds.items():  # 0.59 is 0.59.0, 14 is 14.0.0
         assert Version(pins[name]) == Version(lower), name
+
+
+FAKE_311 = """#!/bin/sh
+# a venv's interpreter as Python 3.11 answers the Makefile: not 3.12, and its version
+case "$1" in -V) echo "Python 3.11.2" ;; *) exit 1 ;; esac
+"""
+
+
+@pytest.mark.parametrize(
+    ("python", "said"),
+    [(FAKE_311, "Python 3.11.2"), (None, "no working Python")],
+    ids=["python-3.11", "python-gone"],
+)
+def test_make_makes_a_venv_of_another_python_again_with_312(tmp_path, python, said):
+    """``python3 -m venv .venv`` (3.11 here) before ``make test`` ended in pip's "requires a
+    different Python" and no word of what to do; a venv whose interpreter was removed (a
+    pyenv version uninstalled) failed too. The Makefile's venv step makes either again."""
+    for name in ("Makefile", ".python-version"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "venv.mk").write_text("venv:\n\t$(call venv_312,$(VENV))\n")  # that step alone
+    bin_ = tmp_path / ".venv" / "bin"
+    bin_.mkdir(parents=True)
+    if python is None:
+        (bin_ / "python").symlink_to(tmp_path / "uninstalled" / "python3.12")
+    else:
+        (bin_ / "python").write_text(python)
+        (bin_ / "python").chmod(0o755)
+    make = ["make", "--no-print-directory", "-f", "Makefile", "-f", "venv.mk", "venv"]
+    out = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == f".venv has {said}, not Python 3.12: making it again\n"
+    version = [bin_ / "python", "-c", "import sys; print(sys.version_info[:2])"]
+    assert subprocess.run(version, capture_output=True, text=True).stdout == "(3, 12)\n"
+    made = (tmp_path / ".venv" / "pyvenv.cfg").stat().st_mtime_ns
+    again = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and again.stderr == ""  # a 3.12 venv is kept as it is
+    assert (tmp_path / ".venv" / "pyvenv.cfg").stat().st_mtime_ns == made
