@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo dashboard lab test test-slow test-oldest lint format bench chromium clean
 
-# Python 3.12: the one .python-version selects via pyenv, else any python3.12 on PATH.
+# Python 3.12: the one .python-version selects via pyenv (the newest 3.12 installed), else
+# python3.12 on PATH.
 PYTHON312 := $(shell \
 	v=$$(cat .python-version 2>/dev/null); \
 	root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
-	for c in "$$root/versions/$$v/bin/python3" $$(ls -d $$root/versions/3.12*/bin/python3 2>/dev/null) \
+	for c in "$$root/versions/$$v/bin/python3" $$(ls -d $$root/versions/3.12*/bin/python3 2>/dev/null | sort -rV) \
 	         $$(command -v python3.12 2>/dev/null); do \
 	  if [ -x "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
 	    echo "$$c"; break; fi; done)
