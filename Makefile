@@ -18,14 +18,32 @@ PYTHON312 := $(shell \
 	  if [ -x "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
 	    echo "$$c"; break; fi; done)
 
-# $(call venv_312,DIR): make the venv DIR with Python 3.12 unless it has it. One made by hand with
-# another Python (`python3 -m venv .venv`: 3.11 here), or whose Python is gone, is made again.
+# What is wrong with a venv, said by its own Python (nothing if it is a 3.12 venv made here): a
+# venv made by hand with another Python (`python3 -m venv .venv`: 3.11 here), or made in another
+# folder (the checkout moved or copied since: its commands would run the old folder's Python
+# and, where that still exists, its culturesim). Python's venv records where it made it.
+VENV_CHECK := import pathlib, re, sys; v = sys.version_info; \
+  cfg = (pathlib.Path(sys.prefix) / "pyvenv.cfg").read_text().splitlines(); \
+  made = [re.sub(r"^(--\S+ )+", "", line.split(" -m venv ", 1)[-1]) \
+          for line in cfg if line.startswith("command = ")]; \
+  here = not made or made[0] == sys.prefix; \
+  why = f"has Python {v.major}.{v.minor}.{v.micro}, not Python 3.12" if v[:2] != (3, 12) else \
+  "" if here else f"was made as {made[0]} (moved or copied here since)"; \
+  print(why); sys.exit(bool(why))
+
+# $(call venv_312,DIR): make the venv DIR with Python 3.12 unless it is one made here; any other
+# (VENV_CHECK says why, or its Python does not run) is made again.
 define venv_312
-	@if [ -e $(1) ] && ! $(1)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
-	  echo "$(1) has $$($(1)/bin/python -V 2>/dev/null || echo 'no working Python'), not Python 3.12: making it again" >&2; \
-	  rm -rf $(1); fi
+	@if [ -e $(1) ] && ! why=$$($(1)/bin/python -c '$(VENV_CHECK)' 2>/dev/null); then \
+	  echo "$(1) $${why:-has no working Python 3.12}: making it again" >&2; rm -rf $(1); fi
 	@test -x $(1)/bin/python || $(PYTHON312) -m venv $(1)
 endef
+
+# A stamp holds the folder it was installed in: one written elsewhere (the checkout moved or was
+# copied, venv and all) does not count, and the set-up runs again (and makes the venv again).
+ifneq ($(shell cat $(STAMP) 2>/dev/null),$(CURDIR))
+.PHONY: $(STAMP)
+endif
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -37,7 +55,7 @@ $(STAMP): pyproject.toml
 	@# the UI's assets download while the kernels compile (one core each); either failing fails
 	$(PY) -m culturesim.ui.assets & assets=$$!; \
 	  $(PY) -m culturesim.warm; warm=$$?; wait $$assets && exit $$warm
-	@touch $(STAMP)
+	@echo '$(CURDIR)' > $(STAMP)
 
 # `make demo PORT=8766` serves on another port (HOST=0.0.0.0: to other machines too; only
 # the command line sets them, not the environment, where HOST may name this machine).
@@ -80,13 +98,17 @@ test-slow: $(STAMP)
 # one Numba's kernels: the main venv's are compiled again at the end.
 OLDEST := .venv-oldest
 
+ifneq ($(shell cat $(OLDEST)/.installed 2>/dev/null),$(CURDIR))  # as for $(STAMP)
+.PHONY: $(OLDEST)/.installed
+endif
+
 $(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
 	@if [ -z "$(PYTHON312)" ]; then echo "error: Python 3.12 not found (see make test)" >&2; exit 1; fi
 	$(call venv_312,$(OLDEST))
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet --only-binary=:all: -c .ci/oldest.txt -e '.[dev]'
 	$(OLDEST)/bin/python -m culturesim.ui.assets
-	@touch $@
+	@echo '$(CURDIR)' > $@
 
 test-oldest: $(OLDEST)/.installed chromium
 	$(OLDEST)/bin/python -m culturesim.warm

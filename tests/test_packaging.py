@@ -104,38 +104,74 @@ def test_the_oldest_pins_are_pyprojects_lower_bounds():
         assert Version(pins[name]) == Version(lower), name
 
 
-FAKE_311 = """#!/bin/sh
-# a venv's interpreter as Python 3.11 answers the Makefile: not 3.12, and its version
-case "$1" in -V) echo "Python 3.11.2" ;; *) exit 1 ;; esac
-"""
+def another_python() -> str:
+    """A Python on this machine that is not 3.12 (its ``python3`` is 3.11; pyenv has others)."""
+    names = ("python3.11", "python3.13", "python3.10", "python3")
+    found = [shutil.which(name) for name in names]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+        found += sorted(str(p) for p in Path(root).glob("versions/3.1[013]*/bin/python3"))
+    for python in filter(None, found):
+        version = [python, "-c", "import sys; print(sys.version_info[:2] != (3, 12))"]
+        if subprocess.run(version, capture_output=True, text=True).stdout == "True\n":
+            return python
+    pytest.fail("the test needs a Python other than 3.12 (python3.11, or one in pyenv)")
 
 
-@pytest.mark.parametrize(
-    ("python", "said"),
-    [(FAKE_311, "Python 3.11.2"), (None, "no working Python")],
-    ids=["python-3.11", "python-gone"],
-)
-def test_make_makes_a_venv_of_another_python_again_with_312(tmp_path, python, said):
+def make(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make ARGS`` in ``folder``, which holds the checkout's Makefile and .python-version."""
+    for name in ("Makefile", ".python-version"):
+        shutil.copy(ROOT / name, folder / name)
+    command = ["make", "--no-print-directory", *args]
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("venv", ["python-3.11", "python-gone", "moved"])
+def test_make_makes_a_venv_of_another_python_or_folder_again(tmp_path, venv):
     """``python3 -m venv .venv`` (3.11 here) before ``make test`` ended in pip's "requires a
     different Python" and no word of what to do; a venv whose interpreter was removed (a
-    pyenv version uninstalled) failed too. The Makefile's venv step makes either again."""
-    for name in ("Makefile", ".python-version"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "venv.mk").write_text("venv:\n\t$(call venv_312,$(VENV))\n")  # that step alone
-    bin_ = tmp_path / ".venv" / "bin"
-    bin_.mkdir(parents=True)
-    if python is None:
-        (bin_ / "python").symlink_to(tmp_path / "uninstalled" / "python3.12")
+    pyenv version uninstalled) failed too; and a checkout moved or copied with its venv ran
+    commands whose first line names the old folder's Python ("cannot execute: required file
+    not found", or, where the old folder is still there, its culturesim). The Makefile's venv
+    step makes each again, saying why."""
+    here = tmp_path / ".venv"
+    if venv == "python-3.11":
+        python = another_python()
+        subprocess.run([python, "-m", "venv", "--without-pip", str(here)], check=True)
+        v = subprocess.run([python, "-V"], capture_output=True, text=True).stdout.split()[1]
+        said = f"has Python {v}, not Python 3.12"
+    elif venv == "python-gone":
+        (here / "bin").mkdir(parents=True)
+        (here / "bin" / "python").symlink_to(tmp_path / "uninstalled" / "python3.12")
+        said = "has no working Python 3.12"
     else:
-        (bin_ / "python").write_text(python)
-        (bin_ / "python").chmod(0o755)
-    make = ["make", "--no-print-directory", "-f", "Makefile", "-f", "venv.mk", "venv"]
-    out = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        first = tmp_path / "first" / ".venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(first)], check=True)
+        first.rename(here)
+        said = f"was made as {first} (moved or copied here since)"
+    (tmp_path / "venv.mk").write_text("venv:\n\t$(call venv_312,$(VENV))\n")  # that step alone
+    out = make(tmp_path, "-f", "Makefile", "-f", "venv.mk", "venv")
     assert out.returncode == 0, out.stderr
-    assert out.stderr == f".venv has {said}, not Python 3.12: making it again\n"
-    version = [bin_ / "python", "-c", "import sys; print(sys.version_info[:2])"]
+    assert out.stderr == f".venv {said}: making it again\n"
+    version = [here / "bin" / "python", "-c", "import sys; print(sys.version_info[:2])"]
     assert subprocess.run(version, capture_output=True, text=True).stdout == "(3, 12)\n"
-    made = (tmp_path / ".venv" / "pyvenv.cfg").stat().st_mtime_ns
-    again = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0 and again.stderr == ""  # a 3.12 venv is kept as it is
-    assert (tmp_path / ".venv" / "pyvenv.cfg").stat().st_mtime_ns == made
+    made = (here / "pyvenv.cfg").stat().st_mtime_ns
+    again = make(tmp_path, "-f", "Makefile", "-f", "venv.mk", "venv")
+    assert again.returncode == 0 and again.stderr == ""  # a 3.12 venv made here is kept
+    assert (here / "pyvenv.cfg").stat().st_mtime_ns == made
+
+
+def test_a_set_up_done_in_another_folder_is_done_again(tmp_path):
+    """The set-up runs when its stamp (in the venv) is older than pyproject.toml, or was written
+    in another folder: a checkout moved or copied with its venv, whose venv step (above) then
+    makes it again."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    stamp = tmp_path / ".venv" / ".installed"
+    stamp.parent.mkdir()
+    for written_in, sets_up in [(tmp_path / "elsewhere", True), (tmp_path, False), ("", True)]:
+        stamp.write_text(f"{written_in}\n")  # "": a stamp of an earlier Makefile (empty)
+        planned = make(tmp_path, "-n", "lint")  # make's plan: the commands it would run
+        assert planned.returncode == 0, planned.stderr
+        assert ("pip install" in planned.stdout) == sets_up, (written_in, planned.stdout)
+        assert "ruff check" in planned.stdout
