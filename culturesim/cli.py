@@ -56,6 +56,7 @@ from culturesim.kpis import (
 from culturesim.levers import LEVERS, starting_context
 from culturesim.manifest import (
     KINDS,
+    is_complete,
     now,
     provenance,
     results_kind,
@@ -484,7 +485,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         OtherCodeError,
         SchedulerError,
         WorkerLostError,
-        is_complete,
         kept,
     )
 
@@ -699,7 +699,7 @@ def _unfinished(path: Path) -> str:
 def _on_sweep_folder(folder: str, action):
     """Run ``action(folder)`` on a finished sweep folder; bad folders are usage errors."""
     path = Path(folder)
-    if results_kind(path) == "sweep" and not (path / "runs.parquet").is_file():
+    if results_kind(path) == "sweep" and not is_complete(path):
         raise UsageError(_unfinished(path))
     if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")

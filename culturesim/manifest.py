@@ -136,6 +136,26 @@ def scenario_record(scenario, path: str | Path, changes: dict | None = None) -> 
     return record
 
 
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished sweep: its manifest says so and its results are there.
+
+    Light to import (no pandas), so that the commands reading a sweep folder check it before
+    they load what reading it takes.
+    """
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return sweep_complete(manifest, Path(folder))
+
+
+def sweep_complete(manifest: object, folder: Path) -> bool:
+    """Whether the sweep of ``manifest`` (read from ``folder``) finished, its results there."""
+    finished = isinstance(manifest, dict) and manifest.get("status") == "complete"
+    results = ("runs.parquet", "timeseries.parquet")
+    return finished and all((folder / name).is_file() for name in results)
+
+
 def results_kind(folder: Path) -> str | None:
     """What ``folder``'s manifest says wrote it: its ``kind``, "unknown", or None (no manifest)."""
     try:

@@ -1602,6 +1602,51 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_a_disk_that_fills_as_the_results_are_merged_leaves_no_results_file(
+    tmp_path, monkeypatch, capsys
+):
+    """With every run finished and the disk full at timeseries.parquet, the sweep kept
+    runs.parquet beside its parts, and `report` of the folder stopped with pyarrow's
+    FileNotFoundError traceback (the folder passed for finished: it had a runs.parquet)."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    from culturesim import cli as cli_module
+
+    path = write_experiment(tmp_path, GRID)  # 12 runs: 12 parts, then the two results
+    out = tmp_path / "out"
+    real = pq.write_table
+    written = []
+
+    def filling(table, target, *args, **kwargs):
+        if len(written) == 12 + 1:  # the parts, runs.parquet: timeseries.parquet is next
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(table)
+        return real(table, target, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", filling)
+    code = cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"])
+    said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
+    assert code == 1 and said == [
+        f"culturesim: cannot write in {out}: No space left on device: free some space. The 12 "
+        f"finished runs are kept in {out}: continue with --resume"
+    ]
+    assert "replication" in written[-1].column_names  # runs.parquet was written
+    assert sorted(p.name for p in out.iterdir()) == [".sweep.lock", "manifest.json", "parts"]
+    monkeypatch.setattr(pq, "write_table", real)  # space freed
+    pd.DataFrame({"run_id": range(12)}).to_parquet(out / "runs.parquet")  # as a kill -9 leaves
+    for command in ("report", "analyze"):  # between the two: the manifest says "running"
+        assert cli_module.main([command, str(out)]) == 2
+        assert capsys.readouterr().err.startswith(
+            f"culturesim: {out}: its sweep has not finished (12 of 12 runs written): continue"
+        )
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
+    runs, ts = read(out)
+    assert len(runs) == 12 and ts["run_id"].nunique() == 12
+    assert cli_module.main(["report", str(out)]) == 0
+
+
 def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp_path, monkeypatch):
     """`--workers 1000` on two cores started a process for every run (each taking its own
     memory), without a word; the default counted the machine's cores, not the share a

@@ -55,7 +55,15 @@ from culturesim.batch.experiment import (
     run_changes,
 )
 from culturesim.interrupts import held, noticing_ctrl_c, stop_workers, work_for
-from culturesim.manifest import now, other_code, provenance, running_code, write_json
+from culturesim.manifest import (
+    is_complete,
+    now,
+    other_code,
+    provenance,
+    running_code,
+    sweep_complete,
+    write_json,
+)
 from culturesim.notices import SEPARATOR, Notice, notices_kept_quiet
 from culturesim.progress import Progress
 from culturesim.run import cores, default_threads
@@ -576,7 +584,7 @@ def run_sweep(
         for p in points.index
         for r in range(reps)
     ]
-    if old is not None and _complete(old, out):  # its runs are in runs.parquet
+    if old is not None and sweep_complete(old, out):  # its runs are in runs.parquet
         _tidy(out)  # parts a stop during the last tidying left
         if progress:
             print(f"all {len(runs)} runs in {out} are finished: nothing to run", file=sys.stderr)
@@ -678,22 +686,6 @@ def _tidy(out: Path) -> None:
     shutil.rmtree(out / PARTS, ignore_errors=True)
     with contextlib.suppress(OSError):
         (out / LOCK).unlink()
-
-
-def is_complete(out: Path) -> bool:
-    """Whether ``out`` holds a finished sweep: its manifest says so and its results are there."""
-    try:
-        manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return _complete(manifest, Path(out))
-
-
-def _complete(manifest: object, out: Path) -> bool:
-    """Whether the sweep of ``manifest`` (read from ``out``) finished, its results in ``out``."""
-    finished = isinstance(manifest, dict) and manifest.get("status") == "complete"
-    results = ("runs.parquet", "timeseries.parquet")
-    return finished and all((out / name).is_file() for name in results)
 
 
 def _run_all(
@@ -995,7 +987,11 @@ def _consolidate(
             series.append(table.drop_columns([c for c in table.column_names if c[0] == "_"]))
     _write_atomic(pd.DataFrame(rows), out / "runs.parquet")
     ts = pa.concat_tables(series).to_pandas() if series else pd.DataFrame()
-    _write_atomic(ts, out / "timeseries.parquet")
+    try:
+        _write_atomic(ts, out / "timeseries.parquet")
+    except BaseException:  # a full disk, a Ctrl-C: the two are written together or not at all
+        (out / "runs.parquet").unlink(missing_ok=True)
+        raise
     warned = [row["warning"] for row in rows if row["warning"]]
     return warned, [(row["run_id"], row["error"]) for row in rows if row["status"] != "ok"]
 
