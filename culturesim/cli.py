@@ -504,7 +504,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:  # a full disk, say: the parts written are whole (see run_sweep)
         if exc.errno in DISK_ERRORS:
-            said = f"cannot write in {args.out}: {_file_error(exc)}: free some space"
+            said = _cannot_write(exc, args.out)
         elif exc.errno in FILE_LIMIT_ERRORS:  # a pool's pipes, say
             said = f"{_file_limit(exc)} or use fewer --workers"
         else:
@@ -1381,6 +1381,19 @@ def _file_limit(exc: OSError) -> str:
     return f"{_file_error(exc)}: raise the limit on open files (`ulimit -n`{limit})"
 
 
+def _cannot_write(exc: OSError, folder: object) -> str:
+    """What to say when the disk a command writes to fails it: where, what, and what to do.
+
+    Args:
+        exc: One of :data:`DISK_ERRORS`.
+        folder: The folder the command writes in (its ``--out``, a report's sweep folder), or
+            None.
+    """
+    where = f" in {folder}" if folder else ""
+    space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
+    return f"cannot write{where}: {_file_error(exc)}" + (": free some space" if space else "")
+
+
 def _file_error(exc: OSError) -> str:
     """A file system's error in words: what went wrong, and where when known."""
     where = f" ({exc.filename})" if exc.filename else ""
@@ -1441,7 +1454,8 @@ def _main(argv: list[str] | None) -> int:
         return 128 + signal.SIGPIPE  # as a program killed by SIGPIPE
     except OSError as exc:  # after BrokenPipeError, one of them
         if exc.errno in DISK_ERRORS:
-            print(f"culturesim: cannot write: {_file_error(exc)}", file=sys.stderr)
+            folder = getattr(args, "out", None) or getattr(args, "folder", None)
+            print(f"culturesim: {_cannot_write(exc, folder)}", file=sys.stderr)
         elif exc.errno in (errno.EACCES, errno.EPERM):  # another user's file or folder
             print(f"culturesim: {_file_error(exc)}", file=sys.stderr)
         elif exc.errno in FILE_LIMIT_ERRORS:

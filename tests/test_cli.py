@@ -1150,20 +1150,28 @@ def test_show_on_an_ascii_output_still_loads_back_to_the_same_scenario(tmp_path)
     assert shown.meta.name == "Z\u00fcrich \u5317\u4eac \U0001f600"
 
 
-def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [("ENOSPC", "No space left on device: free some space"),
+     ("EROFS", "Read-only file system")],  # remounted read-only: no space to free
+)  # fmt: skip
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, error, said):
+    """The line said "cannot write: No space left on device": the error of a write names no
+    file, so where was left to guess."""
     import errno
 
     from culturesim import cli as cli_module
 
     def full(self, target, *args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+        number = getattr(errno, error)
+        raise OSError(number, os.strerror(number))
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     out = tmp_path / "results"
     args = ["run", str(SCENARIOS / "baseline.toml"), "--seeds", "1", "--months", "3"]
     code = cli_module.main([*args, "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and err == ["culturesim: cannot write: No space left on device"], err
+    assert code == 1 and err == [f"culturesim: cannot write in {out}: {said}"], err
     assert not out.exists()
 
 

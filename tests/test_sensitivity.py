@@ -663,7 +663,9 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
         code = cli.main(["report", str(out)])
     assert len(saved) == 2  # the scatter plot was written, then the indices' figure failed
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and err == ["culturesim: cannot write: No space left on device"], err
+    assert code == 1 and err == [
+        f"culturesim: cannot write in {out}: No space left on device: free some space"
+    ], err
     assert files() == before  # no figure, no sensitivity.csv, no report.md, no temporary folder
 
     def refused(*args, dir=None, **kwargs):  # the folder is another user's (as root: not testable)
