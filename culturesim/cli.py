@@ -65,7 +65,7 @@ from culturesim.manifest import (
     write_files,
     write_json,
 )
-from culturesim.notices import Notice
+from culturesim.notices import KernelCacheWarning, Notice
 from culturesim.progress import Progress
 from culturesim.scenario import (
     MAX_HEADCOUNT,
@@ -1353,7 +1353,7 @@ _MISSING_GLYPH = re.compile(r"Glyph \d+ \(.*\) missing from (current )?font")  #
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Show culturesim's own warnings as one line, others as Python does."""
-    if issubclass(category, Notice):
+    if issubclass(category, (Notice, KernelCacheWarning)):
         print(f"culturesim: warning: {message}", file=sys.stderr if file is None else file)
     elif issubclass(category, UserWarning) and _MISSING_GLYPH.match(str(message)):
         return

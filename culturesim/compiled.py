@@ -58,21 +58,29 @@ old callee compiled in after that module changed, say after a ``git pull`` or an
 silently compute with old code. So the kernels are cached in a folder named by a digest of all
 the package's sources (:func:`cache_folder`): any change to any source means a new, empty folder
 (one recompile), and an old cache can never be read by new code, not even one written late by a
-process still running the old code.
+process still running the old code. A cache file that cannot be written (a full disk or quota)
+does not fail the run: the kernel runs uncached, and the process warns once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 from numba import config, njit
+from numba.core.caching import FunctionCache
+
+from culturesim.notices import KernelCacheWarning
 
 __all__ = [
+    "CACHE_ERRORS",
     "CACHE_FOLDER",
     "SOURCE_DIGEST",
     "cache_folder",
@@ -133,12 +141,53 @@ def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | 
     return None
 
 
+class _KernelCache(FunctionCache):
+    """Numba's on-disk cache of one kernel, which a disk that cannot take it does not fail.
+
+    Numba raises the error of a cache file it cannot write (a full disk, a quota) from the
+    kernel's first call: a run that writes nothing stopped with "cannot write: No space left on
+    device". Here the kernel runs, compiled but not cached, and the process warns once
+    (:class:`~culturesim.notices.KernelCacheWarning`). Numba removes its half-written file.
+    """
+
+    def __init__(self, py_func, folder: Path):
+        super().__init__(py_func)
+        self.folder = folder  # what to name: the cache path is this folder's subfolder
+
+    def save_overload(self, sig, data):
+        """Save the compiled ``data`` for ``sig``, or warn that it could not be."""
+        try:
+            super().save_overload(sig, data)
+        except OSError as exc:
+            _cannot_cache(exc, self.folder)
+
+
+#: Why kernels of this process could not be cached (each warned of once), if any could not.
+CACHE_ERRORS: set[str] = set()
+
+
+def _cannot_cache(exc: OSError, folder: Path) -> None:
+    """Warn, once a process, that kernels cannot be cached in ``folder`` and what it costs."""
+    said = os.strerror(exc.errno) if exc.errno else str(exc)
+    if said in CACHE_ERRORS:
+        return
+    CACHE_ERRORS.add(said)
+    space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
+    warnings.warn(
+        f"cannot cache the compiled kernels in {folder}: {said}: each new process compiles "
+        f"them again (half a minute or more){'; free some space' if space else ''}",
+        KernelCacheWarning,
+        stacklevel=2,
+    )
+
+
 def cached_kernels(folder: Path | None):
     """A decorator compiling functions with Numba (nopython, no GIL held), cached in ``folder``.
 
     Numba puts a function's cache under its ``CACHE_DIR`` when one is set, read once as the
     function is decorated; it is set to ``folder`` for that moment only, so other packages'
-    caching is left as it was.
+    caching is left as it was. A cache file that cannot be written is warned of, not raised
+    (:class:`_KernelCache`).
     """
 
     def compile_cached(fn):
@@ -147,7 +196,9 @@ def cached_kernels(folder: Path | None):
         before = config.CACHE_DIR
         config.CACHE_DIR = str(folder)
         try:
-            return njit(cache=True, nogil=True, error_model="numpy")(fn)
+            dispatcher = njit(nogil=True, error_model="numpy")(fn)
+            dispatcher._cache = _KernelCache(dispatcher.py_func, folder)  # cache=True, guarded
+            return dispatcher
         finally:
             config.CACHE_DIR = before
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SEPARATOR",
     "HeadcountLimitWarning",
+    "KernelCacheWarning",
     "NegativeCashWarning",
     "NoStaffWarning",
     "Notice",
@@ -42,6 +43,13 @@ __all__ = [
 
 class Notice(RuntimeWarning):
     """Something a run did that its user should know of (the simulator's limits shaped it)."""
+
+
+class KernelCacheWarning(RuntimeWarning):
+    """The compiled kernels could not be cached on disk: each new process compiles them again.
+
+    Not a run's notice (a sweep's runs do not record it): the process's, warned once.
+    """
 
 
 class HeadcountLimitWarning(Notice):

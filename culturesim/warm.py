@@ -72,4 +72,11 @@ def warm() -> float:
 
 
 if __name__ == "__main__":
-    print(f"culturesim: kernels compiled and cached ({warm():.0f} s)")
+    from culturesim.compiled import CACHE_ERRORS, CACHE_FOLDER
+
+    seconds = warm()
+    if CACHE_FOLDER is None or CACHE_ERRORS:  # no folder to write, or one that would not take them
+        print(f"culturesim: kernels compiled ({seconds:.0f} s) but not cached: each new process "
+              "compiles them again")  # fmt: skip
+    else:
+        print(f"culturesim: kernels compiled and cached ({seconds:.0f} s)")

@@ -293,3 +293,46 @@ def test_warm_compiles_every_kernel_a_run_needs():
     warned, compiled = out.stdout.strip().splitlines()
     assert warned == "[]", warned
     assert compiled == "[]", compiled
+
+
+def test_a_kernel_whose_cache_cannot_be_written_runs_and_says_so_once(tmp_path, monkeypatch):
+    """A full disk where the kernels are cached failed a run that writes nothing (`culturesim
+    run` without --out: "cannot write: No space left on device"): Numba raised its cache
+    file's error from the kernel's first call."""
+    import errno
+    import warnings
+
+    from numba.core.caching import IndexDataCacheFile
+
+    from culturesim import compiled
+    from culturesim.notices import KernelCacheWarning
+
+    def full(self, name, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(IndexDataCacheFile, "_save_data", full)
+    monkeypatch.setattr(compiled, "CACHE_ERRORS", set(), raising=False)
+    kernel = compiled.cached_kernels(tmp_path)
+
+    @kernel
+    def twice(x):
+        return 2 * x
+
+    @kernel
+    def thrice(x):
+        return 3 * x
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert twice(21) == 42 and thrice(2) == 6 and twice(2.5) == 5.0  # three compilations
+    assert [w.category for w in said] == [KernelCacheWarning], said  # once, not thrice
+    assert str(said[0].message) == (
+        f"cannot cache the compiled kernels in {tmp_path}: No space left on device: each new "
+        "process compiles them again (half a minute or more); free some space"
+    )
+    assert not list(tmp_path.rglob("*.nbc"))  # nothing half-written left
+    monkeypatch.undo()  # space freed: the next compilation is cached
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert thrice(2.5) == 7.5
+    assert not said and list(tmp_path.rglob("*.nbc"))
