@@ -1647,6 +1647,40 @@ def test_a_disk_that_fills_as_the_results_are_merged_leaves_no_results_file(
     assert cli_module.main(["report", str(out)]) == 0
 
 
+def no_file_may_grow():
+    """In a child about to run: every write to a file fails, as on a disk full from the start
+    (EFBIG, "File too large": the limit on a file's size set to 0; its signal ignored)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+
+@pytest.mark.parametrize("where", ["new", "empty"])
+def test_a_sweep_on_a_disk_full_from_the_start_leaves_the_folder_as_it_found_it(tmp_path, where):
+    """It said "No run had finished, so nothing is kept" and kept its parts folder and lock
+    file: the lock's first line (who holds it) was the first write, before the sweep's
+    clearing up took charge."""
+    path = write_experiment(tmp_path, GRID)
+    out = tmp_path / "out"
+    if where == "empty":
+        out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out),
+         "--workers", "1"],
+        capture_output=True, text=True, timeout=120, preexec_fn=no_file_may_grow,
+    )  # fmt: skip
+    said = [line for line in proc.stderr.splitlines() if line.startswith("culturesim:")]
+    assert proc.returncode == 1 and said == [
+        f"culturesim: cannot write in {out}: File too large. No run had finished, so nothing "
+        "is kept"
+    ], proc.stderr
+    if where == "new":
+        assert not out.exists()
+    else:
+        assert out.is_dir() and not list(out.iterdir())
+
+
 def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp_path, monkeypatch):
     """`--workers 1000` on two cores started a process for every run (each taking its own
     memory), without a word; the default counted the machine's cores, not the share a

@@ -778,9 +778,13 @@ def _lock(out: Path) -> TextIO:
             Notice,
             stacklevel=3,
         )
-    file.truncate(0)
-    file.write(f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n")
-    file.flush()
+    holder = f"process {os.getpid()} on {socket.gethostname()}, since {now()}\n"
+    # written past the file's buffer, so that one that fails (a full disk) is not tried again
+    # as the lock is released; then no holder is named, and the sweep's first write fails in
+    # its clearing up (see _keeping_what_finished), which leaves the folder as it was
+    with contextlib.suppress(OSError):
+        os.ftruncate(file.fileno(), 0)
+        os.write(file.fileno(), holder.encode())
     return file
 
 
