@@ -1366,6 +1366,9 @@ _python_show_warning = warnings.showwarning
 
 #: Errors of the disk a command writes to, not of its input (one line and exit 1 for them).
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+#: What Python's ``tempfile`` says (a FileNotFoundError) when no folder for temporary files can
+#: be written in.
+NO_TEMPORARY_FOLDER = "No usable temporary directory found in "
 #: Errors of a process (or system) out of file descriptors: its limit, not the input, is short.
 FILE_LIMIT_ERRORS = (errno.EMFILE, errno.ENFILE)
 
@@ -1460,6 +1463,13 @@ def _main(argv: list[str] | None) -> int:
             print(f"culturesim: {_file_error(exc)}", file=sys.stderr)
         elif exc.errno in FILE_LIMIT_ERRORS:
             print(f"culturesim: {_file_limit(exc)}", file=sys.stderr)
+        elif str(exc.strerror).startswith(NO_TEMPORARY_FOLDER):
+            # Python's tempfile found no folder to write in (a full disk): SALib's dill asks
+            print(
+                f"culturesim: {exc.strerror}: free some space, or set TMPDIR to a folder that has "
+                "room",
+                file=sys.stderr,
+            )
         else:
             raise
         return 1

@@ -957,3 +957,26 @@ def test_design_points_with_the_same_values_are_one_band(closing_figures):
     assert labels == ["inclusion = 0", "inclusion = 0.333", "inclusion = 0.667",
                       "inclusion = 1"]  # fmt: skip
     assert fig.get_suptitle() == "median and 10-90% band over replications"
+
+
+def test_analyze_and_report_with_no_room_for_a_temporary_file_say_so_in_one_line(tmp_path):
+    """With every folder for temporary files full, importing SALib (dill asks Python for its
+    temporary folder, which tries writing in each) stopped analyze and report of a sensitivity
+    sweep with a traceback."""
+    from culturesim.batch import load_experiment, run_sweep
+    from tests.test_batch import no_file_may_grow
+
+    out = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)), tmp_path / "s",
+                    workers=1, progress=False)  # fmt: skip
+    before = sorted(p.name for p in out.iterdir())
+    for command in ("analyze", "report"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "culturesim", command, str(out)],
+            capture_output=True, text=True, timeout=120, preexec_fn=no_file_may_grow,
+        )  # fmt: skip
+        assert proc.returncode == 1 and re.fullmatch(
+            r"culturesim: No usable temporary directory found in \[.+\]: free some space, or set "
+            r"TMPDIR to a folder that has room\n",
+            proc.stderr,
+        ), proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
