@@ -1457,7 +1457,8 @@ def _main(argv: list[str] | None) -> int:
         return 128 + signal.SIGPIPE  # as a program killed by SIGPIPE
     except OSError as exc:  # after BrokenPipeError, one of them
         if exc.errno in DISK_ERRORS:
-            folder = getattr(args, "out", None) or getattr(args, "folder", None)
+            written = ("out", "figures", "folder")  # the --out, dock's --figures, report's DIR
+            folder = next((x for name in written if (x := getattr(args, name, None))), None)
             print(f"culturesim: {_cannot_write(exc, folder)}", file=sys.stderr)
         elif exc.errno in (errno.EACCES, errno.EPERM):  # another user's file or folder
             print(f"culturesim: {_file_error(exc)}", file=sys.stderr)

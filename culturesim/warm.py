@@ -52,7 +52,7 @@ def warm() -> float:
     Returns:
         Seconds taken (most of it compiling, on a first run; about a second once cached).
     """
-    from culturesim.classics import axelrod
+    from culturesim.classics import axelrod, deffuant
     from culturesim.notices import notices_kept_quiet
     from culturesim.run import simulate
     from culturesim.scenario import SCENARIO_DIR, load_scenario
@@ -68,6 +68,7 @@ def warm() -> float:
         for network in ("scale_free", "mixed"):
             simulate(baseline.with_changes({"market.user_network": network}), seed=0, months=2)
     axelrod.simulate(width=4, height=4, max_events=20_000)
+    deffuant.simulate(n=10, rounds=2)  # its update on one pair at a time (dock)
     return time.perf_counter() - start
 
 

@@ -1175,6 +1175,30 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsy
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "baseline", "--months", "2", "--seeds", "1", "--out"],
+        ["compare", "baseline", "--set-b", "levers.inclusion=0.9", "--months", "2", "--out"],
+        ["dock", "--quick", "--figures"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_disk_that_takes_nothing_is_one_line_naming_the_folder(tmp_path, args):
+    """Every write failing (a file's size limited to 0, as on a full disk): dock said "cannot
+    write: File too large", naming no folder (its option is --figures, not --out)."""
+    from tests.test_batch import no_file_may_grow
+
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", *args, str(out)],
+        capture_output=True, text=True, timeout=300, preexec_fn=no_file_may_grow,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[-1] == f"culturesim: cannot write in {out}: File too large"
+    assert not out.exists()
+
+
 def test_files_are_moved_in_holding_the_folders_lock(tmp_path):
     """Two commands writing one folder at once leave one's files, not a mix of both."""
     import fcntl

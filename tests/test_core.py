@@ -266,8 +266,9 @@ def test_a_read_only_package_with_no_home_folder_compiles_without_a_cache(tmp_pa
 
 def test_warm_compiles_every_kernel_a_run_needs():
     """``python -m culturesim.warm`` (the Makefile runs it after installing) compiles the kernels
-    a run needs: after it, a run at the baseline's own size with an event of every kind, and one
-    with a scale-free market, compile none (in a new process: one that compiled kernels for
+    a run needs: after it, a run at the baseline's own size with an event of every kind, one
+    with a scale-free market, and the classic models `culturesim dock` runs (Deffuant's update
+    of one pair compiled apart) compile none (in a new process: one that compiled kernels for
     another test would hide a missed one). It warns of nothing: its small runs' notices (a small
     company's cash running out) are no news to whoever is installing."""
     import subprocess
@@ -287,6 +288,8 @@ def test_warm_compiles_every_kernel_a_run_needs():
         "baseline = load_scenario('baseline')\n"
         "simulate(with_every_event(baseline), seed=4)\n"
         "simulate(baseline.with_changes({'market.user_network': 'scale_free'}), seed=4, months=2)\n"
+        "from culturesim.classics.dock import run_checks\n"
+        "run_checks(quick=True)\n"
         "print(sorted({e.data['dispatcher'].py_func.__name__ for _, e in compiled.buffer}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
