@@ -653,6 +653,8 @@ def _output_folder(out: Path | None, kind: str, option: str = "--out") -> Iterat
         return
     if out.exists() and not out.is_dir():
         raise UsageError(f"{option} {out}: exists and is not a folder")
+    if out.is_symlink() and not out.exists():  # mkdir says only "File exists"
+        raise UsageError(f"{option} {out}: a link to {os.readlink(out)}, which does not exist")
     found = results_kind(out) if out.is_dir() else None
     if found == "unknown":
         raise UsageError(

@@ -838,6 +838,29 @@ def test_an_empty_folder_name_is_refused(tmp_path, args):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "baseline", "--months", "2", "--seeds", "1", "--out"],
+        ["compare", "baseline", "--set-b", "levers.inclusion=0.9", "--months", "2", "--out"],
+        ["sweep", str(ROOT / "experiments" / "innovation_time_sweep.toml"), "--out"],
+        ["dock", "--quick", "--figures"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_folder_named_by_a_broken_link_is_refused_saying_so(tmp_path, args):
+    """``--out`` a link whose target is gone (a results folder moved away, say) said "cannot
+    make it: File exists": what exists, and where it points, was left to find."""
+    (tmp_path / "out").symlink_to(tmp_path / "moved" / "away")
+    proc = cli(*args, "out", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    option = "--figures" if args[0] == "dock" else "--out"
+    assert proc.stderr.splitlines()[-1] == (
+        f"culturesim: {option} out: a link to {tmp_path / 'moved' / 'away'}, which does not exist"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not (tmp_path / "moved").exists()
+
+
 def in_bash(command: str) -> subprocess.CompletedProcess:
     """``command`` run by bash, ``culturesim`` standing for this Python's module."""
     culturesim = f"{shlex.quote(sys.executable)} -m culturesim"
