@@ -1563,29 +1563,38 @@ def test_the_command_says_which_code_differs_and_exits_2(tmp_path, monkeypatch, 
     assert not (tmp_path / "o").exists()
 
 
-def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
-    tmp_path, monkeypatch, capsys
-):
-    """A disk that filled up mid-sweep failed it with pyarrow's traceback."""
+def filling_after(monkeypatch, writes: int, cut_short: bool = False) -> list:
+    """Make Parquet's writer (the parts', and pandas' to_parquet's) fail as a full disk does
+    after ``writes`` tables, leaving the file it failed on ``cut_short`` if asked; return the
+    tables written, which grows as they are. ``monkeypatch.undo()`` frees the space."""
     import errno
 
     import pyarrow.parquet as pq
 
+    real = pq.write_table
+    written = []
+
+    def filling(table, target, *args, **kwargs):
+        if len(written) == writes:
+            if cut_short:
+                Path(target).write_bytes(b"PAR1")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(table)
+        return real(table, target, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", filling)
+    return written
+
+
+def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
+    tmp_path, monkeypatch, capsys
+):
+    """A disk that filled up mid-sweep failed it with pyarrow's traceback."""
     from culturesim import cli as cli_module
 
     path = write_experiment(tmp_path, GRID)
     out = tmp_path / "out"
-    real = pq.write_table  # what the parts and pandas' to_parquet are written with
-    written = []
-
-    def filling(table, target, *args, **kwargs):
-        if len(written) == 3:
-            Path(target).write_bytes(b"PAR1")  # cut short, as a full disk leaves it
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(target)
-        return real(table, target, *args, **kwargs)
-
-    monkeypatch.setattr(pq, "write_table", filling)
+    filling_after(monkeypatch, 3, cut_short=True)
     code = cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"])
     said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
     assert code == 1 and len(said) == 1, said
@@ -1595,7 +1604,7 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_resume_continues(
     )
     assert len(list((out / "parts").glob("run-*.parquet"))) == 3
     assert not list((out / "parts").glob(".*"))  # the part cut short is not left behind
-    monkeypatch.setattr(pq, "write_table", real)  # space freed
+    monkeypatch.undo()  # space freed
     assert cli_module.main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
     whole = run_sweep(load_experiment(path), tmp_path / "whole", workers=1, progress=False)
     for a, b in zip(read(out), read(whole), strict=True):
@@ -1608,24 +1617,11 @@ def test_a_disk_that_fills_as_the_results_are_merged_leaves_no_results_file(
     """With every run finished and the disk full at timeseries.parquet, the sweep kept
     runs.parquet beside its parts, and `report` of the folder stopped with pyarrow's
     FileNotFoundError traceback (the folder passed for finished: it had a runs.parquet)."""
-    import errno
-
-    import pyarrow.parquet as pq
-
     from culturesim import cli as cli_module
 
     path = write_experiment(tmp_path, GRID)  # 12 runs: 12 parts, then the two results
     out = tmp_path / "out"
-    real = pq.write_table
-    written = []
-
-    def filling(table, target, *args, **kwargs):
-        if len(written) == 12 + 1:  # the parts, runs.parquet: timeseries.parquet is next
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(table)
-        return real(table, target, *args, **kwargs)
-
-    monkeypatch.setattr(pq, "write_table", filling)
+    written = filling_after(monkeypatch, 12 + 1)  # the parts, runs.parquet: then timeseries
     code = cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "1"])
     said = [line for line in capsys.readouterr().err.splitlines() if "culturesim:" in line]
     assert code == 1 and said == [
@@ -1634,7 +1630,7 @@ def test_a_disk_that_fills_as_the_results_are_merged_leaves_no_results_file(
     ]
     assert "replication" in written[-1].column_names  # runs.parquet was written
     assert sorted(p.name for p in out.iterdir()) == [".sweep.lock", "manifest.json", "parts"]
-    monkeypatch.setattr(pq, "write_table", real)  # space freed
+    monkeypatch.undo()  # space freed
     pd.DataFrame({"run_id": range(12)}).to_parquet(out / "runs.parquet")  # as a kill -9 leaves
     for command in ("report", "analyze"):  # between the two: the manifest says "running"
         assert cli_module.main([command, str(out)]) == 2
