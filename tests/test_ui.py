@@ -696,6 +696,24 @@ def test_classroom_setup_waits_for_the_workers_warm_up_and_says_why(monkeypatch)
     wait(lambda: built(rc, lesson.preset().meta.months))
 
 
+def test_workers_that_cannot_start_are_one_line_in_the_servers_log(monkeypatch, capsys):
+    """With no room for the pool's locks or the fork server's socket (a full disk, /dev/shm),
+    the warm-up thread died with a traceback in the server's log."""
+    import errno
+
+    def no_room():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runs, "executor", no_room)
+    monkeypatch.setattr(runs, "_READY", threading.Event())
+    monkeypatch.setattr(runs, "_WARMED", threading.Event())
+    runs.warm_up()
+    assert capsys.readouterr().err == (
+        "culturesim UI: the workers could not start: [Errno 28] No space left on device\n"
+    )
+    assert runs._WARMED.is_set() and not runs._READY.is_set()  # the classroom does not wait
+
+
 def test_classroom_plays_pauses_plays_again_and_stops_at_the_horizon():
     rc, _, months = first_lesson_built()
     month = lambda: int(re.search(rf"Month\s*(\d+) of {months}", dump(rc)).group(1))  # noqa: E731

@@ -13,6 +13,7 @@ import io
 import json
 import multiprocessing
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -495,6 +496,8 @@ def warm_up() -> None:
         _READY.set()
     except (BrokenProcessPool, RuntimeError):  # the server stopped while warming up
         return
+    except OSError as exc:  # no room to start them (a full disk, or /dev/shm): a Run retries
+        print(f"culturesim UI: the workers could not start: {exc}", file=sys.stderr)
     finally:
         _WARMED.set()
 
