@@ -179,10 +179,18 @@ def now() -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` whole (a temporary name beside it, then renamed)."""
+    """Write ``data`` to ``path`` whole (a temporary name beside it, then renamed).
+
+    A write that fails (a full disk) leaves ``path`` as it was and no temporary file.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def write_files(out: Path, writers: dict[str, Callable[[Path], object]]) -> None:

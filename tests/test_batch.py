@@ -1677,6 +1677,33 @@ def test_a_sweep_on_a_disk_full_from_the_start_leaves_the_folder_as_it_found_it(
         assert out.is_dir() and not list(out.iterdir())
 
 
+def test_a_resume_on_a_full_disk_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """It left a `.manifest.json.tmp` (empty) beside the manifest it could not write again."""
+    path = write_experiment(tmp_path, GRID)
+    failing_at(monkeypatch, 0.4, KeyboardInterrupt)  # a Ctrl-C at the last point's runs
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(load_experiment(path), out, workers=1, progress=False)
+
+    def files():  # the lock file aside: its holder line is written afresh, or not
+        return {p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+                if p.is_file() and p.name != ".sweep.lock"}  # fmt: skip
+
+    before = files()
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturesim", "sweep", str(path), "--out", str(out), "--resume",
+         "--workers", "1"],
+        capture_output=True, text=True, timeout=120, preexec_fn=no_file_may_grow,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    kept = len(list(out.glob("parts/run-*.parquet")))
+    assert proc.stderr.splitlines()[-1] == (
+        f"culturesim: cannot write in {out}: File too large. The {kept} finished runs are kept "
+        f"in {out}: continue with --resume"
+    )
+    assert files() == before
+
+
 def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp_path, monkeypatch):
     """`--workers 1000` on two cores started a process for every run (each taking its own
     memory), without a word; the default counted the machine's cores, not the share a
