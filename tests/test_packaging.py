@@ -175,3 +175,7 @@ def test_a_set_up_done_in_another_folder_is_done_again(tmp_path):
         assert planned.returncode == 0, planned.stderr
         assert ("pip install" in planned.stdout) == sets_up, (written_in, planned.stdout)
         assert "ruff check" in planned.stdout
+    stamp.write_text(f"{tmp_path}\n")  # this folder's, but older than pyproject.toml
+    made = (tmp_path / "pyproject.toml").stat().st_mtime
+    os.utime(stamp, (made - 60, made - 60))
+    assert "pip install" in make(tmp_path, "-n", "lint").stdout
