@@ -485,6 +485,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         OtherCodeError,
         SchedulerError,
         WorkerLostError,
+        WorkerStartError,
         kept,
     )
 
@@ -499,7 +500,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
     except (FileExistsError, SchedulerError, OtherCodeError) as exc:
         raise UsageError(str(exc)) from None
-    except WorkerLostError as exc:  # not the input's fault: exit 1, as a failed command
+    except (WorkerLostError, WorkerStartError) as exc:  # not the input's fault: exit 1
         print(f"culturesim: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a full disk, say: the parts written are whole (see run_sweep)

@@ -1704,6 +1704,40 @@ def test_a_resume_on_a_full_disk_leaves_the_folder_as_it_was(tmp_path, monkeypat
     assert files() == before
 
 
+@pytest.mark.parametrize("shm_free", [0, 2**30])
+def test_workers_that_cannot_start_are_said_to_and_the_folder_is_left_alone(
+    tmp_path, monkeypatch, capsys, shm_free
+):
+    """A full /dev/shm (a container's 64 MB, say) stops the pool's locks being made: the sweep
+    said "cannot write in OUT: No space left on device: free some space", sending its user to
+    a disk with room."""
+    import errno
+    import shutil
+
+    from culturesim import cli as cli_module
+
+    def no_room(workers):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(sweep_module, "process_pool", no_room)
+    monkeypatch.setattr(sweep_module, "SHARED_MEMORY", tmp_path, raising=False)  # on any system
+    monkeypatch.setattr(
+        shutil,
+        "disk_usage",
+        lambda path: real(path)._replace(free=shm_free) if Path(path) == tmp_path else real(path),
+    )
+    path = write_experiment(tmp_path, GRID)
+    out = tmp_path / "out"
+    assert cli_module.main(["sweep", str(path), "--out", str(out), "--workers", "2"]) == 1
+    full = f" ({tmp_path}, where their locks are made, is full)" if not shm_free else ""
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"culturesim: cannot start 2 worker processes: No space left on device{full}; --workers 1 "
+        "runs the sweep here"
+    )
+    assert not out.exists()
+
+
 def test_local_workers_are_the_cores_it_may_use_and_never_more_than_the_runs(tmp_path, monkeypatch):
     """`--workers 1000` on two cores started a process for every run (each taking its own
     memory), without a word; the default counted the machine's cores, not the share a

@@ -205,9 +205,28 @@ def make_executor(
     if workers == 1:
         return InlineExecutor(), "inline", lambda: None, lambda left: None
     n = workers or cores()
-    pool = process_pool(n)
+    try:
+        pool = process_pool(n)
+    except OSError as exc:  # before any run or write: not the sweep's folder's disk
+        raise WorkerStartError(_cannot_start(n, exc)) from exc
     # closed, the pool's runs still running are of no use: the sweep is stopping
     return pool, f"processes:{n}", lambda: stop_workers(pool), lambda left: None
+
+
+#: Where Linux makes the locks of a pool of processes (POSIX semaphores).
+SHARED_MEMORY = Path("/dev/shm")
+
+
+class WorkerStartError(RuntimeError):
+    """The local worker processes could not be started (the sweep had run and written nothing)."""
+
+
+def _cannot_start(workers: int, exc: OSError) -> str:
+    """What to say when ``workers`` local processes cannot be started for ``exc``."""
+    said = exc.strerror or str(exc)
+    if SHARED_MEMORY.is_dir() and shutil.disk_usage(SHARED_MEMORY).free < 2**20:
+        said += f" ({SHARED_MEMORY}, where their locks are made, is full)"
+    return f"cannot start {workers} worker processes: {said}; --workers 1 runs the sweep here"
 
 
 def local_workers(workers: int | None, exp: Experiment, runs: int) -> int:
