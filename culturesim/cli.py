@@ -1397,7 +1397,9 @@ def _cannot_write(exc: OSError, folder: object) -> str:
     """
     where = f" in {folder}" if folder else ""
     space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
-    return f"cannot write{where}: {_file_error(exc)}" + (": free some space" if space else "")
+    named = exc.filename and folder and Path(exc.filename) == Path(str(folder))
+    said = os.strerror(exc.errno) if named else _file_error(exc)  # the folder said once
+    return f"cannot write{where}: {said}" + (": free some space" if space else "")
 
 
 def _file_error(exc: OSError) -> str:

@@ -1174,26 +1174,32 @@ def test_show_on_an_ascii_output_still_loads_back_to_the_same_scenario(tmp_path)
 
 
 @pytest.mark.parametrize(
-    ("error", "said"),
-    [("ENOSPC", "No space left on device: free some space"),
-     ("EROFS", "Read-only file system")],  # remounted read-only: no space to free
+    ("error", "named", "said"),
+    [("ENOSPC", None, "No space left on device: free some space"),
+     ("EROFS", None, "Read-only file system"),  # remounted read-only: no space to free
+     ("EROFS", "out", "Read-only file system"),  # the folder named once, not twice
+     ("EIO", "file", "Input/output error (out/x)")],
 )  # fmt: skip
-def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, error, said):
+def test_a_full_disk_is_one_line_and_leaves_nothing(
+    tmp_path, monkeypatch, capsys, error, named, said
+):
     """The line said "cannot write: No space left on device": the error of a write names no
-    file, so where was left to guess."""
+    file, so where was left to guess; an error naming the folder itself then named it twice."""
     import errno
 
     from culturesim import cli as cli_module
 
     def full(self, target, *args, **kwargs):
         number = getattr(errno, error)
-        raise OSError(number, os.strerror(number))
+        filename = {"out": str(out), "file": str(out / "x")}.get(named)
+        raise OSError(number, os.strerror(number), filename)
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     out = tmp_path / "results"
     args = ["run", str(SCENARIOS / "baseline.toml"), "--seeds", "1", "--months", "3"]
     code = cli_module.main([*args, "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
+    said = said.replace("out/", f"{out}/")
     assert code == 1 and err == [f"culturesim: cannot write in {out}: {said}"], err
     assert not out.exists()
 
