@@ -207,7 +207,9 @@ def make_executor(
     n = workers or cores()
     try:
         pool = process_pool(n)
-    except OSError as exc:  # before any run or write: not the sweep's folder's disk
+    except OSError as exc:  # before any write: not the sweep's folder's disk that is full
+        if exc.errno != errno.ENOSPC:  # too many open files, say: the CLI says what to raise
+            raise
         raise WorkerStartError(_cannot_start(n, exc)) from exc
     # closed, the pool's runs still running are of no use: the sweep is stopping
     return pool, f"processes:{n}", lambda: stop_workers(pool), lambda left: None
@@ -222,8 +224,8 @@ class WorkerStartError(RuntimeError):
 
 
 def _cannot_start(workers: int, exc: OSError) -> str:
-    """What to say when ``workers`` local processes cannot be started for ``exc``."""
-    said = exc.strerror or str(exc)
+    """What to say when ``workers`` local processes cannot be started for ``exc`` (ENOSPC)."""
+    said = exc.strerror
     if SHARED_MEMORY.is_dir() and shutil.disk_usage(SHARED_MEMORY).free < 2**20:
         said += f" ({SHARED_MEMORY}, where their locks are made, is full)"
     return f"cannot start {workers} worker processes: {said}; --workers 1 runs the sweep here"
