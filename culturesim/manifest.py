@@ -179,13 +179,20 @@ def now() -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` whole (a temporary name beside it, then renamed).
-
-    A write that fails (a full disk) leaves ``path`` as it was and no temporary file.
-    """
+    """Write ``data`` to ``path`` whole (a temporary name beside it, then renamed)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with replaced_whole(path, tmp):
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def replaced_whole(path: Path, tmp: Path) -> Iterator[None]:
+    """Write ``tmp`` in the block, then rename it to ``path``: ``path`` is whole or as it was.
+
+    A block that fails (a full disk, a Ctrl-C) removes ``tmp``: nothing cut short is left.
+    """
+    try:
+        yield
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

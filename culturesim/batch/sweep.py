@@ -60,6 +60,7 @@ from culturesim.manifest import (
     now,
     other_code,
     provenance,
+    replaced_whole,
     running_code,
     sweep_complete,
     write_json,
@@ -502,7 +503,7 @@ def _write_atomic(frame: pd.DataFrame | pa.Table, path: Path) -> None:
     leaves a part whole or absent, not renamed but empty.
     """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with replaced_whole(path, tmp):  # a full disk, say: the part cut short is removed
         if isinstance(frame, pd.DataFrame):
             frame.to_parquet(tmp, index=False)
         else:
@@ -511,11 +512,6 @@ def _write_atomic(frame: pd.DataFrame | pa.Table, path: Path) -> None:
             pq.write_table(frame, tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError:  # a full disk, say: do not leave the part cut short
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _whole(path: Path) -> bool:
