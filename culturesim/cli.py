@@ -55,6 +55,7 @@ from culturesim.kpis import (
 )
 from culturesim.levers import LEVERS, starting_context
 from culturesim.manifest import (
+    DERIVED,
     KINDS,
     is_complete,
     now,
@@ -274,8 +275,10 @@ def _say_if_compiling() -> None:
         )
 
 
-def _recorded(path: str, kind: str) -> dict | None:
-    """The manifest at ``path`` if it is the ``manifest.json`` of a ``kind`` folder, else None.
+def _recorded(path: str, *kinds: str) -> dict | None:
+    """The manifest at ``path`` if it is the ``manifest.json`` of a folder of one of ``kinds``.
+
+    None if it is not.
 
     Given back to ``run`` or ``compare``, such a manifest reproduces what it records: the
     scenarios as they ran and, unless ``--seeds`` or ``--months`` say otherwise, the seeds and
@@ -288,7 +291,7 @@ def _recorded(path: str, kind: str) -> dict | None:
         manifest = parse_json(read_file(p), path)
     except ScenarioError:  # unreadable or not JSON: load_scenario says so
         return None
-    return manifest if manifest_kind(manifest) == kind else None
+    return manifest if manifest_kind(manifest) in kinds else None
 
 
 def _seeds_and_months(
@@ -442,13 +445,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _is_experiment(path: str) -> bool:
     """Whether ``path`` is an experiment (else: a scenario).
 
-    A TOML file with an ``[experiment]`` table, or a sweep folder's ``manifest.json``.
+    A TOML file with an ``[experiment]`` table, or a sweep folder's ``manifest.json`` (or
+    the one of its report or indices written into another folder, which holds the sweep's).
     """
     p = Path(path)
     if not p.is_file():
         return False
     if p.suffix == ".json":
-        return _recorded(path, "sweep") is not None
+        return _recorded(path, "sweep", *DERIVED) is not None
     try:
         return "experiment" in parse_toml(read_file(p), path)
     except ScenarioError:  # unreadable or not TOML: load_scenario says so
@@ -632,7 +636,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _output_folder(out: Path | None, kind: str, option: str = "--out") -> Iterator[None]:
+def _output_folder(
+    out: Path | None, kind: str, option: str = "--out", also: tuple[str, ...] = ()
+) -> Iterator[None]:
     """Make the folder ``out`` before a long computation that ends by writing into it.
 
     A folder that cannot be made, or that holds another command's results (its manifest
@@ -645,6 +651,7 @@ def _output_folder(out: Path | None, kind: str, option: str = "--out") -> Iterat
         kind: The command's manifest kind (see :data:`culturesim.manifest.KINDS`): a folder
             of its own results may be written again.
         option: The command-line option that named it, for the message.
+        also: Other commands' kinds whose folders it may write (their files are among its own).
 
     Raises:
         UsageError: If ``out`` is a file, holds other results or cannot be made.
@@ -662,7 +669,7 @@ def _output_folder(out: Path | None, kind: str, option: str = "--out") -> Iterat
             f"{option} {out}: holds a manifest.json culturesim cannot read (damaged, or another "
             "program's); choose another folder"
         )
-    if found not in (None, kind):
+    if found not in (None, kind, *also):
         raise UsageError(f"{option} {out}: holds results of {_maker(found)}; choose another folder")
     made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
     try:
@@ -699,9 +706,14 @@ def _unfinished(path: Path) -> str:
     )
 
 
-def _on_sweep_folder(folder: str, action):
-    """Run ``action(folder)`` on a finished sweep folder; bad folders are usage errors."""
-    path = Path(folder)
+def _on_sweep_folder(args: argparse.Namespace, action):
+    """Run ``action(folder, out)`` on a finished sweep folder; bad folders are usage errors.
+
+    ``out`` is the folder ``--out`` names (made here, see :func:`_output_folder`), or the
+    sweep's own. A sweep folder that cannot be written in (read-only, another user's, full)
+    gets a note naming ``--out``.
+    """
+    path = Path(args.folder)
     if results_kind(path) == "sweep" and not is_complete(path):
         raise UsageError(_unfinished(path))
     if not (path / "manifest.json").is_file() or not (path / "runs.parquet").is_file():
@@ -709,23 +721,37 @@ def _on_sweep_folder(folder: str, action):
     kind = results_kind(path)
     if kind != "sweep":
         raise UsageError(f"{path}: holds results of {_maker(kind)}, not of culturesim sweep")
+    out = None if args.out is None else Path(args.out)
+    if out is not None and out.resolve() == path.resolve():
+        out = None  # the sweep's own folder, named twice
     try:
-        return action(path)
+        # a report's files include analyze's: it may replace them
+        also = DERIVED if args.command == "report" else ()
+        with _output_folder(out, args.command, also=also):
+            return action(path, path if out is None else out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        there = exc.filename and Path(exc.filename) == path  # its temporary folder (write_files)
+        if out is None and (there or exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT)):
+            exc.add_note(
+                f"`culturesim {args.command} {shlex.quote(str(path))} --out DIR` writes "
+                f"{'them' if args.command == 'analyze' else 'it'} into another folder"
+            )
+        raise
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Sensitivity indices of a Sobol, Morris or LHS sweep."""
 
-    def analyze(folder: Path):  # imported once the folder is checked: it takes seconds
+    def analyze(folder: Path, out: Path):  # imported once the folder is checked: takes seconds
         from culturesim.batch.analyze import analyze_folder, interval_note
 
-        table = analyze_folder(folder)
+        table = analyze_folder(folder, out)
         experiment = json.loads((folder / "manifest.json").read_text())["experiment"]
-        return table, interval_note(table, experiment["design"], experiment["samples"])
+        return table, interval_note(table, experiment["design"], experiment["samples"]), out
 
-    table, note = _on_sweep_folder(args.folder, analyze)
+    table, note, out = _on_sweep_folder(args, analyze)
     import pandas as pd
 
     with pd.option_context("display.width", 120, "display.max_rows", 200):
@@ -736,19 +762,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     if note:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {Path(args.folder) / 'sensitivity.csv'}, sensitivity.png and .json beside it")
+    beside = ", .json and manifest.json" if out != Path(args.folder) else " and .json"
+    print(f"wrote {out / 'sensitivity.csv'}, sensitivity.png{beside} beside it")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Figures and a Markdown summary of a sweep folder."""
 
-    def report(folder: Path) -> Path:  # imported once the folder is checked: it takes seconds
+    def report(folder: Path, out: Path) -> Path:  # imported once the folder is checked: seconds
         from culturesim.batch.report import write_report
 
-        return write_report(folder)
+        return write_report(folder, out)
 
-    print(f"wrote {_on_sweep_folder(args.folder, report)}")
+    print(f"wrote {_on_sweep_folder(args, report)}")
     return 0
 
 
@@ -1144,7 +1171,8 @@ def build_parser() -> argparse.ArgumentParser:
             "timeseries.parquet and manifest.json in DIR (a run that fails is recorded there "
             "with its error, the sweep says how many did, and it exits 1). A sweep's "
             "manifest.json as EXPERIMENT runs that sweep again (its experiment and scenario as "
-            "they ran): the same numbers."
+            "they ran): the same numbers; so does the manifest.json of its report or indices "
+            "written elsewhere (report --out, analyze --out)."
         ),
     )
     sweep.add_argument(
@@ -1244,6 +1272,13 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument(
         "folder", type=_folder, metavar="DIR", help="a folder written by culturesim sweep"
     )
+    ana.add_argument(
+        "--out",
+        type=_folder,
+        metavar="OUT",
+        help="write them here instead, with a manifest.json recording the sweep (for a sweep "
+        "folder you cannot or would not write in)",
+    )
     ana.set_defaults(func=cmd_analyze)
     rep = sub.add_parser(
         "report",
@@ -1260,6 +1295,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "folder", type=_folder, metavar="DIR", help="a folder written by culturesim sweep"
+    )
+    rep.add_argument(
+        "--out",
+        type=_folder,
+        metavar="OUT",
+        help="write them here instead, with a manifest.json recording the sweep (for a sweep "
+        "folder you cannot or would not write in)",
     )
     rep.set_defaults(func=cmd_report)
     dock = sub.add_parser(
@@ -1464,20 +1506,18 @@ def _main(argv: list[str] | None) -> int:
         if exc.errno in DISK_ERRORS:
             written = ("out", "figures", "folder")  # the --out, dock's --figures, report's DIR
             folder = next((x for name in written if (x := getattr(args, name, None))), None)
-            print(f"culturesim: {_cannot_write(exc, folder)}", file=sys.stderr)
+            said = _cannot_write(exc, folder)
         elif exc.errno in (errno.EACCES, errno.EPERM):  # another user's file or folder
-            print(f"culturesim: {_file_error(exc)}", file=sys.stderr)
+            said = _file_error(exc)
         elif exc.errno in FILE_LIMIT_ERRORS:
-            print(f"culturesim: {_file_limit(exc)}", file=sys.stderr)
+            said = _file_limit(exc)
         elif str(exc.strerror).startswith(NO_TEMPORARY_FOLDER):
             # Python's tempfile found no folder to write in (a full disk): SALib's dill asks
-            print(
-                f"culturesim: {exc.strerror}: free some space, or set TMPDIR to a folder that has "
-                "room",
-                file=sys.stderr,
-            )
+            said = f"{exc.strerror}: free some space, or set TMPDIR to a folder that has room"
         else:
             raise
+        notes = getattr(exc, "__notes__", [])  # what else may be done (report's --out)
+        print(f"culturesim: {'; '.join([said, *notes])}", file=sys.stderr)
         return 1
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from culturesim.interrupts import held
 
 __all__ = [
+    "DERIVED",
     "KINDS",
     "RECORDED_PACKAGES",
     "now",
@@ -37,8 +38,11 @@ __all__ = [
     "write_json",
 ]
 
-#: The commands that write folders, as a manifest's ``kind`` names them.
-KINDS = ("run", "sweep", "compare", "dock")
+#: The commands that write folders, as a manifest's ``kind`` names them (``analyze`` and
+#: ``report`` write one of their own only with ``--out``: else they write into a sweep's).
+KINDS = ("run", "sweep", "compare", "dock", "analyze", "report")
+#: The kinds whose files derive from a sweep: their own folder's manifest holds the sweep's.
+DERIVED = ("analyze", "report")
 
 _command_line: list[str] | None = None  # None: written from Python (a notebook's run_sweep)
 

@@ -51,6 +51,7 @@ from pydantic import (
 
 from culturesim.kpis import did_you_mean
 from culturesim.levers import LEVERS
+from culturesim.manifest import DERIVED
 
 __all__ = [
     "EVENT_DEFAULTS",
@@ -1062,6 +1063,8 @@ def scenario_from_manifest(data: bytes, source: str = "<manifest>") -> Scenario:
         what = f"the manifest of culturesim {kind}" if isinstance(kind, str) else "no manifest"
         if kind in ("sweep", "compare"):
             what += f"; run it again with `culturesim {kind}`"
+        elif kind in DERIVED:  # it records the sweep it was computed from
+            what += "; run its sweep again with `culturesim sweep`"
         if kind == "compare":  # its A or B as a scenario of their own
             what += " (`culturesim show` with --arm a or --arm b writes A or B as TOML)"
         raise ScenarioError(

@@ -664,7 +664,8 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
     assert len(saved) == 2  # the scatter plot was written, then the indices' figure failed
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err == [
-        f"culturesim: cannot write in {out}: No space left on device: free some space"
+        f"culturesim: cannot write in {out}: No space left on device: free some space; "
+        f"`culturesim report {out} --out DIR` writes it into another folder"
     ], err
     assert files() == before  # no figure, no sensitivity.csv, no report.md, no temporary folder
 
@@ -673,10 +674,13 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
 
     with monkeypatch.context() as patch:
         patch.setattr(tempfile, "mkdtemp", refused)
-        for command in ("report", "analyze"):
+        for command, what in (("report", "it"), ("analyze", "them")):
             code = cli.main([command, str(out)])
             err = capsys.readouterr().err.strip().splitlines()
-            assert code == 1 and err == [f"culturesim: Permission denied ({out})"], err
+            assert code == 1 and err == [
+                f"culturesim: Permission denied ({out}); `culturesim {command} {out} --out DIR` "
+                f"writes {what} into another folder"
+            ], err
     assert files() == before
 
     assert cli.main(["report", str(out)]) == 0
@@ -685,6 +689,118 @@ def test_a_report_cut_short_leaves_the_folder_as_it_was(tmp_path, monkeypatch, c
         "timeseries.png", "scatter.png", "sensitivity.csv", "sensitivity.png", "sensitivity.json",
         "report.md",
     }  # fmt: skip
+
+
+def test_a_sweep_folder_that_cannot_be_written_gets_its_report_and_indices_elsewhere(
+    tmp_path, monkeypatch, capsys
+):
+    """A sweep's folder read-only (a colleague's, an archive) had no report at all: both
+    commands wrote only into it. With --out they write into another folder, which gets a
+    manifest of its own recording the sweep, and leave the sweep's folder as it was."""
+    import errno
+    import hashlib
+    import json
+    import tempfile
+
+    from culturesim import cli
+    from culturesim.batch import load_experiment, run_sweep
+
+    sweep = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)),
+                      tmp_path / "s", workers=1, progress=False)  # fmt: skip
+
+    def files(folder):
+        return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+    before = files(sweep)
+    real_mkdtemp = tempfile.mkdtemp
+
+    def read_only(*args, dir=None, **kwargs):  # the sweep's folder only (as root: no chmod)
+        if dir is not None and sweep.resolve() == type(sweep)(dir).resolve():
+            raise OSError(errno.EROFS, "Read-only file system", f"{dir}/.culturesim-x")
+        return real_mkdtemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    assert cli.main(["report", str(sweep)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"culturesim: cannot write in {sweep}: Read-only file system; `culturesim report "
+        f"{sweep} --out DIR` writes it into another folder"
+    )
+    mine = tmp_path / "mine" / "sweep"  # made, parents too
+    assert cli.main(["analyze", str(sweep), "--out", str(mine)]) == 0
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert (
+        said == f"wrote {mine}/sensitivity.csv, sensitivity.png, .json and manifest.json beside it"
+    )
+    manifest = json.loads((mine / "manifest.json").read_text())
+    assert manifest["kind"] == "analyze"
+    assert manifest["files"] == ["sensitivity.csv", "sensitivity.png", "sensitivity.json"]
+    assert manifest["sweep_folder"] == str(sweep.resolve())
+    assert manifest["sweep"] == json.loads(before["manifest.json"])  # it runs the sweep again
+    sha = hashlib.sha256(before["manifest.json"]).hexdigest()
+    assert manifest["sweep_manifest_sha256"] == sha
+    # a report includes analyze's files: it may replace them there
+    assert cli.main(["report", str(sweep), "--out", str(mine)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {mine / 'report.md'}"
+    written = files(mine)
+    assert set(written) == {
+        "timeseries.png", "scatter.png", "sensitivity.csv", "sensitivity.png", "sensitivity.json",
+        "report.md", "manifest.json",
+    }  # fmt: skip
+    manifest = json.loads(written["manifest.json"])
+    assert manifest["kind"] == "report"
+    assert set(manifest["files"]) == set(written) - {"manifest.json"}
+    report = written["report.md"].decode()
+    for name in re.findall(r"!\[[^]]*\]\(([^)]+)\)", report):  # its figures are beside it
+        assert name in written, name
+    assert files(sweep) == before  # the sweep's folder as it was
+    # analyze does not replace a report's manifest, nor does either write into other results
+    assert cli.main(["analyze", str(sweep), "--out", str(mine)]) == 2
+    assert "holds results of culturesim report; choose another folder" in capsys.readouterr().err
+    other = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL, name="o.toml")),
+                      tmp_path / "other", workers=1, progress=False)  # fmt: skip
+    kept = files(other)
+    assert cli.main(["report", str(sweep), "--out", str(other)]) == 2
+    assert "holds results of culturesim sweep; choose another folder" in capsys.readouterr().err
+    assert files(other) == kept
+    # the manifest runs the sweep again, the same runs; run says what it is
+    again = tmp_path / "again"
+    assert (
+        cli.main(["sweep", str(mine / "manifest.json"), "--out", str(again), "--workers", "1"]) == 0
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(again / "timeseries.parquet"), pd.read_parquet(sweep / "timeseries.parquet")
+    )
+    assert cli.main(["run", str(mine / "manifest.json")]) == 2
+    said = "the manifest of culturesim report; run its sweep again with `culturesim sweep`"
+    assert said in capsys.readouterr().err
+    # the sweep's own folder named as --out is the sweep's folder: no manifest replaced
+    monkeypatch.setattr(tempfile, "mkdtemp", real_mkdtemp)
+    assert cli.main(["report", str(sweep), "--out", str(tmp_path / "." / "s")]) == 0
+    assert json.loads((sweep / "manifest.json").read_bytes()) == json.loads(before["manifest.json"])
+    assert (sweep / "report.md").is_file()
+
+
+def test_a_report_cut_short_in_its_out_folder_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    """--out made for a report that then cannot be written is removed again."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    from culturesim import cli
+    from culturesim.batch import load_experiment, run_sweep
+
+    sweep = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)),
+                      tmp_path / "s", workers=1, progress=False)  # fmt: skip
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    out = tmp_path / "new" / "report"
+    assert cli.main(["report", str(sweep), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"culturesim: cannot write in {out}: No space left on device: free some space"
+    assert not (tmp_path / "new").exists()
 
 
 def test_analyze_and_report_read_the_results_by_path_not_through_a_python_file(

@@ -33,6 +33,7 @@ __all__ = [
     "final_values",
     "interval_note",
     "prcc",
+    "record_elsewhere",
     "sensitivity",
     "sensitivity_figure",
     "sensitivity_table",
@@ -247,19 +248,55 @@ def sensitivity(
     return pd.DataFrame({"parameter": problem["names"], **{k: np.asarray(res[k]) for k in keys}})
 
 
-def analyze_folder(folder: str | Path) -> pd.DataFrame:
+def analyze_folder(folder: str | Path, out: str | Path | None = None) -> pd.DataFrame:
     """Compute the indices of every output of a sweep folder; write sensitivity.csv and .png.
 
-    Both files are written, or neither (see :func:`culturesim.manifest.write_files`).
+    Every file is written, or none (see :func:`culturesim.manifest.write_files`).
+
+    Args:
+        folder: The sweep's folder.
+        out: Where to write the files (made if missing; with a ``manifest.json`` of its own,
+            see :func:`record_elsewhere`); None: into ``folder``.
 
     Raises:
         ValueError: If the sweep has no indices (:func:`sensitivity_table`).
     """
     folder = Path(folder)
+    out = folder if out is None else Path(out)
     table, design = sensitivity_table(folder)
     samples = json.loads((folder / "manifest.json").read_text())["experiment"]["samples"]
-    write_files(folder, sensitivity_writers(table, design, samples, folder))
+    writers = sensitivity_writers(table, design, samples, folder)
+    writers.update(record_elsewhere(folder, out, "analyze", list(writers)))
+    out.mkdir(parents=True, exist_ok=True)
+    write_files(out, writers)
     return table
+
+
+def record_elsewhere(
+    folder: Path, out: Path, kind: str, files: list[str]
+) -> dict[str, Callable[[Path], object]]:
+    """The writer of ``out``'s ``manifest.json`` when a sweep's figures go to another folder.
+
+    Files derived from a sweep (``analyze``'s, ``report``'s) written outside its folder (one
+    that cannot be written, say) carry a manifest as every results folder does: the
+    :func:`derived_record` of ``files``, the sweep folder's path and the sweep's whole
+    manifest (``sweep``), which runs the sweep again. Written into the sweep's own folder,
+    they have its manifest: no writer then.
+
+    Args:
+        folder: The sweep's folder.
+        out: Where the files go.
+        kind: The command writing them (``"analyze"`` or ``"report"``), the manifest's kind.
+        files: The names of the files written beside it.
+    """
+    if out.resolve() == folder.resolve():
+        return {}
+    record = {
+        **derived_record(folder, kind, files),
+        "sweep_folder": str(folder.resolve()),
+        "sweep": json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+    }
+    return {"manifest.json": lambda path: write_json(path, record)}
 
 
 def sensitivity_writers(

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from culturesim.kpis import KPIS, check_names, did_you_mean
+from culturesim.manifest import DERIVED
 from culturesim.notices import Notice
 from culturesim.scenario import (
     MAX_MONTHS,
@@ -436,11 +437,17 @@ def _message(err: dict, model: type[BaseModel] | None = None) -> str:
 def _from_manifest(raw: bytes, source: str) -> dict[str, Any]:
     """The experiment, parameters and scenario a sweep folder's ``manifest.json`` records.
 
+    The manifest of ``analyze``'s or ``report``'s files written outside the sweep's folder
+    holds the sweep's (``sweep``): it is read.
+
     Raises:
         ExperimentError: If ``raw`` is not JSON or not the manifest of a sweep.
     """
     manifest = parse_json(raw, source, ExperimentError)
     kind = manifest_kind(manifest)
+    if kind in DERIVED and isinstance(manifest.get("sweep"), dict):
+        manifest = manifest["sweep"]
+        kind = manifest_kind(manifest)
     tables = ("experiment", "parameters", "scenario")
     if kind == "sweep" and all(isinstance(manifest.get(t), dict) for t in tables):
         return {t: manifest[t] for t in tables}

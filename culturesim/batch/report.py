@@ -19,6 +19,7 @@ from culturesim.batch.analyze import (
     final_values,
     interval_note,
     read_results,
+    record_elsewhere,
     sensitivity_table,
     sensitivity_writers,
     short_names,
@@ -437,13 +438,19 @@ def _problems(runs: pd.DataFrame, shown: int = 20) -> list[str]:
     return lines
 
 
-def write_report(folder: str | Path) -> Path:
+def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write figures and ``report.md`` into a sweep folder; return the Markdown's path.
 
     Every file is written, or none (see :func:`culturesim.manifest.write_files`). The table
     and figures show each parameter as the runs took it (:func:`_as_run`).
+
+    Args:
+        folder: The sweep's folder.
+        out: Where to write the files (made if missing; with a ``manifest.json`` of its own,
+            see :func:`culturesim.batch.analyze.record_elsewhere`); None: into ``folder``.
     """
     folder = Path(folder)
+    out = folder if out is None else Path(out)
     manifest = json.loads((folder / "manifest.json").read_text())
     ts = read_results(folder / "timeseries.parquet")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
@@ -519,9 +526,11 @@ def write_report(folder: str | Path) -> Path:
     ]
     # UTF-8 whatever the locale: an experiment's name may be in any script
     writers["report.md"] = lambda path: path.write_text("\n".join(lines), encoding="utf-8")
+    writers.update(record_elsewhere(folder, out, "report", list(writers)))
     try:
-        write_files(folder, writers)  # all of them or none
+        out.mkdir(parents=True, exist_ok=True)
+        write_files(out, writers)  # all of them or none
     finally:
         for fig in figures.values():
             plt.close(fig)
-    return folder / "report.md"
+    return out / "report.md"
