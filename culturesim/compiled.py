@@ -77,7 +77,7 @@ import numpy as np
 from numba import config, njit
 from numba.core.caching import FunctionCache
 
-from culturesim.notices import KernelCacheWarning
+from culturesim.notices import KernelCacheWarning, notices_quiet
 
 __all__ = [
     "CACHE_ERRORS",
@@ -91,6 +91,7 @@ __all__ = [
     "kernel",
     "kernels_cached",
     "source_digest",
+    "warn_uncached",
 ]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -162,23 +163,33 @@ class _KernelCache(FunctionCache):
             _cannot_cache(exc, self.folder)
 
 
-#: Why kernels of this process could not be cached (each warned of once), if any could not.
+#: What this process warned of when kernels could not be cached (each once), if it did.
 CACHE_ERRORS: set[str] = set()
 
 
 def _cannot_cache(exc: OSError, folder: Path) -> None:
     """Warn, once a process, that kernels cannot be cached in ``folder`` and what it costs."""
     said = os.strerror(exc.errno) if exc.errno else str(exc)
-    if said in CACHE_ERRORS:
-        return
-    CACHE_ERRORS.add(said)
     space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
-    warnings.warn(
+    warn_uncached(
         f"cannot cache the compiled kernels in {folder}: {said}: each new process compiles "
-        f"them again (half a minute or more){'; free some space' if space else ''}",
-        KernelCacheWarning,
-        stacklevel=2,
+        f"them again (half a minute or more){'; free some space' if space else ''}"
     )
+
+
+def warn_uncached(message: str) -> None:
+    """Warn of ``message``, that kernels could not be cached, unless this process did already.
+
+    A sweep's run (:func:`culturesim.notices.notices_kept_quiet`) keeps it in
+    :data:`CACHE_ERRORS` without warning: its worker's output is out of sight, Python's
+    two-line form in a terminal, on a Dask cluster in another machine's log. The sweep warns of
+    the ones its runs bring back (``culturesim.batch.sweep.run_one``), once each.
+    """
+    if message in CACHE_ERRORS:
+        return
+    CACHE_ERRORS.add(message)
+    if not notices_quiet():
+        warnings.warn(message, KernelCacheWarning, stacklevel=3)
 
 
 def cached_kernels(folder: Path | None):

@@ -36,6 +36,7 @@ __all__ = [
     "NoStaffWarning",
     "Notice",
     "notices_kept_quiet",
+    "notices_quiet",
     "notify",
     "summarize",
 ]
@@ -48,7 +49,8 @@ class Notice(RuntimeWarning):
 class KernelCacheWarning(RuntimeWarning):
     """The compiled kernels could not be cached on disk: each new process compiles them again.
 
-    Not a run's notice (a sweep's runs do not record it): the process's, warned once.
+    Not a run's notice (a sweep's runs do not record it): the process's, warned once (a
+    sweep's workers', once by the sweep: :func:`culturesim.compiled.warn_uncached`).
     """
 
 
@@ -74,6 +76,9 @@ _QUIET = contextvars.ContextVar("culturesim_quiet_notices", default=False)
 def notices_kept_quiet() -> Iterator[None]:
     """Runs started inside keep their notices in ``model.notices`` without warning of them.
 
+    Kernels they find they cannot cache are not warned of either (the sweep does it, once:
+    :func:`culturesim.compiled.warn_uncached`).
+
     For a sweep's runs, whose output is out of sight. Unlike ``warnings.catch_warnings``,
     which changes the whole process's filters, it holds for this thread (or task) only: runs in
     other threads of a Dask worker warn, or not, as they were asked.
@@ -83,6 +88,11 @@ def notices_kept_quiet() -> Iterator[None]:
         yield
     finally:
         _QUIET.reset(token)
+
+
+def notices_quiet() -> bool:
+    """Whether this thread (or task) is inside :func:`notices_kept_quiet`."""
+    return _QUIET.get()
 
 
 def notify(model: CultureModel, category: type[Notice], what: str) -> None:
@@ -101,7 +111,7 @@ def notify(model: CultureModel, category: type[Notice], what: str) -> None:
     notice = f"seed {model.seed}, month {model.month}: {what}"
     model.notices.append(notice)
     model.notice_kinds.append(category)
-    if not _QUIET.get():
+    if not notices_quiet():
         warnings.warn(notice, category, stacklevel=3)  # the line of the month that stepped it
 
 

@@ -1328,6 +1328,39 @@ def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
     assert unlogged.getvalue() == ""  # run and compare: a bar on a terminal, else nothing
 
 
+def test_the_kernel_cache_warnings_of_a_sweeps_workers_are_said_once_each_on_a_line(
+    tmp_path, monkeypatch
+):
+    """Each worker said it could not cache the kernels, in Python's two-line form, under the
+    bar's line: the sweep says each warning its runs bring back once, on a line of its own."""
+    from culturesim import cli, compiled
+
+    real, ran = sweep_module.run_one, []
+    warned = [
+        f"cannot cache the compiled kernels in /w{i}: No space left on device" for i in (1, 2)
+    ]
+
+    def run_one(*args):  # from the third run on, as workers that compiled late would
+        frame = real(*args)
+        ran.append(frame)
+        frame.attrs["uncached"] = warned[: max(0, len(ran) - 2)]
+        return frame
+
+    monkeypatch.setattr(sweep_module, "run_one", run_one)
+    monkeypatch.setattr(compiled, "CACHE_ERRORS", set(), raising=False)
+    monkeypatch.setattr(sys, "stderr", terminal := _Terminal())
+    path = write_experiment(tmp_path, GRID)
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
+    said = terminal.getvalue()
+    for message in warned:
+        line = f"culturesim: warning: {message}\n"
+        assert said.count(line) == 1, said
+        assert f"\n{line}" in said, said  # the bar's line ended first
+    assert said.index(warned[0]) < said.index(warned[1])  # in the runs' order
+    assert said.endswith("] 12/12 runs, ETA 0:00:00\n")  # the bar goes on below
+    assert set(warned) == compiled.CACHE_ERRORS
+
+
 def _screen(drawn: str, columns: int) -> list[str]:
     """The lines a terminal of ``columns`` shows after ``drawn``: ``\\r`` returns to the start
     of the cursor's row, a full row wraps to the next."""

@@ -339,3 +339,44 @@ def test_a_kernel_whose_cache_cannot_be_written_runs_and_says_so_once(tmp_path, 
         warnings.simplefilter("always")
         assert thrice(2.5) == 7.5
     assert not said and list(tmp_path.rglob("*.nbc"))
+
+
+def test_a_sweeps_run_keeps_its_kernel_cache_warning_for_the_sweep_to_say(tmp_path, monkeypatch):
+    """A sweep's worker processes each warned in Python's two-line form ("compiled.py:162:
+    KernelCacheWarning: ..." and the line of code under it), on a Dask cluster out of sight
+    in another machine's log: a run whose notices are kept quiet keeps this warning too, for
+    the sweep to say once (run_one hands it back)."""
+    import errno
+    import warnings
+
+    from numba.core.caching import IndexDataCacheFile
+
+    from culturesim import compiled, load_scenario
+    from culturesim.batch.sweep import run_one
+    from culturesim.notices import notices_kept_quiet
+
+    def full(self, name, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(IndexDataCacheFile, "_save_data", full)
+    monkeypatch.setattr(compiled, "CACHE_ERRORS", set(), raising=False)
+
+    @compiled.cached_kernels(tmp_path)
+    def twice(x):
+        return 2 * x
+
+    with warnings.catch_warnings(record=True) as said, notices_kept_quiet():
+        warnings.simplefilter("always")
+        assert twice(21) == 42
+    assert not said
+    message = (
+        f"cannot cache the compiled kernels in {tmp_path}: No space left on device: each new "
+        "process compiles them again (half a minute or more); free some space"
+    )
+    assert {message} == compiled.CACHE_ERRORS
+    frame = run_one(load_scenario("baseline").to_dict(), {}, 0, 1, ["headcount"])
+    assert frame.attrs["uncached"] == [message]
+    with warnings.catch_warnings(record=True) as said:  # said already, if kept quiet
+        warnings.simplefilter("always")
+        compiled.warn_uncached(message)
+    assert not said

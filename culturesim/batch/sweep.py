@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
+from culturesim import compiled
 from culturesim.batch.experiment import (
     Experiment,
     changes_as_run,
@@ -104,9 +105,13 @@ def run_one(
     such a run (:class:`OtherCodeError`). Its
     ``attrs["notices"]`` are what the run warned of (``model.notices``): the run does not print
     them (a worker's output is out of sight, on a Dask cluster in another machine's log); the
-    sweep keeps them in ``runs.parquet`` and says how many runs had any.
+    sweep keeps them in ``runs.parquet`` and says how many runs had any. Its
+    ``attrs["uncached"]`` are the warnings of kernels its process could not cache
+    (:data:`culturesim.compiled.CACHE_ERRORS`), kept quiet as well: the sweep warns of each
+    once.
     """
     from culturesim import simulate
+    from culturesim.compiled import CACHE_ERRORS
     from culturesim.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario).with_changes({**changes, "meta.months": months})
@@ -115,6 +120,7 @@ def run_one(
     frame = result.kpis[outputs].reset_index()
     frame.attrs["code"] = running_code()  # which code ran it: see _store
     frame.attrs["notices"] = list(result.model.notices)
+    frame.attrs["uncached"] = sorted(CACHE_ERRORS)
     return frame
 
 
@@ -756,8 +762,13 @@ def _run_all(
             elif now - quiet_since >= IDLE_SECONDS:
                 news, quiet_since = idle(len(todo) - stored), now
             for future in finished:
-                _store(parts, pending.pop(future), future)
+                uncached = _store(parts, pending.pop(future), future)
                 stored += 1
+                new = [m for m in uncached if m not in compiled.CACHE_ERRORS]  # once a process
+                if new and bar:
+                    bar.close()  # the warning has a line of its own
+                for message in new:
+                    compiled.warn_uncached(message)
                 if bar:
                     bar.tick()
             check_ctrl_c()  # a stop held, or a Ctrl-C Python swallowed, stops the sweep here
@@ -855,8 +866,12 @@ def _read_manifest(path: Path) -> dict:
     return manifest
 
 
-def _store(parts: Path, run: tuple, future: Future) -> None:
-    """Write one finished run as a part: its time series with its record in ``_`` columns."""
+def _store(parts: Path, run: tuple, future: Future) -> list[str]:
+    """Write one finished run as a part: its time series with its record in ``_`` columns.
+
+    Returns:
+        The warnings of kernels its process could not cache (see :func:`run_one`).
+    """
     run_id, point, rep, seed = run
     record = {
         "_point": point, "_replication": rep, "_seed": seed, "_status": "ok", "_error": "",
@@ -881,6 +896,7 @@ def _store(parts: Path, run: tuple, future: Future) -> None:
     columns = {"run_id": [run_id] * rows, **{name: frame[name].to_numpy() for name in frame}}
     columns |= {key: [value] * rows for key, value in record.items()}
     _write_atomic(pa.table(columns), parts / f"run-{run_id:07d}.parquet")
+    return frame.attrs.get("uncached", [])
 
 
 class SweepStoppedError(RuntimeError):
