@@ -39,6 +39,21 @@ define venv_312
 	@test -x $(1)/bin/python || $(PYTHON312) -m venv $(1)
 endef
 
+# $(call relative_pth,DIR): write the paths the venv DIR's .pth files name (the editable
+# install's: this checkout) relative to its site-packages. Python 3.12 reads a .pth in the
+# locale's encoding (3.13 tries UTF-8 first: CPython gh-77102), so under LC_ALL=C a checkout
+# whose path is not ASCII (/home/jürgen/...) stopped every command of the venv as it started
+# ("Fatal Python error: init_import_site ... UnicodeDecodeError").
+RELATIVE_PTH := import os, pathlib, sysconfig; \
+  site = pathlib.Path(sysconfig.get_path("purelib")); \
+  relative = lambda line: os.path.relpath(line.strip(), site) + "\n" \
+    if os.path.isabs(line.strip()) and os.path.isdir(line.strip()) else line; \
+  [pth.write_text("".join(map(relative, pth.read_text(encoding="utf-8").splitlines(True))), \
+                  encoding="utf-8") for pth in site.glob("*.pth")]
+define relative_pth
+	$(1)/bin/python -c '$(RELATIVE_PTH)'
+endef
+
 # A stamp holds the folder it was installed in: one written elsewhere (the checkout moved or was
 # copied, venv and all) does not count, and the set-up runs again (and makes the venv again).
 ifneq ($(shell cat $(STAMP) 2>/dev/null),$(CURDIR))
@@ -52,6 +67,7 @@ $(STAMP): pyproject.toml
 	$(call venv_312,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(call relative_pth,$(VENV))
 	@# the UI's assets download while the kernels compile (one core each); either failing fails
 	$(PY) -m culturesim.ui.assets & assets=$$!; \
 	  $(PY) -m culturesim.warm; warm=$$?; wait $$assets && exit $$warm
@@ -107,6 +123,7 @@ $(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
 	$(call venv_312,$(OLDEST))
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet --only-binary=:all: -c .ci/oldest.txt -e '.[dev]'
+	$(call relative_pth,$(OLDEST))
 	$(OLDEST)/bin/python -m culturesim.ui.assets
 	@echo '$(CURDIR)' > $@
 

@@ -170,6 +170,32 @@ def test_make_makes_a_venv_of_another_python_or_folder_again(tmp_path, venv):
     assert (here / "pyvenv.cfg").stat().st_mtime_ns == made
 
 
+def test_a_checkout_whose_path_is_not_ascii_runs_under_an_ascii_locale(tmp_path):
+    """Python 3.12 reads a venv's .pth files in the locale's encoding: under LC_ALL=C, the
+    editable install's, naming a checkout in /tmp/.../cs \u00fc, stopped every command as
+    it started ("Fatal Python error: init_import_site", a UnicodeDecodeError; three tests of
+    `make test` there failed). The set-up writes the paths the .pth files name relative to the
+    venv's site-packages, as it does here to a venv whose .pth names a module in the checkout."""
+    checkout = tmp_path / "cs \u00fc"
+    venv = checkout / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (checkout / "src").mkdir()
+    (checkout / "src" / "mine.py").write_text("HERE = True\n")
+    where = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([venv / "bin" / "python", "-c", where],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    pth = Path(site) / "_editable_impl_mine.pth"
+    pth.write_text(f"{checkout / 'src'}\n", encoding="utf-8")  # as hatchling writes it
+    (checkout / "pth.mk").write_text("pth:\n\t$(call relative_pth,$(VENV))\n")  # that step alone
+    done = make(checkout, "-f", "Makefile", "-f", "pth.mk", "pth")
+    assert done.returncode == 0, done.stderr
+    assert pth.read_text(encoding="utf-8") == "../../../../src\n"
+    ascii_locale = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    ran = subprocess.run([venv / "bin" / "python", "-c", "import mine; print(mine.HERE)"],
+                         capture_output=True, text=True, env=ascii_locale)  # fmt: skip
+    assert ran.returncode == 0 and ran.stdout == "True\n", ran.stderr
+
+
 def test_a_set_up_done_in_another_folder_is_done_again(tmp_path):
     """The set-up runs when its stamp (in the venv) is older than pyproject.toml, or was written
     in another folder: a checkout moved or copied with its venv, whose venv step (above) then
