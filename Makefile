@@ -60,7 +60,7 @@ ifneq ($(shell cat $(STAMP) 2>/dev/null),$(CURDIR))
 .PHONY: $(STAMP)
 endif
 
-$(STAMP): pyproject.toml
+define SET_UP
 	@if [ -z "$(PYTHON312)" ]; then \
 	  echo "error: Python 3.12 not found. Install it with 'pyenv install 3.12' (see .python-version)" >&2; \
 	  echo "       or put python3.12 on PATH. Mesa 3.5 needs Python >= 3.12." >&2; exit 1; fi
@@ -71,7 +71,22 @@ $(STAMP): pyproject.toml
 	@# the UI's assets download while the kernels compile (one core each); either failing fails
 	$(PY) -m culturesim.ui.assets & assets=$$!; \
 	  $(PY) -m culturesim.warm; warm=$$?; wait $$assets && exit $$warm
+endef
+
+# The set-up runs once, however many makes start at once (`make demo` and `make test` in two
+# terminals of a fresh clone installed into one venv together): where there is flock (Linux),
+# the make that finds it to do runs it in a make of its own holding a lock (.venv.lock), which
+# finds it done if another did it while it waited. (No flock, as on macOS: unguarded.)
+FLOCK := $(shell command -v flock 2>/dev/null)
+
+ifeq ($(if $(SETTING_UP),,$(FLOCK)),)
+$(STAMP): pyproject.toml
+	$(SET_UP)
 	@echo '$(CURDIR)' > $(STAMP)
+else
+$(STAMP): pyproject.toml
+	@$(FLOCK) .venv.lock $(MAKE) --no-print-directory SETTING_UP=1 $(STAMP)
+endif
 
 # `make demo PORT=8766` serves on another port (HOST=0.0.0.0: to other machines too; only
 # the command line sets them, not the environment, where HOST may name this machine).

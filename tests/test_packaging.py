@@ -196,6 +196,24 @@ def test_a_checkout_whose_path_is_not_ascii_runs_under_an_ascii_locale(tmp_path)
     assert ran.returncode == 0 and ran.stdout == "True\n", ran.stderr
 
 
+@pytest.mark.skipif(shutil.which("flock") is None, reason="no flock here (macOS): unguarded")
+def test_two_makes_started_at_once_set_up_once(tmp_path):
+    """`make demo` and `make test` started together on a fresh clone each ran the set-up,
+    installing into one venv at once. The second now waits for the first and finds it done.
+    (The set-up itself is a stand-in here that takes a second, as pip's takes a minute.)"""
+    for name in ("Makefile", ".python-version", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    set_up = "SET_UP=@mkdir -p .venv; echo start >> setup.log; sleep 1; echo end >> setup.log"
+    command = ["make", "--no-print-directory", set_up, ".venv/.installed"]
+    makes = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    for made in makes:
+        _, err = made.communicate(timeout=60)
+        assert made.returncode == 0, err
+    assert (tmp_path / "setup.log").read_text() == "start\nend\n"  # once, not twice at once
+    assert (tmp_path / ".venv" / ".installed").read_text() == f"{tmp_path}\n"
+
+
 def test_a_set_up_done_in_another_folder_is_done_again(tmp_path):
     """The set-up runs when its stamp (in the venv) is older than pyproject.toml, or was written
     in another folder: a checkout moved or copied with its venv, whose venv step (above) then
