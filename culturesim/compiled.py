@@ -91,6 +91,7 @@ __all__ = [
     "kernel",
     "kernels_cached",
     "source_digest",
+    "unwarned",
     "warn_uncached",
 ]
 
@@ -163,33 +164,40 @@ class _KernelCache(FunctionCache):
             _cannot_cache(exc, self.folder)
 
 
-#: What this process warned of when kernels could not be cached (each once), if it did.
+#: Why kernels of this process could not be cached (the warnings' words), if any could not.
 CACHE_ERRORS: set[str] = set()
+_WARNED: set[str] = set()  # the warnings this process gave, its own or its sweep's workers'
 
 
 def _cannot_cache(exc: OSError, folder: Path) -> None:
     """Warn, once a process, that kernels cannot be cached in ``folder`` and what it costs."""
     said = os.strerror(exc.errno) if exc.errno else str(exc)
     space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
-    warn_uncached(
+    message = (
         f"cannot cache the compiled kernels in {folder}: {said}: each new process compiles "
         f"them again (half a minute or more){'; free some space' if space else ''}"
     )
+    CACHE_ERRORS.add(message)
+    warn_uncached(message)
 
 
 def warn_uncached(message: str) -> None:
     """Warn of ``message``, that kernels could not be cached, unless this process did already.
 
-    A sweep's run (:func:`culturesim.notices.notices_kept_quiet`) keeps it in
-    :data:`CACHE_ERRORS` without warning: its worker's output is out of sight, Python's
-    two-line form in a terminal, on a Dask cluster in another machine's log. The sweep warns of
-    the ones its runs bring back (``culturesim.batch.sweep.run_one``), once each.
+    Not in a sweep's run (:func:`culturesim.notices.notices_kept_quiet`): its worker's output
+    is out of sight (Python's two-line form under the progress bar, a Dask worker's log on
+    another machine). The sweep warns of those its runs bring back
+    (``culturesim.batch.sweep.run_one``: its process's :data:`CACHE_ERRORS`), once each.
     """
-    if message in CACHE_ERRORS:
+    if notices_quiet() or message in _WARNED:
         return
-    CACHE_ERRORS.add(message)
-    if not notices_quiet():
-        warnings.warn(message, KernelCacheWarning, stacklevel=3)
+    _WARNED.add(message)
+    warnings.warn(message, KernelCacheWarning, stacklevel=3)
+
+
+def unwarned(messages: list[str]) -> list[str]:
+    """Those of ``messages`` (see :func:`warn_uncached`) this process has not warned of yet."""
+    return [m for m in messages if m not in _WARNED]
 
 
 def cached_kernels(folder: Path | None):

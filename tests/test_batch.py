@@ -1328,26 +1328,39 @@ def test_progress_redraws_on_a_terminal_and_writes_a_line_a_tenth_to_a_log():
     assert unlogged.getvalue() == ""  # run and compare: a bar on a terminal, else nothing
 
 
-def test_the_kernel_cache_warnings_of_a_sweeps_workers_are_said_once_each_on_a_line(
-    tmp_path, monkeypatch
+@pytest.mark.parametrize("where", ["workers", "here"])
+def test_the_kernel_cache_warnings_of_a_sweeps_runs_are_said_once_each_on_a_line(
+    tmp_path, monkeypatch, where
 ):
     """Each worker said it could not cache the kernels, in Python's two-line form, under the
-    bar's line: the sweep says each warning its runs bring back once, on a line of its own."""
+    bar's line: the sweep says each warning its runs bring back once, on a line of its own.
+    Runs in this process (--workers 1) keep theirs quiet too, and the sweep says them."""
+    import errno
+
     from culturesim import cli, compiled
+    from culturesim.notices import notices_kept_quiet
 
     real, ran = sweep_module.run_one, []
+    folders = [Path("/w1"), Path("/w2")]
     warned = [
-        f"cannot cache the compiled kernels in /w{i}: No space left on device" for i in (1, 2)
+        f"cannot cache the compiled kernels in {folder}: No space left on device: each new "
+        "process compiles them again (half a minute or more); free some space"
+        for folder in folders
     ]
 
-    def run_one(*args):  # from the third run on, as workers that compiled late would
+    def run_one(*args):  # from the third run on, as kernels compiled late would
+        ran.append(args)
+        if where == "here" and len(ran) in (3, 4):  # a kernel compiled in a run of this process
+            with notices_kept_quiet():
+                compiled._cannot_cache(OSError(errno.ENOSPC, "full"), folders[len(ran) - 3])
         frame = real(*args)
-        ran.append(frame)
-        frame.attrs["uncached"] = warned[: max(0, len(ran) - 2)]
+        if where == "workers":  # another process's, handed back
+            frame.attrs["uncached"] = warned[: max(0, len(ran) - 2)]
         return frame
 
     monkeypatch.setattr(sweep_module, "run_one", run_one)
     monkeypatch.setattr(compiled, "CACHE_ERRORS", set(), raising=False)
+    monkeypatch.setattr(compiled, "_WARNED", set(), raising=False)
     monkeypatch.setattr(sys, "stderr", terminal := _Terminal())
     path = write_experiment(tmp_path, GRID)
     assert cli.main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
@@ -1358,7 +1371,6 @@ def test_the_kernel_cache_warnings_of_a_sweeps_workers_are_said_once_each_on_a_l
         assert f"\n{line}" in said, said  # the bar's line ended first
     assert said.index(warned[0]) < said.index(warned[1])  # in the runs' order
     assert said.endswith("] 12/12 runs, ETA 0:00:00\n")  # the bar goes on below
-    assert set(warned) == compiled.CACHE_ERRORS
 
 
 def _screen(drawn: str, columns: int) -> list[str]:

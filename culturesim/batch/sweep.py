@@ -764,7 +764,7 @@ def _run_all(
             for future in finished:
                 uncached = _store(parts, pending.pop(future), future)
                 stored += 1
-                new = [m for m in uncached if m not in compiled.CACHE_ERRORS]  # once a process
+                new = compiled.unwarned(uncached)  # once a process
                 if new and bar:
                     bar.close()  # the warning has a line of its own
                 for message in new:
