@@ -733,7 +733,7 @@ def _on_sweep_folder(args: argparse.Namespace, action):
         raise UsageError(str(exc)) from None
     except OSError as exc:
         there = exc.filename and Path(exc.filename) == path  # its temporary folder (write_files)
-        if out is None and (there or exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT)):
+        if out is None and (there or exc.errno in (errno.EROFS, *FULL)):
             exc.add_note(
                 f"`culturesim {args.command} {shlex.quote(str(path))} --out DIR` writes "
                 f"{'them' if args.command == 'analyze' else 'it'} into another folder"
@@ -1411,6 +1411,8 @@ _python_show_warning = warnings.showwarning
 
 #: Errors of the disk a command writes to, not of its input (one line and exit 1 for them).
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+#: Those of them that say a disk or a quota is full.
+FULL = (errno.ENOSPC, errno.EDQUOT)
 #: What Python's ``tempfile`` says (a FileNotFoundError) when no folder for temporary files can
 #: be written in.
 NO_TEMPORARY_FOLDER = "No usable temporary directory found in "
@@ -1438,7 +1440,7 @@ def _cannot_write(exc: OSError, folder: object) -> str:
             None.
     """
     where = f" in {folder}" if folder else ""
-    space = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a disk or a quota full
+    space = exc.errno in FULL
     named = exc.filename and folder and Path(exc.filename) == Path(str(folder))
     said = os.strerror(exc.errno) if named else _file_error(exc)  # the folder said once
     return f"cannot write{where}: {said}" + (": free some space" if space else "")
