@@ -75,18 +75,21 @@ endef
 
 # The set-up runs once, however many makes start at once (`make demo` and `make test` in two
 # terminals of a fresh clone installed into one venv together): where there is flock (Linux),
-# the make that finds it to do runs it in a make of its own holding a lock (.venv.lock), which
-# finds it done if another did it while it waited. (No flock, as on macOS: unguarded.)
+# the make that finds it to do runs it in a make of its own holding a lock (.venv.lock); another
+# says it waits, then finds it done (make -q) or, if that one failed, does it. Both venvs' set-ups
+# (.venv and .venv-oldest, below) take the one lock. (No flock, as on macOS: unguarded.)
 FLOCK := $(shell command -v flock 2>/dev/null)
+LOCKED = $(if $(SETTING_UP),,$(FLOCK))
+define locked_set_up
+	+@$(FLOCK) -n -E 75 .venv.lock $(MAKE) --no-print-directory SETTING_UP=1 $@ || { rc=$$?; \
+	  [ $$rc = 75 ] || exit $$rc; echo "another make is setting up (.venv.lock): waiting for it" >&2; \
+	  $(FLOCK) .venv.lock $(MAKE) -q --no-print-directory SETTING_UP=1 $@ || \
+	  $(FLOCK) .venv.lock $(MAKE) --no-print-directory SETTING_UP=1 $@; }
+endef
 
-ifeq ($(if $(SETTING_UP),,$(FLOCK)),)
 $(STAMP): pyproject.toml
-	$(SET_UP)
-	@echo '$(CURDIR)' > $(STAMP)
-else
-$(STAMP): pyproject.toml
-	@$(FLOCK) .venv.lock $(MAKE) --no-print-directory SETTING_UP=1 $(STAMP)
-endif
+	$(if $(LOCKED),$(locked_set_up),$(SET_UP))
+	$(if $(LOCKED),,@echo '$(CURDIR)' > $@)
 
 # `make demo PORT=8766` serves on another port (HOST=0.0.0.0: to other machines too; only
 # the command line sets them, not the environment, where HOST may name this machine).
@@ -133,14 +136,18 @@ ifneq ($(shell cat $(OLDEST)/.installed 2>/dev/null),$(CURDIR))  # as for $(STAM
 .PHONY: $(OLDEST)/.installed
 endif
 
-$(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
+define SET_UP_OLDEST
 	@if [ -z "$(PYTHON312)" ]; then echo "error: Python 3.12 not found (see make test)" >&2; exit 1; fi
 	$(call venv_312,$(OLDEST))
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet --only-binary=:all: -c .ci/oldest.txt -e '.[dev]'
 	$(call relative_pth,$(OLDEST))
 	$(OLDEST)/bin/python -m culturesim.ui.assets
-	@echo '$(CURDIR)' > $@
+endef
+
+$(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
+	$(if $(LOCKED),$(locked_set_up),$(SET_UP_OLDEST))
+	$(if $(LOCKED),,@echo '$(CURDIR)' > $@)
 
 test-oldest: $(OLDEST)/.installed chromium
 	$(OLDEST)/bin/python -m culturesim.warm

@@ -197,21 +197,43 @@ def test_a_checkout_whose_path_is_not_ascii_runs_under_an_ascii_locale(tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("flock") is None, reason="no flock here (macOS): unguarded")
-def test_two_makes_started_at_once_set_up_once(tmp_path):
+@pytest.mark.parametrize(
+    "targets",
+    [(".venv",) * 2, (".venv-oldest",) * 2, (".venv", ".venv-oldest")],
+    ids=["both-venv", "both-oldest", "one-each"],
+)
+def test_two_makes_started_at_once_set_up_one_at_a_time(tmp_path, targets):
     """`make demo` and `make test` started together on a fresh clone each ran the set-up,
-    installing into one venv at once. The second now waits for the first and finds it done.
-    (The set-up itself is a stand-in here that takes a second, as pip's takes a minute.)"""
-    for name in ("Makefile", ".python-version", "pyproject.toml"):
+    installing into one venv at once. The second now says it waits for the first and finds
+    it done (not make's "'.venv/.installed' is up to date"). Both venvs' set-ups (`make
+    test-oldest`'s too) take the one lock, so they also run one at a time. (The set-ups are
+    stand-ins here that take a second, as pip's take a minute.)"""
+    for name in ("Makefile", ".python-version", "pyproject.toml", ".ci/oldest.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
-    set_up = "SET_UP=@mkdir -p .venv; echo start >> setup.log; sleep 1; echo end >> setup.log"
-    command = ["make", "--no-print-directory", set_up, ".venv/.installed"]
-    makes = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    stand_ins = [
+        f"{variable}=@mkdir -p {venv}; echo start {venv} >> setup.log; sleep 1; "
+        f"echo end {venv} >> setup.log"
+        for variable, venv in [("SET_UP", ".venv"), ("SET_UP_OLDEST", ".venv-oldest")]
+    ]
+    makes = [
+        subprocess.Popen(["make", *stand_ins, f"{venv}/.installed"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for venv in targets
+    ]  # fmt: skip
+    said = []
     for made in makes:
-        _, err = made.communicate(timeout=60)
+        out, err = made.communicate(timeout=60)
         assert made.returncode == 0, err
-    assert (tmp_path / "setup.log").read_text() == "start\nend\n"  # once, not twice at once
-    assert (tmp_path / ".venv" / ".installed").read_text() == f"{tmp_path}\n"
+        assert "up to date" not in out + err and "directory" not in out + err  # make's own
+        said.append(err)
+    log = (tmp_path / "setup.log").read_text().splitlines()
+    ran = sorted(set(targets))  # each set-up once, one after the other (never overlapping)
+    assert sorted(log[::2]) == [f"start {venv}" for venv in ran]
+    assert [line.split()[1] for line in log[::2]] == [line.split()[1] for line in log[1::2]]
+    assert sorted(said) == ["", "another make is setting up (.venv.lock): waiting for it\n"]
+    for venv in targets:
+        assert (tmp_path / venv / ".installed").read_text() == f"{tmp_path}\n"
 
 
 def test_a_set_up_done_in_another_folder_is_done_again(tmp_path):
