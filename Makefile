@@ -108,12 +108,22 @@ lab: $(STAMP)
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install --quiet 'jupyterlab>=4,<5'
 	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+# The browser tests drive Chromium (Playwright's own browser download is not reachable): the
+# one CHROMIUM names (`make test CHROMIUM=/path/to/chromium`, or in the environment), else
+# `chromium` on PATH, else Debian's, which this installs with apt where there is apt.
+export CHROMIUM
 chromium:
-	@command -v chromium >/dev/null || { \
+	@if [ -n "$$CHROMIUM" ]; then \
+	  [ -f "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ] || { \
+	    echo "error: CHROMIUM=$$CHROMIUM is not a program here (give Chromium's path)" >&2; exit 1; }; \
+	elif ! command -v chromium >/dev/null; then \
+	  if ! command -v apt-get >/dev/null; then \
+	    echo "error: the browser tests need Chromium and there is no apt-get here to install it:" >&2; \
+	    echo "       install Chromium, then put chromium on PATH or name it: make test CHROMIUM=/path/to/chromium" >&2; \
+	    exit 1; fi; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  APT="$$SUDO apt-get -o DPkg::Lock::Timeout=600"; \
-	  $$APT install -y -q chromium || { $$APT update -q && $$APT install -y -q chromium; }; }
+	  $$APT install -y -q chromium || { $$APT update -q && $$APT install -y -q chromium; }; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check culturesim tests benchmarks notebooks

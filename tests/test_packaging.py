@@ -135,6 +135,40 @@ def make(folder: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120)
 
 
+def test_make_finds_the_chromium_named_or_on_path_and_says_what_to_do_without_one(tmp_path):
+    """`make test` looked for `chromium` on PATH, else ran apt-get (sudo where not root): where
+    there is no apt (macOS, Fedora) it failed with "apt-get: command not found". CHROMIUM
+    names one anywhere; without one, and without apt, make says what to do."""
+    here = tmp_path / "bin"
+    here.mkdir()
+    (here / "chromium").write_text("#!/bin/sh\n")
+    (here / "chromium").chmod(0o755)
+    gnu_make = shutil.which("make")
+    for name in ("Makefile", ".python-version"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    tools = tmp_path / "tools"  # what the Makefile runs besides (neither chromium nor apt-get)
+    tools.mkdir()
+    for tool in ("cat", "id", "ls", "sort"):
+        (tools / tool).symlink_to(shutil.which(tool))
+
+    def chromium(path: Path, **named: str) -> subprocess.CompletedProcess:
+        env = {"PATH": f"{path}:{tools}", "HOME": str(tmp_path), **named}
+        return subprocess.run([gnu_make, "--no-print-directory", "chromium"], cwd=tmp_path,
+                              capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+
+    found = chromium(here)
+    assert found.returncode == 0 and found.stdout + found.stderr == ""
+    named = chromium(tmp_path, CHROMIUM=str(here / "chromium"))  # not on PATH: named
+    assert named.returncode == 0 and named.stdout + named.stderr == ""
+    wrong = chromium(here, CHROMIUM=str(tmp_path / "nowhere"))
+    assert wrong.returncode != 0
+    assert f"error: CHROMIUM={tmp_path / 'nowhere'} is not a program here" in wrong.stderr
+    none = chromium(tmp_path)  # no chromium, no apt-get
+    assert none.returncode != 0 and "command not found" not in none.stderr
+    assert "there is no apt-get here to install it" in none.stderr
+    assert "make test CHROMIUM=/path/to/chromium" in none.stderr
+
+
 @pytest.mark.parametrize("venv", ["python-3.11", "python-gone", "moved"])
 def test_make_makes_a_venv_of_another_python_or_folder_again(tmp_path, venv):
     """``python3 -m venv .venv`` (3.11 here) before ``make test`` ended in pip's "requires a

@@ -1,7 +1,8 @@
 """The web UI in a real browser: ``culturesim ui`` on a free port, driven by Playwright.
 
-Chromium is Debian's (``/usr/bin/chromium``; ``make test`` installs it, and so does this module
-when it is missing); Playwright's own browser download is not reachable here. Screenshots of both
+Chromium is the one ``$CHROMIUM`` names, else ``chromium`` on PATH, else Debian's
+(``/usr/bin/chromium``; ``make test`` installs it with apt, and so does this module when it is
+missing); Playwright's own browser download is not reachable here. Screenshots of both
 pages go to ``test-artifacts/``.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -22,7 +24,7 @@ from tests.conftest import reaped, start_ui
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, which apt installs
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -35,8 +37,18 @@ SLOW = 90_000  # ms: a run of a few replications on a loaded 2-core machine
 
 
 def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt when missing (fails, never skips, if it cannot be)."""
-    if not Path(CHROMIUM).exists():
+    """The Chromium to drive: the one ``$CHROMIUM`` names, else ``chromium`` on PATH, else
+    Debian's, installed with apt when missing where there is apt (as ``make test`` does).
+
+    Fails, never skips, when there is none (saying how to give one).
+    """
+    given = os.environ.get("CHROMIUM")
+    if given:
+        if not (Path(given).is_file() and os.access(given, os.X_OK)):
+            pytest.fail(f"CHROMIUM={given} is not a program here (give Chromium's path)")
+        return given
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if found is None and shutil.which("apt-get"):
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         # each test worker may get here at once: wait for the other's apt-get, not fail
         apt = [*sudo, "apt-get", "-o", "DPkg::Lock::Timeout=600"]
@@ -44,9 +56,13 @@ def ensure_chromium() -> str:
         if not ok and not Path(CHROMIUM).exists():
             subprocess.call([*apt, "update", "-q"])
             subprocess.call([*apt, "install", "-y", "-q", "chromium"])
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
-    return CHROMIUM
+        found = CHROMIUM if Path(CHROMIUM).exists() else None
+    if found is None:
+        pytest.fail(
+            "the browser tests need Chromium: install it (Debian: apt-get install chromium), "
+            "then put chromium on PATH or name it: CHROMIUM=/path/to/chromium"
+        )
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +85,29 @@ def browser():
         b = p.chromium.launch(executable_path=path, args=ARGS)
         yield b
         b.close()
+
+
+def test_the_chromium_driven_is_the_one_named_else_the_one_on_path(tmp_path, monkeypatch):
+    """The browser tests looked for Debian's /usr/bin/chromium only (and make for `chromium` on
+    PATH): a Chromium elsewhere was not used, and without apt there was no way to give one."""
+    here = tmp_path / "bin"
+    here.mkdir()
+    fake = here / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(__import__(__name__), "CHROMIUM", str(tmp_path / "not-debian"))
+    monkeypatch.setenv("PATH", str(here))
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    assert ensure_chromium() == str(fake)
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "nowhere"))
+    with pytest.raises(pytest.fail.Exception, match=r"CHROMIUM=\S+nowhere is not a program here"):
+        ensure_chromium()
+    monkeypatch.setenv("CHROMIUM", str(fake))
+    monkeypatch.setenv("PATH", str(tmp_path))  # named: PATH not looked at
+    assert ensure_chromium() == str(fake)
+    monkeypatch.delenv("CHROMIUM")  # none anywhere, and no apt-get to install one
+    with pytest.raises(pytest.fail.Exception, match="name it: CHROMIUM=/path/to/chromium"):
+        ensure_chromium()
 
 
 def open_page(browser, url: str) -> Page:
