@@ -122,6 +122,10 @@ chromium:
 	    echo "       install Chromium, then put chromium on PATH or name it: make test CHROMIUM=/path/to/chromium" >&2; \
 	    exit 1; fi; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  if [ -n "$$SUDO" ] && ! command -v sudo >/dev/null; then \
+	    echo "error: the browser tests need Chromium: installing it with apt needs root (no sudo here):" >&2; \
+	    echo "       apt-get install chromium as root, or name one: make test CHROMIUM=/path/to/chromium" >&2; \
+	    exit 1; fi; \
 	  APT="$$SUDO apt-get -o DPkg::Lock::Timeout=600"; \
 	  $$APT install -y -q chromium || { $$APT update -q && $$APT install -y -q chromium; }; fi
 

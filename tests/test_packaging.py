@@ -137,8 +137,9 @@ def make(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_make_finds_the_chromium_named_or_on_path_and_says_what_to_do_without_one(tmp_path):
     """`make test` looked for `chromium` on PATH, else ran apt-get (sudo where not root): where
-    there is no apt (macOS, Fedora) it failed with "apt-get: command not found". CHROMIUM
-    names one anywhere; without one, and without apt, make says what to do."""
+    there is no apt (macOS, Fedora) it failed with "apt-get: command not found", and where
+    there is no sudo, "sudo: command not found". CHROMIUM names one anywhere; without one, and
+    without apt or the right to use it, make says what to do."""
     here = tmp_path / "bin"
     here.mkdir()
     (here / "chromium").write_text("#!/bin/sh\n")
@@ -167,6 +168,12 @@ def test_make_finds_the_chromium_named_or_on_path_and_says_what_to_do_without_on
     assert none.returncode != 0 and "command not found" not in none.stderr
     assert "there is no apt-get here to install it" in none.stderr
     assert "make test CHROMIUM=/path/to/chromium" in none.stderr
+    (here / "chromium").rename(here / "apt-get")  # apt, but not root and no sudo
+    (here / "id").write_text("#!/bin/sh\necho 1000\n")
+    (here / "id").chmod(0o755)
+    no_sudo = chromium(here)
+    assert no_sudo.returncode != 0 and "command not found" not in no_sudo.stderr
+    assert "installing it with apt needs root (no sudo here)" in no_sudo.stderr
 
 
 @pytest.mark.parametrize("venv", ["python-3.11", "python-gone", "moved"])

@@ -48,8 +48,8 @@ def ensure_chromium() -> str:
             pytest.fail(f"CHROMIUM={given} is not a program here (give Chromium's path)")
         return given
     found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found is None and shutil.which("apt-get"):
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if found is None and shutil.which("apt-get") and all(map(shutil.which, sudo)):
         # each test worker may get here at once: wait for the other's apt-get, not fail
         apt = [*sudo, "apt-get", "-o", "DPkg::Lock::Timeout=600"]
         ok = subprocess.call([*apt, "install", "-y", "-q", "chromium"]) == 0
@@ -59,8 +59,8 @@ def ensure_chromium() -> str:
         found = CHROMIUM if Path(CHROMIUM).exists() else None
     if found is None:
         pytest.fail(
-            "the browser tests need Chromium: install it (Debian: apt-get install chromium), "
-            "then put chromium on PATH or name it: CHROMIUM=/path/to/chromium"
+            "the browser tests need Chromium: install it (Debian: apt-get install chromium, as "
+            "root), then put chromium on PATH or name it: CHROMIUM=/path/to/chromium"
         )
     return found
 
