@@ -6,7 +6,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dashboard lab test test-slow test-oldest lint format bench chromium clean
+.PHONY: help demo dashboard lab test test-slow test-oldest lint format bench chromium clean
+
+# `make` alone lists the targets (it set up .venv and said only "'.venv/.installed' is up to date").
+.DEFAULT_GOAL := help
+help:
+	@echo "culturesim: make TARGET (those that run culturesim set up .venv with Python 3.12 first)"
+	@echo "  demo         serve the web UI at http://$(HOST):$(PORT)/ (PORT=... HOST=... to change)"
+	@echo "  test         ruff and the test suite, browser tests too (CHROMIUM=... names a Chromium)"
+	@echo "  test-slow    the six long validation runs"
+	@echo "  test-oldest  the suite with the oldest dependencies allowed, in .venv-oldest"
+	@echo "  dashboard    the baseline for 10 seeds: out/dashboard.png"
+	@echo "  lab          JupyterLab on notebooks/"
+	@echo "  bench        the speed benchmarks (benchmarks/RESULTS.md)"
+	@echo "  lint, format, chromium, clean"
 
 # Python 3.12: the one .python-version selects via pyenv (the newest 3.12 installed), else
 # python3.12 on PATH.

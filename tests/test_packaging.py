@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,6 +175,18 @@ def test_make_finds_the_chromium_named_or_on_path_and_says_what_to_do_without_on
     no_sudo = chromium(here)
     assert no_sudo.returncode != 0 and "command not found" not in no_sudo.stderr
     assert "installing it with apt needs root (no sudo here)" in no_sudo.stderr
+
+
+def test_make_alone_lists_every_target_and_sets_up_nothing(tmp_path):
+    """`make` alone ran the set-up and said only "'.venv/.installed' is up to date"."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    listed = make(tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert not (tmp_path / ".venv").exists()
+    phony = re.search(r"^\.PHONY: (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    said = set(re.findall(r"[\w-]+", listed.stdout))
+    assert set(phony.split()) - {"help"} <= said, listed.stdout
+    assert "  demo         serve the web UI at http://127.0.0.1:8765/" in listed.stdout
 
 
 @pytest.mark.parametrize("venv", ["python-3.11", "python-gone", "moved"])
