@@ -61,6 +61,7 @@ from culturesim.manifest import (
     now,
     provenance,
     results_kind,
+    same_folder,
     scenario_record,
     set_command_line,
     write_files,
@@ -722,7 +723,7 @@ def _on_sweep_folder(args: argparse.Namespace, action):
     if kind != "sweep":
         raise UsageError(f"{path}: holds results of {_maker(kind)}, not of culturesim sweep")
     out = None if args.out is None else Path(args.out)
-    if out is not None and out.resolve() == path.resolve():
+    if out is not None and same_folder(out, path):
         out = None  # the sweep's own folder, named twice
     try:
         # a report's files include analyze's: it may replace them

@@ -32,6 +32,7 @@ __all__ = [
     "provenance",
     "results_kind",
     "running_code",
+    "same_folder",
     "scenario_record",
     "set_command_line",
     "write_files",
@@ -175,6 +176,20 @@ def results_kind(folder: Path) -> str | None:
     if "experiment" in manifest:  # written before manifests said their kind
         return "sweep"
     return "run" if "seeds" in manifest else "unknown"
+
+
+def same_folder(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one folder.
+
+    By path (symlinks resolved), or, where both exist, as one folder on disk (a bind mount of
+    it elsewhere, say).
+    """
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def now() -> str:

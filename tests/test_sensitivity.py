@@ -1102,3 +1102,31 @@ def test_analyze_and_report_with_no_room_for_a_temporary_file_say_so_in_one_line
             proc.stderr,
         ), proc.stderr
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_one_folder_seen_by_two_paths_is_one_folder(tmp_path, monkeypatch):
+    """`report SWEEP --out M`, M a bind mount of the sweep's folder, was refused ("holds
+    results of culturesim sweep"): paths were compared resolved, and a bind mount resolves to
+    itself. Where both exist, one folder on disk is one folder (Path.samefile). A bind mount
+    needs privileges, so here a Path.resolve that sees two paths apart stands in for one."""
+    from pathlib import Path
+
+    from culturesim.manifest import same_folder
+
+    sweep, other = tmp_path / "s", tmp_path / "o"
+    sweep.mkdir()
+    other.mkdir()
+    (tmp_path / "link").symlink_to(sweep)
+    assert same_folder(tmp_path / "." / "s", sweep)
+    assert same_folder(tmp_path / "link", sweep)
+    assert not same_folder(other, sweep)
+    assert not same_folder(tmp_path / "new", sweep)  # not made yet: another folder
+    assert not same_folder(tmp_path / "new", tmp_path / "newer")
+    resolve = Path.resolve
+    mounted = tmp_path / "mnt"  # the stand-in's mount point of the sweep's folder
+
+    def as_if_mounted(self, strict=False):
+        return mounted if self == tmp_path / "link" else resolve(self, strict)
+
+    monkeypatch.setattr(Path, "resolve", as_if_mounted)
+    assert same_folder(tmp_path / "link", sweep)

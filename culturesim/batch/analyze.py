@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from culturesim.kpis import KPIS, display_scale
-from culturesim.manifest import now, provenance, write_files, write_json
+from culturesim.manifest import now, provenance, same_folder, write_files, write_json
 
 __all__ = [
     "KEYS",
@@ -289,7 +289,7 @@ def record_elsewhere(
         kind: The command writing them (``"analyze"`` or ``"report"``), the manifest's kind.
         files: The names of the files written beside it.
     """
-    if out.resolve() == folder.resolve():
+    if same_folder(out, folder):
         return {}
     record = {
         **derived_record(folder, kind, files),
