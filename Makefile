@@ -19,7 +19,8 @@ help:
 	@echo "  dashboard    the baseline for 10 seeds: out/dashboard.png"
 	@echo "  lab          JupyterLab on notebooks/"
 	@echo "  bench        the speed benchmarks (benchmarks/RESULTS.md)"
-	@echo "  lint, format, chromium, clean"
+	@echo "  lint, format, chromium"
+	@echo "  clean        remove what git ignores: venvs, caches, out/, test-artifacts/"
 
 # Python 3.12: the one .python-version selects via pyenv (the newest 3.12 installed), else
 # python3.12 on PATH.
@@ -189,5 +190,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_batch.py
 
+# What git ignores, as a fresh clone has it (out/, your dashboard's results, included): the
+# venvs, caches (the compiled kernels' in culturesim/__pycache__ too), build and test output.
 clean:
-	rm -rf $(VENV) $(OLDEST) out .pytest_cache
+	rm -rf $(VENV) $(OLDEST) .venv.lock out .pytest_cache .ruff_cache .hypothesis test-artifacts \
+	  build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

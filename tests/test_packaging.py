@@ -189,6 +189,29 @@ def test_make_alone_lists_every_target_and_sets_up_nothing(tmp_path):
     assert "  demo         serve the web UI at http://127.0.0.1:8765/" in listed.stdout
 
 
+def test_make_clean_removes_what_git_ignores_and_nothing_else(tmp_path):
+    """`make clean` left the lock, ruff's and hypothesis' caches, the compiled kernels and
+    test-artifacts/ behind. It removes each thing .gitignore names (this test makes one of
+    each), and keeps the rest."""
+    made = []
+    for pattern in (ROOT / ".gitignore").read_text().split():
+        name = pattern.rstrip("/").replace("*", "culturesim")
+        where = [Path(name)] if name != "__pycache__" else [Path("culturesim", name), Path(name)]
+        for path in where:
+            target = tmp_path / path / "x" if pattern.endswith("/") else tmp_path / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("")
+            made.append(tmp_path / path)
+    kept = [tmp_path / "culturesim" / "model.py", tmp_path / "scenarios" / "baseline.toml"]
+    for path in kept:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("")
+    cleaned = make(tmp_path, "clean")
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert [path for path in made if path.exists()] == []
+    assert all(path.exists() for path in kept)
+
+
 @pytest.mark.parametrize("venv", ["python-3.11", "python-gone", "moved"])
 def test_make_makes_a_venv_of_another_python_or_folder_again(tmp_path, venv):
     """``python3 -m venv .venv`` (3.11 here) before ``make test`` ended in pip's "requires a
