@@ -293,9 +293,13 @@ def test_two_makes_started_at_once_set_up_one_at_a_time(tmp_path, targets):
         f"echo end {venv} >> setup.log"
         for variable, venv in [("SET_UP", ".venv"), ("SET_UP_OLDEST", ".venv-oldest")]
     ]
+    # as from a terminal: not a make's child (`make test` runs this), which says its directory
+    terminal = {
+        k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
     makes = [
-        subprocess.Popen(["make", *stand_ins, f"{venv}/.installed"],
-                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(["make", *stand_ins, f"{venv}/.installed"], cwd=tmp_path, env=terminal,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for venv in targets
     ]  # fmt: skip
     said = []
