@@ -56,14 +56,16 @@ from culturesim.kpis import (
 from culturesim.levers import LEVERS, starting_context
 from culturesim.manifest import (
     DERIVED,
-    KINDS,
     is_complete,
+    made_folder,
+    maker,
     now,
     provenance,
     results_kind,
     same_folder,
     scenario_record,
     set_command_line,
+    why_refused,
     write_files,
     write_json,
 )
@@ -664,31 +666,14 @@ def _output_folder(
         raise UsageError(f"{option} {out}: exists and is not a folder")
     if out.is_symlink() and not out.exists():  # mkdir says only "File exists"
         raise UsageError(f"{option} {out}: a link to {os.readlink(out)}, which does not exist")
-    found = results_kind(out) if out.is_dir() else None
-    if found == "unknown":
-        raise UsageError(
-            f"{option} {out}: holds a manifest.json culturesim cannot read (damaged, or another "
-            "program's); choose another folder"
-        )
-    if found not in (None, kind, *also):
-        raise UsageError(f"{option} {out}: holds results of {_maker(found)}; choose another folder")
-    made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"{option} {out}: cannot make it: {exc.strerror}") from None
-    try:
+    if refused := why_refused(out, kind, also):
+        raise UsageError(f"{option} {refused}")
+    with contextlib.ExitStack() as made:
+        try:
+            made.enter_context(made_folder(out))
+        except OSError as exc:
+            raise UsageError(f"{option} {out}: cannot make it: {exc.strerror}") from None
         yield
-    except BaseException:
-        for folder in made:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if still empty
-        raise
-
-
-def _maker(kind: str) -> str:
-    """The command a manifest's ``kind`` names, for a message."""
-    return f"culturesim {kind}" if kind in KINDS else "something else"
 
 
 def _unfinished(path: Path) -> str:
@@ -721,7 +706,7 @@ def _on_sweep_folder(args: argparse.Namespace, action):
         raise UsageError(f"{path}: not a finished sweep folder (no manifest.json/runs.parquet)")
     kind = results_kind(path)
     if kind != "sweep":
-        raise UsageError(f"{path}: holds results of {_maker(kind)}, not of culturesim sweep")
+        raise UsageError(f"{path}: holds results of {maker(kind)}, not of culturesim sweep")
     out = None if args.out is None else Path(args.out)
     if out is not None and same_folder(out, path):
         out = None  # the sweep's own folder, named twice

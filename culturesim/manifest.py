@@ -27,6 +27,8 @@ __all__ = [
     "DERIVED",
     "KINDS",
     "RECORDED_PACKAGES",
+    "made_folder",
+    "maker",
     "now",
     "other_code",
     "provenance",
@@ -35,6 +37,7 @@ __all__ = [
     "same_folder",
     "scenario_record",
     "set_command_line",
+    "why_refused",
     "write_files",
     "write_json",
 ]
@@ -176,6 +179,51 @@ def results_kind(folder: Path) -> str | None:
     if "experiment" in manifest:  # written before manifests said their kind
         return "sweep"
     return "run" if "seeds" in manifest else "unknown"
+
+
+def why_refused(folder: Path, kind: str, also: tuple[str, ...] = ()) -> str:
+    """Why ``kind``'s files may not go into ``folder``, or "" if they may.
+
+    A folder holding another command's results is refused (its manifest would be replaced),
+    and so is one whose ``manifest.json`` cannot be read. A folder of ``kind``'s own results
+    may be written again, and so may those of ``also`` (commands whose files are among
+    ``kind``'s: a report's include analyze's). A folder that does not exist yet may be.
+    """
+    found = results_kind(folder) if folder.is_dir() else None
+    if found == "unknown":
+        return (
+            f"{folder}: holds a manifest.json culturesim cannot read (damaged, or another "
+            "program's); choose another folder"
+        )
+    if found not in (None, kind, *also):
+        return f"{folder}: holds results of {maker(found)}; choose another folder"
+    return ""
+
+
+def maker(kind: str | None) -> str:
+    """The command a manifest's ``kind`` names, for a message."""
+    return f"culturesim {kind}" if kind in KINDS else "something else"
+
+
+@contextlib.contextmanager
+def made_folder(folder: Path) -> Iterator[None]:
+    """Make ``folder`` (and its missing parents) for the block.
+
+    If the block fails or is interrupted, the folders made here are removed again (those
+    still empty), so nothing is left behind.
+
+    Raises:
+        OSError: If the folder cannot be made.
+    """
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for empty in made:
+            with contextlib.suppress(OSError):
+                empty.rmdir()  # only if still empty
+        raise
 
 
 def same_folder(a: Path, b: Path) -> bool:

@@ -1130,3 +1130,40 @@ def test_one_folder_seen_by_two_paths_is_one_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "resolve", as_if_mounted)
     assert same_folder(tmp_path / "link", sweep)
+
+
+def test_from_python_the_report_and_indices_keep_out_of_other_results(tmp_path, monkeypatch):
+    """`write_report(sweep, out)` and `analyze_folder(sweep, out)` from Python (a notebook)
+    wrote into any `out`: given another sweep's or a run's folder they replaced its
+    manifest.json with their own, and a folder they made stayed when the writing failed. The
+    command line refused both; now the functions do, by the same rule."""
+    import json
+
+    from culturesim.batch import analyze, load_experiment, run_sweep
+    from culturesim.batch.report import write_report
+
+    sweep = run_sweep(load_experiment(write_experiment(tmp_path, ONE_LEVER_SOBOL)),
+                      tmp_path / "s", workers=1, progress=False)  # fmt: skip
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"kind": "run", "seeds": [0]}))
+    kept = (run / "manifest.json").read_bytes()
+    for write in (write_report, analyze.analyze_folder):
+        with pytest.raises(ValueError, match=f"{run}: holds results of culturesim run; choose"):
+            write(sweep, run)
+        assert sorted(p.name for p in run.iterdir()) == ["manifest.json"]
+        assert (run / "manifest.json").read_bytes() == kept
+    mine = tmp_path / "mine"
+    write_report(sweep, mine)  # a report's folder: analyze may not replace its manifest
+    with pytest.raises(ValueError, match="holds results of culturesim report"):
+        analyze.analyze_folder(sweep, mine)
+    write_report(sweep, mine)  # its own, again
+    analyze.analyze_folder(sweep, sweep)  # the sweep's own folder
+
+    def full(out, writers):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(analyze, "write_files", full)
+    with pytest.raises(OSError, match="No space left"):
+        analyze.analyze_folder(sweep, tmp_path / "new" / "indices")
+    assert not (tmp_path / "new").exists()  # made for it, and removed again

@@ -22,13 +22,23 @@ import numpy as np
 import pandas as pd
 
 from culturesim.kpis import KPIS, display_scale
-from culturesim.manifest import now, provenance, same_folder, write_files, write_json
+from culturesim.manifest import (
+    DERIVED,
+    made_folder,
+    now,
+    provenance,
+    same_folder,
+    why_refused,
+    write_files,
+    write_json,
+)
 
 __all__ = [
     "KEYS",
     "MEANING",
     "WIDE",
     "analyze_folder",
+    "check_elsewhere",
     "derived_record",
     "final_values",
     "interval_note",
@@ -259,17 +269,34 @@ def analyze_folder(folder: str | Path, out: str | Path | None = None) -> pd.Data
             see :func:`record_elsewhere`); None: into ``folder``.
 
     Raises:
-        ValueError: If the sweep has no indices (:func:`sensitivity_table`).
+        ValueError: If the sweep has no indices (:func:`sensitivity_table`), or ``out`` holds
+            other results (:func:`check_elsewhere`).
     """
     folder = Path(folder)
     out = folder if out is None else Path(out)
+    check_elsewhere(folder, out, "analyze")
     table, design = sensitivity_table(folder)
     samples = json.loads((folder / "manifest.json").read_text())["experiment"]["samples"]
     writers = sensitivity_writers(table, design, samples, folder)
     writers.update(record_elsewhere(folder, out, "analyze", list(writers)))
-    out.mkdir(parents=True, exist_ok=True)
-    write_files(out, writers)
+    with made_folder(out):
+        write_files(out, writers)
     return table
+
+
+def check_elsewhere(folder: Path, out: Path, kind: str) -> None:
+    """Refuse an ``out`` that is not the sweep's ``folder`` and holds results of another kind.
+
+    Another command's folder (a run's, another sweep's) would have its manifest replaced; a
+    report's files include analyze's, so a report may replace analyze's, not the other way
+    round.
+
+    Raises:
+        ValueError: Saying so (:func:`culturesim.manifest.why_refused`).
+    """
+    also = DERIVED if kind == "report" else ()
+    if not same_folder(out, folder) and (refused := why_refused(out, kind, also)):
+        raise ValueError(refused)
 
 
 def record_elsewhere(

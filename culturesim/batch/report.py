@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from culturesim.batch.analyze import (
     KEYS,
+    check_elsewhere,
     derived_record,
     final_values,
     interval_note,
@@ -27,7 +28,7 @@ from culturesim.batch.analyze import (
 )
 from culturesim.batch.experiment import changes_as_run
 from culturesim.kpis import KPIS, chart_label, display_scale, format_number
-from culturesim.manifest import write_files
+from culturesim.manifest import made_folder, write_files
 from culturesim.plots import band, month_ticks, value_axis
 
 __all__ = ["write_report"]
@@ -448,9 +449,14 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         folder: The sweep's folder.
         out: Where to write the files (made if missing; with a ``manifest.json`` of its own,
             see :func:`culturesim.batch.analyze.record_elsewhere`); None: into ``folder``.
+
+    Raises:
+        ValueError: If ``out`` holds other results (see
+            :func:`culturesim.batch.analyze.check_elsewhere`).
     """
     folder = Path(folder)
     out = folder if out is None else Path(out)
+    check_elsewhere(folder, out, "report")
     manifest = json.loads((folder / "manifest.json").read_text())
     ts = read_results(folder / "timeseries.parquet")
     outputs = [c for c in ts.columns if c not in ("run_id", "month")]
@@ -528,8 +534,8 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     writers["report.md"] = lambda path: path.write_text("\n".join(lines), encoding="utf-8")
     writers.update(record_elsewhere(folder, out, "report", list(writers)))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        write_files(out, writers)  # all of them or none
+        with made_folder(out):
+            write_files(out, writers)  # all of them or none
     finally:
         for fig in figures.values():
             plt.close(fig)
