@@ -216,8 +216,8 @@ def made_folder(folder: Path) -> Iterator[None]:
         OSError: If the folder cannot be made.
     """
     made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        folder.mkdir(parents=True, exist_ok=True)  # failing part-way: the parents made go too
         yield
     except BaseException:
         for empty in made:
