@@ -108,6 +108,11 @@ def test_the_chromium_driven_is_the_one_named_else_the_one_on_path(tmp_path, mon
     monkeypatch.delenv("CHROMIUM")  # none anywhere, and no apt-get to install one
     with pytest.raises(pytest.fail.Exception, match="name it: CHROMIUM=/path/to/chromium"):
         ensure_chromium()
+    fake.rename(here / "apt-get")  # apt, but not root and no sudo: not tried ("sudo" not found)
+    monkeypatch.setenv("PATH", str(here))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.fail.Exception, match="name it: CHROMIUM=/path/to/chromium"):
+        ensure_chromium()
 
 
 def open_page(browser, url: str) -> Page:
