@@ -465,9 +465,14 @@ MEANING = {
 }
 
 
-def _cut_at_zero(value: np.ndarray, half_width: np.ndarray) -> list[np.ndarray]:
-    """Error bar lengths (below, above) of ``value`` +/- ``half_width``, the lower end kept >= 0."""
-    return [np.clip(np.minimum(half_width, value), 0.0, None), half_width]
+def _cut_at_zero(value: np.ndarray, half_width: np.ndarray) -> list[list[float]]:
+    """Error bar lengths (below, above) of ``value`` +/- ``half_width``, the lower end kept >= 0.
+
+    Plain lists: matplotlib 3.8 reads the first of two arrays of one bar each as a number,
+    which NumPy 1.25 and later deprecate (a warning per figure).
+    """
+    below = np.clip(np.minimum(half_width, value), 0.0, None)
+    return [np.asarray(below, dtype=float).tolist(), np.asarray(half_width, dtype=float).tolist()]
 
 
 def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = None):
