@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_the_chromium_driven_is_the_one_named_else_the_one_on_path(tmp_path, mon
     fake = here / "chromium"
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(__import__(__name__), "CHROMIUM", str(tmp_path / "not-debian"))
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "not-debian"))
     monkeypatch.setenv("PATH", str(here))
     monkeypatch.delenv("CHROMIUM", raising=False)
     assert ensure_chromium() == str(fake)
