@@ -69,6 +69,26 @@ def test_bench_model_times_the_company_it_names_and_its_ratios_add_up(bench_mode
     assert number(users[2]) > 0  # microseconds a user-month
 
 
+def test_bench_model_times_boltzmann_wealth_as_the_example_ships_it(bench_model, monkeypatch):
+    """The denominator is Mesa's example with its own defaults, not a crowded grid of it."""
+    built = []
+
+    class Recorded(bench_model.BoltzmannWealth):
+        def __init__(self, scenario=None):
+            super().__init__(scenario=scenario)
+            built.append(self)
+
+    monkeypatch.setattr(bench_model, "BoltzmannWealth", Recorded)
+    steps = 3
+    assert bench_model.boltzmann_cost(models=2, steps=steps) > 0
+    shipped = bench_model.BoltzmannScenario()
+    assert len(built) == 2
+    for model in built:  # fresh models of the example's size, on its grid, each run ``steps``
+        assert len(model.agents) == model.num_agents == shipped.n
+        assert model.grid.dimensions == (shipped.width, shipped.height)
+        assert model.time == steps
+
+
 def test_profile_month_splits_the_month_of_the_benchmarks_company(bench_model):
     n, months = 40, 4
     out = script(
