@@ -1061,6 +1061,48 @@ def test_a_grids_response_interval_is_the_replications_not_the_other_parameters(
     assert (half_widths(fig.axes[1]) > 0.5).all()
 
 
+def test_a_grids_response_interval_is_students_t_for_few_replications(closing_figures):
+    """The bars said "95% CI" and were 1.96 standard errors, a normal's: with three
+    replications a point's interval is 4.30 of them (t, 2 degrees of freedom), 2.2 times as
+    wide. Where two points share a value their variances add, with Welch and Satterthwaite's
+    degrees of freedom (here all from the point that varies); one run: no interval."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    from culturesim.batch.report import _response_figure
+
+    values = {0: [0.0, 1.0, 2.0], 1: [5.0, 5.0, 5.0], 2: [1.0, 2.0, 3.0], 3: [4.0, 4.0, 4.0]}
+    runs = pd.DataFrame(
+        [
+            {"run_id": 3 * point + r, "point": point, "levers.inclusion": point % 2 * 0.5,
+             "levers.transparency": point // 2 * 0.5}
+            for point in values
+            for r in range(3)
+        ]
+    )  # fmt: skip
+    y = [v for point in values for v in values[point]]
+    ts = pd.DataFrame({"run_id": runs["run_id"], "month": 12, "engagement": y})
+
+    def half_widths(ax):
+        segments = ax.containers[0].lines[2][0].get_segments()
+        return np.array([(hi - lo) / 2 for (_, lo), (_, hi) in segments])
+
+    # one point a value (points 0 and 1): the sd of 0, 1, 2 is 1; 5, 5, 5 have no spread
+    alone = runs[runs["point"] < 2]
+    [ax] = _response_figure(ts[ts["run_id"] < 6], alone, ["levers.inclusion"], ["engagement"]).axes
+    t2, t4 = stats.t.ppf(0.975, 2), stats.t.ppf(0.975, 4)
+    np.testing.assert_allclose(half_widths(ax), [t2 / np.sqrt(3), 0.0])
+    # two points a value (the other parameter pooled), the mean of their means: at each
+    # transparency one point spread (its mean's variance 1/3) and one not, 2 degrees of
+    # freedom; at inclusion 0 both spread alike, 4 (2 + 2)
+    transparency, inclusion = _response_figure(
+        ts, runs, ["levers.transparency", "levers.inclusion"], ["engagement"]
+    ).axes
+    np.testing.assert_allclose(half_widths(transparency), t2 * np.sqrt(1 / 3) / 2)
+    np.testing.assert_allclose(half_widths(inclusion), [t4 * np.sqrt(2 / 3) / 2, 0.0])
+
+
 def test_design_points_with_the_same_values_are_one_band(closing_figures):
     """A Morris design visits some settings twice: the legend listed "inclusion = 0" twice, over
     two lines drawn one on the other (the same seeds: the same runs)."""
