@@ -1061,46 +1061,63 @@ def test_a_grids_response_interval_is_the_replications_not_the_other_parameters(
     assert (half_widths(fig.axes[1]) > 0.5).all()
 
 
-def test_a_grids_response_interval_is_students_t_for_few_replications(closing_figures):
-    """The bars said "95% CI" and were 1.96 standard errors, a normal's: with three
-    replications a point's interval is 4.30 of them (t, 2 degrees of freedom), 2.2 times as
-    wide. Where two points share a value their variances add, with Welch and Satterthwaite's
-    degrees of freedom (here all from the point that varies); one run: no interval."""
+def test_a_grids_response_interval_is_students_t_over_the_replications_the_points_share(
+    closing_figures,
+):
+    """The bars said "95% CI" and were 1.96 standard errors, a normal's, of the points' means
+    summed as if independent. But replication r runs with the same seed at every point, so
+    the points pooled at a value share its luck: the error is the spread of the replications'
+    means over those points, with a t interval (three replications: 4.30 of their standard
+    errors, 2.2 times 1.96). Where a run failed, the replications still whole at every point
+    give it; with none whole, the points' variances add (Welch and Satterthwaite)."""
     import numpy as np
     import pandas as pd
     from scipy import stats
 
     from culturesim.batch.report import _response_figure
 
-    values = {0: [0.0, 1.0, 2.0], 1: [5.0, 5.0, 5.0], 2: [1.0, 2.0, 3.0], 3: [4.0, 4.0, 4.0]}
-    runs = pd.DataFrame(
-        [
-            {"run_id": 3 * point + r, "point": point, "levers.inclusion": point % 2 * 0.5,
-             "levers.transparency": point // 2 * 0.5}
-            for point in values
-            for r in range(3)
+    luck = np.array([-1.0, 0.0, 1.0])  # each replication's (seed's) luck, shared by the points
+    # points 0-3 at (transparency, inclusion) (0, 0), (0, 0.5), (0.5, 0), (0.5, 0.5); the
+    # first and third carry the luck, the others are constant
+    base = {0: 0.0, 1: 5.0, 2: 1.0, 3: 5.0}
+    rows = [
+        {"run_id": 3 * point + r, "point": point, "replication": r, "seed": 7 + r,
+         "levers.inclusion": point % 2 * 0.5, "levers.transparency": point // 2 * 0.5,
+         "engagement": base[point] + luck[r] * (point % 2 == 0)}
+        for point in base
+        for r in range(3)
+    ]  # fmt: skip
+    runs = pd.DataFrame(rows)
+    ts = runs[["run_id", "engagement"]].assign(month=12)
+    params = ["levers.transparency", "levers.inclusion"]
+
+    def half_widths(runs):
+        ran = ts[ts["run_id"].isin(runs["run_id"])]  # a failed run has no time series
+        figure = _response_figure(ran, runs.drop(columns="engagement"), params, ["engagement"])
+        return [
+            np.array([(hi - lo) / 2 for (_, lo), (_, hi) in segments])
+            for ax in figure.axes
+            for segments in [ax.containers[0].lines[2][0].get_segments()]
         ]
-    )  # fmt: skip
-    y = [v for point in values for v in values[point]]
-    ts = pd.DataFrame({"run_id": runs["run_id"], "month": 12, "engagement": y})
 
-    def half_widths(ax):
-        segments = ax.containers[0].lines[2][0].get_segments()
-        return np.array([(hi - lo) / 2 for (_, lo), (_, hi) in segments])
-
-    # one point a value (points 0 and 1): the sd of 0, 1, 2 is 1; 5, 5, 5 have no spread
-    alone = runs[runs["point"] < 2]
-    [ax] = _response_figure(ts[ts["run_id"] < 6], alone, ["levers.inclusion"], ["engagement"]).axes
-    t2, t4 = stats.t.ppf(0.975, 2), stats.t.ppf(0.975, 4)
-    np.testing.assert_allclose(half_widths(ax), [t2 / np.sqrt(3), 0.0])
-    # two points a value (the other parameter pooled), the mean of their means: at each
-    # transparency one point spread (its mean's variance 1/3) and one not, 2 degrees of
-    # freedom; at inclusion 0 both spread alike, 4 (2 + 2)
-    transparency, inclusion = _response_figure(
-        ts, runs, ["levers.transparency", "levers.inclusion"], ["engagement"]
-    ).axes
-    np.testing.assert_allclose(half_widths(transparency), t2 * np.sqrt(1 / 3) / 2)
-    np.testing.assert_allclose(half_widths(inclusion), [t4 * np.sqrt(2 / 3) / 2, 0.0])
+    t1, t2 = stats.t.ppf(0.975, 1), stats.t.ppf(0.975, 2)
+    transparency, inclusion = half_widths(runs)
+    # inclusion 0: points 0 and 2 both carry the luck, so the replications' means are 0.5 +
+    # luck: sd 1 over 3 (summed as independent: t4 * sqrt(2/3) / 2, half as wide)
+    np.testing.assert_allclose(inclusion, [t2 / np.sqrt(3), 0.0])
+    # at each transparency one point carries it and the other not: means 2.5 or 3 + luck / 2
+    np.testing.assert_allclose(transparency, [t2 * 0.5 / np.sqrt(3), t2 * 0.5 / np.sqrt(3)])
+    # point 0's replication 0 failed: replications 1 and 2 are whole at inclusion 0, their
+    # means 0.5 and 1.5 (standard error 0.5)
+    _, inclusion = half_widths(runs[runs["run_id"] != 0])
+    np.testing.assert_allclose(inclusion, [t1 * 0.5, 0.0])
+    # replication 0 failed at point 0 and replication 1 at point 2: none whole at inclusion 0,
+    # where the variances of the points' means add, 0.5 / 2 (0, 1) and 2 / 2 (0, 2), with
+    # Welch and Satterthwaite's degrees of freedom
+    _, inclusion = half_widths(runs[~runs["run_id"].isin([0, 7])])
+    parts = np.array([0.5 / 2, 2.0 / 2])
+    df = parts.sum() ** 2 / (parts**2).sum()
+    np.testing.assert_allclose(inclusion, [stats.t.ppf(0.975, df) * np.sqrt(parts.sum()) / 2, 0])
 
 
 def test_design_points_with_the_same_values_are_one_band(closing_figures):

@@ -268,31 +268,51 @@ def _response(final: pd.DataFrame, kpi: str, param: str) -> tuple[pd.Series, pd.
     """The mean of ``kpi`` at each value of ``param``, and its 95% interval's half-width.
 
     The mean is of the points' means (the grid is balanced). The other parameters' values at
-    those points are the design's, not a sample: the error is the replications' (the standard
-    error of an average of the points' means, the root of the sum of their variances over their
-    runs, over the number of points), not the spread between the points, which added the other
-    parameters' effects to a lever's interval (the shipped transparency sweep's feedback panel,
-    three replications: user trust +/-0.030, of which the replications' +/-0.018). Where a
-    point has a single run its variance is unknown, and the spread of all the runs at the value
-    stands in (as it did). The interval is Student's t, with Welch and Satterthwaite's degrees
-    of freedom for the sum of the points' variances (the runs less one at each point, where
-    those variances are equal), as ``compare`` gives its intervals; a value with one run has
-    none (0). It was 1.96 standard errors, a normal's, too narrow for a few replications:
-    by 2.2 times with three at one point, 15% with ten.
+    those points are the design's, not a sample: the error is the replications', not the
+    spread between the points (which added the other parameters' effects to a lever's
+    interval). The points share their seeds (replication ``r`` runs with the experiment's seed
+    + ``r`` at every point), so their runs of one replication are not independent: the error
+    is that of the replications' own means over the points at the value, a Student's t
+    interval over them (replications less one degrees of freedom), as ``compare`` gives its
+    intervals over paired seeds. Summing the points' variances as if they were independent
+    (what this did) left out what the shared seeds make them share: in the shipped
+    transparency sweep (ten replications, two feedback settings pooled at each transparency,
+    five transparencies at each feedback) user trust read +/-0.008 at each feedback setting
+    where the replications' means give +/-0.018; and 1.96 standard errors (a normal's) are
+    too narrow for a few replications (by 2.2 times with three, 15% with ten).
+
+    Where a replication is missing at some point (a run failed), the others give the error;
+    where no two replications are whole, the points' variances are summed as if independent
+    (Welch and Satterthwaite's degrees of freedom), the best left; where a point has a single
+    run its variance is unknown, and the spread of all the runs at the value stands in. A value
+    with one run (or no spread at all) has no interval (0).
     """
     cells = final.groupby([param, "point"])[kpi]
     means, counts = cells.mean(), cells.count()
     mean = means.groupby(level=0).mean()
+    points = means.groupby(level=0).count()
     if (counts >= 2).all():
         parts = cells.var(ddof=1) / counts  # the variance of each point's mean
         total = parts.groupby(level=0).sum()
-        se = np.sqrt(total) / means.groupby(level=0).count()
+        se = np.sqrt(total) / points
         df = total**2 / (parts**2 / (counts - 1)).groupby(level=0).sum()  # 0/0: no spread
     else:
         runs = final[kpi].groupby(final[param])
         se, df = runs.sem(), runs.count() - 1
-    df = df.where(df > 0)  # NaN where there is no interval (one run, or no spread at all)
-    return mean, (pd.Series(stats.t.ppf(0.975, df), index=df.index) * se).fillna(0.0)
+    if "replication" in final:
+        reps = final.groupby([param, "replication"])[kpi]
+        shared, n = reps.mean(), reps.count()
+        shared = shared[n == points.reindex(n.index, level=0)].groupby(level=0)  # whole ones
+        paired = (shared.count() >= 2).reindex(mean.index, fill_value=False)
+        se = se.where(~paired, shared.sem())
+        df = df.where(~paired, shared.count() - 1)
+    return mean, _half_width(se, df)
+
+
+def _half_width(se: pd.Series, df: pd.Series) -> pd.Series:
+    """The half-width of a 95% t interval; 0 where there is none (no degrees of freedom)."""
+    df = df.where(df > 0)  # NaN: no interval (one run, or no spread at all)
+    return (pd.Series(stats.t.ppf(0.975, df), index=df.index) * se).fillna(0.0)
 
 
 def _response_figure(ts, runs, params: list[str], outputs: list[str], held: str = "") -> plt.Figure:
