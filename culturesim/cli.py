@@ -1272,7 +1272,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Write PNG figures (KPI time series with median and 10-90% bands per design point, "
             "or past 8 points per value of the first parameter with 2-8 values, the rest pooled; "
-            "response curves for grid sweeps, scatters for sampled ones; sensitivity bars for "
+            "response curves for grid sweeps, each value's mean and 95% t interval over the "
+            "replications; scatters for sampled ones; sensitivity bars for "
             "sobol, morris and lhs) and report.md, which includes the manifest (and a table of the "
             "indices of a sobol, morris or lhs sweep), into a sweep folder. "
             "Parameters show as the runs took them (a sampled head count as a whole number); "

@@ -330,6 +330,7 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     own = json.loads(report.split("This report's")[1].split("```json")[1].split("```")[0])
     assert own["kind"] == "report" and own["code_digest"] == SOURCE_DIGEST
     assert own["files"] == ["timeseries.png", "scatter.png", "report.md"]
+    assert "response.png" not in report  # no response figure, nor its note
     assert own["sweep_manifest_sha256"] == record["sweep_manifest_sha256"]
     assert json.loads((tmp_path / "s" / "sensitivity.json").read_text())["kind"] == "report"
     # and tables each parameter's ST for each output, the output's largest in bold
@@ -407,6 +408,8 @@ def test_report_writes_figures_and_a_markdown_with_the_manifest(tmp_path):
     for name in ("timeseries.png", "response.png"):
         assert (out / name).stat().st_size > 10_000
         assert f"]({name})" in report
+    # the response's bars are each value's own: the shared seeds make differences surer
+    assert "(response.png)\n\nresponse.png: each value's mean, with its 95% t interval" in report
 
 
 def test_a_grids_one_value_lists_are_said_in_the_reports_titles_not_drawn(tmp_path, monkeypatch):

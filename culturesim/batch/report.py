@@ -264,6 +264,14 @@ def _series_figure(
     return fig
 
 
+#: What report.md says under the response figure: its bars are each value's own interval.
+RESPONSE_NOTE = (
+    "response.png: each value's mean, with its 95% t interval over the replications. Every "
+    "point runs replication r with the same seed, so the difference between two values is "
+    "surer than overlapping bars suggest (`culturesim compare` gives a paired interval)."
+)
+
+
 def _response(final: pd.DataFrame, kpi: str, param: str) -> tuple[pd.Series, pd.Series]:
     """The mean of ``kpi`` at each value of ``param``, and its 95% interval's half-width.
 
@@ -537,6 +545,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         "## Figures",
         "",
         *[f"![{name}]({name})" for name in figures],
+        *(["", RESPONSE_NOTE] if "response.png" in figures else []),
         *(["![sensitivity.png](sensitivity.png)"] if indexed else []),
         *(
             ["", f"No {design} indices: they need every design point, and some runs failed."]
