@@ -2077,6 +2077,22 @@ def test_bad_experiments_exit_2_with_one_line_and_write_nothing(tmp_path, case):
     assert not out.exists()
 
 
+def test_an_experiment_tables_problems_are_said_together(tmp_path):
+    """An unknown output was checked after the table's other keys: a file with it and a bad
+    replications said only the replications, and the output at the next try."""
+    body = GRID.replace("replications = 2", "replications = 0").replace(
+        '"headcount"]', '"head_count"]'
+    )
+    path = write_experiment(tmp_path, body)
+    proc = cli("validate", path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert [line.split(": ")[1] for line in proc.stderr.strip().splitlines()] == [
+        "experiment.replications",
+        "experiment.outputs",
+    ], proc.stderr
+    assert "unknown KPI 'head_count' (did you mean headcount?)" in proc.stderr
+
+
 def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, swallowed_ctrl_c):
     land_in_a_callback, swallowed = swallowed_ctrl_c
     exp = load_experiment(write_experiment(tmp_path, GRID))

@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from culturesim.kpis import KPIS, check_names, did_you_mean
 from culturesim.manifest import DERIVED
@@ -108,6 +115,13 @@ class Settings(BaseModel):
     months: int | None = Field(None, ge=1, le=120)
     seed: int = Field(0, ge=0, le=MAX_SEED)
     outputs: list[str] = Field(default_factory=lambda: list(KPIS))
+
+    @field_validator("outputs")
+    @classmethod
+    def _known(cls, outputs: list[str]) -> list[str]:
+        """KPI names, checked with the table's other keys (so said with their problems)."""
+        check_names(outputs)
+        return outputs
 
 
 class Experiment(BaseModel):
@@ -189,10 +203,6 @@ class Experiment(BaseModel):
             raise ValueError("parameters: at least one parameter is needed")
         seeds_from(self.settings.seed, self.settings.replications, "experiment.seed",
                    "replications")  # fmt: skip
-        try:
-            check_names(self.settings.outputs)
-        except ValueError as exc:
-            raise ValueError(f"experiment.outputs: {exc}") from None
         points, reps = self.design_size, self.settings.replications
         if points * reps > MAX_RUNS:
             raise ValueError(
