@@ -573,26 +573,29 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _events_fit(self) -> Scenario:
+        problems = []  # every event's, a line each (a horizon shortened under several events)
+        names = set(self.organization.core_values)
         for i, ev in enumerate(self.events):
             if ev.month > self.meta.months:
-                raise ValueError(
+                problems.append(
                     f"events[{i}].month: value {ev.month} is past the horizon; "
                     f"allowed range 1 to meta.months = {self.meta.months}"
                 )
-            names = set(self.organization.core_values)
             given = getattr(ev, "values", None)
             if given is not None and set(given) != names:
-                raise ValueError(
+                problems.append(
                     f"events[{i}].values: keys {sorted(given)} must be the core values "
                     f"{sorted(names)} (organization.core_values)"
                 )
         founding, joining = self.organization.employees, self.joining_headcount()
         if founding + joining > MAX_HEADCOUNT:
-            raise ValueError(
+            problems.append(
                 f"events: organization.employees ({founding:,}) plus the headcount of merger and "
                 f"new_site events ({joining:,}) is {founding + joining:,}; at most "
                 f"{MAX_HEADCOUNT:,} allowed"
             )
+        if problems:
+            raise ValueError("\n".join(problems))  # one error, split into its lines again
         return self
 
     def joining_headcount(self) -> int:
@@ -910,7 +913,9 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
     try:
         return Scenario.model_validate(_python_scalars(data))
     except ValidationError as exc:
-        raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+        raise ScenarioError(
+            source, [line for e in exc.errors() for line in _describe(e).splitlines()]
+        ) from None
     except RecursionError:  # read whole (JSON goes deeper than TOML), too deep to go through
         raise ScenarioError(source, [TOO_DEEP]) from None
 

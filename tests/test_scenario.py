@@ -173,6 +173,33 @@ def test_errors_name_the_key_and_the_allowed_values(data, expected):
         assert piece in text
 
 
+def test_every_event_that_does_not_fit_is_said_at_once():
+    """A horizon cut from 60 to 24 months under three events said the first one late, then
+    the next at the next try: each event's problem is a line of its own now."""
+    values = dict.fromkeys(Scenario().organization.core_values, 0.5)
+    data = {
+        "meta": {"months": 24},
+        "events": [
+            {"month": 30, "kind": "layoff", "share": 0.1},
+            {"month": 12, "kind": "incident", "severity": 0.5},  # fits
+            {"month": 48, "kind": "incident", "severity": 0.5},
+            {"month": 6, "kind": "leadership_change", "values": {"innovation": 0.5}},
+            {"month": 40, "kind": "merger", "headcount": 10, "values": values},
+        ],
+    }
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="bad.toml")
+    assert [line.split(": ")[1] for line in str(info.value).splitlines()] == [
+        "events[0].month",
+        "events[2].month",
+        "events[3].values",
+        "events[4].month",
+    ]
+    assert info.value.problems[1] == (
+        "events[2].month: value 48 is past the horizon; allowed range 1 to meta.months = 24"
+    )
+
+
 def test_an_empty_name_or_a_wrong_type_says_what_a_scenario_is():
     """An empty name read as the current folder: ': a folder, not a file'."""
     with pytest.raises(
