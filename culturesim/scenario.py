@@ -560,6 +560,44 @@ EVENT_HELP = {
 }
 
 
+def _late(index: int, month: int, months: int) -> str:
+    """The line for event ``index`` at ``month``, past a horizon of ``months``."""
+    return (
+        f"events[{index}].month: value {month} is past the horizon; "
+        f"allowed range 1 to meta.months = {months}"
+    )
+
+
+def _late_elsewhere(data: dict, problems: list[str]) -> list[str]:
+    """The events past the horizon of a scenario refused for other ``problems``.
+
+    The horizon is checked once every key is valid; a file with another problem too said the
+    late events only at the next try. Here the raw ``data`` is read for them, where the horizon
+    and the events' months are valid in themselves and no line names them yet.
+    """
+    if not isinstance(data, dict):
+        return []
+    meta, events = data.get("meta", {}), data.get("events", [])
+    if not isinstance(meta, dict) or not isinstance(events, list):
+        return []
+    months = meta.get("months", Meta.model_fields["months"].default)
+    named = {problem.split(": ")[0] for problem in problems}
+
+    def whole(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_MONTHS
+
+    if not whole(months) or any(key.startswith("meta.months") for key in named):
+        return []
+    return [
+        _late(i, event["month"], months)
+        for i, event in enumerate(events)
+        if isinstance(event, dict)
+        and whole(event.get("month"))
+        and event["month"] > months
+        and f"events[{i}].month" not in named
+    ]
+
+
 class Scenario(_Strict):
     """A complete scenario: everything a run needs besides the seed."""
 
@@ -577,10 +615,7 @@ class Scenario(_Strict):
         names = set(self.organization.core_values)
         for i, ev in enumerate(self.events):
             if ev.month > self.meta.months:
-                problems.append(
-                    f"events[{i}].month: value {ev.month} is past the horizon; "
-                    f"allowed range 1 to meta.months = {self.meta.months}"
-                )
+                problems.append(_late(i, ev.month, self.meta.months))
             given = getattr(ev, "values", None)
             if given is not None and set(given) != names:
                 problems.append(
@@ -911,11 +946,11 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
              "(its [experiment] table names the scenario it varies)"],
         )  # fmt: skip
     try:
-        return Scenario.model_validate(_python_scalars(data))
+        data = _python_scalars(data)
+        return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(
-            source, [line for e in exc.errors() for line in _describe(e).splitlines()]
-        ) from None
+        problems = [line for e in exc.errors() for line in _describe(e).splitlines()]
+        raise ScenarioError(source, problems + _late_elsewhere(data, problems)) from None
     except RecursionError:  # read whole (JSON goes deeper than TOML), too deep to go through
         raise ScenarioError(source, [TOO_DEEP]) from None
 

@@ -175,7 +175,8 @@ def test_errors_name_the_key_and_the_allowed_values(data, expected):
 
 def test_every_event_that_does_not_fit_is_said_at_once():
     """A horizon cut from 60 to 24 months under three events said the first one late, then
-    the next at the next try: each event's problem is a line of its own now."""
+    the next at the next try, and nothing of them while another key was wrong: each event's
+    problem is a line of its own now, with the others'."""
     values = dict.fromkeys(Scenario().organization.core_values, 0.5)
     data = {
         "meta": {"months": 24},
@@ -198,6 +199,19 @@ def test_every_event_that_does_not_fit_is_said_at_once():
     assert info.value.problems[1] == (
         "events[2].month: value 48 is past the horizon; allowed range 1 to meta.months = 24"
     )
+    # a problem elsewhere (checked before the horizon is) kept the late events unsaid
+    data["levers"] = {"innovation_time": 0.9}
+    data["events"][3]["values"] = values
+    data["events"][4]["kind"] = "takeover"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="bad.toml")
+    assert [line.split(": ")[1] for line in str(info.value).splitlines()] == [
+        "levers.innovation_time",
+        "events[4]",  # an unknown kind
+        "events[0].month",
+        "events[2].month",
+        "events[4].month",
+    ]
 
 
 def test_an_empty_name_or_a_wrong_type_says_what_a_scenario_is():
