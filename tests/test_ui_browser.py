@@ -181,14 +181,20 @@ def test_strategist_moves_a_lever_runs_and_the_chart_changes(server, browser):
 
 
 def test_a_bad_upload_shows_the_problem_in_the_page(server, browser):
+    """Each problem on a line of its own: they ran together in one paragraph."""
     page = open_page(browser, server)
-    bad = b"[levers]\ninnovation_time = 0.9\n"
+    bad = b"[meta]\nmonths = 36\n[levers]\ninnovation_time = 0.9\n[organization]\nemployees = 0\n"
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": bad}]
     )
     error = page.locator(".upload-error")
     expect(error).to_contain_text("levers.innovation_time", timeout=SLOW)
     expect(error).to_contain_text("allowed range 0 to 0.5")
+    lines = [line for line in error.inner_text().splitlines() if line.strip()]
+    assert [line.split(": ")[1] for line in lines] == [
+        "organization.employees",
+        "levers.innovation_time",
+    ], lines
     expect(page.locator(".lever-innovation_time .lever-cost")).to_contain_text("0.1 ·")
     page.context.close()
 

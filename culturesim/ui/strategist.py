@@ -46,7 +46,8 @@ CSS = (
     + """
 .view-tabs { flex-wrap: wrap; height: auto !important; max-width: 100%; }
 .view-tabs .v-btn { height: 48px !important; }
-.setting-error .v-alert__content { white-space: pre-line; }
+.setting-error .v-alert__content, .upload-error .v-alert__content,
+.event-error .v-alert__content { white-space: pre-line; }  /* a problem a line */
 .v-application { overflow-wrap: anywhere; }
 """
 )
@@ -188,7 +189,7 @@ def EventEditor(events: solara.Reactive[list], base: Scenario, months: int):
         try:
             compose(base, base.levers.model_dump(), new, months)
         except ScenarioError as exc:
-            error.set("; ".join(exc.problems))
+            error.set("\n".join(exc.problems))  # a line each
             return
         error.set("")
         editing.set(None)
