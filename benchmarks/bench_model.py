@@ -11,10 +11,10 @@ cash large enough that no layoffs interfere, no users: they are timed apart), bu
 the given months, several times (the fastest counts: the others were slowed by something else): by
 default as often as fits in about a second of runs, 2 to 10 times (``--repeat`` fixes the number),
 since a small company's run takes a few hundredths of a second and two tries of that are often both
-disturbed. The figure is run time /
-employee-months actually simulated (the company grows, so employee-months exceed size x months).
-Setup time is reported separately. Before the first size a small company runs once untimed, so that
-Numba's kernels are loaded (or compiled) outside every timing, even with ``--repeat 1``.
+disturbed. The figure is run time / employee-months actually simulated (the company grows, so
+employee-months exceed size x months). Setup time is reported separately. Before the first size
+a small company runs once untimed, so that Numba's kernels are loaded (or compiled) outside every
+timing, even with ``--repeat 1``.
 BoltzmannWealth (mesa.examples) is timed as the example ships it (100 agents on a 10 x 10 grid),
 fresh models of 100 steps, the fastest counting too, on the same machine in the same run, per
 agent-step, once at the start (10 models) and again just before each size (6; the machine's speed
@@ -179,7 +179,7 @@ def boltzmann_cost(models: int = 10, steps: int = 100) -> float:
     Its defaults (100 agents on a 10 x 10 grid), ``models`` fresh models of ``steps`` steps
     each (seeds 1, 2, ...), the fastest counting, as for culturesim's runs. More agents on the
     example's grid have more cellmates to choose among: with 1,000, what this script timed
-    until 2026-12-06, an agent-step cost about 6% more (3.69 against 3.48 us), which made the
+    until 2026-12-06, an agent-step cost 4-6% more (benchmarks/RESULTS.md), which made the
     ratios look that much better.
     """
     best = float("inf")
