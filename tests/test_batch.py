@@ -2093,6 +2093,61 @@ def test_an_experiment_tables_problems_are_said_together(tmp_path):
     assert "unknown KPI 'head_count' (did you mean headcount?)" in proc.stderr
 
 
+def problem_keys(path: Path) -> list[str]:
+    """The keys an experiment file's problems name, in the order they are said."""
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    return [problem.split(": ")[0] for problem in caught.value.problems]
+
+
+def test_an_experiments_parameters_are_said_with_its_tables_problems(tmp_path):
+    """The parameters were checked only once the ``[experiment]`` table was valid: a file with
+    a bad replications and two bad parameters said the first, and the others at the next try.
+    With the runs' months invalid, no event month is judged against them."""
+    body = (
+        GRID.replace("replications = 2", "replications = 0")
+        .replace("months = 12", "months = 500")
+        .replace("[0.0, 0.2, 0.4]", "[0.0, 0.9]")
+        .replace('"levers.transparency"', '"levers.transparncy"')
+    )
+    assert problem_keys(write_experiment(tmp_path, body)) == [
+        "experiment.replications",
+        "experiment.months",
+        "parameters.levers.innovation_time",
+        "parameters.levers.transparncy",
+    ]
+    late = INCIDENT.replace("months = 24", "months = 500").replace(
+        GRID_PARAMETERS, '"events.0.month" = [6, 100]'
+    )  # 100 is past the scenario's 60 months, not past the 500 the file asks for
+    assert problem_keys(write_experiment(tmp_path, late)) == ["experiment.months"]
+    unnamed = GRID.replace('scenario = "tiny.toml"', "scenario = 3").replace(
+        "[0.0, 0.2, 0.4]", "[0.9]"
+    )
+    assert problem_keys(write_experiment(tmp_path, unnamed)) == ["experiment.scenario"]
+
+
+def test_every_parameter_whose_shape_is_wrong_is_said_at_once(tmp_path):
+    """The parameters' shapes (a range for a sampled design, values once, min below max, no
+    meta) were checked one at a time: three wrong parameters took three tries."""
+    body = lhs(
+        '"levers.innovation_time" = { min = 0.4, max = 0.1 }\n'
+        '"levers.transparency" = [0.2, 0.8]\n'
+        '"meta.seed" = { min = 1, max = 9 }\n'
+        '"levers.inclusion" = { min = 0.1, max = 0.9 }'
+    ).replace('design = "lhs"', 'design = "sobol"\nsamples = 1')
+    assert problem_keys(write_experiment(tmp_path, body)) == [
+        "experiment.samples",
+        "parameters.levers.innovation_time",
+        "parameters.levers.transparency",
+        "parameters.meta.seed",
+    ]
+    grid = GRID.replace("[0.0, 0.2, 0.4]", "[0.0, 0.2, 0.2]").replace("[0.2, 0.8]", "[]")
+    assert problem_keys(write_experiment(tmp_path, grid)) == [
+        "parameters.levers.innovation_time",
+        "parameters.levers.transparency",
+    ]
+
+
 def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, swallowed_ctrl_c):
     land_in_a_callback, swallowed = swallowed_ctrl_c
     exp = load_experiment(write_experiment(tmp_path, GRID))

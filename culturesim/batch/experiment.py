@@ -164,43 +164,9 @@ class Experiment(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
-        design = self.settings.design
-        if design in ("sobol", "morris") and self.settings.samples < 2:
-            raise ValueError(
-                f"experiment.samples: value {self.settings.samples} out of range; {design} "
-                "needs 2 or more (its confidence intervals are bootstrapped over the samples"
-                + (", its sigma a spread over them)" if design == "morris" else ")")
-            )
-        spelled: dict[tuple[str, ...], str] = {}  # a key by its parts: events.0 is events[0]
-        for path, spec in self.parameters.items():
-            if (first := spelled.setdefault(tuple(key_path(path)), path)) != path:
-                raise ValueError(
-                    f'parameters.{path}: the same key as "{first}"; vary each key once'
-                )
-            if key_path(path)[0] == "meta":
-                raise ValueError(
-                    f"parameters.{path}: an experiment does not vary meta: a run's seed is "
-                    "experiment.seed + its replication, its months experiment.months"
-                )
-            if design == "grid" and not isinstance(spec, list):
-                raise ValueError(f"parameters.{path}: a grid needs a list of values")
-            if design != "grid" and not isinstance(spec, Range):
-                raise ValueError(f"parameters.{path}: design {design!r} needs {{ min, max }}")
-            if isinstance(spec, list) and not spec:
-                raise ValueError(f"parameters.{path}: the list of values is empty")
-            if isinstance(spec, list) and (
-                twice := [v for i, v in enumerate(spec) if v in spec[:i]]
-            ):
-                raise ValueError(
-                    f"parameters.{path}: value {twice[0]!r} is listed twice (a grid runs each "
-                    "value once; experiment.replications repeats runs)"
-                )
-            if isinstance(spec, Range) and not spec.min < spec.max:
-                raise ValueError(
-                    f"parameters.{path}: min {spec.min:g} must be below max {spec.max:g}"
-                )
-        if not self.parameters:
-            raise ValueError("parameters: at least one parameter is needed")
+        if problems := _shape_problems(self.settings.design, self.settings.samples,
+                                       self.parameters):  # fmt: skip
+            raise ValueError("\n".join(problems))
         seeds_from(self.settings.seed, self.settings.replications, "experiment.seed",
                    "replications")  # fmt: skip
         points, reps = self.design_size, self.settings.replications
@@ -384,6 +350,56 @@ def _late_events(scenario: Scenario, months: int, parameters: dict) -> list[str]
     ]
 
 
+def _shape_problems(design: str | None, samples: int | None, parameters: dict) -> list[str]:
+    """What is wrong with the parameters' shape for the design, a line each (or none).
+
+    At most one line a parameter (its first problem), so that every parameter is said at once.
+    ``design`` or ``samples`` is ``None`` where the ``[experiment]`` table's own is invalid
+    (said with that table's problems): the checks that need it are left out. A range may be a
+    :class:`Range` or, as read from the file, a table with ``min`` and ``max``.
+    """
+    problems = []
+    if design in ("sobol", "morris") and samples is not None and samples < 2:
+        problems.append(
+            f"experiment.samples: value {samples} out of range; {design} needs 2 or more (its "
+            "confidence intervals are bootstrapped over the samples"
+            + (", its sigma a spread over them)" if design == "morris" else ")")
+        )
+    spelled: dict[tuple[str, ...], str] = {}  # a key by its parts: events.0 is events[0]
+    for path, spec in parameters.items():
+        bounds = spec.model_dump() if isinstance(spec, Range) else spec
+        is_range = isinstance(bounds, dict) and set(bounds) == {"min", "max"}
+        numbers = is_range and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in bounds.values()
+        )
+        if (first := spelled.setdefault(tuple(key_path(path)), path)) != path:
+            problem = f'the same key as "{first}"; vary each key once'
+        elif key_path(path)[0] == "meta":
+            problem = (
+                "an experiment does not vary meta: a run's seed is experiment.seed + its "
+                "replication, its months experiment.months"
+            )
+        elif design == "grid" and not isinstance(spec, list):
+            problem = "a grid needs a list of values"
+        elif design not in (None, "grid") and not isinstance(bounds, dict):
+            problem = f"design {design!r} needs {{ min, max }}"
+        elif isinstance(spec, list) and not spec:
+            problem = "the list of values is empty"
+        elif isinstance(spec, list) and (twice := [v for i, v in enumerate(spec) if v in spec[:i]]):
+            problem = (
+                f"value {twice[0]!r} is listed twice (a grid runs each value once; "
+                "experiment.replications repeats runs)"
+            )
+        elif numbers and not bounds["min"] < bounds["max"]:
+            problem = f"min {bounds['min']:g} must be below max {bounds['max']:g}"
+        else:
+            continue
+        problems.append(f"parameters.{path}: {problem}")
+    if not parameters:
+        problems.append("parameters: at least one parameter is needed")
+    return problems
+
+
 def _invalid_points(exp: Experiment) -> list[str]:
     """The design points that make no valid scenario, as a problem (or none).
 
@@ -520,13 +536,20 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
                 [f"{table}: expected a table ([{table}]: {holds}), "
                  f"got {type(data[table]).__name__}"],
             )  # fmt: skip
+    table = {**data.get("experiment", {}), **overrides}
+    said: list[str] = []  # the [experiment] table's problems, said with the parameters'
+    failed: set[str] = set()  # its keys that are invalid
     try:
-        settings = Settings.model_validate({**data.get("experiment", {}), **overrides})
+        settings = Settings.model_validate(table)
     except ValidationError as exc:
-        lines = [f"experiment.{_message(e, Settings)}" for e in exc.errors()]
-        raise ExperimentError(str(p), lines) from None
-    n = settings.samples
-    if settings.design == "sobol" and n & (n - 1):
+        said = [f"experiment.{_message(e, Settings)}" for e in exc.errors()]
+        failed = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        try:  # the table without them (their defaults), to check the parameters all the same
+            settings = Settings.model_validate({k: v for k, v in table.items() if k not in failed})
+        except ValidationError:  # the scenario itself is not named: nothing to check them in
+            raise ExperimentError(str(p), said) from None
+    n = settings.samples  # (no notices about a table not valid yet: its problems come first)
+    if not said and settings.design == "sobol" and n & (n - 1):
         warnings.warn(
             f"{p}: experiment.samples = {n}: Sobol' points are balanced only when it is a "
             f"power of 2 ({2 ** (n.bit_length() - 1)} or {2 ** n.bit_length()}); the indices "
@@ -534,7 +557,7 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             Notice,
             stacklevel=2,
         )
-    if settings.design == "grid" and recorded is None and "samples" in data.get("experiment", {}):
+    if not said and settings.design == "grid" and recorded is None and "samples" in table:
         warnings.warn(  # left from a sampled design, say: it changes nothing, which may surprise
             f"{p}: experiment.samples = {n} is not used: a grid runs every combination of its "
             "lists once (samples is for lhs, sobol and morris; replications repeats runs)",
@@ -552,20 +575,27 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         else:
             scenario = load_scenario(settings.scenario if bare else scenario_path)
     except ScenarioError as exc:
-        raise ExperimentError(str(p), [f"experiment.scenario: {exc}"]) from None
+        raise ExperimentError(str(p), [*said, f"experiment.scenario: {exc}"]) from None
     parameters, problems = _dotted(data.get("parameters", {}))
-    if problems:
-        raise ExperimentError(str(p), problems)
+    shape = _shape_problems(
+        None if "design" in failed else settings.design,
+        None if "samples" in failed else settings.samples,
+        parameters,
+    )
+    shaped = {k for k in parameters if any(q.startswith(f"parameters.{k}: ") for q in shape)}
+    problems = [*said, *problems, *shape]
     months = settings.months or scenario.meta.months
-    problems = _late_events(scenario, months, parameters)
+    timed = "months" not in failed  # the runs' horizon is known: event months are checked
+    if timed:
+        problems += _late_events(scenario, months, parameters)
     # the runs' horizon is the experiment's: values are probed on the longest scenario (no
     # event is late there), event months against the runs' months below
     probed = scenario.with_changes({"meta.months": MAX_MONTHS})
     base = scenario.to_dict()
     varied = {tuple(key_path(key)) for key in parameters}
     for key, value in parameters.items():
-        if key_path(key)[0] == "meta":
-            continue  # never varied (Experiment says why): its values are not worth probing
+        if key in shaped or key_path(key)[0] == "meta":
+            continue  # its shape is wrong (said above), or meta (never varied)
         if isinstance(value, list) and (nested := [v for v in value if isinstance(v, list | dict)]):
             kind = "a list" if isinstance(nested[0], list) else "a table"
             problems.append(
@@ -603,7 +633,7 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
                         what = f"with value {probe!r}, {exc.problems[0]}"
                     problems.append(f"parameters.{key}: {what}")
                     break
-            if _event_of(key) is not None and probe > months:  # a month, a valid number
+            if timed and _event_of(key) is not None and probe > months:  # a valid month
                 problems.append(
                     f"parameters.{key}: value {probe} is past the runs' {months} months "
                     f"(experiment.months); allowed range 1 to {months}"
@@ -619,8 +649,9 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
             source=str(p),
             digest=hashlib.sha256(raw).hexdigest(),
         )
-    except ValidationError as exc:
-        raise ExperimentError(str(p), [_message(e) for e in exc.errors()]) from None
+    except ValidationError as exc:  # _consistent says its problems a line each
+        lines = [line for e in exc.errors() for line in _message(e).splitlines()]
+        raise ExperimentError(str(p), lines) from None
     if problems := _invalid_points(exp):
         raise ExperimentError(str(p), problems)
     return exp
