@@ -6,7 +6,9 @@ sees), with margins well inside what those runs show.
 
 import numpy as np
 
-from culturesim import simulate
+from culturesim import CultureModel, simulate
+from culturesim.measure import alignment
+from culturesim.ui import charts, runs
 from culturesim.ui.lessons import LESSONS
 
 SEEDS = range(3)
@@ -92,6 +94,80 @@ def test_culture_years_alignment_drops_at_the_new_values_and_climbs_slowly():
         regained = (alignment - alignment[12]) / drop  # share of the drop made up since
         assert 0 < regained[15] < 0.5  # climbing, less than half way in three months
         assert regained[24] < 1  # not back after a year (0.57-0.93 of the way)
+
+
+def shade(values: np.ndarray, color_by: str) -> np.ndarray:
+    """Where ``values`` fall on the network's colour scale: 0 its low end (red), 1 its high
+    (blue); a third or less is red (of its 11 colours, the first four), above 0.6 blue."""
+    low, high = charts.NETWORK_SCALES[color_by]
+    return np.clip((values - low) / (high - low), 0, 1)
+
+
+def test_culture_years_the_network_turns_from_red_to_blue_and_new_hires_arrive_red():
+    """ "The network turns from red through yellow to blue, team by team (a team follows its
+    manager). New hires keep arriving red ... and turn blue within months." It read "from red
+    to blue team by team, newest people first" while every node was a shade of blue (the
+    scale spanned 0 to 1), and the newest people, hires, are the least aligned: they arrive
+    red."""
+    for seed in SEEDS:
+        model = CultureModel(scenario=LESSONS["culture_years"].preset(), rng=seed)
+        fit, tenure, red, blue = {}, {}, {}, {}
+        for month in range(1, 55):
+            model.step()
+            e = model.employees
+            fit[month] = np.full(e.alive.size, np.nan)
+            fit[month][e.ids] = alignment(e.values[e.ids], model.core)
+            tenure[month] = np.full(e.alive.size, np.nan)
+            tenure[month][e.ids] = e.tenure[e.ids]
+            if month not in (11, 13, 24, 48):
+                continue
+            snap = runs.network_snapshot(model)  # what the class sees
+            colour = shade(snap["alignment"], "alignment")
+            red[month], blue[month] = np.mean(colour <= 1 / 3), np.mean(colour > 0.6)
+            if month == 24:  # teams differ: between teams, far more than chance gives
+                teams = snap["team"]
+                assert _team_share(snap["alignment"], teams) > 2 * np.mean(
+                    [_team_share(snap["alignment"], p) for p in _shuffled(teams, seed)]
+                )
+        assert blue[11] > 0.5 and red[13] > 0.8 and blue[13] < 0.1  # 0.66-0.93; 0.91-0.94
+        assert red[48] < 0.15 and blue[48] > 0.6  # 0.77-0.87 blue at the end
+        arrived, later = [], []
+        for month in range(13, 49):  # hires after the change, as they arrive and 6 months on
+            hires = np.flatnonzero(tenure[month] == 0)
+            stayed = hires[~np.isnan(fit[month + 6][hires])]
+            arrived.append(fit[month][hires])
+            later.append(fit[month + 6][stayed])
+        arrived, later = shade(np.concatenate(arrived), "alignment"), np.concatenate(later)
+        assert np.mean(arrived <= 1 / 3) > 0.6  # 0.76-0.85
+        assert np.mean(shade(later, "alignment") <= 1 / 3) < 0.05  # 0-0.01
+        assert np.mean(shade(later, "alignment") > 0.6) > 0.5
+
+
+def _team_share(values: np.ndarray, teams: np.ndarray) -> float:
+    """The share of the variance of ``values`` between the teams' means."""
+    _, team = np.unique(teams, return_inverse=True)
+    means = np.bincount(team, values) / np.bincount(team)
+    return float(np.var(means[team]) / np.var(values))
+
+
+def _shuffled(teams: np.ndarray, seed: int, n: int = 20) -> list[np.ndarray]:
+    """``n`` random teams of the same sizes."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(teams) for _ in range(n)]
+
+
+def test_merger_the_new_site_is_a_red_cluster():
+    """ "The new site appears as a separate cluster coloured red" (pale blue, on a scale
+    from 0 to 1), the company's own people blue."""
+    for seed in SEEDS:
+        model = CultureModel(scenario=LESSONS["merger_clash"].preset(), rng=seed)
+        for _ in range(25):  # the merger is at month 24
+            model.step()
+        snap = runs.network_snapshot(model)
+        colour = shade(snap["alignment"], "alignment")
+        new = snap["site"] == snap["site"].max()
+        assert new.sum() > 40 and np.mean(colour[new] <= 1 / 3) > 0.9  # 0.98-1
+        assert np.mean(colour[~new] > 0.6) > 0.6  # 0.78-0.92
 
 
 def test_merger_fragmentation_jumps_at_the_merger():

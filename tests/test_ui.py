@@ -1376,8 +1376,12 @@ def test_the_network_colours_say_low_and_high_to_the_red_green_colour_blind_too(
     snap = runs.network_snapshot(model)
     option = charts.network_option(snap, "alignment")
     scale = option["visualMap"]
-    assert (scale["min"], scale["max"], scale["seriesIndex"]) == (0, 1, 0)
-    assert scale["text"] == ["alignment high", "low"]  # the scale is drawn, and says which is which
+    assert (scale["min"], scale["max"], scale["seriesIndex"]) == (0.75, 0.95, 0)
+    # the scale is drawn, and says which is which, and where it ends
+    assert scale["text"] == ["alignment high: 0.95 or more", "low: 0.75 or less"]
+    engagement = charts.network_option(snap, "engagement")["visualMap"]
+    assert (engagement["min"], engagement["max"]) == (0, 1)
+    assert engagement["text"] == ["engagement high: 1", "low: 0"]
     colors = scale["inRange"]["color"]
     lab = _lab_as_a_deuteranope_sees(colors)
     assert np.linalg.norm(lab[0] - lab[-1]) > 60  # RdYlBu's: 90

@@ -18,6 +18,7 @@ from culturesim.kpis import (
     month_tick_step,
     value_limits,
 )
+from culturesim.measure import FIT_NORM
 
 __all__ = [
     "band_option", "diff_option", "event_marks", "kpi_marks", "month_axis", "network_option",
@@ -180,7 +181,7 @@ def diff_option(kpi: str, diff: pd.DataFrame, events=()) -> dict:
     )
 
 
-#: The network's colours, low to high (0 to 1): ColorBrewer's RdYlBu in 11 steps (Harrower &
+#: The network's colours, low to high: ColorBrewer's RdYlBu in 11 steps (Harrower &
 #: Brewer 2003), which those with red-green colour blindness read too. RdYlGn, used before, they
 #: do not: to a deuteranope (Machado, Oliveira & Fernandes 2009) its two ends differ by a colour
 #: difference of 18 (CIELAB), RdYlBu's by 90; about one boy in twelve has such a vision.
@@ -190,6 +191,14 @@ NETWORK_COLORS = (
 )  # fmt: skip
 
 
+#: The values the network's colours span, low to high, by what colours it; past an end, a
+#: node takes that end's colour. Engagement spans 0 to 1. Alignment lives between about 0.6 (an
+#: acquired team's) and 0.95: on 0 to 1 every node was a shade of blue, and a class told to
+#: watch the network "turn from red to blue" saw pale blue turn darker. Its scale is centred
+#: on the fit the engagement and quit equations are centred on (measure.FIT_NORM, 0.85:
+#: yellow), so red is a misfit that costs engagement and blue a fit that adds to it.
+NETWORK_SCALES = {"engagement": (0.0, 1.0), "alignment": (FIT_NORM - 0.1, FIT_NORM + 0.1)}
+
 #: Scale of the network's layout in the chart. ECharts fits the layout to the chart whatever its
 #: scale, but snaps the ends of a near-horizontal or near-vertical tie of width 1 or less to half
 #: units of the layout before scaling it to pixels: at the snapshot's own scale (a team is 0.2
@@ -198,13 +207,15 @@ NETWORK_SCALE = 1000.0
 
 
 def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
-    """The org network at one month: nodes by site and team, coloured (0-1), sized by skill.
+    """The org network at one month: nodes by site and team, coloured, sized by skill.
 
     The colours come from the browser, by a scale drawn beside the network (ECharts'
-    ``visualMap`` over each node's value), so the picture says which colour is low and which
-    high, and the server sends a number a node rather than its colour.
+    ``visualMap`` over each node's value, spanning :data:`NETWORK_SCALES`), so the picture says
+    which colour is low and which high, and the server sends a number a node rather than its
+    colour.
     """
     values = np.clip(snapshot[color_by], 0, 1)
+    low, high = NETWORK_SCALES[color_by]
     nodes = [
         {
             "name": f"employee {int(s)} · site {int(site)} · team {int(t)}",
@@ -225,12 +236,15 @@ def network_option(snapshot: dict, color_by: str, title: str = "") -> dict:
         "animation": False,
         "visualMap": {
             "type": "continuous",
-            "min": 0,
-            "max": 1,
+            "min": low,
+            "max": high,
             "seriesIndex": 0,
             "calculable": False,
             "inRange": {"color": list(NETWORK_COLORS)},
-            "text": [f"{color_by} high", "low"],
+            "text": [  # drawn right and left of the bar; a value past an end takes its colour
+                f"{color_by} high: {high:g}" + " or more" * (high < 1),
+                f"low: {low:g}" + " or less" * (low > 0),
+            ],
             "orient": "horizontal",
             "left": 8,
             "bottom": 4,

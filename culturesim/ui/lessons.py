@@ -163,9 +163,12 @@ LESSONS = {
             how="Values are pulled toward the core by managers and coworkers (Harrison & Carroll "
             "1991); the pull fades with tenure, so veterans change slowly. Coworkers influence "
             "each other only when their values are close (bounded confidence), so old and new "
-            "can coexist. Turnover replaces veterans with hires screened for fit.",
+            "can coexist. Turnover replaces veterans with hires screened for fit to the new "
+            "values, who must still learn to live them.",
             notice="Alignment drops at month 12 when the target moves, then climbs slowly. The "
-            "network turns from red to blue team by team, newest people first.",
+            "network turns from red through yellow to blue, team by team (a team follows its "
+            "manager). New hires keep arriving red, screened for the new values but not yet "
+            "living them, and turn blue within months.",
             try_="Raise hiring selectivity: does the culture shift faster? What does it cost in "
             "time to fill vacancies?",
         ),
