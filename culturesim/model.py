@@ -400,7 +400,12 @@ class CultureModel(mesa.Model):
             ids = self.org.open_teams(np.full(n_teams, s))
             teams[members] = ids[np.arange(members.size) * n_teams // max(members.size, 1)]
         tenure = np.floor(self.streams["founding"].uniform(0, n) * float(org.age_months))
-        slots = self.add_employees(sites, teams, tenure=tenure)
+        # hired, like their months, under the levers' defaults: scenarios that differ only in
+        # their levers start from the same company (a scenario's selectivity drew its founders,
+        # and selectivity 1 opened on staff of skill 0.79 against 0.63, and higher alignment)
+        slots = self.add_employees(
+            sites, teams, tenure=tenure, selectivity=LEVER_DEFAULTS["hiring_selectivity"]
+        )
         self.org.build_informal(slots, sites, seed=self.seed % (2**31))
         self._tie_managers()
         self._replay_founders()
@@ -489,6 +494,7 @@ class CultureModel(mesa.Model):
         tenure: np.ndarray | float = 0.0,
         own_values: np.ndarray | None = None,
         batch: int = 0,
+        selectivity: float | None = None,
     ) -> np.ndarray:
         """Hire people into the given sites and teams; return their slots.
 
@@ -507,12 +513,14 @@ class CultureModel(mesa.Model):
                 site's pool and screening them (an acquired team brings its culture).
             batch: Which of the month's batches this is (0 for regular hiring, the event's
                 number + 1 for a site opened by an event), so batches draw apart.
+            selectivity: The bar they were screened at, instead of the current
+                ``hiring_selectivity`` (the founders: its default).
         """
         count = len(sites)
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         e, month, org = self.employees, self.month, self.config.organization
-        sel = self.levers["hiring_selectivity"]
+        sel = self.levers["hiring_selectivity"] if selectivity is None else selectivity
         hire, belief = self.streams["hire"], self.streams["beliefs"]
         # one row of draws per hire: quality, then normals for disposition, pay and values;
         # quality is a standard normal truncated below at the selectivity quantile of applicants
