@@ -78,8 +78,9 @@ LESSONS = {
             "launches only when there is slack left to build them. Autonomy also lifts "
             "engagement.",
             notice="Ideas rise with innovation time almost at once, and so does the workload: "
-            "exploring takes delivery time. Launches need both ideas and spare capacity (a "
-            "workload below 1), so they peak somewhere in between. Watch engagement in the "
+            "exploring takes delivery time. Launches need both ideas and spare capacity (the "
+            "further the workload stays below 1, the more gets built), so they peak somewhere "
+            "in between. Watch engagement in the "
             "network colours: an overloaded team turns from blue toward red.",
             try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
             "launches peak? Is the peak at 20%?",
