@@ -2168,6 +2168,37 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, 
     assert not (tmp_path / "out" / "runs.parquet").exists()
 
 
+def test_a_run_that_fails_after_a_swallowed_ctrl_c_is_redone_not_recorded(
+    tmp_path, monkeypatch, swallowed_ctrl_c
+):
+    """A Ctrl-C that a library drops, failing the run with an error of its own (seen once:
+    NumPy turning networkx's edges into an array, "int() argument must be ... not 'EdgeView'"),
+    was recorded as the run's error: the sweep stopped, and --resume kept the run as failed and
+    ended saying "1 of 180 runs failed". The run is interrupted, so left for --resume."""
+    land_in_a_callback, swallowed = swallowed_ctrl_c
+    exp = load_experiment(write_experiment(tmp_path, GRID))
+    real = sweep_module.run_one
+    calls = []
+
+    def run_and_fail_after_a_ctrl_c(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            land_in_a_callback()
+            raise TypeError("int() argument must be a string, ..., not 'EdgeView'")
+        return real(*args)
+
+    monkeypatch.setattr(sweep_module, "run_one", run_and_fail_after_a_ctrl_c)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, out, workers=1, progress=False)
+    assert swallowed == [KeyboardInterrupt]
+    assert len(calls) == 2 and len(list((out / "parts").glob("run-*"))) == 1  # the first only
+    monkeypatch.setattr(sweep_module, "run_one", real)
+    run_sweep(exp, out, workers=1, progress=False, resume=True)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 and (runs["status"] == "ok").all(), runs["error"].tolist()
+
+
 def test_a_stop_signal_python_swallowed_stops_the_sweep_where_sigint_is_ignored(
     tmp_path, monkeypatch
 ):

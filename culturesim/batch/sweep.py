@@ -55,7 +55,7 @@ from culturesim.batch.experiment import (
     design_points,
     run_changes,
 )
-from culturesim.interrupts import held, noticing_ctrl_c, stop_workers, work_for
+from culturesim.interrupts import held, noticing_ctrl_c, remembered, stop_workers, work_for
 from culturesim.manifest import (
     is_complete,
     now,
@@ -135,8 +135,8 @@ class InlineExecutor(Executor):
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            if _caused_by_ctrl_c(exc):  # not the run's error: the sweep stops, the run is redone
-                raise KeyboardInterrupt from exc
+            if _caused_by_ctrl_c(exc) or remembered():  # not the run's error: the sweep
+                raise KeyboardInterrupt from exc  # stops, and the run is redone on --resume
             future.set_exception(exc)
         return future
 
@@ -147,7 +147,11 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
     A Ctrl-C whose handler runs inside a compiled kernel's call (while Numba's dispatcher
     converts its arguments) leaves the call returning a result with the ``KeyboardInterrupt``
     set, which Python reports as a ``SystemError`` caused by it: recorded as the run's error,
-    the run would never be redone on ``--resume``.
+    the run would never be redone on ``--resume``. One can also leave no trace: landing, it
+    seems, while NumPy turned networkx's edges into an array, it was dropped and the run failed
+    with "int() argument must be ... not 'EdgeView'" (once in a test, the run then recorded as
+    failed). So :class:`InlineExecutor` counts a run that fails after a stop came
+    (:func:`culturesim.interrupts.remembered`) as interrupted too.
     """
     cause = exc.__cause__
     while cause is not None:
