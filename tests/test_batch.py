@@ -2148,8 +2148,10 @@ def test_every_parameter_whose_shape_is_wrong_is_said_at_once(tmp_path):
     ]
 
 
-def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, swallowed_ctrl_c):
-    land_in_a_callback, swallowed = swallowed_ctrl_c
+def ctrl_c_in_the_second_run(tmp_path, monkeypatch, land_in_a_callback, error=None):
+    """Run GRID's sweep in this process with a Ctrl-C landing where Python swallows it during
+    the second run (which then raises ``error``, if given); return the runs started and the
+    folder. The sweep must stop with ``KeyboardInterrupt``."""
     exp = load_experiment(write_experiment(tmp_path, GRID))
     real = sweep_module.run_one
     calls = []
@@ -2158,14 +2160,24 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, 
         calls.append(args)
         if len(calls) == 2:
             land_in_a_callback()
+            if error is not None:
+                raise error
         return real(*args)
 
     monkeypatch.setattr(sweep_module, "run_one", run_and_get_interrupted)
+    out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(exp, tmp_path / "out", workers=1, progress=False)
+        run_sweep(exp, out, workers=1, progress=False)
+    monkeypatch.setattr(sweep_module, "run_one", real)
+    return calls, out
+
+
+def test_a_ctrl_c_python_swallowed_still_stops_the_sweep(tmp_path, monkeypatch, swallowed_ctrl_c):
+    land_in_a_callback, swallowed = swallowed_ctrl_c
+    calls, out = ctrl_c_in_the_second_run(tmp_path, monkeypatch, land_in_a_callback)
     assert swallowed == [KeyboardInterrupt]  # Python swallowed it where it landed
-    assert len(calls) == 2 and len(list((tmp_path / "out" / "parts").glob("run-*"))) == 2
-    assert not (tmp_path / "out" / "runs.parquet").exists()
+    assert len(calls) == 2 and len(list((out / "parts").glob("run-*"))) == 2
+    assert not (out / "runs.parquet").exists()
 
 
 def test_a_run_that_fails_after_a_swallowed_ctrl_c_is_redone_not_recorded(
@@ -2176,24 +2188,11 @@ def test_a_run_that_fails_after_a_swallowed_ctrl_c_is_redone_not_recorded(
     was recorded as the run's error: the sweep stopped, and --resume kept the run as failed and
     ended saying "1 of 180 runs failed". The run is interrupted, so left for --resume."""
     land_in_a_callback, swallowed = swallowed_ctrl_c
-    exp = load_experiment(write_experiment(tmp_path, GRID))
-    real = sweep_module.run_one
-    calls = []
-
-    def run_and_fail_after_a_ctrl_c(*args):
-        calls.append(args)
-        if len(calls) == 2:
-            land_in_a_callback()
-            raise TypeError("int() argument must be a string, ..., not 'EdgeView'")
-        return real(*args)
-
-    monkeypatch.setattr(sweep_module, "run_one", run_and_fail_after_a_ctrl_c)
-    out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(exp, out, workers=1, progress=False)
+    error = TypeError("int() argument must be a string, ..., not 'EdgeView'")
+    calls, out = ctrl_c_in_the_second_run(tmp_path, monkeypatch, land_in_a_callback, error)
     assert swallowed == [KeyboardInterrupt]
     assert len(calls) == 2 and len(list((out / "parts").glob("run-*"))) == 1  # the first only
-    monkeypatch.setattr(sweep_module, "run_one", real)
+    exp = load_experiment(tmp_path / "exp.toml")
     run_sweep(exp, out, workers=1, progress=False, resume=True)
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 12 and (runs["status"] == "ok").all(), runs["error"].tolist()
