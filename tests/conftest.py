@@ -1,4 +1,5 @@
 import contextlib
+import io
 import math
 import os
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -123,6 +125,46 @@ def scenario_numbers(scenario: Scenario) -> list[tuple[str, type, float | None, 
                 lo, hi = LEVERS[event.lever].lo, LEVERS[event.lever].hi
             out.append((key, kind, lo, hi))
     return out
+
+
+#: The warning filters a Python process starts with (no ``-W``, no ``PYTHONWARNINGS``; but
+#: "default" for DeprecationWarning in ``__main__``, of no matter here).
+PYTHON_WARNING_FILTERS = (
+    ("ignore", DeprecationWarning),
+    ("ignore", PendingDeprecationWarning),
+    ("ignore", ImportWarning),
+    ("ignore", ResourceWarning),
+)
+
+
+def culturesim_here(*args) -> subprocess.CompletedProcess:
+    """``culturesim ARGS`` run in this process (:func:`culturesim.cli.main`, which the program
+    runs), its output captured: what ``subprocess.run(..., capture_output=True, text=True)`` of
+    the program gives, exit status, stdout and stderr.
+
+    A new process takes 2-3 s before it does anything (importing culturesim and loading its
+    kernels), and the suite ran over its 10 minutes on a slower machine; a test of what only a
+    process shows (signals, how it ends, its environment, locale or terminal, a pipe) starts one.
+    Warnings show as in a new process (once each where they are raised), whatever this process
+    has shown before.
+    """
+    from culturesim.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(),
+    ):
+        warnings.resetwarnings()  # then Python's own filters, as a new process has them
+        for action, category in PYTHON_WARNING_FILTERS:
+            warnings.simplefilter(action, category, append=True)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own errors (2) and --help (0)
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return subprocess.CompletedProcess(["culturesim", *argv], code, out.getvalue(), err.getvalue())
 
 
 #: The signals a program started from a terminal meets with their default disposition.

@@ -27,7 +27,14 @@ from culturesim.kpis import KPIS
 from culturesim.manifest import running_code
 from culturesim.notices import Notice
 from culturesim.processes import hiring
-from tests.conftest import ROOT, descendants, land_in_a_callback, terminal_signals, wait_gone
+from tests.conftest import (
+    ROOT,
+    culturesim_here,
+    descendants,
+    land_in_a_callback,
+    terminal_signals,
+    wait_gone,
+)
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -65,13 +72,17 @@ outputs = ["launches", "attrition_rate_annual", "user_trust", "headcount"]
 """
 
 
-def cli(*args):
+def cli_process(*args):
+    """``culturesim ARGS`` in a process of its own (most tests call it in this one: ``cli``)."""
     return subprocess.run(
         [sys.executable, "-m", "culturesim", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+cli = culturesim_here
 
 
 def read(out: Path):
@@ -618,7 +629,8 @@ def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
         "processes": ["--workers", "2"],
         "dask": ["--scheduler", dask_cluster],
     }.items():
-        proc = cli("sweep", path, "--out", tmp_path / name, *args)
+        # each executor in a process of its own, as a user runs it
+        proc = cli_process("sweep", path, "--out", tmp_path / name, *args)
         assert proc.returncode == 0, proc.stderr
         results[name] = read(tmp_path / name)
     for name in ("processes", "dask"):
@@ -706,6 +718,7 @@ def test_a_damaged_folder_resumes_its_damaged_runs_or_refuses_to_guess(tmp_path,
     failing_at(monkeypatch, 0.4, KeyboardInterrupt)  # stopped at the last point's runs
     with pytest.raises(KeyboardInterrupt):
         run_sweep(load_experiment(path), out, workers=1, progress=False)
+    monkeypatch.undo()  # the runs below, in this process too, fail no more
     parts = sorted((out / "parts").glob("run-*.parquet"))
     assert len(parts) == 4
     parts[1].write_bytes(b"")  # renamed but never written

@@ -23,6 +23,7 @@ from culturesim.kpis import KPIS
 from tests.conftest import (
     ROOT,
     SCENARIOS,
+    culturesim_here,
     ignore_sigint,
     land_in_a_callback,
     nohup,
@@ -31,6 +32,14 @@ from tests.conftest import (
 
 
 def cli(*args, cwd=None):
+    """``culturesim ARGS``, in this process (:func:`culturesim_here`) unless ``cwd`` is given."""
+    if cwd is None:
+        return culturesim_here(*args)
+    return cli_process(*args, cwd=cwd)
+
+
+def cli_process(*args, cwd=None):
+    """``culturesim ARGS`` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "culturesim", *map(str, args)],
         capture_output=True,

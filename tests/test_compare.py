@@ -1,8 +1,6 @@
 """Paired comparison: common random numbers make the difference's CI much narrower; Ctrl-C."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ from culturesim.batch.compare import compare, mean_ci
 from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label
 from culturesim.run import run_seeds
 from culturesim.scenario import scenario_from_dict
-from tests.conftest import SMALL_MARKET
+from tests.conftest import SMALL_MARKET, culturesim_here
 
 KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
 # Where the lever's effect runs through people's shared luck, pairing narrows the CI at least 3x.
@@ -67,8 +65,7 @@ def test_one_seed_has_no_interval_and_the_ui_says_so():
     one = Comparison(run_seeds(sc, [1], 12), run_seeds(b, [1], 12))
     lines = summary_lines(one)
     assert lines and all("(one replication: no interval)" in line for line in lines), lines
-    proc = subprocess.run([sys.executable, "-m", "culturesim", "compare", "baseline", "baseline",
-                           "--seeds", "1"], capture_output=True, text=True)  # fmt: skip
+    proc = culturesim_here("compare", "baseline", "baseline", "--seeds", "1")
     assert proc.returncode == 2 and "--seeds: must be at least 2, got 1" in proc.stderr
 
 
@@ -121,11 +118,8 @@ def test_money_and_small_differences_read_as_people_write_them():
 
 
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "culturesim", "compare", "baseline", "google_20pct",
-         "--seeds", "3", "--months", "14", "--out", str(tmp_path), "--charts", "ideas,launches"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = culturesim_here("compare", "baseline", "google_20pct", "--seeds", "3", "--months", "14",
+                           "--out", tmp_path, "--charts", "ideas,launches")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "month 12" in proc.stdout and "month 14" in proc.stdout
     assert "B - A [95% CI]" in proc.stdout
@@ -147,20 +141,14 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
 
 
 def test_compare_says_that_b_runs_as_a_horizon_and_seeds():
-    proc = subprocess.run(
-        [sys.executable, "-m", "culturesim", "compare", "baseline", "--seeds", "2",
-         "--set-a", "meta.months=3", "--set-b", "meta.months=5", "--set-b", "meta.seed=9"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = culturesim_here("compare", "baseline", "--seeds", "2", "--set-a", "meta.months=3",
+                           "--set-b", "meta.months=5", "--set-b", "meta.seed=9")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Both run A's horizon, 3 months: B's meta.months (5) is not used" in proc.stdout
     assert "Both run A's seeds, from its meta.seed 0: B's (9) is not used" in proc.stdout
     assert "month 3" in proc.stdout and "month 5" not in proc.stdout
-    same = subprocess.run(
-        [sys.executable, "-m", "culturesim", "compare", "baseline", "--seeds", "2",
-         "--months", "3", "--set-b", "levers.inclusion=0.9"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    same = culturesim_here("compare", "baseline", "--seeds", "2", "--months", "3",
+                           "--set-b", "levers.inclusion=0.9")  # fmt: skip
     assert same.returncode == 0 and "Both run" not in same.stdout, same.stderr
 
 

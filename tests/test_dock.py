@@ -1,21 +1,15 @@
 """The docking command: every check runs, is reported, the exit status tells, figures drawn."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from culturesim.classics.dock import run_checks
-from tests.conftest import ROOT
+from tests.conftest import ROOT, culturesim_here
 
 
 def test_dock_quick_reports_every_check_and_draws_the_figures_with_a_manifest(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "culturesim", "dock", "--quick", "--json",
-         "--figures", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = culturesim_here("dock", "--quick", "--json", "--figures", tmp_path)
     checks = json.loads(proc.stdout)
     assert len(checks) == 23  # 18 of the classics, 5 of the core's own processes
     assert {c["level"] for c in checks} == {"distributional", "relational"}
@@ -37,10 +31,7 @@ def test_dock_quick_reports_every_check_and_draws_the_figures_with_a_manifest(tm
 def test_a_figures_folder_that_cannot_be_made_is_refused_before_the_checks(tmp_path):
     taken = tmp_path / "a-file"
     taken.write_text("mine")
-    proc = subprocess.run(
-        [sys.executable, "-m", "culturesim", "dock", "--quick", "--figures", str(taken / "figs")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = culturesim_here("dock", "--quick", "--figures", taken / "figs")
     assert proc.returncode == 2 and proc.stdout == ""  # no check ran
     assert (
         proc.stderr.strip()

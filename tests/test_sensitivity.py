@@ -13,7 +13,7 @@ from culturesim.batch.experiment import Experiment, Range, Settings
 from culturesim.batch.sweep import design_points
 from culturesim.notices import Notice
 from culturesim.scenario import Scenario
-from tests.test_batch import GRID, write_experiment
+from tests.test_batch import GRID, cli, write_experiment
 
 #: The GRID experiment as a Sobol design of one lever, 4 base samples (12 runs)
 ONE_LEVER_SOBOL = GRID.replace('design = "grid"', 'design = "sobol"').replace(
@@ -259,22 +259,18 @@ def test_analyze_and_report_on_an_lhs_sweep(tmp_path):
         )
         .replace("replications = 2", "replications = 1\nsamples = 12")
     )
-    run = [sys.executable, "-m", "culturesim"]
     for samples, out in ((12, tmp_path / "ok"), (4, tmp_path / "few")):
         path = write_experiment(tmp_path, body.replace("samples = 12", f"samples = {samples}"),
                                 name=f"lhs{samples}.toml")  # fmt: skip
-        sweep = subprocess.run([*run, "sweep", str(path), "--out", str(out), "--workers", "1"],
-                               capture_output=True, text=True, timeout=300)  # fmt: skip
+        sweep = cli("sweep", path, "--out", out, "--workers", "1")
         assert sweep.returncode == 0, sweep.stderr
-    proc = subprocess.run([*run, "analyze", str(tmp_path / "ok")], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    proc = cli("analyze", tmp_path / "ok")
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "ok" / "sensitivity.csv")
     assert list(table.columns) == ["output", "parameter", "PRCC", "PRCC_conf", "PRCC_p"]
     assert len(table) == 4 * 2 and (table["PRCC"].dropna().abs() <= 1).all()
     assert "## Sensitivity" in write_report(tmp_path / "ok").read_text()
-    few = subprocess.run([*run, "analyze", str(tmp_path / "few")], capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
+    few = cli("analyze", tmp_path / "few")
     why = "partial rank correlations of 2 parameters need at least 5 design points (samples)"
     assert few.returncode == 2 and f"{why}, and the sweep has 4" in few.stderr, few.stderr
     assert not (tmp_path / "few" / "sensitivity.csv").exists()
@@ -294,14 +290,9 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
         .replace("replications = 2", "replications = 1\nsamples = 4")
     )
     path = write_experiment(tmp_path, body)
-    run = [sys.executable, "-m", "culturesim"]
-    sweep = subprocess.run(
-        [*run, "sweep", str(path), "--out", str(tmp_path / "s"), "--workers", "2"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    sweep = cli("sweep", path, "--out", tmp_path / "s", "--workers", "2")
     assert sweep.returncode == 0, sweep.stderr
-    proc = subprocess.run([*run, "analyze", str(tmp_path / "s")], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    proc = cli("analyze", tmp_path / "s")
     assert proc.returncode == 0, proc.stderr
     assert "note: the indices are rough, their 95% confidence intervals wider than" in proc.stderr
     table = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
@@ -350,9 +341,8 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
         cells[top] = f"**{cells[top]}**"
         assert [r[j] for r in rows[1:]] == cells
     grid = write_experiment(tmp_path, GRID, name="grid.toml")
-    subprocess.run([*run, "sweep", str(grid), "--out", str(tmp_path / "g"), "--workers", "1"],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
-    bad = subprocess.run([*run, "analyze", str(tmp_path / "g")], capture_output=True, text=True)
+    assert cli("sweep", grid, "--out", tmp_path / "g", "--workers", "1").returncode == 0
+    bad = cli("analyze", tmp_path / "g")
     assert bad.returncode == 2 and "sobol" in bad.stderr
 
 
@@ -850,7 +840,6 @@ def test_sobol_samples_off_a_power_of_2_give_one_line_of_notice(tmp_path):
 
     from culturesim.batch import load_experiment
     from culturesim.notices import Notice
-    from tests.test_batch import cli
 
     body = ONE_LEVER_SOBOL.replace("samples = 4", "samples = 5")
     path = write_experiment(tmp_path, body)
