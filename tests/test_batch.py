@@ -32,6 +32,7 @@ from tests.conftest import (
     culturesim_here,
     descendants,
     land_in_a_callback,
+    reaped,
     terminal_signals,
     wait_gone,
 )
@@ -629,8 +630,8 @@ def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
         "processes": ["--workers", "2"],
         "dask": ["--scheduler", dask_cluster],
     }.items():
-        # each executor in a process of its own, as a user runs it
-        proc = cli_process("sweep", path, "--out", tmp_path / name, *args)
+        proc = (cli_process if name == "dask" else cli)("sweep", path, "--out", tmp_path / name,
+                                                        *args)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         results[name] = read(tmp_path / name)
     for name in ("processes", "dask"):
@@ -1533,21 +1534,28 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path):
         "scheduler did within 8 s (is it the scheduler's address, which `dask scheduler` prints, "
         "port 8786 by default, and not its dashboard's, 8787?)",
     }
-    with silent:
-        for address, what in said.items():
-            proc = subprocess.run(
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "4s"}
+    with silent, contextlib.ExitStack() as stack:  # all at once: each waits seconds for Dask
+        procs = {
+            address: stack.enter_context(reaped(subprocess.Popen(
                 [sys.executable, "-m", "culturesim", "sweep", str(path), "--out",
-                 str(tmp_path / "o"), "--scheduler", address],
-                capture_output=True, text=True, timeout=120,
-                env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "4s"},
-            )  # fmt: skip
-            assert proc.returncode == 2, proc.stderr
-            assert f"--scheduler {address}:" in proc.stderr and "Traceback" not in proc.stderr
-            assert what in proc.stderr, proc.stderr
-            # while Dask tries, the sweep says so (it was silent for Dask's 30 s by default)
-            waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
-            assert (waiting in proc.stderr) == address.startswith("tcp"), proc.stderr
-            assert not (tmp_path / "o").exists()
+                 str(tmp_path / f"o{i}"), "--scheduler", address],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+            )))
+            for i, address in enumerate(said)
+        }  # fmt: skip
+        ended = {
+            address: (proc.communicate(timeout=120)[1], proc) for address, proc in procs.items()
+        }
+    for i, (address, what) in enumerate(said.items()):
+        stderr, proc = ended[address]
+        assert proc.returncode == 2, stderr
+        assert f"--scheduler {address}:" in stderr and "Traceback" not in stderr
+        assert what in stderr, stderr
+        # while Dask tries, the sweep says so (it was silent for Dask's 30 s by default)
+        waiting = f"warning: --scheduler {address}: no answer yet; Dask tries for up to 4s"
+        assert (waiting in stderr) == address.startswith("tcp"), stderr
+        assert not (tmp_path / f"o{i}").exists()
     # `--scheduler "$ADDRESS"` with ADDRESS unset: a TypeError's traceback
     proc = cli("sweep", path, "--out", tmp_path / "o", "--scheduler", "")
     assert proc.returncode == 2 and proc.stderr == (
