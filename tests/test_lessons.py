@@ -93,6 +93,32 @@ def test_incident_trust_the_round_comes_earlier_and_smaller():
         assert (k["layoffs"] == 0).all() and (opaque["layoffs"] == 0).all()
 
 
+def test_incident_trust_the_network_holds_at_the_incident_and_transparency_colours_it():
+    """ "The network ... does not change at month 18 (the incident hits users ...)" and "at 0.9
+    nearly everyone ends blue, at 0.1 a quarter or so, and some are red". The lesson said nothing
+    of the network, which is the staff's engagement: the class watched it for the incident,
+    and it showed none."""
+    for seed in SEEDS:
+        for transparency in (0.1, 0.9):
+            scenario = (
+                LESSONS["incident_trust"]
+                .preset()
+                .with_changes({"levers.transparency": transparency})
+            )
+            model, colour = CultureModel(scenario=scenario, rng=seed), {}
+            for month in range(1, 49):
+                model.step()
+                if month in (17, 19, 48):  # what the class sees
+                    engagement = runs.network_snapshot(model)["engagement"]
+                    colour[month] = shade(engagement, LESSONS["incident_trust"].color_by)
+            assert abs(colour[19].mean() - colour[17].mean()) < 0.03  # 0.000-0.012
+            red, blue = np.mean(colour[48] <= 1 / 3), np.mean(colour[48] > 0.6)
+            if transparency == 0.9:
+                assert blue > 0.8  # 0.87-0.90
+            else:
+                assert blue < 0.4 and 0.1 < red < 0.4  # 0.18-0.31 blue, 0.16-0.24 red
+
+
 def test_culture_years_alignment_drops_at_the_new_values_and_climbs_slowly():
     """ "Alignment drops at month 12 when the target moves, then climbs slowly"."""
     for k in lesson_runs("culture_years"):

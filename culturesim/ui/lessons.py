@@ -129,10 +129,14 @@ LESSONS = {
             notice="The sharp drop at month 18 and the long, slow climb back. Active users keep "
             "growing, but more slowly for months: churn jumps with the drop in trust and eases "
             "only as trust comes back. Revenue falls behind, so the company runs short sooner: "
-            "it raises its next funding round earlier and smaller (investors pay for growth).",
+            "it raises its next funding round earlier and smaller (investors pay for growth). "
+            "The network is the staff, coloured by engagement: it does not change at month 18 "
+            "(the incident hits users, not the people who work there).",
             try_="Run once with transparency 0.1 and once with 0.9. How much sooner does trust "
             "recover? How much larger a round does the company raise? What does transparency "
-            "cost per month?",
+            "cost per month? Watch the network too: at 0.9 nearly everyone ends blue, at 0.1 "
+            "a quarter or so, and some are red. Staff who are kept informed trust their leaders, "
+            "incident or not.",
         ),
         Lesson(
             key="culture_years",
