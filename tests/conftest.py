@@ -167,6 +167,17 @@ def culturesim_here(*args) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["culturesim", *argv], code, out.getvalue(), err.getvalue())
 
 
+def culturesim_process(*args, cwd=None) -> subprocess.CompletedProcess:
+    """``culturesim ARGS`` in a process of its own (in ``cwd``, if given), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "culturesim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
 #: The signals a program started from a terminal meets with their default disposition.
 TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

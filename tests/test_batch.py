@@ -30,6 +30,7 @@ from culturesim.processes import hiring
 from tests.conftest import (
     ROOT,
     culturesim_here,
+    culturesim_process,
     descendants,
     land_in_a_callback,
     reaped,
@@ -73,17 +74,7 @@ outputs = ["launches", "attrition_rate_annual", "user_trust", "headcount"]
 """
 
 
-def cli_process(*args):
-    """``culturesim ARGS`` in a process of its own (most tests call it in this one: ``cli``)."""
-    return subprocess.run(
-        [sys.executable, "-m", "culturesim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-cli = culturesim_here
+cli = culturesim_here  # culturesim_process where a test needs a process of its own
 
 
 def read(out: Path):
@@ -630,8 +621,8 @@ def test_executors_agree_bit_for_bit(tmp_path, dask_cluster):
         "processes": ["--workers", "2"],
         "dask": ["--scheduler", dask_cluster],
     }.items():
-        proc = (cli_process if name == "dask" else cli)("sweep", path, "--out", tmp_path / name,
-                                                        *args)  # fmt: skip
+        command = culturesim_process if name == "dask" else cli  # Dask's client: a process
+        proc = command("sweep", path, "--out", tmp_path / name, *args)
         assert proc.returncode == 0, proc.stderr
         results[name] = read(tmp_path / name)
     for name in ("processes", "dask"):

@@ -24,6 +24,7 @@ from tests.conftest import (
     ROOT,
     SCENARIOS,
     culturesim_here,
+    culturesim_process,
     ignore_sigint,
     land_in_a_callback,
     nohup,
@@ -35,18 +36,7 @@ def cli(*args, cwd=None):
     """``culturesim ARGS``, in this process (:func:`culturesim_here`) unless ``cwd`` is given."""
     if cwd is None:
         return culturesim_here(*args)
-    return cli_process(*args, cwd=cwd)
-
-
-def cli_process(*args, cwd=None):
-    """``culturesim ARGS`` in a process of its own."""
-    return subprocess.run(
-        [sys.executable, "-m", "culturesim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
+    return culturesim_process(*args, cwd=cwd)
 
 
 BAD = {
