@@ -172,7 +172,8 @@ _LEVER_LIST = [
         0.3,
         0.05,
         "talent",
-        "How easily people move to new teams and roles (growth without leaving).",
+        "How easily people move to new teams and roles: the model counts the growth people see "
+        "in it (engagement, so fewer quits), and moves no one between teams.",
         "cash",
         lambda v, c: 25.0 * v * c.headcount,
     ),
