@@ -433,8 +433,10 @@ class SetLeverEvent(_EventBase):
     """Change a lever's value from this month on."""
 
     kind: Literal["set_lever"]
-    lever: Literal[tuple(LEVERS)]  # type: ignore[valid-type]
-    value: float
+    lever: Literal[tuple(LEVERS)] = Field(  # type: ignore[valid-type]
+        description="The lever to set."
+    )
+    value: float = Field(description="Its value from this month on, within the lever's range.")
 
     @model_validator(mode="after")
     def _in_range(self) -> SetLeverEvent:
@@ -736,6 +738,12 @@ def _position(items: list, key: str, path: str, where: str, source: str) -> int:
 # --- loading and error messages -------------------------------------------------------------
 
 
+def _field_annotation(loc: tuple) -> Any:
+    """The annotation of the field an error location names (None if it names none)."""
+    model, name = _field_at(loc)
+    return model.model_fields[name].annotation if model is not None and name is not None else None
+
+
 def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, str | None]:
     """Find the pydantic model class and field name an error location points into."""
     model: Any = Scenario
@@ -802,13 +810,31 @@ def _choices(annotation: Any) -> tuple:
     return get_args(annotation) if get_origin(annotation) is Literal else ()
 
 
-def _key_comment(model: type[BaseModel], name: str) -> list[str]:
-    """``# what the key means; what is allowed``, wrapped, for a scenario file."""
+#: What a table of named values (:data:`ValueTable`) allows, in words.
+VALUE_TABLE = "a table of levels 0 to 1 by value name, as { innovation = 0.8, openness = 0.65 }"
+
+
+def key_text(model: type[BaseModel], name: str, shape: bool = True) -> str:
+    """What a key means and allows: "Share of employees laid off; allowed range 0 ... to 0.9".
+
+    A table of values (:data:`ValueTable`) is said to be one, as one is written, unless not
+    ``shape`` (where the table follows).
+    """
     field = model.model_fields[name]
     choices = _choices(field.annotation)
-    allowed = "allowed: " + ", ".join(map(str, choices)) if choices else field_bounds(model, name)
-    text = "; ".join(part for part in ((field.description or "").rstrip("."), allowed) if part)
-    return ["# " + line for line in textwrap.wrap(text, 96)]
+    allowed = (
+        "allowed: " + ", ".join(map(str, choices))
+        if choices
+        else "allowed: " + VALUE_TABLE * shape
+        if field.annotation == ValueTable
+        else field_bounds(model, name)
+    ).removesuffix("allowed: ")
+    return "; ".join(part for part in ((field.description or "").rstrip("."), allowed) if part)
+
+
+def _key_comment(model: type[BaseModel], name: str) -> list[str]:
+    """``# what the key means; what is allowed``, wrapped, for a scenario file."""
+    return ["# " + line for line in textwrap.wrap(key_text(model, name, shape=False), 96)]
 
 
 def commented_toml(scenario: Scenario) -> str:
@@ -892,8 +918,10 @@ def _describe(err: dict) -> str:
             hint = f" (quoted, it is one key, dot and all{unquote})"
         allowed = f"; allowed keys: {', '.join(fields)}" if fields else ""
         return f"{key}: unknown key{hint}{allowed}"
+    in_table = model is None and _field_annotation(tuple(err["loc"])[:-1]) == ValueTable
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = field_bounds(model, name) or err["msg"]
+        # a level in a table of values (core values, an event's) has no field of its own
+        bounds = "allowed range 0 to 1" if in_table else field_bounds(model, name) or err["msg"]
         return f"{key}: value {_SHOWN.repr(err['input'])} out of range; {bounds}"
     if kind == "finite_number":
         bounds = field_bounds(model, name) or "allowed: a finite number"
@@ -909,13 +937,19 @@ def _describe(err: dict) -> str:
         return f"{key}: unknown event kind {_SHOWN.repr(given)}{hint}; allowed: {allowed}"
     if kind == "union_tag_not_found":
         return f"{key}: missing 'kind'; allowed: " + ", ".join(EVENT_HELP)
-    if kind == "missing":
-        return f"{key}: required key is missing"
+    if kind == "missing":  # an event's field: what it is and allows
+        what = key_text(model, name) if model is not None and name is not None else ""
+        given = err["input"] if isinstance(err["input"], dict) else {}
+        if name == "value" and (lever := LEVERS.get(str(given.get("lever")))):
+            what = f"{what} ({lever.name}: {lever.lo:g} to {lever.hi:g})"
+        return f"{key}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         if key and re.match(r"[a-z_]+: ", msg):  # a table's check names its key: market.key
             return f"{key}.{msg}"
         return f"{key}: {msg}" if key else msg
+    if kind == "dict_type" and _field_annotation(tuple(err["loc"])) == ValueTable:
+        return f"{key}: {wrong_type(err).partition('; ')[0]}; expected {VALUE_TABLE}"
     return f"{key}: {wrong_type(err)}"
 
 
@@ -925,6 +959,10 @@ def wrong_type(err: dict) -> str:
     For example "wrong type str ('2'); expected a valid integer".
     """
     expected = err["msg"].removeprefix("Input should be ").removesuffix(".")
+    expected = {  # in TOML's words
+        "a valid dictionary": "a table, { key = value, ... }",
+        "a valid list": "an array, [value, ...]",
+    }.get(expected, expected)
     given = f"{type(err['input']).__name__} ({_SHOWN.repr(err['input'])})"
     return f"wrong type {given}; expected {expected}"
 

@@ -1977,6 +1977,14 @@ BAD = {
     "text_replications": (GRID.replace("replications = 2", 'replications = "2"'),
                           "experiment.replications: wrong type str ('2'); expected a valid "
                           "integer"),
+    # said as a scenario's missing key is, with what it is: it read "Field required"
+    "no_scenario": (GRID.replace('scenario = "tiny.toml"\n', ""),
+                    "experiment.scenario: required key is missing; the scenario it varies: a "
+                    "file (relative to this one) or a shipped scenario's name, as baseline"),
+    # in TOML's words: it read "expected a valid list"
+    "outputs_not_a_list": (GRID.replace('outputs = ["launches",', 'outputs = "launches"\n#'),
+                           "experiment.outputs: wrong type str ('launches'); expected an array, "
+                           "[value, ...]"),
     "unknown_setting": (GRID.replace("replications = 2", "replicatons = 2"),
                         "experiment.replicatons: unknown key (did you mean replications?); "
                         "allowed keys: name, scenario, design, samples, replications,"),

@@ -150,7 +150,31 @@ def test_with_changes_reaches_the_events_by_position():
         ({"market": {"user_network": "random"}}, ["market.user_network", "small_world"]),
         ({"market": {"potential_users": 10_000_000, "user_degree": 40}},
          ["market.user_degree", "400,000,000 ties", "at most 200,000,000"]),
-        ({"events": [{"month": 5, "kind": "layoff"}]}, ["events[0].share", "missing"]),
+        # a missing key is said with what it is and allows (it read "required key is missing")
+        ({"events": [{"month": 5, "kind": "layoff"}]},
+         ["events[0].share: required key is missing; share of employees laid off; allowed "
+          "range 0 (excluded) to 0.9"]),
+        ({"events": [{"month": 5, "kind": "set_lever"}]},
+         ["events[0].lever: required key is missing; the lever to set; allowed: "
+          "innovation_time, training_budget", "partnership_openness"]),
+        ({"events": [{"month": 5, "kind": "set_lever", "lever": "innovation_time"}]},
+         ["events[0].value: required key is missing", "(innovation_time: 0 to 0.5)"]),
+        ({"events": [{"month": 5, "kind": "leadership_change"}]},
+         ["events[0].values: required key is missing; the new core values", "levels 0 to 1"]),
+        # a table of values given as a list: "expected a valid dictionary"
+        ({"events": [{"month": 5, "kind": "merger", "headcount": 10, "values": [0.1, 0.2]}]},
+         ["events[0].values: wrong type list ([0.1, 0.2]); expected a table of levels 0 to 1 "
+          "by value name, as { innovation = 0.8"]),
+        ({"organization": {"core_values": [0.5]}},
+         ["organization.core_values: wrong type list ([0.5]); expected a table of levels"]),
+        # a level out of range in such a table: "Input should be less than or equal to 1"
+        ({"organization": {"core_values": {"innovation": 1.3}}},
+         ["organization.core_values.innovation: value 1.3 out of range; allowed range 0 to 1"]),
+        ({"events": [{"month": 5, "kind": "new_site", "headcount": 10,
+                      "values": {"innovation": -0.1}}]},
+         ["events[0].values.innovation: value -0.1 out of range; allowed range 0 to 1"]),
+        ({"meta": {"name": ["x"]}}, ["meta.name: wrong type list (['x']); expected a valid "
+                                     "string"]),
         # an excluded bound: "allowed range 0 to 1,000,000,000" refused a salary of 0
         ({"organization": {"salary_per_year": 0.0}},
          ["organization.salary_per_year: value 0.0 out of range; allowed range 0 (excluded) "

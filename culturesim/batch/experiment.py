@@ -53,6 +53,7 @@ from culturesim.scenario import (
     ScenarioError,
     field_bounds,
     key_path,
+    key_text,
     load_scenario,
     manifest_kind,
     parse_json,
@@ -108,7 +109,10 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = "experiment"
-    scenario: str
+    scenario: str = Field(
+        description="The scenario it varies: a file (relative to this one) or a shipped "
+        "scenario's name, as baseline"
+    )
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: int = Field(16, ge=1, le=100_000)
     replications: int = Field(1, ge=1, le=10_000)
@@ -455,6 +459,10 @@ def _message(err: dict, model: type[BaseModel] | None = None) -> str:
         name = err["loc"][-1] if err["loc"] else None
         bounds = field_bounds(model, name) if model and name in model.model_fields else ""
         return f"{loc}: value {err['input']!r} out of range; {bounds or msg.lower()}"
+    if err["type"] == "missing":  # as a scenario's are said: what the key is
+        name = err["loc"][-1] if err["loc"] else None
+        what = key_text(model, name) if model and name in model.model_fields else ""
+        return f"{loc}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
     if msg.startswith("Input should be ") and "input" in err:  # as a scenario's are said
         msg = wrong_type(err)
     return f"{loc}: {msg}" if loc else msg
