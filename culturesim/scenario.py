@@ -810,6 +810,9 @@ def _choices(annotation: Any) -> tuple:
     return get_args(annotation) if get_origin(annotation) is Literal else ()
 
 
+#: What ``events`` holds, in words.
+EVENTS_SHAPE = "[[events]] tables, each with month, kind and the kind's fields"
+
 #: What a table of named values (:data:`ValueTable`) allows, in words.
 VALUE_TABLE = "a table of levels 0 to 1 by value name, as { innovation = 0.8, openness = 0.65 }"
 
@@ -948,8 +951,16 @@ def _describe(err: dict) -> str:
         if key and re.match(r"[a-z_]+: ", msg):  # a table's check names its key: market.key
             return f"{key}.{msg}"
         return f"{key}: {msg}" if key else msg
+    given = wrong_type(err).partition("; ")[0]
     if kind == "dict_type" and _field_annotation(tuple(err["loc"])) == ValueTable:
-        return f"{key}: {wrong_type(err).partition('; ')[0]}; expected {VALUE_TABLE}"
+        return f"{key}: {given}; expected {VALUE_TABLE}"
+    if kind == "model_type" and model is not None and name is not None:  # [levers] = 3
+        keys = ", ".join(model.model_fields[name].annotation.model_fields)
+        return f"{key}: {given}; expected a table, [{key}], of these keys: {keys}"
+    if key == "events" and kind == "list_type":  # events = 3
+        return f"{key}: {given}; expected {EVENTS_SHAPE}"
+    if key.startswith("events[") and kind == "model_attributes_type":  # events = [3]
+        return f"{key}: {given}; expected an [[events]] table, with month, kind and its fields"
     return f"{key}: {wrong_type(err)}"
 
 

@@ -173,6 +173,16 @@ def test_with_changes_reaches_the_events_by_position():
         ({"events": [{"month": 5, "kind": "new_site", "headcount": 10,
                       "values": {"innovation": -0.1}}]},
          ["events[0].values.innovation: value -0.1 out of range; allowed range 0 to 1"]),
+        # a table or the events given as something else: "expected a valid dictionary or
+        # instance of Levers", "... or object to extract fields from"
+        ({"levers": 3}, ["levers: wrong type int (3); expected a table, [levers], of these keys: "
+                         "innovation_time, training_budget", "partnership_openness"]),
+        ({"meta": [1]}, ["meta: wrong type list ([1]); expected a table, [meta], of these keys: "
+                         "name, description, months, seed"]),
+        ({"events": {"month": 3}}, ["events: wrong type dict ({'month': 3}); expected [[events]] "
+                                    "tables, each with month, kind and the kind's fields"]),
+        ({"events": [3]}, ["events[0]: wrong type int (3); expected an [[events]] table, with "
+                           "month, kind and its fields"]),
         ({"meta": {"name": ["x"]}}, ["meta.name: wrong type list (['x']); expected a valid "
                                      "string"]),
         # an excluded bound: "allowed range 0 to 1,000,000,000" refused a salary of 0
