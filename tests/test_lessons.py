@@ -5,6 +5,7 @@ sees), with margins well inside what those runs show.
 """
 
 import numpy as np
+import pandas as pd
 
 from culturesim import CultureModel, simulate
 from culturesim.measure import alignment
@@ -208,3 +209,41 @@ def test_merger_fragmentation_jumps_at_the_merger():
     """ "Fragmentation jumps at the merger" (month 24)."""
     for k in lesson_runs("merger_clash"):
         assert k["culture_fragmentation"][24] > 2 * k["culture_fragmentation"][23]
+
+
+def _merger_site_colours(inclusion: float, seed: int) -> tuple[dict, dict, pd.Series]:
+    """The merger lesson at ``inclusion``: the new site's red and blue shares each month from
+    the merger (month 24) on, as the class sees them, and the run's fragmentation."""
+    scenario = LESSONS["merger_clash"].preset().with_changes({"levers.inclusion": inclusion})
+    model, red, blue = CultureModel(scenario=scenario, rng=seed), {}, {}
+    for month in range(1, 49):
+        model.step()
+        if month >= 24:
+            snap = runs.network_snapshot(model)
+            colour = shade(snap["alignment"], "alignment")[snap["site"] == snap["site"].max()]
+            red[month], blue[month] = np.mean(colour <= 1 / 3), np.mean(colour > 0.6)
+    return red, blue, model.kpi_frame()["culture_fragmentation"]
+
+
+def test_merger_the_cultures_blend_partly_in_two_years_and_inclusion_speeds_it():
+    """ "The new site stays red for about a year, then turns yellow: by month 48 most of it is
+    yellow, some blue, some still red ... fragmentation falls back but stays above where it was
+    before the merger"; "At 0.9 the new site leaves red about five months sooner, more of it
+    ends blue and fragmentation ends lower; at 0.1 hardly anyone there turns blue". The lesson
+    asked whether the colour catches up and said nothing of what the run shows. Margins from
+    these seeds and two more: red under half from month 42-46 at 0.1, 37-40 at 0.5, 36-39 at
+    0.9; at month 48 blue 0-0.12 at 0.1, 0.04-0.32 at 0.5."""
+    for seed in SEEDS:
+        red, blue, fragmentation = _merger_site_colours(0.5, seed)
+        assert red[36] > 0.6  # a year on, still red (0.77-0.84)
+        yellow = 1 - red[48] - blue[48]
+        assert yellow > 0.5 and 0 < red[48] < 0.4 and blue[48] < 0.4  # 0.60-0.69 yellow
+        assert fragmentation[48] < fragmentation[36] and fragmentation[48] > 1.1 * fragmentation[23]
+        sooner = {}
+        for inclusion in (0.1, 0.9):
+            red, blue, fragmentation = _merger_site_colours(inclusion, seed)
+            sooner[inclusion] = min(month for month in red if red[month] < 0.5), blue[48]
+            sooner[inclusion] += (fragmentation[48],)
+        assert sooner[0.1][0] - sooner[0.9][0] >= 3  # 43 - 38, 43 - 38, 46 - 39
+        assert sooner[0.1][1] < 0.15 and sooner[0.9][1] > sooner[0.1][1]
+        assert sooner[0.9][2] < sooner[0.1][2]  # 0.057-0.064 against 0.076-0.086

@@ -194,9 +194,14 @@ LESSONS = {
             "and a site and only works between people whose values are close enough. "
             "Inclusion builds ties across sites and widens that confidence.",
             notice="The new site appears as a separate cluster coloured red. Fragmentation jumps "
-            "at the merger; attrition may follow.",
+            "at the merger; attrition may follow. The new site stays red for about a year, then "
+            "turns yellow: by month 48 most of it is yellow, some blue, some still red. Two "
+            "years blend the cultures only partly, and fragmentation falls back but stays above "
+            "where it was before the merger.",
             try_="Run with inclusion 0.1 and 0.9. Does the new site's colour catch up? How "
-            "does fragmentation end?",
+            "does fragmentation end? (At 0.9 the new site leaves red about five months sooner, "
+            "more of it ends blue and fragmentation ends lower; at 0.1 hardly anyone there "
+            "turns blue.) What does inclusion cost per month?",
         ),
     ]
 }
