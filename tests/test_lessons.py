@@ -38,6 +38,30 @@ def test_twenty_percent_ideas_and_workload_rise_with_innovation_time_at_once():
         assert low["launches"].sum() > 1.3 * twenty["launches"].sum()
 
 
+def test_twenty_percent_the_network_grows_bluer_until_the_overload_turns_it_red():
+    """ "more innovation time turns it bluer (autonomy), even at 0.3, where launches have all
+    but stopped ... At 0.5 the workload ... passes 1 and within two years most of the network
+    is red". It read "an overloaded team turns from blue toward red": the workload is the
+    company's, and up to 0.3 the network only grew bluer. Margins from these seeds and five
+    more: blue at month 48 0.38-0.63 at 0, 0.54-0.77 at 0.1, 0.62-0.84 at 0.3, each seed in
+    that order; red at 0.5 0.54-0.77 at month 24, 0.66-0.77 at 48."""
+    for seed in SEEDS:
+        blue, red = {}, {}
+        for innovation_time in (0.0, 0.1, 0.3, 0.5):
+            scenario = LESSONS["twenty_percent"].preset()
+            scenario = scenario.with_changes({"levers.innovation_time": innovation_time})
+            model = CultureModel(scenario=scenario, rng=seed)
+            for month in range(1, 49):
+                model.step()
+                if month in (24, 48):
+                    engagement = runs.network_snapshot(model)["engagement"]
+                    colour = shade(engagement, "engagement")
+                    blue[innovation_time, month] = np.mean(colour > 0.6)
+                    red[innovation_time, month] = np.mean(colour <= 1 / 3)
+        assert blue[0.0, 48] < blue[0.1, 48] < blue[0.3, 48] and red[0.3, 48] < 0.05
+        assert red[0.5, 24] > 0.5 and red[0.5, 48] > 0.5 and blue[0.5, 48] < 0.2
+
+
 def test_pay_retention_a_raise_cuts_attrition_by_about_a_quarter_at_a_high_price():
     """ "Attrition falls by about a quarter, while costs rise from the first month ... hundreds
     of thousands of dollars of payroll for each quit avoided" (a 10% premium against none)."""

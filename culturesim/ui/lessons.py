@@ -80,8 +80,10 @@ LESSONS = {
             notice="Ideas rise with innovation time almost at once, and so does the workload: "
             "exploring takes delivery time. Launches need both ideas and spare capacity (the "
             "further the workload stays below 1, the more gets built), so they peak somewhere "
-            "in between. Watch engagement in the "
-            "network colours: an overloaded team turns from blue toward red.",
+            "in between. Watch engagement in the network colours: more innovation time turns it "
+            "bluer (autonomy), even at 0.3, where launches have all but stopped, so a happy "
+            "company is no sign of a productive one. At 0.5 the workload, which is everyone's, "
+            "passes 1 and within two years most of the network is red.",
             try_="Set innovation time to 0, to 0.2 and to 0.5 and Reset between runs. Where do "
             "launches peak? Is the peak at 20%?",
             compare=0.1,
