@@ -177,7 +177,9 @@ LESSONS = {
             "manager). New hires keep arriving red, screened for the new values but not yet "
             "living them, and turn blue within months.",
             try_="Raise hiring selectivity: does the culture shift faster? What does it cost in "
-            "time to fill vacancies?",
+            "time to fill vacancies? (At 0.9 the first year after the change goes much as at "
+            "0.5, and alignment ends a little higher, by 0.02-0.03 at month 60; vacancies take "
+            "about twice as long to fill, so the company hires fewer and ends some 7% smaller.)",
         ),
         Lesson(
             key="merger_clash",
