@@ -158,8 +158,9 @@ _LEVER_LIST = [
         0.5,
         0.05,
         "talent",
-        "How hard hiring screens for skill and fit: better hires, paid more (pay rises with "
-        "skill), slower to fill.",
+        "How hard hiring screens for skill and fit: better hires, slower to fill. Its cost is "
+        "the screening, per hire; the better hires' pay (pay rises with skill) comes on top, in "
+        "payroll.",
         "cash",
         lambda v, c: COST_PER_HIRE * (1.0 + 2.0 * v) * c.hires,
     ),
