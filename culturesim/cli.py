@@ -13,7 +13,8 @@
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
 problem on stderr, and writes nothing. A disk that cannot be written (full, read-only) exits
-with status 1 and one line; ``run`` and ``compare`` leave nothing then, a sweep its finished runs.
+with status 1 and one line (before the computation, where a small file tried first fails);
+``run`` and ``compare`` leave nothing then, a sweep its finished runs.
 Ctrl-C (or SIGTERM, SIGHUP) says so, leaves the same, and ends the program killed by that
 signal (:func:`console`).
 """
@@ -56,10 +57,12 @@ from culturesim.kpis import (
 from culturesim.levers import LEVERS, starting_context
 from culturesim.manifest import (
     DERIVED,
+    DISK_ERRORS,
     is_complete,
     made_folder,
     maker,
     now,
+    probe_folder,
     provenance,
     results_kind,
     same_folder,
@@ -501,7 +504,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     finished = args.resume and is_complete(Path(args.out))  # then nothing is run or written
     try:
         # a sweep keeps what it wrote (see _output_folder), and resumes only its own folders
-        with _output_folder(Path(args.out), "sweep"):
+        with _output_folder(Path(args.out), "sweep", probe=not finished):  # reads only
             out = run_sweep(
                 exp, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
             )
@@ -640,12 +643,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _output_folder(
-    out: Path | None, kind: str, option: str = "--out", also: tuple[str, ...] = ()
+    out: Path | None,
+    kind: str,
+    option: str = "--out",
+    also: tuple[str, ...] = (),
+    *,
+    probe: bool = True,
 ) -> Iterator[None]:
     """Make the folder ``out`` before a long computation that ends by writing into it.
 
-    A folder that cannot be made, or that holds another command's results (its manifest
-    would be replaced), fails at once, not after the runs; if the block fails or is
+    A folder that cannot be made, that cannot take a file (a full or read-only disk: a small
+    file is written there and removed, unless not ``probe``) or that holds another command's
+    results (its manifest would be replaced) fails at once, not after the runs; if the block
+    fails or is
     interrupted, the folders made here are removed again (those still empty), so nothing is
     left behind. ``None``: no folder.
 
@@ -655,6 +665,7 @@ def _output_folder(
             of its own results may be written again.
         option: The command-line option that named it, for the message.
         also: Other commands' kinds whose folders it may write (their files are among its own).
+        probe: Whether to try a small file there first (not for a command that only reads).
 
     Raises:
         UsageError: If ``out`` is a file, holds other results or cannot be made.
@@ -673,6 +684,8 @@ def _output_folder(
             made.enter_context(made_folder(out))
         except OSError as exc:
             raise UsageError(f"{option} {out}: cannot make it: {exc.strerror}") from None
+        if probe:
+            probe_folder(out)  # a disk error: one line and exit 1 (main), as at the end
         yield
 
 
@@ -714,6 +727,8 @@ def _on_sweep_folder(args: argparse.Namespace, action):
         # a report's files include analyze's: it may replace them
         also = DERIVED if args.command == "report" else ()
         with _output_folder(out, args.command, also=also):
+            if out is None:  # the sweep's own folder: one that takes nothing fails now
+                probe_folder(path)
             return action(path, path if out is None else out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -1396,8 +1411,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 _python_show_warning = warnings.showwarning
 
 
-#: Errors of the disk a command writes to, not of its input (one line and exit 1 for them).
-DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
 #: Those of them that say a disk or a quota is full.
 FULL = (errno.ENOSPC, errno.EDQUOT)
 #: What Python's ``tempfile`` says (a FileNotFoundError) when no folder for temporary files can

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import importlib.metadata
 import json
@@ -224,6 +225,38 @@ def made_folder(folder: Path) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 empty.rmdir()  # only if still empty
         raise
+
+
+#: Errors of a disk that cannot take a file: full, over quota, read-only, a file-size limit,
+#: failing.
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+
+
+def probe_folder(folder: Path) -> None:
+    """Write a small file into ``folder``, flush it to disk and remove it.
+
+    So that a disk that takes nothing (full, read-only, another user's folder) fails a command
+    before its computation, not after. A disk with a little room passes, and the command's
+    own writes may still fail (they leave nothing behind either: :func:`write_files`).
+
+    Raises:
+        OSError: As writing there would, naming ``folder`` (only the errors of a disk that
+            cannot take a file, :data:`DISK_ERRORS`, and of permissions).
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=".culturesim-probe-", dir=folder)
+    except OSError as exc:  # name the folder, as write_files does
+        raise type(exc)(exc.errno, exc.strerror, str(folder)) from None
+    try:
+        os.write(fd, b"culturesim")
+        os.fsync(fd)  # a full disk may take the write and fail the flush
+    except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise type(exc)(exc.errno, exc.strerror, str(folder)) from None
+    finally:  # other errors (a file system without fsync) are left to the command's writes
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def same_folder(a: Path, b: Path) -> bool:

@@ -1227,6 +1227,46 @@ def test_a_disk_that_takes_nothing_is_one_line_naming_the_folder(tmp_path, args)
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "runs"),
+    [(["run", "baseline", "--seeds", "50"], "culturesim.run.run_seeds"),
+     (["compare", "baseline", "--set-b", "levers.inclusion=0.9"], "culturesim.run.run_seeds"),
+     (["dock", "--figures"], "culturesim.classics.dock.run_checks")],
+    ids=lambda x: x[0] if isinstance(x, list) else "",
+)  # fmt: skip
+def test_a_disk_that_takes_nothing_fails_before_the_computation(
+    tmp_path, monkeypatch, capsys, command, runs
+):
+    """A full disk (whose writes are taken and whose flush to it fails, as with delayed
+    allocation) or a read-only one, in a folder that exists already: `run --seeds 50 --out`
+    ran all 50 seeds, and dock all its checks, before failing to write their files."""
+    import errno
+
+    from culturesim import cli as cli_module
+
+    computed = []
+    monkeypatch.setattr(runs, lambda *args, **kwargs: computed.append(args))
+    out = tmp_path / "results"
+    out.mkdir()
+    for number, said in ((errno.ENOSPC, "No space left on device: free some space"),
+                         (errno.EROFS, "Read-only file system")):  # fmt: skip
+
+        def full(fd, number=number):
+            raise OSError(number, os.strerror(number))
+
+        monkeypatch.setattr(os, "fsync", full)
+        option = "--figures" if command[0] == "dock" else "--out"
+        argv = [*command, *([option] * (option not in command)), str(out)]
+        code = cli_module.main(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 1 and err[-1] == f"culturesim: cannot write in {out}: {said}", err
+        assert not computed and list(out.iterdir()) == []  # the probe's file gone too
+    monkeypatch.undo()  # a disk with room: the probe passes and leaves nothing
+    code = cli_module.main(["run", "baseline", "--seeds", "1", "--months", "1", "--out", str(out)])
+    assert code == 0 and sorted(f.name for f in out.iterdir()) == [
+        "dashboard.png", "manifest.json", "runs.parquet", "timeseries.parquet"]  # fmt: skip
+
+
 def test_files_are_moved_in_holding_the_folders_lock(tmp_path):
     """Two commands writing one folder at once leave one's files, not a mix of both."""
     import fcntl
