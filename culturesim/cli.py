@@ -13,7 +13,7 @@
 
 Bad input (an invalid scenario, an unknown option value) exits with status 2 and one line per
 problem on stderr, and writes nothing. A disk that cannot be written (full, read-only) exits
-with status 1 and one line (before the computation, where a small file tried first fails);
+with status 1 and one line (where a small file tried first fails: before the computation);
 ``run`` and ``compare`` leave nothing then, a sweep its finished runs.
 Ctrl-C (or SIGTERM, SIGHUP) says so, leaves the same, and ends the program killed by that
 signal (:func:`console`).
@@ -727,8 +727,6 @@ def _on_sweep_folder(args: argparse.Namespace, action):
         # a report's files include analyze's: it may replace them
         also = DERIVED if args.command == "report" else ()
         with _output_folder(out, args.command, also=also):
-            if out is None:  # the sweep's own folder: one that takes nothing fails now
-                probe_folder(path)
             return action(path, path if out is None else out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
