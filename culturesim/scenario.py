@@ -942,8 +942,8 @@ def _describe(err: dict) -> str:
         return f"{key}: missing 'kind'; allowed: " + ", ".join(EVENT_HELP)
     if kind == "missing":  # an event's field: what it is and allows
         what = key_text(model, name) if model is not None and name is not None else ""
-        given = err["input"] if isinstance(err["input"], dict) else {}
-        if name == "value" and (lever := LEVERS.get(str(given.get("lever")))):
+        event = err["input"] if isinstance(err["input"], dict) else {}  # the key's table
+        if name == "value" and (lever := LEVERS.get(str(event.get("lever")))):
             what = f"{what} ({lever.name}: {lever.lo:g} to {lever.hi:g})"
         return f"{key}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
     if kind == "value_error":
