@@ -1981,6 +1981,13 @@ BAD = {
     "no_scenario": (GRID.replace('scenario = "tiny.toml"\n', ""),
                     "experiment.scenario: required key is missing; the scenario it varies: a "
                     "file (relative to this one) or a shipped scenario's name, as baseline"),
+    # a level in a table of values, as a scenario's: it read "Input should be less than or
+    # equal to 1"
+    "value_table_level": (GRID.replace('scenario = "tiny.toml"', 'scenario = "merger"')
+                          .replace("months = 12", "months = 24")
+                          .replace(GRID_PARAMETERS, '"events.0.values.innovation" = [0.1, 1.5]'),
+                          "parameters.events.0.values.innovation: value 1.5 out of range; "
+                          "allowed range 0 to 1"),
     # in TOML's words: it read "expected a valid list"
     "outputs_not_a_list": (GRID.replace('outputs = ["launches",', 'outputs = "launches"\n#'),
                            "experiment.outputs: wrong type str ('launches'); expected an array, "
