@@ -578,7 +578,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     started = now()
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
-        from culturesim.batch.compare import compare, summary_lines  # after the checks: seconds
+        from culturesim.batch.compare import (  # after the checks: seconds
+            compare,
+            many_intervals,
+            summary_lines,
+        )
 
         _say_if_compiling()
         with Progress(2 * n_seeds, log=False) as bar:
@@ -636,6 +640,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):
         print(f"  {line}")
+    print(_wrapped(many_intervals(), "", 2))  # ten at once
     if out is not None:
         print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
     return 0

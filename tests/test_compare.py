@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from culturesim import run as run_module
-from culturesim.batch.compare import compare, mean_ci
+from culturesim.batch.compare import compare, many_intervals, mean_ci
 from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label
 from culturesim.run import run_seeds
 from culturesim.scenario import scenario_from_dict
@@ -126,6 +126,9 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     assert "ideas" in proc.stdout
     short = proc.stdout.split("In short, B against A")[1]  # the strategist page's summary
     assert "Costs over 14 months: B $" in short and "Launches over 14 months: B " in short
+    # ten intervals read together: one may miss by chance (it went unsaid); wrapped to the
+    # terminal, so its words in order
+    assert " ".join(many_intervals().split()) in " ".join(short.split())
     png = (tmp_path / "compare.png").read_bytes()
     assert png[:4] == b"\x89PNG"
     assert int.from_bytes(png[16:20], "big") == round(2 * 4.2 * 110)  # two columns: --charts

@@ -19,6 +19,7 @@ import pytest
 import solara
 from ipywidgets import Widget
 
+from culturesim.batch.compare import many_intervals
 from culturesim.kpis import SUMMARY_KPIS
 from culturesim.levers import LEVERS
 from culturesim.model import CultureModel
@@ -925,6 +926,9 @@ def test_compare_pins_a_and_summarises_b_against_a_paired():
     wait(lambda: len(html_text(rc, "compare-line")) == len(SUMMARY_KPIS))
     text = dump(rc)
     assert "paired over 3 common seeds" in text
+    # ten intervals read together: one may miss by chance (it went unsaid)
+    assert html_text(rc, "compare-caveat") == [many_intervals(len(SUMMARY_KPIS))]
+    assert "of 10 read together, one may miss it by chance" in many_intervals(10)
     line = next(t for t in html_text(rc, "compare-line") if t.startswith("Attrition at year 3"))
     b, a = map(float, re.search(r": B ([\d.]+)% vs A ([\d.]+)% — ", line).groups())
     assert b < a and "points" in line  # B pays 30% more: "B 4.0% vs A 13.1% — −9.1 points"

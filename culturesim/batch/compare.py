@@ -28,7 +28,7 @@ from culturesim.progress import Progress
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario, seeds_from
 
-__all__ = ["Comparison", "compare", "mean_ci", "summary_lines"]
+__all__ = ["Comparison", "compare", "many_intervals", "mean_ci", "summary_lines"]
 
 COLUMNS = 6  # KPIs a row of compare.png: more wrap onto further rows (34 were 143 inches wide)
 
@@ -195,6 +195,18 @@ def compare(
     return Comparison(
         run_seeds(a, seed_list, months, progress=progress, name="A"),
         run_seeds(b, seed_list, months, progress=progress, name="B"),
+    )
+
+
+def many_intervals(count: int = len(SUMMARY_KPIS)) -> str:
+    """What ``count`` 95% intervals read together say: one may miss by chance.
+
+    Each interval covers its KPI's true difference 19 times in 20; read ``count`` at once, the
+    chance that one misses grows (to 40% for ten independent ones).
+    """
+    return (
+        f"Each 95% interval covers its own KPI's true difference 19 times in 20; of {count} "
+        "read together, one may miss it by chance, so a single small difference is weak evidence."
     )
 
 

@@ -14,7 +14,7 @@ import solara
 import solara.lab
 from ipyvuetify.extra import FileInput
 
-from culturesim.batch.compare import summary_lines
+from culturesim.batch.compare import many_intervals, summary_lines
 from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpi
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
@@ -347,6 +347,9 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
+        solara.Text(  # ten intervals at once: one may miss by chance
+            many_intervals(), classes=["compare-caveat"], style={"font-size": "0.85rem"}
+        )
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
         for kpi in SUMMARY_KPIS:
             Chart(
