@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import ipyvuetify as v
 import numpy as np
@@ -910,7 +911,10 @@ def test_a_company_the_classroom_cannot_build_is_said_and_setup_stays_on(monkeyp
     assert not setup.disabled and "Month —" in dump(rc)
 
 
-def test_compare_pins_a_and_summarises_b_against_a_paired():
+def test_compare_pins_a_and_summarises_b_against_a_paired(monkeypatch):
+    """B is compared as its replications land. The page compared only a finished B: while B
+    ran it said "Change levers or events and press Run to see B against A" to a visitor who
+    just had."""
     _, rc = render(StrategistPage)
     set_run_size(rc, months=36, replications=3)
     click(rc, "Run")
@@ -922,8 +926,31 @@ def test_compare_pins_a_and_summarises_b_against_a_paired():
     tabs.v_model = "Compare"
     assert "Change levers or events and press Run" in dump(rc)
     set_slider(rc, "lever-compensation_premium", 0.3)
+    # B held before its first replication, and again after it, until the test lets it go
+    real_run_one, held, go = runs.run_one, [threading.Event(), threading.Event()], []
+
+    def held_run_one(scenario, seed, months, snapshots):
+        if len(go) < 2:
+            go.append(seed)
+            assert held[len(go) - 1].wait(60)
+        return real_run_one(scenario, seed, months, snapshots)
+
+    monkeypatch.setattr(runs, "run_one", held_run_one)
+    pool = ThreadPoolExecutor(1)  # replications land one by one, as from the server's workers
+    monkeypatch.setattr(runs, "executor", lambda: pool)
     click(rc, "Run")
-    wait(lambda: len(html_text(rc, "compare-line")) == len(SUMMARY_KPIS))
+    wait(lambda: len(go) == 1)
+    text = dump(rc)
+    assert "shows as soon as B's first replication lands" in text
+    assert "Change levers or events and press Run" not in text
+    held[0].set()  # the first lands; the second is held
+    wait(lambda: "so far (B is still running)" in dump(rc))
+    assert "paired over 1 common seeds so far" in dump(rc)
+    assert len(html_text(rc, "compare-line")) == len(SUMMARY_KPIS)
+    held[1].set()
+    wait(lambda: "3 of 3 replications" in " ".join(html_text(rc, "run-progress")))
+    wait(lambda: "paired over 3 common seeds (common" in dump(rc))
+    pool.shutdown()
     text = dump(rc)
     assert "paired over 3 common seeds" in text
     # ten intervals read together: one may miss by chance (it went unsaid)

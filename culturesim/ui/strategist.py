@@ -314,8 +314,15 @@ def _seed_range(seeds: list[int]) -> str:
 
 
 @solara.component
-def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
-    """B (the current run) against the pinned A, paired by seed: summary and difference charts."""
+def CompareView(
+    pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None, running: bool = False
+):
+    """B (the current run) against the pinned A, paired by seed: summary and difference charts.
+
+    A B still running is compared over the seeds landed in both so far (the charts' view
+    fills in as they land); ``running``: a run is under way (until its first replication
+    lands, ``ensemble`` is the one before it).
+    """
     if pinned is None:
         solara.Info("Run a setting, press “Pin as A”, change levers or events, and Run again.")
         return
@@ -325,7 +332,11 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
         classes=["pinned-line"],
     )
     if ensemble is None or ensemble.scenario.digest() == a.digest():
-        solara.Info("Change levers or events and press Run to see B against A.")
+        if running and (ensemble is None or ensemble.complete):  # the run before this one
+            # it said "Change levers or events and press Run" to a visitor who had
+            solara.Info("B against A shows as soon as B's first replication lands.")
+        else:
+            solara.Info("Change levers or events and press Run to see B against A.")
         return
     b = ensemble.scenario
     if b.meta.months != a.meta.months:
@@ -343,7 +354,10 @@ def CompareView(pinned: runs.Ensemble | None, ensemble: runs.Ensemble | None):
         solara.Info("B against A shows as soon as B's first replication lands.")
         return
     n = comparison.a["seed"].nunique()
-    solara.Markdown(f"**B against A**, paired over {n} common seeds (common random numbers):")
+    so_far = "" if ensemble.complete else " so far (B is still running)"
+    solara.Markdown(
+        f"**B against A**, paired over {n} common seeds{so_far} (common random numbers):"
+    )
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
@@ -569,7 +583,7 @@ def StrategistPage():
     if view.value == "Events":
         EventEditor(events, base.value, months.value)
     if view.value == "Compare":
-        CompareView(pinned.value, ens if ens is not None and ens.complete else None)
+        CompareView(pinned.value, ens, running=run_task.pending)
     if view.value == "Network":
         if ens is None:
             solara.Info("Run first: the view shows the first replication's org network.")
