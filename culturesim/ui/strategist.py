@@ -356,7 +356,8 @@ def CompareView(
     n = comparison.a["seed"].nunique()
     so_far = "" if ensemble.complete else " so far (B is still running)"
     solara.Markdown(
-        f"**B against A**, paired over {n} common seeds{so_far} (common random numbers):"
+        f"**B against A**, paired over {n} common seed{'s' * (n != 1)}{so_far} (common random "
+        "numbers):"
     )
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
