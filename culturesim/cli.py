@@ -660,9 +660,8 @@ def _output_folder(
     A folder that cannot be made, that cannot take a file (a full or read-only disk: a small
     file is written there and removed, unless not ``probe``) or that holds another command's
     results (its manifest would be replaced) fails at once, not after the runs; if the block
-    fails or is
-    interrupted, the folders made here are removed again (those still empty), so nothing is
-    left behind. ``None``: no folder.
+    fails or is interrupted, the folders made here are removed again (those still empty), so
+    nothing is left behind. ``None``: no folder.
 
     Args:
         out: The folder, or ``None``.

@@ -240,8 +240,8 @@ def probe_folder(folder: Path) -> None:
     own writes may still fail (they leave nothing behind either: :func:`write_files`).
 
     Raises:
-        OSError: As writing there would, naming ``folder`` (only the errors of a disk that
-            cannot take a file, :data:`DISK_ERRORS`, and of permissions).
+        OSError: As writing there would, naming ``folder``: any error making the file, and
+            the errors of a disk that cannot take one (:data:`DISK_ERRORS`) writing it.
     """
     try:
         fd, name = tempfile.mkstemp(prefix=".culturesim-probe-", dir=folder)
