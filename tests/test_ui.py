@@ -946,6 +946,7 @@ def test_compare_pins_a_and_summarises_b_against_a_paired(monkeypatch):
     held[0].set()  # the first lands; the second is held
     wait(lambda: "so far (B is still running)" in dump(rc))
     assert "paired over 1 common seed so far" in dump(rc)
+    assert html_text(rc, "compare-caveat") == []  # one seed: no intervals to read together
     assert len(html_text(rc, "compare-line")) == len(SUMMARY_KPIS)
     held[1].set()
     wait(lambda: "3 of 3 replications" in " ".join(html_text(rc, "run-progress")))

@@ -362,9 +362,10 @@ def CompareView(
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
-        solara.Text(  # ten intervals at once: one may miss by chance
-            many_intervals(), classes=["compare-caveat"], style={"font-size": "0.85rem"}
-        )
+        if n >= 2:  # ten intervals at once: one may miss by chance (one seed gives none)
+            solara.Text(
+                many_intervals(), classes=["compare-caveat"], style={"font-size": "0.85rem"}
+            )
     with solara.ColumnsResponsive(default=12, medium=6, large=3):
         for kpi in SUMMARY_KPIS:
             Chart(
