@@ -835,6 +835,14 @@ def key_text(model: type[BaseModel], name: str, shape: bool = True) -> str:
     return "; ".join(part for part in ((field.description or "").rstrip("."), allowed) if part)
 
 
+def missing_key(key: str, what: str) -> str:
+    """The line for a required ``key`` left out, with ``what`` it is (:func:`key_text`), if any.
+
+    "events[0].share: required key is missing; share of employees laid off; allowed ...".
+    """
+    return f"{key}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
+
+
 def _key_comment(model: type[BaseModel], name: str) -> list[str]:
     """``# what the key means; what is allowed``, wrapped, for a scenario file."""
     return ["# " + line for line in textwrap.wrap(key_text(model, name, shape=False), 96)]
@@ -945,7 +953,7 @@ def _describe(err: dict) -> str:
         event = err["input"] if isinstance(err["input"], dict) else {}  # the key's table
         if name == "value" and (lever := LEVERS.get(str(event.get("lever")))):
             what = f"{what} ({lever.name}: {lever.lo:g} to {lever.hi:g})"
-        return f"{key}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
+        return missing_key(key, what)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         if key and re.match(r"[a-z_]+: ", msg):  # a table's check names its key: market.key

@@ -56,6 +56,7 @@ from culturesim.scenario import (
     key_text,
     load_scenario,
     manifest_kind,
+    missing_key,
     parse_json,
     parse_toml,
     read_file,
@@ -462,7 +463,7 @@ def _message(err: dict, model: type[BaseModel] | None = None) -> str:
     if err["type"] == "missing":  # as a scenario's are said: what the key is
         name = err["loc"][-1] if err["loc"] else None
         what = key_text(model, name) if model and name in model.model_fields else ""
-        return f"{loc}: required key is missing" + f"; {what[:1].lower()}{what[1:]}" * bool(what)
+        return missing_key(loc, what)
     if msg.startswith("Input should be ") and "input" in err:  # as a scenario's are said
         msg = wrong_type(err)
     return f"{loc}: {msg}" if loc else msg

@@ -51,6 +51,8 @@ CSS = (
 .v-application { overflow-wrap: anywhere; }
 """
 )
+#: What the Compare view says while B runs and none of A's seeds has landed in B yet.
+B_PENDING = "B against A shows as soon as B's first replication lands."
 REDRAW_SECONDS = 1.5  # while replications land, redraw the charts at most this often
 
 
@@ -334,7 +336,7 @@ def CompareView(
     if ensemble is None or ensemble.scenario.digest() == a.digest():
         if running and (ensemble is None or ensemble.complete):  # the run before this one
             # it said "Change levers or events and press Run" to a visitor who had
-            solara.Info("B against A shows as soon as B's first replication lands.")
+            solara.Info(B_PENDING)
         else:
             solara.Info("Change levers or events and press Run to see B against A.")
         return
@@ -351,7 +353,7 @@ def CompareView(
         return
     comparison = runs.paired(pinned, ensemble)
     if comparison is None:  # no replication of a common seed has landed in both yet
-        solara.Info("B against A shows as soon as B's first replication lands.")
+        solara.Info(B_PENDING)
         return
     n = comparison.a["seed"].nunique()
     so_far = "" if ensemble.complete else " so far (B is still running)"
