@@ -580,6 +580,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with _output_folder(out, "compare"):  # a bad folder fails now, not after the runs
         from culturesim.batch.compare import (  # after the checks: seconds
             compare,
+            funding_note,
             many_intervals,
             summary_lines,
         )
@@ -640,7 +641,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):
         print(f"  {line}")
-    print(_wrapped(many_intervals(), "", 2))  # ten at once
+    if note := funding_note(result):  # more cash for spending more: a round brought forward
+        print(_wrapped(note, "", 2))
+    print(_wrapped(many_intervals(), "", 2))  # eleven at once
     if out is not None:
         print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}, {out / 'manifest.json'}")
     return 0
@@ -1215,7 +1218,10 @@ def build_parser() -> argparse.ArgumentParser:
             "month): A, B and B - A with a 95% confidence interval over the paired "
             f"differences ({TOTALS_NOTE}); then, in plain words as the strategist page "
             "says it, B against A at the horizon for a few KPIs (costs summed over the "
-            "months simulated: what B spends against A), and a line on reading its "
+            "months simulated: what B spends against A; net cash flow: that less the revenue "
+            "it brings in), a note where B raised clearly more or less funding than A (a round "
+            "brought into the horizon or pushed past it: where B's cash stands before "
+            "funding), and a line on reading its "
             "intervals together (one may miss by chance). B may be A changed: `culturesim "
             "compare baseline --set-b levers.innovation_time=0.2`. Both run A's horizon (or "
             "--months) and A's seeds, so that they pair. With --out, also write compare.csv, "

@@ -380,6 +380,17 @@ _KPI_LIST = [
         "Payroll with overhead plus the levers' cash costs this month.",
     ),
     KPI(
+        "net_cash_flow",
+        "Net cash flow",
+        "$ per month",
+        -INF,
+        INF,
+        "flow",
+        "finance",
+        "Revenue less costs this month, before funding: cash changes by it, and jumps by a "
+        "round when one lands (Funding raised).",
+    ),
+    KPI(
         "funding_raised",
         "Funding raised",
         "$",
@@ -584,6 +595,7 @@ SUMMARY_KPIS = (
     "culture_alignment",
     "launches",
     "costs",  # what the levers cost: cash also holds funding rounds, which land or not
+    "net_cash_flow",  # what they cost net of the revenue they bring, before any round
     "funding_raised",  # the rounds, which a lever can bring forward or push past the horizon
     "cash",
     "runway_months",

@@ -295,6 +295,7 @@ def measure(model: CultureModel) -> dict[str, float]:
         revenue=model.revenue,
         **market_kpis(model),
         costs=model.costs,
+        net_cash_flow=model.revenue - model.costs,
         funding_raised=model.funding_raised,
         cash=model.cash,
         runway_months=model.runway,

@@ -12,7 +12,7 @@ from culturesim import run as run_module
 from culturesim.batch.compare import compare, many_intervals, mean_ci
 from culturesim.kpis import COMPARE_CHARTS, KPIS, chart_label
 from culturesim.run import run_seeds
-from culturesim.scenario import scenario_from_dict
+from culturesim.scenario import load_scenario, scenario_from_dict
 from tests.conftest import SMALL_MARKET, culturesim_here
 
 KPIS_SHOWN = ["engagement", "culture_alignment", "users_active", "cash", "trust_in_leadership"]
@@ -85,6 +85,39 @@ def test_the_summary_says_what_the_levers_cost():
     b_then_a = f"B {fmt('costs', simulated[1].mean())} vs A {fmt('costs', simulated[0].mean())}"
     assert line.startswith(f"Costs over 2 years: {b_then_a} — "), line  # each figure named
     assert f"— {fmt('costs', extra, diff=True)} (95% CI +$" in line, line  # dearer, clearly
+
+
+def test_the_summary_says_what_cash_owes_to_funding_rounds():
+    """A 20% pay premium brings the baseline's first round forward and a second into five
+    years: B ended with $57M more cash for $42M more costs, which read as a lever that pays.
+    Net cash flow (revenue less costs) is what cash is before the rounds, and a note says so
+    where the rounds differ clearly."""
+    from culturesim.batch.compare import Comparison, funding_note, summary_lines
+    from culturesim.kpis import format_kpi as fmt
+
+    sc = load_scenario("baseline")
+    a = run_seeds(sc, [0, 1, 2, 3], 60)
+    b = run_seeds(sc.with_changes({"levers.compensation_premium": 0.2}), [0, 1, 2, 3], 60)
+    last = [x[x["month"] == 60].set_index("seed") for x in (a, b)]
+    net = [x[x["month"] > 0].groupby("seed")["net_cash_flow"].sum() for x in (a, b)]
+    for end, flow, x in zip(last, net, (a, b), strict=True):  # cash = opening + net + rounds
+        opening = x.loc[x["month"] == 0, "cash"].to_numpy()
+        assert np.allclose(end["cash"] - end["funding_raised"], opening + flow, rtol=1e-12)
+    rounds = (last[1]["funding_raised"] - last[0]["funding_raised"]).mean()
+    before = (net[1] - net[0]).mean()
+    assert rounds > 40e6 and before < -30e6  # more rounds, and poorer before them
+    assert (last[1]["cash"] - last[0]["cash"]).mean() > 0  # yet richer at year 5
+    comparison = Comparison(a, b)
+    [line] = [x for x in summary_lines(comparison) if x.startswith("Net cash flow")]
+    assert line.startswith("Net cash flow over 5 years: B −$"), line
+    assert f"— {fmt('net_cash_flow', before, diff=True)} (95% CI −$" in line, line
+    note = funding_note(comparison)
+    assert f"B raised {fmt('funding_raised', rounds)} more than A" in note, note
+    assert f"B's cash ends {fmt('cash', -before)} below A's" in note, note
+    # rounds alike (B is A), or one seed (no interval): nothing to say
+    assert funding_note(Comparison(a, a.copy())) is None
+    one = Comparison(a[a["seed"] == 0], b[b["seed"] == 0])
+    assert funding_note(one) is None
 
 
 def test_a_small_clear_difference_is_shown_with_its_size():

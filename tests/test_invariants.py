@@ -22,7 +22,7 @@ CORE_VALUES = tuple(Scenario().organization.core_values)
 
 
 def check_invariants(result, users: int) -> None:
-    """Every KPI finite and in its declared range; headcount and users conserved."""
+    """Every KPI finite and in its declared range; headcount, cash and users conserved."""
     k = result.kpis
     assert np.isfinite(k.to_numpy()).all()
     for name, kpi in KPIS.items():
@@ -31,6 +31,11 @@ def check_invariants(result, users: int) -> None:
     flows = (k["hires"] - k["quits"] - k["layoffs"]).to_numpy()
     assert np.array_equal(h[1:], h[:-1] + flows[1:])
     assert result.model.headcount == h[-1]
+    # cash is conserved: the opening cash, the net cash flow of months 1..t and the rounds
+    net = k["net_cash_flow"].to_numpy()
+    cash = k["cash"].iloc[0] + np.concatenate([[0.0], np.cumsum(net[1:])]) + k["funding_raised"]
+    scale = np.maximum(1.0, np.abs(k["cash"]) + np.abs(k["funding_raised"]) + np.abs(net).sum())
+    assert (np.abs(k["cash"] - cash) <= 1e-9 * scale).all()
     # users are conserved: prospects + active + churned = potential, every month's end
     us = result.model.users
     states = np.bincount(us.state[: us.n], minlength=3)

@@ -947,6 +947,7 @@ def test_compare_pins_a_and_summarises_b_against_a_paired(monkeypatch):
     wait(lambda: "so far (B is still running)" in dump(rc))
     assert "paired over 1 common seed so far" in dump(rc)
     assert html_text(rc, "compare-caveat") == []  # one seed: no intervals to read together
+    assert html_text(rc, "compare-funding") == []  # nor a clear difference in funding
     assert len(html_text(rc, "compare-line")) == len(SUMMARY_KPIS)
     held[1].set()
     wait(lambda: "3 of 3 replications" in " ".join(html_text(rc, "run-progress")))
@@ -957,6 +958,10 @@ def test_compare_pins_a_and_summarises_b_against_a_paired(monkeypatch):
     # ten intervals read together: one may miss by chance (it went unsaid)
     assert html_text(rc, "compare-caveat") == [many_intervals(len(SUMMARY_KPIS))]
     assert "of 10 read together, one may miss it by chance" in many_intervals(10)
+    # B's pay brings its round forward, earlier and smaller: what cash owes to it is said
+    [note] = html_text(rc, "compare-funding")
+    assert note.startswith("Cash and runway at year 3 count funding rounds, and B raised $"), note
+    assert "Before funding, B's cash ends $" in note and " below A's" in note, note
     line = next(t for t in html_text(rc, "compare-line") if t.startswith("Attrition at year 3"))
     b, a = map(float, re.search(r": B ([\d.]+)% vs A ([\d.]+)% — ", line).groups())
     assert b < a and "points" in line  # B pays 30% more: "B 4.0% vs A 13.1% — −9.1 points"

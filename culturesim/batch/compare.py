@@ -28,7 +28,7 @@ from culturesim.progress import Progress
 from culturesim.run import run_seeds
 from culturesim.scenario import Scenario, seeds_from
 
-__all__ = ["Comparison", "compare", "many_intervals", "mean_ci", "summary_lines"]
+__all__ = ["Comparison", "compare", "funding_note", "many_intervals", "mean_ci", "summary_lines"]
 
 COLUMNS = 6  # KPIs a row of compare.png: more wrap onto further rows (34 were 143 inches wide)
 
@@ -210,6 +210,29 @@ def many_intervals(count: int = len(SUMMARY_KPIS)) -> str:
     )
 
 
+def _span(last: int) -> tuple[str, str]:
+    """The run's length and its last month in words: ("5 years", "year 5"), ("30 months", ...)."""
+    years = last // 12
+    if last % 12 == 0:
+        return f"{years} year{'s' * (years != 1)}", f"year {years}"
+    return f"{last} month{'s' * (last != 1)}", f"month {last}"
+
+
+def _paired(comparison: Comparison, kpi: str) -> tuple[pd.Series, pd.Series]:
+    """A's and B's ``kpi`` by seed: a flow summed over months 1 to the last, else the last's."""
+    a, b = comparison.a, comparison.b
+    if KPIS[kpi].aggregate == "flow":
+        return (
+            a[a["month"] > 0].groupby("seed")[kpi].sum(),
+            b[b["month"] > 0].groupby("seed")[kpi].sum(),
+        )
+    last = int(a["month"].max())
+    return (
+        a[a["month"] == last].set_index("seed")[kpi],
+        b[b["month"] == last].set_index("seed")[kpi],
+    )
+
+
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     """B against A at the last month, in plain words, one line per KPI.
 
@@ -219,24 +242,14 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     start); stocks and rates are read at the last month. A difference whose 95% interval
     contains zero is called "no clear difference".
     """
-    last = int(comparison.a["month"].max())
-    years = last // 12
-    span, when = (  # whole years as years, else months
-        (f"{years} year{'s' * (years != 1)}", f"year {years}")
-        if last % 12 == 0
-        else (f"{last} month{'s' * (last != 1)}", f"month {last}")
-    )
+    span, when = _span(int(comparison.a["month"].max()))
     lines = []
     for kpi in kpis:
         meta = KPIS[kpi]
-        if meta.aggregate == "flow":
-            xa = comparison.a[comparison.a["month"] > 0].groupby("seed")[kpi].sum()
-            xb = comparison.b[comparison.b["month"] > 0].groupby("seed")[kpi].sum()
-            what = f"{meta.label} over {span}"
-        else:
-            xa = comparison.a[comparison.a["month"] == last].set_index("seed")[kpi]
-            xb = comparison.b[comparison.b["month"] == last].set_index("seed")[kpi]
-            what = f"{meta.label} at {when}"
+        xa, xb = _paired(comparison, kpi)
+        what = (
+            f"{meta.label} over {span}" if meta.aggregate == "flow" else f"{meta.label} at {when}"
+        )
         diff, lo, hi = mean_ci((xb - xa.reindex(xb.index)).to_numpy())
         if len(xb) < 2:
             verdict = f"{format_kpi(kpi, diff, diff=True)} (one replication: no interval)"
@@ -249,3 +262,31 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
             f"{what}: B {format_kpi(kpi, xb.mean())} vs A {format_kpi(kpi, xa.mean())} — {verdict}"
         )
     return lines
+
+
+def funding_note(comparison: Comparison) -> str | None:
+    """What B's cash owes to funding rounds, where B and A raised clearly different sums.
+
+    Cash at the last month is the opening cash, the net cash flow summed and the funding
+    raised. Investors' rounds land when runway runs short, sized on the costs and revenue of
+    the time: a lever that burns faster brings one forward, into the horizon or earlier and
+    smaller (and one that saves pushes it back), so B can end with more cash than A for
+    spending more, or with less by more than it spent. The note says how much the rounds
+    differ and where B's cash would stand against A's before them. ``None`` where the
+    funding's difference is not clear (or one seed gives no interval).
+    """
+    fa, fb = _paired(comparison, "funding_raised")
+    funding, lo, hi = mean_ci((fb - fa.reindex(fb.index)).to_numpy())
+    if not lo > 0 and not hi < 0:  # no clear difference (NaN: one seed)
+        return None
+    ca, cb = _paired(comparison, "cash")
+    before = float(((cb - fb) - (ca - fa).reindex(cb.index)).mean())  # opening + net cash flow
+    span, when = _span(int(comparison.a["month"].max()))
+    return (
+        f"Cash and runway at {when} count funding rounds, and B raised "
+        f"{format_kpi('funding_raised', abs(funding))} {'more' if funding > 0 else 'less'} than "
+        "A: investors' rounds land when runway runs short, sized on the costs and revenue of "
+        "the time, so spending faster brings a round forward (into the horizon, or earlier "
+        f"and smaller). Before funding, B's cash ends {format_kpi('cash', abs(before))} "
+        f"{'above' if before > 0 else 'below'} A's (opening cash and net cash flow over {span})."
+    )

@@ -14,7 +14,7 @@ import solara
 import solara.lab
 from ipyvuetify.extra import FileInput
 
-from culturesim.batch.compare import many_intervals, summary_lines
+from culturesim.batch.compare import funding_note, many_intervals, summary_lines
 from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpi
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
@@ -364,7 +364,9 @@ def CompareView(
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
-        if n >= 2:  # ten intervals at once: one may miss by chance (one seed gives none)
+        if note := funding_note(comparison):  # more cash for spending more: a round brought on
+            solara.Text(note, classes=["compare-funding"])
+        if n >= 2:  # eleven intervals at once: one may miss by chance (one seed gives none)
             solara.Text(
                 many_intervals(), classes=["compare-caveat"], style={"font-size": "0.85rem"}
             )
