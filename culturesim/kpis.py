@@ -499,16 +499,21 @@ def chart_label(name: str) -> str:
     return KPIS[name].label + (" (total so far)" if shown_as_total(name) else "")
 
 
-def display_scale(name: str) -> tuple[float, str]:
+def display_scale(name: str, total: bool = False) -> tuple[float, str]:
     """How KPI ``name`` is shown: dollars in millions, counted flows as totals, the rest as is.
 
+    Args:
+        name: The KPI.
+        total: The value shown is a flow's total over a run (a sweep's final values), not a
+            month's: money flows lose their "per month" too.
+
     Returns:
-        The divisor and the unit to show ("M$ per month" for "$ per month", "launches" for
-        "launches per month": see :func:`shown_as_total`).
+        The divisor and the unit to show ("M$ per month" for "$ per month", "M$" for its
+        total, "launches" for "launches per month": see :func:`shown_as_total`).
     """
     unit = KPIS[name].unit
-    if shown_as_total(name):
-        return 1.0, unit.removesuffix(" per month")
+    if shown_as_total(name) or (total and KPIS[name].aggregate == "flow"):
+        unit = unit.removesuffix(" per month")
     return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
 
 

@@ -178,6 +178,39 @@ def test_an_interval_of_an_index_never_below_zero_is_drawn_cut_at_zero(
     assert f"{label}{"'s" * (design == 'sobol')} cut at 0, below which it cannot be" in caption
 
 
+def test_a_sweeps_money_flows_are_totals_over_the_months_simulated(closing_figures):
+    """A sweep's flows are totalled over the run: money flows summed month 0 too, a month of
+    opening costs and revenue that never reaches cash (a ten-lever Morris study's net cash flow
+    read $1.2M off its cash), and their panels said "M$ per month" of a five-year total."""
+    from culturesim.batch.analyze import final_values, sensitivity_figure
+    from culturesim.kpis import display_scale
+    from culturesim.run import run_seeds
+    from tests.conftest import SMALL_MARKET
+
+    scenario = Scenario().with_changes({**SMALL_MARKET, "organization.employees": 20})
+    ts = run_seeds(scenario, [1, 2], 12)
+    ts["run_id"] = ts["seed"]
+    outputs = ["net_cash_flow", "costs", "launches", "cash"]
+    final = final_values(ts, outputs)
+    start = ts[ts["month"] == 0].set_index("run_id")
+    end = ts[ts["month"] == 12].set_index("run_id")
+    # cash at the end: the opening cash, the net cash flow of months 1-12 and the rounds
+    expected = end["cash"] - start["cash"] - end["funding_raised"]
+    assert np.allclose(final["net_cash_flow"], expected, rtol=1e-12)
+    assert (start["costs"] > 0).all()  # month 0 has costs to leave out
+    assert np.allclose(final["costs"], ts[ts["month"] > 0].groupby("run_id")["costs"].sum())
+    assert (final["cash"] == end["cash"]).all()  # a stock: the last month's
+    assert display_scale("costs") == (1e6, "M$ per month")  # a month's, in charts by month
+    assert display_scale("costs", total=True) == (1e6, "M$")
+    assert display_scale("cash", total=True) == (1e6, "M$")
+    assert display_scale("launches", total=True) == display_scale("launches") == (1.0, "launches")
+    table = pd.DataFrame({"output": ["net_cash_flow", "cash"], "parameter": ["x1", "x1"],
+                          "mu": [-2e7, 3e7], "mu_star": [2e7, 3e7], "mu_star_conf": [1e6, 1e6],
+                          "sigma": [1e6, 1e6]})  # fmt: skip
+    fig = sensitivity_figure(table, "morris", 8)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["Net cash flow (M$)", "Cash (M$)"]
+
+
 @pytest.mark.parametrize("design", ["sobol", "morris", "lhs"])
 def test_the_indices_figure_of_one_parameter_draws_without_a_warning(design, closing_figures):
     """With one parameter each statistic is a one-row Series: given as such to ``barh``,

@@ -56,15 +56,17 @@ __all__ = [
 def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
     """Each run's outputs at the final month, one row per ``run_id``.
 
-    Stocks and rates are read at the final month; flows (ideas, launches, hires, ...) are
-    cumulated up to it, since one month of a flow says little.
+    Stocks and rates are read at the final month; flows (ideas, launches, hires, costs, ...)
+    are summed over months 1 to it, since one month of a flow says little. Month 0 is the start,
+    when no month has run: it records the money flows' opening rates (a month of costs never
+    booked into cash), so it is not summed, as in a comparison's summary.
     """
     from culturesim.kpis import KPIS
 
     last = ts[ts["month"] == ts["month"].max()].set_index("run_id")[outputs].copy()
     flows = [k for k in outputs if k in KPIS and KPIS[k].aggregate == "flow"]
     if flows:
-        last[flows] = ts.groupby("run_id")[flows].sum()
+        last[flows] = ts[ts["month"] > 0].groupby("run_id")[flows].sum()
     return last
 
 
@@ -529,7 +531,7 @@ def sensitivity_figure(table: pd.DataFrame, design: str, samples: int | None = N
             ax.axvline(0.0, color="0.5", linewidth=0.8)
             ax.set_xlim(-1.05, 1.05)
         else:  # mu* and sigma are in the output's unit: dollars in millions, as in every chart
-            scale, unit = display_scale(output) if known else (1.0, "")
+            scale, unit = display_scale(output, total=True) if known else (1.0, "")
             xerr = _cut_at_zero(v["mu_star"] / scale, v["mu_star_conf"] / scale)
             ax.barh(pos - 0.2, v["mu_star"] / scale, 0.4, xerr=xerr, label="mu*", color="C0")
             ax.barh(pos + 0.2, v["sigma"] / scale, 0.4, label="sigma", color="C1")

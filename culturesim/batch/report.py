@@ -143,7 +143,7 @@ def _title(kpi: str, by_month: bool = False) -> str:
     """
     if kpi not in KPIS:
         return kpi
-    scale, unit = display_scale(kpi)
+    scale, unit = display_scale(kpi, total=not by_month)
     label = chart_label(kpi) if by_month else KPIS[kpi].label
     return f"{label} ({unit})" if scale != 1.0 else label
 
