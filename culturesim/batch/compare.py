@@ -285,8 +285,8 @@ def funding_note(comparison: Comparison) -> str | None:
     return (
         f"Cash and runway at {when} count funding rounds, and B raised "
         f"{format_kpi('funding_raised', abs(funding))} {'more' if funding > 0 else 'less'} than "
-        "A: investors' rounds land when runway runs short, sized on the costs and revenue of "
-        "the time, so spending faster brings a round forward (into the horizon, or earlier "
-        f"and smaller). Before funding, B's cash ends {format_kpi('cash', abs(before))} "
+        "A. Rounds land when runway runs short, sized on the costs and revenue of the time: "
+        "what B spends or saves moves them (earlier or later, into or past the horizon, "
+        f"smaller or larger). Before funding, B's cash ends {format_kpi('cash', abs(before))} "
         f"{'above' if before > 0 else 'below'} A's (opening cash and net cash flow over {span})."
     )
