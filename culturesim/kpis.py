@@ -387,8 +387,9 @@ _KPI_LIST = [
         INF,
         "flow",
         "finance",
-        "Revenue less costs this month, before funding: cash changes by it, and jumps by a "
-        "round when one lands (Funding raised).",
+        "Revenue less costs this month, before funding: cash changes by it (from month 1; "
+        "month 0 reads the opening rates), and jumps by a round when one lands (Funding "
+        "raised).",
     ),
     KPI(
         "funding_raised",
