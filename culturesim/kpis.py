@@ -29,6 +29,7 @@ __all__ = [
     "check_names",
     "counted",
     "display_scale",
+    "final_values",
     "format_kpi",
     "format_number",
     "month_tick_step",
@@ -467,6 +468,22 @@ def shown(timeseries: pd.DataFrame, kpi: str) -> pd.Series:
     shown_values = timeseries[kpi].copy()
     shown_values.iloc[:] = totals.sort_index().to_numpy()
     return shown_values
+
+
+def final_values(ts: pd.DataFrame, names: list[str], by: str = "run_id") -> pd.DataFrame:
+    """Each run's KPIs ``names`` at its final month, one row per ``by`` (``run_id``, ``seed``).
+
+    Stocks and rates are read at the final month; flows (ideas, launches, hires, costs, ...)
+    are summed over months 1 to it, since one month of a flow says little. Month 0 is the start,
+    when no month has run: it records the money flows' opening rates (a month of costs never
+    booked into cash), so it is not summed. A sweep's outputs and a comparison's summary are
+    read so.
+    """
+    last = ts[ts["month"] == ts["month"].max()].set_index(by)[names].copy()
+    flows = [k for k in names if k in KPIS and KPIS[k].aggregate == "flow"]
+    if flows:
+        last[flows] = ts[ts["month"] > 0].groupby(by)[flows].sum()
+    return last
 
 
 def did_you_mean(name: str, choices) -> str:

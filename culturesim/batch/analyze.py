@@ -1,7 +1,7 @@
 """Sensitivity analysis of a sweep: Sobol, Morris (SALib) or a Latin hypercube's PRCC.
 
-Each output is taken at the final month (flows cumulated to it, :func:`final_values`) and
-averaged over replications at each design point (the
+Each output is taken at the final month (flows summed to it:
+:func:`~culturesim.kpis.final_values`) and averaged over replications at each design point (the
 replications share seeds across points, so the average is paired noise); the indices come from
 ``SALib.analyze.sobol`` (no second order, matching the sampler) or ``SALib.analyze.morris``,
 and an LHS sweep's from :func:`prcc` (Marino et al. 2008, the usual measure for a Latin
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from culturesim.kpis import KPIS, display_scale
+from culturesim.kpis import KPIS, display_scale, final_values
 from culturesim.manifest import (
     DERIVED,
     made_folder,
@@ -51,23 +51,6 @@ __all__ = [
     "too_few_points",
     "widest_intervals",
 ]
-
-
-def final_values(ts: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
-    """Each run's outputs at the final month, one row per ``run_id``.
-
-    Stocks and rates are read at the final month; flows (ideas, launches, hires, costs, ...)
-    are summed over months 1 to it, since one month of a flow says little. Month 0 is the start,
-    when no month has run: it records the money flows' opening rates (a month of costs never
-    booked into cash), so it is not summed, as in a comparison's summary.
-    """
-    from culturesim.kpis import KPIS
-
-    last = ts[ts["month"] == ts["month"].max()].set_index("run_id")[outputs].copy()
-    flows = [k for k in outputs if k in KPIS and KPIS[k].aggregate == "flow"]
-    if flows:
-        last[flows] = ts[ts["month"] > 0].groupby("run_id")[flows].sum()
-    return last
 
 
 SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")

@@ -20,6 +20,7 @@ from culturesim.kpis import (
     SUMMARY_KPIS,
     chart_label,
     display_scale,
+    final_values,
     format_kpi,
     report_months,
     shown,
@@ -220,17 +221,8 @@ def _span(last: int) -> tuple[str, str]:
 
 def _paired(comparison: Comparison, kpi: str) -> tuple[pd.Series, pd.Series]:
     """A's and B's ``kpi`` by seed: a flow summed over months 1 to the last, else the last's."""
-    a, b = comparison.a, comparison.b
-    if KPIS[kpi].aggregate == "flow":
-        return (
-            a[a["month"] > 0].groupby("seed")[kpi].sum(),
-            b[b["month"] > 0].groupby("seed")[kpi].sum(),
-        )
-    last = int(a["month"].max())
-    return (
-        a[a["month"] == last].set_index("seed")[kpi],
-        b[b["month"] == last].set_index("seed")[kpi],
-    )
+    a, b = (final_values(x, [kpi], by="seed")[kpi] for x in (comparison.a, comparison.b))
+    return a, b
 
 
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
