@@ -608,7 +608,14 @@ def format_number(x: float) -> str:
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)
 #: The KPIs a comparison's figure draws unless told (``culturesim compare --charts``).
-COMPARE_CHARTS = ("attrition_rate_annual", "user_trust", "users_active", "cash")
+COMPARE_CHARTS = (  # cash and net cash flow side by side: cash holds the rounds, which a
+    # lever moves (the figure travels without the summary's note on them)
+    "attrition_rate_annual",
+    "user_trust",
+    "users_active",
+    "cash",
+    "net_cash_flow",
+)
 #: The KPIs of a comparison's plain-language summary (the strategist page, ``culturesim compare``).
 SUMMARY_KPIS = (
     "attrition_rate_annual",

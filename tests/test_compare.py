@@ -288,7 +288,7 @@ def test_the_comparison_figure_keeps_its_legend_off_the_panels():
     sc = scenario_from_dict({"organization": {"employees": 30}, "meta": {"months": 6}})
     a = run_seeds(sc, [0, 1], 6)
     b = run_seeds(sc.with_changes({"levers.transparency": 0.9}), [0, 1], 6)
-    long = "B: small, open, and named at length by a strategist who likes detail " * 4
+    long = "B: small, open, and named at length by a strategist who likes detail " * 8
     for names in (("A: small", "B: small, open"), ("A: small", long)):
         fig = Comparison(a, b).figure(names=names)
         fig.canvas.draw()  # lay the figure out
