@@ -641,7 +641,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):
         print(f"  {line}")
-    if note := funding_note(result):  # more cash for spending more: a round brought forward
+    if note := funding_note(result):  # cash that the rounds, moved by B, explain
         print(_wrapped(note, "", 2))
     print(_wrapped(many_intervals(), "", 2))  # eleven at once
     if out is not None:

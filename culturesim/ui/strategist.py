@@ -364,7 +364,7 @@ def CompareView(
     with solara.Column(classes=["compare-summary"], style={"font-size": "1.05rem"}):
         for line in summary_lines(comparison):
             solara.Text(line, classes=["compare-line"])
-        if note := funding_note(comparison):  # more cash for spending more: a round brought on
+        if note := funding_note(comparison):  # cash that the rounds, moved by B, explain
             solara.Text(note, classes=["compare-funding"])
         if n >= 2:  # eleven intervals at once: one may miss by chance (one seed gives none)
             solara.Text(
