@@ -557,6 +557,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if recorded and args.b is not None:
         raise UsageError(f"compare: {args.a} holds both A and B; change B with --set-b")
     if args.b is None and not (args.set_a or args.set_b or recorded):
+        load_scenario(args.a)  # what is wrong with A first: B would not mend it
         raise UsageError("compare: give scenario B, or A's changes for B with --set-b KEY=VALUE")
     if args.charts and args.out is None:
         raise UsageError("compare: --charts picks what compare.png draws; give --out DIR too")

@@ -1047,6 +1047,10 @@ def test_compare_a_scenario_with_itself_changed(tmp_path):
     proc = cli("compare", "baseline")  # nothing to compare with
     assert proc.returncode == 2
     assert "give scenario B, or A's changes for B with --set-b" in proc.stderr
+    # what is wrong with A is said first (asking for B, it used to send a user round twice)
+    proc = cli("compare", tmp_path / "nope.toml")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"{tmp_path / 'nope.toml'}: no such file"
 
 
 def test_show_prints_either_scenario_of_a_compare_folder(tmp_path):
