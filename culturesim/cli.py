@@ -1278,7 +1278,8 @@ def build_parser() -> argparse.ArgumentParser:
             "folder; write sensitivity.csv and sensitivity.png there, and sensitivity.json, "
             "the code that computed them and the sweep's manifest's SHA-256. Outputs whose 95% "
             "confidence intervals are wider than +/-0.1 (of the largest mu* for Morris) are "
-            "named in a note, with the samples that would narrow them to that."
+            "named in a note, with the samples that would narrow them to that (a Sobol "
+            "interval wider than an index's range, 0 to 1: 16x the samples, a first step)."
         ),
     )
     ana.add_argument(

@@ -122,6 +122,25 @@ def test_rough_indices_are_named_with_the_samples_that_narrow_them(design, few, 
         assert f"{samples:,} {'base samples' if design == 'sobol' else 'trajectories'}" in caption
 
 
+def test_sobol_intervals_wider_than_an_index_can_be_ask_for_a_first_step_not_billions():
+    """Four Sobol base samples gave intervals of +/-90 (Ishigami) and +/-2,700 (the notebook's
+    quick run): some bootstrap resamples repeat a point or two, and the output hardly varies
+    among them. Read as 1/sqrt(samples), such an interval asked for four billion samples. An
+    interval wider than an index's whole range tells nothing of how many would do: the note
+    asks for a first step instead, and at that step it can tell."""
+    from culturesim.batch.analyze import BEYOND_RANGE, FIRST_STEP, interval_note, widest_intervals
+
+    few = 4
+    rough = _ishigami_table("sobol", few)
+    assert widest_intervals(rough, "sobol")["half_width"].max() > BEYOND_RANGE
+    note = interval_note(rough, "sobol", few)
+    assert "spans more than an index's whole range (0 to 1)" in note
+    step = int(re.search(r"samples = ([\d,]+) \((\d+)x the runs\)", note)[1].replace(",", ""))
+    assert step == FIRST_STEP * few
+    assert widest_intervals(_ishigami_table("sobol", step), "sobol")["half_width"].max() <= 1
+    assert "1/sqrt(samples)" in interval_note(_ishigami_table("sobol", step), "sobol", step)
+
+
 @pytest.mark.parametrize("design", ["sobol", "morris"])
 def test_the_indices_figure_draws_both_statistics_and_says_what_they_are(design, closing_figures):
     """A Morris figure drew mu* alone, though analyze computes sigma (whether a parameter acts

@@ -34,6 +34,8 @@ from culturesim.manifest import (
 )
 
 __all__ = [
+    "BEYOND_RANGE",
+    "FIRST_STEP",
     "KEYS",
     "MEANING",
     "WIDE",
@@ -65,6 +67,13 @@ KEYS = {"sobol": SOBOL_KEYS, "morris": MORRIS_KEYS, "lhs": PRCC_KEYS}  # the des
 #: intervals follows Sarrazin, Pianosi & Wagener (2016, Environ. Model. Softw. 79: 135-152);
 #: at this width two indices a fifth apart may still trade places.
 WIDE = 0.1
+#: A Sobol index's 95% interval wider than this (half-width) is wider than the index's whole
+#: range, 0 to 1: the bootstrap of too few samples (some resamples repeat one or two points, and
+#: the output's variance among them is near 0). How many samples would narrow it cannot be
+#: read from it (four base samples gave +/-2,700, and 1/sqrt(samples) asked for four billion).
+BEYOND_RANGE = 1.0
+#: The samples' factor a note suggests then: a first step, after which the note can tell more.
+FIRST_STEP = 16
 
 
 def widest_intervals(table: pd.DataFrame, design: str) -> pd.DataFrame:
@@ -103,7 +112,8 @@ def interval_note(table: pd.DataFrame, design: str, samples: int) -> str:
     interval. Intervals narrow about as 1 / sqrt(samples); the samples suggested would bring the
     widest of all to about :data:`WIDE` (a Sobol design's kept a power of 2). It is an estimate:
     the intervals of a few samples are rough themselves (Ishigami's, at 16 Sobol samples, came
-    out narrower than at 64).
+    out narrower than at 64). A Sobol interval wider than :data:`BEYOND_RANGE` says too little
+    to estimate from: the note suggests :data:`FIRST_STEP` times the samples, a first step.
 
     Args:
         table: The indices, as :func:`sensitivity_table` gives them.
@@ -122,13 +132,23 @@ def interval_note(table: pd.DataFrame, design: str, samples: int) -> str:
     named = [f"{r.output} (+/-{r.half_width:.2g}{of}, {r.statistic} of {r.parameter})"
              for r in wide.itertuples()]  # fmt: skip
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    rough = (
+        f"the indices are rough, their 95% confidence intervals wider than +/-{WIDE:g} (close "
+        f"ones may trade places), for {listed}; "
+    )
+    if design == "sobol" and wide["half_width"].max() > BEYOND_RANGE:
+        return rough + (
+            f"an interval wider than +/-{BEYOND_RANGE:g} spans more than an index's whole range "
+            f"(0 to 1): the samples are too few to tell how many would do; samples = "
+            f"{FIRST_STEP * samples:,} ({FIRST_STEP}x the runs) is a first step, after which "
+            "this note can tell"
+        )
     factor = int(np.ceil((wide["half_width"].max() / WIDE) ** 2))
     if design == "sobol":
         factor = 1 << (factor - 1).bit_length()
-    return (
-        f"the indices are rough, their 95% confidence intervals wider than +/-{WIDE:g} (close "
-        f"ones may trade places), for {listed}; intervals narrow about as 1/sqrt(samples): "
-        f"samples = {factor * samples:,} ({factor}x the runs) would bring them to about +/-{WIDE:g}"
+    return rough + (
+        f"intervals narrow about as 1/sqrt(samples): samples = {factor * samples:,} "
+        f"({factor}x the runs) would bring them to about +/-{WIDE:g}"
     )
 
 
