@@ -356,12 +356,11 @@ def summary_table(timeseries: pd.DataFrame) -> str:
     lines = [head, "-" * len(head)]
     for name in KPIS:
         cells, values = [], shown(timeseries, name)  # counted flows: totals so far
+        money = KPIS[name].money
         for m in months:
             x = values[timeseries["month"] == m].to_numpy()
-            p10, med, p90 = np.quantile(x, [0.1, 0.5, 0.9])
-            cells.append(
-                f"{format_number(med)} [{format_number(p10)}, {format_number(p90)}]".rjust(30)
-            )
+            p10, med, p90 = (format_number(q, money) for q in np.quantile(x, [0.1, 0.5, 0.9]))
+            cells.append(f"{med} [{p10}, {p90}]".rjust(30))
         lines.append(name.ljust(width) + "".join(cells))
     return "\n".join(lines)
 
@@ -632,13 +631,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"\nmonth {month}")
         print("KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36))
         for r in rows.itertuples():
-            ci = f"{format_number(r.diff)} [{format_number(r.ci_lo)}, {format_number(r.ci_hi)}]"
-            print(
-                r.kpi.ljust(width)
-                + format_number(r.A).rjust(12)
-                + format_number(r.B).rjust(12)
-                + ci.rjust(36)
+            a, b, diff, lo, hi = (
+                format_number(x, KPIS[r.kpi].money) for x in (r.A, r.B, r.diff, r.ci_lo, r.ci_hi)
             )
+            print(r.kpi.ljust(width) + a.rjust(12) + b.rjust(12) + f"{diff} [{lo}, {hi}]".rjust(36))
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):
         print(f"  {line}")

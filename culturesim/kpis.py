@@ -73,6 +73,11 @@ class KPI:
     help: str
     mark: tuple[float, str] | None = None
 
+    @property
+    def money(self) -> bool:
+        """Whether it is in dollars (cash, revenue, costs, ...)."""
+        return self.unit.startswith("$")
+
 
 FAMILIES = ("brand", "talent", "culture", "trust", "innovation", "finance")
 
@@ -439,7 +444,7 @@ def shown_as_total(name: str) -> bool:
     how many more). Money flows (revenue, costs) are drawn per month.
     """
     meta = KPIS[name]
-    return meta.aggregate == "flow" and not meta.unit.startswith("$")
+    return meta.aggregate == "flow" and not meta.money
 
 
 def counted(name: str) -> bool:
@@ -532,7 +537,7 @@ def display_scale(name: str, total: bool = False) -> tuple[float, str]:
     unit = KPIS[name].unit
     if shown_as_total(name) or (total and KPIS[name].aggregate == "flow"):
         unit = unit.removesuffix(" per month")
-    return (1e6, unit.replace("$", "M$", 1)) if unit.startswith("$") else (1.0, unit)
+    return (1e6, unit.replace("$", "M$", 1)) if KPIS[name].money else (1.0, unit)
 
 
 #: The least a chart's value axis spans: this share of the largest value shown (see
@@ -586,16 +591,17 @@ def month_tick_step(months: int) -> int:
     return 1
 
 
-def format_number(x: float) -> str:
+def format_number(x: float, money: bool = False) -> str:
     """A KPI or lever value as a table shows it: about four significant digits.
 
     Millions as "21.74M" (with commas from a billion: "2,500.00M"), thousands with commas
     ("66,914"), whole numbers bare (0, not "-0"), the rest with one decimal from 100 ("145.6"),
     two from 10 ("21.59") and three below ("0.622"), trailing zeros dropped ("4.2", not
-    "4.200").
+    "4.200"). With ``money`` (dollars), millions from $100,000 ("-0.97M"): a row of money
+    reads in one unit ("-965,386" stood beside "-2.08M").
     """
     size = abs(x)
-    if size >= 1e6:
+    if size >= 1e6 or (money and size >= 1e5):
         return f"{x / 1e6:,.2f}M"
     if size >= 1000:
         return f"{x:,.0f}"
@@ -652,9 +658,9 @@ def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
     unit = KPIS[kpi].unit
     sign = ("+" if value >= 0 else "−") if diff else ""
     v = abs(value) if diff else value
-    if KPIS[kpi].aggregate == "flow" and not unit.startswith("$"):  # counts summed over time
+    if shown_as_total(kpi):  # counts summed over time
         text = f"{v:,.1f}"
-    elif unit.startswith("$"):
+    elif KPIS[kpi].money:
         text = _dollars(v)
     elif unit.startswith("share"):
         text = f"{_decimals(100 * v, 1)} points" if diff else f"{100 * v:.1f}%"

@@ -277,6 +277,30 @@ def test_summary_numbers_show_about_four_significant_digits():
     assert format_number(-0.0004) == "0"
     assert format_number(-0.0) == "0"  # a difference of nothing read "-0"
     assert format_number(2.5e9) == "2,500.00M"  # cash may reach $10^15: "1000000000.00M"
+    # money reads in millions from $100,000: "-965,386" stood beside "-2.08M" in one row
+    assert format_number(-965_386.0, money=True) == "-0.97M"
+    assert format_number(66_914.2, money=True) == "66,914"
+    assert format_number(-965_386.0) == "-965,386"  # users, say: in full
+
+
+def test_the_summary_tables_money_rows_read_in_one_unit():
+    """`run`'s table printed a net cash flow row as "-965,386 [-994,656, -845,833]" at month 12
+    and "-2.08M [...]" at 36; people counts stay in full."""
+    import numpy as np
+
+    from culturesim.cli import summary_table
+    from culturesim.kpis import KPIS
+
+    months = np.arange(37)
+    frame = pd.DataFrame({"run_id": 0, "seed": 0, "month": months})
+    for name in KPIS:
+        frame[name] = 1.0
+    frame["net_cash_flow"] = np.where(months < 24, -965_386.0, -2_080_000.0)
+    frame["users_active"] = 965_386.0
+    rows = {line.split()[0]: line for line in summary_table(frame).splitlines()[2:]}
+    assert rows["net_cash_flow"].split()[1:] == ["-0.97M", "[-0.97M,", "-0.97M]",
+                                                 "-2.08M", "[-2.08M,", "-2.08M]"]  # fmt: skip
+    assert rows["users_active"].split()[1] == "965,386"
 
 
 def test_manifest_is_enough_to_reproduce(tmp_path):

@@ -398,6 +398,21 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     assert bad.returncode == 2 and "sobol" in bad.stderr
 
 
+def test_a_reports_money_reads_in_millions_beside_millions():
+    """A report's tables printed a Morris mu* of cash as "1.69M ± 950,114" and a final-month
+    summary's money below $1M in full: money now reads in millions from $100,000, as `run`'s
+    table does, and counts stay in full."""
+    from culturesim.batch.report import _indices_markdown, _markdown
+
+    table = pd.DataFrame({"output": ["cash", "launches"], "parameter": "levers.inclusion",
+                          "mu": [1.69e6, 123_456.0], "mu_star": [1.69e6, 123_456.0],
+                          "mu_star_conf": [950_114.0, 5_000.0], "sigma": 0.0})  # fmt: skip
+    rows = [line for line in _indices_markdown(table, "morris") if line.startswith("| inclusion")]
+    assert rows == ["| inclusion | **1.69M ± 0.95M** | **123,456 ± 5,000** |"]
+    summary = pd.DataFrame({"cash": [965_386.0], "launches": [965_386.0]}, index=["mean"])
+    assert _markdown(summary).splitlines()[-1] == "| mean | 0.97M | 965,386 |"
+
+
 def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypatch):
     from culturesim.batch import load_experiment, run_sweep
     from culturesim.batch import sweep as sweep_module

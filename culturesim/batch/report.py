@@ -410,7 +410,9 @@ def _as_run(runs: pd.DataFrame, manifest: dict, params: list[str]) -> pd.DataFra
 def _markdown(frame: pd.DataFrame) -> str:
     """A Markdown table of ``frame`` (index first)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
-    rows = [[str(i), *(format_number(v) if isinstance(v, float) else str(v) for v in r)]
+    money = [c in KPIS and KPIS[c].money for c in frame.columns]  # in millions from $100,000
+    rows = [[str(i), *(format_number(v, m) if isinstance(v, float) else str(v)
+                       for v, m in zip(r, money, strict=True))]
             for i, r in zip(frame.index, frame.to_numpy(), strict=True)]  # fmt: skip
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
     return head + "".join("\n| " + " | ".join(r) + " |" for r in rows)
@@ -441,9 +443,10 @@ def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
     for output in outputs:
         t = table[table["output"] == output].set_index("parameter").loc[params]
         top = t[value].abs().max()
+        money = design == "morris" and output in KPIS and KPIS[output].money  # mu* in dollars
         cells[output] = [
-            "-" if pd.isna(v) else
-            ("**{}**" if abs(v) == top else "{}").format(f"{format_number(v)} ± {format_number(c)}")
+            "-" if pd.isna(v) else ("**{}**" if abs(v) == top else "{}").format(
+                f"{format_number(v, money)} ± {format_number(c, money)}")
             for v, c in zip(t[value], t[conf], strict=True)
         ]  # fmt: skip
     head = ["parameter", *(KPIS[o].label if o in KPIS else o for o in outputs)]
