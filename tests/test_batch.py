@@ -2151,6 +2151,12 @@ def test_an_experiments_parameters_are_said_with_its_tables_problems(tmp_path):
         "[0.0, 0.2, 0.4]", "[0.9]"
     )
     assert problem_keys(write_experiment(tmp_path, unnamed)) == ["experiment.scenario"]
+    # a scenario that cannot be read hid the parameters' shapes, which need none
+    missing = GRID.replace('"tiny.toml"', '"gone.toml"').replace("[0.2, 0.8]", "[0.2, 0.2]")
+    assert problem_keys(write_experiment(tmp_path, missing)) == [
+        "experiment.scenario",
+        "parameters.levers.transparency",
+    ]
 
 
 def test_every_parameter_whose_shape_is_wrong_is_said_at_once(tmp_path):

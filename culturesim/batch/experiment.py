@@ -578,13 +578,6 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
     name = Path(settings.scenario)
     # "baseline", not "x.toml" (and "" is no name, not the experiment's folder)
     bare = not settings.scenario.strip() or (str(name) == name.stem and not scenario_path.exists())
-    try:  # a bare name not beside the file: a shipped scenario's (or a did-you-mean)
-        if recorded:  # the scenario as it ran, whatever its file holds now
-            scenario = scenario_from_dict(recorded["scenario"], source="the recorded scenario")
-        else:
-            scenario = load_scenario(settings.scenario if bare else scenario_path)
-    except ScenarioError as exc:
-        raise ExperimentError(str(p), [*said, f"experiment.scenario: {exc}"]) from None
     parameters, problems = _dotted(data.get("parameters", {}))
     shape = _shape_problems(
         None if "design" in failed else settings.design,
@@ -592,6 +585,15 @@ def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
         parameters,
     )
     shaped = {k for k in parameters if any(q.startswith(f"parameters.{k}: ") for q in shape)}
+    try:  # a bare name not beside the file: a shipped scenario's (or a did-you-mean)
+        if recorded:  # the scenario as it ran, whatever its file holds now
+            scenario = scenario_from_dict(recorded["scenario"], source="the recorded scenario")
+        else:
+            scenario = load_scenario(settings.scenario if bare else scenario_path)
+    except ScenarioError as exc:  # the parameters' shapes are said too: they need no scenario
+        raise ExperimentError(
+            str(p), [*said, f"experiment.scenario: {exc}", *problems, *shape]
+        ) from None
     problems = [*said, *problems, *shape]
     months = settings.months or scenario.meta.months
     timed = "months" not in failed  # the runs' horizon is known: event months are checked
