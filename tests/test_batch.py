@@ -95,6 +95,9 @@ def test_grid_pairs_points_through_seeds(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["experiment_hash"] and manifest["scenario_hash"]
+    # a grid runs its lists' combinations: no "samples": 16 (the unused default) to mislead
+    assert manifest["experiment"]["design"] == "grid" and "samples" not in manifest["experiment"]
+    assert manifest["design_points"] == 6
 
 
 def test_a_sweep_into_an_empty_folder_name_is_refused_writing_nothing(tmp_path, monkeypatch):

@@ -1038,9 +1038,10 @@ def _consolidate(
 
 
 def _manifest(exp: Experiment, points: pd.DataFrame) -> dict:
+    unused = {"samples"} if exp.settings.design == "grid" else None  # a grid's: its default
     return {
         **provenance("sweep"),
-        "experiment": exp.settings.model_dump(),
+        "experiment": exp.settings.model_dump(exclude=unused),
         "experiment_file": exp.source,
         "experiment_hash": exp.digest,
         "parameters": {
