@@ -50,6 +50,7 @@ from culturesim.kpis import (
     check_names,
     did_you_mean,
     format_number,
+    format_numbers,
     report_months,
     shown,
     shown_as_total,
@@ -359,7 +360,7 @@ def summary_table(timeseries: pd.DataFrame) -> str:
         money = KPIS[name].money
         for m in months:
             x = values[timeseries["month"] == m].to_numpy()
-            p10, med, p90 = (format_number(q, money) for q in np.quantile(x, [0.1, 0.5, 0.9]))
+            p10, med, p90 = format_numbers(np.quantile(x, [0.1, 0.5, 0.9]), money)
             cells.append(f"{med} [{p10}, {p90}]".rjust(30))
         lines.append(name.ljust(width) + "".join(cells))
     return "\n".join(lines)
@@ -631,9 +632,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"\nmonth {month}")
         print("KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36))
         for r in rows.itertuples():
-            a, b, diff, lo, hi = (
-                format_number(x, KPIS[r.kpi].money) for x in (r.A, r.B, r.diff, r.ci_lo, r.ci_hi)
-            )
+            money = KPIS[r.kpi].money
+            a, b = (format_number(x, money) for x in (r.A, r.B))
+            diff, lo, hi = format_numbers((r.diff, r.ci_lo, r.ci_hi), money)  # in one unit
             print(r.kpi.ljust(width) + a.rjust(12) + b.rjust(12) + f"{diff} [{lo}, {hi}]".rjust(36))
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):

@@ -32,6 +32,7 @@ __all__ = [
     "final_values",
     "format_kpi",
     "format_number",
+    "format_numbers",
     "month_tick_step",
     "report_months",
     "shown",
@@ -592,24 +593,72 @@ def month_tick_step(months: int) -> int:
 
 
 def format_number(x: float, money: bool = False) -> str:
-    """A KPI or lever value as a table shows it: about four significant digits.
+    """A KPI or lever value as a table shows it: three or four significant digits.
 
     Millions as "21.74M" (with commas from a billion: "2,500.00M"), thousands with commas
     ("66,914"), whole numbers bare (0, not "-0"), the rest with one decimal from 100 ("145.6"),
-    two from 10 ("21.59") and three below ("0.622"), trailing zeros dropped ("4.2", not
-    "4.200"). With ``money`` (dollars), millions from $100,000 ("-0.97M"): a row of money
-    reads in one unit ("-965,386" stood beside "-2.08M").
+    two from 10 ("21.59"), three from 1 ("4.2", trailing zeros dropped) and three significant
+    digits below ("0.622", "0.0103"). With ``money`` (dollars), millions from $100,000
+    ("-0.965M"): a row of money reads in one unit ("-965,386" stood beside "-2.08M").
+    :func:`format_numbers` writes a value with its interval, in one unit.
     """
-    size = abs(x)
+    return format_numbers([x], money)[0]
+
+
+#: The most decimals a table writes: a value nearer 0 than this shows as 0.
+MAX_DECIMALS = 6
+
+
+def format_numbers(values, money: bool = False) -> list[str]:
+    """Numbers read together (a median and its 10-90% range, a difference and its interval).
+
+    One unit and one number of decimals for all: the largest in size sets them as
+    :func:`format_number` would for it alone, and each other number that is not 0 shows at
+    least one significant digit. A difference of 0.0017 with its interval read "0.002 [0,
+    0.003]", which hides whether it holds 0, and money "90,656 [70,832, 0.11M]"; they read
+    "0.00172 [0.00029, 0.00314]" and "0.091M [0.071M, 0.110M]" now. Trailing zeros are dropped
+    but in millions, which keep up to three decimals ("2.10M", "0.100M"), and a negative that
+    shows as 0 reads "0".
+
+    Args:
+        values: The numbers (NaN reads "nan").
+        money: Whether they are dollars (millions from $100,000).
+
+    Returns:
+        Their texts, in order.
+    """
+    xs = [float(v) for v in values]
+    sizes = [abs(x) for x in xs if math.isfinite(x) and x]
+    size = max(sizes, default=0.0)
     if size >= 1e6 or (money and size >= 1e5):
-        return f"{x / 1e6:,.2f}M"
-    if size >= 1000:
-        return f"{x:,.0f}"
-    if float(x).is_integer():
-        return f"{x:.0f}" if x else "0"
-    decimals = 1 if size >= 100 else 2 if size >= 10 else 3
-    shown = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if shown == "-0" else shown  # a small negative rounds to 0, not "-0"
+        scale, suffix = 1e6, "M"
+        decimals = max(2, 2 - _exponent(size / scale))
+    else:
+        scale, suffix = 1.0, ""
+        if size >= 1:
+            decimals = 0 if size >= 1000 else 1 if size >= 100 else 2 if size >= 10 else 3
+        else:  # three significant digits (or 0)
+            decimals = 2 - _exponent(size) if size else 0
+    decimals = min(MAX_DECIMALS, max(decimals, *(-_exponent(s / scale) for s in sizes), 0))
+    keep = min(decimals, 3) if suffix else 0
+    return [_fixed(x / scale, decimals, keep) + suffix for x in xs]
+
+
+def _exponent(v: float) -> int:
+    """The power of ten of ``v``'s first significant digit (0.0708 -> -2)."""
+    return math.floor(math.log10(v))  # noqa: TID251 (display)
+
+
+def _fixed(v: float, decimals: int, keep: int) -> str:
+    """``v`` with ``decimals`` decimals and thousands' commas; zeros dropped past ``keep``."""
+    text = f"{v:,.{decimals}f}"
+    if "." in text:
+        whole, part = text.split(".")
+        part = part.rstrip("0").ljust(keep, "0")
+        text = f"{whole}.{part}" if part else whole
+    if text.startswith("-") and not text.strip("-0.,M"):
+        text = text[1:]  # a small negative rounds to 0, not "-0"
+    return text
 
 
 REPORT_MONTHS = (12, 36, 60)  # the months a summary shows (one, three and five years)

@@ -273,14 +273,31 @@ def test_summary_numbers_show_about_four_significant_digits():
     values = (21_740_000.0, 66_914.2, 148.0, 145.6, 21.586, 0.6224, 4.2, 0.66)
     shown = [format_number(x) for x in values]
     assert shown == ["21.74M", "66,914", "148", "145.6", "21.59", "0.622", "4.2", "0.66"]
-    assert format_number(-0.0421) == "-0.042"
-    assert format_number(-0.0004) == "0"
+    assert format_number(-0.0421) == "-0.0421"  # three significant digits below 1
+    assert format_number(-0.0004) == "-0.0004"
+    assert format_number(-1e-9) == "0"  # nearer 0 than six decimals: 0, not "-0"
     assert format_number(-0.0) == "0"  # a difference of nothing read "-0"
     assert format_number(2.5e9) == "2,500.00M"  # cash may reach $10^15: "1000000000.00M"
     # money reads in millions from $100,000: "-965,386" stood beside "-2.08M" in one row
-    assert format_number(-965_386.0, money=True) == "-0.97M"
+    assert format_number(-965_386.0, money=True) == "-0.965M"
     assert format_number(66_914.2, money=True) == "66,914"
     assert format_number(-965_386.0) == "-965,386"  # users, say: in full
+
+
+def test_a_value_and_its_interval_read_in_one_unit_and_show_a_small_bound():
+    """compare's table printed a difference in costs as "90,656 [70,832, 0.11M]" (each number
+    in its own unit) and one in culture alignment as "0.002 [0, 0.003]" (hiding whether the
+    interval holds 0)."""
+    from culturesim.kpis import format_numbers
+
+    assert format_numbers([90_656.0, 70_832.0, 110_480.0], money=True) == [
+        "0.091M", "0.071M", "0.110M"]  # fmt: skip
+    assert format_numbers([0.00174, 0.00013, 0.00335]) == ["0.00174", "0.00013", "0.00335"]
+    assert format_numbers([-0.0116, -0.025, 0.0018]) == ["-0.0116", "-0.025", "0.0018"]
+    assert format_numbers([4_160.0, 2_373.0, 5_947.0], money=True) == ["4,160", "2,373", "5,947"]
+    assert format_numbers([148.0, 145.3, 149.7]) == ["148", "145.3", "149.7"]
+    assert format_numbers([0.0, 0.0, 0.0]) == ["0", "0", "0"]
+    assert format_numbers([0.0, float("nan"), 1.0]) == ["0", "nan", "1"]  # one seed: no interval
 
 
 def test_the_summary_tables_money_rows_read_in_one_unit():
@@ -298,7 +315,7 @@ def test_the_summary_tables_money_rows_read_in_one_unit():
     frame["net_cash_flow"] = np.where(months < 24, -965_386.0, -2_080_000.0)
     frame["users_active"] = 965_386.0
     rows = {line.split()[0]: line for line in summary_table(frame).splitlines()[2:]}
-    assert rows["net_cash_flow"].split()[1:] == ["-0.97M", "[-0.97M,", "-0.97M]",
+    assert rows["net_cash_flow"].split()[1:] == ["-0.965M", "[-0.965M,", "-0.965M]",
                                                  "-2.08M", "[-2.08M,", "-2.08M]"]  # fmt: skip
     assert rows["users_active"].split()[1] == "965,386"
 

@@ -273,11 +273,13 @@ def test_counted_flows_are_charted_as_totals_so_far_and_compared_as_such():
         a[a["month"] == 18]["engagement"].mean()
     )
     from culturesim.cli import summary_table
-    from culturesim.kpis import format_number
+    from culturesim.kpis import format_numbers
 
     row = next(r for r in summary_table(a).splitlines() if r.startswith("ideas "))
-    median_at_18 = row.split()[-3]  # ideas  <m12> [p10, p90]  <m18> [p10, p90]
-    assert median_at_18 == format_number(np.median(a.groupby("run_id")["ideas"].sum()))
+    at_18 = row.split()[-3:]  # ideas  <m12> [p10, p90]  <m18> [p10, p90]
+    totals = a.groupby("run_id")["ideas"].sum()
+    p10, median, p90 = format_numbers(np.quantile(totals, [0.1, 0.5, 0.9]))
+    assert at_18 == [median, f"[{p10},", f"{p90}]"]
 
 
 def test_the_comparison_figure_keeps_its_legend_off_the_panels():

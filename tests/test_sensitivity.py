@@ -365,7 +365,7 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
     assert record["files"] == ["sensitivity.csv", "sensitivity.png"]
     assert record["sweep_manifest_sha256"] == hashlib.sha256(sweep_manifest).hexdigest()
     from culturesim.batch.report import write_report
-    from culturesim.kpis import KPIS, format_number
+    from culturesim.kpis import KPIS, format_numbers
 
     note = proc.stderr.split("note: ")[-1].strip()
     report = write_report(tmp_path / "s").read_text()
@@ -387,7 +387,7 @@ def test_analyze_command_on_a_sobol_sweep(tmp_path):
         if t["ST"].isna().all():  # the same at every point: no indices
             assert [r[j] for r in rows[1:]] == ["-", "-"]
             continue
-        cells = [f"{format_number(v)} ± {format_number(c)}"
+        cells = [" ± ".join(format_numbers((v, c)))
                  for v, c in zip(t["ST"], t["ST_conf"], strict=True)]  # fmt: skip
         top = int(t["ST"].to_numpy().argmax())
         cells[top] = f"**{cells[top]}**"
@@ -410,7 +410,7 @@ def test_a_reports_money_reads_in_millions_beside_millions():
     rows = [line for line in _indices_markdown(table, "morris") if line.startswith("| inclusion")]
     assert rows == ["| inclusion | **1.69M ± 0.95M** | **123,456 ± 5,000** |"]
     summary = pd.DataFrame({"cash": [965_386.0], "launches": [965_386.0]}, index=["mean"])
-    assert _markdown(summary).splitlines()[-1] == "| mean | 0.97M | 965,386 |"
+    assert _markdown(summary).splitlines()[-1] == "| mean | 0.965M | 965,386 |"
 
 
 def test_a_sobol_sweep_with_failed_runs_still_gets_its_report(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ from culturesim.batch.analyze import (
     too_few_points,
 )
 from culturesim.batch.experiment import changes_as_run
-from culturesim.kpis import KPIS, chart_label, display_scale, format_number
+from culturesim.kpis import KPIS, chart_label, display_scale, format_number, format_numbers
 from culturesim.manifest import made_folder, write_files
 from culturesim.plots import band, month_ticks, value_axis
 
@@ -446,7 +446,7 @@ def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
         money = design == "morris" and output in KPIS and KPIS[output].money  # mu* in dollars
         cells[output] = [
             "-" if pd.isna(v) else ("**{}**" if abs(v) == top else "{}").format(
-                f"{format_number(v, money)} ± {format_number(c, money)}")
+                " ± ".join(format_numbers((v, c), money)))
             for v, c in zip(t[value], t[conf], strict=True)
         ]  # fmt: skip
     head = ["parameter", *(KPIS[o].label if o in KPIS else o for o in outputs)]
