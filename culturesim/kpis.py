@@ -707,8 +707,8 @@ def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
     unit = KPIS[kpi].unit
     sign = ("+" if value >= 0 else "−") if diff else ""
     v = abs(value) if diff else value
-    if shown_as_total(kpi):  # counts summed over time
-        text = f"{v:,.1f}"
+    if shown_as_total(kpi):  # counts summed over time: a median of them may end in .5
+        text = f"{v:,.1f}".removesuffix(".0")  # "308", not "308.0"
     elif KPIS[kpi].money:
         text = _dollars(v)
     elif unit.startswith("share"):

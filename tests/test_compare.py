@@ -148,6 +148,9 @@ def test_money_and_small_differences_read_as_people_write_them():
     assert fmt("engagement", -0.0004, diff=True) == "−0.0004"
     assert fmt("engagement", 0.00004, diff=True) == "+0.00004"  # no exponent (4e-05)
     assert fmt("runway_months", 0.039, diff=True) == "+0.039 months"
+    # totals so far: whole where they are ("median 308.0 (10-90%: 287.2 to 327.6)" read oddly)
+    assert [fmt("launches", x) for x in (308.0, 287.2, 1_234.0)] == ["308", "287.2", "1,234"]
+    assert fmt("hires", -3.0, diff=True) == "−3"
 
 
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
