@@ -874,7 +874,7 @@ def commented_toml(scenario: Scenario) -> str:
             if isinstance(value, dict):  # e.g. organization.core_values: a table of its own
                 subtables.append(key)
                 continue
-            lines += [*_key_comment(model, key), tomli_w.dumps({key: value}).rstrip()]
+            lines += [*_key_comment(model, key), f"{key} = {_toml_value(value)}"]
         for key in subtables:
             lines += ["", *_key_comment(model, key), f"[{table}.{key}]"]
             lines += tomli_w.dumps(data[table][key]).rstrip().splitlines()
@@ -884,11 +884,22 @@ def commented_toml(scenario: Scenario) -> str:
     for event in data["events"]:  # as tables: a short event would be written inline, in [dynamics]
         first = {k: event[k] for k in ("month", "kind")}
         rest = {k: v for k, v in event.items() if k not in first and not isinstance(v, dict)}
-        lines += ["", "[[events]]", *tomli_w.dumps(first | rest).rstrip().splitlines()]
+        lines += ["", "[[events]]", *(f"{k} = {_toml_value(v)}" for k, v in (first | rest).items())]
         for key, value in event.items():
             if isinstance(value, dict):  # an event's values
                 lines += [f"[events.{key}]", *tomli_w.dumps(value).rstrip().splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    """``value`` as a TOML value; a large number's digits grouped, as the shipped files write it.
+
+    ``cash = 40_000_000.0``, not ``40000000.0`` (TOML reads both as the same number).
+    """
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and abs(value) >= 10_000 and "e" not in repr(value):
+        return f"{value:_}"  # TOML reads 40_000_000.0 as 40000000.0
+    return tomli_w.dumps({"x": value}).removeprefix("x = ").rstrip()
 
 
 #: How a message shows a value it quotes: a 20,000-number list as a lever's value was

@@ -333,6 +333,9 @@ def test_show_writes_every_key_explained_and_loads_back_the_same(path):
         for key in field.annotation.model_fields if table != "events" else ():
             assert (table, key) in explained, (table, key)  # with a comment right above
     assert "# Planned headcount growth per year (0.3 = +30%); allowed range -0.5 to 3" in lines
+    # large numbers grouped, as the shipped files write them: "cash = 40000000.0" was hard to read
+    cash = scenario.organization.cash
+    assert f"cash = {cash:_}" in lines and (cash < 10_000 or "_" in f"{cash:_}")
     assert any(line.endswith("allowed: small_world, scale_free, mixed") for line in lines)
     assert all(f"#   {kind}: " in text for kind in ("set_lever", "merger", "leadership_change"))
     if path.stem == "baseline":
