@@ -40,6 +40,15 @@ SMALL_MARKET = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew through pyplot (a report's, say): pyplot keeps every one
+    until closed, and a test worker had more than 20 open (matplotlib warned)."""
+    yield
+    if pyplot := sys.modules.get("matplotlib.pyplot"):
+        pyplot.close("all")
+
+
 @pytest.fixture(scope="session")
 def baseline():
     return load_scenario(SCENARIOS / "baseline.toml")
