@@ -347,6 +347,30 @@ _TOTALS = [name for name in KPIS if shown_as_total(name)]
 TOTALS_NOTE = f"{', '.join(_TOTALS[:-1])} and {_TOTALS[-1]}: the total so far"
 
 
+def compare_table(table: pd.DataFrame) -> str:
+    """Format a comparison's table (:meth:`Comparison.table`) by month: A, B, and B - A [CI].
+
+    A row's A and B read in one unit, as do its difference and interval (``"-0.94M"`` beside
+    ``"-1.03M"``, not ``"-0.939M"``; ``"0.091M [0.071M, 0.110M]"``, not ``"90,656 [70,832,
+    0.11M]"``: :func:`~culturesim.kpis.format_numbers`).
+    """
+    width = max(len(k) for k in KPIS) + 2
+    lines = []
+    for month, rows in table.groupby("month"):
+        lines += ["", f"month {month}"]
+        lines.append(
+            "KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36)
+        )
+        for r in rows.itertuples():
+            money = KPIS[r.kpi].money
+            a, b = format_numbers((r.A, r.B), money)
+            diff, lo, hi = format_numbers((r.diff, r.ci_lo, r.ci_hi), money)
+            lines.append(
+                r.kpi.ljust(width) + a.rjust(12) + b.rjust(12) + f"{diff} [{lo}, {hi}]".rjust(36)
+            )
+    return "\n".join(lines)
+
+
 def summary_table(timeseries: pd.DataFrame) -> str:
     """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
     import numpy as np
@@ -627,15 +651,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for label, scenario in (("A", a), ("B", b)):
         for line in _unreached(scenario, months or a.meta.months, f"{label}'s "):
             print(line)
-    width = max(len(k) for k in KPIS) + 2
-    for month, rows in table.groupby("month"):
-        print(f"\nmonth {month}")
-        print("KPI".ljust(width) + "A".rjust(12) + "B".rjust(12) + "B - A [95% CI]".rjust(36))
-        for r in rows.itertuples():
-            money = KPIS[r.kpi].money
-            a, b = (format_number(x, money) for x in (r.A, r.B))
-            diff, lo, hi = format_numbers((r.diff, r.ci_lo, r.ci_hi), money)  # in one unit
-            print(r.kpi.ljust(width) + a.rjust(12) + b.rjust(12) + f"{diff} [{lo}, {hi}]".rjust(36))
+    print(compare_table(table))
     print("\nIn short, B against A (the strategist page's summary):")
     for line in summary_lines(result):
         print(f"  {line}")

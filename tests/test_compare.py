@@ -179,6 +179,30 @@ def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "compare.csv"), again, check_dtype=False)
 
 
+def test_a_comparisons_rows_read_a_and_b_in_one_unit_and_the_difference_in_one():
+    """compare's table printed A's net cash flow as "-0.939M" beside B's "-1.03M", and a
+    difference in costs as "90,656 [70,832, 0.11M]"."""
+    from culturesim.cli import compare_table
+
+    table = pd.DataFrame({
+        "month": [12, 12], "kpi": ["net_cash_flow", "culture_alignment"],
+        "A": [-939_000.0, 0.906], "B": [-1_030_000.0, 0.908],
+        "diff": [90_656.0, 0.00174], "ci_lo": [70_832.0, 0.00013], "ci_hi": [110_480.0, 0.00335],
+    })  # fmt: skip
+    lines = compare_table(table).splitlines()
+    assert lines[:2] == ["", "month 12"]
+    assert lines[3].split() == [
+        "net_cash_flow",
+        "-0.94M",
+        "-1.03M",
+        "0.091M",
+        "[0.071M,",
+        "0.110M]",
+    ]
+    assert lines[4].split() == ["culture_alignment", "0.906", "0.908", "0.00174", "[0.00013,",
+                                "0.00335]"]  # fmt: skip
+
+
 def test_compare_says_that_b_runs_as_a_horizon_and_seeds():
     proc = culturesim_here("compare", "baseline", "--seeds", "2", "--set-a", "meta.months=3",
                            "--set-b", "meta.months=5", "--set-b", "meta.seed=9")  # fmt: skip
