@@ -31,6 +31,7 @@ __all__ = [
     "display_scale",
     "final_values",
     "format_kpi",
+    "format_kpis",
     "format_number",
     "format_numbers",
     "month_tick_step",
@@ -702,44 +703,74 @@ def format_kpi(kpi: str, value: float, diff: bool = False) -> str:
     Dollars in millions from $1M, in thousands from $1,000 (so that a small difference does not
     read $0.0M). With ``diff`` it is a difference: signed, shares in percentage points, plain
     numbers to three decimals; a difference those decimals would show as 0 gets two significant
-    digits.
+    digits. :func:`format_kpis` writes numbers read together (B and A, a value and its
+    interval) in one unit.
     """
+    return format_kpis(kpi, [value], diff)[0]
+
+
+def format_kpis(kpi: str, values, diff: bool = False) -> list[str]:
+    """Numbers of ``kpi`` read together, for people: one unit and one number of decimals.
+
+    As :func:`format_kpi` writes each (dollars, percent, counts, months or three digits), but the
+    largest in size sets the unit and the decimals for all, and each other number that is not 0
+    shows at least one significant digit (dollars down to $1): B against A, or a difference and
+    its interval, read "+0.00077 (95% CI +0.00001 to +0.0015)", not "+0.001 (95% CI +0.000014
+    to +0.001)", and "$950k" beside "$1.1M" reads "$0.9M". Trailing zeros past a kind's own
+    decimals are dropped ("+0.04 points"; totals so far read whole where they are: "308").
+
+    Args:
+        kpi: The KPI.
+        values: Its numbers.
+        diff: Whether they are differences (signed; shares in percentage points).
+
+    Returns:
+        Their texts, in order.
+    """
+    xs = [float(v) for v in values]
     unit = KPIS[kpi].unit
-    sign = ("+" if value >= 0 else "−") if diff else ""
-    v = abs(value) if diff else value
+    size = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
+    scale, prefix, suffix, least = 1.0, "", "", None  # least: the smallest step shown
     if shown_as_total(kpi):  # counts summed over time: a median of them may end in .5
-        text = f"{v:,.1f}".removesuffix(".0")  # "308", not "308.0"
+        places, keep = 1, 0  # "308", not "308.0"
     elif KPIS[kpi].money:
-        text = _dollars(v)
+        prefix, least = "$", 1.0  # no fractions of a dollar
+        if size >= 999_950:  # shows as $1.0M and above
+            scale, suffix, places = 1e6, "M", 1
+        elif size >= 999.5:
+            scale, suffix, places = 1e3, "k", 0 if size >= 9_995 else 1
+        else:
+            places = 0
+        keep = places
     elif unit.startswith("share"):
-        text = f"{_decimals(100 * v, 1)} points" if diff else f"{100 * v:.1f}%"
+        scale, places, keep = 0.01, 1, 1
+        suffix = " points" if diff else "%"
     elif unit in ("users", "employees", "partners"):
-        text = f"{v:,.0f}"
+        places = keep = 0
     elif unit == "months":
-        text = f"{_decimals(v, 1)} months"
-    else:
-        text = _decimals(v, 3) if diff else f"{v:.3g}"
-    return sign + text
-
-
-def _decimals(v: float, places: int) -> str:
-    """``v`` to ``places`` decimals, or to two significant digits where those would show 0."""
-    text = f"{v:.{places}f}"
-    if v and not text.strip("-0."):  # two significant digits, without an exponent
-        return f"{v:.{1 - math.floor(math.log10(abs(v)))}f}".rstrip("0")  # noqa: TID251 (display)
-    return text
-
-
-def _dollars(v: float) -> str:
-    """Dollars as "$38.5M", "$250k", "$4.7k", "$820" or "−$2.3M".
-
-    Before, a difference of $4,748 read "$0.0M", and cash below zero "$-2.3M".
-    """
-    sign, size = ("−" if v <= -0.5 else ""), abs(v)
-    if size >= 999_950:  # shows as $1.0M and above
-        return f"{sign}${size / 1e6:,.1f}M"
-    if size >= 9_995:
-        return f"{sign}${size / 1e3:,.0f}k"
-    if size >= 999.5:
-        return f"{sign}${size / 1e3:.1f}k"
-    return f"{sign}${size:,.0f}"
+        places, keep, suffix = 1, 1, " months"
+    elif diff:
+        places = keep = 3
+    else:  # three significant digits
+        places = keep = max(0, 2 - _exponent(size)) if size else 0
+    decimals = places
+    if size and round(size / scale, places) == 0:  # the largest gets two significant digits
+        decimals = 1 - _exponent(size / scale)
+    for x in xs:  # the others at least one, as far as ``least`` goes
+        v = abs(x) / scale
+        small = least is not None and abs(x) < least / 2  # shows as 0 however written
+        if math.isfinite(v) and v and not small and round(v, decimals) == 0:
+            decimals = max(decimals, -_exponent(v))
+    if least is not None:
+        decimals = min(decimals, max(places, -_exponent(least / scale)))
+    decimals = min(decimals, MAX_DECIMALS)
+    out = []
+    for x in xs:
+        if not math.isfinite(x):
+            out.append(str(x))
+            continue
+        text = _fixed(abs(x) / scale, decimals, keep)
+        negative = x < 0 and (diff or text.strip("0.,"))  # a negative shown as 0 reads "0"
+        sign = ("−" if negative else "+") if diff else ("−" if negative else "")
+        out.append(f"{sign}{prefix}{text}{suffix}")
+    return out

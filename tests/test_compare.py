@@ -153,6 +153,29 @@ def test_money_and_small_differences_read_as_people_write_them():
     assert fmt("hires", -3.0, diff=True) == "−3"
 
 
+def test_a_difference_and_its_interval_read_in_one_unit():
+    """The summary wrote each number alone: user trust's difference read "+0.001 (95% CI
+    +0.000014 to +0.001)", and an interval reaching $1M "+$900k (95% CI +$800k to +$1.1M)"."""
+    from culturesim.kpis import format_kpis as fmt
+
+    assert fmt("user_trust", [0.00055, 0.0000138, 0.00109], diff=True) == [
+        "+0.00055", "+0.00001", "+0.00109"
+    ]  # fmt: skip
+    assert fmt("costs", [9e5, 8e5, 1.1e6], diff=True) == ["+$0.9M", "+$0.8M", "+$1.1M"]
+    assert fmt("costs", [4e4, -300, 8.5e4], diff=True) == ["+$40k", "−$0.3k", "+$85k"]
+    assert fmt("cash", [1.1e6, 0.3]) == ["$1.1M", "$0.0M"]  # no fractions of a dollar
+    assert fmt("runway_months", [-0.43, -0.69, -0.017], diff=True) == [
+        "−0.43 months", "−0.69 months", "−0.02 months"
+    ]  # fmt: skip
+    assert fmt("user_trust", [0.744, 0.5]) == ["0.744", "0.500"]  # B and A: three digits
+    assert fmt("nps", [61.87, -5.2]) == ["61.9", "−5.2"]  # the summary's minus, not "-5.2"
+    assert fmt("attrition_rate_annual", [-0.005, -0.012, 0.0001], diff=True) == [
+        "−0.5 points", "−1.2 points", "+0.01 points"
+    ]  # fmt: skip
+    assert fmt("launches", [308.0, 287.2, 327.6]) == ["308", "287.2", "327.6"]  # whole: bare
+    assert fmt("users_active", [0.4, 0.1, 0.7], diff=True) == ["+0.4", "+0.1", "+0.7"]  # not +0
+
+
 def test_compare_command_prints_the_table_and_writes_the_figure(tmp_path):
     proc = culturesim_here("compare", "baseline", "google_20pct", "--seeds", "3", "--months", "14",
                            "--out", tmp_path, "--charts", "ideas,launches")  # fmt: skip

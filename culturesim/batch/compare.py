@@ -22,6 +22,7 @@ from culturesim.kpis import (
     display_scale,
     final_values,
     format_kpi,
+    format_kpis,
     report_months,
     shown,
 )
@@ -228,7 +229,7 @@ def _paired(comparison: Comparison, kpi: str) -> tuple[pd.Series, pd.Series]:
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
     """B against A at the last month, in plain words, one line per KPI.
 
-    E.g. ``Launches over 2 years: B 10.0 vs A 19.0 — −9.0 (95% CI −9.0 to −9.0)``.
+    E.g. ``Launches over 2 years: B 10.5 vs A 19.0 — −8.5 (95% CI −9.8 to −7.2)``.
 
     Flows (launches, costs) are summed over the months simulated (1 to the last: month 0 is the
     start); stocks and rates are read at the last month. A difference whose 95% interval
@@ -248,11 +249,9 @@ def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:
         elif lo <= 0 <= hi:
             verdict = "no clear difference"
         else:
-            shown = (format_kpi(kpi, x, diff=True) for x in (diff, lo, hi))
-            verdict = "{} (95% CI {} to {})".format(*shown)
-        lines.append(  # each figure named: the table above reads A then B, this line B first
-            f"{what}: B {format_kpi(kpi, xb.mean())} vs A {format_kpi(kpi, xa.mean())} — {verdict}"
-        )
+            verdict = "{} (95% CI {} to {})".format(*format_kpis(kpi, (diff, lo, hi), diff=True))
+        b, a = format_kpis(kpi, (xb.mean(), xa.mean()))  # in one unit, as the interval
+        lines.append(f"{what}: B {b} vs A {a} — {verdict}")  # B first: each figure named
     return lines
 
 

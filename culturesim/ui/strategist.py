@@ -15,7 +15,7 @@ import solara.lab
 from ipyvuetify.extra import FileInput
 
 from culturesim.batch.compare import funding_note, many_intervals, summary_lines
-from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpi
+from culturesim.kpis import KPIS, SUMMARY_KPIS, format_kpis
 from culturesim.levers import LEVERS
 from culturesim.scenario import (
     EVENT_DEFAULTS,
@@ -87,7 +87,7 @@ def _listed(label: str) -> str:
 def _kpi_caption(ensemble: runs.Ensemble, kpi: str) -> str:
     b = ensemble.band(kpi)
     last = int(b.index[-1])
-    lo, med, hi = (format_kpi(kpi, b.loc[last, c]) for c in ("lo", "median", "hi"))
+    lo, med, hi = format_kpis(kpi, b.loc[last, ["lo", "median", "hi"]])  # in one unit
     return f"Month {last}: median {med} (10–90%: {lo} to {hi})"
 
 
