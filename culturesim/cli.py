@@ -371,6 +371,31 @@ def compare_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def indices_table(table: pd.DataFrame) -> str:
+    """Format sensitivity indices (:func:`~culturesim.batch.analyze.sensitivity_table`) to read.
+
+    One line per output and parameter; a line's statistics read in one unit
+    (:func:`~culturesim.kpis.format_numbers`: Morris's in the output's, a dollar output's in
+    millions from $100,000), a PRCC's p-value in two significant digits. Printed as pandas
+    prints a frame, Morris's mu read "3.470000e-01" beside mu* "0.347", and cash's mu*
+    "47235717.793".
+    """
+    stats = [c for c in table.columns[2:] if c != "PRCC_p"]
+    rows = [["output", "parameter", *table.columns[2:]]]
+    for r in table.itertuples(index=False):
+        money = r.output in KPIS and KPIS[r.output].money and "mu" in stats
+        cells = format_numbers([getattr(r, c) for c in stats], money)
+        if "PRCC_p" in table.columns:
+            cells.append(f"{r.PRCC_p:.2g}")
+        rows.append([r.output, r.parameter, *cells])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        for row in rows
+    )  # fmt: skip
+
+
 def summary_table(timeseries: pd.DataFrame) -> str:
     """Format each KPI as 'median [p10, p90]' over runs at the :func:`report_months`."""
     import numpy as np
@@ -772,10 +797,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return table, interval_note(table, experiment["design"], experiment["samples"]), out
 
     table, note, out = _on_sweep_folder(args, analyze)
-    import pandas as pd
-
-    with pd.option_context("display.width", 120, "display.max_rows", 200):
-        print(table.round(3).to_string(index=False))
+    print(indices_table(table))
     for output in table.loc[table.iloc[:, 2:].isna().all(axis=1), "output"].unique():
         print(
             f"note: {output} is the same at every design point: it has no indices", file=sys.stderr

@@ -331,6 +331,28 @@ def test_analyze_and_report_on_an_lhs_sweep(tmp_path):
     assert "## Sensitivity" not in report
 
 
+def test_analyzes_table_reads_each_lines_statistics_in_one_unit():
+    """analyze printed the frame as pandas does: Morris's mu read "3.470000e-01" beside mu*
+    "0.347" (a column holding dollars too), and cash's mu* "47235717.793"."""
+    from culturesim.cli import indices_table
+
+    morris = pd.DataFrame({
+        "output": ["attrition_rate_annual", "cash", "launches"],
+        "parameter": ["levers.transparency", "levers.inclusion", "levers.inclusion"],
+        "mu": [-0.388, -982_650.7, np.nan], "mu_star": [0.388, 1_690_658.6, np.nan],
+        "mu_star_conf": [0.1171, 949_205.6, np.nan], "sigma": [0.2667, 2_738_089.1, np.nan],
+    })  # fmt: skip
+    lines = indices_table(morris).splitlines()
+    assert lines[0].split() == ["output", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+    assert lines[1].split()[2:] == ["-0.388", "0.388", "0.117", "0.267"]
+    assert lines[2].split()[2:] == ["-0.98M", "1.69M", "0.95M", "2.74M"]  # dollars: millions
+    assert lines[3].split()[2:] == ["nan"] * 4  # the same at every point: no indices
+    assert len({len(line) for line in lines[:3]}) == 1  # columns aligned
+    lhs = pd.DataFrame({"output": ["engagement"], "parameter": ["levers.inclusion"],
+                        "PRCC": [0.9312], "PRCC_conf": [0.0214], "PRCC_p": [3.1e-12]})  # fmt: skip
+    assert indices_table(lhs).splitlines()[1].split()[2:] == ["0.931", "0.021", "3.1e-12"]
+
+
 def test_analyze_command_on_a_sobol_sweep(tmp_path):
     body = (
         GRID.replace('design = "grid"', 'design = "sobol"')
