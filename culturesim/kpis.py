@@ -617,9 +617,12 @@ def format_numbers(values, money: bool = False) -> list[str]:
     :func:`format_number` would for it alone, and each other number that is not 0 shows at
     least one significant digit. A difference of 0.0017 with its interval read "0.002 [0,
     0.003]", which hides whether it holds 0, and money "90,656 [70,832, 0.11M]"; they read
-    "0.00172 [0.00029, 0.00314]" and "0.091M [0.071M, 0.110M]" now. Trailing zeros are dropped
-    but in millions, which keep up to three decimals ("2.10M", "0.100M"), and a negative that
-    shows as 0 reads "0".
+    "0.00172 [0.00029, 0.00314]" and "0.091M [0.071M, 0.110M]" now. A number rounded to those
+    decimals keeps its trailing zeros ("46.10" beside "54.12", "336.0" beside "595.1": "46.1"
+    read as a rougher figure than its neighbours); one they write exactly drops them (a count's
+    "148 [145.3, 149.7]", "0.3" for 0.3), and so does every number past the largest's decimals
+    (those a small bound adds: "0.500 [0.000001, 0.912]" for 0.4999999). Millions keep up to
+    three decimals ("2.10M", "0.100M"). A negative that shows as 0 reads "0".
 
     Args:
         values: The numbers (NaN reads "nan").
@@ -640,9 +643,21 @@ def format_numbers(values, money: bool = False) -> list[str]:
             decimals = 0 if size >= 1000 else 1 if size >= 100 else 2 if size >= 10 else 3
         else:  # three significant digits (or 0)
             decimals = 2 - _exponent(size) if size else 0
+    own = decimals  # the largest's
     decimals = min(MAX_DECIMALS, max(decimals, *(-_exponent(s / scale) for s in sizes), 0))
-    keep = min(decimals, 3) if suffix else 0
-    return [_fixed(x / scale, decimals, keep) + suffix for x in xs]
+    keep = min(own, decimals, 3) if suffix else 0
+    return [
+        _fixed(x / scale, decimals, max(keep, min(own, _exact_decimals(x / scale)))) + suffix
+        for x in xs
+    ]
+
+
+def _exact_decimals(v: float) -> int:
+    """The fewest decimals that write ``v`` exactly (to float rounding; at most 17)."""
+    for places in range(17):
+        if abs(v - round(v, places)) <= 1e-9 * max(1.0, abs(v)):
+            return places
+    return 17
 
 
 def _exponent(v: float) -> int:

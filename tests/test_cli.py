@@ -300,6 +300,24 @@ def test_a_value_and_its_interval_read_in_one_unit_and_show_a_small_bound():
     assert format_numbers([0.0, float("nan"), 1.0]) == ["0", "nan", "1"]  # one seed: no interval
 
 
+def test_a_rounded_number_keeps_its_trailing_zeros_and_an_exact_one_drops_them():
+    """A summary's "50.06 [46.1, 54.12]" and a report's "595.1 ± 336" (for 335.98): a rounded
+    number whose zeros were dropped read as a rougher figure than its neighbours. A count's
+    quantiles are exact ("8 [8, 9.2]", not "8.000 [8.000, 9.200]")."""
+    from culturesim.kpis import format_numbers
+
+    assert format_numbers([50.06, 46.0999, 54.12]) == ["50.06", "46.10", "54.12"]
+    assert format_numbers([595.1, 335.979]) == ["595.1", "336.0"]
+    assert format_numbers([0.0688, 0.05102, 0.0903]) == ["0.0688", "0.0510", "0.0903"]
+    assert format_numbers([8.0, 8.0, 9.2]) == ["8", "8", "9.2"]  # exact: a count's quantiles
+    assert format_numbers([0.3, 0.641]) == ["0.3", "0.641"]  # exact (a mean of counts / 20)
+    assert format_numbers([0.29999, 0.641]) == ["0.300", "0.641"]
+    # zeros past the largest's decimals (a small bound's) are dropped; millions keep theirs
+    assert format_numbers([0.4999999, 0.000001, 0.912]) == ["0.500", "0.000001", "0.912"]
+    assert format_numbers([2.1e6, -400, 4.2e6], money=True) == ["2.10M", "-0.0004M", "4.20M"]
+    assert [format_numbers([x])[0] for x in (0.5, 220.0, 0.4999)] == ["0.5", "220", "0.500"]
+
+
 def test_the_summary_tables_money_rows_read_in_one_unit():
     """`run`'s table printed a net cash flow row as "-965,386 [-994,656, -845,833]" at month 12
     and "-2.08M [...]" at 36; people counts stay in full."""
