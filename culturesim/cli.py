@@ -51,6 +51,7 @@ from culturesim.kpis import (
     did_you_mean,
     format_number,
     format_numbers,
+    in_dollars,
     report_months,
     shown,
     shown_as_total,
@@ -347,6 +348,10 @@ _TOTALS = [name for name in KPIS if shown_as_total(name)]
 TOTALS_NOTE = f"{', '.join(_TOTALS[:-1])} and {_TOTALS[-1]}: the total so far"
 
 
+#: The width of a table's KPI column (the longest name and two spaces).
+KPI_COLUMN = max(len(k) for k in KPIS) + 2
+
+
 def compare_table(table: pd.DataFrame) -> str:
     """Format a comparison's table (:meth:`Comparison.table`) by month: A, B, and B - A [CI].
 
@@ -354,7 +359,7 @@ def compare_table(table: pd.DataFrame) -> str:
     ``"-1.03M"``, not ``"-0.939M"``; ``"0.091M [0.071M, 0.110M]"``, not ``"90,656 [70,832,
     0.11M]"``: :func:`~culturesim.kpis.format_numbers`).
     """
-    width = max(len(k) for k in KPIS) + 2
+    width = KPI_COLUMN
     lines = []
     for month, rows in table.groupby("month"):
         lines += ["", f"month {month}"]
@@ -383,7 +388,7 @@ def indices_table(table: pd.DataFrame) -> str:
     stats = [c for c in table.columns[2:] if c != "PRCC_p"]
     rows = [["output", "parameter", *table.columns[2:]]]
     for r in table.itertuples(index=False):
-        money = r.output in KPIS and KPIS[r.output].money and "mu" in stats
+        money = in_dollars(r.output) and "mu" in stats  # Morris: in its unit
         cells = format_numbers([getattr(r, c) for c in stats], money)
         if "PRCC_p" in table.columns:
             cells.append(f"{r.PRCC_p:.2g}")
@@ -401,7 +406,7 @@ def summary_table(timeseries: pd.DataFrame) -> str:
     import numpy as np
 
     months = report_months(int(timeseries["month"].max()))
-    width = max(len(k) for k in KPIS) + 2
+    width = KPI_COLUMN
     head = "KPI".ljust(width) + "".join(f"month {m}".rjust(30) for m in months)
     lines = [head, "-" * len(head)]
     for name in KPIS:

@@ -34,6 +34,7 @@ __all__ = [
     "format_kpis",
     "format_number",
     "format_numbers",
+    "in_dollars",
     "month_tick_step",
     "report_months",
     "shown",
@@ -522,6 +523,11 @@ def check_names(names) -> None:
 def chart_label(name: str) -> str:
     """A chart's title for KPI ``name``: its label, "(total so far)" added for a running total."""
     return KPIS[name].label + (" (total so far)" if shown_as_total(name) else "")
+
+
+def in_dollars(name: str) -> bool:
+    """Whether ``name`` is a KPI in dollars (a sweep's parameter column, say, is not)."""
+    return name in KPIS and KPIS[name].money
 
 
 def display_scale(name: str, total: bool = False) -> tuple[float, str]:

@@ -222,8 +222,7 @@ def _span(last: int) -> tuple[str, str]:
 
 def _paired(comparison: Comparison, kpi: str) -> tuple[pd.Series, pd.Series]:
     """A's and B's ``kpi`` by seed: a flow summed over months 1 to the last, else the last's."""
-    a, b = (final_values(arm, [kpi], by="seed")[kpi] for arm in (comparison.a, comparison.b))
-    return a, b
+    return tuple(final_values(arm, [kpi], by="seed")[kpi] for arm in (comparison.a, comparison.b))
 
 
 def summary_lines(comparison: Comparison, kpis=SUMMARY_KPIS) -> list[str]:

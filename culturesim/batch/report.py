@@ -28,7 +28,14 @@ from culturesim.batch.analyze import (
     too_few_points,
 )
 from culturesim.batch.experiment import changes_as_run
-from culturesim.kpis import KPIS, chart_label, display_scale, format_number, format_numbers
+from culturesim.kpis import (
+    KPIS,
+    chart_label,
+    display_scale,
+    format_number,
+    format_numbers,
+    in_dollars,
+)
 from culturesim.manifest import made_folder, write_files
 from culturesim.plots import band, month_ticks, value_axis
 
@@ -410,7 +417,7 @@ def _as_run(runs: pd.DataFrame, manifest: dict, params: list[str]) -> pd.DataFra
 def _markdown(frame: pd.DataFrame) -> str:
     """A Markdown table of ``frame`` (index first)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
-    money = [c in KPIS and KPIS[c].money for c in frame.columns]  # in millions from $100,000
+    money = [in_dollars(c) for c in frame.columns]  # in millions from $100,000
     rows = [[str(i), *(format_number(v, m) if isinstance(v, float) else str(v)
                        for v, m in zip(r, money, strict=True))]
             for i, r in zip(frame.index, frame.to_numpy(), strict=True)]  # fmt: skip
@@ -443,7 +450,7 @@ def _indices_markdown(table: pd.DataFrame, design: str) -> list[str]:
     for output in outputs:
         t = table[table["output"] == output].set_index("parameter").loc[params]
         top = t[value].abs().max()
-        money = design == "morris" and output in KPIS and KPIS[output].money  # mu* in dollars
+        money = design == "morris" and in_dollars(output)  # mu* in dollars
         cells[output] = [
             "-" if pd.isna(v) else ("**{}**" if abs(v) == top else "{}").format(
                 " ± ".join(format_numbers((v, c), money)))
