@@ -651,7 +651,8 @@ def format_numbers(values, money: bool = False) -> list[str]:
             decimals = 2 - _exponent(size) if size else 0
     own = decimals  # the largest's
     decimals = min(MAX_DECIMALS, max(decimals, *(-_exponent(s / scale) for s in sizes), 0))
-    keep = min(own, decimals, 3) if suffix else 0
+    own = min(own, decimals)
+    keep = min(own, 3) if suffix else 0
     return [
         _fixed(x / scale, decimals, max(keep, min(own, _exact_decimals(x / scale)))) + suffix
         for x in xs
@@ -661,7 +662,7 @@ def format_numbers(values, money: bool = False) -> list[str]:
 def _exact_decimals(v: float) -> int:
     """The fewest decimals that write ``v`` exactly (to float rounding; at most 17)."""
     for places in range(17):
-        if abs(v - round(v, places)) <= 1e-9 * max(1.0, abs(v)):
+        if abs(v - round(v, places)) <= 1e-9 * abs(v):
             return places
     return 17
 
