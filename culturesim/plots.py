@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
-from matplotlib.ticker import MaxNLocator, MultipleLocator
+from matplotlib.ticker import MaxNLocator, MultipleLocator, StrMethodFormatter
 
 from culturesim.kpis import (
     KPIS,
@@ -185,7 +185,7 @@ def value_axis(ax: plt.Axes, kpi: str, *bands: pd.DataFrame) -> None:
 
     A small change is drawn as the near-flat line it is, not across the whole panel; and the
     axis is labelled in plain numbers (matplotlib's offset read "1e-5+5.683e-1" above a panel
-    whose values hardly moved).
+    whose values hardly moved), counts in whole ones with their thousands grouped ("80,000").
     """
     values = np.concatenate([b[["lo", "hi"]].to_numpy(dtype=float).ravel() for b in bands])
     values = values[np.isfinite(values)]
@@ -193,9 +193,10 @@ def value_axis(ax: plt.Axes, kpi: str, *bands: pd.DataFrame) -> None:
     if known and values.size and (limits := value_limits(kpi, values.min(), values.max())):
         scale = display_scale(kpi)[0]
         ax.set_ylim(limits[0] / scale, limits[1] / scale)
-    if known and counted(kpi):  # whole things: whole ticks
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1, steps=[1, 2, 5, 10]))
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    if known and counted(kpi):  # whole things: whole ticks, thousands grouped ("80,000")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1, steps=[1, 2, 5, 10]))
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
 def dashboard(timeseries: pd.DataFrame, title: str = "", kpis=DASHBOARD_KPIS) -> plt.Figure:

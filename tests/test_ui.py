@@ -1175,6 +1175,13 @@ def test_a_small_change_is_drawn_as_the_near_flat_line_it_is():
     sixes = pd.DataFrame(dict.fromkeys(["lo", "median", "hi"], [6.0] * 13))
     assert charts.band_option("partners_active", sixes)["yAxis"]["minInterval"] == 1
     assert "minInterval" not in charts.band_option("partner_trust", band)["yAxis"]
+    # and group their thousands: active users ticked "20000", "40000", ... (ECharts groups)
+    users = pd.DataFrame({"month": months, "run_id": 0, "users_active": 15_000.0 + 5e3 * months})
+    fig = dashboard(users, kpis=["users_active"])
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert "20,000" in labels and all("," in x for x in labels if len(x) > 3), labels
     workload = classroom._history_option(model, "workload", 36)  # the class sees overload too
     assert {"yAxis": 1.0, "name": "overload"} in workload["series"][0]["markLine"]["data"]
     assert max(model.history["workload"]) < 1.0 and workload["yAxis"]["max"] == 1.0
