@@ -653,10 +653,9 @@ def format_numbers(values, money: bool = False) -> list[str]:
     decimals = min(MAX_DECIMALS, max(decimals, *(-_exponent(s / scale) for s in sizes), 0))
     own = min(own, decimals)
     keep = min(own, 3) if suffix else 0
-    return [
-        _fixed(x / scale, decimals, max(keep, min(own, _exact_decimals(x / scale)))) + suffix
-        for x in xs
-    ]
+    texts = [_fixed(x / scale, decimals, max(keep, min(own, _exact_decimals(x / scale))))
+             for x in xs]  # fmt: skip
+    return [t + suffix if t != "0" else t for t in texts]  # 0, not "0M"
 
 
 def _exact_decimals(v: float) -> int:
@@ -673,14 +672,17 @@ def _exponent(v: float) -> int:
 
 
 def _fixed(v: float, decimals: int, keep: int) -> str:
-    """``v`` with ``decimals`` decimals and thousands' commas; zeros dropped past ``keep``."""
+    """``v`` with ``decimals`` decimals and thousands' commas; zeros dropped past ``keep``.
+
+    A number that rounds to 0 reads "0".
+    """
     text = f"{v:,.{decimals}f}"
+    if not text.strip("-0.,"):
+        return "0"  # what rounds to 0 reads 0 (not "-0", nor "0.000000")
     if "." in text:
         whole, part = text.split(".")
         part = part.rstrip("0").ljust(keep, "0")
         text = f"{whole}.{part}" if part else whole
-    if text.startswith("-") and not text.strip("-0.,M"):
-        text = text[1:]  # a small negative rounds to 0, not "-0"
     return text
 
 
@@ -739,7 +741,8 @@ def format_kpis(kpi: str, values, diff: bool = False) -> list[str]:
     shows at least one significant digit (dollars down to $1): B against A, or a difference and
     its interval, read "+0.00077 (95% CI +0.00001 to +0.0015)", not "+0.001 (95% CI +0.000014
     to +0.001)", and "$950k" beside "$1.1M" reads "$0.9M". Trailing zeros past a kind's own
-    decimals are dropped ("+0.04 points"; totals so far read whole where they are: "308").
+    decimals are dropped ("+0.04 points"; totals so far read whole where they are: "308"), and
+    what rounds to 0 reads 0 ("$0" beside "$1.1M").
 
     Args:
         kpi: The KPI.
@@ -752,15 +755,15 @@ def format_kpis(kpi: str, values, diff: bool = False) -> list[str]:
     xs = [float(v) for v in values]
     unit = KPIS[kpi].unit
     size = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
-    scale, prefix, suffix, least = 1.0, "", "", None  # least: the smallest step shown
+    scale, prefix, mark, suffix, least = 1.0, "", "", "", None  # least: the smallest step shown
     if shown_as_total(kpi):  # counts summed over time: a median of them may end in .5
         places, keep = 1, 0  # "308", not "308.0"
     elif KPIS[kpi].money:
         prefix, least = "$", 1.0  # no fractions of a dollar
         if size >= 999_950:  # shows as $1.0M and above
-            scale, suffix, places = 1e6, "M", 1
+            scale, mark, places = 1e6, "M", 1
         elif size >= 999.5:
-            scale, suffix, places = 1e3, "k", 0 if size >= 9_995 else 1
+            scale, mark, places = 1e3, "k", 0 if size >= 9_995 else 1
         else:
             places = 0
         keep = places
@@ -794,5 +797,6 @@ def format_kpis(kpi: str, values, diff: bool = False) -> list[str]:
         text = _fixed(abs(x) / scale, decimals, keep)
         negative = x < 0 and (diff or text.strip("0.,"))  # a negative shown as 0 reads "0"
         sign = ("−" if negative else "+") if diff else ("−" if negative else "")
-        out.append(f"{sign}{prefix}{text}{suffix}")
+        mark_shown = mark if text != "0" else ""  # "$0", not "$0M"
+        out.append(f"{sign}{prefix}{text}{mark_shown}{suffix}")
     return out

@@ -315,6 +315,7 @@ def test_a_rounded_number_keeps_its_trailing_zeros_and_an_exact_one_drops_them()
     # zeros past the largest's decimals (a small bound's) are dropped; millions keep theirs
     assert format_numbers([0.4999999, 0.000001, 0.912]) == ["0.500", "0.000001", "0.912"]
     assert format_numbers([2.1e6, -400, 4.2e6], money=True) == ["2.10M", "-0.0004M", "4.20M"]
+    assert format_numbers([0.0, 1e-9, 8.79e7]) == ["0", "0", "87.90M"]  # 0, not "0.00M"
     assert [format_numbers([x])[0] for x in (0.5, 220.0, 0.4999)] == ["0.5", "220", "0.500"]
     # at most MAX_DECIMALS (6): no zero made up past them ("-0.0000170" for -0.000017)
     assert format_numbers([-1.7e-05, -3.3e-05, -2e-06]) == ["-0.000017", "-0.000033", "-0.000002"]

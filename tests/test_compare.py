@@ -163,7 +163,7 @@ def test_a_difference_and_its_interval_read_in_one_unit():
     ]  # fmt: skip
     assert fmt("costs", [9e5, 8e5, 1.1e6], diff=True) == ["+$0.9M", "+$0.8M", "+$1.1M"]
     assert fmt("costs", [4e4, -300, 8.5e4], diff=True) == ["+$40k", "−$0.3k", "+$85k"]
-    assert fmt("cash", [1.1e6, 0.3]) == ["$1.1M", "$0.0M"]  # no fractions of a dollar
+    assert fmt("cash", [1.1e6, 0.3]) == ["$1.1M", "$0"]  # no fractions of a dollar
     assert fmt("runway_months", [-0.43, -0.69, -0.017], diff=True) == [
         "−0.43 months", "−0.69 months", "−0.02 months"
     ]  # fmt: skip
