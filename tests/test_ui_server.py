@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -256,3 +257,48 @@ def test_a_bad_number_of_workers_is_refused_before_the_server_starts():
             f"culturesim: CULTURESIM_UI_WORKERS={value!r}: expected a whole number of worker "
             "processes, 0 or more (0 runs them in the server's process; unset: one a core)\n"
         )
+
+
+def test_the_ui_tells_no_one_outside_that_it_runs(monkeypatch):
+    """Solara reports a server's start, stop and daily use to Mixpanel (with a fingerprint of
+    the machine), after asking api.ipify.org for its address, unless told not to: a strategist's
+    or a classroom's UI called out to both. Here every HTTPS request the server makes goes to a
+    local proxy that notes where it was asked to connect; a page is served, the UI is stopped,
+    and the proxy was asked for nothing."""
+    asked: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    done = False
+
+    def note_requests() -> None:
+        while not done:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                asked.append(conn.recv(1024).split(b"\r\n", 1)[0])  # CONNECT host:443 ...
+
+    noting = threading.Thread(target=note_requests, daemon=True)
+    noting.start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):  # this test's own requests go to the UI directly
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    for name in ("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "solara_telemetry_mixpanel_enable"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        proc, url = start_ui(workers=1)  # it has served the page once
+        with reaped(proc):
+            with urllib.request.urlopen(url + "classroom", timeout=30) as page:
+                assert page.status == 200
+            time.sleep(1)  # Solara's report of the start is sent from a thread as it starts
+            proc.send_signal(signal.SIGTERM)  # its report of the stop is sent as it stops
+            proc.wait(timeout=30)
+    finally:
+        done = True
+        noting.join(timeout=5)
+        listener.close()
+    assert asked == [], asked

@@ -1,5 +1,10 @@
 """The UI's server process: Solara's ``solara run culturesim.ui.app`` without its farewell.
 
+Nor its calls out: ``solara run`` asks pypi.org for Solara's latest version as it starts
+(printing advice to upgrade past culturesim's pins), and Solara's server reports its start,
+stop and daily use to Mixpanel, with a fingerprint of the machine and the address api.ipify.org
+gives it. Here neither happens unless ``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` says otherwise.
+
 ``culturesim ui`` starts this module (``python -m culturesim.ui.serve [solara run options]``)
 and stops it with SIGINT. Solara's own command line answers that stop with "Aborted." and exit
 status 1, as if something had gone wrong; here a stop that was asked for ends quietly with 0.
@@ -61,13 +66,16 @@ def main(argv: list[str]) -> int:
     """
     import contextlib
 
+    telemetry = "solara_telemetry_mixpanel_enable"  # Solara reads it in any case, on import
+    if not any(name.lower() == telemetry for name in os.environ):
+        os.environ[telemetry.upper()] = "False"
     import click  # Solara's command line is built on it
     from solara.__main__ import cli
 
     if HELD:  # stopped while importing Solara: nothing to start
         return 0
     with contextlib.suppress(click.exceptions.Abort):  # SIGINT: the stop culturesim ui asks for
-        cli.main(["run", "culturesim.ui.app", *argv], standalone_mode=False)
+        cli.main(["run", "culturesim.ui.app", "--no-check-version", *argv], standalone_mode=False)
     return 0
 
 
