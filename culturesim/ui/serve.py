@@ -3,7 +3,8 @@
 Nor its calls out: ``solara run`` asks pypi.org for Solara's latest version as it starts
 (printing advice to upgrade past culturesim's pins), and Solara's server reports its start,
 stop and daily use to Mixpanel, with a fingerprint of the machine and the address api.ipify.org
-gives it. Here neither happens unless ``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` says otherwise.
+gives it. Here the version is never asked for, and the reports are sent only where the
+environment sets ``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` (to ``True``).
 
 ``culturesim ui`` starts this module (``python -m culturesim.ui.serve [solara run options]``)
 and stops it with SIGINT. Solara's own command line answers that stop with "Aborted." and exit
