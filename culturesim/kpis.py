@@ -795,8 +795,8 @@ def format_kpis(kpi: str, values, diff: bool = False) -> list[str]:
             out.append(str(x))
             continue
         text = _fixed(abs(x) / scale, decimals, keep)
-        negative = x < 0 and (diff or text.strip("0.,"))  # a negative shown as 0 reads "0"
+        zero = text == "0"  # what rounds to 0 (_fixed writes it so)
+        negative = x < 0 and (diff or not zero)  # a negative shown as 0 reads "0"
         sign = ("−" if negative else "+") if diff else ("−" if negative else "")
-        mark_shown = mark if text != "0" else ""  # "$0", not "$0M"
-        out.append(f"{sign}{prefix}{text}{mark_shown}{suffix}")
+        out.append(f"{sign}{prefix}{text}{'' if zero else mark}{suffix}")  # "$0", not "$0M"
     return out
