@@ -58,8 +58,10 @@ old callee compiled in after that module changed, say after a ``git pull`` or an
 silently compute with old code. So the kernels are cached in a folder named by a digest of all
 the package's sources (:func:`cache_folder`): any change to any source means a new, empty folder
 (one recompile), and an old cache can never be read by new code, not even one written late by a
-process still running the old code. A cache file that cannot be written (a full disk or quota)
-does not fail the run: the kernel runs uncached, and the process warns once.
+process still running the old code. Processes that share the cache (a sweep's workers, the
+test suite's, two venvs' with two Numbas) take a lock per kernel to read or save it, which Numba
+does not. A cache file that cannot be written (a full disk or quota) does not fail the run: the
+kernel runs uncached, and the process warns once.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ from numba import config, njit
 from numba.core.caching import FunctionCache
 
 from culturesim.notices import KernelCacheWarning, notices_quiet
+
+try:
+    import fcntl  # not on Windows
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 __all__ = [
     "CACHE_ERRORS",
@@ -144,7 +151,16 @@ def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | 
 
 
 class _KernelCache(FunctionCache):
-    """Numba's on-disk cache of one kernel, which a disk that cannot take it does not fail.
+    """Numba's on-disk cache of one kernel: safe to share between processes, not failing a run.
+
+    Numba saves a kernel's index (signature -> file name) before the compiled code it names,
+    and reads both without a lock: a process reading between the two read whatever the named
+    file still held, another signature's code or another Numba's (`make test-oldest` after
+    `make test`: "LLVM bitcode parsing error"), and may run it on arguments of another type
+    (a float kernel summing an integer array gave 1.5e-323 for 3). So each kernel's cache has
+    a lock file beside its index: a process holds it shared to read the kernel, exclusive to
+    save it (``flock``; where there is none, as on Windows, or the lock file cannot be made,
+    unguarded, as Numba is).
 
     Numba raises the error of a cache file it cannot write (a full disk, a quota) from the
     kernel's first call: a run that writes nothing stopped with "cannot write: No space left on
@@ -155,13 +171,41 @@ class _KernelCache(FunctionCache):
     def __init__(self, py_func, folder: Path):
         super().__init__(py_func)
         self.folder = folder  # what to name: the cache path is this folder's subfolder
+        self.lock_path = Path(self._cache_path) / f"{self._impl.filename_base}.lock"
+
+    def load_overload(self, sig, target_context):
+        """The kernel compiled for ``sig`` if it is cached, else None; read while none saves."""
+        with _locked(self.lock_path, exclusive=False):
+            return super().load_overload(sig, target_context)
 
     def save_overload(self, sig, data):
         """Save the compiled ``data`` for ``sig``, or warn that it could not be."""
         try:
-            super().save_overload(sig, data)
+            self._impl.locator.ensure_cache_path()  # the lock's folder
+            with _locked(self.lock_path, exclusive=True):
+                super().save_overload(sig, data)
         except OSError as exc:
             _cannot_cache(exc, self.folder)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, *, exclusive: bool):
+    """Hold ``path``'s ``flock``, shared or ``exclusive``, for the block, where it can be.
+
+    Unguarded where there is no ``flock`` or the lock file cannot be made (the folder gone,
+    the disk full): what the block does then is as safe as Numba alone makes it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644) if fcntl else None
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)  # until closed
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 #: Why kernels of this process could not be cached (the warnings' words), if any could not.

@@ -292,10 +292,81 @@ def test_warm_compiles_every_kernel_a_run_needs():
         "run_checks(quick=True)\n"
         "print(sorted({e.data['dispatcher'].py_func.__name__ for _, e in compiled.buffer}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     warned, compiled = out.stdout.strip().splitlines()
     assert warned == "[]", warned
     assert compiled == "[]", compiled
+
+
+def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
+    """Numba saves a kernel's index before the code it names and reads both unlocked: in `make
+    test-oldest` after `make test` (two Numbas, one cache) a process stopped on "LLVM bitcode
+    parsing error", having read the other Numba's code under the name the index gave. Here a
+    process reads a kernel while another saves it, its source changed since the cache holds a
+    float kernel under that name: unlocked, it ran the float code on an integer array and gave
+    1.5e-323 for 3."""
+    import subprocess
+    import sys
+    import time
+
+    package = tmp_path / "racing"
+    package.mkdir()
+    source = (
+        "from pathlib import Path\n"
+        "from culturesim.compiled import cached_kernels\n\n"
+        "@cached_kernels(Path(__file__).parent / 'cache')\n"
+        "def f(a):\n"
+        "    return a.sum() + a[0]\n"
+    )
+    (package / "__init__.py").write_text(source)
+    call = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "role, here = sys.argv[1], Path(sys.argv[2])\n"
+        "sys.path.insert(0, str(here))\n"
+        "from racing import f\n"
+        "def wait_for(name, seconds):\n"
+        "    for _ in range(int(seconds * 20)):\n"
+        "        if (here / name).exists(): return\n"
+        "        time.sleep(0.05)\n"
+        "if role == 'saver':  # it pauses between index and code till the reader has read\n"
+        "    from numba.core.caching import IndexDataCacheFile\n"
+        "    save = IndexDataCacheFile._save_data\n"
+        "    def paused(self, name, data):\n"
+        "        (here / 'indexed').touch()\n"
+        "        wait_for('reading', 120)\n"
+        "        wait_for('read', 3)  # a reader held off by the lock never comes\n"
+        "        save(self, name, data)\n"
+        "    IndexDataCacheFile._save_data = paused\n"
+        "if role == 'reader':\n"
+        "    (here / 'reading').touch()\n"
+        "print(repr(f(np.ones(3) if role == 'first' else np.arange(3))))\n"
+        "(here / role).touch()\n"
+    )
+
+    def start(role):
+        return subprocess.Popen(
+            [sys.executable, "-c", call, role, str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def result(proc):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        return out.strip()
+
+    assert result(start("first")) == "4.0"  # cached: the float kernel, file 1
+    (package / "__init__.py").write_text(source + "# changed\n")  # the index is stale
+    saver = start("saver")  # compiles the integer kernel, names file 1, pauses
+    for _ in range(2400):
+        if (tmp_path / "indexed").exists() or saver.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert (tmp_path / "indexed").exists(), saver.communicate()[1]
+    assert result(start("reader")) == "3"
+    assert result(saver) == "3"
 
 
 def test_a_kernel_whose_cache_cannot_be_written_runs_and_says_so_once(tmp_path, monkeypatch):
