@@ -156,8 +156,8 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m slow
 
 # The oldest dependencies pyproject.toml allows (pinned in .ci/oldest.txt), in a venv of their
-# own: the suite there keeps the lower bounds true. Both venvs share the kernel cache, which holds
-# one Numba's kernels: the main venv's are compiled again at the end.
+# own: the suite there keeps the lower bounds true. The two venvs' Numbas cache their kernels side
+# by side (culturesim/compiled.py).
 OLDEST := .venv-oldest
 
 ifneq ($(shell cat $(OLDEST)/.installed 2>/dev/null),$(CURDIR))  # as for $(STAMP)
@@ -180,7 +180,6 @@ $(OLDEST)/.installed: pyproject.toml .ci/oldest.txt
 test-oldest: $(OLDEST)/.installed chromium
 	$(OLDEST)/bin/python -m culturesim.warm
 	$(OLDEST)/bin/python -m pytest -q -n 2 -m "not slow"
-	@if [ -x $(PY) ]; then $(PY) -m culturesim.warm; fi
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format culturesim tests benchmarks notebooks

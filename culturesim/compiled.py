@@ -58,10 +58,10 @@ old callee compiled in after that module changed, say after a ``git pull`` or an
 silently compute with old code. So the kernels are cached in a folder named by a digest of all
 the package's sources (:func:`cache_folder`): any change to any source means a new, empty folder
 (one recompile), and an old cache can never be read by new code, not even one written late by a
-process still running the old code. Processes that share the cache (a sweep's workers, the
-test suite's, two venvs' with two Numbas) take a lock per kernel to read or save it, which Numba
-does not. A cache file that cannot be written (a full disk or quota) does not fail the run: the
-kernel runs uncached, and the process warns once.
+process still running the old code; within it, each Numba version has a folder of its own.
+Processes that share the cache (a sweep's workers, the test suite's) take a lock per kernel to
+read or save it, which Numba does not. A cache file that cannot be written (a full disk or
+quota) does not fail the run: the kernel runs uncached, and the process warns once.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numba
 import numpy as np
 from numba import config, njit
 from numba.core.caching import FunctionCache
@@ -119,14 +120,21 @@ def source_digest(package: Path = _PACKAGE) -> str:
 
 
 def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | None:
-    """The folder ``package``'s kernels are cached in, named by the digest of its sources.
+    """The folder ``package``'s kernels are cached in: by the digest of its sources, by Numba.
 
-    ``__pycache__/kernels-<digest>`` inside the package, or, where the package's folder is
-    read-only (an installed release), ``~/.cache/culturesim/<package>-kernels-<digest>``; the
-    first writable one is made and returned, and folders of other digests beside it are
-    removed (as are kernels cached by earlier versions straight in ``__pycache__``). None if
-    neither is writable, or there is no home folder (a container's user with no passwd entry
-    and no ``HOME``): then kernels are compiled in every process, not cached.
+    ``__pycache__/kernels-<digest>/numba-<version>`` inside the package, or, where the
+    package's folder is read-only (an installed release),
+    ``~/.cache/culturesim/<package>-kernels-<digest>/numba-<version>``; the first writable one
+    is made and returned, and folders of other digests beside it are removed (as are kernels
+    cached by earlier versions straight in ``__pycache__``). None if neither is writable, or
+    there is no home folder (a container's user with no passwd entry and no ``HOME``): then
+    kernels are compiled in every process, not cached.
+
+    Each Numba has a folder of its own: Numba reads only its own version's index, but a file
+    that index names could hold another version's code, left there by it (after an upgrade;
+    by the other venv of ``make test-oldest``), which a save stopped between index and code
+    would leave named. In its own folder every file is one its reader's Numba wrote, and two
+    venvs' kernels stay cached side by side.
     """
     digest = digest or source_digest(package)  # the package's, unless known already
     for pattern in ("__pycache__/*.nb[ic]", "__pycache__/kernels.digest"):  # the old layout
@@ -137,14 +145,14 @@ def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | 
     with contextlib.suppress(RuntimeError):  # no home: HOME unset, a user with no passwd entry
         places.append((Path.home() / ".cache" / "culturesim", f"{package.name}-kernels-"))
     for base, prefix in places:
-        folder = base / (prefix + digest)
+        folder = base / (prefix + digest) / f"numba-{numba.__version__}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tempfile.TemporaryFile(dir=folder).close()  # writable?
         except OSError:
             continue
         for other in base.glob(prefix + "*"):
-            if other != folder:  # another version's kernels: never to be read again
+            if other != folder.parent:  # another version's kernels: never to be read again
                 shutil.rmtree(other, ignore_errors=True)
         return folder
     return None

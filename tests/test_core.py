@@ -223,7 +223,7 @@ def test_a_changed_callee_in_another_module_is_not_served_from_a_stale_cache(tmp
     shutil.copytree(tmp_path / "old-kernels", old)
     assert f(guarded) == 12
     folders = list((guarded / "__pycache__").glob("kernels-*"))  # the old one is gone again
-    assert [p.name for p in folders] == [cache_folder(guarded).name] != [old.name]
+    assert [p.name for p in folders] == [cache_folder(guarded).parent.name] != [old.name]
     assert list(folders[0].rglob("*.nbi"))  # and the new kernels are cached
 
 
@@ -238,11 +238,31 @@ def test_kernels_are_cached_in_the_home_folder_when_the_package_is_read_only(tmp
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     folder = cache_folder(package)
     assert folder is not None and folder.is_dir()
-    assert folder.parent == tmp_path / "home" / ".cache" / "culturesim"
-    assert folder.name.startswith("pkg-kernels-")
+    assert folder.parent.parent == tmp_path / "home" / ".cache" / "culturesim"
+    assert folder.parent.name.startswith("pkg-kernels-")
     (package / "__init__.py").write_text("x = 1\n")
     newer = cache_folder(package)
-    assert newer != folder and not folder.exists()  # a new digest; the old folder is gone
+    assert newer != folder and not folder.parent.exists()  # a new digest; the old one is gone
+
+
+def test_each_numba_caches_the_kernels_in_a_folder_of_its_own(tmp_path, monkeypatch):
+    """Numba reads only its own version's index, but a file it names could hold code another
+    Numba left there (`make test-oldest` after `make test`: "LLVM bitcode parsing error"). Two
+    Numbas' kernels of one source are cached side by side; an old source's are removed."""
+    import numba
+
+    from culturesim.compiled import cache_folder
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    ours = cache_folder(package)
+    monkeypatch.setattr(numba, "__version__", "0.1.0")
+    theirs = cache_folder(package)
+    assert theirs.parent == ours.parent and theirs != ours and ours.is_dir() and theirs.is_dir()
+    (package / "__init__.py").write_text("x = 1\n")
+    newer = cache_folder(package)  # a new digest: both Numbas' old kernels are gone
+    assert newer.is_dir() and not ours.parent.exists()
 
 
 def test_a_read_only_package_with_no_home_folder_compiles_without_a_cache(tmp_path, monkeypatch):
