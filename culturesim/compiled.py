@@ -163,8 +163,8 @@ class _KernelCache(FunctionCache):
 
     Numba saves a kernel's index (signature -> file name) before the compiled code it names,
     and reads both without a lock: a process reading between the two read whatever the named
-    file still held, another signature's code or another Numba's (`make test-oldest` after
-    `make test`: "LLVM bitcode parsing error"), and may run it on arguments of another type
+    file still held, another signature's code or another Numba's (Numba 0.59 reading 0.68's
+    stops on "LLVM bitcode parsing error"), and may run it on arguments of another type
     (a float kernel summing an integer array gave 1.5e-323 for 3). So each kernel's cache has
     a lock file beside its index: a process holds it shared to read the kernel, exclusive to
     save it (``flock``; where there is none, as on Windows, or the lock file cannot be made,

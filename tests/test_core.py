@@ -247,7 +247,7 @@ def test_kernels_are_cached_in_the_home_folder_when_the_package_is_read_only(tmp
 
 def test_each_numba_caches_the_kernels_in_a_folder_of_its_own(tmp_path, monkeypatch):
     """Numba reads only its own version's index, but a file it names could hold code another
-    Numba left there (`make test-oldest` after `make test`: "LLVM bitcode parsing error"). Two
+    Numba left there (0.59 reading 0.68's stops on "LLVM bitcode parsing error"). Two
     Numbas' kernels of one source are cached side by side; an old source's are removed."""
     import numba
 
@@ -320,9 +320,10 @@ def test_warm_compiles_every_kernel_a_run_needs():
 
 
 def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
-    """Numba saves a kernel's index before the code it names and reads both unlocked: in `make
-    test-oldest` after `make test` (two Numbas, one cache) a process stopped on "LLVM bitcode
-    parsing error", having read the other Numba's code under the name the index gave. Here a
+    """Numba saves a kernel's index before the code it names and reads both unlocked: a process
+    reading between the two reads what the named file held before, say another Numba's code
+    (0.59 reading 0.68's stops on "LLVM bitcode parsing error": the likely cause of a child
+    process exiting 1 once in `make test-oldest` after `make test`, two Numbas, one cache). Here a
     process reads a kernel while another saves it, its source changed since the cache holds a
     float kernel under that name: unlocked, it ran the float code on an integer array and gave
     1.5e-323 for 3."""
