@@ -152,7 +152,7 @@ def cache_folder(package: Path = _PACKAGE, digest: str | None = None) -> Path | 
         except OSError:
             continue
         for other in base.glob(prefix + "*"):
-            if other != folder.parent:  # another version's kernels: never to be read again
+            if other != folder.parent:  # older (or newer) code's kernels: never to be read again
                 shutil.rmtree(other, ignore_errors=True)
         return folder
     return None
