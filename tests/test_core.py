@@ -358,7 +358,7 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
         "    def paused(self, name, data):\n"
         "        (here / 'indexed').touch()\n"
         "        wait_for('reading', 120)\n"
-        "        wait_for('read', 3)  # a reader held off by the lock never comes\n"
+        "        wait_for('reader', 3)  # its output: a reader the lock holds off gives none\n"
         "        save(self, name, data)\n"
         "    IndexDataCacheFile._save_data = paused\n"
         "if role == 'reader':\n"
