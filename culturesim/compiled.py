@@ -79,6 +79,7 @@ import numba
 import numpy as np
 from numba import config, njit
 from numba.core.caching import FunctionCache
+from numba.core.sigutils import normalize_signature
 
 from culturesim.notices import KernelCacheWarning, notices_quiet
 
@@ -168,7 +169,11 @@ class _KernelCache(FunctionCache):
     (a float kernel summing an integer array gave 1.5e-323 for 3). So each kernel's cache has
     a lock file beside its index: a process holds it shared to read the kernel, exclusive to
     save it (``flock``; where there is none, as on Windows, or the lock file cannot be made,
-    unguarded, as Numba is).
+    unguarded, as Numba is). A save killed between the two (Ctrl-C, an out-of-memory kill)
+    still leaves an index naming a file of the stale index it replaced (after a source change,
+    or with Numba 0.59 a ``touch`` of the kernel's file: it stamps a source by time and size):
+    so code read for a signature is used only if it was compiled for that signature, and a
+    file that cannot be read back is a miss too (compiled again, and saved over it).
 
     Numba raises the error of a cache file it cannot write (a full disk, a quota) from the
     kernel's first call: a run that writes nothing stopped with "cannot write: No space left on
@@ -184,7 +189,13 @@ class _KernelCache(FunctionCache):
     def load_overload(self, sig, target_context):
         """The kernel compiled for ``sig`` if it is cached, else None; read while none saves."""
         with _locked(self.lock_path, exclusive=False):
-            return super().load_overload(sig, target_context)
+            try:
+                cres = super().load_overload(sig, target_context)
+            except Exception:  # a file cut short, or not this Numba's: compiled anew
+                return None
+        if cres is not None and tuple(cres.signature.args) != normalize_signature(sig)[0]:
+            return None  # another signature's code, named by a save killed half-way
+        return cres
 
     def save_overload(self, sig, data):
         """Save the compiled ``data`` for ``sig``, or warn that it could not be."""

@@ -390,6 +390,54 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
     assert result(saver) == "3"
 
 
+def test_a_kernel_whose_save_was_killed_between_index_and_code_is_compiled_again(tmp_path):
+    """A save killed after the index and before the code (Ctrl-C, an out-of-memory kill) left an
+    index naming a file of the stale index: the float kernel's code, run on an integer array
+    (1.5e-323 for 3). Code read for a signature is used only if it was compiled for it, and a
+    file that cannot be read back is compiled again (it stopped the run)."""
+    import subprocess
+    import sys
+
+    package = tmp_path / "killed"
+    package.mkdir()
+    source = (
+        "from pathlib import Path\n"
+        "from culturesim.compiled import cached_kernels\n\n"
+        "@cached_kernels(Path(__file__).parent / 'cache')\n"
+        "def f(a):\n"
+        "    return a.sum() + a[0]\n"
+    )
+    (package / "__init__.py").write_text(source)
+    call = (
+        "import os, sys\n"
+        "import numpy as np\n"
+        "role = sys.argv[1]\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from killed import f\n"
+        "if role == 'killed':  # the index is written, then the process dies\n"
+        "    from numba.core.caching import IndexDataCacheFile\n"
+        "    IndexDataCacheFile._save_data = lambda self, name, data: os._exit(9)\n"
+        "print(repr(f(np.ones(3) if role == 'first' else np.arange(3))))\n"
+    )
+
+    def run(role):
+        return subprocess.run(
+            [sys.executable, "-c", call, role, str(tmp_path)], capture_output=True, text=True
+        )
+
+    first = run("first")  # cached: the float kernel, file 1
+    assert (first.returncode, first.stdout.strip()) == (0, "4.0"), first.stderr
+    (package / "__init__.py").write_text(source + "# changed\n")  # the index is stale
+    assert run("killed").returncode == 9  # the integer kernel indexed under file 1, not saved
+    again = run("again")
+    assert (again.returncode, again.stdout.strip()) == (0, "3"), again.stderr
+    assert run("again").stdout.strip() == "3"  # and saved this time
+    for code in (package / "cache").rglob("*.nbc"):  # a file that cannot be read back: a miss
+        code.write_bytes(b"cut short")
+    again = run("again")
+    assert (again.returncode, again.stdout.strip()) == (0, "3"), again.stderr
+
+
 def test_a_kernel_whose_cache_cannot_be_written_runs_and_says_so_once(tmp_path, monkeypatch):
     """A full disk where the kernels are cached failed a run that writes nothing (`culturesim
     run` without --out: "cannot write: No space left on device"): Numba raised its cache
