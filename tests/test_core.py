@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -319,6 +321,23 @@ def test_warm_compiles_every_kernel_a_run_needs():
     assert compiled == "[]", compiled
 
 
+#: A package of one cached kernel (float on float arrays, integer on integer ones).
+KERNEL_PACKAGE = (
+    "from pathlib import Path\n"
+    "from culturesim.compiled import cached_kernels\n\n"
+    "@cached_kernels(Path(__file__).parent / 'cache')\n"
+    "def f(a):\n"
+    "    return a.sum() + a[0]\n"
+)
+
+
+def cached_kernel_package(package: Path) -> Path:
+    """Write :data:`KERNEL_PACKAGE` as ``package`` (its kernels cached in its ``cache``)."""
+    package.mkdir()
+    (package / "__init__.py").write_text(KERNEL_PACKAGE)
+    return package
+
+
 def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
     """Numba saves a kernel's index before the code it names and reads both unlocked: a process
     reading between the two reads what the named file held before, say another Numba's code
@@ -331,16 +350,7 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
     import sys
     import time
 
-    package = tmp_path / "racing"
-    package.mkdir()
-    source = (
-        "from pathlib import Path\n"
-        "from culturesim.compiled import cached_kernels\n\n"
-        "@cached_kernels(Path(__file__).parent / 'cache')\n"
-        "def f(a):\n"
-        "    return a.sum() + a[0]\n"
-    )
-    (package / "__init__.py").write_text(source)
+    package = cached_kernel_package(tmp_path / "racing")
     call = (
         "import sys, time\n"
         "from pathlib import Path\n"
@@ -379,7 +389,7 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
         return out.strip()
 
     assert result(start("first")) == "4.0"  # cached: the float kernel, file 1
-    (package / "__init__.py").write_text(source + "# changed\n")  # the index is stale
+    (package / "__init__.py").write_text(KERNEL_PACKAGE + "# changed\n")  # the index is stale
     saver = start("saver")  # compiles the integer kernel, names file 1, pauses
     for _ in range(2400):
         if (tmp_path / "indexed").exists() or saver.poll() is not None:
@@ -398,16 +408,7 @@ def test_a_kernel_whose_save_was_killed_between_index_and_code_is_compiled_again
     import subprocess
     import sys
 
-    package = tmp_path / "killed"
-    package.mkdir()
-    source = (
-        "from pathlib import Path\n"
-        "from culturesim.compiled import cached_kernels\n\n"
-        "@cached_kernels(Path(__file__).parent / 'cache')\n"
-        "def f(a):\n"
-        "    return a.sum() + a[0]\n"
-    )
-    (package / "__init__.py").write_text(source)
+    package = cached_kernel_package(tmp_path / "killed")
     call = (
         "import os, sys\n"
         "import numpy as np\n"
@@ -427,7 +428,7 @@ def test_a_kernel_whose_save_was_killed_between_index_and_code_is_compiled_again
 
     first = run("first")  # cached: the float kernel, file 1
     assert (first.returncode, first.stdout.strip()) == (0, "4.0"), first.stderr
-    (package / "__init__.py").write_text(source + "# changed\n")  # the index is stale
+    (package / "__init__.py").write_text(KERNEL_PACKAGE + "# changed\n")  # the index is stale
     assert run("killed").returncode == 9  # the integer kernel indexed under file 1, not saved
     again = run("again")
     assert (again.returncode, again.stdout.strip()) == (0, "3"), again.stderr
