@@ -173,7 +173,9 @@ class _KernelCache(FunctionCache):
     still leaves an index naming a file of the stale index it replaced (after a source change,
     or with Numba 0.59 a ``touch`` of the kernel's file: it stamps a source by time and size):
     so code read for a signature is used only if it was compiled for that signature, and a
-    file that cannot be read back is a miss too (compiled again, and saved over it).
+    file that cannot be read back is a miss too (compiled again, and saved over it). Where
+    there is no lock, the same check keeps a reader in the gap from running another
+    signature's code (it compiles instead; a folder holds one source's kernels, one Numba's).
 
     Numba raises the error of a cache file it cannot write (a full disk, a quota) from the
     kernel's first call: a run that writes nothing stopped with "cannot write: No space left on
