@@ -331,6 +331,16 @@ KERNEL_PACKAGE = (
 )
 
 
+#: Lines that print ``f``'s value on ``a`` and whether this process compiled it or loaded it.
+CALL_AND_SAY_HOW = (
+    "from numba.core import event\n"
+    "compiled = event.RecordingListener()\n"
+    "event.register('numba:compile', compiled)\n"
+    "value = f(a)\n"
+    "print(repr(value), 'compiled' if compiled.buffer else 'loaded')\n"
+)
+
+
 def cached_kernel_package(package: Path) -> Path:
     """Write :data:`KERNEL_PACKAGE` as ``package`` (its kernels cached in its ``cache``)."""
     package.mkdir()
@@ -359,9 +369,6 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
         "role, here = sys.argv[1], Path(sys.argv[2])\n"
         "sys.path.insert(0, str(here))\n"
         "from racing import f\n"
-        "from numba.core import event\n"
-        "compiled = event.RecordingListener()\n"
-        "event.register('numba:compile', compiled)\n"
         "def wait_for(name, seconds):\n"
         "    for _ in range(int(seconds * 20)):\n"
         "        if (here / name).exists(): return\n"
@@ -377,9 +384,9 @@ def test_a_kernel_read_while_another_process_saves_it_is_read_whole(tmp_path):
         "    IndexDataCacheFile._save_data = paused\n"
         "if role == 'reader':\n"
         "    (here / 'reading').touch()\n"
-        "value = f(np.ones(3) if role == 'first' else np.arange(3))\n"
-        "print(repr(value), 'compiled' if compiled.buffer else 'loaded')\n"
-        "(here / role).touch()\n"
+        "a = np.ones(3) if role == 'first' else np.arange(3)\n"
+        + CALL_AND_SAY_HOW
+        + "(here / role).touch()\n"
     )
 
     def start(role):
@@ -423,25 +430,28 @@ def test_a_kernel_whose_save_was_killed_between_index_and_code_is_compiled_again
         "if role == 'killed':  # the index is written, then the process dies\n"
         "    from numba.core.caching import IndexDataCacheFile\n"
         "    IndexDataCacheFile._save_data = lambda self, name, data: os._exit(9)\n"
-        "print(repr(f(np.ones(3) if role == 'first' else np.arange(3))))\n"
-    )
+        "a = np.ones(3) if role == 'first' else np.arange(3)\n"
+    ) + CALL_AND_SAY_HOW
 
     def run(role):
         return subprocess.run(
             [sys.executable, "-c", call, role, str(tmp_path)], capture_output=True, text=True
         )
 
-    first = run("first")  # cached: the float kernel, file 1
-    assert (first.returncode, first.stdout.strip()) == (0, "4.0"), first.stderr
+    def said(role):
+        out = run(role)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert said("first") == "4.0 compiled"  # cached: the float kernel, file 1
     (package / "__init__.py").write_text(KERNEL_PACKAGE + "# changed\n")  # the index is stale
     assert run("killed").returncode == 9  # the integer kernel indexed under file 1, not saved
-    again = run("again")
-    assert (again.returncode, again.stdout.strip()) == (0, "3"), again.stderr
-    assert run("again").stdout.strip() == "3"  # and saved this time
+    assert said("again") == "3 compiled"
+    assert said("again") == "3 loaded"  # and saved this time
     for code in (package / "cache").rglob("*.nbc"):  # a file that cannot be read back: a miss
         code.write_bytes(b"cut short")
-    again = run("again")
-    assert (again.returncode, again.stdout.strip()) == (0, "3"), again.stderr
+    assert said("again") == "3 compiled"
+    assert said("again") == "3 loaded"  # saved over it
 
 
 def test_a_kernel_whose_cache_cannot_be_written_runs_and_says_so_once(tmp_path, monkeypatch):
